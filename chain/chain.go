@@ -1,0 +1,447 @@
+package chain
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/big"
+	"sync"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
+)
+
+// Config is what a Chain is built from.
+type Config struct {
+	Store   *Store           // required: the database; Open takes no ownership
+	Genesis *Genesis         // required: must match the one the store was created with
+	Engine  Engine           // required
+	Now     func() time.Time // optional: the clock for future-block checks; time.Now
+	Logger  *slog.Logger     // optional: slog.Default()
+}
+
+// HeadEvent tells subscribers that the head changed. Removed lists the blocks
+// a reorg took off the canonical chain (newest first), Added the blocks that
+// became canonical (oldest first, ending with Head).
+type HeadEvent struct {
+	Head    *Block
+	Removed []*Block
+	Added   []*Block
+}
+
+// Chain is the block tree, the canonical chain and the head state.
+type Chain struct {
+	store   *Store
+	genesis *Genesis
+	engine  Engine
+	now     func() time.Time
+	log     *slog.Logger
+
+	genesisHeader *Header
+
+	mu         sync.RWMutex
+	state      *State
+	head       *Block
+	headWeight *big.Int
+	invalid    map[common.Hash]error
+
+	notifyMu sync.Mutex // held while subscribers run, so events arrive in order
+	subs     []func(HeadEvent)
+}
+
+const maxInvalidCache = 4096
+
+var _ ChainReader = (*Chain)(nil)
+
+// Open loads the chain from the store, writing the genesis block into an empty
+// store. It refuses a store created with another genesis, and one whose
+// account state does not match its head's state root.
+func Open(cfg Config) (*Chain, error) {
+	if cfg.Store == nil || cfg.Genesis == nil || cfg.Engine == nil {
+		return nil, errors.New("open chain: Store, Genesis and Engine are required")
+	}
+	c := &Chain{
+		store:   cfg.Store,
+		genesis: cfg.Genesis,
+		engine:  cfg.Engine,
+		now:     cfg.Now,
+		log:     cfg.Logger,
+		invalid: make(map[common.Hash]error),
+	}
+	if c.now == nil {
+		c.now = time.Now
+	}
+	if c.log == nil {
+		c.log = slog.Default()
+	}
+	gblock, gstate := cfg.Genesis.Block()
+	c.genesisHeader = gblock.Header
+	gjson, err := json.Marshal(cfg.Genesis)
+	if err != nil {
+		return nil, fmt.Errorf("encode genesis: %w", err)
+	}
+	stored, err := c.store.GenesisJSON()
+	switch {
+	case errors.Is(err, ErrNotFound):
+		if err := c.writeGenesis(gblock, gstate, gjson); err != nil {
+			return nil, err
+		}
+	case err != nil:
+		return nil, fmt.Errorf("open chain: %w", err)
+	case !bytes.Equal(stored, gjson):
+		var other Genesis
+		otherHash := "unreadable"
+		if json.Unmarshal(stored, &other) == nil {
+			otherBlock, _ := other.Block()
+			otherHash = otherBlock.Hash().Hex()
+		}
+		return nil, fmt.Errorf("open chain: the database was created with another genesis (block %s); this genesis is block %s", otherHash, gblock.Hash().Hex())
+	}
+	if err := c.loadHead(); err != nil {
+		return nil, fmt.Errorf("open chain: %w", err)
+	}
+	return c, nil
+}
+
+func (c *Chain) writeGenesis(g *Block, st *State, gjson []byte) error {
+	b := newBatch()
+	if err := b.putBlock(g, new(big.Int)); err != nil {
+		return err
+	}
+	if err := b.setCanonical(g, undoRecord{}); err != nil {
+		return err
+	}
+	addrs := make([]common.Address, 0, st.Len())
+	for a := range st.accounts {
+		addrs = append(addrs, a)
+	}
+	if err := b.putAccounts(st, addrs); err != nil {
+		return err
+	}
+	b.setHead(g.Hash())
+	b.setGenesis(gjson)
+	if err := c.store.commit(b); err != nil {
+		return fmt.Errorf("write genesis: %w", err)
+	}
+	return nil
+}
+
+// loadHead reads the head and the state and checks that they agree.
+func (c *Chain) loadHead() error {
+	hash, err := c.store.Head()
+	if err != nil {
+		return fmt.Errorf("read head: %w", err)
+	}
+	head, err := c.readBlock(hash)
+	if err != nil {
+		return fmt.Errorf("read head block %x: %w", hash, err)
+	}
+	if canon, err := c.store.CanonicalHash(head.Height()); err != nil || canon != hash {
+		return fmt.Errorf("database inconsistent: head %x is not canonical at height %d", hash, head.Height())
+	}
+	weight, err := c.store.Weight(hash)
+	if err != nil {
+		return fmt.Errorf("read head weight: %w", err)
+	}
+	st, err := c.store.loadState()
+	if err != nil {
+		return err
+	}
+	if root := st.Root(); root != head.Header.StateRoot {
+		return fmt.Errorf("database inconsistent: accounts hash to %x but head %d (%x) has state root %x; the data directory cannot be trusted", root, head.Height(), hash, head.Header.StateRoot)
+	}
+	c.state, c.head, c.headWeight = st, head, weight
+	return nil
+}
+
+// Subscribe registers fn to be called after every head change, in order.
+// fn runs on the inserting goroutine with no chain lock held; it may read the
+// chain but must not insert blocks.
+func (c *Chain) Subscribe(fn func(HeadEvent)) {
+	c.notifyMu.Lock()
+	defer c.notifyMu.Unlock()
+	c.subs = append(c.subs, fn)
+}
+
+// unlockAndNotify releases the write lock and delivers ev (if any) in order.
+func (c *Chain) unlockAndNotify(ev *HeadEvent) {
+	if ev == nil {
+		c.mu.Unlock()
+		return
+	}
+	c.notifyMu.Lock()
+	c.mu.Unlock()
+	defer c.notifyMu.Unlock()
+	for _, fn := range c.subs {
+		fn(*ev)
+	}
+}
+
+// InsertBlock validates b and stores it. If its branch becomes the heaviest,
+// the chain switches to it (executing the branch and rolling back the old one)
+// in one atomic write. It returns ErrKnownBlock for a stored block, an error
+// wrapping ErrUnknownParent for an orphan, and a RuleError (see IsRuleError)
+// for an invalid block; in each case nothing changes.
+func (c *Chain) InsertBlock(b *Block) error {
+	c.mu.Lock()
+	ev, err := c.insert(b)
+	c.unlockAndNotify(ev)
+	return err
+}
+
+func (c *Chain) insert(b *Block) (*HeadEvent, error) {
+	hash := b.Hash()
+	if err, bad := c.invalid[hash]; bad {
+		return nil, err
+	}
+	if _, err := c.store.Header(hash); err == nil {
+		return nil, ErrKnownBlock
+	}
+	parent, err := c.store.Header(b.Header.ParentHash)
+	if errors.Is(err, ErrNotFound) {
+		return nil, fmt.Errorf("%w: block %d (%x) has parent %x", ErrUnknownParent, b.Height(), hash, b.Header.ParentHash)
+	} else if err != nil {
+		return nil, fmt.Errorf("read parent %x: %w", b.Header.ParentHash, err)
+	}
+	if perr, bad := c.invalid[b.Header.ParentHash]; bad {
+		return nil, c.markInvalid(hash, ruleError(ErrInvalidAncestor, "parent %x: %v", b.Header.ParentHash, perr))
+	}
+	if err := c.verifyBlock(b, parent); err != nil {
+		if errors.Is(err, ErrFutureBlock) {
+			return nil, err // it may become valid later
+		}
+		return nil, c.markInvalid(hash, err)
+	}
+	parentWeight, err := c.store.Weight(parent.Hash())
+	if err != nil {
+		return nil, fmt.Errorf("read weight of %x: %w", parent.Hash(), err)
+	}
+	weight := new(big.Int).Add(parentWeight, c.engine.Weight(b.Header))
+
+	if b.Header.ParentHash == c.head.Hash() {
+		return c.extendHead(b, weight)
+	}
+	batch := newBatch()
+	if err := batch.putBlock(b, weight); err != nil {
+		return nil, err
+	}
+	if weight.Cmp(c.headWeight) <= 0 {
+		if err := c.store.commit(batch); err != nil {
+			return nil, fmt.Errorf("store side block %x: %w", hash, err)
+		}
+		c.log.Debug("Stored side block", "height", b.Height(), "hash", hash, "weight", weight)
+		return nil, nil
+	}
+	return c.reorg(b, weight, batch)
+}
+
+func (c *Chain) markInvalid(hash common.Hash, err error) error {
+	if len(c.invalid) >= maxInvalidCache {
+		clear(c.invalid)
+	}
+	c.invalid[hash] = err
+	return err
+}
+
+// verifyBlock checks everything that does not need the parent's state.
+func (c *Chain) verifyBlock(b *Block, parent *Header) error {
+	h := b.Header
+	if h.Height != parent.Height+1 {
+		return ruleError(ErrBadHeight, "height %d on parent of height %d", h.Height, parent.Height)
+	}
+	if h.Time <= parent.Time {
+		return ruleError(ErrBadTime, "time %d not after parent's %d", h.Time, parent.Time)
+	}
+	if limit := uint64(c.now().Add(c.genesis.MaxFuture.D()).UnixMilli()); h.Time > limit {
+		return ruleError(ErrFutureBlock, "time %d is more than %v ahead of local time", h.Time, c.genesis.MaxFuture.D())
+	}
+	if want := uint64(len(b.Txs)) * TransferGas; h.GasUsed != want || h.GasUsed > c.genesis.GasLimit {
+		return ruleError(ErrBadGasUsed, "gas used %d, %d transactions use %d, limit %d", h.GasUsed, len(b.Txs), want, c.genesis.GasLimit)
+	}
+	if err := c.engine.VerifyHeader(c, h, parent); err != nil {
+		return fmt.Errorf("%w: %w", ErrConsensus, asRule(err))
+	}
+	if root := TxRoot(b.Txs); root != h.TxRoot {
+		return ruleError(ErrBadTxRoot, "header has %x, body gives %x", h.TxRoot, root)
+	}
+	return nil
+}
+
+// asRule makes an engine's error a RuleError so that callers can tell a bad
+// block from a local failure.
+func asRule(err error) error {
+	if IsRuleError(err) {
+		return err
+	}
+	return RuleError{Kind: ErrConsensus, Description: err.Error()}
+}
+
+// extendHead executes b on the head state and makes it the head.
+func (c *Chain) extendHead(b *Block, weight *big.Int) (*HeadEvent, error) {
+	hash := b.Hash()
+	mark := c.state.Mark()
+	if err := c.genesis.applyBlock(c.state, b); err != nil {
+		c.state.RevertTo(mark)
+		return nil, c.markInvalid(hash, err)
+	}
+	batch := newBatch()
+	err := batch.putBlock(b, weight)
+	if err == nil {
+		err = batch.setCanonical(b, c.state.undoSince(mark))
+	}
+	if err == nil {
+		err = batch.putAccounts(c.state, c.state.changedSince(mark))
+	}
+	if err == nil {
+		batch.setHead(hash)
+		err = c.store.commit(batch)
+	}
+	if err != nil {
+		c.state.RevertTo(mark)
+		return nil, fmt.Errorf("import block %d (%x): %w", b.Height(), hash, err)
+	}
+	c.state.ClearJournal()
+	c.head, c.headWeight = b, weight
+	c.log.Debug("Imported block", "height", b.Height(), "hash", hash, "txs", len(b.Txs))
+	return &HeadEvent{Head: b, Added: []*Block{b}}, nil
+}
+
+// reorg switches the canonical chain to the branch ending at newHead, whose
+// own block is already in batch.
+func (c *Chain) reorg(newHead *Block, weight *big.Int, batch *storeBatch) (*HeadEvent, error) {
+	removed, added, err := c.branches(newHead)
+	if err != nil {
+		return nil, err
+	}
+	if f, ok := c.engine.(Finalizer); ok {
+		fin := f.Finalized(c)
+		for _, b := range removed {
+			if b.Hash() == fin {
+				return nil, ruleError(ErrRevertsFinalized, "branch of %x reverts finalized block %d (%x)", newHead.Hash(), b.Height(), fin)
+			}
+		}
+	}
+	mark := c.state.Mark()
+	for _, b := range removed {
+		u, err := c.store.undo(b.Hash())
+		if err != nil {
+			c.state.RevertTo(mark)
+			return nil, fmt.Errorf("reorg: undo record of %x: %w", b.Hash(), err)
+		}
+		c.state.applyUndo(u)
+		batch.unsetCanonical(b)
+	}
+	for i, b := range added {
+		bm := c.state.Mark()
+		if err := c.genesis.applyBlock(c.state, b); err != nil {
+			c.state.RevertTo(mark)
+			err = c.markInvalid(b.Hash(), err)
+			for _, d := range added[i+1:] {
+				c.markInvalid(d.Hash(), ruleError(ErrInvalidAncestor, "ancestor %x: %v", b.Hash(), err))
+			}
+			return nil, err
+		}
+		if err := batch.setCanonical(b, c.state.undoSince(bm)); err != nil {
+			c.state.RevertTo(mark)
+			return nil, err
+		}
+	}
+	if err := batch.putAccounts(c.state, c.state.changedSince(mark)); err != nil {
+		c.state.RevertTo(mark)
+		return nil, err
+	}
+	batch.setHead(newHead.Hash())
+	if err := c.store.commit(batch); err != nil {
+		c.state.RevertTo(mark)
+		return nil, fmt.Errorf("reorg to %x: %w", newHead.Hash(), err)
+	}
+	c.state.ClearJournal()
+	old := c.head
+	c.head, c.headWeight = newHead, weight
+	c.log.Info("Chain reorganised", "from", old.Height(), "to", newHead.Height(),
+		"depth", len(removed), "fork", added[0].Height()-1, "old", old.Hash(), "new", newHead.Hash())
+	return &HeadEvent{Head: newHead, Removed: removed, Added: added}, nil
+}
+
+// branches walks back from the head and from newHead to their common
+// ancestor: removed is the old branch (newest first), added the new one
+// (oldest first, ending with newHead).
+func (c *Chain) branches(newHead *Block) (removed, added []*Block, err error) {
+	oldB, newB := c.head, newHead
+	for oldB.Hash() != newB.Hash() {
+		if newB.Height() >= oldB.Height() {
+			added = append(added, newB)
+			if newB, err = c.readBlock(newB.Header.ParentHash); err != nil {
+				return nil, nil, fmt.Errorf("reorg: new branch: %w", err)
+			}
+		} else {
+			removed = append(removed, oldB)
+			if oldB, err = c.readBlock(oldB.Header.ParentHash); err != nil {
+				return nil, nil, fmt.Errorf("reorg: old branch: %w", err)
+			}
+		}
+	}
+	for i, j := 0, len(added)-1; i < j; i, j = i+1, j-1 {
+		added[i], added[j] = added[j], added[i]
+	}
+	return removed, added, nil
+}
+
+func (c *Chain) readBlock(hash common.Hash) (*Block, error) {
+	h, err := c.store.Header(hash)
+	if err != nil {
+		return nil, err
+	}
+	txs, err := c.store.Txs(hash)
+	if err != nil {
+		return nil, err
+	}
+	return &Block{Header: h, Txs: txs}, nil
+}
+
+// BuildBlock assembles an unsealed block on the head: txs (in priority order)
+// are applied while they are valid and fit the gas limit; once a sender's
+// transaction fails, its later ones are skipped. The engine's Prepare fills
+// the consensus fields; the caller seals.
+func (c *Chain) BuildBlock(coinbase common.Address, txs []*types.Transaction) (*Block, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	parent := c.head.Header
+	h := &Header{
+		ParentHash: parent.Hash(),
+		Coinbase:   coinbase,
+		Height:     parent.Height + 1,
+		Time:       max(uint64(c.now().UnixMilli()), parent.Time+1),
+	}
+	if err := c.engine.Prepare(c, h, parent); err != nil {
+		return nil, fmt.Errorf("prepare block %d: %w", h.Height, err)
+	}
+	mark := c.state.Mark()
+	defer c.state.RevertTo(mark)
+	failed := make(map[common.Address]bool)
+	var included []*types.Transaction
+	for _, tx := range txs {
+		if h.GasUsed+TransferGas > c.genesis.GasLimit {
+			break
+		}
+		from, err := c.genesis.Sender(tx)
+		if err != nil || failed[from] {
+			continue
+		}
+		m := c.state.Mark()
+		if err := c.genesis.applyTx(c.state, coinbase, tx); err != nil {
+			c.state.RevertTo(m)
+			failed[from] = true
+			continue
+		}
+		included = append(included, tx)
+		h.GasUsed += TransferGas
+	}
+	credit(c.state, coinbase, c.genesis.BlockReward.Big())
+	h.StateRoot = c.state.Root()
+	h.TxRoot = TxRoot(included)
+	return &Block{Header: h, Txs: included}, nil
+}

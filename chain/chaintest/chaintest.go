@@ -1,0 +1,151 @@
+// Package chaintest has helpers for tests of chain and the packages above it:
+// a fake engine that accepts any seal, a fixed clock, and a way to make a
+// chain on an in-memory LevelDB and to mine blocks on it.
+package chaintest
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"math/big"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chaind/chaind/chain"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/crypto"
+)
+
+// Engine accepts every header. A block's weight is its Bits field, or 1 when
+// Bits is 0, so tests can make branches of chosen weight.
+type Engine struct{}
+
+var _ chain.Engine = Engine{}
+
+// VerifyHeader accepts any header.
+func (Engine) VerifyHeader(chain.ChainReader, *chain.Header, *chain.Header) error { return nil }
+
+// Prepare leaves the header as it is.
+func (Engine) Prepare(chain.ChainReader, *chain.Header, *chain.Header) error { return nil }
+
+// Seal returns the block unchanged.
+func (Engine) Seal(_ context.Context, _ chain.ChainReader, b *chain.Block) (*chain.Block, error) {
+	return b, nil
+}
+
+// Weight is Bits, or 1.
+func (Engine) Weight(h *chain.Header) *big.Int {
+	if h.Bits == 0 {
+		return big.NewInt(1)
+	}
+	return big.NewInt(int64(h.Bits))
+}
+
+// Clock is a settable clock, safe for concurrent use.
+type Clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+// NewClock returns a clock at t.
+func NewClock(t time.Time) *Clock { return &Clock{now: t} }
+
+// Now returns the clock's time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// Advance moves the clock forward.
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// GenesisTime is the timestamp of Genesis chains.
+var GenesisTime = time.UnixMilli(1_700_000_000_000)
+
+// Key returns a deterministic test key.
+func Key(i int) *ecdsa.PrivateKey {
+	k, err := crypto.ToECDSA(common.LeftPadBytes(big.NewInt(int64(i)+1000).Bytes(), 32))
+	if err != nil {
+		panic(err)
+	}
+	return k
+}
+
+// Addr is Key(i)'s address.
+func Addr(i int) common.Address { return crypto.PubkeyToAddress(Key(i).PublicKey) }
+
+// Ether is n * 10^18 wei.
+func Ether(n int64) *big.Int { return new(big.Int).Mul(big.NewInt(n), big.NewInt(1e18)) }
+
+// Genesis returns a PoW-labelled genesis (tests pair it with Engine) that
+// funds Key(0..funded-1) with 1000 ether each.
+func Genesis(funded int) *chain.Genesis {
+	g := &chain.Genesis{
+		ChainID:    1337,
+		Consensus:  chain.ConsensusPoW,
+		Difficulty: chain.NewBigInt(big.NewInt(1)),
+		Timestamp:  uint64(GenesisTime.UnixMilli()),
+		Alloc:      chain.Alloc{},
+	}
+	for i := 0; i < funded; i++ {
+		g.Alloc[Addr(i)] = chain.GenesisAccount{Balance: chain.NewBigInt(Ether(1000))}
+	}
+	g.FillDefaults()
+	return g
+}
+
+// NewChain opens a chain on an in-memory LevelDB with Engine and clock.
+func NewChain(t testing.TB, g *chain.Genesis, clock *Clock) *chain.Chain {
+	t.Helper()
+	store := chain.OpenMemStore()
+	t.Cleanup(func() { store.Close() })
+	c, err := chain.Open(chain.Config{Store: store, Genesis: g, Engine: Engine{}, Now: clock.Now})
+	if err != nil {
+		t.Fatalf("open chain: %v", err)
+	}
+	return c
+}
+
+// Mine builds a block on c's head with txs, advancing clock by a second
+// first, lets edit change it (nil: no change), inserts it and returns it.
+func Mine(t testing.TB, c *chain.Chain, clock *Clock, coinbase common.Address, txs []*types.Transaction, edit func(*chain.Block)) *chain.Block {
+	t.Helper()
+	clock.Advance(time.Second)
+	b, err := c.BuildBlock(coinbase, txs)
+	if err != nil {
+		t.Fatalf("build block: %v", err)
+	}
+	if len(b.Txs) != len(txs) {
+		t.Fatalf("build block: %d of %d transactions included", len(b.Txs), len(txs))
+	}
+	if edit != nil {
+		edit(b)
+	}
+	if err := c.InsertBlock(b); err != nil {
+		t.Fatalf("insert block %d: %v", b.Height(), err)
+	}
+	return b
+}
+
+// Transfer signs an EIP-1559 transfer from Key(from) with a 1 gwei tip.
+func Transfer(g *chain.Genesis, from int, nonce uint64, to common.Address, value *big.Int) *types.Transaction {
+	return Sign(g, from, &types.DynamicFeeTx{
+		ChainID: new(big.Int).SetUint64(g.ChainID), Nonce: nonce, GasTipCap: big.NewInt(1e9),
+		GasFeeCap: big.NewInt(3e9), Gas: chain.TransferGas, To: &to, Value: value,
+	})
+}
+
+// Sign signs data with Key(from) for g's chain.
+func Sign(g *chain.Genesis, from int, data types.TxData) *types.Transaction {
+	tx, err := types.SignNewTx(Key(from), g.Signer(), data)
+	if err != nil {
+		panic(err)
+	}
+	return tx
+}

@@ -1,0 +1,42 @@
+package chain
+
+import (
+	"context"
+	"math/big"
+
+	"github.com/ethereum/go-ethereum/common"
+)
+
+// ChainReader is the read-only view of the chain that engines get.
+type ChainReader interface {
+	// Genesis returns the chain parameters.
+	Genesis() *Genesis
+	// GenesisHeader returns the header of block 0.
+	GenesisHeader() *Header
+	// GetHeader returns the stored header with the given hash, or nil.
+	GetHeader(hash common.Hash) *Header
+	// CurrentHeader returns the head's header.
+	CurrentHeader() *Header
+}
+
+// Engine is a consensus engine: it fills in, checks and seals the consensus
+// fields of headers, and says how much each block weighs in fork choice.
+type Engine interface {
+	// VerifyHeader checks h's consensus fields and seal against its parent.
+	VerifyHeader(c ChainReader, h, parent *Header) error
+	// Prepare fills the consensus fields of a new header built on parent.
+	Prepare(c ChainReader, h, parent *Header) error
+	// Seal makes b final (PoW: finds a nonce). It returns ctx.Err() when ctx
+	// is cancelled first.
+	Seal(ctx context.Context, c ChainReader, b *Block) (*Block, error)
+	// Weight is what h adds to its branch in fork choice.
+	Weight(h *Header) *big.Int
+}
+
+// Finalizer is implemented by engines that finalize blocks. Fork choice never
+// adopts a branch that does not contain the finalized block. Engines without
+// it (PoW) finalize nothing.
+type Finalizer interface {
+	// Finalized returns the hash of the latest finalized block.
+	Finalized(c ChainReader) common.Hash
+}

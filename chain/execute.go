@@ -1,0 +1,128 @@
+package chain
+
+import (
+	"fmt"
+	"math/big"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
+)
+
+// MaxTxSize bounds the encoding of one transaction.
+const MaxTxSize = 32 << 10
+
+// CheckTx applies the rules that need no state: type, replay protection, chain
+// id, value transfer only, gas and fee bounds. It does not recover the sender.
+func (g *Genesis) CheckTx(tx *types.Transaction) error {
+	switch tx.Type() {
+	case types.LegacyTxType, types.AccessListTxType, types.DynamicFeeTxType:
+	default:
+		return ruleError(ErrTxType, "type %d; chaind accepts legacy (0), access-list (1) and EIP-1559 (2) transactions", tx.Type())
+	}
+	if !tx.Protected() {
+		return ruleError(ErrUnprotected, "legacy transactions must be signed with an EIP-155 chain id")
+	}
+	if tx.ChainId().Cmp(new(big.Int).SetUint64(g.ChainID)) != 0 {
+		return ruleError(ErrWrongChainID, "transaction is for chain %v, this chain is %d", tx.ChainId(), g.ChainID)
+	}
+	if tx.Size() > MaxTxSize {
+		return ruleError(ErrTxTooLarge, "%d bytes, limit %d", tx.Size(), MaxTxSize)
+	}
+	if tx.To() == nil {
+		return ruleError(ErrContractCreation, "chaind executes value transfers only; a transaction needs a recipient")
+	}
+	if len(tx.Data()) > 0 || len(tx.AccessList()) > 0 {
+		return ruleError(ErrCalldata, "chaind executes value transfers only; calldata and access lists must be empty (got %d bytes)", len(tx.Data()))
+	}
+	if tx.Gas() < TransferGas {
+		return ruleError(ErrIntrinsicGas, "gas %d, a transfer needs %d", tx.Gas(), TransferGas)
+	}
+	if tx.Gas() > g.GasLimit {
+		return ruleError(ErrGasLimit, "gas %d, block gas limit %d", tx.Gas(), g.GasLimit)
+	}
+	if tx.Value().BitLen() > 256 || tx.GasFeeCap().BitLen() > 256 || tx.GasTipCap().BitLen() > 256 {
+		return ruleError(ErrValueTooLarge, "value and fees must fit in 256 bits")
+	}
+	if tx.GasTipCap().Cmp(tx.GasFeeCap()) > 0 {
+		return ruleError(ErrTipAboveFeeCap, "tip %v, max fee %v", tx.GasTipCap(), tx.GasFeeCap())
+	}
+	if tx.GasFeeCap().Cmp(g.BaseFee.Big()) < 0 {
+		return ruleError(ErrFeeCapTooLow, "max fee %v, base fee %v", tx.GasFeeCap(), g.BaseFee.Big())
+	}
+	return nil
+}
+
+// Sender recovers tx's sender, caching it in tx so that later calls with the
+// same signer are free.
+func (g *Genesis) Sender(tx *types.Transaction) (common.Address, error) {
+	from, err := types.Sender(g.Signer(), tx)
+	if err != nil {
+		return common.Address{}, ruleError(ErrBadSignature, "%v", err)
+	}
+	return from, nil
+}
+
+// EffectiveGasPrice is what tx pays per gas under the chain's base fee:
+// min(max fee, base fee + tip).
+func (g *Genesis) EffectiveGasPrice(tx *types.Transaction) *big.Int {
+	p := new(big.Int).Add(g.BaseFee.Big(), tx.GasTipCap())
+	if p.Cmp(tx.GasFeeCap()) > 0 {
+		p.Set(tx.GasFeeCap())
+	}
+	return p
+}
+
+// MaxCost is the balance a sender needs up front: value + gas limit x max fee.
+func MaxCost(tx *types.Transaction) *big.Int {
+	c := new(big.Int).Mul(new(big.Int).SetUint64(tx.Gas()), tx.GasFeeCap())
+	return c.Add(c, tx.Value())
+}
+
+// applyTx executes one transfer on st, paying the fee to coinbase.
+func (g *Genesis) applyTx(st *State, coinbase common.Address, tx *types.Transaction) error {
+	if err := g.CheckTx(tx); err != nil {
+		return err
+	}
+	from, err := g.Sender(tx)
+	if err != nil {
+		return err
+	}
+	sender, _ := st.Get(from)
+	switch {
+	case tx.Nonce() < sender.Nonce:
+		return ruleError(ErrNonceTooLow, "address %s: next nonce %d, tx nonce %d", from.Hex(), sender.Nonce, tx.Nonce())
+	case tx.Nonce() > sender.Nonce:
+		return ruleError(ErrNonceTooHigh, "address %s: next nonce %d, tx nonce %d", from.Hex(), sender.Nonce, tx.Nonce())
+	}
+	if need := MaxCost(tx); sender.Balance.Cmp(need) < 0 {
+		return ruleError(ErrInsufficientFunds, "address %s: balance %v, need %v", from.Hex(), sender.Balance, need)
+	}
+	fee := new(big.Int).Mul(big.NewInt(TransferGas), g.EffectiveGasPrice(tx))
+	sender.Balance = new(big.Int).Sub(sender.Balance, new(big.Int).Add(fee, tx.Value()))
+	sender.Nonce++
+	st.Set(from, sender)
+	credit(st, *tx.To(), tx.Value())
+	credit(st, coinbase, fee)
+	return nil
+}
+
+func credit(st *State, addr common.Address, amount *big.Int) {
+	a, _ := st.Get(addr)
+	a.Balance = new(big.Int).Add(a.Balance, amount)
+	st.Set(addr, a)
+}
+
+// applyBlock executes b's transactions and reward on st and checks the
+// resulting state root. On error st is left partly changed: the caller reverts.
+func (g *Genesis) applyBlock(st *State, b *Block) error {
+	for i, tx := range b.Txs {
+		if err := g.applyTx(st, b.Header.Coinbase, tx); err != nil {
+			return fmt.Errorf("%w: transaction %d (%s): %w", ErrInvalidTx, i, tx.Hash().Hex(), err)
+		}
+	}
+	credit(st, b.Header.Coinbase, g.BlockReward.Big())
+	if root := st.Root(); root != b.Header.StateRoot {
+		return ruleError(ErrBadStateRoot, "block %d: header has %x, execution gives %x", b.Height(), b.Header.StateRoot, root)
+	}
+	return nil
+}

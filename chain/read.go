@@ -1,0 +1,218 @@
+package chain
+
+import (
+	"errors"
+	"fmt"
+	"math/big"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
+)
+
+// Genesis returns the chain parameters.
+func (c *Chain) Genesis() *Genesis { return c.genesis }
+
+// GenesisHeader returns block 0's header.
+func (c *Chain) GenesisHeader() *Header { return c.genesisHeader }
+
+// Engine returns the consensus engine.
+func (c *Chain) Engine() Engine { return c.engine }
+
+// GetHeader returns a stored header, or nil.
+func (c *Chain) GetHeader(hash common.Hash) *Header {
+	h, err := c.store.Header(hash)
+	if err != nil {
+		return nil
+	}
+	return h
+}
+
+// CurrentHeader returns the head's header.
+func (c *Chain) CurrentHeader() *Header { return c.Head().Header }
+
+// Head returns the head block. Blocks are shared: do not modify them.
+func (c *Chain) Head() *Block {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.head
+}
+
+// HeadWeight returns the total weight of the canonical chain.
+func (c *Chain) HeadWeight() *big.Int {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return new(big.Int).Set(c.headWeight)
+}
+
+// BlockByHash returns a stored block, canonical or not, or ErrNotFound.
+func (c *Chain) BlockByHash(hash common.Hash) (*Block, error) { return c.readBlock(hash) }
+
+// BlockByHeight returns the canonical block at height, or ErrNotFound.
+func (c *Chain) BlockByHeight(height uint64) (*Block, error) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	hash, err := c.store.CanonicalHash(height)
+	if err != nil {
+		return nil, err
+	}
+	return c.readBlock(hash)
+}
+
+// Weight returns the total weight of the branch ending at hash.
+func (c *Chain) Weight(hash common.Hash) (*big.Int, error) { return c.store.Weight(hash) }
+
+// IsCanonical reports whether hash is on the canonical chain.
+func (c *Chain) IsCanonical(hash common.Hash) bool {
+	h, err := c.store.Header(hash)
+	if err != nil {
+		return false
+	}
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	canon, err := c.store.CanonicalHash(h.Height)
+	return err == nil && canon == hash
+}
+
+// Account returns addr's account at the head.
+func (c *Chain) Account(addr common.Address) Account {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	a, _ := c.state.Get(addr)
+	return a
+}
+
+// AccountAt returns addr's account after the canonical block at height,
+// found by reading the undo records of the blocks above it.
+func (c *Chain) AccountAt(addr common.Address, height uint64) (Account, error) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if height > c.head.Height() {
+		return Account{}, fmt.Errorf("block %d: %w", height, ErrNotFound)
+	}
+	for h := height + 1; h <= c.head.Height(); h++ {
+		hash, err := c.store.CanonicalHash(h)
+		if err != nil {
+			return Account{}, fmt.Errorf("canonical block %d: %w", h, err)
+		}
+		u, err := c.store.undo(hash)
+		if err != nil {
+			return Account{}, fmt.Errorf("undo record of block %d: %w", h, err)
+		}
+		for _, e := range u.Entries {
+			if e.Addr == addr {
+				if !e.Existed {
+					return Account{Balance: new(big.Int)}, nil
+				}
+				return e.Prev, nil
+			}
+		}
+	}
+	a, _ := c.state.Get(addr)
+	return a, nil
+}
+
+// StateRoot recomputes the head state's root from the accounts in memory.
+func (c *Chain) StateRoot() common.Hash {
+	c.mu.Lock() // Root updates the tree's cached hashes
+	defer c.mu.Unlock()
+	return c.state.Root()
+}
+
+// TxLocation says where a canonical transaction is.
+type TxLocation struct {
+	Block *Block
+	Index int
+}
+
+// Tx finds a canonical transaction by hash, or returns ErrNotFound.
+func (c *Chain) Tx(hash common.Hash) (*types.Transaction, TxLocation, error) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	bhash, idx, err := c.store.TxLookup(hash)
+	if err != nil {
+		return nil, TxLocation{}, err
+	}
+	b, err := c.readBlock(bhash)
+	if err != nil {
+		return nil, TxLocation{}, err
+	}
+	if int(idx) >= len(b.Txs) || b.Txs[idx].Hash() != hash {
+		return nil, TxLocation{}, fmt.Errorf("tx %x: index points at block %x position %d: %w", hash, bhash, idx, ErrNotFound)
+	}
+	return b.Txs[idx], TxLocation{Block: b, Index: int(idx)}, nil
+}
+
+// TreeNode is one block of the block tree.
+type TreeNode struct {
+	Hash        common.Hash
+	Parent      common.Hash
+	Height      uint64
+	Time        uint64
+	Coinbase    common.Address
+	Txs         int
+	Weight      *big.Int // what this block adds
+	TotalWeight *big.Int // of the branch up to it
+	Canonical   bool
+}
+
+// BlockTree lists every stored block with height in [from, to], canonical or
+// not, lowest height first.
+func (c *Chain) BlockTree(from, to uint64) ([]TreeNode, error) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	var out []TreeNode
+	for h := from; h <= to && h <= c.head.Height()+64; h++ {
+		hashes, err := c.store.HashesAt(h)
+		if err != nil {
+			return nil, err
+		}
+		canon, _ := c.store.CanonicalHash(h)
+		for _, hash := range hashes {
+			hdr, err := c.store.Header(hash)
+			if err != nil {
+				return nil, err
+			}
+			txs, err := c.store.Txs(hash)
+			if err != nil {
+				return nil, err
+			}
+			tw, err := c.store.Weight(hash)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, TreeNode{
+				Hash: hash, Parent: hdr.ParentHash, Height: h, Time: hdr.Time, Coinbase: hdr.Coinbase,
+				Txs: len(txs), Weight: c.engine.Weight(hdr), TotalWeight: tw, Canonical: hash == canon,
+			})
+		}
+		if h == ^uint64(0) {
+			break
+		}
+	}
+	return out, nil
+}
+
+// VerifyReplay re-executes the canonical chain from genesis on a fresh state
+// and checks every block's state root and the final state against the head.
+// It is the check to run on a data directory one does not trust.
+func (c *Chain) VerifyReplay() error {
+	head := c.Head()
+	_, st := c.genesis.Block()
+	for h := uint64(1); h <= head.Height(); h++ {
+		b, err := c.BlockByHeight(h)
+		if err != nil {
+			return fmt.Errorf("replay: block %d: %w", h, err)
+		}
+		if err := c.genesis.applyBlock(st, b); err != nil {
+			return fmt.Errorf("replay: block %d (%x): %w", h, b.Hash(), err)
+		}
+		st.ClearJournal()
+	}
+	if root := c.StateRoot(); root != st.Root() {
+		return fmt.Errorf("replay: head state root %x, replay gives %x", root, st.Root())
+	}
+	if st.Root() != head.Header.StateRoot {
+		return errors.New("replay: final state does not match the head header")
+	}
+	return nil
+}

@@ -1,0 +1,273 @@
+package chain
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math/big"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/rlp"
+	"github.com/syndtr/goleveldb/leveldb"
+	lerrors "github.com/syndtr/goleveldb/leveldb/errors"
+	"github.com/syndtr/goleveldb/leveldb/opt"
+	"github.com/syndtr/goleveldb/leveldb/storage"
+	"github.com/syndtr/goleveldb/leveldb/util"
+)
+
+// ErrNotFound is returned by Store reads of absent keys.
+var ErrNotFound = errors.New("not found")
+
+// Key layout. Every block import or reorg is written as one batch.
+var (
+	prefixHeader    = []byte("h") // h + hash -> header bytes
+	prefixBody      = []byte("b") // b + hash -> RLP transactions
+	prefixWeight    = []byte("w") // w + hash -> total weight of the branch up to it
+	prefixCanonical = []byte("c") // c + height -> hash on the canonical chain
+	prefixByHeight  = []byte("n") // n + height + hash -> nothing: every stored block
+	prefixTxLookup  = []byte("x") // x + tx hash -> block hash + index (canonical txs)
+	prefixAccount   = []byte("a") // a + address -> RLP account
+	prefixUndo      = []byte("u") // u + hash -> undo record of a canonical block
+	keyHead         = []byte("head")
+	keyGenesis      = []byte("genesis") // genesis file JSON
+)
+
+// Store is chaind's LevelDB database. Reads return ErrNotFound for absent keys;
+// writes go through a storeBatch committed with one synced write.
+type Store struct {
+	db *leveldb.DB
+}
+
+// OpenStore opens (or creates) the database in dir.
+func OpenStore(dir string) (*Store, error) {
+	db, err := leveldb.OpenFile(dir, &opt.Options{
+		BlockCacheCapacity: 8 << 20,
+		WriteBuffer:        4 << 20,
+	})
+	if err != nil {
+		if lerrors.IsCorrupted(err) {
+			return nil, fmt.Errorf("open database %s: it is corrupted (%w); move it aside and resync", dir, err)
+		}
+		return nil, fmt.Errorf("open database %s: %w", dir, err)
+	}
+	return &Store{db: db}, nil
+}
+
+// OpenMemStore opens a LevelDB on in-memory storage, for unit tests.
+func OpenMemStore() *Store {
+	db, err := leveldb.Open(storage.NewMemStorage(), nil)
+	if err != nil {
+		panic(fmt.Sprintf("open memory database: %v", err)) // cannot fail on memory storage
+	}
+	return &Store{db: db}
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+func (s *Store) get(key []byte) ([]byte, error) {
+	v, err := s.db.Get(key, nil)
+	if errors.Is(err, leveldb.ErrNotFound) {
+		return nil, ErrNotFound
+	}
+	return v, err
+}
+
+func key(prefix []byte, parts ...[]byte) []byte {
+	k := append([]byte(nil), prefix...)
+	for _, p := range parts {
+		k = append(k, p...)
+	}
+	return k
+}
+
+func heightKey(h uint64) []byte { return binary.BigEndian.AppendUint64(nil, h) }
+
+// Header reads a header by hash.
+func (s *Store) Header(hash common.Hash) (*Header, error) {
+	data, err := s.get(key(prefixHeader, hash[:]))
+	if err != nil {
+		return nil, err
+	}
+	h := new(Header)
+	if err := h.UnmarshalBinary(data); err != nil {
+		return nil, fmt.Errorf("header %x: %w", hash, err)
+	}
+	return h, nil
+}
+
+// Txs reads a block body by hash.
+func (s *Store) Txs(hash common.Hash) ([]*types.Transaction, error) {
+	data, err := s.get(key(prefixBody, hash[:]))
+	if err != nil {
+		return nil, err
+	}
+	txs, err := decodeTxs(data)
+	if err != nil {
+		return nil, fmt.Errorf("body %x: %w", hash, err)
+	}
+	return txs, nil
+}
+
+// Weight reads the total weight of the branch ending at hash.
+func (s *Store) Weight(hash common.Hash) (*big.Int, error) {
+	data, err := s.get(key(prefixWeight, hash[:]))
+	if err != nil {
+		return nil, err
+	}
+	return new(big.Int).SetBytes(data), nil
+}
+
+// CanonicalHash reads the canonical block hash at height.
+func (s *Store) CanonicalHash(height uint64) (common.Hash, error) {
+	data, err := s.get(key(prefixCanonical, heightKey(height)))
+	if err != nil {
+		return common.Hash{}, err
+	}
+	return common.BytesToHash(data), nil
+}
+
+// HashesAt lists every stored block at height, canonical or not.
+func (s *Store) HashesAt(height uint64) ([]common.Hash, error) {
+	it := s.db.NewIterator(util.BytesPrefix(key(prefixByHeight, heightKey(height))), nil)
+	defer it.Release()
+	var out []common.Hash
+	for it.Next() {
+		out = append(out, common.BytesToHash(it.Key()[len(prefixByHeight)+8:]))
+	}
+	return out, it.Error()
+}
+
+// TxLookup reads where a canonical transaction is: block hash and index.
+func (s *Store) TxLookup(txHash common.Hash) (common.Hash, uint32, error) {
+	data, err := s.get(key(prefixTxLookup, txHash[:]))
+	if err != nil {
+		return common.Hash{}, 0, err
+	}
+	if len(data) != 36 {
+		return common.Hash{}, 0, fmt.Errorf("tx lookup %x: %d bytes", txHash, len(data))
+	}
+	return common.BytesToHash(data[:32]), binary.BigEndian.Uint32(data[32:]), nil
+}
+
+func (s *Store) undo(hash common.Hash) (undoRecord, error) {
+	data, err := s.get(key(prefixUndo, hash[:]))
+	if err != nil {
+		return undoRecord{}, err
+	}
+	u, err := decodeUndo(data)
+	if err != nil {
+		return undoRecord{}, fmt.Errorf("undo record %x: %w", hash, err)
+	}
+	return u, nil
+}
+
+// Head reads the head block hash.
+func (s *Store) Head() (common.Hash, error) {
+	data, err := s.get(keyHead)
+	if err != nil {
+		return common.Hash{}, err
+	}
+	return common.BytesToHash(data), nil
+}
+
+// GenesisJSON reads the genesis file the database was created with.
+func (s *Store) GenesisJSON() ([]byte, error) { return s.get(keyGenesis) }
+
+// loadState reads every account into a fresh State.
+func (s *Store) loadState() (*State, error) {
+	st := NewState()
+	it := s.db.NewIterator(util.BytesPrefix(prefixAccount), nil)
+	defer it.Release()
+	for it.Next() {
+		var a Account
+		if err := rlp.DecodeBytes(it.Value(), &a); err != nil {
+			return nil, fmt.Errorf("account %x: %w", it.Key()[1:], err)
+		}
+		st.put(common.BytesToAddress(it.Key()[1:]), a)
+	}
+	if err := it.Error(); err != nil {
+		return nil, fmt.Errorf("read accounts: %w", err)
+	}
+	return st, nil
+}
+
+// storeBatch collects the writes of one import or reorg.
+type storeBatch struct {
+	b *leveldb.Batch
+}
+
+func newBatch() *storeBatch { return &storeBatch{b: new(leveldb.Batch)} }
+
+func (b *storeBatch) putBlock(blk *Block, weight *big.Int) error {
+	hash := blk.Hash()
+	hb, err := blk.Header.MarshalBinary()
+	if err != nil {
+		return err
+	}
+	body, err := encodeTxs(blk.Txs)
+	if err != nil {
+		return fmt.Errorf("encode body %x: %w", hash, err)
+	}
+	b.b.Put(key(prefixHeader, hash[:]), hb)
+	b.b.Put(key(prefixBody, hash[:]), body)
+	b.b.Put(key(prefixWeight, hash[:]), weight.Bytes())
+	b.b.Put(key(prefixByHeight, heightKey(blk.Height()), hash[:]), nil)
+	return nil
+}
+
+// setCanonical makes blk the canonical block at its height and indexes its txs.
+func (b *storeBatch) setCanonical(blk *Block, undo undoRecord) error {
+	hash := blk.Hash()
+	b.b.Put(key(prefixCanonical, heightKey(blk.Height())), hash[:])
+	for i, tx := range blk.Txs {
+		th := tx.Hash()
+		b.b.Put(key(prefixTxLookup, th[:]), binary.BigEndian.AppendUint32(append([]byte(nil), hash[:]...), uint32(i)))
+	}
+	enc, err := undo.encode()
+	if err != nil {
+		return fmt.Errorf("encode undo %x: %w", hash, err)
+	}
+	b.b.Put(key(prefixUndo, hash[:]), enc)
+	return nil
+}
+
+// unsetCanonical removes blk's canonical entries (it is being reorged out).
+func (b *storeBatch) unsetCanonical(blk *Block) {
+	hash := blk.Hash()
+	b.b.Delete(key(prefixCanonical, heightKey(blk.Height())))
+	for _, tx := range blk.Txs {
+		th := tx.Hash()
+		b.b.Delete(key(prefixTxLookup, th[:]))
+	}
+	b.b.Delete(key(prefixUndo, hash[:]))
+}
+
+func (b *storeBatch) putAccounts(st *State, addrs []common.Address) error {
+	for _, addr := range addrs {
+		a, ok := st.accounts[addr]
+		if !ok {
+			b.b.Delete(key(prefixAccount, addr[:]))
+			continue
+		}
+		enc, err := rlp.EncodeToBytes(a)
+		if err != nil {
+			return fmt.Errorf("encode account %s: %w", addr.Hex(), err)
+		}
+		b.b.Put(key(prefixAccount, addr[:]), enc)
+	}
+	return nil
+}
+
+func (b *storeBatch) setHead(hash common.Hash) { b.b.Put(keyHead, hash[:]) }
+
+func (b *storeBatch) setGenesis(data []byte) { b.b.Put(keyGenesis, data) }
+
+// commit writes the batch atomically and durably.
+func (s *Store) commit(b *storeBatch) error {
+	if err := s.db.Write(b.b, &opt.WriteOptions{Sync: true}); err != nil {
+		return fmt.Errorf("write batch: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,97 @@
+package main
+
+import (
+	"encoding/hex"
+	"math/big"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/chaind/chaind/chain"
+	"github.com/chaind/chaind/node"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/crypto"
+)
+
+func runNode(args []string) error {
+	fs := newFlagSet("node", "node [--dev] [--datadir DIR] [--genesis FILE] [--mine --miner.coinbase ADDR] [flags]")
+	dev := fs.Bool("dev", false, "throwaway single-node PoW chain that mines at once, with a funded dev account")
+	dataDir := fs.String("datadir", "", "data directory (required unless --dev, which makes a temporary one)")
+	genesisPath := fs.String("genesis", "", "genesis file for a new data directory")
+	rpcAddr := fs.String("rpc.addr", node.DefaultRPCAddr, "JSON-RPC listen address (port 0 picks a free port)")
+	mine := fs.Bool("mine", false, "mine blocks")
+	threads := fs.Int("miner.threads", 0, "mining threads (0: one per CPU)")
+	coinbase := fs.String("miner.coinbase", "", "address that receives mined rewards and fees")
+	minGasPrice := fs.String("txpool.pricelimit", "", "lowest max fee per gas the mempool admits, in wei (default: the base fee)")
+	logLevel := fs.String("log.level", "info", "log level: debug, info, warn, error")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("node: unexpected arguments %v", fs.Args())
+	}
+	log, err := newLogger(*logLevel)
+	if err != nil {
+		return err
+	}
+	cfg := node.Config{DataDir: *dataDir, RPCAddr: *rpcAddr, Mine: *mine, MinerThreads: *threads, Logger: log}
+	if *coinbase != "" {
+		if !common.IsHexAddress(*coinbase) {
+			return fmt.Errorf("--miner.coinbase %q is not an address", *coinbase)
+		}
+		cfg.Coinbase = common.HexToAddress(*coinbase)
+	}
+	if *minGasPrice != "" {
+		p, ok := new(big.Int).SetString(*minGasPrice, 0)
+		if !ok {
+			return fmt.Errorf("--txpool.pricelimit %q is not a number", *minGasPrice)
+		}
+		cfg.MinGasPrice = p
+	}
+	if *genesisPath != "" {
+		if cfg.Genesis, err = chain.LoadGenesis(*genesisPath); err != nil {
+			return err
+		}
+	}
+	var devInfo string
+	if *dev {
+		if cfg.DataDir == "" {
+			tmp, err := os.MkdirTemp("", "chaind-dev-")
+			if err != nil {
+				return err
+			}
+			defer os.RemoveAll(tmp)
+			cfg.DataDir = tmp
+		}
+		g, key, err := node.DevSetup(cfg.DataDir, *threads)
+		if err != nil {
+			return err
+		}
+		addr := crypto.PubkeyToAddress(key.PublicKey)
+		cfg.Genesis, cfg.Mine = g, true
+		if cfg.Coinbase == (common.Address{}) {
+			cfg.Coinbase = addr
+		}
+		devInfo = fmt.Sprintf("  Chain ID:  %d\n  Account:   %s (1,000,000 ETH)\n  Key:       0x%s (also in %s/dev.key)\n  Genesis:   %s/genesis.json\n",
+			g.ChainID, addr.Hex(), hex.EncodeToString(crypto.FromECDSA(key)), cfg.DataDir, cfg.DataDir)
+	}
+	if cfg.DataDir == "" {
+		return fmt.Errorf("node: --datadir is required (or use --dev)")
+	}
+	n, err := node.New(cfg)
+	if err != nil {
+		return err
+	}
+	if err := n.Start(); err != nil {
+		n.Close()
+		return err
+	}
+	fmt.Printf("chaind node running\n  RPC:       %s\n  Data dir:  %s\n%s", n.RPCURL(), cfg.DataDir, devInfo)
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	sig := <-sigs
+	log.Info("Shutting down", "signal", sig.String())
+	signal.Stop(sigs)
+	return n.Close()
+}

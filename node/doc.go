@@ -1,0 +1,7 @@
+// Package node wires one chaind node together: the LevelDB store, the chain
+// with its consensus engine, the mempool, the miner and the JSON-RPC server.
+// It owns the start-up and shutdown order and the data directory's layout.
+//
+// node may import every package below it (rpc, mempool, pow, chain, wallet);
+// only cmd/chaind imports node.
+package node

@@ -1,0 +1,204 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/chaind/chaind/chain"
+	"github.com/chaind/chaind/mempool"
+	"github.com/chaind/chaind/pow"
+	"github.com/chaind/chaind/rpc"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
+)
+
+// Version is chaind's version string.
+const Version = "0.1.0"
+
+// DefaultRPCAddr is where the JSON-RPC server listens unless told otherwise.
+const DefaultRPCAddr = "127.0.0.1:8545"
+
+// Config configures a node.
+type Config struct {
+	DataDir string         // required: holds chaindata/ (LevelDB) and keystore/
+	Genesis *chain.Genesis // optional on a data directory that already has a chain
+	RPCAddr string         // optional: DefaultRPCAddr; port 0 picks a free port
+	// Mine starts the miner at start-up; it needs Coinbase.
+	Mine         bool
+	MinerThreads int            // optional: one per CPU
+	Coinbase     common.Address // receives mined rewards and fees
+	MinGasPrice  *big.Int       // optional: the genesis base fee
+	Logger       *slog.Logger   // optional: slog.Default()
+	Now          func() time.Time
+}
+
+// Node is a running chaind node.
+type Node struct {
+	cfg    Config
+	log    *slog.Logger
+	store  *chain.Store
+	chain  *chain.Chain
+	engine *pow.Engine
+	pool   *mempool.Pool
+	miner  *pow.Miner
+
+	listener net.Listener
+	server   *http.Server
+	served   chan struct{}
+}
+
+// ChainDataDir is the LevelDB directory inside a data directory.
+func ChainDataDir(dataDir string) string { return filepath.Join(dataDir, "chaindata") }
+
+// New opens the data directory and builds the node's parts; Start runs them.
+func New(cfg Config) (*Node, error) {
+	if cfg.DataDir == "" {
+		return nil, errors.New("node: a data directory is required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.RPCAddr == "" {
+		cfg.RPCAddr = DefaultRPCAddr
+	}
+	if cfg.Mine && cfg.Coinbase == (common.Address{}) {
+		return nil, errors.New("node: mining needs a coinbase address (--miner.coinbase)")
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data directory: %w", err)
+	}
+	store, err := chain.OpenStore(ChainDataDir(cfg.DataDir))
+	if err != nil {
+		return nil, err
+	}
+	n := &Node{cfg: cfg, log: cfg.Logger, store: store}
+	if err := n.build(); err != nil {
+		store.Close()
+		return nil, err
+	}
+	return n, nil
+}
+
+func (n *Node) build() error {
+	g := n.cfg.Genesis
+	if g == nil {
+		data, err := n.store.GenesisJSON()
+		if errors.Is(err, chain.ErrNotFound) {
+			return errors.New("node: the data directory has no chain yet; give a genesis file (--genesis) or use --dev")
+		} else if err != nil {
+			return err
+		}
+		if g, err = chain.ParseGenesis(data); err != nil {
+			return fmt.Errorf("node: stored genesis: %w", err)
+		}
+	}
+	if g.Consensus != chain.ConsensusPoW {
+		return fmt.Errorf("node: consensus %q is not supported by this build", g.Consensus)
+	}
+	n.engine = pow.New(n.cfg.MinerThreads)
+	c, err := chain.Open(chain.Config{Store: n.store, Genesis: g, Engine: n.engine, Now: n.cfg.Now, Logger: n.log})
+	if err != nil {
+		return err
+	}
+	n.chain = c
+	n.pool = mempool.New(mempool.Config{Chain: c, MinGasPrice: n.cfg.MinGasPrice})
+	c.Subscribe(n.pool.Reset)
+	c.Subscribe(n.logHead)
+	n.miner = pow.NewMiner(pow.MinerConfig{Chain: c, Engine: n.engine, Txs: n.pool, Coinbase: n.cfg.Coinbase, Logger: n.log})
+	n.pool.SubscribeNewTxs(func([]*types.Transaction) { n.miner.NotifyTxs() })
+	return nil
+}
+
+// logHead logs head changes that did not come from the local miner, which
+// logs its own.
+func (n *Node) logHead(ev chain.HeadEvent) {
+	if ev.Head.Header.Coinbase == n.cfg.Coinbase && n.miner.Mining() && len(ev.Removed) == 0 {
+		return
+	}
+	n.log.Info("New head", "height", ev.Head.Height(), "hash", ev.Head.Hash(), "txs", len(ev.Head.Txs))
+}
+
+// Start opens the RPC listener and, if configured, starts the miner.
+func (n *Node) Start() error {
+	srv, err := rpc.New(rpc.Config{Chain: n.chain, Pool: n.pool, Miner: n.miner, Version: "chaind/v" + Version, Logger: n.log})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", n.cfg.RPCAddr)
+	if err != nil {
+		return fmt.Errorf("rpc: listen on %s: %w", n.cfg.RPCAddr, err)
+	}
+	n.listener = ln
+	n.server = &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second}
+	n.served = make(chan struct{})
+	go func() {
+		defer close(n.served)
+		if err := n.server.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			n.log.Error("RPC server stopped", "err", err)
+		}
+	}()
+	head := n.chain.Head()
+	n.log.Info("Node started", "rpc", n.RPCURL(), "chain_id", n.chain.Genesis().ChainID,
+		"genesis", n.chain.GenesisHeader().Hash(), "head", head.Height(), "head_hash", head.Hash())
+	if n.cfg.Mine {
+		n.miner.Start()
+	}
+	return nil
+}
+
+// RPCURL is the JSON-RPC endpoint, once started.
+func (n *Node) RPCURL() string {
+	if n.listener == nil {
+		return ""
+	}
+	return "http://" + n.listener.Addr().String()
+}
+
+// Chain returns the node's chain.
+func (n *Node) Chain() *chain.Chain { return n.chain }
+
+// Pool returns the node's mempool.
+func (n *Node) Pool() *mempool.Pool { return n.pool }
+
+// Miner returns the node's miner.
+func (n *Node) Miner() *pow.Miner { return n.miner }
+
+// Close stops the RPC server and the miner, then closes the database.
+func (n *Node) Close() error {
+	var errs []error
+	if n.server != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		errs = append(errs, n.server.Shutdown(ctx))
+		cancel()
+		<-n.served
+	}
+	if n.miner != nil {
+		n.miner.Close()
+	}
+	errs = append(errs, n.store.Close())
+	n.log.Info("Node stopped")
+	return errors.Join(errs...)
+}
+
+// Verify opens a data directory (whose node must not be running), replays its
+// canonical chain from genesis and checks every state root. It returns the
+// head it verified.
+func Verify(dataDir string) (*chain.Block, error) {
+	n, err := New(Config{DataDir: dataDir, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		return nil, err
+	}
+	defer n.Close()
+	if err := n.chain.VerifyReplay(); err != nil {
+		return nil, err
+	}
+	return n.chain.Head(), nil
+}

@@ -1,0 +1,40 @@
+package pow
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// MeasureHashrate runs the nonce loop on a dummy header at an unreachable
+// target on threads workers for about d and returns nonces per second in total
+// and per worker.
+func MeasureHashrate(threads int, d time.Duration) (total float64, perThread []float64) {
+	header := make([]byte, 152)
+	for i := range header {
+		header[i] = byte(i * 7)
+	}
+	tmpl := newTemplate(header)
+	var zero [8]uint32 // no hash is <= 0 in practice
+	var stop atomic.Bool
+	counts := make([]atomic.Uint64, threads)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for i := 0; i < threads; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			scan(&tmpl, &zero, uint64(i)<<56, ^uint64(0)>>8, &stop, &counts[i])
+		}(i)
+	}
+	time.Sleep(d)
+	stop.Store(true)
+	wg.Wait()
+	elapsed := time.Since(start).Seconds()
+	perThread = make([]float64, threads)
+	for i := range counts {
+		perThread[i] = float64(counts[i].Load()) / elapsed
+		total += perThread[i]
+	}
+	return total, perThread
+}

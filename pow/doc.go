@@ -1,0 +1,9 @@
+// Package pow is chaind's proof-of-work engine: SHA-256d sealing over the
+// fixed header encoding with a midstate per template, ASERT difficulty
+// adjustment anchored at genesis, and a multi-threaded miner that switches
+// templates as soon as the head or the mempool changes.
+//
+// pow implements chain.Engine and reads the chain through chain.ChainReader and
+// the Chain methods the miner needs. It must not import mempool, p2p, rpc or
+// node: the miner takes its transactions through the TxSource interface.
+package pow
