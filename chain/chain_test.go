@@ -84,7 +84,11 @@ func TestBlockAcceptance(t *testing.T) {
 			b.Header.Time = uint64(clock.Now().Add(g.MaxFuture.D() + time.Second).UnixMilli())
 			return b
 		}, chain.ErrFutureBlock},
-		{"bad tx root", func() *chain.Block { b := valid(ct.Transfer(g, 0, 1, to, big.NewInt(1))); b.Header.TxRoot = common.Hash{7}; return b }, chain.ErrBadTxRoot},
+		{"bad tx root", func() *chain.Block {
+			b := valid(ct.Transfer(g, 0, 1, to, big.NewInt(1)))
+			b.Header.TxRoot = common.Hash{7}
+			return b
+		}, chain.ErrBadTxRoot},
 		{"bad gas used", func() *chain.Block { b := valid(); b.Header.GasUsed = chain.TransferGas; return b }, chain.ErrBadGasUsed},
 		{"bad state root", func() *chain.Block { b := valid(); b.Header.StateRoot = common.Hash{1}; return b }, chain.ErrBadStateRoot},
 		{"nonce gap", func() *chain.Block {

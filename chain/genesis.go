@@ -31,16 +31,16 @@ const TransferGas = 21000
 type Genesis struct {
 	ChainID     uint64   `json:"chain_id"`
 	Consensus   string   `json:"consensus"`
-	BlockTime   Duration `json:"block_time"`            // target interval between blocks
-	Difficulty  *BigInt  `json:"difficulty,omitempty"`  // PoW: expected hashes per block at genesis
-	HalfLife    Duration `json:"asert_half_life"`       // PoW: ASERT half-life; default 20 block times
-	BlockReward *BigInt  `json:"block_reward"`          // wei paid to each block's producer
-	BaseFee     *BigInt  `json:"base_fee"`              // fixed base fee per gas, in wei; paid to the producer
-	GasLimit    uint64   `json:"gas_limit"`             // per block
-	MaxFuture   Duration `json:"max_future"`            // how far ahead of the local clock a block may be
-	Timestamp   uint64   `json:"timestamp"`             // genesis time, Unix milliseconds
-	ExtraData   string   `json:"extra_data,omitempty"`  // free text, committed to by the genesis hash
-	Alloc       Alloc    `json:"alloc"`                 // initial balances
+	BlockTime   Duration `json:"block_time"`           // target interval between blocks
+	Difficulty  *BigInt  `json:"difficulty,omitempty"` // PoW: expected hashes per block at genesis
+	HalfLife    Duration `json:"asert_half_life"`      // PoW: ASERT half-life; default 20 block times
+	BlockReward *BigInt  `json:"block_reward"`         // wei paid to each block's producer
+	BaseFee     *BigInt  `json:"base_fee"`             // fixed base fee per gas, in wei; paid to the producer
+	GasLimit    uint64   `json:"gas_limit"`            // per block
+	MaxFuture   Duration `json:"max_future"`           // how far ahead of the local clock a block may be
+	Timestamp   uint64   `json:"timestamp"`            // genesis time, Unix milliseconds
+	ExtraData   string   `json:"extra_data,omitempty"` // free text, committed to by the genesis hash
+	Alloc       Alloc    `json:"alloc"`                // initial balances
 }
 
 // Alloc maps addresses to their genesis accounts.

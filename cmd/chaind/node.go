@@ -2,8 +2,8 @@ package main
 
 import (
 	"encoding/hex"
-	"math/big"
 	"fmt"
+	"math/big"
 	"os"
 	"os/signal"
 	"syscall"

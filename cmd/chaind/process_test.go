@@ -1,0 +1,121 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chaind/chaind/rpc"
+)
+
+// The tests in this package run the built chaind binary as separate processes.
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+// chaindBinary builds cmd/chaind once per test run.
+func chaindBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "chaind-bin-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "chaind")
+		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		if err != nil {
+			buildErr = err
+			binPath = string(out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatalf("build chaind: %v\n%s", buildErr, binPath)
+	}
+	return binPath
+}
+
+// proc is a running chaind process.
+type proc struct {
+	cmd    *exec.Cmd
+	url    string
+	stderr *strings.Builder
+	done   chan struct{}
+}
+
+// startChaind runs `chaind args...`, waits until it prints its RPC URL and
+// answers on it, and kills it when the test ends.
+func startChaind(t *testing.T, args ...string) *proc {
+	t.Helper()
+	cmd := exec.Command(chaindBinary(t), args...)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &proc{cmd: cmd, stderr: new(strings.Builder), done: make(chan struct{})}
+	cmd.Stderr = &lockedWriter{w: p.stderr}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		cmd.Wait()
+		close(p.done)
+	}()
+	t.Cleanup(func() { p.kill() })
+	urls := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if f := strings.Fields(sc.Text()); len(f) == 2 && f[0] == "RPC:" {
+				urls <- f[1]
+			}
+		}
+		io.Copy(io.Discard, stdout)
+	}()
+	select {
+	case p.url = <-urls:
+	case <-p.done:
+		t.Fatalf("chaind %v exited: %s", args, p.stderr)
+	case <-time.After(60 * time.Second):
+		t.Fatalf("chaind %v printed no RPC URL: %s", args, p.stderr)
+	}
+	return p
+}
+
+func (p *proc) client() *rpc.Client { return rpc.NewClient(p.url) }
+
+// kill sends SIGKILL and waits for the process to go.
+func (p *proc) kill() {
+	p.cmd.Process.Kill()
+	<-p.done
+}
+
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(b []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(b)
+}
+
+// runChaind runs a chaind command to completion and returns its output.
+func runChaind(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, chaindBinary(t), args...).CombinedOutput()
+	return string(out), err
+}
