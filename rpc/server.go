@@ -185,6 +185,7 @@ func (s *Server) handle(ctx context.Context, raw json.RawMessage) *response {
 		return errorResponse(id, &Error{Code: CodeInvalidRequest, Message: "invalid request: missing method"})
 	}
 	result, rpcErr := s.call(ctx, req.Method, req.Params)
+	s.log.Debug("RPC call", "method", req.Method, "params", string(req.Params), "err", rpcErr)
 	if notification {
 		return nil
 	}

@@ -1,0 +1,85 @@
+package chain
+
+import (
+	"context"
+	"math/big"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/rlp"
+)
+
+// anyEngine accepts everything; chain's own tests use it (chaintest's Engine
+// cannot be imported here without a cycle).
+type anyEngine struct{}
+
+func (anyEngine) VerifyHeader(ChainReader, *Header, *Header) error { return nil }
+func (anyEngine) Prepare(ChainReader, *Header, *Header) error      { return nil }
+func (anyEngine) Seal(_ context.Context, _ ChainReader, b *Block) (*Block, error) {
+	return b, nil
+}
+func (anyEngine) Weight(*Header) *big.Int { return big.NewInt(1) }
+
+func openTestChain(t *testing.T, dir string) (*Store, *Chain, error) {
+	t.Helper()
+	g := &Genesis{ChainID: 9, Consensus: ConsensusPoW, Difficulty: NewBigInt(big.NewInt(1)), Timestamp: 1,
+		Alloc: Alloc{common.Address{1}: {Balance: NewBigInt(big.NewInt(1000))}}}
+	g.FillDefaults()
+	s, err := OpenStore(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := Open(Config{Store: s, Genesis: g, Engine: anyEngine{}, Now: func() time.Time { return time.UnixMilli(1_000_000) }})
+	if err != nil {
+		s.Close()
+		return nil, nil, err
+	}
+	return s, c, nil
+}
+
+func TestOpenRefusesTamperedState(t *testing.T) {
+	dir := t.TempDir()
+	s, c, err := openTestChain(t, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := c.BuildBlock(common.Address{2}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.InsertBlock(b); err != nil {
+		t.Fatal(err)
+	}
+	// Someone edits a balance behind the node's back.
+	enc, _ := rlp.EncodeToBytes(Account{Balance: big.NewInt(1_000_000)})
+	if err := s.db.Put(key(prefixAccount, common.Address{1}.Bytes()), enc, nil); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if _, _, err := openTestChain(t, dir); err == nil || !strings.Contains(err.Error(), "cannot be trusted") {
+		t.Fatalf("opened a database whose state does not match its head: %v", err)
+	}
+}
+
+func TestOpenReportsCorruptedDatabase(t *testing.T) {
+	dir := t.TempDir()
+	s, _, err := openTestChain(t, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	manifests, _ := filepath.Glob(filepath.Join(dir, "MANIFEST-*"))
+	if len(manifests) == 0 {
+		t.Fatal("no MANIFEST file")
+	}
+	if err := os.WriteFile(manifests[0], []byte("this is not a manifest"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := openTestChain(t, dir); err == nil || !strings.Contains(err.Error(), "corrupted") {
+		t.Fatalf("got %v, want a clear corruption error", err)
+	}
+}
