@@ -249,6 +249,20 @@ func (c *Chain) markInvalid(hash common.Hash, err error) error {
 // verifyBlock checks everything that does not need the parent's state.
 func (c *Chain) verifyBlock(b *Block, parent *Header) error {
 	h := b.Header
+	if err := c.verifyHeader(h, parent); err != nil {
+		return err
+	}
+	if want := uint64(len(b.Txs)) * TransferGas; h.GasUsed != want {
+		return ruleError(ErrBadGasUsed, "gas used %d, %d transactions use %d", h.GasUsed, len(b.Txs), want)
+	}
+	if root := TxRoot(b.Txs); root != h.TxRoot {
+		return ruleError(ErrBadTxRoot, "header has %x, body gives %x", h.TxRoot, root)
+	}
+	return nil
+}
+
+// verifyHeader checks the header rules: height, time, gas limit, engine.
+func (c *Chain) verifyHeader(h, parent *Header) error {
 	if h.Height != parent.Height+1 {
 		return ruleError(ErrBadHeight, "height %d on parent of height %d", h.Height, parent.Height)
 	}
@@ -258,14 +272,11 @@ func (c *Chain) verifyBlock(b *Block, parent *Header) error {
 	if limit := uint64(c.now().Add(c.genesis.MaxFuture.D()).UnixMilli()); h.Time > limit {
 		return ruleError(ErrFutureBlock, "time %d is more than %v ahead of local time", h.Time, c.genesis.MaxFuture.D())
 	}
-	if want := uint64(len(b.Txs)) * TransferGas; h.GasUsed != want || h.GasUsed > c.genesis.GasLimit {
-		return ruleError(ErrBadGasUsed, "gas used %d, %d transactions use %d, limit %d", h.GasUsed, len(b.Txs), want, c.genesis.GasLimit)
+	if h.GasUsed > c.genesis.GasLimit || h.GasUsed%TransferGas != 0 {
+		return ruleError(ErrBadGasUsed, "gas used %d: not a multiple of %d within the limit %d", h.GasUsed, TransferGas, c.genesis.GasLimit)
 	}
 	if err := c.engine.VerifyHeader(c, h, parent); err != nil {
 		return fmt.Errorf("%w: %w", ErrConsensus, asRule(err))
-	}
-	if root := TxRoot(b.Txs); root != h.TxRoot {
-		return ruleError(ErrBadTxRoot, "header has %x, body gives %x", h.TxRoot, root)
 	}
 	return nil
 }

@@ -216,3 +216,90 @@ func (c *Chain) VerifyReplay() error {
 	}
 	return nil
 }
+
+// Locator lists canonical block hashes from the head back to genesis, dense
+// near the head and exponentially sparser below it, for a peer to find where
+// its chain and ours part.
+func (c *Chain) Locator() []common.Hash {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	var out []common.Hash
+	step := uint64(1)
+	for h := c.head.Height(); ; {
+		if hash, err := c.store.CanonicalHash(h); err == nil {
+			out = append(out, hash)
+		}
+		if h == 0 {
+			return out
+		}
+		if len(out) >= 10 {
+			step *= 2
+		}
+		if h < step {
+			h = 0
+		} else {
+			h -= step
+		}
+	}
+}
+
+// HeadersAfter returns up to max canonical headers following the first
+// locator hash that is on our canonical chain (genesis if none is).
+func (c *Chain) HeadersAfter(locator []common.Hash, max int) ([]*Header, error) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	start := uint64(0)
+	for _, hash := range locator {
+		h, err := c.store.Header(hash)
+		if err != nil {
+			continue
+		}
+		if canon, err := c.store.CanonicalHash(h.Height); err == nil && canon == hash {
+			start = h.Height
+			break
+		}
+	}
+	var out []*Header
+	for height := start + 1; height <= c.head.Height() && len(out) < max; height++ {
+		hash, err := c.store.CanonicalHash(height)
+		if err != nil {
+			return nil, err
+		}
+		h, err := c.store.Header(hash)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, h)
+	}
+	return out, nil
+}
+
+// VerifyHeaders checks a chain of headers received before their bodies: the
+// first must extend a stored block, each the one before it, and each must pass
+// the height, time and engine rules. It returns the total weight the branch
+// would have at its last header.
+func (c *Chain) VerifyHeaders(headers []*Header) (*big.Int, error) {
+	if len(headers) == 0 {
+		return nil, errors.New("no headers")
+	}
+	parent, err := c.store.Header(headers[0].ParentHash)
+	if err != nil {
+		return nil, fmt.Errorf("%w: header %d has parent %x", ErrUnknownParent, headers[0].Height, headers[0].ParentHash)
+	}
+	weight, err := c.store.Weight(parent.Hash())
+	if err != nil {
+		return nil, err
+	}
+	weight = new(big.Int).Set(weight)
+	for i, h := range headers {
+		if i > 0 && h.ParentHash != parent.Hash() {
+			return nil, ruleError(ErrUnknownParent, "header %d does not link to the one before it", h.Height)
+		}
+		if err := c.verifyHeader(h, parent); err != nil {
+			return nil, err
+		}
+		weight.Add(weight, c.engine.Weight(h))
+		parent = h
+	}
+	return weight, nil
+}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/chaind/chaind/chain"
 	"github.com/chaind/chaind/mempool"
+	"github.com/chaind/chaind/p2p"
 	"github.com/chaind/chaind/pow"
 	"github.com/chaind/chaind/rpc"
 	"github.com/ethereum/go-ethereum/common"
@@ -23,8 +24,11 @@ import (
 // Version is chaind's version string.
 const Version = "0.1.0"
 
-// DefaultRPCAddr is where the JSON-RPC server listens unless told otherwise.
-const DefaultRPCAddr = "127.0.0.1:8545"
+// Default listen addresses.
+const (
+	DefaultRPCAddr = "127.0.0.1:8545"
+	DefaultP2PAddr = "127.0.0.1:30303"
+)
 
 // Config configures a node.
 type Config struct {
@@ -38,6 +42,14 @@ type Config struct {
 	MinGasPrice  *big.Int       // optional: the genesis base fee
 	Logger       *slog.Logger   // optional: slog.Default()
 	Now          func() time.Time
+
+	// P2PAddr is where peers connect; "" does not listen. When it is
+	// DefaultP2PAddr and that port is taken, a free port is used instead.
+	P2PAddr    string
+	Peers      []string // static peers, redialled with backoff
+	Bootnodes  []string // addresses to learn the network from
+	MaxPeers   int      // optional: 25
+	NoDiscover bool     // dial only Peers and Bootnodes
 }
 
 // Node is a running chaind node.
@@ -49,6 +61,7 @@ type Node struct {
 	engine *pow.Engine
 	pool   *mempool.Pool
 	miner  *pow.Miner
+	p2p    *p2p.Server
 
 	listener net.Listener
 	server   *http.Server
@@ -114,7 +127,11 @@ func (n *Node) build() error {
 	c.Subscribe(n.logHead)
 	n.miner = pow.NewMiner(pow.MinerConfig{Chain: c, Engine: n.engine, Txs: n.pool, Coinbase: n.cfg.Coinbase, Logger: n.log})
 	n.pool.SubscribeNewTxs(func([]*types.Transaction) { n.miner.NotifyTxs() })
-	return nil
+	n.p2p, err = p2p.New(p2p.Config{
+		Chain: c, Pool: n.pool, ListenAddr: n.cfg.P2PAddr, StaticPeers: n.cfg.Peers, Bootnodes: n.cfg.Bootnodes,
+		MaxPeers: n.cfg.MaxPeers, NoDiscover: n.cfg.NoDiscover, Logger: n.log,
+	})
+	return err
 }
 
 // logHead logs head changes that did not come from the local miner, which
@@ -128,9 +145,19 @@ func (n *Node) logHead(ev chain.HeadEvent) {
 
 // Start opens the RPC listener and, if configured, starts the miner.
 func (n *Node) Start() error {
-	srv, err := rpc.New(rpc.Config{Chain: n.chain, Pool: n.pool, Miner: n.miner, Version: "chaind/v" + Version, Logger: n.log})
+	srv, err := rpc.New(rpc.Config{Chain: n.chain, Pool: n.pool, Miner: n.miner, P2P: n.p2p, Version: "chaind/v" + Version, Logger: n.log})
 	if err != nil {
 		return err
+	}
+	if err := n.p2p.Start(); err != nil {
+		if n.cfg.P2PAddr != DefaultP2PAddr {
+			return err
+		}
+		n.log.Warn("Default P2P port taken; using a free port", "err", err)
+		n.p2p.SetListenAddr("127.0.0.1:0")
+		if err := n.p2p.Start(); err != nil {
+			return err
+		}
 	}
 	ln, err := net.Listen("tcp", n.cfg.RPCAddr)
 	if err != nil {
@@ -146,7 +173,7 @@ func (n *Node) Start() error {
 		}
 	}()
 	head := n.chain.Head()
-	n.log.Info("Node started", "rpc", n.RPCURL(), "chain_id", n.chain.Genesis().ChainID,
+	n.log.Info("Node started", "rpc", n.RPCURL(), "p2p", n.p2p.Addr(), "chain_id", n.chain.Genesis().ChainID,
 		"genesis", n.chain.GenesisHeader().Hash(), "head", head.Height(), "head_hash", head.Hash())
 	if n.cfg.Mine {
 		n.miner.Start()
@@ -161,6 +188,9 @@ func (n *Node) RPCURL() string {
 	}
 	return "http://" + n.listener.Addr().String()
 }
+
+// P2PAddr is the address peers connect to, once started ("" if not listening).
+func (n *Node) P2PAddr() string { return n.p2p.Addr() }
 
 // Chain returns the node's chain.
 func (n *Node) Chain() *chain.Chain { return n.chain }
@@ -179,6 +209,9 @@ func (n *Node) Close() error {
 		errs = append(errs, n.server.Shutdown(ctx))
 		cancel()
 		<-n.served
+	}
+	if n.p2p != nil && n.p2p.Started() {
+		n.p2p.Close()
 	}
 	if n.miner != nil {
 		n.miner.Close()

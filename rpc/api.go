@@ -6,6 +6,7 @@ import (
 
 	"github.com/chaind/chaind/chain"
 	"github.com/chaind/chaind/mempool"
+	"github.com/chaind/chaind/p2p"
 	"github.com/ethereum/go-ethereum/common"
 )
 
@@ -24,6 +25,7 @@ type Config struct {
 	Chain   *chain.Chain  // required
 	Pool    *mempool.Pool // required
 	Miner   Miner         // optional: nil on a node that does not mine
+	P2P     *p2p.Server   // optional: nil on a node without networking
 	Version string        // for web3_clientVersion
 	Logger  *slog.Logger  // optional
 }
@@ -41,7 +43,7 @@ func New(cfg Config) (*Server, error) {
 	s := NewServer(cfg.Logger)
 	a := &api{Config: cfg}
 	var errs []error
-	for _, group := range []map[string]any{a.ethMethods(), a.netMethods(), a.txpoolMethods(), a.chaindMethods()} {
+	for _, group := range []map[string]any{a.ethMethods(), a.netMethods(), a.txpoolMethods(), a.chaindMethods(), a.adminMethods()} {
 		for name, fn := range group {
 			errs = append(errs, s.Register(name, fn))
 		}

@@ -18,7 +18,11 @@ func (a *api) netMethods() map[string]any {
 			return strconv.FormatUint(a.Chain.Genesis().ChainID, 10), nil
 		},
 		"net_listening": func(context.Context) (bool, error) { return true, nil },
-		// A single node has no peers; the p2p layer will report its own count.
-		"net_peerCount": func(context.Context) (hexutil.Uint, error) { return 0, nil },
+		"net_peerCount": func(context.Context) (hexutil.Uint, error) {
+			if a.P2P == nil {
+				return 0, nil
+			}
+			return hexutil.Uint(a.P2P.PeerCount()), nil
+		},
 	}
 }

@@ -24,6 +24,11 @@ func runNode(args []string) error {
 	threads := fs.Int("miner.threads", 0, "mining threads (0: one per CPU)")
 	coinbase := fs.String("miner.coinbase", "", "address that receives mined rewards and fees")
 	minGasPrice := fs.String("txpool.pricelimit", "", "lowest max fee per gas the mempool admits, in wei (default: the base fee)")
+	p2pAddr := fs.String("p2p.addr", node.DefaultP2PAddr, `P2P listen address (port 0 picks a free port; "" does not listen)`)
+	peers := fs.StringSlice("peers", nil, "static peers host:port,... (redialled with backoff)")
+	bootnodes := fs.StringSlice("bootnodes", nil, "nodes host:port,... to learn other peers from")
+	maxPeers := fs.Int("maxpeers", 25, "maximum number of peers")
+	noDiscover := fs.Bool("p2p.nodiscover", false, "dial only --peers and --bootnodes, not addresses learnt from peers")
 	logLevel := fs.String("log.level", "info", "log level: debug, info, warn, error")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -35,7 +40,8 @@ func runNode(args []string) error {
 	if err != nil {
 		return err
 	}
-	cfg := node.Config{DataDir: *dataDir, RPCAddr: *rpcAddr, Mine: *mine, MinerThreads: *threads, Logger: log}
+	cfg := node.Config{DataDir: *dataDir, RPCAddr: *rpcAddr, Mine: *mine, MinerThreads: *threads, Logger: log,
+		P2PAddr: *p2pAddr, Peers: *peers, Bootnodes: *bootnodes, MaxPeers: *maxPeers, NoDiscover: *noDiscover}
 	if *coinbase != "" {
 		if !common.IsHexAddress(*coinbase) {
 			return fmt.Errorf("--miner.coinbase %q is not an address", *coinbase)
@@ -87,7 +93,15 @@ func runNode(args []string) error {
 		n.Close()
 		return err
 	}
-	fmt.Printf("chaind node running\n  RPC:       %s\n  Data dir:  %s\n%s", n.RPCURL(), cfg.DataDir, devInfo)
+	p2pLine := "off"
+	if a := n.P2PAddr(); a != "" {
+		p2pLine = a
+	}
+	fmt.Printf("chaind node running\n  RPC:       %s\n  P2P:       %s\n  Data dir:  %s\n%s", n.RPCURL(), p2pLine, cfg.DataDir, devInfo)
+	if *dev {
+		fmt.Printf("Join this chain from another shell:\n  chaind node --genesis %s/genesis.json --datadir OTHER_DIR --peers %s --rpc.addr 127.0.0.1:0 [--mine --miner.coinbase ADDR]\n",
+			cfg.DataDir, n.P2PAddr())
+	}
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	sig := <-sigs

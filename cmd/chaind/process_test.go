@@ -48,13 +48,14 @@ func chaindBinary(t *testing.T) string {
 // proc is a running chaind process.
 type proc struct {
 	cmd    *exec.Cmd
-	url    string
-	stderr *strings.Builder
+	url    string // JSON-RPC
+	p2p    string // P2P listen address, or "off"
+	stderr *lockedWriter
 	done   chan struct{}
 }
 
 // startChaind runs `chaind args...`, waits until it prints its RPC URL and
-// answers on it, and kills it when the test ends.
+// P2P address, and kills it when the test ends.
 func startChaind(t *testing.T, args ...string) *proc {
 	t.Helper()
 	cmd := exec.Command(chaindBinary(t), args...)
@@ -62,8 +63,8 @@ func startChaind(t *testing.T, args ...string) *proc {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &proc{cmd: cmd, stderr: new(strings.Builder), done: make(chan struct{})}
-	cmd.Stderr = &lockedWriter{w: p.stderr}
+	p := &proc{cmd: cmd, stderr: &lockedWriter{}, done: make(chan struct{})}
+	cmd.Stderr = p.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -72,18 +73,23 @@ func startChaind(t *testing.T, args ...string) *proc {
 		close(p.done)
 	}()
 	t.Cleanup(func() { p.kill() })
-	urls := make(chan string, 1)
+	ready := make(chan struct{})
 	go func() {
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
-			if f := strings.Fields(sc.Text()); len(f) == 2 && f[0] == "RPC:" {
-				urls <- f[1]
+			f := strings.Fields(sc.Text())
+			switch {
+			case len(f) == 2 && f[0] == "RPC:":
+				p.url = f[1]
+			case len(f) == 2 && f[0] == "P2P:":
+				p.p2p = f[1]
+				close(ready)
 			}
 		}
 		io.Copy(io.Discard, stdout)
 	}()
 	select {
-	case p.url = <-urls:
+	case <-ready:
 	case <-p.done:
 		t.Fatalf("chaind %v exited: %s", args, p.stderr)
 	case <-time.After(60 * time.Second):
@@ -100,15 +106,22 @@ func (p *proc) kill() {
 	<-p.done
 }
 
+// lockedWriter collects a process's stderr for the test to read.
 type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
+	mu  sync.Mutex
+	buf strings.Builder
 }
 
 func (l *lockedWriter) Write(b []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.w.Write(b)
+	return l.buf.Write(b)
+}
+
+func (l *lockedWriter) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
 }
 
 // runChaind runs a chaind command to completion and returns its output.

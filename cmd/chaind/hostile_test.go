@@ -1,0 +1,263 @@
+package main
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"io"
+	"math/big"
+	"math/rand"
+	"net"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chaind/chaind/chain"
+	ct "github.com/chaind/chaind/chain/chaintest"
+	"github.com/chaind/chaind/p2p"
+	"github.com/chaind/chaind/pow"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/hexutil"
+	"github.com/ethereum/go-ethereum/core/types"
+)
+
+// hostilePeer speaks chaind's wire protocol to send bad data on purpose.
+type hostilePeer struct {
+	t    *testing.T
+	conn net.Conn
+	them *p2p.Hello
+}
+
+func dialHostile(t *testing.T, addr string, g *chain.Genesis, id byte) (*hostilePeer, error) {
+	t.Helper()
+	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gen, _ := g.Block()
+	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	if err := p2p.WriteMsg(conn, &p2p.Hello{Version: p2p.ProtocolVersion, ChainID: g.ChainID, Genesis: gen.Hash(),
+		Head: gen.Hash(), Weight: new(big.Int), NodeID: common.Hash{0xba, 0xd0, id}}); err != nil {
+		t.Fatal(err)
+	}
+	m, err := p2p.ReadMsg(conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	switch m := m.(type) {
+	case *p2p.Hello:
+		// A refused peer gets the node's hello and then its reason.
+		conn.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+		if next, err := p2p.ReadMsg(conn); err == nil {
+			if d, ok := next.(*p2p.Disconnect); ok {
+				conn.Close()
+				return nil, errors.New(d.Reason)
+			}
+		}
+		conn.SetDeadline(time.Time{})
+		return &hostilePeer{t: t, conn: conn, them: m}, nil
+	case *p2p.Disconnect:
+		conn.Close()
+		return nil, errors.New(m.Reason)
+	}
+	t.Fatalf("unexpected first message %T", m)
+	return nil, nil
+}
+
+// await reads until a message of type T arrives (skipping pings and
+// announcements) and returns it.
+func await[T p2p.Msg](h *hostilePeer) T {
+	h.t.Helper()
+	h.conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for {
+		m, err := p2p.ReadMsg(h.conn)
+		if err != nil {
+			h.t.Fatalf("waiting for %T: %v", *new(T), err)
+		}
+		if want, ok := m.(T); ok {
+			return want
+		}
+	}
+}
+
+// disconnected waits for the node to hang up and returns the reason it gave.
+func (h *hostilePeer) disconnected() string {
+	h.t.Helper()
+	h.conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	reason := ""
+	for {
+		m, err := p2p.ReadMsg(h.conn)
+		if err != nil {
+			if reason == "" && !errors.Is(err, io.EOF) {
+				h.t.Fatalf("connection not closed by the node: %v", err)
+			}
+			return reason
+		}
+		if d, ok := m.(*p2p.Disconnect); ok {
+			reason = d.Reason
+		}
+	}
+}
+
+// headBlock fetches the node's head block over the wire.
+func (h *hostilePeer) headBlock() *chain.Block {
+	h.t.Helper()
+	if err := p2p.WriteMsg(h.conn, &p2p.GetBlocks{ID: 77, Hashes: []common.Hash{h.them.Head}}); err != nil {
+		h.t.Fatal(err)
+	}
+	resp := await[*p2p.Blocks](h)
+	b := new(chain.Block)
+	if len(resp.Blocks) != 1 || b.UnmarshalBinary(resp.Blocks[0]) != nil {
+		h.t.Fatal("no head block")
+	}
+	return b
+}
+
+// offer announces b and serves it when the node asks.
+func (h *hostilePeer) offer(b *chain.Block) {
+	h.t.Helper()
+	enc, err := b.MarshalBinary()
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if err := p2p.WriteMsg(h.conn, &p2p.NewBlock{Hash: b.Hash(), Height: b.Height(), Weight: big.NewInt(1 << 40)}); err != nil {
+		h.t.Fatal(err)
+	}
+	req := await[*p2p.GetBlocks](h)
+	if err := p2p.WriteMsg(h.conn, &p2p.Blocks{ID: req.ID, Blocks: [][]byte{enc}}); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+// childOf builds and seals (with real PoW) a block on parent; edit may spoil
+// it before sealing.
+func childOf(t *testing.T, g *chain.Genesis, parent *chain.Block, txs []*types.Transaction, edit func(*chain.Header)) *chain.Block {
+	t.Helper()
+	gen, _ := g.Block()
+	h := &chain.Header{ParentHash: parent.Hash(), Height: parent.Height() + 1, Coinbase: common.Address{0xee},
+		Time: max(uint64(time.Now().UnixMilli()), parent.Header.Time+1), TxRoot: chain.TxRoot(txs),
+		GasUsed: uint64(len(txs)) * chain.TransferGas, StateRoot: common.Hash{0x5a}, Bits: pow.NextBits(g, gen.Header, parent.Header)}
+	if edit != nil {
+		edit(h)
+	}
+	b, err := pow.New(1).Seal(context.Background(), nil, &chain.Block{Header: h, Txs: txs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestHostilePeer: a peer sends, one per connection, a block with a bad seal,
+// one with a wrong state root, one with a forged signature, a frame over the
+// limit and garbage. Each time it is disconnected with a reason; nothing it
+// sent reaches the chain or the mempool, the node keeps mining, and a peer
+// that offends twice is banned.
+func TestHostilePeer(t *testing.T) {
+	dir := t.TempDir()
+	g, genesis := writeFastGenesis(t, dir, 1)
+	honest := startChaind(t, nodeArgs(filepath.Join(dir, "honest"), genesis, mining...)...)
+	waitFor(t, 30*time.Second, "a few blocks", func() bool { return honest.head(t).Number >= 3 })
+
+	forgedTo := common.Address{0xf0, 0x0d}
+	var offered []common.Hash
+	blockCase := func(spoil func(parent *chain.Block) *chain.Block) func(h *hostilePeer) {
+		return func(h *hostilePeer) {
+			b := spoil(h.headBlock())
+			offered = append(offered, b.Hash())
+			h.offer(b)
+		}
+	}
+	cases := []struct {
+		name   string
+		send   func(h *hostilePeer)
+		reason string
+	}{
+		{"bad seal", blockCase(func(parent *chain.Block) *chain.Block {
+			b := childOf(t, g, parent, nil, nil)
+			target := chain.CompactToBig(b.Header.Bits)
+			for hash := b.Hash(); new(big.Int).SetBytes(hash[:]).Cmp(target) <= 0; hash = b.Hash() {
+				b.Header.Nonce++
+			}
+			return b
+		}), "hash above target"},
+		{"wrong state root", blockCase(func(parent *chain.Block) *chain.Block {
+			return childOf(t, g, parent, nil, nil)
+		}), "bad state root"},
+		{"forged signature", blockCase(func(parent *chain.Block) *chain.Block {
+			signed := ct.Transfer(g, 0, 0, common.Address{1}, big.NewInt(1))
+			v, r, s := signed.RawSignatureValues()
+			sig := append(append(common.LeftPadBytes(r.Bytes(), 32), common.LeftPadBytes(s.Bytes(), 32)...), byte(v.Uint64()))
+			forged, err := types.NewTx(&types.DynamicFeeTx{ChainID: big.NewInt(1337), GasTipCap: big.NewInt(1e9), GasFeeCap: big.NewInt(3e9),
+				Gas: chain.TransferGas, To: &forgedTo, Value: ct.Ether(500)}).WithSignature(g.Signer(), sig)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return childOf(t, g, parent, []*types.Transaction{forged}, nil)
+		}), "invalid block"},
+		{"frame above the limit", func(h *hostilePeer) {
+			var hdr [4]byte
+			binary.BigEndian.PutUint32(hdr[:], p2p.MaxFrameSize+1)
+			h.conn.Write(append(hdr[:], make([]byte, 4096)...))
+		}, "frame too large"},
+		{"garbage bytes", func(h *hostilePeer) {
+			junk := make([]byte, 256)
+			rand.New(rand.NewSource(7)).Read(junk)
+			junk[0], junk[1], junk[2], junk[3] = 0, 0, 0, 200
+			h.conn.Write(junk)
+		}, "bad message"},
+	}
+	// A node checks a block's state only when the block's branch would become
+	// canonical (headers first, as Bitcoin does); a side block is stored
+	// after its header and seal checks. So that the spoilt blocks extend the
+	// head and meet every check, the miner pauses while each is offered and
+	// must carry on mining afterwards.
+	for i, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			honest.call(t, nil, "chaind_minerStop")
+			time.Sleep(100 * time.Millisecond) // a block sealed just before the stop lands
+			defer honest.call(t, nil, "chaind_minerStart")
+			before := honest.head(t)
+			h, err := dialHostile(t, honest.p2p, g, byte(i))
+			if err != nil {
+				t.Fatalf("handshake refused: %v", err)
+			}
+			tc.send(h)
+			if reason := h.disconnected(); !strings.Contains(reason, tc.reason) {
+				t.Fatalf("disconnect reason %q, want it to mention %q", reason, tc.reason)
+			}
+			if after := honest.head(t); after.Hash != before.Hash || after.StateRoot != before.StateRoot {
+				t.Fatalf("head moved from %+v to %+v", before, after)
+			}
+			honest.call(t, nil, "chaind_minerStart")
+			waitFor(t, 30*time.Second, "the node to keep mining", func() bool { return honest.head(t).Number > before.Number })
+		})
+	}
+	for _, hash := range offered {
+		var b map[string]any
+		honest.call(t, &b, "eth_getBlockByHash", hash, false)
+		if b != nil {
+			t.Fatalf("refused block %s was stored", hash.Hex())
+		}
+	}
+	var status map[string]hexutil.Uint
+	honest.call(t, &status, "txpool_status")
+	if status["pending"] != 0 || status["queued"] != 0 {
+		t.Fatalf("mempool changed: %v", status)
+	}
+	var bal hexutil.Big
+	honest.call(t, &bal, "eth_getBalance", forgedTo, "latest")
+	if bal.ToInt().Sign() != 0 {
+		t.Fatal("the forged transfer was credited")
+	}
+	// A second offence from the same node id bans it.
+	h, err := dialHostile(t, honest.p2p, g, 0)
+	if err == nil {
+		h.conn.Write([]byte{0, 0, 0, 1, 250})
+		h.disconnected()
+		_, err = dialHostile(t, honest.p2p, g, 0)
+	}
+	if err == nil || !strings.Contains(err.Error(), "banned") {
+		t.Fatalf("repeat offender not banned: %v", err)
+	}
+}

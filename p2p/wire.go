@@ -1,0 +1,291 @@
+package p2p
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math/big"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/rlp"
+)
+
+// Frame layout: a 4-byte big-endian length n, then n bytes: one message code
+// and the RLP payload. n is checked against MaxFrameSize before anything is
+// allocated.
+const (
+	// ProtocolVersion is the version peers must share.
+	ProtocolVersion = 1
+	// MaxFrameSize bounds one message (a response full of blocks).
+	MaxFrameSize = 16 << 20
+	// Limits on list lengths inside messages.
+	maxHashes       = 4096
+	maxLocator      = 64
+	maxHeaders      = 2000
+	maxBlocksPerMsg = 256
+	maxTxsPerMsg    = 4096
+	maxAddrs        = 64
+	maxText         = 256
+)
+
+// Message codes.
+const (
+	codeHello byte = iota
+	codeDisconnect
+	codePing
+	codePong
+	codeNewBlock
+	codeGetBlocks
+	codeBlocks
+	codeGetHeaders
+	codeHeaders
+	codeNewTxs
+	codeGetTxs
+	codeTxs
+	codeGetAddrs
+	codeAddrs
+)
+
+// Msg is a wire message. Every decoded message is validated before use.
+type Msg interface {
+	code() byte
+	validate() error
+}
+
+// Hello is the first message each side sends.
+type Hello struct {
+	Version    uint32
+	ChainID    uint64
+	Genesis    common.Hash
+	Head       common.Hash
+	Height     uint64
+	Weight     *big.Int
+	ListenAddr string // host:port this node accepts connections on, or ""
+	NodeID     common.Hash
+}
+
+// Disconnect says why the sender is closing the connection.
+type Disconnect struct{ Reason string }
+
+// Ping asks for a Pong with the same nonce; it keeps idle links alive and
+// measures latency.
+type Ping struct{ Nonce uint64 }
+
+// Pong answers a Ping.
+type Pong struct{ Nonce uint64 }
+
+// NewBlock announces a block the sender has, with its branch's total weight.
+type NewBlock struct {
+	Hash   common.Hash
+	Height uint64
+	Weight *big.Int
+}
+
+// GetBlocks asks for blocks by hash.
+type GetBlocks struct {
+	ID     uint64
+	Hashes []common.Hash
+}
+
+// Blocks answers GetBlocks with encoded blocks, in the order asked, leaving
+// out the ones the sender does not have.
+type Blocks struct {
+	ID     uint64
+	Blocks [][]byte
+}
+
+// GetHeaders asks for up to Max canonical headers after the first locator
+// hash the receiver has on its canonical chain.
+type GetHeaders struct {
+	ID      uint64
+	Locator []common.Hash
+	Max     uint32
+}
+
+// Headers answers GetHeaders with encoded headers.
+type Headers struct {
+	ID      uint64
+	Headers [][]byte
+}
+
+// NewTxs announces transaction hashes.
+type NewTxs struct{ Hashes []common.Hash }
+
+// GetTxs asks for pooled transactions by hash.
+type GetTxs struct {
+	ID     uint64
+	Hashes []common.Hash
+}
+
+// Txs answers GetTxs with encoded transactions.
+type Txs struct {
+	ID  uint64
+	Txs [][]byte
+}
+
+// GetAddrs asks for the addresses of the receiver's peers.
+type GetAddrs struct{}
+
+// Addrs answers GetAddrs with listen addresses.
+type Addrs struct{ Addrs []string }
+
+func (*Hello) code() byte      { return codeHello }
+func (*Disconnect) code() byte { return codeDisconnect }
+func (*Ping) code() byte       { return codePing }
+func (*Pong) code() byte       { return codePong }
+func (*NewBlock) code() byte   { return codeNewBlock }
+func (*GetBlocks) code() byte  { return codeGetBlocks }
+func (*Blocks) code() byte     { return codeBlocks }
+func (*GetHeaders) code() byte { return codeGetHeaders }
+func (*Headers) code() byte    { return codeHeaders }
+func (*NewTxs) code() byte     { return codeNewTxs }
+func (*GetTxs) code() byte     { return codeGetTxs }
+func (*Txs) code() byte        { return codeTxs }
+func (*GetAddrs) code() byte   { return codeGetAddrs }
+func (*Addrs) code() byte      { return codeAddrs }
+
+func checkLen(what string, n, max int) error {
+	if n > max {
+		return fmt.Errorf("%s: %d entries, limit %d", what, n, max)
+	}
+	return nil
+}
+
+func checkWeight(w *big.Int) error {
+	if w == nil || w.Sign() < 0 || w.BitLen() > 512 {
+		return errors.New("weight out of range")
+	}
+	return nil
+}
+
+func (m *Hello) validate() error {
+	if len(m.ListenAddr) > maxText {
+		return errors.New("hello: listen address too long")
+	}
+	return checkWeight(m.Weight)
+}
+func (m *Disconnect) validate() error { return checkLen("disconnect reason", len(m.Reason), maxText) }
+func (m *Ping) validate() error       { return nil }
+func (m *Pong) validate() error       { return nil }
+func (m *NewBlock) validate() error   { return checkWeight(m.Weight) }
+func (m *GetBlocks) validate() error  { return checkLen("get blocks", len(m.Hashes), maxBlocksPerMsg) }
+func (m *Blocks) validate() error     { return checkLen("blocks", len(m.Blocks), maxBlocksPerMsg) }
+func (m *GetHeaders) validate() error {
+	if m.Max > maxHeaders {
+		return fmt.Errorf("get headers: max %d above %d", m.Max, maxHeaders)
+	}
+	return checkLen("locator", len(m.Locator), maxLocator)
+}
+func (m *Headers) validate() error { return checkLen("headers", len(m.Headers), maxHeaders) }
+func (m *NewTxs) validate() error  { return checkLen("tx hashes", len(m.Hashes), maxHashes) }
+func (m *GetTxs) validate() error  { return checkLen("get txs", len(m.Hashes), maxHashes) }
+func (m *Txs) validate() error     { return checkLen("txs", len(m.Txs), maxTxsPerMsg) }
+func (m *GetAddrs) validate() error {
+	return nil
+}
+func (m *Addrs) validate() error {
+	for _, a := range m.Addrs {
+		if len(a) > maxText {
+			return errors.New("addrs: address too long")
+		}
+	}
+	return checkLen("addrs", len(m.Addrs), maxAddrs)
+}
+
+func newMsg(code byte) (Msg, error) {
+	switch code {
+	case codeHello:
+		return new(Hello), nil
+	case codeDisconnect:
+		return new(Disconnect), nil
+	case codePing:
+		return new(Ping), nil
+	case codePong:
+		return new(Pong), nil
+	case codeNewBlock:
+		return new(NewBlock), nil
+	case codeGetBlocks:
+		return new(GetBlocks), nil
+	case codeBlocks:
+		return new(Blocks), nil
+	case codeGetHeaders:
+		return new(GetHeaders), nil
+	case codeHeaders:
+		return new(Headers), nil
+	case codeNewTxs:
+		return new(NewTxs), nil
+	case codeGetTxs:
+		return new(GetTxs), nil
+	case codeTxs:
+		return new(Txs), nil
+	case codeGetAddrs:
+		return new(GetAddrs), nil
+	case codeAddrs:
+		return new(Addrs), nil
+	}
+	return nil, fmt.Errorf("unknown message code %d", code)
+}
+
+// Errors of ReadMsg that are the sender's fault; other errors come from the
+// connection.
+var (
+	ErrFrameTooLarge = errors.New("frame too large")
+	ErrBadMessage    = errors.New("bad message")
+)
+
+// EncodeMsg returns m as one frame.
+func EncodeMsg(m Msg) ([]byte, error) {
+	payload, err := rlp.EncodeToBytes(m)
+	if err != nil {
+		return nil, fmt.Errorf("encode message %d: %w", m.code(), err)
+	}
+	n := 1 + len(payload)
+	if n > MaxFrameSize {
+		return nil, fmt.Errorf("%w: message %d of %d bytes", ErrFrameTooLarge, m.code(), n)
+	}
+	frame := make([]byte, 4, 4+n)
+	binary.BigEndian.PutUint32(frame, uint32(n))
+	frame = append(frame, m.code())
+	return append(frame, payload...), nil
+}
+
+// WriteMsg writes m as one frame.
+func WriteMsg(w io.Writer, m Msg) error {
+	frame, err := EncodeMsg(m)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(frame)
+	return err
+}
+
+// ReadMsg reads, decodes and validates one frame.
+func ReadMsg(r io.Reader) (Msg, error) {
+	var hdr [4]byte
+	if _, err := io.ReadFull(r, hdr[:]); err != nil {
+		return nil, err
+	}
+	n := binary.BigEndian.Uint32(hdr[:])
+	if n == 0 {
+		return nil, fmt.Errorf("%w: empty frame", ErrBadMessage)
+	}
+	if n > MaxFrameSize {
+		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrFrameTooLarge, n, MaxFrameSize)
+	}
+	buf := make([]byte, n)
+	if _, err := io.ReadFull(r, buf); err != nil {
+		return nil, err
+	}
+	m, err := newMsg(buf[0])
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBadMessage, err)
+	}
+	if err := rlp.DecodeBytes(buf[1:], m); err != nil {
+		return nil, fmt.Errorf("%w: decode message %d: %v", ErrBadMessage, buf[0], err)
+	}
+	if err := m.validate(); err != nil {
+		return nil, fmt.Errorf("%w: message %d: %v", ErrBadMessage, buf[0], err)
+	}
+	return m, nil
+}

@@ -1,0 +1,102 @@
+package p2p
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"math/big"
+	"reflect"
+	"testing"
+
+	"github.com/ethereum/go-ethereum/common"
+)
+
+func TestWireRoundTrip(t *testing.T) {
+	msgs := []Msg{
+		&Hello{Version: 1, ChainID: 5, Genesis: common.Hash{1}, Head: common.Hash{2}, Height: 9, Weight: big.NewInt(77), ListenAddr: "127.0.0.1:1", NodeID: common.Hash{3}},
+		&Disconnect{Reason: "bye"},
+		&Ping{Nonce: 4}, &Pong{Nonce: 4},
+		&NewBlock{Hash: common.Hash{5}, Height: 6, Weight: big.NewInt(7)},
+		&GetBlocks{ID: 1, Hashes: []common.Hash{{8}}},
+		&Blocks{ID: 1, Blocks: [][]byte{{1, 2}}},
+		&GetHeaders{ID: 2, Locator: []common.Hash{{9}}, Max: 10},
+		&Headers{ID: 2, Headers: [][]byte{{3}}},
+		&NewTxs{Hashes: []common.Hash{{10}}},
+		&GetTxs{ID: 3, Hashes: []common.Hash{{11}}},
+		&Txs{ID: 3, Txs: [][]byte{{4}}},
+		&GetAddrs{},
+		&Addrs{Addrs: []string{"127.0.0.1:2"}},
+	}
+	for _, m := range msgs {
+		var buf bytes.Buffer
+		if err := WriteMsg(&buf, m); err != nil {
+			t.Fatal(err)
+		}
+		got, err := ReadMsg(&buf)
+		if err != nil {
+			t.Fatalf("%T: %v", m, err)
+		}
+		if !reflect.DeepEqual(got, m) {
+			t.Fatalf("%T: got %+v, want %+v", m, got, m)
+		}
+	}
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r    *bytes.Reader
+	read int
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.read += n
+	return n, err
+}
+
+func TestOversizedFrameRefusedBeforeReading(t *testing.T) {
+	var hdr [4]byte
+	binary.BigEndian.PutUint32(hdr[:], MaxFrameSize+1)
+	r := &countingReader{r: bytes.NewReader(append(hdr[:], make([]byte, 1024)...))}
+	if _, err := ReadMsg(r); !errors.Is(err, ErrFrameTooLarge) {
+		t.Fatalf("got %v", err)
+	}
+	if r.read != 4 {
+		t.Fatalf("read %d bytes of an oversized frame", r.read)
+	}
+}
+
+func TestInvalidMessagesRefused(t *testing.T) {
+	for _, m := range []Msg{
+		&GetHeaders{Max: maxHeaders + 1},
+		&GetBlocks{Hashes: make([]common.Hash, maxBlocksPerMsg+1)},
+		&Hello{Weight: new(big.Int).Lsh(big.NewInt(1), 600)},
+	} {
+		frame, err := EncodeMsg(m)
+		if err != nil {
+			continue // not even encodable: fine
+		}
+		if _, err := ReadMsg(bytes.NewReader(frame)); !errors.Is(err, ErrBadMessage) {
+			t.Errorf("%T accepted: %v", m, err)
+		}
+	}
+	if _, err := ReadMsg(bytes.NewReader([]byte{0, 0, 0, 2, 99, 0xc0})); !errors.Is(err, ErrBadMessage) {
+		t.Errorf("unknown code: %v", err)
+	}
+}
+
+func FuzzReadMsg(f *testing.F) {
+	frame, _ := EncodeMsg(&Hello{Weight: big.NewInt(1)})
+	f.Add(frame)
+	frame, _ = EncodeMsg(&Blocks{ID: 1, Blocks: [][]byte{{1}}})
+	f.Add(frame)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		m, err := ReadMsg(bytes.NewReader(data))
+		if err != nil {
+			return
+		}
+		if _, err := EncodeMsg(m); err != nil {
+			t.Fatalf("decoded message does not re-encode: %v", err)
+		}
+	})
+}
