@@ -186,6 +186,7 @@ func (c *Chain) unlockAndNotify(ev *HeadEvent) {
 // wrapping ErrUnknownParent for an orphan, and a RuleError (see IsRuleError)
 // for an invalid block; in each case nothing changes.
 func (c *Chain) InsertBlock(b *Block) error {
+	c.genesis.RecoverSenders(b.Txs) // in parallel, before taking the lock
 	c.mu.Lock()
 	ev, err := c.insert(b)
 	c.unlockAndNotify(ev)

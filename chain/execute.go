@@ -3,6 +3,9 @@ package chain
 import (
 	"fmt"
 	"math/big"
+	"runtime"
+	"sync"
+	"sync/atomic"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
@@ -60,6 +63,27 @@ func (g *Genesis) Sender(tx *types.Transaction) (common.Address, error) {
 		return common.Address{}, ruleError(ErrBadSignature, "%v", err)
 	}
 	return from, nil
+}
+
+// RecoverSenders recovers (and caches in each transaction) the senders of txs
+// on all cores. Errors are left for execution to report.
+func (g *Genesis) RecoverSenders(txs []*types.Transaction) {
+	workers := min(runtime.GOMAXPROCS(0), len(txs)/16)
+	if workers < 2 {
+		return
+	}
+	var wg sync.WaitGroup
+	next := atomic.Int64{}
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := next.Add(1) - 1; i < int64(len(txs)); i = next.Add(1) - 1 {
+				g.Sender(txs[i])
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 // EffectiveGasPrice is what tx pays per gas under the chain's base fee:

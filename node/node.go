@@ -192,6 +192,9 @@ func (n *Node) RPCURL() string {
 // P2PAddr is the address peers connect to, once started ("" if not listening).
 func (n *Node) P2PAddr() string { return n.p2p.Addr() }
 
+// P2PPeerCount is the number of connected peers.
+func (n *Node) P2PPeerCount() int { return n.p2p.PeerCount() }
+
 // Chain returns the node's chain.
 func (n *Node) Chain() *chain.Chain { return n.chain }
 
