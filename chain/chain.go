@@ -50,6 +50,8 @@ type Chain struct {
 
 	notifyMu sync.Mutex // held while subscribers run, so events arrive in order
 	subs     []func(HeadEvent)
+
+	arrivals arrivalLog
 }
 
 const maxInvalidCache = 4096
@@ -210,6 +212,7 @@ func (c *Chain) insert(b *Block) (*HeadEvent, error) {
 	if perr, bad := c.invalid[b.Header.ParentHash]; bad {
 		return nil, c.markInvalid(hash, ruleError(ErrInvalidAncestor, "parent %x: %v", b.Header.ParentHash, perr))
 	}
+	c.arrivals.record(hash, c.now())
 	if err := c.verifyBlock(b, parent); err != nil {
 		if errors.Is(err, ErrFutureBlock) {
 			return nil, err // it may become valid later

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"sync"
+	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
@@ -153,6 +155,7 @@ type TreeNode struct {
 	Weight      *big.Int // what this block adds
 	TotalWeight *big.Int // of the branch up to it
 	Canonical   bool
+	Received    time.Time // zero if unknown (arrived before a restart)
 }
 
 // BlockTree lists every stored block with height in [from, to], canonical or
@@ -184,6 +187,7 @@ func (c *Chain) BlockTree(from, to uint64) ([]TreeNode, error) {
 				Hash: hash, Parent: hdr.ParentHash, Height: h, Time: hdr.Time, Coinbase: hdr.Coinbase,
 				Txs: len(txs), Weight: c.engine.Weight(hdr), TotalWeight: tw, Canonical: hash == canon,
 			})
+			out[len(out)-1].Received, _ = c.arrivals.get(hash)
 		}
 		if h == ^uint64(0) {
 			break
@@ -302,4 +306,41 @@ func (c *Chain) VerifyHeaders(headers []*Header) (*big.Int, error) {
 		parent = h
 	}
 	return weight, nil
+}
+
+// Received is when this node first saw a block that passed to validation
+// (this run only; false for blocks from before a restart).
+func (c *Chain) Received(hash common.Hash) (time.Time, bool) { return c.arrivals.get(hash) }
+
+// arrivalLog remembers when the most recent blocks first arrived.
+type arrivalLog struct {
+	mu    sync.Mutex
+	at    map[common.Hash]time.Time
+	order []common.Hash
+}
+
+const maxArrivals = 100_000
+
+func (l *arrivalLog) record(hash common.Hash, t time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.at == nil {
+		l.at = make(map[common.Hash]time.Time)
+	}
+	if _, ok := l.at[hash]; ok {
+		return
+	}
+	if len(l.order) >= maxArrivals {
+		delete(l.at, l.order[0])
+		l.order = l.order[1:]
+	}
+	l.at[hash] = t
+	l.order = append(l.order, hash)
+}
+
+func (l *arrivalLog) get(hash common.Hash) (time.Time, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	t, ok := l.at[hash]
+	return t, ok
 }

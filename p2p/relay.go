@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/chaind/chaind/chain"
@@ -57,6 +58,16 @@ func (s *Server) handle(p *Peer, m Msg) error {
 		p.setHead(m.Hash, m.Height, m.Weight)
 		if s.chain.GetHeader(m.Hash) == nil {
 			go s.fetchAnnounced(p, m.Hash)
+		}
+	case *PushBlock:
+		b := new(chain.Block)
+		if err := b.UnmarshalBinary(m.Block); err != nil {
+			return fmt.Errorf("undecodable pushed block: %w", err)
+		}
+		p.knownBlocks.add(b.Hash())
+		p.setHead(b.Hash(), b.Height(), m.Weight)
+		if s.chain.GetHeader(b.Hash()) == nil {
+			s.importBlock(p, b)
 		}
 	case *GetBlocks:
 		p.send(&Blocks{ID: m.ID, Blocks: s.encodeBlocks(m.Hashes)})
@@ -225,16 +236,36 @@ func (s *Server) importBlock(p *Peer, b *chain.Block) bool {
 	}
 }
 
-// announce tells every peer that does not know b about it (except from).
+// pushAll is the peer count up to which new blocks are pushed whole to every
+// peer; above it they are pushed to the square root of the peers and
+// announced to the rest (as Ethereum does).
+const pushAll = 8
+
+// announce sends b to every peer that does not know it (except from).
 func (s *Server) announce(b *chain.Block, from *Peer) {
 	weight, err := s.chain.Weight(b.Hash())
 	if err != nil {
 		return
 	}
-	msg := &NewBlock{Hash: b.Hash(), Height: b.Height(), Weight: weight}
-	for _, p := range s.peerList() {
-		if p != from && p.knownBlocks.add(b.Hash()) {
-			p.send(msg)
+	enc, err := b.MarshalBinary()
+	if err != nil {
+		return
+	}
+	push := &PushBlock{Block: enc, Weight: weight}
+	ann := &NewBlock{Hash: b.Hash(), Height: b.Height(), Weight: weight}
+	peers := s.peerList()
+	pushTo := len(peers)
+	if pushTo > pushAll {
+		pushTo = int(math.Sqrt(float64(pushTo)))
+	}
+	for i, p := range peers {
+		if p == from || !p.knownBlocks.add(b.Hash()) {
+			continue
+		}
+		if i < pushTo {
+			p.send(push)
+		} else {
+			p.send(ann)
 		}
 	}
 }

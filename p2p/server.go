@@ -219,6 +219,10 @@ func (s *Server) dial(addr string) error {
 	return s.runConn(conn, false)
 }
 
+// maxRedialBackoff caps the wait between dials of a static peer, so that a
+// healed partition or a restarted peer is back within seconds.
+const maxRedialBackoff = 5 * time.Second
+
 // staticDialLoop keeps a connection to addr, redialling with backoff.
 func (s *Server) staticDialLoop(addr string) {
 	defer s.wg.Done()
@@ -237,7 +241,7 @@ func (s *Server) staticDialLoop(addr string) {
 			return
 		case <-time.After(backoff):
 		}
-		backoff = min(backoff*2, 30*time.Second)
+		backoff = min(backoff*2, maxRedialBackoff)
 	}
 }
 

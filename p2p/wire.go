@@ -7,6 +7,7 @@ import (
 	"io"
 	"math/big"
 
+	"github.com/chaind/chaind/chain"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/rlp"
 )
@@ -45,6 +46,7 @@ const (
 	codeTxs
 	codeGetAddrs
 	codeAddrs
+	codePushBlock
 )
 
 // Msg is a wire message. Every decoded message is validated before use.
@@ -79,6 +81,13 @@ type Pong struct{ Nonce uint64 }
 type NewBlock struct {
 	Hash   common.Hash
 	Height uint64
+	Weight *big.Int
+}
+
+// PushBlock sends a new block whole, with its branch's total weight, so that
+// it crosses a link in one trip instead of announce, request and reply.
+type PushBlock struct {
+	Block  []byte
 	Weight *big.Int
 }
 
@@ -135,6 +144,7 @@ func (*Disconnect) code() byte { return codeDisconnect }
 func (*Ping) code() byte       { return codePing }
 func (*Pong) code() byte       { return codePong }
 func (*NewBlock) code() byte   { return codeNewBlock }
+func (*PushBlock) code() byte  { return codePushBlock }
 func (*GetBlocks) code() byte  { return codeGetBlocks }
 func (*Blocks) code() byte     { return codeBlocks }
 func (*GetHeaders) code() byte { return codeGetHeaders }
@@ -169,8 +179,14 @@ func (m *Disconnect) validate() error { return checkLen("disconnect reason", len
 func (m *Ping) validate() error       { return nil }
 func (m *Pong) validate() error       { return nil }
 func (m *NewBlock) validate() error   { return checkWeight(m.Weight) }
-func (m *GetBlocks) validate() error  { return checkLen("get blocks", len(m.Hashes), maxBlocksPerMsg) }
-func (m *Blocks) validate() error     { return checkLen("blocks", len(m.Blocks), maxBlocksPerMsg) }
+func (m *PushBlock) validate() error {
+	if len(m.Block) > chain.MaxBlockSize {
+		return fmt.Errorf("pushed block of %d bytes", len(m.Block))
+	}
+	return checkWeight(m.Weight)
+}
+func (m *GetBlocks) validate() error { return checkLen("get blocks", len(m.Hashes), maxBlocksPerMsg) }
+func (m *Blocks) validate() error    { return checkLen("blocks", len(m.Blocks), maxBlocksPerMsg) }
 func (m *GetHeaders) validate() error {
 	if m.Max > maxHeaders {
 		return fmt.Errorf("get headers: max %d above %d", m.Max, maxHeaders)
@@ -223,6 +239,8 @@ func newMsg(code byte) (Msg, error) {
 		return new(GetAddrs), nil
 	case codeAddrs:
 		return new(Addrs), nil
+	case codePushBlock:
+		return new(PushBlock), nil
 	}
 	return nil, fmt.Errorf("unknown message code %d", code)
 }

@@ -17,6 +17,7 @@ func TestWireRoundTrip(t *testing.T) {
 		&Disconnect{Reason: "bye"},
 		&Ping{Nonce: 4}, &Pong{Nonce: 4},
 		&NewBlock{Hash: common.Hash{5}, Height: 6, Weight: big.NewInt(7)},
+		&PushBlock{Block: []byte{1, 2, 3}, Weight: big.NewInt(8)},
 		&GetBlocks{ID: 1, Hashes: []common.Hash{{8}}},
 		&Blocks{ID: 1, Blocks: [][]byte{{1, 2}}},
 		&GetHeaders{ID: 2, Locator: []common.Hash{{9}}, Max: 10},

@@ -33,6 +33,7 @@ type Config struct {
 // api holds the handlers; each namespace lives in its own file.
 type api struct {
 	Config
+	heads *headLog
 }
 
 // New returns a server with every chaind method registered.
@@ -41,7 +42,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, errors.New("rpc: Chain and Pool are required")
 	}
 	s := NewServer(cfg.Logger)
-	a := &api{Config: cfg}
+	a := &api{Config: cfg, heads: newHeadLog(cfg.Chain)}
 	var errs []error
 	for _, group := range []map[string]any{a.ethMethods(), a.netMethods(), a.txpoolMethods(), a.chaindMethods(), a.adminMethods()} {
 		for name, fn := range group {

@@ -18,6 +18,7 @@ func (a *api) chaindMethods() map[string]any {
 		"chaind_minerStart": a.minerStart,
 		"chaind_minerStop":  a.minerStop,
 		"chaind_hashrate":   a.hashrate,
+		"chaind_headEvents": a.headEvents,
 	}
 }
 
@@ -54,6 +55,7 @@ type treeNodeJSON struct {
 	Weight      *hexutil.Big   `json:"weight"`
 	TotalWeight *hexutil.Big   `json:"totalWeight"`
 	Canonical   bool           `json:"canonical"`
+	ReceivedMs  int64          `json:"receivedMs,omitempty"` // when this node first saw it (Unix ms)
 }
 
 // maxTreeSpan bounds one chaind_blockTree request.
@@ -87,6 +89,9 @@ func (a *api) blockTree(_ context.Context, from, to *hexutil.Uint64) ([]treeNode
 			Hash: n.Hash, ParentHash: n.Parent, Number: hexutil.Uint64(n.Height), TimestampMs: hexutil.Uint64(n.Time),
 			Miner: n.Coinbase, Txs: n.Txs, Weight: (*hexutil.Big)(n.Weight), TotalWeight: (*hexutil.Big)(n.TotalWeight),
 			Canonical: n.Canonical,
+		}
+		if !n.Received.IsZero() {
+			out[i].ReceivedMs = n.Received.UnixMilli()
 		}
 	}
 	return out, nil

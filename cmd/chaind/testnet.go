@@ -1,0 +1,450 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/chaind/chaind/testnet"
+	"github.com/spf13/pflag"
+)
+
+func runTestnet(args []string) error {
+	subs := map[string]func([]string) error{
+		"up": testnetUp, "run": testnetRun, "status": testnetStatus, "partition": testnetPartition, "heal": testnetHeal,
+		"kill": testnetKill, "restart": testnetRestart, "set-link": testnetSetLink, "send": testnetSend,
+		"down": testnetDown, "report": testnetReport,
+	}
+	if len(args) == 0 || subs[args[0]] == nil {
+		fmt.Fprintln(os.Stderr, "Usage: chaind testnet <up|run|status|partition|heal|kill|restart|set-link|send|down|report> [flags]")
+		if len(args) == 0 {
+			return errors.New("testnet: missing subcommand")
+		}
+		return fmt.Errorf("testnet: unknown subcommand %q", args[0])
+	}
+	return subs[args[0]](args[1:])
+}
+
+func dirFlag(fs *pflag.FlagSet) *string {
+	return fs.String("dir", "testnet", "testnet directory")
+}
+
+// linkFlags adds the shaping flags; apply reads them into p.
+func linkFlags(fs *pflag.FlagSet) func(p *testnet.LinkParams) error {
+	latency := fs.Duration("latency", 0, "one-way latency of every link")
+	jitter := fs.Duration("jitter", 0, "extra uniform random delay in [0, jitter)")
+	loss := fs.Float64("loss", 0, "probability that a message is lost (0-1)")
+	bandwidth := fs.String("bandwidth", "", "bandwidth per link direction: bytes/s, or with a unit (500kbit, 10mbit, 1MB)")
+	return func(p *testnet.LinkParams) error {
+		if *loss < 0 || *loss >= 1 {
+			return fmt.Errorf("--loss %v: want a probability in [0, 1)", *loss)
+		}
+		bw, err := parseRate(*bandwidth)
+		if err != nil {
+			return err
+		}
+		p.Latency, p.Jitter, p.Loss, p.Bandwidth = *latency, *jitter, *loss, bw
+		return nil
+	}
+}
+
+// parseRate reads a bandwidth in bytes per second.
+func parseRate(s string) (int64, error) {
+	s = strings.ToLower(strings.TrimSpace(s))
+	if s == "" {
+		return 0, nil
+	}
+	units := []struct {
+		suffix string
+		bytes  float64
+	}{{"mbit", 1e6 / 8}, {"kbit", 1e3 / 8}, {"mb", 1e6}, {"kb", 1e3}, {"b", 1}}
+	mult := 1.0
+	for _, u := range units {
+		if strings.HasSuffix(s, u.suffix) {
+			s, mult = strings.TrimSuffix(s, u.suffix), u.bytes
+			break
+		}
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || v < 0 {
+		return 0, fmt.Errorf("--bandwidth %q: want a rate such as 1000000, 500kbit or 10mbit", s)
+	}
+	return int64(v * mult), nil
+}
+
+func testnetUp(args []string) error {
+	fs := newFlagSet("testnet up", "testnet up [--nodes N] [--consensus pow] [--dir DIR] [--block-time D] [--latency D] [--jitter D] [--loss P] [--bandwidth R] [--seed S] [--detach]")
+	nodes := fs.Int("nodes", 4, "number of nodes")
+	consensus := fs.String("consensus", "pow", "consensus: pow")
+	dir := dirFlag(fs)
+	blockTime := fs.Duration("block-time", time.Second, "target block interval")
+	seed := fs.Int64("seed", 1, "seed for the links' loss and jitter")
+	detach := fs.Bool("detach", false, "leave the supervisor running in the background")
+	duration := fs.Duration("duration", 0, "take the testnet down after this long (0: run until interrupted)")
+	logLevel := fs.String("log.level", "info", "supervisor log level")
+	applyLink := linkFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *detach {
+		return detachSupervisor(*dir, args)
+	}
+	log, err := newLogger(*logLevel)
+	if err != nil {
+		return err
+	}
+	opts := testnet.Options{Dir: *dir, Nodes: *nodes, Consensus: *consensus, BlockTime: *blockTime, Seed: *seed, Logger: log}
+	if err := applyLink(&opts.Link); err != nil {
+		return err
+	}
+	s, err := testnet.Up(opts)
+	if err != nil {
+		return err
+	}
+	s.Print(os.Stdout)
+	return superviseUntilDone(s, *duration)
+}
+
+// superviseUntilDone prints progress until the testnet is taken down (by a
+// signal, testnet down, or the duration), then writes the report.
+func superviseUntilDone(s *testnet.Supervisor, duration time.Duration) error {
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	var timeout <-chan time.Time
+	if duration > 0 {
+		timeout = time.After(duration)
+	}
+	down := make(chan error, 1)
+	go func() { down <- s.Wait() }()
+	tick := time.NewTicker(10 * time.Second)
+	defer tick.Stop()
+	start := time.Now()
+	for {
+		select {
+		case <-sigs:
+			fmt.Println("stopping the testnet...")
+			s.Down()
+		case <-timeout:
+			s.Down()
+		case err := <-down:
+			if err != nil {
+				return err
+			}
+			return printReport(s.Dir())
+		case <-tick.C:
+			fmt.Printf("[%4.0fs] %s\n", time.Since(start).Seconds(), heightsLine(s.Status(context.Background())))
+		}
+	}
+}
+
+func heightsLine(st []testnet.NodeStatus) string {
+	var parts []string
+	for _, n := range st {
+		if !n.Alive {
+			parts = append(parts, fmt.Sprintf("node %d down", n.Index))
+			continue
+		}
+		parts = append(parts, fmt.Sprintf("node %d at %d (%d peers)", n.Index, n.Height, n.Peers))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func printReport(dir string) error {
+	rep, err := testnet.WriteReport(dir)
+	if err != nil {
+		return err
+	}
+	rep.WriteTable(os.Stdout)
+	fmt.Printf("report: %s (and report.json, plots *.svg)\n", filepath.Join(dir, "report.md"))
+	return nil
+}
+
+// detachSupervisor starts this command again without --detach, in its own
+// session, logging to DIR/supervisor.log, and returns once it answers.
+func detachSupervisor(dir string, args []string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	logf, err := os.OpenFile(filepath.Join(dir, "supervisor.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	defer logf.Close()
+	var rest []string
+	for _, a := range args {
+		if a != "--detach" && a != "--detach=true" {
+			rest = append(rest, a)
+		}
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	os.Remove(filepath.Join(dir, "testnet.json"))
+	cmd := exec.Command(exe, append([]string{"testnet", "up"}, rest...)...)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start supervisor: %w", err)
+	}
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
+	deadline := time.After(2 * time.Minute)
+	for {
+		if c, err := testnet.Dial(dir); err == nil {
+			fmt.Printf("testnet supervisor running in the background (pid %d); log in %s\n", cmd.Process.Pid, filepath.Join(dir, "supervisor.log"))
+			for _, n := range c.State.Nodes {
+				fmt.Printf("  node %d  RPC %s\n", n.Index, n.RPC)
+			}
+			fmt.Printf("  funded account %s, key in %s\n", c.State.FundedAddr.Hex(), c.State.FundedKey)
+			return nil
+		}
+		select {
+		case <-exited:
+			return fmt.Errorf("the supervisor exited; see %s", filepath.Join(dir, "supervisor.log"))
+		case <-deadline:
+			cmd.Process.Kill()
+			return errors.New("the supervisor did not come up in time")
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+func testnetRun(args []string) error {
+	fs := newFlagSet("testnet run", "testnet run SCENARIO.json [--dir DIR]")
+	dir := dirFlag(fs)
+	logLevel := fs.String("log.level", "warn", "supervisor log level")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return errors.New("testnet run: give one scenario file")
+	}
+	sc, err := testnet.LoadScenario(fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	log, err := newLogger(*logLevel)
+	if err != nil {
+		return err
+	}
+	s, err := testnet.Up(sc.Options(*dir, "", log))
+	if err != nil {
+		return err
+	}
+	s.Print(os.Stdout)
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	go func() {
+		if _, ok := <-sigs; ok {
+			s.Down()
+		}
+	}()
+	total := sc.Steps[len(sc.Steps)-1].At.D()
+	runErr := sc.Run(s, func(st testnet.Step, elapsed time.Duration) {
+		fmt.Printf("[%5.1fs / %.0fs] %s   %s\n", elapsed.Seconds(), total.Seconds(), st.Do, heightsLine(s.Status(context.Background())))
+	})
+	if err := s.Down(); err != nil {
+		return err
+	}
+	if runErr != nil {
+		return runErr
+	}
+	return printReport(*dir)
+}
+
+// control finds the running testnet of the --dir flag.
+func control(name, synopsis string, args []string, extra func(fs *pflag.FlagSet)) (*testnet.Control, *pflag.FlagSet, error) {
+	fs := newFlagSet("testnet "+name, "testnet "+synopsis)
+	dir := dirFlag(fs)
+	if extra != nil {
+		extra(fs)
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, nil, err
+	}
+	c, err := testnet.Dial(*dir)
+	return c, fs, err
+}
+
+func call(c *testnet.Control, result any, method string, params ...any) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	return c.Call(ctx, result, method, params...)
+}
+
+func testnetStatus(args []string) error {
+	c, _, err := control("status", "status [--dir DIR]", args, nil)
+	if err != nil {
+		return err
+	}
+	var st []testnet.NodeStatus
+	if err := call(c, &st, "testnet_status"); err != nil {
+		return err
+	}
+	w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "NODE\tSTATE\tHEIGHT\tHEAD\tPEERS\tMEMPOOL\tFINALIZED\tMINER\tRPC")
+	for _, n := range st {
+		if !n.Alive {
+			fmt.Fprintf(w, "%d\tdown\t\t\t\t\t\t\t\n", n.Index)
+			continue
+		}
+		fin := "none"
+		if n.Finalized != nil {
+			fin = strconv.FormatUint(*n.Finalized, 10)
+		}
+		miner := "stopped"
+		if n.Mining {
+			miner = fmt.Sprintf("%.2f MH/s", n.Hashrate/1e6)
+		}
+		fmt.Fprintf(w, "%d\tup\t%d\t%s\t%d\t%d+%d\t%s\t%s\t%s\n", n.Index, n.Height, n.Head.Hex()[:14], n.Peers, n.Pending, n.Queued, fin, miner, n.RPC)
+	}
+	return w.Flush()
+}
+
+func parseGroups(args []string) ([][]int, error) {
+	var groups [][]int
+	for _, a := range args {
+		var g []int
+		for _, f := range strings.Split(a, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil {
+				return nil, fmt.Errorf("group %q: want node numbers like 0,1", a)
+			}
+			g = append(g, n)
+		}
+		groups = append(groups, g)
+	}
+	if len(groups) < 2 {
+		return nil, errors.New("partition: give at least two groups, such as 0,1 2,3")
+	}
+	return groups, nil
+}
+
+func testnetPartition(args []string) error {
+	c, fs, err := control("partition", "partition GROUP GROUP... [--dir DIR]  (e.g. 0,1 2,3,4)", args, nil)
+	if err != nil {
+		return err
+	}
+	groups, err := parseGroups(fs.Args())
+	if err != nil {
+		return err
+	}
+	return call(c, nil, "testnet_partition", groups)
+}
+
+func testnetHeal(args []string) error {
+	c, _, err := control("heal", "heal [--dir DIR]", args, nil)
+	if err != nil {
+		return err
+	}
+	return call(c, nil, "testnet_heal")
+}
+
+func nodeArg(fs *pflag.FlagSet) (int, error) {
+	if fs.NArg() != 1 {
+		return 0, errors.New("give one node number")
+	}
+	return strconv.Atoi(fs.Arg(0))
+}
+
+func testnetKill(args []string) error {
+	c, fs, err := control("kill", "kill N [--dir DIR]", args, nil)
+	if err != nil {
+		return err
+	}
+	n, err := nodeArg(fs)
+	if err != nil {
+		return err
+	}
+	return call(c, nil, "testnet_kill", n)
+}
+
+func testnetRestart(args []string) error {
+	c, fs, err := control("restart", "restart N [--dir DIR]", args, nil)
+	if err != nil {
+		return err
+	}
+	n, err := nodeArg(fs)
+	if err != nil {
+		return err
+	}
+	return call(c, nil, "testnet_restart", n)
+}
+
+func testnetSetLink(args []string) error {
+	var apply func(*testnet.LinkParams) error
+	c, fs, err := control("set-link", "set-link A B [--latency D] [--jitter D] [--loss P] [--bandwidth R] [--dir DIR]", args,
+		func(fs *pflag.FlagSet) { apply = linkFlags(fs) })
+	if err != nil {
+		return err
+	}
+	if fs.NArg() != 2 {
+		return errors.New("set-link: give two node numbers, from and to")
+	}
+	a, errA := strconv.Atoi(fs.Arg(0))
+	b, errB := strconv.Atoi(fs.Arg(1))
+	if errA != nil || errB != nil {
+		return errors.New("set-link: node numbers must be integers")
+	}
+	var p testnet.LinkParams
+	if err := apply(&p); err != nil {
+		return err
+	}
+	return call(c, nil, "testnet_setLink", a, b, p)
+}
+
+func testnetSend(args []string) error {
+	var count *int
+	var rate *float64
+	c, _, err := control("send", "send --count N --rate R [--dir DIR]", args, func(fs *pflag.FlagSet) {
+		count = fs.Int("count", 100, "number of transfers")
+		rate = fs.Float64("rate", 10, "transfers per second")
+	})
+	if err != nil {
+		return err
+	}
+	return call(c, nil, "testnet_send", *count, *rate)
+}
+
+func testnetDown(args []string) error {
+	c, _, err := control("down", "down [--dir DIR]", args, nil)
+	if err != nil {
+		return err
+	}
+	if err := call(c, nil, "testnet_down"); err != nil {
+		return err
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		if syscall.Kill(c.State.PID, 0) != nil {
+			fmt.Println("testnet down")
+			return nil
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return fmt.Errorf("the supervisor (pid %d) is still running", c.State.PID)
+}
+
+func testnetReport(args []string) error {
+	fs := newFlagSet("testnet report", "testnet report [DIR | --dir DIR]")
+	dir := dirFlag(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() == 1 {
+		*dir = fs.Arg(0)
+	}
+	return printReport(*dir)
+}

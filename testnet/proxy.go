@@ -1,0 +1,241 @@
+package testnet
+
+import (
+	"encoding/binary"
+	"fmt"
+	"io"
+	"math/rand"
+	"net"
+	"sync"
+	"time"
+)
+
+// LinkParams shape one direction of a link.
+type LinkParams struct {
+	Latency   time.Duration `json:"latency"`   // one-way delay
+	Jitter    time.Duration `json:"jitter"`    // uniform extra delay in [0, Jitter)
+	Loss      float64       `json:"loss"`      // probability that a message is dropped
+	Bandwidth int64         `json:"bandwidth"` // bytes per second; 0 is unlimited
+	Cut       bool          `json:"cut"`       // partitioned: no connection gets through
+}
+
+// maxFrame bounds the frames the proxy relays (chaind's own limit).
+const maxFrame = 16 << 20
+
+// link is the proxy for one directed pair: node From dials it to reach To.
+// Traffic from From to To follows params(From, To), the replies follow
+// params(To, From), so each direction of every pair is shaped by its own
+// settings whichever node opened the connection.
+type link struct {
+	from, to int
+	ln       net.Listener
+	tn       *network
+
+	mu    sync.Mutex
+	conns map[net.Conn]struct{}
+}
+
+// network holds every link's parameters and proxies.
+type network struct {
+	mu     sync.Mutex
+	params map[[2]int]LinkParams
+	rng    *rand.Rand
+	target func(node int) string // the node's current P2P address, or ""
+	links  []*link
+	wg     sync.WaitGroup
+}
+
+func newNetwork(seed int64, target func(int) string) *network {
+	return &network{params: make(map[[2]int]LinkParams), rng: rand.New(rand.NewSource(seed)), target: target}
+}
+
+func (n *network) get(from, to int) LinkParams {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.params[[2]int{from, to}]
+}
+
+// set changes one direction's parameters; cutting it closes its connections.
+func (n *network) set(from, to int, p LinkParams) {
+	n.mu.Lock()
+	n.params[[2]int{from, to}] = p
+	links := n.links
+	n.mu.Unlock()
+	if p.Cut {
+		for _, l := range links {
+			if (l.from == from && l.to == to) || (l.from == to && l.to == from) {
+				l.closeAll()
+			}
+		}
+	}
+}
+
+// random draws from the network's seeded source.
+func (n *network) random() float64 {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.rng.Float64()
+}
+
+// addLink starts the proxy through which from reaches to.
+func (n *network) addLink(from, to int) (*link, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("link %d->%d: %w", from, to, err)
+	}
+	l := &link{from: from, to: to, ln: ln, tn: n, conns: make(map[net.Conn]struct{})}
+	n.mu.Lock()
+	n.links = append(n.links, l)
+	n.mu.Unlock()
+	n.wg.Add(1)
+	go l.accept()
+	return l, nil
+}
+
+func (n *network) close() {
+	n.mu.Lock()
+	links := n.links
+	n.mu.Unlock()
+	for _, l := range links {
+		l.ln.Close()
+		l.closeAll()
+	}
+	n.wg.Wait()
+}
+
+func (l *link) addr() string { return l.ln.Addr().String() }
+
+func (l *link) accept() {
+	defer l.tn.wg.Done()
+	for {
+		c, err := l.ln.Accept()
+		if err != nil {
+			return
+		}
+		l.tn.wg.Add(1)
+		go func() {
+			defer l.tn.wg.Done()
+			l.serve(c)
+		}()
+	}
+}
+
+func (l *link) serve(in net.Conn) {
+	defer in.Close()
+	target := l.tn.target(l.to)
+	if target == "" || l.tn.get(l.from, l.to).Cut || l.tn.get(l.to, l.from).Cut {
+		return
+	}
+	out, err := net.DialTimeout("tcp", target, 2*time.Second)
+	if err != nil {
+		return
+	}
+	defer out.Close()
+	if !l.track(in, out) {
+		return
+	}
+	defer l.untrack(in, out)
+	done := make(chan struct{}, 2)
+	go func() { l.pipe(out, in, l.from, l.to); done <- struct{}{} }()
+	go func() { l.pipe(in, out, l.to, l.from); done <- struct{}{} }()
+	<-done
+}
+
+func (l *link) track(conns ...net.Conn) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.tn.get(l.from, l.to).Cut {
+		return false
+	}
+	for _, c := range conns {
+		l.conns[c] = struct{}{}
+	}
+	return true
+}
+
+func (l *link) untrack(conns ...net.Conn) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, c := range conns {
+		delete(l.conns, c)
+	}
+}
+
+func (l *link) closeAll() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for c := range l.conns {
+		c.Close()
+	}
+}
+
+type frame struct {
+	data []byte
+	at   time.Time
+}
+
+// pipe relays frames from src to dst as the link from->to would carry them:
+// each frame waits its turn on the wire (bandwidth), then the one-way
+// latency plus jitter, in order; a lost frame is dropped whole, so the
+// stream stays decodable, as a lost datagram would be.
+func (l *link) pipe(dst io.WriteCloser, src io.ReadCloser, from, to int) {
+	defer dst.Close()
+	defer src.Close()
+	queue := make(chan frame, 4096)
+	go func() {
+		defer close(queue)
+		var wireFree time.Time
+		for {
+			var hdr [4]byte
+			if _, err := io.ReadFull(src, hdr[:]); err != nil {
+				return
+			}
+			n := binary.BigEndian.Uint32(hdr[:])
+			if n > maxFrame {
+				return
+			}
+			buf := make([]byte, 4+n)
+			copy(buf, hdr[:])
+			if _, err := io.ReadFull(src, buf[4:]); err != nil {
+				return
+			}
+			p := l.tn.get(from, to)
+			if p.Cut {
+				return
+			}
+			if p.Loss > 0 && l.tn.random() < p.Loss {
+				continue
+			}
+			now := time.Now()
+			start := now
+			if wireFree.After(start) {
+				start = wireFree
+			}
+			if p.Bandwidth > 0 {
+				start = start.Add(time.Duration(float64(len(buf)) / float64(p.Bandwidth) * float64(time.Second)))
+			}
+			wireFree = start
+			delay := p.Latency
+			if p.Jitter > 0 {
+				delay += time.Duration(l.tn.random() * float64(p.Jitter))
+			}
+			queue <- frame{data: buf, at: start.Add(delay)}
+		}
+	}()
+	var last time.Time
+	for f := range queue {
+		at := f.at
+		if at.Before(last) {
+			at = last // a stream keeps its order
+		}
+		last = at
+		if d := time.Until(at); d > 0 {
+			time.Sleep(d)
+		}
+		if _, err := dst.Write(f.data); err != nil {
+			for range queue {
+			}
+			return
+		}
+	}
+}

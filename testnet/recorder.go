@@ -1,0 +1,195 @@
+package testnet
+
+import (
+	"context"
+	"time"
+
+	"github.com/chaind/chaind/rpc"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/hexutil"
+)
+
+// pollInterval is how often the supervisor asks each node what it saw. Block
+// arrival times come from the nodes themselves (to the millisecond); head
+// changes are pulled from each node's event log, so no reorg is missed
+// between polls.
+const pollInterval = 100 * time.Millisecond
+
+type headEvent struct {
+	Seq     hexutil.Uint64 `json:"seq"`
+	TimeMs  int64          `json:"timeMs"`
+	Hash    common.Hash    `json:"hash"`
+	Number  hexutil.Uint64 `json:"number"`
+	Removed []common.Hash  `json:"removed"`
+	Added   []common.Hash  `json:"added"`
+}
+
+type treeNode struct {
+	Hash       common.Hash    `json:"hash"`
+	ParentHash common.Hash    `json:"parentHash"`
+	Number     hexutil.Uint64 `json:"number"`
+	Miner      common.Address `json:"miner"`
+	ReceivedMs int64          `json:"receivedMs"`
+}
+
+// watch records node i's blocks and head changes until the testnet stops.
+func (s *Supervisor) watch(i int) {
+	defer s.wg.Done()
+	var (
+		current *nodeProc
+		client  *rpc.Client
+		since   uint64
+		from    uint64
+	)
+	t := time.NewTicker(pollInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.quit:
+			return
+		case <-t.C:
+		}
+		p, _ := s.proc(i)
+		if p == nil || !p.alive() {
+			continue
+		}
+		if p != current { // a new process: its event numbering starts again
+			current, client, since = p, rpc.NewClient(p.rpcURL), 0
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		since = s.pollEvents(ctx, i, client, since)
+		from = s.pollBlocks(ctx, i, client, from)
+		cancel()
+	}
+}
+
+func (s *Supervisor) pollEvents(ctx context.Context, i int, c *rpc.Client, since uint64) uint64 {
+	for {
+		var evs []headEvent
+		if err := c.Call(ctx, &evs, "chaind_headEvents", hexutil.Uint64(since)); err != nil || len(evs) == 0 {
+			return since
+		}
+		s.rec.mu.Lock()
+		for _, e := range evs {
+			s.rec.Events = append(s.rec.Events, EventRec{Node: i, TimeMs: e.TimeMs, Hash: e.Hash, Height: uint64(e.Number), Removed: e.Removed, Added: e.Added})
+			since = uint64(e.Seq) + 1
+		}
+		s.rec.mu.Unlock()
+	}
+}
+
+// pollBlocks reads the block tree from a little below the last height seen
+// (side blocks can arrive late) up to the head.
+func (s *Supervisor) pollBlocks(ctx context.Context, i int, c *rpc.Client, from uint64) uint64 {
+	var head hexutil.Uint64
+	if err := c.Call(ctx, &head, "eth_blockNumber"); err != nil {
+		return from
+	}
+	lo := uint64(1)
+	if from > 16 {
+		lo = from - 16
+	}
+	for lo <= uint64(head) {
+		hi := min(uint64(head), lo+1000)
+		var nodes []treeNode
+		if err := c.Call(ctx, &nodes, "chaind_blockTree", hexutil.Uint64(lo), hexutil.Uint64(hi)); err != nil {
+			return from
+		}
+		s.rec.mu.Lock()
+		for _, n := range nodes {
+			b := s.rec.Blocks[n.Hash]
+			if b == nil {
+				b = &BlockRec{Hash: n.Hash, Parent: n.ParentHash, Height: uint64(n.Number), Producer: n.Miner, SeenMs: map[int]int64{}}
+				s.rec.Blocks[n.Hash] = b
+			}
+			if _, seen := b.SeenMs[i]; !seen && n.ReceivedMs > 0 {
+				b.SeenMs[i] = n.ReceivedMs
+			}
+		}
+		s.rec.mu.Unlock()
+		lo = hi + 1
+	}
+	return uint64(head)
+}
+
+// saveLoop writes the records every few seconds, so a report can be made
+// even if the supervisor is killed.
+func (s *Supervisor) saveLoop() {
+	defer s.wg.Done()
+	t := time.NewTicker(3 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.quit:
+			return
+		case <-t.C:
+			if err := s.rec.save(); err != nil {
+				s.log.Warn("Cannot save records", "err", err)
+			}
+		}
+	}
+}
+
+// finishRecords asks the live nodes for their final heads and where the sent
+// transactions were mined, while they are still up.
+func (s *Supervisor) finishRecords() {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var any *rpc.Client
+	for i := 0; i < s.opts.Nodes; i++ {
+		p, _ := s.proc(i)
+		if p == nil || !p.alive() {
+			continue
+		}
+		c := rpc.NewClient(p.rpcURL)
+		s.pollEvents(ctx, i, c, 0) // harmless duplicates are skipped below
+		var head struct {
+			Hash common.Hash `json:"hash"`
+		}
+		if c.Call(ctx, &head, "chaind_head") == nil {
+			s.rec.mu.Lock()
+			s.rec.FinalHeads[i] = head.Hash
+			s.rec.mu.Unlock()
+			any = c
+		}
+	}
+	s.rec.mu.Lock()
+	s.rec.Events = dedupeEvents(s.rec.Events)
+	txs := append([]TxRec(nil), s.rec.Txs...)
+	s.rec.mu.Unlock()
+	if any == nil {
+		return
+	}
+	for k := range txs {
+		var r *struct {
+			BlockHash   common.Hash    `json:"blockHash"`
+			BlockNumber hexutil.Uint64 `json:"blockNumber"`
+		}
+		if any.Call(ctx, &r, "eth_getTransactionReceipt", txs[k].Hash) == nil && r != nil {
+			h := r.BlockHash
+			txs[k].Block, txs[k].Height = &h, uint64(r.BlockNumber)
+		}
+	}
+	s.rec.mu.Lock()
+	s.rec.Txs = txs
+	s.rec.mu.Unlock()
+}
+
+// dedupeEvents drops events recorded twice (same node, time and head).
+func dedupeEvents(evs []EventRec) []EventRec {
+	type key struct {
+		node int
+		t    int64
+		h    common.Hash
+	}
+	seen := make(map[key]bool, len(evs))
+	out := evs[:0]
+	for _, e := range evs {
+		k := key{e.Node, e.TimeMs, e.Hash}
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, e)
+		}
+	}
+	return out
+}

@@ -1,0 +1,272 @@
+package testnet
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/ethereum/go-ethereum/common"
+)
+
+// Report is what a run measured.
+type Report struct {
+	Nodes          int     `json:"nodes"`
+	Consensus      string  `json:"consensus"`
+	BlockTimeMs    int64   `json:"blockTimeMs"`
+	LatencyMs      float64 `json:"latencyMs"`
+	DurationSec    float64 `json:"durationSec"`
+	Produced       int     `json:"blocksProduced"`
+	Canonical      int     `json:"canonicalBlocks"` // above genesis
+	Stale          int     `json:"staleBlocks"`
+	StaleRate      float64 `json:"staleRate"`
+	MeanIntervalMs float64 `json:"meanBlockIntervalMs"` // run time / canonical blocks
+	// ModelStaleRate is 1 - exp(-d/T) for the configured one-way latency d
+	// and the measured mean interval T (PoW with equal miners).
+	ModelStaleRate float64 `json:"modelStaleRate"`
+	HeadsAgree     bool    `json:"headsAgree"`
+	FinalHead      string  `json:"finalHead"`
+
+	Reorgs        int               `json:"reorgs"`
+	ReorgsPerNode map[int]int       `json:"reorgsPerNode"`
+	MaxReorgDepth int               `json:"maxReorgDepth"`
+	ReorgDepths   map[int]int       `json:"reorgDepths"` // depth -> count
+	Propagation   Quantiles         `json:"propagationMs"`
+	Confirmations map[int]Quantiles `json:"confirmationMs"` // k -> time from send to k confirmations
+	TxsSent       int               `json:"txsSent"`
+	TxsMined      int               `json:"txsMined"`
+	Producers     map[int]int       `json:"canonicalBlocksByNode"`
+	Actions       []ActionRec       `json:"actions"`
+}
+
+// Quantiles summarises a sample.
+type Quantiles struct {
+	N   int     `json:"n"`
+	P50 float64 `json:"p50"`
+	P90 float64 `json:"p90"`
+	P99 float64 `json:"p99"`
+	Max float64 `json:"max"`
+}
+
+func quantiles(xs []float64) Quantiles {
+	if len(xs) == 0 {
+		return Quantiles{}
+	}
+	sort.Float64s(xs)
+	at := func(q float64) float64 { return xs[min(int(q*float64(len(xs))), len(xs)-1)] }
+	return Quantiles{N: len(xs), P50: at(0.5), P90: at(0.9), P99: at(0.99), Max: xs[len(xs)-1]}
+}
+
+// maxConfirmations is the deepest k the report gives confirmation times for.
+const maxConfirmations = 6
+
+// Compute derives the report from the records.
+func Compute(r *Records) *Report {
+	rep := &Report{Nodes: r.Nodes, Consensus: r.Consensus, BlockTimeMs: r.BlockTimeMs,
+		LatencyMs: float64(r.Link.Latency.Microseconds()) / 1000, ReorgsPerNode: map[int]int{}, ReorgDepths: map[int]int{},
+		Confirmations: map[int]Quantiles{}, Producers: map[int]int{}, Actions: r.Actions}
+	end := r.EndMs
+	if end == 0 {
+		for _, e := range r.Events {
+			end = max(end, e.TimeMs)
+		}
+	}
+	rep.DurationSec = float64(end-r.StartMs) / 1000
+
+	canon := canonicalChain(r)
+	for h, b := range r.Blocks {
+		if b.Height == 0 {
+			continue
+		}
+		rep.Produced++
+		if canon[h] {
+			rep.Canonical++
+			if n, ok := r.Producers[b.Producer]; ok {
+				rep.Producers[n]++
+			}
+		}
+	}
+	rep.Stale = rep.Produced - rep.Canonical
+	if rep.Produced > 0 {
+		rep.StaleRate = float64(rep.Stale) / float64(rep.Produced)
+	}
+	if rep.Canonical > 0 {
+		rep.MeanIntervalMs = rep.DurationSec * 1000 / float64(rep.Canonical)
+		rep.ModelStaleRate = 1 - math.Exp(-rep.LatencyMs/rep.MeanIntervalMs)
+	}
+	rep.HeadsAgree = len(r.FinalHeads) > 0
+	var first common.Hash
+	for _, h := range r.FinalHeads {
+		if first == (common.Hash{}) {
+			first = h
+		}
+		rep.HeadsAgree = rep.HeadsAgree && h == first
+	}
+	rep.FinalHead = first.Hex()
+
+	for _, e := range r.Events {
+		if d := len(e.Removed); d > 0 {
+			rep.Reorgs++
+			rep.ReorgsPerNode[e.Node]++
+			rep.ReorgDepths[d]++
+			rep.MaxReorgDepth = max(rep.MaxReorgDepth, d)
+		}
+	}
+
+	var prop []float64
+	for _, b := range r.Blocks {
+		if len(b.SeenMs) < r.Nodes || b.Height == 0 {
+			continue
+		}
+		lo, hi := int64(math.MaxInt64), int64(0)
+		for _, t := range b.SeenMs {
+			lo, hi = min(lo, t), max(hi, t)
+		}
+		prop = append(prop, float64(hi-lo))
+	}
+	rep.Propagation = quantiles(prop)
+
+	byHeight := map[uint64]*BlockRec{}
+	for h, b := range r.Blocks {
+		if canon[h] {
+			byHeight[b.Height] = b
+		}
+	}
+	firstSeen := func(b *BlockRec) (int64, bool) {
+		t, ok := int64(math.MaxInt64), false
+		for _, s := range b.SeenMs {
+			t, ok = min(t, s), true
+		}
+		return t, ok
+	}
+	conf := map[int][]float64{}
+	rep.TxsSent = len(r.Txs)
+	for _, tx := range r.Txs {
+		if tx.Block == nil || !canon[*tx.Block] {
+			continue
+		}
+		rep.TxsMined++
+		for k := 1; k <= maxConfirmations; k++ {
+			b := byHeight[tx.Height+uint64(k)-1]
+			if b == nil {
+				break
+			}
+			if t, ok := firstSeen(b); ok {
+				conf[k] = append(conf[k], float64(max(t-tx.SentMs, 0)))
+			}
+		}
+	}
+	for k, xs := range conf {
+		rep.Confirmations[k] = quantiles(xs)
+	}
+	return rep
+}
+
+// canonicalChain walks back from the final head most nodes agree on (or the
+// heaviest-looking: the highest) to genesis.
+func canonicalChain(r *Records) map[common.Hash]bool {
+	votes := map[common.Hash]int{}
+	for _, h := range r.FinalHeads {
+		votes[h]++
+	}
+	var head common.Hash
+	best, bestHeight := -1, uint64(0)
+	for h, v := range votes {
+		b := r.Blocks[h]
+		if b != nil && (v > best || (v == best && b.Height > bestHeight)) {
+			head, best, bestHeight = h, v, b.Height
+		}
+	}
+	if best < 0 { // no final heads recorded: take the highest block
+		var top uint64
+		for h, b := range r.Blocks {
+			if b.Height >= top {
+				head, top = h, b.Height
+			}
+		}
+	}
+	canon := map[common.Hash]bool{}
+	for b := r.Blocks[head]; b != nil; b = r.Blocks[b.Parent] {
+		canon[b.Hash] = true
+	}
+	return canon
+}
+
+// WriteTable prints the report for a terminal.
+func (rep *Report) WriteTable(w io.Writer) {
+	fmt.Fprintf(w, "%d %s nodes, %.0f s, target block time %d ms, one-way latency %.0f ms\n",
+		rep.Nodes, rep.Consensus, rep.DurationSec, rep.BlockTimeMs, rep.LatencyMs)
+	row := func(k, v string) { fmt.Fprintf(w, "  %-34s %s\n", k, v) }
+	row("blocks produced", fmt.Sprint(rep.Produced))
+	row("canonical blocks", fmt.Sprintf("%d (mean interval %.0f ms)", rep.Canonical, rep.MeanIntervalMs))
+	row("stale blocks", fmt.Sprintf("%d, rate %.4f", rep.Stale, rep.StaleRate))
+	if rep.Consensus == "pow" {
+		row("model stale rate 1-exp(-d/T)", fmt.Sprintf("%.4f", rep.ModelStaleRate))
+	}
+	row("reorgs (all nodes)", fmt.Sprintf("%d, deepest %d", rep.Reorgs, rep.MaxReorgDepth))
+	depths := make([]int, 0, len(rep.ReorgDepths))
+	for d := range rep.ReorgDepths {
+		depths = append(depths, d)
+	}
+	sort.Ints(depths)
+	var parts []string
+	for _, d := range depths {
+		parts = append(parts, fmt.Sprintf("%d:%d", d, rep.ReorgDepths[d]))
+	}
+	row("reorg depth histogram (depth:count)", strings.Join(parts, " "))
+	row("propagation to all nodes (ms)", rep.Propagation.String())
+	row("transactions sent / mined", fmt.Sprintf("%d / %d", rep.TxsSent, rep.TxsMined))
+	for k := 1; k <= maxConfirmations; k++ {
+		if q, ok := rep.Confirmations[k]; ok {
+			row(fmt.Sprintf("time to %d confirmation(s) (ms)", k), q.String())
+		}
+	}
+	row("all nodes on the same head", fmt.Sprint(rep.HeadsAgree))
+}
+
+func (q Quantiles) String() string {
+	if q.N == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("p50 %.0f  p90 %.0f  p99 %.0f  max %.0f  (n=%d)", q.P50, q.P90, q.P99, q.Max, q.N)
+}
+
+// WriteReport computes the report of the run in dir and writes report.json,
+// report.md and the SVG plots there. It returns the report.
+func WriteReport(dir string) (*Report, error) {
+	r, err := LoadRecords(dir)
+	if err != nil {
+		return nil, err
+	}
+	rep := Compute(r)
+	data, err := json.MarshalIndent(rep, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "report.json"), data, 0o644); err != nil {
+		return nil, fmt.Errorf("write report: %w", err)
+	}
+	plots, err := writePlots(dir, r, rep)
+	if err != nil {
+		return nil, err
+	}
+	var md strings.Builder
+	fmt.Fprintf(&md, "# chaind testnet report\n\n```\n")
+	rep.WriteTable(&md)
+	fmt.Fprintf(&md, "```\n\nEvents:\n\n")
+	for _, a := range rep.Actions {
+		fmt.Fprintf(&md, "- %+.1f s: %s\n", float64(a.TimeMs-r.StartMs)/1000, a.What)
+	}
+	md.WriteString("\n")
+	for _, p := range plots {
+		fmt.Fprintf(&md, "![%s](%s)\n\n", p.title, p.file)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "report.md"), []byte(md.String()), 0o644); err != nil {
+		return nil, fmt.Errorf("write report: %w", err)
+	}
+	return rep, nil
+}

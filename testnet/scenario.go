@@ -1,0 +1,123 @@
+package testnet
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sort"
+	"time"
+
+	"github.com/chaind/chaind/chain"
+)
+
+// Scenario is a repeatable experiment: a network and a timeline.
+type Scenario struct {
+	Nodes     int            `json:"nodes"`
+	Consensus string         `json:"consensus"`
+	BlockTime chain.Duration `json:"block_time"`
+	Latency   chain.Duration `json:"latency"`
+	Jitter    chain.Duration `json:"jitter"`
+	Loss      float64        `json:"loss"`
+	Bandwidth int64          `json:"bandwidth"` // bytes per second
+	Seed      int64          `json:"seed"`
+	Steps     []Step         `json:"steps"`
+}
+
+// Step is one timed action. Do is one of: partition (Groups), heal, kill
+// (Node), restart (Node), set-link (From, To, Latency, Jitter, Loss,
+// Bandwidth), send (Count, Rate), stop.
+type Step struct {
+	At        chain.Duration `json:"at"`
+	Do        string         `json:"do"`
+	Groups    [][]int        `json:"groups,omitempty"`
+	Node      int            `json:"node,omitempty"`
+	From      int            `json:"from,omitempty"`
+	To        int            `json:"to,omitempty"`
+	Latency   chain.Duration `json:"latency,omitempty"`
+	Jitter    chain.Duration `json:"jitter,omitempty"`
+	Loss      float64        `json:"loss,omitempty"`
+	Bandwidth int64          `json:"bandwidth,omitempty"`
+	Count     int            `json:"count,omitempty"`
+	Rate      float64        `json:"rate,omitempty"`
+}
+
+// LoadScenario reads and checks a scenario file.
+func LoadScenario(path string) (*Scenario, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read scenario: %w", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	sc := new(Scenario)
+	if err := dec.Decode(sc); err != nil {
+		return nil, fmt.Errorf("scenario %s: %w", path, err)
+	}
+	if sc.Nodes == 0 {
+		sc.Nodes = 4
+	}
+	stops := 0
+	for i, st := range sc.Steps {
+		switch st.Do {
+		case "partition", "heal", "kill", "restart", "set-link", "send":
+		case "stop":
+			stops++
+		default:
+			return nil, fmt.Errorf("scenario %s: step %d: unknown action %q", path, i, st.Do)
+		}
+	}
+	if stops != 1 {
+		return nil, fmt.Errorf("scenario %s: needs exactly one \"stop\" step", path)
+	}
+	sort.SliceStable(sc.Steps, func(i, j int) bool { return sc.Steps[i].At < sc.Steps[j].At })
+	return sc, nil
+}
+
+// Options returns the testnet options of the scenario in dir.
+func (sc *Scenario) Options(dir, binary string, log *slog.Logger) Options {
+	return Options{Dir: dir, Nodes: sc.Nodes, Consensus: sc.Consensus, BlockTime: sc.BlockTime.D(), Seed: sc.Seed, Binary: binary, Logger: log,
+		Link: LinkParams{Latency: sc.Latency.D(), Jitter: sc.Jitter.D(), Loss: sc.Loss, Bandwidth: sc.Bandwidth}}
+}
+
+// Run performs the timeline on a running testnet, from now, and returns at
+// the stop step (without taking the testnet down). progress, if not nil, is
+// called before each step.
+func (sc *Scenario) Run(s *Supervisor, progress func(step Step, elapsed time.Duration)) error {
+	start := time.Now()
+	for _, st := range sc.Steps {
+		if d := time.Until(start.Add(st.At.D())); d > 0 {
+			select {
+			case <-time.After(d):
+			case <-s.down:
+				return errors.New("testnet went down before the scenario ended")
+			}
+		}
+		if progress != nil {
+			progress(st, time.Since(start))
+		}
+		var err error
+		switch st.Do {
+		case "partition":
+			err = s.Partition(st.Groups)
+		case "heal":
+			s.Heal()
+		case "kill":
+			err = s.Kill(st.Node)
+		case "restart":
+			err = s.Restart(st.Node)
+		case "set-link":
+			err = s.SetLink(st.From, st.To, LinkParams{Latency: st.Latency.D(), Jitter: st.Jitter.D(), Loss: st.Loss, Bandwidth: st.Bandwidth})
+		case "send":
+			err = s.SendTxs(st.Count, st.Rate)
+		case "stop":
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("scenario step at %v (%s): %w", st.At.D(), st.Do, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,475 @@
+package testnet
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/chaind/chaind/chain"
+	"github.com/chaind/chaind/pow"
+	"github.com/chaind/chaind/rpc"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/crypto"
+)
+
+// Options describe a testnet.
+type Options struct {
+	Dir       string        // required: where the genesis, keys, node data and records go
+	Nodes     int           // number of nodes; default 4
+	Consensus string        // "pow" (default) or "pos"
+	BlockTime time.Duration // target block interval; default 1s
+	Link      LinkParams    // shaping of every link at start
+	Seed      int64         // seeds the links' loss and jitter
+	Binary    string        // chaind executable; default this program
+	Logger    *slog.Logger  // optional
+}
+
+// TestnetChainID is the chain id of testnet genesis files.
+const TestnetChainID = 31337
+
+// State is DIR/testnet.json: how the CLI finds a running supervisor.
+type State struct {
+	Control    string         `json:"control"` // supervisor JSON-RPC URL
+	PID        int            `json:"pid"`
+	Genesis    string         `json:"genesis"`
+	FundedKey  string         `json:"fundedKey"` // file with the funded account's hex key
+	FundedAddr common.Address `json:"fundedAddress"`
+	Nodes      []NodeState    `json:"nodes"`
+}
+
+// NodeState is one node's entry in State.
+type NodeState struct {
+	Index   int    `json:"index"`
+	DataDir string `json:"datadir"`
+	RPC     string `json:"rpc"`
+	P2P     string `json:"p2p"`
+	PID     int    `json:"pid"`
+	Alive   bool   `json:"alive"`
+}
+
+// Supervisor runs a testnet.
+type Supervisor struct {
+	opts      Options
+	log       *slog.Logger
+	binary    string
+	genesis   *chain.Genesis
+	gpath     string
+	funded    *ecdsa.PrivateKey
+	coinbases []common.Address
+	net       *network
+	links     map[[2]int]*link
+	rec       *Records
+	spawn     spawner
+
+	mu    sync.Mutex
+	procs []*nodeProc
+
+	ctl     *http.Server
+	ctlAddr string
+	quit    chan struct{}
+	down    chan struct{}
+	downErr error
+	once    sync.Once
+	wg      sync.WaitGroup
+	txs     txSender
+}
+
+// Up writes (or reuses) the testnet in opts.Dir, starts every node behind
+// its link proxies, starts recording, and serves the control API.
+func Up(opts Options) (*Supervisor, error) {
+	if opts.Dir == "" {
+		return nil, errors.New("testnet: a directory is required")
+	}
+	if opts.Nodes == 0 {
+		opts.Nodes = 4
+	}
+	if opts.Nodes < 1 || opts.Nodes > 64 {
+		return nil, fmt.Errorf("testnet: %d nodes; want 1 to 64", opts.Nodes)
+	}
+	if opts.Consensus == "" {
+		opts.Consensus = chain.ConsensusPoW
+	}
+	if opts.Consensus != chain.ConsensusPoW {
+		return nil, fmt.Errorf("testnet: consensus %q is not available in this build", opts.Consensus)
+	}
+	if opts.BlockTime == 0 {
+		opts.BlockTime = time.Second
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if err := checkNotRunning(opts.Dir); err != nil {
+		return nil, err
+	}
+	binary, err := chaindBinary(opts.Binary)
+	if err != nil {
+		return nil, err
+	}
+	s := &Supervisor{opts: opts, log: opts.Logger, binary: binary, links: make(map[[2]int]*link),
+		quit: make(chan struct{}), down: make(chan struct{}), procs: make([]*nodeProc, opts.Nodes)}
+	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
+		return nil, fmt.Errorf("testnet: %w", err)
+	}
+	if err := s.prepare(); err != nil {
+		return nil, err
+	}
+	s.rec = newRecords(filepath.Join(opts.Dir, recordsFile))
+	s.rec.Nodes, s.rec.Consensus, s.rec.BlockTimeMs, s.rec.Link = opts.Nodes, opts.Consensus, opts.BlockTime.Milliseconds(), opts.Link
+	s.rec.StartMs = time.Now().UnixMilli()
+	for i, cb := range s.coinbases {
+		s.rec.Producers[cb] = i
+	}
+	s.net = newNetwork(opts.Seed, s.p2pAddrOf)
+	for a := 0; a < opts.Nodes; a++ {
+		for b := 0; b < opts.Nodes; b++ {
+			if a == b {
+				continue
+			}
+			s.net.set(a, b, opts.Link)
+			l, err := s.net.addLink(a, b)
+			if err != nil {
+				s.net.close()
+				return nil, err
+			}
+			s.links[[2]int{a, b}] = l
+		}
+	}
+	if err := s.serveControl(); err != nil {
+		s.net.close()
+		return nil, err
+	}
+	for i := 0; i < opts.Nodes; i++ {
+		if err := s.startNode(i); err != nil {
+			s.Down()
+			return nil, err
+		}
+	}
+	s.rec.action(time.Now().UnixMilli(), "start %d nodes", opts.Nodes)
+	for i := 0; i < opts.Nodes; i++ {
+		s.wg.Add(1)
+		go s.watch(i)
+	}
+	s.wg.Add(1)
+	go s.saveLoop()
+	return s, nil
+}
+
+// prepare writes the genesis, the funded key and the data directories, or
+// reuses them when the directory already holds a testnet.
+func (s *Supervisor) prepare() error {
+	dir := s.opts.Dir
+	s.gpath = filepath.Join(dir, "genesis.json")
+	keyPath := filepath.Join(dir, "funded.key")
+	for i := 0; i < s.opts.Nodes; i++ {
+		s.coinbases = append(s.coinbases, common.BigToAddress(big.NewInt(int64(0xc0000+i))))
+	}
+	if _, err := os.Stat(s.gpath); err == nil {
+		g, err := chain.LoadGenesis(s.gpath)
+		if err != nil {
+			return err
+		}
+		data, err := os.ReadFile(keyPath)
+		if err != nil {
+			return fmt.Errorf("testnet: %w", err)
+		}
+		key, err := crypto.HexToECDSA(strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(string(data)), "0x")))
+		if err != nil {
+			return fmt.Errorf("testnet: funded key: %w", err)
+		}
+		s.genesis, s.funded = g, key
+		return nil
+	}
+	key, err := crypto.GenerateKey()
+	if err != nil {
+		return err
+	}
+	rate, _ := pow.MeasureHashrate(min(s.opts.Nodes, runtime.NumCPU()), 300*time.Millisecond)
+	g := &chain.Genesis{
+		ChainID:    TestnetChainID,
+		Consensus:  s.opts.Consensus,
+		BlockTime:  chain.Duration(s.opts.BlockTime),
+		HalfLife:   chain.Duration(10 * s.opts.BlockTime),
+		Difficulty: chain.NewBigInt(big.NewInt(max(int64(rate*s.opts.BlockTime.Seconds()), 1))),
+		Timestamp:  uint64(time.Now().UnixMilli()),
+		ExtraData:  fmt.Sprintf("chaind testnet of %d nodes", s.opts.Nodes),
+		Alloc:      chain.Alloc{crypto.PubkeyToAddress(key.PublicKey): {Balance: chain.NewBigInt(new(big.Int).Mul(big.NewInt(1e6), big.NewInt(1e18)))}},
+	}
+	g.FillDefaults()
+	if err := g.Write(s.gpath); err != nil {
+		return err
+	}
+	if err := os.WriteFile(keyPath, []byte("0x"+hex.EncodeToString(crypto.FromECDSA(key))+"\n"), 0o600); err != nil {
+		return fmt.Errorf("testnet: write funded key: %w", err)
+	}
+	s.genesis, s.funded = g, key
+	return nil
+}
+
+// checkNotRunning refuses a directory whose supervisor still answers.
+func checkNotRunning(dir string) error {
+	st, err := ReadState(dir)
+	if err != nil {
+		return nil
+	}
+	c := rpc.NewClient(st.Control)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if c.Call(ctx, nil, "testnet_ping") == nil {
+		return fmt.Errorf("testnet: a supervisor (pid %d) is already running in %s; stop it with 'chaind testnet down --dir %s'", st.PID, dir, dir)
+	}
+	return nil
+}
+
+func (s *Supervisor) nodeDir(i int) string {
+	return filepath.Join(s.opts.Dir, fmt.Sprintf("node%d", i))
+}
+
+func (s *Supervisor) p2pAddrOf(i int) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p := s.procs[i]; p != nil && p.alive() {
+		return p.p2pAddr
+	}
+	return ""
+}
+
+// startNode runs node i; its peers are the proxies from i to every other node.
+func (s *Supervisor) startNode(i int) error {
+	var peers []string
+	for j := 0; j < s.opts.Nodes; j++ {
+		if j != i {
+			peers = append(peers, s.links[[2]int{i, j}].addr())
+		}
+	}
+	if err := os.MkdirAll(s.nodeDir(i), 0o755); err != nil {
+		return err
+	}
+	args := []string{"node", "--datadir", s.nodeDir(i), "--genesis", s.gpath, "--rpc.addr", "127.0.0.1:0", "--p2p.addr", "127.0.0.1:0",
+		"--p2p.nodiscover", "--mine", "--miner.threads", "1", "--miner.coinbase", s.coinbases[i].Hex()}
+	if len(peers) > 0 {
+		args = append(args, "--peers", strings.Join(peers, ","))
+	}
+	p, err := s.spawn.startNode(s.binary, i, filepath.Join(s.nodeDir(i), "node.log"), args)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.procs[i] = p
+	s.mu.Unlock()
+	s.log.Info("Node started", "node", i, "rpc", p.rpcURL, "pid", p.pid())
+	return s.writeState()
+}
+
+// State describes the testnet now.
+func (s *Supervisor) State() State {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := State{Control: "http://" + s.ctlAddr, PID: os.Getpid(), Genesis: s.gpath, FundedKey: filepath.Join(s.opts.Dir, "funded.key"),
+		FundedAddr: crypto.PubkeyToAddress(s.funded.PublicKey)}
+	for i, p := range s.procs {
+		ns := NodeState{Index: i, DataDir: s.nodeDir(i)}
+		if p != nil {
+			ns.RPC, ns.P2P, ns.PID, ns.Alive = p.rpcURL, p.p2pAddr, p.pid(), p.alive()
+		}
+		st.Nodes = append(st.Nodes, ns)
+	}
+	return st
+}
+
+func (s *Supervisor) writeState() error {
+	data, err := json.MarshalIndent(s.State(), "", "  ")
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(s.opts.Dir, "testnet.json")
+	if err := os.WriteFile(path+".tmp", data, 0o644); err != nil {
+		return err
+	}
+	return os.Rename(path+".tmp", path)
+}
+
+// ReadState reads DIR/testnet.json.
+func ReadState(dir string) (*State, error) {
+	data, err := os.ReadFile(filepath.Join(dir, "testnet.json"))
+	if err != nil {
+		return nil, fmt.Errorf("no testnet in %s: %w", dir, err)
+	}
+	st := new(State)
+	if err := json.Unmarshal(data, st); err != nil {
+		return nil, fmt.Errorf("testnet.json: %w", err)
+	}
+	return st, nil
+}
+
+func (s *Supervisor) proc(i int) (*nodeProc, error) {
+	if i < 0 || i >= s.opts.Nodes {
+		return nil, fmt.Errorf("no node %d (the testnet has %d)", i, s.opts.Nodes)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.procs[i], nil
+}
+
+// Kill sends SIGKILL to node i.
+func (s *Supervisor) Kill(i int) error {
+	p, err := s.proc(i)
+	if err != nil {
+		return err
+	}
+	if p == nil || !p.alive() {
+		return fmt.Errorf("node %d is not running", i)
+	}
+	p.kill()
+	s.rec.action(time.Now().UnixMilli(), "kill %d", i)
+	s.log.Info("Node killed", "node", i)
+	return s.writeState()
+}
+
+// Restart starts node i again on its data directory (after Kill).
+func (s *Supervisor) Restart(i int) error {
+	p, err := s.proc(i)
+	if err != nil {
+		return err
+	}
+	if p != nil && p.alive() {
+		return fmt.Errorf("node %d is running; kill it first", i)
+	}
+	if err := s.startNode(i); err != nil {
+		return err
+	}
+	s.rec.action(time.Now().UnixMilli(), "restart %d", i)
+	return nil
+}
+
+// Partition cuts every link between nodes of different groups; nodes not
+// named form a group of their own.
+func (s *Supervisor) Partition(groups [][]int) error {
+	group := make(map[int]int)
+	for g, nodes := range groups {
+		for _, n := range nodes {
+			if n < 0 || n >= s.opts.Nodes {
+				return fmt.Errorf("no node %d", n)
+			}
+			if _, dup := group[n]; dup {
+				return fmt.Errorf("node %d is in two groups", n)
+			}
+			group[n] = g
+		}
+	}
+	for n := 0; n < s.opts.Nodes; n++ {
+		if _, ok := group[n]; !ok {
+			group[n] = len(groups)
+		}
+	}
+	for a := 0; a < s.opts.Nodes; a++ {
+		for b := 0; b < s.opts.Nodes; b++ {
+			if a != b {
+				p := s.net.get(a, b)
+				p.Cut = group[a] != group[b]
+				s.net.set(a, b, p)
+			}
+		}
+	}
+	s.rec.action(time.Now().UnixMilli(), "partition %v", groups)
+	s.log.Info("Partitioned", "groups", fmt.Sprint(groups))
+	return nil
+}
+
+// Heal reconnects every link.
+func (s *Supervisor) Heal() {
+	for a := 0; a < s.opts.Nodes; a++ {
+		for b := 0; b < s.opts.Nodes; b++ {
+			if a != b {
+				p := s.net.get(a, b)
+				p.Cut = false
+				s.net.set(a, b, p)
+			}
+		}
+	}
+	s.rec.action(time.Now().UnixMilli(), "heal")
+	s.log.Info("Healed")
+}
+
+// SetLink changes the shaping of the link from a to b.
+func (s *Supervisor) SetLink(a, b int, p LinkParams) error {
+	if a == b || a < 0 || b < 0 || a >= s.opts.Nodes || b >= s.opts.Nodes {
+		return fmt.Errorf("no link %d->%d", a, b)
+	}
+	p.Cut = s.net.get(a, b).Cut
+	s.net.set(a, b, p)
+	s.rec.action(time.Now().UnixMilli(), "set-link %d->%d latency=%v loss=%.3f", a, b, p.Latency, p.Loss)
+	return nil
+}
+
+// Wait blocks until the testnet is taken down (Down, or testnet_down).
+func (s *Supervisor) Wait() error {
+	<-s.down
+	return s.downErr
+}
+
+// Down stops recording, stops every node cleanly, saves the records and the
+// state, and closes the proxies and the control API.
+func (s *Supervisor) Down() error {
+	s.once.Do(func() {
+		s.txs.stop()
+		s.finishRecords()
+		close(s.quit)
+		s.wg.Wait()
+		s.mu.Lock()
+		procs := append([]*nodeProc(nil), s.procs...)
+		s.mu.Unlock()
+		var wg sync.WaitGroup
+		for _, p := range procs {
+			if p != nil {
+				wg.Add(1)
+				go func() { defer wg.Done(); p.stop(15 * time.Second) }()
+			}
+		}
+		wg.Wait()
+		s.net.close()
+		s.rec.EndMs = time.Now().UnixMilli()
+		errs := []error{s.rec.save(), s.writeState()}
+		if s.ctl != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			s.ctl.Shutdown(ctx)
+			cancel()
+		}
+		s.downErr = errors.Join(errs...)
+		s.log.Info("Testnet down", "dir", s.opts.Dir)
+		close(s.down)
+	})
+	return s.downErr
+}
+
+// Genesis is the testnet's genesis.
+func (s *Supervisor) Genesis() *chain.Genesis { return s.genesis }
+
+// Dir is the testnet directory.
+func (s *Supervisor) Dir() string { return s.opts.Dir }
+
+// Print writes what a user needs to start using the testnet.
+func (s *Supervisor) Print(w io.Writer) {
+	st := s.State()
+	fmt.Fprintf(w, "chaind testnet: %d %s nodes in %s\n", s.opts.Nodes, s.opts.Consensus, s.opts.Dir)
+	for _, n := range st.Nodes {
+		fmt.Fprintf(w, "  node %d  RPC %s  pid %d\n", n.Index, n.RPC, n.PID)
+	}
+	fmt.Fprintf(w, "  funded account %s, key in %s\n", st.FundedAddr.Hex(), st.FundedKey)
+	fmt.Fprintf(w, "  control: chaind testnet status|partition|heal|kill|restart|set-link|down --dir %s\n", s.opts.Dir)
+}
+
+func listenLoopback() (net.Listener, error) { return net.Listen("tcp", "127.0.0.1:0") }
