@@ -25,11 +25,20 @@ type Report struct {
 	Stale          int     `json:"staleBlocks"`
 	StaleRate      float64 `json:"staleRate"`
 	MeanIntervalMs float64 `json:"meanBlockIntervalMs"` // run time / canonical blocks
-	// ModelStaleRate is 1 - exp(-d/T) for the configured one-way latency d
-	// and the measured mean interval T (PoW with equal miners).
+	// ProductionIntervalMs is run time / blocks produced: T, the mean time
+	// between blocks found by all the hash power together.
+	ProductionIntervalMs float64 `json:"productionIntervalMs"`
+	// MeanDelayMs is d measured: the mean time from a block's arrival at its
+	// producer to its arrival at each other node.
+	MeanDelayMs float64 `json:"meanDelayMs"`
+	// ModelStaleRate is the standard model 1 - exp(-d/T) with d the
+	// configured one-way latency.
 	ModelStaleRate float64 `json:"modelStaleRate"`
-	HeadsAgree     bool    `json:"headsAgree"`
-	FinalHead      string  `json:"finalHead"`
+	// ModelStaleRateMeasured refines it for n equal miners and the measured
+	// delay: 1 - exp(-((n-1)/n) d/T), since a miner never races itself.
+	ModelStaleRateMeasured float64 `json:"modelStaleRateMeasured"`
+	HeadsAgree             bool    `json:"headsAgree"`
+	FinalHead              string  `json:"finalHead"`
 
 	Reorgs        int               `json:"reorgs"`
 	ReorgsPerNode map[int]int       `json:"reorgsPerNode"`
@@ -96,7 +105,13 @@ func Compute(r *Records) *Report {
 	}
 	if rep.Canonical > 0 {
 		rep.MeanIntervalMs = rep.DurationSec * 1000 / float64(rep.Canonical)
-		rep.ModelStaleRate = 1 - math.Exp(-rep.LatencyMs/rep.MeanIntervalMs)
+		rep.ProductionIntervalMs = rep.DurationSec * 1000 / float64(rep.Produced)
+		rep.ModelStaleRate = 1 - math.Exp(-rep.LatencyMs/rep.ProductionIntervalMs)
+	}
+	rep.MeanDelayMs = meanDelay(r)
+	if rep.ProductionIntervalMs > 0 && r.Nodes > 1 {
+		n := float64(r.Nodes)
+		rep.ModelStaleRateMeasured = 1 - math.Exp(-(n-1)/n*rep.MeanDelayMs/rep.ProductionIntervalMs)
 	}
 	rep.HeadsAgree = len(r.FinalHeads) > 0
 	var first common.Hash
@@ -166,6 +181,33 @@ func Compute(r *Records) *Report {
 	return rep
 }
 
+// meanDelay is the mean, over blocks and receiving nodes, of the time from
+// the block's arrival at its producer to its arrival at the receiver.
+func meanDelay(r *Records) float64 {
+	var sum float64
+	var n int
+	for _, b := range r.Blocks {
+		prod, ok := r.Producers[b.Producer]
+		if !ok {
+			continue
+		}
+		t0, ok := b.SeenMs[prod]
+		if !ok {
+			continue
+		}
+		for node, t := range b.SeenMs {
+			if node != prod && t >= t0 {
+				sum += float64(t - t0)
+				n++
+			}
+		}
+	}
+	if n == 0 {
+		return 0
+	}
+	return sum / float64(n)
+}
+
 // canonicalChain walks back from the final head most nodes agree on (or the
 // heaviest-looking: the highest) to genesis.
 func canonicalChain(r *Records) map[common.Hash]bool {
@@ -205,7 +247,8 @@ func (rep *Report) WriteTable(w io.Writer) {
 	row("canonical blocks", fmt.Sprintf("%d (mean interval %.0f ms)", rep.Canonical, rep.MeanIntervalMs))
 	row("stale blocks", fmt.Sprintf("%d, rate %.4f", rep.Stale, rep.StaleRate))
 	if rep.Consensus == "pow" {
-		row("model stale rate 1-exp(-d/T)", fmt.Sprintf("%.4f", rep.ModelStaleRate))
+		row("model 1-exp(-d/T), d = latency", fmt.Sprintf("%.4f (T = %.0f ms between blocks found)", rep.ModelStaleRate, rep.ProductionIntervalMs))
+		row("model with measured d, n miners", fmt.Sprintf("%.4f (d = %.1f ms)", rep.ModelStaleRateMeasured, rep.MeanDelayMs))
 	}
 	row("reorgs (all nodes)", fmt.Sprintf("%d, deepest %d", rep.Reorgs, rep.MaxReorgDepth))
 	depths := make([]int, 0, len(rep.ReorgDepths))

@@ -1,0 +1,212 @@
+package testnet
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+var (
+	chaindBin string
+	soak      = flag.Bool("soak", false, "run the long stale-rate measurement (minutes)")
+)
+
+// TestMain builds the chaind binary that the testnets run.
+func TestMain(m *testing.M) {
+	flag.Parse()
+	dir, err := os.MkdirTemp("", "chaind-testnet-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	chaindBin = filepath.Join(dir, "chaind")
+	if out, err := exec.Command("go", "build", "-o", chaindBin, "../cmd/chaind").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "build chaind: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func quiet() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// up starts a testnet and takes it down when the test ends, pass or fail.
+func up(t *testing.T, opts Options) *Supervisor {
+	t.Helper()
+	opts.Binary, opts.Logger = chaindBin, quiet()
+	if opts.Dir == "" {
+		opts.Dir = t.TempDir()
+	}
+	s, err := Up(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Down() })
+	return s
+}
+
+func waitUntil(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", timeout, what)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// heights returns each live node's head height (-1 for a dead node).
+func heights(s *Supervisor) []int64 {
+	var out []int64
+	for _, n := range s.Status(context.Background()) {
+		if !n.Alive || n.Error != "" {
+			out = append(out, -1)
+			continue
+		}
+		out = append(out, int64(n.Height))
+	}
+	return out
+}
+
+func minHeight(s *Supervisor) int64 {
+	m := int64(1 << 62)
+	for _, h := range heights(s) {
+		m = min(m, h)
+	}
+	return m
+}
+
+func sameHead(s *Supervisor) bool {
+	st := s.Status(context.Background())
+	for _, n := range st {
+		if !n.Alive || n.Error != "" || n.Head != st[0].Head {
+			return false
+		}
+	}
+	return true
+}
+
+// TestKillRestartPartitionHeal: four PoW nodes on shaped links; one is
+// killed and restarted; the network is split 2|2 and healed. Every node ends
+// on the same head, and the report counts the reorgs the partition caused,
+// at least one deeper than one block.
+func TestKillRestartPartitionHeal(t *testing.T) {
+	s := up(t, Options{Nodes: 4, BlockTime: 300 * time.Millisecond, Seed: 7,
+		Link: LinkParams{Latency: 10 * time.Millisecond, Jitter: 5 * time.Millisecond}})
+	waitUntil(t, 60*time.Second, "all nodes past height 3", func() bool { return minHeight(s) >= 3 })
+	if err := s.SendTxs(20, 20); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Kill(3); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second)
+	if err := s.Restart(3); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, 60*time.Second, "the restarted node to catch up", sameHeadSoon(s))
+	if err := s.Partition([][]int{{0, 1}, {2, 3}}); err != nil {
+		t.Fatal(err)
+	}
+	split := heights(s)
+	waitUntil(t, 60*time.Second, "both halves to grow by 4 blocks", func() bool {
+		h := heights(s)
+		return h[0] >= split[0]+4 && h[2] >= split[2]+4
+	})
+	s.Heal()
+	waitUntil(t, 60*time.Second, "the nodes to converge after the heal", sameHeadSoon(s))
+	if err := s.Down(); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := WriteReport(s.Dir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.HeadsAgree {
+		t.Fatal("report: final heads differ")
+	}
+	if rep.MaxReorgDepth < 2 {
+		t.Fatalf("the partition caused no reorg deeper than one block: %+v", rep.ReorgDepths)
+	}
+	if rep.Produced < rep.Canonical || rep.Stale == 0 {
+		t.Fatalf("a partition must leave stale blocks: %d produced, %d canonical", rep.Produced, rep.Canonical)
+	}
+	for _, f := range []string{"report.md", "report.json", "heads.svg", "reorg-depth.svg", "blocktree-node0.svg"} {
+		data, err := os.ReadFile(filepath.Join(s.Dir(), f))
+		if err != nil || len(data) == 0 {
+			t.Fatalf("%s: %v", f, err)
+		}
+		if strings.HasSuffix(f, ".svg") && !strings.Contains(string(data), "<rect") {
+			t.Fatalf("%s draws nothing", f)
+		}
+	}
+	if rep.TxsSent == 0 || rep.TxsMined != rep.TxsSent {
+		t.Fatalf("%d of %d transfers mined", rep.TxsMined, rep.TxsSent)
+	}
+	t.Logf("stale %d/%d, reorgs %v, propagation %s", rep.Stale, rep.Produced, rep.ReorgDepths, rep.Propagation)
+}
+
+// sameHeadSoon holds once every node reports the same head twice in a row
+// half a second apart, so that blocks still in flight are waited for.
+func sameHeadSoon(s *Supervisor) func() bool {
+	return func() bool {
+		if !sameHead(s) {
+			return false
+		}
+		time.Sleep(300 * time.Millisecond)
+		return sameHead(s)
+	}
+}
+
+// processGone reports whether pid has exited (a zombie counts as gone).
+func processGone(pid int) bool {
+	if syscall.Kill(pid, 0) != nil {
+		return true
+	}
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return true
+	}
+	fields := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
+	return len(fields) > 0 && fields[0] == "Z"
+}
+
+// TestStaleRateMatchesModel measures the PoW stale rate with a one-way delay
+// d that is large against the block interval T, and compares it with the
+// model 1 - exp(-((n-1)/n) d/T). It runs for minutes: go test -run
+// StaleRate ./testnet -soak.
+func TestStaleRateMatchesModel(t *testing.T) {
+	if !*soak {
+		t.Skip("takes minutes; run with -soak")
+	}
+	const duration = 150 * time.Second
+	s := up(t, Options{Nodes: 4, BlockTime: 500 * time.Millisecond, Seed: 11, Link: LinkParams{Latency: 100 * time.Millisecond}})
+	time.Sleep(duration)
+	if err := s.Down(); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := WriteReport(s.Dir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Tolerance: three binomial standard deviations of the measured rate,
+	// plus 0.03 for what the model leaves out (ties, validation time).
+	sd := math.Sqrt(rep.ModelStaleRateMeasured * (1 - rep.ModelStaleRateMeasured) / float64(rep.Produced))
+	tol := 3*sd + 0.03
+	t.Logf("%d blocks in %.0f s: stale rate %.4f; model %.4f (d %.1f ms measured, T %.0f ms); simple model with d = latency %.4f; tolerance %.4f",
+		rep.Produced, rep.DurationSec, rep.StaleRate, rep.ModelStaleRateMeasured, rep.MeanDelayMs, rep.ProductionIntervalMs, rep.ModelStaleRate, tol)
+	if math.Abs(rep.StaleRate-rep.ModelStaleRateMeasured) > tol {
+		t.Fatalf("stale rate %.4f is not within %.4f of the model's %.4f", rep.StaleRate, tol, rep.ModelStaleRateMeasured)
+	}
+}
