@@ -50,6 +50,8 @@ type Chain struct {
 
 	notifyMu sync.Mutex // held while subscribers run, so events arrive in order
 	subs     []func(HeadEvent)
+	queueMu  sync.Mutex
+	queue    []HeadEvent // head changes not yet delivered, oldest first
 
 	arrivals arrivalLog
 }
@@ -168,17 +170,35 @@ func (c *Chain) Subscribe(fn func(HeadEvent)) {
 	c.subs = append(c.subs, fn)
 }
 
-// unlockAndNotify releases the write lock and delivers ev (if any) in order.
+// unlockAndNotify queues ev (if any), releases the write lock and delivers
+// queued events in order. Events are queued under the write lock, so the
+// queue holds them in the order the head changed; whoever holds notifyMu
+// delivers them, and no goroutine waits for notifyMu while holding mu (a
+// subscriber reading the chain would deadlock with it otherwise).
 func (c *Chain) unlockAndNotify(ev *HeadEvent) {
+	if ev != nil {
+		c.queueMu.Lock()
+		c.queue = append(c.queue, *ev)
+		c.queueMu.Unlock()
+	}
+	c.mu.Unlock()
 	if ev == nil {
-		c.mu.Unlock()
 		return
 	}
 	c.notifyMu.Lock()
-	c.mu.Unlock()
 	defer c.notifyMu.Unlock()
-	for _, fn := range c.subs {
-		fn(*ev)
+	for {
+		c.queueMu.Lock()
+		if len(c.queue) == 0 {
+			c.queueMu.Unlock()
+			return
+		}
+		next := c.queue[0]
+		c.queue = c.queue[1:]
+		c.queueMu.Unlock()
+		for _, fn := range c.subs {
+			fn(next)
+		}
 	}
 }
 

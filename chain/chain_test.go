@@ -269,3 +269,43 @@ func TestReopenResumesAndRefusesOtherGenesis(t *testing.T) {
 	}
 	store.Close()
 }
+
+// TestSubscribersMayReadWhileOthersInsert: subscribers read the chain while
+// other goroutines insert blocks; this once deadlocked (an inserter held the
+// write lock while waiting for the subscriber, which waited for a read lock).
+func TestSubscribersMayReadWhileOthersInsert(t *testing.T) {
+	g := ct.Genesis(1)
+	clock := ct.NewClock(ct.GenesisTime)
+	src := ct.NewChain(t, g, clock)
+	var blocks []*chain.Block
+	for i := 0; i < 200; i++ {
+		blocks = append(blocks, ct.Mine(t, src, clock, common.Address{byte(i)}, nil, nil))
+	}
+	dst := ct.NewChain(t, g, clock)
+	events := 0
+	dst.Subscribe(func(ev chain.HeadEvent) {
+		events++
+		time.Sleep(50 * time.Microsecond)
+		dst.Account(common.Address{1})
+		dst.Head()
+	})
+	done := make(chan struct{})
+	for w := 0; w < 3; w++ {
+		go func() {
+			for _, b := range blocks {
+				dst.InsertBlock(b) // the others insert it too: ErrKnownBlock is fine
+			}
+			done <- struct{}{}
+		}()
+	}
+	for w := 0; w < 3; w++ {
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			t.Fatal("deadlock: inserting goroutines are stuck")
+		}
+	}
+	if dst.Head().Hash() != src.Head().Hash() || events != 200 {
+		t.Fatalf("head %d, %d events", dst.Head().Height(), events)
+	}
+}

@@ -252,9 +252,25 @@ func testnetRun(args []string) error {
 		}
 	}()
 	total := sc.Steps[len(sc.Steps)-1].At.D()
-	runErr := sc.Run(s, func(st testnet.Step, elapsed time.Duration) {
-		fmt.Printf("[%5.1fs / %.0fs] %s   %s\n", elapsed.Seconds(), total.Seconds(), st.Do, heightsLine(s.Status(context.Background())))
-	})
+	start := time.Now()
+	progress := func(what string) {
+		fmt.Printf("[%5.1fs / %.0fs] %-9s %s\n", time.Since(start).Seconds(), total.Seconds(), what, heightsLine(s.Status(context.Background())))
+	}
+	stopTicks := make(chan struct{})
+	go func() {
+		t := time.NewTicker(10 * time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				progress("")
+			case <-stopTicks:
+				return
+			}
+		}
+	}()
+	runErr := sc.Run(s, func(st testnet.Step, _ time.Duration) { progress(st.Do) })
+	close(stopTicks)
 	if err := s.Down(); err != nil {
 		return err
 	}
