@@ -239,6 +239,17 @@ func (p *Pool) Get(hash common.Hash) *types.Transaction {
 	return nil
 }
 
+// Hashes lists every pooled transaction, pending and queued.
+func (p *Pool) Hashes() []common.Hash {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	out := make([]common.Hash, 0, len(p.all))
+	for h := range p.all {
+		out = append(out, h)
+	}
+	return out
+}
+
 // Len is the number of pooled transactions.
 func (p *Pool) Len() int {
 	p.mu.RLock()

@@ -286,6 +286,21 @@ func (s *Server) onNewTxs(txs []*types.Transaction) {
 	}
 }
 
+// announcePool tells a new peer about every pooled transaction, so that
+// transactions that reached only one side of a partition, or a node that was
+// down, spread once the nodes meet.
+func (s *Server) announcePool(p *Peer) {
+	hashes := s.pool.Hashes()
+	for len(hashes) > 0 {
+		n := min(len(hashes), maxHashes)
+		for _, h := range hashes[:n] {
+			p.knownTxs.add(h)
+		}
+		p.send(&NewTxs{Hashes: hashes[:n]})
+		hashes = hashes[n:]
+	}
+}
+
 // txBroadcastLoop announces new pool transactions in batches.
 func (s *Server) txBroadcastLoop() {
 	defer s.wg.Done()

@@ -338,6 +338,7 @@ func (s *Server) runConn(conn net.Conn, inbound bool) error {
 	go p.writeLoop()
 	go p.pingLoop()
 	p.send(&GetAddrs{})
+	s.announcePool(p)
 	s.syncer.trigger()
 	err = s.readLoop(p)
 	p.close(errString(err))

@@ -130,11 +130,13 @@ func (s *Supervisor) saveLoop() {
 	}
 }
 
-// finishRecords asks the live nodes for their final heads and where the sent
+// finishRecords stops the miners, gives blocks in flight a moment to settle,
+// and asks the live nodes for their final heads and where the sent
 // transactions were mined, while they are still up.
 func (s *Supervisor) finishRecords() {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	s.stopMiners(ctx)
 	var any *rpc.Client
 	for i := 0; i < s.opts.Nodes; i++ {
 		p, _ := s.proc(i)
@@ -173,6 +175,32 @@ func (s *Supervisor) finishRecords() {
 	s.rec.mu.Lock()
 	s.rec.Txs = txs
 	s.rec.mu.Unlock()
+}
+
+// settleTimeout bounds the wait for the nodes to agree once mining stops.
+const settleTimeout = 10 * time.Second
+
+// stopMiners stops every miner and waits until the live nodes report the
+// same head (or settleTimeout passes: a partitioned network never agrees).
+func (s *Supervisor) stopMiners(ctx context.Context) {
+	for i := 0; i < s.opts.Nodes; i++ {
+		if p, _ := s.proc(i); p != nil && p.alive() {
+			rpc.NewClient(p.rpcURL).Call(ctx, nil, "chaind_minerStop")
+		}
+	}
+	deadline := time.Now().Add(settleTimeout)
+	for time.Now().Before(deadline) {
+		heads := map[common.Hash]bool{}
+		for _, n := range s.Status(ctx) {
+			if n.Alive {
+				heads[n.Head] = true
+			}
+		}
+		if len(heads) <= 1 {
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }
 
 // dedupeEvents drops events recorded twice (same node, time and head).

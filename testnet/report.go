@@ -28,14 +28,17 @@ type Report struct {
 	// ProductionIntervalMs is run time / blocks produced: T, the mean time
 	// between blocks found by all the hash power together.
 	ProductionIntervalMs float64 `json:"productionIntervalMs"`
-	// MeanDelayMs is d measured: the mean time from a block's arrival at its
-	// producer to its arrival at each other node.
-	MeanDelayMs float64 `json:"meanDelayMs"`
+	// DelayMs is d measured: the median time from a block's arrival at its
+	// producer to its arrival at each other node (the median, so that blocks
+	// held back by a partition or a crash do not count).
+	DelayMs float64 `json:"delayMs"`
 	// ModelStaleRate is the standard model 1 - exp(-d/T) with d the
 	// configured one-way latency.
 	ModelStaleRate float64 `json:"modelStaleRate"`
 	// ModelStaleRateMeasured refines it for n equal miners and the measured
-	// delay: 1 - exp(-((n-1)/n) d/T), since a miner never races itself.
+	// delay: 1 - exp(-((n-1)/n) d/T), since a miner never races itself. Both
+	// models describe a healthy network: partitions and crashes add stale
+	// blocks they do not count.
 	ModelStaleRateMeasured float64 `json:"modelStaleRateMeasured"`
 	HeadsAgree             bool    `json:"headsAgree"`
 	FinalHead              string  `json:"finalHead"`
@@ -108,10 +111,10 @@ func Compute(r *Records) *Report {
 		rep.ProductionIntervalMs = rep.DurationSec * 1000 / float64(rep.Produced)
 		rep.ModelStaleRate = 1 - math.Exp(-rep.LatencyMs/rep.ProductionIntervalMs)
 	}
-	rep.MeanDelayMs = meanDelay(r)
+	rep.DelayMs = medianDelay(r)
 	if rep.ProductionIntervalMs > 0 && r.Nodes > 1 {
 		n := float64(r.Nodes)
-		rep.ModelStaleRateMeasured = 1 - math.Exp(-(n-1)/n*rep.MeanDelayMs/rep.ProductionIntervalMs)
+		rep.ModelStaleRateMeasured = 1 - math.Exp(-(n-1)/n*rep.DelayMs/rep.ProductionIntervalMs)
 	}
 	rep.HeadsAgree = len(r.FinalHeads) > 0
 	var first common.Hash
@@ -181,11 +184,10 @@ func Compute(r *Records) *Report {
 	return rep
 }
 
-// meanDelay is the mean, over blocks and receiving nodes, of the time from
-// the block's arrival at its producer to its arrival at the receiver.
-func meanDelay(r *Records) float64 {
-	var sum float64
-	var n int
+// medianDelay is the median, over blocks and receiving nodes, of the time
+// from the block's arrival at its producer to its arrival at the receiver.
+func medianDelay(r *Records) float64 {
+	var delays []float64
 	for _, b := range r.Blocks {
 		prod, ok := r.Producers[b.Producer]
 		if !ok {
@@ -197,15 +199,11 @@ func meanDelay(r *Records) float64 {
 		}
 		for node, t := range b.SeenMs {
 			if node != prod && t >= t0 {
-				sum += float64(t - t0)
-				n++
+				delays = append(delays, float64(t-t0))
 			}
 		}
 	}
-	if n == 0 {
-		return 0
-	}
-	return sum / float64(n)
+	return quantiles(delays).P50
 }
 
 // canonicalChain walks back from the final head most nodes agree on (or the
@@ -248,7 +246,7 @@ func (rep *Report) WriteTable(w io.Writer) {
 	row("stale blocks", fmt.Sprintf("%d, rate %.4f", rep.Stale, rep.StaleRate))
 	if rep.Consensus == "pow" {
 		row("model 1-exp(-d/T), d = latency", fmt.Sprintf("%.4f (T = %.0f ms between blocks found)", rep.ModelStaleRate, rep.ProductionIntervalMs))
-		row("model with measured d, n miners", fmt.Sprintf("%.4f (d = %.1f ms)", rep.ModelStaleRateMeasured, rep.MeanDelayMs))
+		row("model with measured d, n miners", fmt.Sprintf("%.4f (d = %.1f ms, median one hop)", rep.ModelStaleRateMeasured, rep.DelayMs))
 	}
 	row("reorgs (all nodes)", fmt.Sprintf("%d, deepest %d", rep.Reorgs, rep.MaxReorgDepth))
 	depths := make([]int, 0, len(rep.ReorgDepths))

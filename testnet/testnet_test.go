@@ -4,6 +4,8 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/ethereum/go-ethereum/common/hexutil"
+	"github.com/ethereum/go-ethereum/crypto"
 	"log/slog"
 	"math"
 	"os"
@@ -120,12 +122,20 @@ func TestKillRestartPartitionHeal(t *testing.T) {
 		t.Fatal(err)
 	}
 	split := heights(s)
+	if err := s.SendTxs(20, 40); err != nil { // nonces alternate between the halves
+		t.Fatal(err)
+	}
 	waitUntil(t, 60*time.Second, "both halves to grow by 4 blocks", func() bool {
 		h := heights(s)
 		return h[0] >= split[0]+4 && h[2] >= split[2]+4
 	})
 	s.Heal()
 	waitUntil(t, 60*time.Second, "the nodes to converge after the heal", sameHeadSoon(s))
+	waitUntil(t, 60*time.Second, "every transfer to be mined once the halves meet", func() bool {
+		var n hexutil.Uint64
+		_, c := s.liveClient(0)
+		return c.Call(context.Background(), &n, "eth_getTransactionCount", crypto.PubkeyToAddress(s.funded.PublicKey), "latest") == nil && n == 40
+	})
 	if err := s.Down(); err != nil {
 		t.Fatal(err)
 	}
@@ -205,7 +215,7 @@ func TestStaleRateMatchesModel(t *testing.T) {
 	sd := math.Sqrt(rep.ModelStaleRateMeasured * (1 - rep.ModelStaleRateMeasured) / float64(rep.Produced))
 	tol := 3*sd + 0.03
 	t.Logf("%d blocks in %.0f s: stale rate %.4f; model %.4f (d %.1f ms measured, T %.0f ms); simple model with d = latency %.4f; tolerance %.4f",
-		rep.Produced, rep.DurationSec, rep.StaleRate, rep.ModelStaleRateMeasured, rep.MeanDelayMs, rep.ProductionIntervalMs, rep.ModelStaleRate, tol)
+		rep.Produced, rep.DurationSec, rep.StaleRate, rep.ModelStaleRateMeasured, rep.DelayMs, rep.ProductionIntervalMs, rep.ModelStaleRate, tol)
 	if math.Abs(rep.StaleRate-rep.ModelStaleRateMeasured) > tol {
 		t.Fatalf("stale rate %.4f is not within %.4f of the model's %.4f", rep.StaleRate, tol, rep.ModelStaleRateMeasured)
 	}

@@ -21,7 +21,7 @@ import (
 func runTestnet(args []string) error {
 	subs := map[string]func([]string) error{
 		"up": testnetUp, "run": testnetRun, "status": testnetStatus, "partition": testnetPartition, "heal": testnetHeal,
-		"kill": testnetKill, "restart": testnetRestart, "set-link": testnetSetLink, "send": testnetSend,
+		"kill": testnetNodeCommand("kill", "testnet_kill"), "restart": testnetNodeCommand("restart", "testnet_restart"), "set-link": testnetSetLink, "send": testnetSend,
 		"down": testnetDown, "report": testnetReport,
 	}
 	if len(args) == 0 || subs[args[0]] == nil {
@@ -375,28 +375,19 @@ func nodeArg(fs *pflag.FlagSet) (int, error) {
 	return strconv.Atoi(fs.Arg(0))
 }
 
-func testnetKill(args []string) error {
-	c, fs, err := control("kill", "kill N [--dir DIR]", args, nil)
-	if err != nil {
-		return err
+// testnetNodeCommand is a subcommand that acts on one node, such as kill.
+func testnetNodeCommand(name, method string) func([]string) error {
+	return func(args []string) error {
+		c, fs, err := control(name, name+" N [--dir DIR]", args, nil)
+		if err != nil {
+			return err
+		}
+		n, err := nodeArg(fs)
+		if err != nil {
+			return err
+		}
+		return call(c, nil, method, n)
 	}
-	n, err := nodeArg(fs)
-	if err != nil {
-		return err
-	}
-	return call(c, nil, "testnet_kill", n)
-}
-
-func testnetRestart(args []string) error {
-	c, fs, err := control("restart", "restart N [--dir DIR]", args, nil)
-	if err != nil {
-		return err
-	}
-	n, err := nodeArg(fs)
-	if err != nil {
-		return err
-	}
-	return call(c, nil, "testnet_restart", n)
 }
 
 func testnetSetLink(args []string) error {
