@@ -2,6 +2,7 @@ package testnet
 
 import (
 	"context"
+	"math"
 	"time"
 
 	"github.com/chaind/chaind/rpc"
@@ -57,38 +58,49 @@ func (s *Supervisor) watch(i int) {
 			current, client, since = p, rpc.NewClient(p.rpcURL), 0
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		since = s.pollEvents(ctx, i, client, since)
-		from = s.pollBlocks(ctx, i, client, from)
+		var lowest uint64
+		since, lowest = s.pollEvents(ctx, i, client, since)
+		// Side blocks can arrive a little below the head; a reorg brings in a
+		// whole branch from its fork point.
+		lo := uint64(1)
+		if from > 16 {
+			lo = from - 16
+		}
+		from = s.pollBlocks(ctx, i, client, max(min(lo, lowest), 1))
 		cancel()
 	}
 }
 
-func (s *Supervisor) pollEvents(ctx context.Context, i int, c *rpc.Client, since uint64) uint64 {
+// pollEvents records node i's head changes from sequence number since on.
+// It returns the next sequence number and the lowest height that became
+// canonical (math.MaxUint64 if none).
+func (s *Supervisor) pollEvents(ctx context.Context, i int, c *rpc.Client, since uint64) (next, lowest uint64) {
+	lowest = math.MaxUint64
 	for {
 		var evs []headEvent
 		if err := c.Call(ctx, &evs, "chaind_headEvents", hexutil.Uint64(since)); err != nil || len(evs) == 0 {
-			return since
+			return since, lowest
 		}
 		s.rec.mu.Lock()
 		for _, e := range evs {
 			s.rec.Events = append(s.rec.Events, EventRec{Node: i, TimeMs: e.TimeMs, Hash: e.Hash, Height: uint64(e.Number), Removed: e.Removed, Added: e.Added})
 			since = uint64(e.Seq) + 1
+			if n := uint64(len(e.Added)); n > 0 && uint64(e.Number)+1 >= n {
+				lowest = min(lowest, uint64(e.Number)+1-n)
+			}
 		}
 		s.rec.mu.Unlock()
 	}
 }
 
-// pollBlocks reads the block tree from a little below the last height seen
-// (side blocks can arrive late) up to the head.
-func (s *Supervisor) pollBlocks(ctx context.Context, i int, c *rpc.Client, from uint64) uint64 {
+// pollBlocks reads node i's block tree from height lo up to its head, and
+// returns the head height (or lo on failure).
+func (s *Supervisor) pollBlocks(ctx context.Context, i int, c *rpc.Client, lo uint64) uint64 {
 	var head hexutil.Uint64
 	if err := c.Call(ctx, &head, "eth_blockNumber"); err != nil {
-		return from
+		return lo
 	}
-	lo := uint64(1)
-	if from > 16 {
-		lo = from - 16
-	}
+	from := lo
 	for lo <= uint64(head) {
 		hi := min(uint64(head), lo+1000)
 		var nodes []treeNode
@@ -144,7 +156,7 @@ func (s *Supervisor) finishRecords() {
 			continue
 		}
 		c := rpc.NewClient(p.rpcURL)
-		s.pollEvents(ctx, i, c, 0) // harmless duplicates are skipped below
+		s.pollEvents(ctx, i, c, 0) // the duplicates this records are dropped below
 		var head struct {
 			Hash common.Hash `json:"hash"`
 		}
