@@ -85,8 +85,22 @@ func newTemplate(header []byte) template {
 	return t
 }
 
-// hash returns SHA-256d of the header with nonce, as eight big-endian words.
+// hash returns SHA-256d of the header with nonce, as eight big-endian words,
+// with the SHA-NI instructions when the CPU has them.
 func (t *template) hash(nonce uint64) [8]uint32 {
+	if hasSHANI {
+		w := t.tail
+		w[4] = uint32(nonce >> 32)
+		w[5] = uint32(nonce)
+		var out [8]uint32
+		sha256dSHANI(&t.mid, &w, &out)
+		return out
+	}
+	return t.hashGo(nonce)
+}
+
+// hashGo is hash in plain Go.
+func (t *template) hashGo(nonce uint64) [8]uint32 {
 	w := t.tail
 	w[4] = uint32(nonce >> 32)
 	w[5] = uint32(nonce)

@@ -1,0 +1,9 @@
+//go:build !amd64 || purego
+
+package pow
+
+const hasSHANI = false
+
+func sha256dSHANI(mid *[8]uint32, tail *[16]uint32, out *[8]uint32) {
+	panic("sha256dSHANI without SHA-NI")
+}
