@@ -195,6 +195,9 @@ func (n *Node) P2PAddr() string { return n.p2p.Addr() }
 // P2PPeerCount is the number of connected peers.
 func (n *Node) P2PPeerCount() int { return n.p2p.PeerCount() }
 
+// Logger is the node's logger.
+func (n *Node) Logger() *slog.Logger { return n.log }
+
 // Chain returns the node's chain.
 func (n *Node) Chain() *chain.Chain { return n.chain }
 

@@ -42,7 +42,7 @@ var minerAddr = common.Address{0xc0, 0x1b, 0xa5, 0xe0}
 func startNode(t *testing.T, g *chain.Genesis) *node.Node {
 	t.Helper()
 	n, err := node.New(node.Config{
-		DataDir: t.TempDir(), Genesis: g, RPCAddr: "127.0.0.1:0", Mine: true, MinerThreads: 1,
+		DataDir: t.TempDir(), Genesis: g, RPCAddr: "127.0.0.1:0", P2PAddr: "127.0.0.1:0", Mine: true, MinerThreads: 1,
 		Coinbase: minerAddr, Logger: slog.New(slog.DiscardHandler),
 	})
 	if err != nil {

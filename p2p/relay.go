@@ -217,6 +217,13 @@ func (s *Server) fetchAnnounced(p *Peer, hash common.Hash) {
 // refused as invalid (p has been dropped) or needs a sync first.
 func (s *Server) importBlock(p *Peer, b *chain.Block) bool {
 	p.knownBlocks.add(b.Hash())
+	// Transactions we already admitted carry their recovered sender: use
+	// those copies so that no signature is recovered twice.
+	for i, tx := range b.Txs {
+		if pooled := s.pool.Get(tx.Hash()); pooled != nil {
+			b.Txs[i] = pooled
+		}
+	}
 	err := s.chain.InsertBlock(b)
 	switch {
 	case err == nil:
