@@ -6,6 +6,9 @@ import (
 	"time"
 )
 
+// HasSHANI reports whether the miner uses the CPU's SHA instructions.
+func HasSHANI() bool { return hasSHANI }
+
 // MeasureHashrate runs the nonce loop on a dummy header at an unreachable
 // target on threads workers for about d and returns nonces per second in total
 // and per worker.

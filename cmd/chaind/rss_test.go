@@ -1,0 +1,49 @@
+package main
+
+import (
+	"flag"
+	"math/big"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/chaind/chaind/chain"
+)
+
+var soak = flag.Bool("soak", false, "run the long memory test (minutes)")
+
+// TestMemoryAfter100kBlocks: a node that mined 100,000 blocks, and a node
+// that synced them from it, each stay under 100 MB of resident memory:
+// bodies live on disk. It takes minutes: go test -run Memory ./cmd/chaind -soak.
+func TestMemoryAfter100kBlocks(t *testing.T) {
+	if !*soak {
+		t.Skip("takes minutes; run with -soak")
+	}
+	const blocks = 100_000
+	dir := t.TempDir()
+	g := &chain.Genesis{ChainID: 1337, Consensus: chain.ConsensusPoW, BlockTime: chain.Duration(time.Millisecond),
+		HalfLife: chain.Duration(time.Second), Difficulty: chain.NewBigInt(big.NewInt(1)), Timestamp: uint64(time.Now().UnixMilli())}
+	g.FillDefaults()
+	genesis := filepath.Join(dir, "genesis.json")
+	if err := g.Write(genesis); err != nil {
+		t.Fatal(err)
+	}
+	a := startChaind(t, nodeArgs(filepath.Join(dir, "a"), genesis, mining...)...)
+	waitFor(t, 30*time.Minute, "100,000 mined blocks", func() bool { return a.head(t).Number >= blocks })
+	a.call(t, nil, "chaind_minerStop")
+	want := a.head(t)
+	start := time.Now()
+	b := startChaind(t, nodeArgs(filepath.Join(dir, "b"), genesis, "--peers", a.p2p)...)
+	waitFor(t, 30*time.Minute, "the sync of 100,000 blocks", func() bool { return b.head(t).Hash == want.Hash })
+	syncSecs := time.Since(start).Seconds()
+	rssA, errA := peakRSS(a.cmd.Process.Pid)
+	rssB, errB := peakRSS(b.cmd.Process.Pid)
+	if errA != nil || errB != nil {
+		t.Fatal(errA, errB)
+	}
+	t.Logf("miner: %d blocks, peak RSS %.1f MiB; syncing node: %.0f s (%.0f blocks/s), peak RSS %.1f MiB",
+		want.Number, rssA, syncSecs, float64(want.Number)/syncSecs, rssB)
+	if rssA > 100 || rssB > 100 {
+		t.Fatalf("peak RSS above 100 MiB: miner %.1f, syncing node %.1f", rssA, rssB)
+	}
+}
