@@ -319,7 +319,7 @@ type arrivalLog struct {
 	order []common.Hash
 }
 
-const maxArrivals = 100_000
+const maxArrivals = 16_384
 
 func (l *arrivalLog) record(hash common.Hash, t time.Time) {
 	l.mu.Lock()
