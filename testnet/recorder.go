@@ -192,14 +192,31 @@ func (s *Supervisor) finishRecords() {
 // settleTimeout bounds the wait for the nodes to agree once mining stops.
 const settleTimeout = 10 * time.Second
 
-// stopMiners stops every miner and waits until the live nodes report the
-// same head (or settleTimeout passes: a partitioned network never agrees).
+// stopMiners stops the miners so that the nodes end on one head. Stopping
+// them all at once could leave a tie (two blocks of equal weight found at the
+// same moment, each node keeping the one it saw first), so one keeps mining
+// until every node has followed it, and stops last. It gives up after
+// settleTimeout (a partitioned network never agrees).
 func (s *Supervisor) stopMiners(ctx context.Context) {
+	var live []*rpc.Client
 	for i := 0; i < s.opts.Nodes; i++ {
 		if p, _ := s.proc(i); p != nil && p.alive() {
-			rpc.NewClient(p.rpcURL).Call(ctx, nil, "chaind_minerStop")
+			live = append(live, rpc.NewClient(p.rpcURL))
 		}
 	}
+	if len(live) == 0 {
+		return
+	}
+	for _, c := range live[1:] {
+		c.Call(ctx, nil, "chaind_minerStop")
+	}
+	s.waitAgree(ctx)
+	live[0].Call(ctx, nil, "chaind_minerStop")
+	s.waitAgree(ctx)
+}
+
+// waitAgree waits up to settleTimeout for the live nodes to report one head.
+func (s *Supervisor) waitAgree(ctx context.Context) {
 	deadline := time.Now().Add(settleTimeout)
 	for time.Now().Before(deadline) {
 		heads := map[common.Hash]bool{}

@@ -117,3 +117,17 @@ func TestCrashSafety(t *testing.T) {
 	}
 	t.Logf("%d kills; %d transfers mined; %d distinct heads reported, up to height %d", kills, mined, len(reported), maxHeight)
 }
+
+// writeInstantGenesis writes a PoW genesis at difficulty 1 with a 1 ms
+// target: a node mines blocks as fast as it can build and store them.
+func writeInstantGenesis(t *testing.T, dir string) string {
+	t.Helper()
+	g := &chain.Genesis{ChainID: 1337, Consensus: chain.ConsensusPoW, BlockTime: chain.Duration(time.Millisecond),
+		HalfLife: chain.Duration(time.Second), Difficulty: chain.NewBigInt(big.NewInt(1)), Timestamp: uint64(time.Now().UnixMilli())}
+	g.FillDefaults()
+	path := filepath.Join(dir, "genesis.json")
+	if err := g.Write(path); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}

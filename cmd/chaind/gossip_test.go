@@ -3,13 +3,11 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"math/big"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/chaind/chaind/chain"
 	ct "github.com/chaind/chaind/chain/chaintest"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
@@ -128,13 +126,7 @@ func TestThreeNodesOneMiner(t *testing.T) {
 // the same head and state root, and reports progress while it syncs.
 func TestLateJoinSyncs(t *testing.T) {
 	dir := t.TempDir()
-	g := &chain.Genesis{ChainID: 1337, Consensus: chain.ConsensusPoW, BlockTime: chain.Duration(time.Millisecond),
-		HalfLife: chain.Duration(time.Second), Difficulty: chain.NewBigInt(big.NewInt(1)), Timestamp: uint64(time.Now().UnixMilli())}
-	g.FillDefaults()
-	genesis := filepath.Join(dir, "genesis.json")
-	if err := g.Write(genesis); err != nil {
-		t.Fatal(err)
-	}
+	genesis := writeInstantGenesis(t, dir)
 	const target = 2000
 	a := startChaind(t, nodeArgs(filepath.Join(dir, "a"), genesis, mining...)...)
 	waitFor(t, 3*time.Minute, "the first node to mine 2,000 blocks", func() bool { return a.head(t).Number >= target })

@@ -50,8 +50,11 @@ func TestSplitAndHeal(t *testing.T) {
 		}
 		return true
 	})
-	a.call(t, nil, "chaind_minerStop")
+	// Stopping both miners at once could leave a tie (two blocks of equal
+	// weight, each node keeping its own); b stops first and follows a.
 	b.call(t, nil, "chaind_minerStop")
+	sameHead(t, 30*time.Second, a, b)
+	a.call(t, nil, "chaind_minerStop")
 	final := sameHead(t, 30*time.Second, a, b)
 
 	// The loser is the node whose old head is no longer canonical.

@@ -2,12 +2,9 @@ package main
 
 import (
 	"flag"
-	"math/big"
 	"path/filepath"
 	"testing"
 	"time"
-
-	"github.com/chaind/chaind/chain"
 )
 
 var soak = flag.Bool("soak", false, "run the long memory test (minutes)")
@@ -21,13 +18,7 @@ func TestMemoryAfter100kBlocks(t *testing.T) {
 	}
 	const blocks = 100_000
 	dir := t.TempDir()
-	g := &chain.Genesis{ChainID: 1337, Consensus: chain.ConsensusPoW, BlockTime: chain.Duration(time.Millisecond),
-		HalfLife: chain.Duration(time.Second), Difficulty: chain.NewBigInt(big.NewInt(1)), Timestamp: uint64(time.Now().UnixMilli())}
-	g.FillDefaults()
-	genesis := filepath.Join(dir, "genesis.json")
-	if err := g.Write(genesis); err != nil {
-		t.Fatal(err)
-	}
+	genesis := writeInstantGenesis(t, dir)
 	a := startChaind(t, nodeArgs(filepath.Join(dir, "a"), genesis, mining...)...)
 	waitFor(t, 30*time.Minute, "100,000 mined blocks", func() bool { return a.head(t).Number >= blocks })
 	a.call(t, nil, "chaind_minerStop")
