@@ -6,6 +6,7 @@ import (
 	"errors"
 	"math/big"
 	"math/rand"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -200,5 +201,15 @@ func BenchmarkNonceLoop(b *testing.B) {
 		if lessOrEqual(&h, &zero) {
 			b.Fatal("impossible")
 		}
+	}
+}
+
+func TestNonceLoopAllocatesNothing(t *testing.T) {
+	tmpl := newTemplate(make([]byte, chain.HeaderSize))
+	var zero [8]uint32
+	var stop atomic.Bool
+	var hashes atomic.Uint64
+	if n := testing.AllocsPerRun(10, func() { scan(&tmpl, &zero, 0, 4096, &stop, &hashes) }); n != 0 {
+		t.Fatalf("%v allocations per scan of 4096 nonces", n)
 	}
 }

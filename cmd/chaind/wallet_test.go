@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
@@ -20,7 +21,7 @@ import (
 func TestDevNodeAndWalletCLI(t *testing.T) {
 	dir := t.TempDir()
 	datadir := filepath.Join(dir, "dev")
-	p := startChaind(t, "node", "--dev", "--datadir", datadir, "--rpc.addr", "127.0.0.1:0", "--log.level", "warn")
+	p := startChaind(t, "node", "--dev", "--datadir", datadir, "--rpc.addr", "127.0.0.1:0", "--p2p.addr", "127.0.0.1:0", "--log.level", "warn")
 	keystore := filepath.Join(dir, "keystore")
 	pwFile := filepath.Join(dir, "password")
 	if err := os.WriteFile(pwFile, []byte("correct horse\n"), 0o600); err != nil {
@@ -74,6 +75,15 @@ func TestDevNodeAndWalletCLI(t *testing.T) {
 		t.Fatalf("send without a readable password succeeded: %s", out)
 	}
 
+	// Another node joins the dev chain with the genesis the dev node wrote.
+	joiner := startChaind(t, nodeArgs(filepath.Join(dir, "joiner"), filepath.Join(datadir, "genesis.json"), "--peers", p.p2p)...)
+	waitFor(t, 30*time.Second, "the joining node to sync the dev chain", func() bool {
+		var bal hexutil.Big
+		joiner.call(t, &bal, "eth_getBalance", newAddr, "latest")
+		return bal.ToInt().Cmp(big.NewInt(25e17)) == 0
+	})
+	joiner.kill()
+
 	var before hexutil.Uint64
 	if err := p.client().Call(context.Background(), &before, "eth_blockNumber"); err != nil {
 		t.Fatal(err)
@@ -87,7 +97,7 @@ func TestDevNodeAndWalletCLI(t *testing.T) {
 	if code := p.cmd.ProcessState.ExitCode(); code != 0 {
 		t.Fatalf("exit code %d after SIGTERM: %s", code, p.stderr)
 	}
-	p2 := startChaind(t, "node", "--dev", "--datadir", datadir, "--rpc.addr", "127.0.0.1:0", "--log.level", "warn")
+	p2 := startChaind(t, "node", "--dev", "--datadir", datadir, "--rpc.addr", "127.0.0.1:0", "--p2p.addr", "127.0.0.1:0", "--log.level", "warn")
 	var after hexutil.Uint64
 	if err := p2.client().Call(context.Background(), &after, "eth_blockNumber"); err != nil {
 		t.Fatal(err)
