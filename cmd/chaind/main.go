@@ -25,6 +25,7 @@ func commands() []command {
 		{"wallet", "manage keys and send transfers (new, list, import, balance, send)", runWallet},
 		{"testnet", "run a local network of node processes with shaped links, and report on it", runTestnet},
 		{"bench", "measure the miner (mine) or transaction throughput through JSON-RPC (tx)", runBench},
+		{"sim", "simulate attacks against consensus (doublespend) next to the closed-form results", runSim},
 		{"verify", "replay a data directory's chain from genesis and check every state root", runVerify},
 		{"version", "print the version", runVersion},
 	}
