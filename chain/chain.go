@@ -318,7 +318,7 @@ func asRule(err error) error {
 func (c *Chain) extendHead(b *Block, weight *big.Int) (*HeadEvent, error) {
 	hash := b.Hash()
 	mark := c.state.Mark()
-	if err := c.genesis.applyBlock(c.state, b); err != nil {
+	if err := c.applyBlock(c.state, b); err != nil {
 		c.state.RevertTo(mark)
 		return nil, c.markInvalid(hash, err)
 	}
@@ -352,7 +352,7 @@ func (c *Chain) reorg(newHead *Block, weight *big.Int, batch *storeBatch) (*Head
 		return nil, err
 	}
 	if f, ok := c.engine.(Finalizer); ok {
-		fin := f.Finalized(c)
+		fin := f.Finalized(c.state)
 		for _, b := range removed {
 			if b.Hash() == fin {
 				return nil, ruleError(ErrRevertsFinalized, "branch of %x reverts finalized block %d (%x)", newHead.Hash(), b.Height(), fin)
@@ -371,7 +371,7 @@ func (c *Chain) reorg(newHead *Block, weight *big.Int, batch *storeBatch) (*Head
 	}
 	for i, b := range added {
 		bm := c.state.Mark()
-		if err := c.genesis.applyBlock(c.state, b); err != nil {
+		if err := c.applyBlock(c.state, b); err != nil {
 			c.state.RevertTo(mark)
 			err = c.markInvalid(b.Hash(), err)
 			for _, d := range added[i+1:] {
@@ -467,7 +467,7 @@ func (c *Chain) BuildBlock(coinbase common.Address, txs []*types.Transaction) (*
 			continue
 		}
 		m := c.state.Mark()
-		if err := c.genesis.applyTx(c.state, coinbase, tx); err != nil {
+		if err := c.applyTx(c.state, h, tx); err != nil {
 			c.state.RevertTo(m)
 			failed[from] = true
 			continue
@@ -475,7 +475,9 @@ func (c *Chain) BuildBlock(coinbase common.Address, txs []*types.Transaction) (*
 		included = append(included, tx)
 		h.GasUsed += TransferGas
 	}
-	credit(c.state, coinbase, c.genesis.BlockReward.Big())
+	if err := c.finishBlock(c.state, h); err != nil {
+		return nil, fmt.Errorf("build block %d: %w", h.Height, err)
+	}
 	h.StateRoot = c.state.Root()
 	h.TxRoot = TxRoot(included)
 	return &Block{Header: h, Txs: included}, nil

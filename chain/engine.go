@@ -34,9 +34,12 @@ type Engine interface {
 }
 
 // Finalizer is implemented by engines that finalize blocks. Fork choice never
-// adopts a branch that does not contain the finalized block. Engines without
-// it (PoW) finalize nothing.
+// adopts a branch that reverts the finalized block. Engines without it (PoW)
+// finalize nothing.
 type Finalizer interface {
-	// Finalized returns the hash of the latest finalized block.
-	Finalized(c ChainReader) common.Hash
+	// Finalized returns the hash of the latest finalized block recorded in
+	// st (the head state), or the zero hash.
+	Finalized(st *State) common.Hash
+	// Safe returns the latest justified block in st, or the zero hash.
+	Safe(st *State) common.Hash
 }

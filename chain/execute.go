@@ -34,7 +34,7 @@ func (g *Genesis) CheckTx(tx *types.Transaction) error {
 	if tx.To() == nil {
 		return ruleError(ErrContractCreation, "chaind executes value transfers only; a transaction needs a recipient")
 	}
-	if len(tx.Data()) > 0 || len(tx.AccessList()) > 0 {
+	if len(tx.AccessList()) > 0 || (len(tx.Data()) > 0 && !g.systemCall(*tx.To())) {
 		return ruleError(ErrCalldata, "chaind executes value transfers only; calldata and access lists must be empty (got %d bytes)", len(tx.Data()))
 	}
 	if tx.Gas() < TransferGas {
@@ -102,8 +102,32 @@ func MaxCost(tx *types.Transaction) *big.Int {
 	return c.Add(c, tx.Value())
 }
 
-// applyTx executes one transfer on st, paying the fee to coinbase.
-func (g *Genesis) applyTx(st *State, coinbase common.Address, tx *types.Transaction) error {
+// FinalityAddress receives proof-of-stake finality votes: transactions whose
+// calldata is an RLP-encoded vote, signed by a validator's account.
+var FinalityAddress = common.HexToAddress("0x00000000000000000000000000000000000F1A11")
+
+// systemCall reports whether calldata to addr is allowed on this chain.
+func (g *Genesis) systemCall(addr common.Address) bool {
+	return g.Consensus == ConsensusPoS && addr == FinalityAddress
+}
+
+// StateProcessor is implemented by engines whose rules read or write the
+// state (proof of stake): the chain calls it while executing every block,
+// when building, importing and replaying alike.
+type StateProcessor interface {
+	// SystemTx applies the effect of a transaction to a system address
+	// (FinalityAddress) after its fee and value were paid; an error makes
+	// the transaction, and a block holding it, invalid.
+	SystemTx(st *State, h *Header, from common.Address, tx *types.Transaction) error
+	// ProcessBlock applies the engine's state transition for h, after its
+	// transactions and before the block reward; an error makes the block
+	// invalid.
+	ProcessBlock(st *State, h *Header) error
+}
+
+// applyTx executes one transfer on st, paying the fee to h's producer.
+func (c *Chain) applyTx(st *State, h *Header, tx *types.Transaction) error {
+	g := c.genesis
 	if err := g.CheckTx(tx); err != nil {
 		return err
 	}
@@ -126,7 +150,25 @@ func (g *Genesis) applyTx(st *State, coinbase common.Address, tx *types.Transact
 	sender.Nonce++
 	st.Set(from, sender)
 	credit(st, *tx.To(), tx.Value())
-	credit(st, coinbase, fee)
+	credit(st, h.Coinbase, fee)
+	if g.systemCall(*tx.To()) {
+		sp, ok := c.engine.(StateProcessor)
+		if !ok {
+			return ruleError(ErrCalldata, "this engine takes no system calls")
+		}
+		return sp.SystemTx(st, h, from, tx)
+	}
+	return nil
+}
+
+// finishBlock applies the engine's state transition and the block reward.
+func (c *Chain) finishBlock(st *State, h *Header) error {
+	if sp, ok := c.engine.(StateProcessor); ok {
+		if err := sp.ProcessBlock(st, h); err != nil {
+			return fmt.Errorf("%w: %w", ErrConsensus, asRule(err))
+		}
+	}
+	credit(st, h.Coinbase, c.genesis.BlockReward.Big())
 	return nil
 }
 
@@ -136,15 +178,18 @@ func credit(st *State, addr common.Address, amount *big.Int) {
 	st.Set(addr, a)
 }
 
-// applyBlock executes b's transactions and reward on st and checks the
-// resulting state root. On error st is left partly changed: the caller reverts.
-func (g *Genesis) applyBlock(st *State, b *Block) error {
+// applyBlock executes b's transactions, the engine's state transition and
+// the reward on st and checks the resulting state root. On error st is left
+// partly changed: the caller reverts.
+func (c *Chain) applyBlock(st *State, b *Block) error {
 	for i, tx := range b.Txs {
-		if err := g.applyTx(st, b.Header.Coinbase, tx); err != nil {
+		if err := c.applyTx(st, b.Header, tx); err != nil {
 			return fmt.Errorf("%w: transaction %d (%s): %w", ErrInvalidTx, i, tx.Hash().Hex(), err)
 		}
 	}
-	credit(st, b.Header.Coinbase, g.BlockReward.Big())
+	if err := c.finishBlock(st, b.Header); err != nil {
+		return err
+	}
 	if root := st.Root(); root != b.Header.StateRoot {
 		return ruleError(ErrBadStateRoot, "block %d: header has %x, execution gives %x", b.Height(), b.Header.StateRoot, root)
 	}

@@ -44,8 +44,25 @@ type Genesis struct {
 	ExtraData   string   `json:"extra_data,omitempty"` // free text, committed to by the genesis hash
 	Alloc       Alloc    `json:"alloc"`                // initial balances
 
+	// Proof of stake.
+	SlotTime    Duration           `json:"slot_time,omitempty"`    // length of a slot; block_time follows it
+	EpochLength uint64             `json:"epoch_length,omitempty"` // slots per epoch
+	Finality    *bool              `json:"finality,omitempty"`     // the 2/3-stake finality gadget; default on
+	Validators  []GenesisValidator `json:"validators,omitempty"`   // the validator set and its stakes
+
 	signerOnce sync.Once    // Signer is built once: its identity keys
 	signer     types.Signer // go-ethereum's per-transaction sender cache
+}
+
+// GenesisValidator is a validator of a PoS chain.
+type GenesisValidator struct {
+	Address common.Address `json:"address"`
+	Stake   *BigInt        `json:"stake"`
+}
+
+// FinalityOn reports whether a PoS chain runs the finality gadget.
+func (g *Genesis) FinalityOn() bool {
+	return g.Consensus == ConsensusPoS && (g.Finality == nil || *g.Finality)
 }
 
 // Alloc maps addresses to their genesis accounts.
@@ -90,6 +107,18 @@ func (g *Genesis) FillDefaults() {
 	if g.Consensus == "" {
 		g.Consensus = ConsensusPoW
 	}
+	if g.Consensus == ConsensusPoS {
+		if g.SlotTime == 0 {
+			g.SlotTime = Duration(time.Second)
+		}
+		g.BlockTime = g.SlotTime
+		if g.EpochLength == 0 {
+			g.EpochLength = 8
+		}
+		if g.MaxFuture == 0 {
+			g.MaxFuture = g.SlotTime / 4 // a block may not come before its slot
+		}
+	}
 	if g.BlockTime == 0 {
 		g.BlockTime = Duration(time.Second)
 	}
@@ -125,7 +154,22 @@ func (g *Genesis) Validate() error {
 			errs = append(errs, errors.New("pow needs a positive difficulty"))
 		}
 	case ConsensusPoS:
-		errs = append(errs, errors.New("consensus pos is not available in this build yet"))
+		if len(g.Validators) == 0 {
+			errs = append(errs, errors.New("pos needs validators"))
+		}
+		if g.EpochLength < 2 {
+			errs = append(errs, errors.New("epoch_length must be at least 2"))
+		}
+		seen := map[common.Address]bool{}
+		for _, v := range g.Validators {
+			if v.Stake == nil || v.Stake.Big().Sign() <= 0 || v.Stake.Big().BitLen() > 200 {
+				errs = append(errs, fmt.Errorf("validator %s: stake must be positive", v.Address.Hex()))
+			}
+			if seen[v.Address] {
+				errs = append(errs, fmt.Errorf("validator %s listed twice", v.Address.Hex()))
+			}
+			seen[v.Address] = true
+		}
 	default:
 		errs = append(errs, fmt.Errorf("consensus %q: want %q or %q", g.Consensus, ConsensusPoW, ConsensusPoS))
 	}
@@ -164,6 +208,11 @@ func (g *Genesis) Block() (*Block, *State) {
 	st := NewState()
 	for addr, acc := range g.Alloc {
 		st.Set(addr, Account{Balance: new(big.Int).Set(acc.Balance.Big())})
+	}
+	for _, v := range g.Validators {
+		a, _ := st.Get(v.Address)
+		a.Stake = new(big.Int).Set(v.Stake.Big())
+		st.Set(v.Address, a)
 	}
 	st.ClearJournal()
 	h := &Header{

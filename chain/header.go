@@ -30,8 +30,8 @@ const (
 	HeaderNonceOffset = offNonce
 	// HeaderMidstateLen is the prefix a miner can hash once per template.
 	HeaderMidstateLen = 128
-	// MaxSealSize bounds the unhashed seal (a PoS signature).
-	MaxSealSize = 96
+	// MaxSealSize bounds the unhashed seal (PoS: a signature and a RANDAO reveal).
+	MaxSealSize = 160
 )
 
 // Header is a block header. The hash covers every field but Seal.

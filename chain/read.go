@@ -113,6 +113,19 @@ func (c *Chain) AccountAt(addr common.Address, height uint64) (Account, error) {
 	return a, nil
 }
 
+// Finality returns the latest finalized and the latest justified ("safe")
+// block at the head; ok is false when the engine finalizes nothing (PoW).
+// A zero hash means none yet.
+func (c *Chain) Finality() (finalized, safe common.Hash, ok bool) {
+	f, ok := c.engine.(Finalizer)
+	if !ok {
+		return common.Hash{}, common.Hash{}, false
+	}
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return f.Finalized(c.state), f.Safe(c.state), true
+}
+
 // StateRoot recomputes the head state's root from the accounts in memory.
 func (c *Chain) StateRoot() common.Hash {
 	c.mu.Lock() // Root updates the tree's cached hashes
@@ -207,7 +220,7 @@ func (c *Chain) VerifyReplay() error {
 		if err != nil {
 			return fmt.Errorf("replay: block %d: %w", h, err)
 		}
-		if err := c.genesis.applyBlock(st, b); err != nil {
+		if err := c.applyBlock(st, b); err != nil {
 			return fmt.Errorf("replay: block %d (%x): %w", h, b.Hash(), err)
 		}
 		st.ClearJournal()

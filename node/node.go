@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"crypto/ecdsa"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -15,10 +16,12 @@ import (
 	"github.com/chaind/chaind/chain"
 	"github.com/chaind/chaind/mempool"
 	"github.com/chaind/chaind/p2p"
+	"github.com/chaind/chaind/pos"
 	"github.com/chaind/chaind/pow"
 	"github.com/chaind/chaind/rpc"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/crypto"
 )
 
 // Version is chaind's version string.
@@ -50,18 +53,21 @@ type Config struct {
 	Bootnodes  []string // addresses to learn the network from
 	MaxPeers   int      // optional: 25
 	NoDiscover bool     // dial only Peers and Bootnodes
+
+	// ValidatorKey makes a PoS node propose and vote; optional.
+	ValidatorKey *ecdsa.PrivateKey
 }
 
 // Node is a running chaind node.
 type Node struct {
-	cfg    Config
-	log    *slog.Logger
-	store  *chain.Store
-	chain  *chain.Chain
-	engine *pow.Engine
-	pool   *mempool.Pool
-	miner  *pow.Miner
-	p2p    *p2p.Server
+	cfg       Config
+	log       *slog.Logger
+	store     *chain.Store
+	chain     *chain.Chain
+	pool      *mempool.Pool
+	miner     *pow.Miner     // PoW only
+	validator *pos.Validator // PoS with a validator key only
+	p2p       *p2p.Server
 
 	listener net.Listener
 	server   *http.Server
@@ -113,11 +119,26 @@ func (n *Node) build() error {
 			return fmt.Errorf("node: stored genesis: %w", err)
 		}
 	}
-	if g.Consensus != chain.ConsensusPoW {
-		return fmt.Errorf("node: consensus %q is not supported by this build", g.Consensus)
+	var engine chain.Engine
+	var powEngine *pow.Engine
+	var posEngine *pos.Engine
+	switch g.Consensus {
+	case chain.ConsensusPoW:
+		powEngine = pow.New(n.cfg.MinerThreads)
+		engine = powEngine
+	case chain.ConsensusPoS:
+		var err error
+		if posEngine, err = pos.New(g, n.cfg.ValidatorKey, n.cfg.Now); err != nil {
+			return err
+		}
+		engine = posEngine
+	default:
+		return fmt.Errorf("node: consensus %q is not supported", g.Consensus)
 	}
-	n.engine = pow.New(n.cfg.MinerThreads)
-	c, err := chain.Open(chain.Config{Store: n.store, Genesis: g, Engine: n.engine, Now: n.cfg.Now, Logger: n.log})
+	if n.cfg.Mine && powEngine == nil {
+		return errors.New("node: --mine is for proof of work; a PoS node proposes with --validator.key")
+	}
+	c, err := chain.Open(chain.Config{Store: n.store, Genesis: g, Engine: engine, Now: n.cfg.Now, Logger: n.log})
 	if err != nil {
 		return err
 	}
@@ -125,8 +146,13 @@ func (n *Node) build() error {
 	n.pool = mempool.New(mempool.Config{Chain: c, MinGasPrice: n.cfg.MinGasPrice})
 	c.Subscribe(n.pool.Reset)
 	c.Subscribe(n.logHead)
-	n.miner = pow.NewMiner(pow.MinerConfig{Chain: c, Engine: n.engine, Txs: n.pool, Coinbase: n.cfg.Coinbase, Logger: n.log})
-	n.pool.SubscribeNewTxs(func([]*types.Transaction) { n.miner.NotifyTxs() })
+	if powEngine != nil {
+		n.miner = pow.NewMiner(pow.MinerConfig{Chain: c, Engine: powEngine, Txs: n.pool, Coinbase: n.cfg.Coinbase, Logger: n.log})
+		n.pool.SubscribeNewTxs(func([]*types.Transaction) { n.miner.NotifyTxs() })
+	}
+	if posEngine != nil && n.cfg.ValidatorKey != nil {
+		n.validator = pos.NewValidator(pos.ValidatorConfig{Chain: c, Engine: posEngine, Pool: n.pool, Logger: n.log})
+	}
 	n.p2p, err = p2p.New(p2p.Config{
 		Chain: c, Pool: n.pool, ListenAddr: n.cfg.P2PAddr, StaticPeers: n.cfg.Peers, Bootnodes: n.cfg.Bootnodes,
 		MaxPeers: n.cfg.MaxPeers, NoDiscover: n.cfg.NoDiscover, Logger: n.log,
@@ -137,7 +163,8 @@ func (n *Node) build() error {
 // logHead logs head changes that did not come from the local miner, which
 // logs its own.
 func (n *Node) logHead(ev chain.HeadEvent) {
-	if ev.Head.Header.Coinbase == n.cfg.Coinbase && n.miner.Mining() && len(ev.Removed) == 0 {
+	if len(ev.Removed) == 0 && ((n.miner != nil && n.miner.Mining() && ev.Head.Header.Coinbase == n.cfg.Coinbase) ||
+		(n.validator != nil && ev.Head.Header.Coinbase == n.cfg.ValidatorKeyAddress())) {
 		return
 	}
 	n.log.Info("New head", "height", ev.Head.Height(), "hash", ev.Head.Hash(), "txs", len(ev.Head.Txs))
@@ -145,7 +172,11 @@ func (n *Node) logHead(ev chain.HeadEvent) {
 
 // Start opens the RPC listener and, if configured, starts the miner.
 func (n *Node) Start() error {
-	srv, err := rpc.New(rpc.Config{Chain: n.chain, Pool: n.pool, Miner: n.miner, P2P: n.p2p, Version: "chaind/v" + Version, Logger: n.log})
+	var miner rpc.Miner
+	if n.miner != nil {
+		miner = n.miner
+	}
+	srv, err := rpc.New(rpc.Config{Chain: n.chain, Pool: n.pool, Miner: miner, P2P: n.p2p, Version: "chaind/v" + Version, Logger: n.log})
 	if err != nil {
 		return err
 	}
@@ -178,6 +209,9 @@ func (n *Node) Start() error {
 	if n.cfg.Mine {
 		n.miner.Start()
 	}
+	if n.validator != nil {
+		n.validator.Start()
+	}
 	return nil
 }
 
@@ -187,6 +221,14 @@ func (n *Node) RPCURL() string {
 		return ""
 	}
 	return "http://" + n.listener.Addr().String()
+}
+
+// ValidatorKeyAddress is the validator's address, or zero.
+func (c Config) ValidatorKeyAddress() common.Address {
+	if c.ValidatorKey == nil {
+		return common.Address{}
+	}
+	return crypto.PubkeyToAddress(c.ValidatorKey.PublicKey)
 }
 
 // P2PAddr is the address peers connect to, once started ("" if not listening).
@@ -221,6 +263,9 @@ func (n *Node) Close() error {
 	}
 	if n.miner != nil {
 		n.miner.Close()
+	}
+	if n.validator != nil {
+		n.validator.Close()
 	}
 	errs = append(errs, n.store.Close())
 	n.log.Info("Node stopped")

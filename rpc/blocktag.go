@@ -81,11 +81,18 @@ func (a *api) resolve(r *BlockRef) (*chain.Block, error) {
 	case "earliest":
 		return a.Chain.BlockByHeight(0)
 	case "safe", "finalized":
-		f, ok := a.Chain.Engine().(chain.Finalizer)
+		finalized, safe, ok := a.Chain.Finality()
 		if !ok {
 			return nil, errNoFinality
 		}
-		return a.Chain.BlockByHash(f.Finalized(a.Chain))
+		h := finalized
+		if r.Tag == "safe" {
+			h = safe
+		}
+		if h == (common.Hash{}) {
+			return a.Chain.BlockByHeight(0) // nothing finalized yet: genesis is final by definition
+		}
+		return a.Chain.BlockByHash(h)
 	}
 	return a.Chain.BlockByHeight(r.Number)
 }

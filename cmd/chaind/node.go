@@ -29,6 +29,8 @@ func runNode(args []string) error {
 	bootnodes := fs.StringSlice("bootnodes", nil, "nodes host:port,... to learn other peers from")
 	maxPeers := fs.Int("maxpeers", 25, "maximum number of peers")
 	noDiscover := fs.Bool("p2p.nodiscover", false, "dial only --peers and --bootnodes, not addresses learnt from peers")
+	validatorKey := fs.String("validator.key", "", "PoS: keystore file (or hex key file) of this node's validator; it proposes and votes")
+	validatorPassword := fs.String("validator.password", "", "file holding the validator keystore's password (default: prompt)")
 	logLevel := fs.String("log.level", "info", "log level: debug, info, warn, error")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -54,6 +56,11 @@ func runNode(args []string) error {
 			return fmt.Errorf("--txpool.pricelimit %q is not a number", *minGasPrice)
 		}
 		cfg.MinGasPrice = p
+	}
+	if *validatorKey != "" {
+		if cfg.ValidatorKey, err = loadKeyFile(*validatorKey, *validatorPassword); err != nil {
+			return fmt.Errorf("--validator.key: %w", err)
+		}
 	}
 	if *genesisPath != "" {
 		if cfg.Genesis, err = chain.LoadGenesis(*genesisPath); err != nil {

@@ -1,0 +1,11 @@
+// Package pos is chaind's proof-of-stake engine: time in slots and epochs, a
+// proposer per slot drawn in proportion to stake from a RANDAO seed, blocks
+// signed by their proposer in their own slot, longest-chain fork choice, and
+// a Casper-FFG finality gadget whose votes are transactions to
+// chain.FinalityAddress, so that they are gossiped, included in blocks,
+// rolled back on reorgs and committed to by the state root like any transfer.
+//
+// pos implements chain.Engine, chain.StateProcessor and chain.Finalizer. It
+// must not import mempool, p2p, rpc or node; the validator loop takes its
+// transactions through small interfaces.
+package pos

@@ -1,0 +1,327 @@
+package pos
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"errors"
+	"fmt"
+	"math/big"
+	"sort"
+	"time"
+
+	"github.com/chaind/chaind/chain"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/rlp"
+)
+
+// PoS rule violations.
+const (
+	ErrNotValidator  = chain.ErrorKind("not a validator")
+	ErrWrongProposer = chain.ErrorKind("wrong proposer for the slot")
+	ErrBadSlot       = chain.ErrorKind("bad slot")
+	ErrBadSeal       = chain.ErrorKind("bad block signature")
+	ErrBadReveal     = chain.ErrorKind("bad RANDAO reveal")
+	ErrBadVote       = chain.ErrorKind("bad finality vote")
+)
+
+// sealSize: the proposer's signature over the header hash, then its RANDAO
+// reveal (its signature over the epoch number).
+const sealSize = 2 * crypto.SignatureLength
+
+// Engine is the proof-of-stake engine.
+type Engine struct {
+	g           *chain.Genesis
+	genesisHash common.Hash
+	slotMs      uint64
+	validators  []common.Address // sorted, from genesis
+	isValidator map[common.Address]bool
+	key         *ecdsa.PrivateKey // optional: this node's validator key
+	now         func() time.Time
+}
+
+var (
+	_ chain.Engine         = (*Engine)(nil)
+	_ chain.StateProcessor = (*Engine)(nil)
+	_ chain.Finalizer      = (*Engine)(nil)
+)
+
+// New returns the engine of a PoS genesis. key (optional) is the local
+// validator's key, needed to propose; now (optional) is the clock.
+func New(g *chain.Genesis, key *ecdsa.PrivateKey, now func() time.Time) (*Engine, error) {
+	if g.Consensus != chain.ConsensusPoS {
+		return nil, fmt.Errorf("pos: genesis consensus is %q", g.Consensus)
+	}
+	if now == nil {
+		now = time.Now
+	}
+	gb, _ := g.Block()
+	e := &Engine{g: g, genesisHash: gb.Hash(), slotMs: uint64(g.SlotTime.D().Milliseconds()), key: key, now: now,
+		isValidator: make(map[common.Address]bool)}
+	for _, v := range g.Validators {
+		e.validators = append(e.validators, v.Address)
+		e.isValidator[v.Address] = true
+	}
+	sort.Slice(e.validators, func(i, j int) bool { return bytes.Compare(e.validators[i][:], e.validators[j][:]) < 0 })
+	if key != nil && !e.isValidator[crypto.PubkeyToAddress(key.PublicKey)] {
+		return nil, fmt.Errorf("pos: %s is not a validator of this chain", crypto.PubkeyToAddress(key.PublicKey).Hex())
+	}
+	return e, nil
+}
+
+// Address is the local validator's address (zero without a key).
+func (e *Engine) Address() common.Address {
+	if e.key == nil {
+		return common.Address{}
+	}
+	return crypto.PubkeyToAddress(e.key.PublicKey)
+}
+
+// Epoch is the epoch of a slot.
+func (e *Engine) Epoch(slot uint64) uint64 { return slot / e.g.EpochLength }
+
+// SlotAt is the slot at time t (0 before genesis).
+func (e *Engine) SlotAt(t time.Time) uint64 {
+	ms := t.UnixMilli() - int64(e.g.Timestamp)
+	if ms < 0 {
+		return 0
+	}
+	return uint64(ms) / e.slotMs
+}
+
+// SlotTime is when slot starts.
+func (e *Engine) SlotTime(slot uint64) time.Time {
+	return time.UnixMilli(int64(e.g.Timestamp + slot*e.slotMs))
+}
+
+// Stake is the validator's stake in st.
+func (e *Engine) Stake(st StateReader, v common.Address) *big.Int {
+	a, _ := st.Get(v)
+	if a.Stake == nil {
+		return new(big.Int)
+	}
+	return a.Stake
+}
+
+func (e *Engine) totalStake(st StateReader) *big.Int {
+	t := new(big.Int)
+	for _, v := range e.validators {
+		t.Add(t, e.Stake(st, v))
+	}
+	return t
+}
+
+// seed is the seed of epoch as st knows it: fixed by the epoch's first block,
+// or the current mix while the epoch has no block yet.
+func (e *Engine) seed(st StateReader, epoch uint64) common.Hash {
+	if a, ok := st.Get(addrSeed); ok && a.Nonce == epoch+1 {
+		return hashOf(a)
+	}
+	mix, _ := st.Get(addrMix)
+	return hashOf(mix)
+}
+
+// Proposer draws the proposer of slot from the epoch's seed, each validator
+// with probability proportional to its stake.
+func (e *Engine) Proposer(st StateReader, slot uint64) common.Address {
+	return draw(e.validators, func(v common.Address) *big.Int { return e.Stake(st, v) }, e.seed(st, e.Epoch(slot)), slot)
+}
+
+// draw picks from validators (sorted) with probability stake/total, using
+// keccak(seed, slot) as the random number.
+func draw(validators []common.Address, stake func(common.Address) *big.Int, seed common.Hash, slot uint64) common.Address {
+	total := new(big.Int)
+	for _, v := range validators {
+		total.Add(total, stake(v))
+	}
+	if total.Sign() == 0 {
+		return common.Address{}
+	}
+	r := new(big.Int).SetBytes(crypto.Keccak256(seed[:], u64(slot)))
+	r.Mod(r, total)
+	for _, v := range validators {
+		s := stake(v)
+		if r.Cmp(s) < 0 {
+			return v
+		}
+		r.Sub(r, s)
+	}
+	return validators[len(validators)-1]
+}
+
+func revealMessage(epoch uint64) []byte {
+	return crypto.Keccak256([]byte("chaind/pos/randao"), u64(epoch))
+}
+
+func recoverSigner(hash []byte, sig []byte) (common.Address, error) {
+	pub, err := crypto.SigToPub(hash, sig)
+	if err != nil {
+		return common.Address{}, err
+	}
+	return crypto.PubkeyToAddress(*pub), nil
+}
+
+// VerifyHeader checks what needs no state: the slot and its time, the seal's
+// shape, that the signer is the coinbase and a validator.
+func (e *Engine) VerifyHeader(_ chain.ChainReader, h, parent *chain.Header) error {
+	slot := h.Nonce
+	switch {
+	case h.Bits != 0:
+		return chain.RuleError{Kind: ErrBadSlot, Description: "pos headers carry no difficulty bits"}
+	case slot <= parent.Nonce:
+		return chain.RuleError{Kind: ErrBadSlot, Description: fmt.Sprintf("%s: slot %d not after the parent's %d", ErrBadSlot, slot, parent.Nonce)}
+	case h.Time != e.g.Timestamp+slot*e.slotMs:
+		return chain.RuleError{Kind: ErrBadSlot, Description: fmt.Sprintf("%s: time %d is not the start of slot %d", ErrBadSlot, h.Time, slot)}
+	case len(h.Seal) != sealSize:
+		return chain.RuleError{Kind: ErrBadSeal, Description: fmt.Sprintf("%s: seal of %d bytes, want %d", ErrBadSeal, len(h.Seal), sealSize)}
+	case !e.isValidator[h.Coinbase]:
+		return chain.RuleError{Kind: ErrNotValidator, Description: fmt.Sprintf("%s: proposer %s", ErrNotValidator, h.Coinbase.Hex())}
+	}
+	hash := h.Hash()
+	if signer, err := recoverSigner(hash[:], h.Seal[:crypto.SignatureLength]); err != nil || signer != h.Coinbase {
+		return chain.RuleError{Kind: ErrBadSeal, Description: fmt.Sprintf("%s: block %d is not signed by its proposer %s", ErrBadSeal, h.Height, h.Coinbase.Hex())}
+	}
+	return nil
+}
+
+// errNotOurSlot is returned by Prepare when this node has no key or the
+// current slot is not after the parent's.
+var errNotOurSlot = errors.New("pos: no slot to propose in")
+
+// Prepare fills a header for the current slot, with this node as proposer
+// and its RANDAO reveal; Seal adds the signature.
+func (e *Engine) Prepare(_ chain.ChainReader, h, parent *chain.Header) error {
+	slot := e.SlotAt(e.now())
+	if e.key == nil || slot <= parent.Nonce {
+		return errNotOurSlot
+	}
+	reveal, err := crypto.Sign(revealMessage(e.Epoch(slot)), e.key)
+	if err != nil {
+		return err
+	}
+	h.Nonce, h.Time, h.Bits, h.Coinbase = slot, e.g.Timestamp+slot*e.slotMs, 0, e.Address()
+	h.Seal = append(make([]byte, crypto.SignatureLength), reveal...)
+	return nil
+}
+
+// Seal signs the header hash.
+func (e *Engine) Seal(_ context.Context, _ chain.ChainReader, b *chain.Block) (*chain.Block, error) {
+	if e.key == nil {
+		return nil, errors.New("pos: no validator key")
+	}
+	h := b.Header.Copy()
+	hash := h.Hash()
+	sig, err := crypto.Sign(hash[:], e.key)
+	if err != nil {
+		return nil, err
+	}
+	copy(h.Seal, sig)
+	return &chain.Block{Header: h, Txs: b.Txs}, nil
+}
+
+// Weight is 1: fork choice is the longest chain that keeps the finalized
+// checkpoint. We chose it over the heaviest-by-attestations rule because
+// proposals here come from a stake-weighted schedule (a longer branch had
+// more scheduled proposers behind it) and finality is what gives the
+// deterministic guarantee; LMD-GHOST would need per-slot attestations.
+func (e *Engine) Weight(*chain.Header) *big.Int { return big.NewInt(1) }
+
+// Finalized is the latest finalized checkpoint block in st.
+func (e *Engine) Finalized(st *chain.State) common.Hash {
+	if a, ok := st.Get(addrFinalized); ok && a.Balance.Sign() > 0 {
+		return hashOf(a)
+	}
+	return common.Hash{}
+}
+
+// Safe is the latest justified checkpoint block in st.
+func (e *Engine) Safe(st *chain.State) common.Hash {
+	if a, ok := st.Get(addrJustified); ok && a.Balance.Sign() > 0 {
+		return hashOf(a)
+	}
+	return common.Hash{}
+}
+
+// maxEpochGap bounds the checkpoints one block records after a long gap.
+const maxEpochGap = 1024
+
+// ProcessBlock opens a new epoch if h is its first block (fixing the seed and
+// recording the checkpoint), checks that h's proposer is the one drawn for
+// its slot, and mixes its RANDAO reveal into the seed of later epochs.
+func (e *Engine) ProcessBlock(st *chain.State, h *chain.Header) error {
+	slot, epoch := h.Nonce, e.Epoch(h.Nonce)
+	if seed, _ := st.Get(addrSeed); seed.Nonce != epoch+1 {
+		mix, _ := st.Get(addrMix)
+		setWord(st, addrSeed, epoch+1, hashOf(mix))
+		first := uint64(1)
+		if seed.Nonce > 0 {
+			first = seed.Nonce // the epoch after the last one that had a block
+		}
+		first = max(first, epoch-min(epoch, maxEpochGap))
+		for ep := first; ep <= epoch; ep++ {
+			if ep > 0 {
+				setWord(st, addrCheckpoint(ep), 1, h.ParentHash)
+			}
+		}
+	}
+	if want := e.Proposer(st, slot); h.Coinbase != want {
+		return chain.RuleError{Kind: ErrWrongProposer, Description: fmt.Sprintf("%s: slot %d belongs to %s, block from %s", ErrWrongProposer, slot, want.Hex(), h.Coinbase.Hex())}
+	}
+	reveal := h.Seal[crypto.SignatureLength:]
+	if signer, err := recoverSigner(revealMessage(epoch), reveal); err != nil || signer != h.Coinbase {
+		return chain.RuleError{Kind: ErrBadReveal, Description: fmt.Sprintf("%s: block %d", ErrBadReveal, h.Height)}
+	}
+	mix, _ := st.Get(addrMix)
+	m := hashOf(mix)
+	setWord(st, addrMix, 0, common.BytesToHash(crypto.Keccak256(m[:], crypto.Keccak256(reveal))))
+	return nil
+}
+
+// Vote is a Casper-FFG vote: the voter's latest justified checkpoint (source)
+// and the current epoch's checkpoint (target).
+type Vote struct {
+	Source Checkpoint
+	Target Checkpoint
+}
+
+// SystemTx applies a finality vote. A vote from a non-validator, or one that
+// does not decode, makes the transaction invalid; a vote that is stale (its
+// source is no longer the justified checkpoint, its target is not this
+// chain's or was already counted) is accepted and ignored, so that a
+// validator's transactions never wait behind a vote that cannot count.
+func (e *Engine) SystemTx(st *chain.State, h *chain.Header, from common.Address, tx *types.Transaction) error {
+	if !e.g.FinalityOn() {
+		return chain.RuleError{Kind: ErrBadVote, Description: fmt.Sprintf("%s: the finality gadget is off on this chain", ErrBadVote)}
+	}
+	var v Vote
+	if err := rlp.DecodeBytes(tx.Data(), &v); err != nil {
+		return chain.RuleError{Kind: ErrBadVote, Description: fmt.Sprintf("%s: %v", ErrBadVote, err)}
+	}
+	stake := e.Stake(st, from)
+	if !e.isValidator[from] || stake.Sign() == 0 {
+		return chain.RuleError{Kind: ErrNotValidator, Description: fmt.Sprintf("%s: vote from %s", ErrNotValidator, from.Hex())}
+	}
+	just := e.justified(st)
+	target, ok := e.checkpoint(st, v.Target.Epoch)
+	switch {
+	case v.Source != just, !ok, target != v.Target.Hash, v.Target.Epoch <= just.Epoch, v.Target.Epoch > e.Epoch(h.Nonce):
+		return nil // stale or for another branch: nothing to count
+	}
+	voted := addrVoted(v.Target.Epoch, from)
+	if a, _ := st.Get(voted); a.Nonce != 0 {
+		return nil
+	}
+	st.Set(voted, chain.Account{Nonce: 1, Balance: new(big.Int)})
+	tally, _ := st.Get(addrTally(v.Target.Epoch))
+	sum := new(big.Int).Add(tally.Balance, stake)
+	st.Set(addrTally(v.Target.Epoch), chain.Account{Balance: sum})
+	if new(big.Int).Mul(sum, big.NewInt(3)).Cmp(new(big.Int).Mul(e.totalStake(st), big.NewInt(2))) >= 0 {
+		setWord(st, addrJustified, v.Target.Epoch, v.Target.Hash)
+		if just.Epoch+1 == v.Target.Epoch && just.Hash != e.genesisHash {
+			setWord(st, addrFinalized, just.Epoch, just.Hash)
+		}
+	}
+	return nil
+}

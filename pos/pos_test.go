@@ -1,0 +1,298 @@
+package pos
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"errors"
+	"math/big"
+	"testing"
+	"time"
+
+	"github.com/chaind/chaind/chain"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/rlp"
+)
+
+func key(i int) *ecdsa.PrivateKey {
+	k, _ := crypto.ToECDSA(common.LeftPadBytes(big.NewInt(int64(7000+i)).Bytes(), 32))
+	return k
+}
+
+func addr(i int) common.Address { return crypto.PubkeyToAddress(key(i).PublicKey) }
+
+const slotMs = 1000
+
+var genesisTime = time.UnixMilli(1_700_000_000_000)
+
+// testGenesis has one validator per stake, each funded for vote fees.
+func testGenesis(stakes ...int64) *chain.Genesis {
+	g := &chain.Genesis{ChainID: 99, Consensus: chain.ConsensusPoS, SlotTime: chain.Duration(slotMs * time.Millisecond),
+		EpochLength: 4, Timestamp: uint64(genesisTime.UnixMilli()), Alloc: chain.Alloc{}}
+	for i, s := range stakes {
+		g.Validators = append(g.Validators, chain.GenesisValidator{Address: addr(i), Stake: chain.NewBigInt(new(big.Int).Mul(big.NewInt(s), big.NewInt(1e18)))})
+		g.Alloc[addr(i)] = chain.GenesisAccount{Balance: chain.NewBigInt(big.NewInt(1e18))}
+	}
+	g.FillDefaults()
+	return g
+}
+
+// clock is a settable test clock.
+type clock struct{ t time.Time }
+
+func (c *clock) now() time.Time { return c.t }
+
+// node is one validator's chain with its own engine and key.
+type node struct {
+	c *chain.Chain
+	e *Engine
+}
+
+func newNodes(t *testing.T, g *chain.Genesis, clk *clock) []node {
+	t.Helper()
+	var out []node
+	for i := range g.Validators {
+		e, err := New(g, key(i), clk.now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		store := chain.OpenMemStore()
+		t.Cleanup(func() { store.Close() })
+		c, err := chain.Open(chain.Config{Store: store, Genesis: g, Engine: e, Now: clk.now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, node{c, e})
+	}
+	return out
+}
+
+// TestProposerSelectionIsFairAndDeterministic: over 10,000 slots the
+// proposer counts fit the stake shares (chi-square at a fixed seed), and
+// engines built separately compute the same schedule.
+func TestProposerSelectionIsFairAndDeterministic(t *testing.T) {
+	stakes := []int64{40, 30, 20, 10}
+	g := testGenesis(stakes...)
+	a, _ := New(g, nil, nil)
+	b, _ := New(testGenesis(stakes...), nil, nil)
+	_, st := g.Block()
+	counts := map[common.Address]int{}
+	const slots = 10_000
+	for s := uint64(1); s <= slots; s++ {
+		p := a.Proposer(st, s)
+		if q := b.Proposer(st, s); q != p {
+			t.Fatalf("slot %d: two engines disagree (%s, %s)", s, p.Hex(), q.Hex())
+		}
+		counts[p]++
+	}
+	chi2 := 0.0
+	for i, s := range stakes {
+		expected := float64(slots) * float64(s) / 100
+		d := float64(counts[addr(i)]) - expected
+		chi2 += d * d / expected
+	}
+	// 3 degrees of freedom: P(chi2 > 11.34) = 0.01.
+	if chi2 > 11.34 {
+		t.Fatalf("proposer counts %v do not fit the stakes %v: chi-square %.2f", counts, stakes, chi2)
+	}
+	t.Logf("counts %v, chi-square %.2f (3 df, 1%% critical value 11.34)", counts, chi2)
+}
+
+// produce has the proposer of the current slot build a block and every node
+// import it; it returns the block (nil for an empty slot: proposer offline).
+func produce(t *testing.T, nodes []node, clk *clock, offline map[int]bool, txs func(i int) []*types.Transaction) *chain.Block {
+	t.Helper()
+	slot := nodes[0].e.SlotAt(clk.t)
+	for i, n := range nodes {
+		if n.e.Proposer(HeadState{n.c}, slot) != n.e.Address() || offline[i] {
+			continue
+		}
+		var pending []*types.Transaction
+		if txs != nil {
+			pending = txs(i)
+		}
+		b, err := n.c.BuildBlock(n.e.Address(), pending)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sealed, err := n.e.Seal(context.Background(), n.c, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for j, m := range nodes {
+			if err := m.c.InsertBlock(sealed); err != nil {
+				t.Fatalf("node %d refused slot %d: %v", j, slot, err)
+			}
+		}
+		return sealed
+	}
+	return nil
+}
+
+func voteTx(t *testing.T, g *chain.Genesis, k *ecdsa.PrivateKey, nonce uint64, v Vote) *types.Transaction {
+	t.Helper()
+	data, _ := rlp.EncodeToBytes(v)
+	to := chain.FinalityAddress
+	tx, err := types.SignNewTx(k, g.Signer(), &types.DynamicFeeTx{ChainID: big.NewInt(int64(g.ChainID)), Nonce: nonce,
+		GasTipCap: big.NewInt(1e9), GasFeeCap: big.NewInt(2e9), Gas: chain.TransferGas, To: &to, Data: data})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tx
+}
+
+// run produces blocks slot by slot for epochs; validators not in silent vote
+// once per epoch from its middle slot, as the validator loop does.
+func run(t *testing.T, g *chain.Genesis, nodes []node, clk *clock, epochs int, offline, silent map[int]bool) {
+	t.Helper()
+	voted := map[[2]uint64]bool{}
+	for s := 0; s < epochs*int(g.EpochLength); s++ {
+		clk.t = clk.t.Add(slotMs * time.Millisecond)
+		slot := nodes[0].e.SlotAt(clk.t)
+		epoch := nodes[0].e.Epoch(slot)
+		produce(t, nodes, clk, offline, func(proposer int) []*types.Transaction {
+			if slot%g.EpochLength < g.EpochLength/2 {
+				return nil
+			}
+			var votes []*types.Transaction
+			for i, n := range nodes {
+				st := HeadState{n.c}
+				target, ok := n.e.checkpoint(st, epoch)
+				if silent[i] || offline[i] || voted[[2]uint64{uint64(i), epoch}] || !ok || epoch == 0 {
+					continue
+				}
+				voted[[2]uint64{uint64(i), epoch}] = true
+				votes = append(votes, voteTx(t, g, key(i), n.c.Account(addr(i)).Nonce, Vote{Source: n.e.justified(st), Target: Checkpoint{epoch, target}}))
+			}
+			return votes
+		})
+	}
+}
+
+func TestFinalityAdvancesAndStopsWithoutTwoThirds(t *testing.T) {
+	g := testGenesis(10, 10, 10, 10)
+	clk := &clock{genesisTime}
+	nodes := newNodes(t, g, clk)
+	run(t, g, nodes, clk, 6, nil, nil)
+	st := HeadState{nodes[0].c}
+	fin, just := nodes[0].e.finalized(st), nodes[0].e.justified(st)
+	if just.Epoch < 5 || fin.Epoch < 4 {
+		t.Fatalf("all voting: justified %d, finalized %d after 6 epochs", just.Epoch, fin.Epoch)
+	}
+	for _, n := range nodes[1:] {
+		if n.e.finalized(HeadState{n.c}) != fin {
+			t.Fatal("nodes disagree on the finalized checkpoint")
+		}
+	}
+	if h, _, _ := nodes[0].c.Finality(); h != fin.Hash {
+		t.Fatal("chain.Finality does not report the engine's checkpoint")
+	}
+	// One of four silent (3/4 of stake votes): finality continues.
+	run(t, g, nodes, clk, 3, nil, map[int]bool{3: true})
+	if f := nodes[0].e.finalized(HeadState{nodes[0].c}); f.Epoch <= fin.Epoch {
+		t.Fatalf("finality stopped with 3/4 of stake voting (%d -> %d)", fin.Epoch, f.Epoch)
+	}
+	fin = nodes[0].e.finalized(HeadState{nodes[0].c})
+	// Two of four offline: blocks continue in the others' slots, finality stops.
+	height := nodes[0].c.Head().Height()
+	run(t, g, nodes, clk, 4, map[int]bool{2: true, 3: true}, nil)
+	if nodes[0].c.Head().Height() <= height {
+		t.Fatal("no blocks with half the validators offline")
+	}
+	if f := nodes[0].e.finalized(HeadState{nodes[0].c}); f != fin {
+		t.Fatalf("finality advanced with half the stake offline: %d -> %d", fin.Epoch, f.Epoch)
+	}
+	// Back online: finality resumes.
+	run(t, g, nodes, clk, 4, nil, nil)
+	if f := nodes[0].e.finalized(HeadState{nodes[0].c}); f.Epoch <= fin.Epoch {
+		t.Fatalf("finality did not resume (%d)", f.Epoch)
+	}
+}
+
+// TestBadBlocksAndVotesRefused: blocks from the wrong proposer, for a slot
+// not after the parent's, from the future, or badly signed, and votes from a
+// non-validator, are refused and change nothing.
+func TestBadBlocksAndVotesRefused(t *testing.T) {
+	g := testGenesis(10, 10, 10, 10)
+	clk := &clock{genesisTime.Add(slotMs * time.Millisecond)}
+	nodes := newNodes(t, g, clk)
+	c := nodes[0].c
+	slot := nodes[0].e.SlotAt(clk.t)
+	var proposer, other int
+	for i, n := range nodes {
+		if n.e.Proposer(HeadState{c}, slot) == n.e.Address() {
+			proposer = i
+		} else {
+			other = i
+		}
+	}
+	build := func(i int, edit func(*chain.Header)) *chain.Block {
+		n := nodes[i]
+		b, err := n.c.BuildBlock(n.e.Address(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if edit != nil {
+			edit(b.Header)
+		}
+		sealed, _ := n.e.Seal(context.Background(), n.c, b)
+		return sealed
+	}
+	future := clk.t.Add(5 * slotMs * time.Millisecond)
+	tests := []struct {
+		name string
+		make func() *chain.Block
+		want error
+	}{
+		{"wrong proposer", func() *chain.Block {
+			b := build(proposer, nil) // then claimed and signed by another validator
+			b.Header.Coinbase = addr(other)
+			reveal, _ := crypto.Sign(revealMessage(nodes[0].e.Epoch(slot)), key(other))
+			hash := b.Header.Hash()
+			sig, _ := crypto.Sign(hash[:], key(other))
+			b.Header.Seal = append(sig, reveal...)
+			return b
+		}, ErrWrongProposer},
+		{"slot not after parent", func() *chain.Block {
+			return build(proposer, func(h *chain.Header) { h.Nonce, h.Time = 0, g.Timestamp })
+		}, chain.ErrBadTime}, // a slot's time is fixed, so the time rule catches it first
+		{"time not the slot's", func() *chain.Block { return build(proposer, func(h *chain.Header) { h.Time += 7 }) }, ErrBadSlot},
+		{"future slot", func() *chain.Block {
+			s := nodes[0].e.SlotAt(future)
+			return build(proposer, func(h *chain.Header) { h.Nonce, h.Time = s, g.Timestamp+s*slotMs })
+		}, chain.ErrFutureBlock},
+		{"bad signature", func() *chain.Block {
+			b := build(proposer, nil)
+			b.Header.Seal[5] ^= 0xff
+			return b
+		}, ErrBadSeal},
+		{"signed by another validator", func() *chain.Block {
+			b := build(proposer, nil)
+			hash := b.Header.Hash()
+			sig, _ := crypto.Sign(hash[:], key(other))
+			copy(b.Header.Seal, sig)
+			return b
+		}, ErrBadSeal},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			head, root := c.Head().Hash(), c.StateRoot()
+			if err := c.InsertBlock(tt.make()); !errors.Is(err, tt.want) {
+				t.Fatalf("got %v, want %v", err, tt.want)
+			}
+			if c.Head().Hash() != head || c.StateRoot() != root {
+				t.Fatal("a refused block changed the chain")
+			}
+		})
+	}
+	outsider, _ := crypto.GenerateKey()
+	vote := voteTx(t, g, outsider, 0, Vote{Source: Checkpoint{Hash: nodes[0].e.genesisHash}, Target: Checkpoint{Epoch: 1}})
+	_, st := g.Block()
+	if err := nodes[0].e.SystemTx(st, c.Head().Header, crypto.PubkeyToAddress(outsider.PublicKey), vote); !errors.Is(err, ErrNotValidator) {
+		t.Fatalf("vote from a non-validator: %v", err)
+	}
+	if err := nodes[0].e.SystemTx(st, c.Head().Header, addr(0), voteTx(t, g, key(0), 0, Vote{})); err != nil {
+		t.Fatalf("a stale vote must be accepted and ignored: %v", err)
+	}
+}
