@@ -17,6 +17,9 @@ func (c *Chain) Genesis() *Genesis { return c.genesis }
 // GenesisHeader returns block 0's header.
 func (c *Chain) GenesisHeader() *Header { return c.genesisHeader }
 
+// Now is the chain's clock.
+func (c *Chain) Now() time.Time { return c.now() }
+
 // Engine returns the consensus engine.
 func (c *Chain) Engine() Engine { return c.engine }
 

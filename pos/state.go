@@ -87,3 +87,22 @@ func (e *Engine) checkpoint(st StateReader, epoch uint64) (common.Hash, bool) {
 	}
 	return hashOf(a), true
 }
+
+// Justified is the latest justified checkpoint in st.
+func (e *Engine) Justified(st StateReader) Checkpoint { return e.justified(st) }
+
+// FinalizedCheckpoint is the latest finalized checkpoint in st.
+func (e *Engine) FinalizedCheckpoint(st StateReader) Checkpoint { return e.finalized(st) }
+
+// Tally is the stake that voted for epoch's checkpoint with the justified
+// source, and the total stake.
+func (e *Engine) Tally(st StateReader, epoch uint64) (voted, total *big.Int) {
+	a, _ := st.Get(addrTally(epoch))
+	return new(big.Int).Set(a.Balance), e.totalStake(st)
+}
+
+// Validators lists the genesis validators, sorted by address.
+func (e *Engine) Validators() []common.Address { return append([]common.Address(nil), e.validators...) }
+
+// EpochLength is the number of slots per epoch.
+func (e *Engine) EpochLength() uint64 { return e.g.EpochLength }

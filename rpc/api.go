@@ -44,7 +44,7 @@ func New(cfg Config) (*Server, error) {
 	s := NewServer(cfg.Logger)
 	a := &api{Config: cfg, heads: newHeadLog(cfg.Chain)}
 	var errs []error
-	for _, group := range []map[string]any{a.ethMethods(), a.netMethods(), a.txpoolMethods(), a.chaindMethods(), a.adminMethods()} {
+	for _, group := range []map[string]any{a.ethMethods(), a.netMethods(), a.txpoolMethods(), a.chaindMethods(), a.adminMethods(), a.posMethods()} {
 		for name, fn := range group {
 			errs = append(errs, s.Register(name, fn))
 		}

@@ -110,6 +110,9 @@ type consensusJSON struct {
 	MaxFutureMs   int64          `json:"maxFutureMs"`
 	Finality      string         `json:"finality"`
 	GenesisTimeMs hexutil.Uint64 `json:"genesisTimeMs"`
+	SlotTimeMs    int64          `json:"slotTimeMs,omitempty"`
+	EpochLength   uint64         `json:"epochLength,omitempty"`
+	Validators    int            `json:"validators,omitempty"`
 }
 
 func (a *api) consensus(context.Context) (*consensusJSON, error) {
@@ -130,8 +133,12 @@ func (a *api) consensus(context.Context) (*consensusJSON, error) {
 	if g.Consensus == chain.ConsensusPoW {
 		out.HalfLifeMs = g.HalfLife.D().Milliseconds()
 	}
-	if _, ok := a.Chain.Engine().(chain.Finalizer); ok {
-		out.Finality = "deterministic"
+	if g.Consensus == chain.ConsensusPoS {
+		out.SlotTimeMs, out.EpochLength, out.Validators = g.SlotTime.D().Milliseconds(), g.EpochLength, len(g.Validators)
+		out.Finality = "off (probabilistic proof of stake)"
+		if g.FinalityOn() {
+			out.Finality = "Casper FFG: 2/3 of stake justifies, two consecutive justified epochs finalize"
+		}
 	}
 	return out, nil
 }

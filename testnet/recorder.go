@@ -5,6 +5,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/chaind/chaind/chain"
 	"github.com/chaind/chaind/rpc"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
@@ -67,6 +68,9 @@ func (s *Supervisor) watch(i int) {
 			lo = from - 16
 		}
 		from = s.pollBlocks(ctx, i, client, max(min(lo, lowest), 1))
+		if s.opts.Consensus == chain.ConsensusPoS {
+			s.pollFinality(ctx, i, client)
+		}
 		cancel()
 	}
 }
@@ -122,6 +126,26 @@ func (s *Supervisor) pollBlocks(ctx context.Context, i int, c *rpc.Client, lo ui
 		lo = hi + 1
 	}
 	return uint64(head)
+}
+
+// pollFinality records node i's finalized checkpoint when it changes.
+func (s *Supervisor) pollFinality(ctx context.Context, i int, c *rpc.Client) {
+	var f struct {
+		Finalized struct {
+			Hash   common.Hash     `json:"hash"`
+			Number *hexutil.Uint64 `json:"number"`
+		} `json:"finalized"`
+	}
+	if err := c.Call(ctx, &f, "chaind_finality"); err != nil || f.Finalized.Number == nil || *f.Finalized.Number == 0 {
+		return
+	}
+	s.rec.mu.Lock()
+	defer s.rec.mu.Unlock()
+	recs := s.rec.Finalized[i]
+	if len(recs) > 0 && recs[len(recs)-1].Hash == f.Finalized.Hash {
+		return
+	}
+	s.rec.Finalized[i] = append(recs, FinalizedRec{TimeMs: time.Now().UnixMilli(), Hash: f.Finalized.Hash, Height: uint64(*f.Finalized.Number)})
 }
 
 // saveLoop writes the records every few seconds, so a report can be made

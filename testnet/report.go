@@ -52,7 +52,12 @@ type Report struct {
 	TxsSent       int               `json:"txsSent"`
 	TxsMined      int               `json:"txsMined"`
 	Producers     map[int]int       `json:"canonicalBlocksByNode"`
-	Actions       []ActionRec       `json:"actions"`
+	// Proof of stake with finality.
+	Finalizations     int         `json:"finalizations"`           // finalized checkpoints seen, all nodes
+	FinalizedHeight   uint64      `json:"finalizedHeight"`         // highest finalized block
+	FinalizedReverted int         `json:"finalizedBlocksReverted"` // finalized blocks not on the final chain: must be 0
+	TimeToFinality    Quantiles   `json:"timeToFinalityMs"`        // first seen -> first reported final, canonical blocks
+	Actions           []ActionRec `json:"actions"`
 }
 
 // Quantiles summarises a sample.
@@ -181,7 +186,43 @@ func Compute(r *Records) *Report {
 	for k, xs := range conf {
 		rep.Confirmations[k] = quantiles(xs)
 	}
+	computeFinality(r, rep, canon, byHeight, firstSeen)
 	return rep
+}
+
+// computeFinality counts finalized checkpoints, those not on the final chain
+// (a safety violation), and how long canonical blocks waited to be final.
+func computeFinality(r *Records, rep *Report, canon map[common.Hash]bool, byHeight map[uint64]*BlockRec, firstSeen func(*BlockRec) (int64, bool)) {
+	finalAt := map[uint64]int64{} // height -> first time any node had it (or a descendant) final
+	for _, recs := range r.Finalized {
+		for _, f := range recs {
+			rep.Finalizations++
+			rep.FinalizedHeight = max(rep.FinalizedHeight, f.Height)
+			if _, known := r.Blocks[f.Hash]; known && !canon[f.Hash] {
+				rep.FinalizedReverted++
+			}
+			if t, ok := finalAt[f.Height]; !ok || f.TimeMs < t {
+				finalAt[f.Height] = f.TimeMs
+			}
+		}
+	}
+	var waits []float64
+	for h, b := range byHeight {
+		seen, ok := firstSeen(b)
+		if !ok || h == 0 {
+			continue
+		}
+		best := int64(math.MaxInt64)
+		for fh, t := range finalAt {
+			if fh >= h && t < best {
+				best = t
+			}
+		}
+		if best != math.MaxInt64 {
+			waits = append(waits, float64(max(best-seen, 0)))
+		}
+	}
+	rep.TimeToFinality = quantiles(waits)
 }
 
 // medianDelay is the median, over blocks and receiving nodes, of the time
@@ -265,6 +306,11 @@ func (rep *Report) WriteTable(w io.Writer) {
 		if q, ok := rep.Confirmations[k]; ok {
 			row(fmt.Sprintf("time to %d confirmation(s) (ms)", k), q.String())
 		}
+	}
+	if rep.Consensus == "pos" {
+		row("finalized checkpoints (all nodes)", fmt.Sprintf("%d, highest block %d", rep.Finalizations, rep.FinalizedHeight))
+		row("finalized blocks later reverted", fmt.Sprint(rep.FinalizedReverted))
+		row("time to finality (ms)", rep.TimeToFinality.String())
 	}
 	row("all nodes on the same head", fmt.Sprint(rep.HeadsAgree))
 }

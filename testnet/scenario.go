@@ -24,6 +24,10 @@ type Scenario struct {
 	Bandwidth int64          `json:"bandwidth"` // bytes per second
 	Seed      int64          `json:"seed"`
 	Steps     []Step         `json:"steps"`
+	// Proof of stake.
+	Stakes      []int64 `json:"stakes,omitempty"`
+	EpochLength uint64  `json:"epoch_length,omitempty"`
+	Finality    *bool   `json:"finality,omitempty"`
 }
 
 // Step is one timed action. Do is one of: partition (Groups), heal, kill
@@ -79,7 +83,8 @@ func LoadScenario(path string) (*Scenario, error) {
 // Options returns the testnet options of the scenario in dir.
 func (sc *Scenario) Options(dir, binary string, log *slog.Logger) Options {
 	return Options{Dir: dir, Nodes: sc.Nodes, Consensus: sc.Consensus, BlockTime: sc.BlockTime.D(), Seed: sc.Seed, Binary: binary, Logger: log,
-		Link: LinkParams{Latency: sc.Latency.D(), Jitter: sc.Jitter.D(), Loss: sc.Loss, Bandwidth: sc.Bandwidth}}
+		Link:   LinkParams{Latency: sc.Latency.D(), Jitter: sc.Jitter.D(), Loss: sc.Loss, Bandwidth: sc.Bandwidth},
+		Stakes: sc.Stakes, EpochLength: sc.EpochLength, NoFinality: sc.Finality != nil && !*sc.Finality}
 }
 
 // Run performs the timeline on a running testnet, from now, and returns at

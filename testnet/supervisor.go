@@ -22,6 +22,8 @@ import (
 	"github.com/chaind/chaind/chain"
 	"github.com/chaind/chaind/pow"
 	"github.com/chaind/chaind/rpc"
+	"github.com/chaind/chaind/wallet"
+	"github.com/ethereum/go-ethereum/accounts/keystore"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
 )
@@ -36,6 +38,11 @@ type Options struct {
 	Seed      int64         // seeds the links' loss and jitter
 	Binary    string        // chaind executable; default this program
 	Logger    *slog.Logger  // optional
+
+	// Proof of stake: every node is a validator.
+	Stakes      []int64 // ether staked per node; default 32 each
+	EpochLength uint64  // slots per epoch; default 8
+	NoFinality  bool    // turn the finality gadget off
 }
 
 // TestnetChainID is the chain id of testnet genesis files.
@@ -103,8 +110,21 @@ func Up(opts Options) (*Supervisor, error) {
 	if opts.Consensus == "" {
 		opts.Consensus = chain.ConsensusPoW
 	}
-	if opts.Consensus != chain.ConsensusPoW {
-		return nil, fmt.Errorf("testnet: consensus %q is not available in this build", opts.Consensus)
+	if opts.Consensus != chain.ConsensusPoW && opts.Consensus != chain.ConsensusPoS {
+		return nil, fmt.Errorf("testnet: consensus %q: want pow or pos", opts.Consensus)
+	}
+	if opts.Consensus == chain.ConsensusPoS {
+		if len(opts.Stakes) == 0 {
+			for i := 0; i < opts.Nodes; i++ {
+				opts.Stakes = append(opts.Stakes, 32)
+			}
+		}
+		if len(opts.Stakes) != opts.Nodes {
+			return nil, fmt.Errorf("testnet: %d stakes for %d nodes", len(opts.Stakes), opts.Nodes)
+		}
+		if opts.EpochLength == 0 {
+			opts.EpochLength = 8
+		}
 	}
 	if opts.BlockTime == 0 {
 		opts.BlockTime = time.Second
@@ -174,8 +194,14 @@ func (s *Supervisor) prepare() error {
 	dir := s.opts.Dir
 	s.gpath = filepath.Join(dir, "genesis.json")
 	keyPath := filepath.Join(dir, "funded.key")
-	for i := 0; i < s.opts.Nodes; i++ {
-		s.coinbases = append(s.coinbases, common.BigToAddress(big.NewInt(int64(0xc0000+i))))
+	if s.opts.Consensus == chain.ConsensusPoS {
+		if err := s.validatorKeys(); err != nil {
+			return err
+		}
+	} else {
+		for i := 0; i < s.opts.Nodes; i++ {
+			s.coinbases = append(s.coinbases, common.BigToAddress(big.NewInt(int64(0xc0000+i))))
+		}
 	}
 	if _, err := os.Stat(s.gpath); err == nil {
 		g, err := chain.LoadGenesis(s.gpath)
@@ -197,16 +223,28 @@ func (s *Supervisor) prepare() error {
 	if err != nil {
 		return err
 	}
-	rate, _ := pow.MeasureHashrate(min(s.opts.Nodes, runtime.NumCPU()), 300*time.Millisecond)
+	ether := func(n int64) *chain.BigInt { return chain.NewBigInt(new(big.Int).Mul(big.NewInt(n), big.NewInt(1e18))) }
 	g := &chain.Genesis{
-		ChainID:    TestnetChainID,
-		Consensus:  s.opts.Consensus,
-		BlockTime:  chain.Duration(s.opts.BlockTime),
-		HalfLife:   chain.Duration(10 * s.opts.BlockTime),
-		Difficulty: chain.NewBigInt(big.NewInt(max(int64(rate*s.opts.BlockTime.Seconds()), 1))),
-		Timestamp:  uint64(time.Now().UnixMilli()),
-		ExtraData:  fmt.Sprintf("chaind testnet of %d nodes", s.opts.Nodes),
-		Alloc:      chain.Alloc{crypto.PubkeyToAddress(key.PublicKey): {Balance: chain.NewBigInt(new(big.Int).Mul(big.NewInt(1e6), big.NewInt(1e18)))}},
+		ChainID:   TestnetChainID,
+		Consensus: s.opts.Consensus,
+		Timestamp: uint64(time.Now().UnixMilli()),
+		ExtraData: fmt.Sprintf("chaind testnet of %d nodes", s.opts.Nodes),
+		Alloc:     chain.Alloc{crypto.PubkeyToAddress(key.PublicKey): {Balance: ether(1e6)}},
+	}
+	if s.opts.Consensus == chain.ConsensusPoS {
+		g.SlotTime, g.EpochLength = chain.Duration(s.opts.BlockTime), s.opts.EpochLength
+		if s.opts.NoFinality {
+			off := false
+			g.Finality = &off
+		}
+		for i, v := range s.coinbases {
+			g.Validators = append(g.Validators, chain.GenesisValidator{Address: v, Stake: ether(s.opts.Stakes[i])})
+			g.Alloc[v] = chain.GenesisAccount{Balance: ether(100)} // for the fees of finality votes
+		}
+	} else {
+		rate, _ := pow.MeasureHashrate(min(s.opts.Nodes, runtime.NumCPU()), 300*time.Millisecond)
+		g.BlockTime, g.HalfLife = chain.Duration(s.opts.BlockTime), chain.Duration(10*s.opts.BlockTime)
+		g.Difficulty = chain.NewBigInt(big.NewInt(max(int64(rate*s.opts.BlockTime.Seconds()), 1)))
 	}
 	g.FillDefaults()
 	if err := g.Write(s.gpath); err != nil {
@@ -216,6 +254,45 @@ func (s *Supervisor) prepare() error {
 		return fmt.Errorf("testnet: write funded key: %w", err)
 	}
 	s.genesis, s.funded = g, key
+	return nil
+}
+
+// passwordFile holds the password of the validators' keystore files.
+const passwordFile = "password.txt"
+
+func (s *Supervisor) validatorKeyPath(i int) string {
+	return filepath.Join(s.nodeDir(i), "validator.json")
+}
+
+// validatorKeys creates (or reads) one keystore file per node and sets the
+// coinbases to the validators' addresses.
+func (s *Supervisor) validatorKeys() error {
+	pwPath := filepath.Join(s.opts.Dir, passwordFile)
+	if _, err := os.Stat(pwPath); errors.Is(err, os.ErrNotExist) {
+		if err := os.WriteFile(pwPath, []byte("chaind-testnet\n"), 0o600); err != nil {
+			return err
+		}
+	}
+	for i := 0; i < s.opts.Nodes; i++ {
+		path := s.validatorKeyPath(i)
+		if addr, err := wallet.KeyFileAddress(path); err == nil {
+			s.coinbases = append(s.coinbases, addr)
+			continue
+		}
+		key, err := crypto.GenerateKey()
+		if err != nil {
+			return err
+		}
+		ks := wallet.Keystore{Dir: s.nodeDir(i), ScryptN: keystore.LightScryptN, ScryptP: keystore.LightScryptP}
+		e, err := ks.Import(key, "chaind-testnet")
+		if err != nil {
+			return err
+		}
+		if err := os.Rename(e.Path, path); err != nil {
+			return err
+		}
+		s.coinbases = append(s.coinbases, e.Address)
+	}
 	return nil
 }
 
@@ -258,8 +335,12 @@ func (s *Supervisor) startNode(i int) error {
 	if err := os.MkdirAll(s.nodeDir(i), 0o755); err != nil {
 		return err
 	}
-	args := []string{"node", "--datadir", s.nodeDir(i), "--genesis", s.gpath, "--rpc.addr", "127.0.0.1:0", "--p2p.addr", "127.0.0.1:0",
-		"--p2p.nodiscover", "--mine", "--miner.threads", "1", "--miner.coinbase", s.coinbases[i].Hex()}
+	args := []string{"node", "--datadir", s.nodeDir(i), "--genesis", s.gpath, "--rpc.addr", "127.0.0.1:0", "--p2p.addr", "127.0.0.1:0", "--p2p.nodiscover"}
+	if s.opts.Consensus == chain.ConsensusPoS {
+		args = append(args, "--validator.key", s.validatorKeyPath(i), "--validator.password", filepath.Join(s.opts.Dir, passwordFile))
+	} else {
+		args = append(args, "--mine", "--miner.threads", "1", "--miner.coinbase", s.coinbases[i].Hex())
+	}
 	if len(peers) > 0 {
 		args = append(args, "--peers", strings.Join(peers, ","))
 	}
