@@ -456,6 +456,9 @@ func (c *Chain) BuildBlock(coinbase common.Address, txs []*types.Transaction) (*
 	}
 	mark := c.state.Mark()
 	defer c.state.RevertTo(mark)
+	if err := c.beginBlock(c.state, h); err != nil {
+		return nil, fmt.Errorf("build block %d: %w", h.Height, err)
+	}
 	failed := make(map[common.Address]bool)
 	var included []*types.Transaction
 	for _, tx := range txs {
@@ -475,9 +478,7 @@ func (c *Chain) BuildBlock(coinbase common.Address, txs []*types.Transaction) (*
 		included = append(included, tx)
 		h.GasUsed += TransferGas
 	}
-	if err := c.finishBlock(c.state, h); err != nil {
-		return nil, fmt.Errorf("build block %d: %w", h.Height, err)
-	}
+	credit(c.state, h.Coinbase, c.genesis.BlockReward.Big())
 	h.StateRoot = c.state.Root()
 	h.TxRoot = TxRoot(included)
 	return &Block{Header: h, Txs: included}, nil

@@ -102,13 +102,22 @@ func MaxCost(tx *types.Transaction) *big.Int {
 	return c.Add(c, tx.Value())
 }
 
-// FinalityAddress receives proof-of-stake finality votes: transactions whose
-// calldata is an RLP-encoded vote, signed by a validator's account.
-var FinalityAddress = common.HexToAddress("0x00000000000000000000000000000000000F1A11")
+// Proof-of-stake system addresses. Transactions to them carry calldata that
+// the engine interprets (see the pos package).
+var (
+	// FinalityAddress receives finality votes: RLP-encoded votes, signed by
+	// a validator's account.
+	FinalityAddress = common.HexToAddress("0x00000000000000000000000000000000000F1A11")
+	// StakingAddress bonds the value sent to it as the sender's stake;
+	// calldata "unbond" with an amount starts unbonding.
+	StakingAddress = common.HexToAddress("0x0000000000000000000000000000000000005A6E")
+	// SlashingAddress takes evidence of equivocation, from anyone.
+	SlashingAddress = common.HexToAddress("0x0000000000000000000000000000000000005A54")
+)
 
-// systemCall reports whether calldata to addr is allowed on this chain.
+// systemCall reports whether addr is a system address of this chain.
 func (g *Genesis) systemCall(addr common.Address) bool {
-	return g.Consensus == ConsensusPoS && addr == FinalityAddress
+	return g.Consensus == ConsensusPoS && (addr == FinalityAddress || addr == StakingAddress || addr == SlashingAddress)
 }
 
 // StateProcessor is implemented by engines whose rules read or write the
@@ -119,9 +128,9 @@ type StateProcessor interface {
 	// (FinalityAddress) after its fee and value were paid; an error makes
 	// the transaction, and a block holding it, invalid.
 	SystemTx(st *State, h *Header, from common.Address, tx *types.Transaction) error
-	// ProcessBlock applies the engine's state transition for h, after its
-	// transactions and before the block reward; an error makes the block
-	// invalid.
+	// ProcessBlock applies the engine's state transition for h before its
+	// transactions (so that its rules see the state the block was built on);
+	// an error makes the block invalid.
 	ProcessBlock(st *State, h *Header) error
 }
 
@@ -161,14 +170,13 @@ func (c *Chain) applyTx(st *State, h *Header, tx *types.Transaction) error {
 	return nil
 }
 
-// finishBlock applies the engine's state transition and the block reward.
-func (c *Chain) finishBlock(st *State, h *Header) error {
+// beginBlock applies the engine's state transition, before the transactions.
+func (c *Chain) beginBlock(st *State, h *Header) error {
 	if sp, ok := c.engine.(StateProcessor); ok {
 		if err := sp.ProcessBlock(st, h); err != nil {
 			return fmt.Errorf("%w: %w", ErrConsensus, asRule(err))
 		}
 	}
-	credit(st, h.Coinbase, c.genesis.BlockReward.Big())
 	return nil
 }
 
@@ -182,14 +190,15 @@ func credit(st *State, addr common.Address, amount *big.Int) {
 // the reward on st and checks the resulting state root. On error st is left
 // partly changed: the caller reverts.
 func (c *Chain) applyBlock(st *State, b *Block) error {
+	if err := c.beginBlock(st, b.Header); err != nil {
+		return err
+	}
 	for i, tx := range b.Txs {
 		if err := c.applyTx(st, b.Header, tx); err != nil {
 			return fmt.Errorf("%w: transaction %d (%s): %w", ErrInvalidTx, i, tx.Hash().Hex(), err)
 		}
 	}
-	if err := c.finishBlock(st, b.Header); err != nil {
-		return err
-	}
+	credit(st, b.Header.Coinbase, c.genesis.BlockReward.Big())
 	if root := st.Root(); root != b.Header.StateRoot {
 		return ruleError(ErrBadStateRoot, "block %d: header has %x, execution gives %x", b.Height(), b.Header.StateRoot, root)
 	}

@@ -49,6 +49,7 @@ type Genesis struct {
 	EpochLength uint64             `json:"epoch_length,omitempty"` // slots per epoch
 	Finality    *bool              `json:"finality,omitempty"`     // the 2/3-stake finality gadget; default on
 	Validators  []GenesisValidator `json:"validators,omitempty"`   // the validator set and its stakes
+	UnbondDelay uint64             `json:"unbond_delay,omitempty"` // epochs before unbonded stake is paid out
 
 	signerOnce sync.Once    // Signer is built once: its identity keys
 	signer     types.Signer // go-ethereum's per-transaction sender cache
@@ -114,6 +115,9 @@ func (g *Genesis) FillDefaults() {
 		g.BlockTime = g.SlotTime
 		if g.EpochLength == 0 {
 			g.EpochLength = 8
+		}
+		if g.UnbondDelay == 0 {
+			g.UnbondDelay = 2
 		}
 		if g.MaxFuture == 0 {
 			g.MaxFuture = g.SlotTime / 4 // a block may not come before its slot
@@ -209,10 +213,15 @@ func (g *Genesis) Block() (*Block, *State) {
 	for addr, acc := range g.Alloc {
 		st.Set(addr, Account{Balance: new(big.Int).Set(acc.Balance.Big())})
 	}
+	escrow := new(big.Int) // the staking address holds every bonded wei
 	for _, v := range g.Validators {
 		a, _ := st.Get(v.Address)
 		a.Stake = new(big.Int).Set(v.Stake.Big())
 		st.Set(v.Address, a)
+		escrow.Add(escrow, v.Stake.Big())
+	}
+	if escrow.Sign() > 0 {
+		st.Set(StakingAddress, Account{Balance: escrow})
 	}
 	st.ClearJournal()
 	h := &Header{

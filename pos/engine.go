@@ -36,8 +36,7 @@ type Engine struct {
 	g           *chain.Genesis
 	genesisHash common.Hash
 	slotMs      uint64
-	validators  []common.Address // sorted, from genesis
-	isValidator map[common.Address]bool
+	validators  []common.Address  // sorted, from genesis; later bonders are listed in the state
 	key         *ecdsa.PrivateKey // optional: this node's validator key
 	now         func() time.Time
 }
@@ -58,16 +57,11 @@ func New(g *chain.Genesis, key *ecdsa.PrivateKey, now func() time.Time) (*Engine
 		now = time.Now
 	}
 	gb, _ := g.Block()
-	e := &Engine{g: g, genesisHash: gb.Hash(), slotMs: uint64(g.SlotTime.D().Milliseconds()), key: key, now: now,
-		isValidator: make(map[common.Address]bool)}
+	e := &Engine{g: g, genesisHash: gb.Hash(), slotMs: uint64(g.SlotTime.D().Milliseconds()), key: key, now: now}
 	for _, v := range g.Validators {
 		e.validators = append(e.validators, v.Address)
-		e.isValidator[v.Address] = true
 	}
 	sort.Slice(e.validators, func(i, j int) bool { return bytes.Compare(e.validators[i][:], e.validators[j][:]) < 0 })
-	if key != nil && !e.isValidator[crypto.PubkeyToAddress(key.PublicKey)] {
-		return nil, fmt.Errorf("pos: %s is not a validator of this chain", crypto.PubkeyToAddress(key.PublicKey).Hex())
-	}
 	return e, nil
 }
 
@@ -107,7 +101,7 @@ func (e *Engine) Stake(st StateReader, v common.Address) *big.Int {
 
 func (e *Engine) totalStake(st StateReader) *big.Int {
 	t := new(big.Int)
-	for _, v := range e.validators {
+	for _, v := range e.ValidatorSet(st) {
 		t.Add(t, e.Stake(st, v))
 	}
 	return t
@@ -124,9 +118,24 @@ func (e *Engine) seed(st StateReader, epoch uint64) common.Hash {
 }
 
 // Proposer draws the proposer of slot from the epoch's seed, each validator
-// with probability proportional to its stake.
+// with probability proportional to its stake. For an epoch that st has not
+// opened yet, pending bonds count: its first block will activate them.
 func (e *Engine) Proposer(st StateReader, slot uint64) common.Address {
-	return draw(e.validators, func(v common.Address) *big.Int { return e.Stake(st, v) }, e.seed(st, e.Epoch(slot)), slot)
+	epoch := e.Epoch(slot)
+	opened := false
+	if a, ok := st.Get(addrSeed); ok && a.Nonce == epoch+1 {
+		opened = true
+	}
+	stake := func(v common.Address) *big.Int {
+		s := e.Stake(st, v)
+		if !opened {
+			if p, _ := st.Get(addrPending(v)); p.Balance.Sign() > 0 {
+				s = new(big.Int).Add(s, p.Balance)
+			}
+		}
+		return s
+	}
+	return draw(e.ValidatorSet(st), stake, e.seed(st, epoch), slot)
 }
 
 // draw picks from validators (sorted) with probability stake/total, using
@@ -164,7 +173,8 @@ func recoverSigner(hash []byte, sig []byte) (common.Address, error) {
 }
 
 // VerifyHeader checks what needs no state: the slot and its time, the seal's
-// shape, that the signer is the coinbase and a validator.
+// shape, and that the coinbase signed it. Whether the coinbase was the slot's
+// proposer needs the state: ProcessBlock checks it.
 func (e *Engine) VerifyHeader(_ chain.ChainReader, h, parent *chain.Header) error {
 	slot := h.Nonce
 	switch {
@@ -176,8 +186,6 @@ func (e *Engine) VerifyHeader(_ chain.ChainReader, h, parent *chain.Header) erro
 		return chain.RuleError{Kind: ErrBadSlot, Description: fmt.Sprintf("%s: time %d is not the start of slot %d", ErrBadSlot, h.Time, slot)}
 	case len(h.Seal) != sealSize:
 		return chain.RuleError{Kind: ErrBadSeal, Description: fmt.Sprintf("%s: seal of %d bytes, want %d", ErrBadSeal, len(h.Seal), sealSize)}
-	case !e.isValidator[h.Coinbase]:
-		return chain.RuleError{Kind: ErrNotValidator, Description: fmt.Sprintf("%s: proposer %s", ErrNotValidator, h.Coinbase.Hex())}
 	}
 	hash := h.Hash()
 	if signer, err := recoverSigner(hash[:], h.Seal[:crypto.SignatureLength]); err != nil || signer != h.Coinbase {
@@ -265,6 +273,7 @@ func (e *Engine) ProcessBlock(st *chain.State, h *chain.Header) error {
 				setWord(st, addrCheckpoint(ep), 1, h.ParentHash)
 			}
 		}
+		e.settleStakes(st, epoch)
 	}
 	if want := e.Proposer(st, slot); h.Coinbase != want {
 		return chain.RuleError{Kind: ErrWrongProposer, Description: fmt.Sprintf("%s: slot %d belongs to %s, block from %s", ErrWrongProposer, slot, want.Hex(), h.Coinbase.Hex())}
@@ -286,12 +295,22 @@ type Vote struct {
 	Target Checkpoint
 }
 
-// SystemTx applies a finality vote. A vote from a non-validator, or one that
+// SystemTx applies a transaction to a system address: a bond or an unbond
+// (StakingAddress), evidence of equivocation (SlashingAddress), or a finality
+// vote (FinalityAddress).
+//
+// A finality vote A vote from a non-validator, or one that
 // does not decode, makes the transaction invalid; a vote that is stale (its
 // source is no longer the justified checkpoint, its target is not this
 // chain's or was already counted) is accepted and ignored, so that a
 // validator's transactions never wait behind a vote that cannot count.
 func (e *Engine) SystemTx(st *chain.State, h *chain.Header, from common.Address, tx *types.Transaction) error {
+	switch *tx.To() {
+	case chain.StakingAddress:
+		return e.staking(st, h, from, tx)
+	case chain.SlashingAddress:
+		return e.slashing(st, tx)
+	}
 	if !e.g.FinalityOn() {
 		return chain.RuleError{Kind: ErrBadVote, Description: fmt.Sprintf("%s: the finality gadget is off on this chain", ErrBadVote)}
 	}
@@ -300,7 +319,7 @@ func (e *Engine) SystemTx(st *chain.State, h *chain.Header, from common.Address,
 		return chain.RuleError{Kind: ErrBadVote, Description: fmt.Sprintf("%s: %v", ErrBadVote, err)}
 	}
 	stake := e.Stake(st, from)
-	if !e.isValidator[from] || stake.Sign() == 0 {
+	if stake.Sign() == 0 {
 		return chain.RuleError{Kind: ErrNotValidator, Description: fmt.Sprintf("%s: vote from %s", ErrNotValidator, from.Hex())}
 	}
 	just := e.justified(st)

@@ -53,19 +53,25 @@ func newNodes(t *testing.T, g *chain.Genesis, clk *clock) []node {
 	t.Helper()
 	var out []node
 	for i := range g.Validators {
-		e, err := New(g, key(i), clk.now)
-		if err != nil {
-			t.Fatal(err)
-		}
-		store := chain.OpenMemStore()
-		t.Cleanup(func() { store.Close() })
-		c, err := chain.Open(chain.Config{Store: store, Genesis: g, Engine: e, Now: clk.now})
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, node{c, e})
+		out = append(out, newNode(t, g, clk, key(i)))
 	}
 	return out
+}
+
+// newNode is a chain on an in-memory LevelDB whose engine holds k.
+func newNode(t *testing.T, g *chain.Genesis, clk *clock, k *ecdsa.PrivateKey) node {
+	t.Helper()
+	e, err := New(g, k, clk.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := chain.OpenMemStore()
+	t.Cleanup(func() { store.Close() })
+	c, err := chain.Open(chain.Config{Store: store, Genesis: g, Engine: e, Now: clk.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return node{c, e}
 }
 
 // TestProposerSelectionIsFairAndDeterministic: over 10,000 slots the

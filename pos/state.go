@@ -41,8 +41,14 @@ var (
 	addrFinalized = sysAddr("finalized")
 )
 
-func addrCheckpoint(epoch uint64) common.Address { return sysAddr("checkpoint", u64(epoch)) }
-func addrTally(epoch uint64) common.Address      { return sysAddr("tally", u64(epoch)) }
+var addrValidatorCount = sysAddr("validator-count") // nonce: validators that bonded after genesis
+
+func addrValidator(i uint64) common.Address         { return sysAddr("validator", u64(i)) }
+func addrPending(v common.Address) common.Address   { return sysAddr("pending-bond", v[:]) }
+func addrUnbonding(v common.Address) common.Address { return sysAddr("unbonding", v[:]) } // nonce: release epoch
+func addrSlashed(v common.Address) common.Address   { return sysAddr("slashed", v[:]) }
+func addrCheckpoint(epoch uint64) common.Address    { return sysAddr("checkpoint", u64(epoch)) }
+func addrTally(epoch uint64) common.Address         { return sysAddr("tally", u64(epoch)) }
 func addrVoted(epoch uint64, v common.Address) common.Address {
 	return sysAddr("voted", u64(epoch), v[:])
 }
@@ -101,8 +107,18 @@ func (e *Engine) Tally(st StateReader, epoch uint64) (voted, total *big.Int) {
 	return new(big.Int).Set(a.Balance), e.totalStake(st)
 }
 
-// Validators lists the genesis validators, sorted by address.
-func (e *Engine) Validators() []common.Address { return append([]common.Address(nil), e.validators...) }
+// ValidatorSet lists every validator st knows: the genesis validators (by
+// address), then those that bonded later (in order). Slashed or unbonded
+// ones stay listed with stake zero, so they are never drawn.
+func (e *Engine) ValidatorSet(st StateReader) []common.Address {
+	out := append([]common.Address(nil), e.validators...)
+	n, _ := st.Get(addrValidatorCount)
+	for i := uint64(0); i < n.Nonce; i++ {
+		a, _ := st.Get(addrValidator(i))
+		out = append(out, common.BigToAddress(a.Balance))
+	}
+	return out
+}
 
 // EpochLength is the number of slots per epoch.
 func (e *Engine) EpochLength() uint64 { return e.g.EpochLength }

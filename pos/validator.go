@@ -39,6 +39,7 @@ type Validator struct {
 	mu       sync.Mutex
 	running  bool
 	lastVote uint64 // epoch + 1 of the last vote cast
+	reported map[common.Address]bool
 }
 
 // NewValidator returns a stopped validator; Start runs it.
@@ -46,7 +47,7 @@ func NewValidator(cfg ValidatorConfig) *Validator {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Validator{cfg: cfg, log: cfg.Logger, quit: make(chan struct{})}
+	return &Validator{cfg: cfg, log: cfg.Logger, quit: make(chan struct{}), reported: make(map[common.Address]bool)}
 }
 
 // Start begins proposing and voting.
@@ -81,6 +82,7 @@ func (v *Validator) loop() {
 		slot := e.SlotAt(now)
 		next := e.SlotTime(slot + 1)
 		v.propose(slot)
+		v.reportDoubleProposals()
 		if within := slot % e.g.EpochLength; within >= e.g.EpochLength/2 {
 			v.vote(e.Epoch(slot))
 		}
@@ -135,18 +137,7 @@ func (v *Validator) vote(epoch uint64) {
 	if err != nil {
 		return
 	}
-	me := e.Address()
-	to := chain.FinalityAddress
-	tip := e.g.BaseFee.Big()
-	tx, err := types.SignNewTx(e.key, e.g.Signer(), &types.DynamicFeeTx{
-		ChainID: new(big.Int).SetUint64(e.g.ChainID), Nonce: v.cfg.Pool.PendingNonce(me), GasTipCap: tip,
-		GasFeeCap: new(big.Int).Add(e.g.BaseFee.Big(), tip), Gas: chain.TransferGas, To: &to, Data: data,
-	})
-	if err != nil {
-		v.log.Error("Cannot sign vote", "err", err)
-		return
-	}
-	if err := v.cfg.Pool.Add(tx); err != nil {
+	if err := v.submit(chain.FinalityAddress, data); err != nil {
 		v.log.Warn("Vote refused by the mempool", "epoch", epoch, "err", err)
 		return
 	}
@@ -154,4 +145,64 @@ func (v *Validator) vote(epoch uint64) {
 	v.lastVote = epoch + 1
 	v.mu.Unlock()
 	v.log.Debug("Voted", "epoch", epoch, "target", target)
+}
+
+// reportDoubleProposals looks for two blocks of one proposer for one slot
+// among the recent blocks this node stored, and sends the evidence (once per
+// offender) so that the offender is slashed.
+func (v *Validator) reportDoubleProposals() {
+	c, e := v.cfg.Chain, v.cfg.Engine
+	head := c.Head().Height()
+	from := head - min(head, 2*e.g.EpochLength)
+	nodes, err := c.BlockTree(from, head)
+	if err != nil {
+		return
+	}
+	type key struct {
+		slot     uint64
+		proposer common.Address
+	}
+	seen := make(map[key]*chain.Header)
+	for _, n := range nodes {
+		h := c.GetHeader(n.Hash)
+		if h == nil {
+			continue
+		}
+		k := key{h.Nonce, h.Coinbase}
+		first, dup := seen[k]
+		if !dup {
+			seen[k] = h
+			continue
+		}
+		if v.reported[h.Coinbase] || e.Slashed(HeadState{c}, h.Coinbase) {
+			continue
+		}
+		a, _ := first.MarshalBinary()
+		b, _ := h.MarshalBinary()
+		data, err := rlp.EncodeToBytes(Evidence{Kind: DoubleProposal, A: a, B: b})
+		if err != nil {
+			continue
+		}
+		if err := v.submit(chain.SlashingAddress, data); err != nil {
+			v.log.Warn("Evidence refused by the mempool", "offender", h.Coinbase, "err", err)
+			continue
+		}
+		v.reported[h.Coinbase] = true
+		v.log.Warn("Reported a double proposal", "offender", h.Coinbase, "slot", h.Nonce)
+	}
+}
+
+// submit signs a system call from the validator's account and adds it to
+// the mempool, from where it spreads and gets mined.
+func (v *Validator) submit(to common.Address, data []byte) error {
+	e := v.cfg.Engine
+	tip := e.g.BaseFee.Big()
+	tx, err := types.SignNewTx(e.key, e.g.Signer(), &types.DynamicFeeTx{
+		ChainID: new(big.Int).SetUint64(e.g.ChainID), Nonce: v.cfg.Pool.PendingNonce(e.Address()), GasTipCap: tip,
+		GasFeeCap: new(big.Int).Add(e.g.BaseFee.Big(), tip), Gas: chain.TransferGas, To: &to, Data: data,
+	})
+	if err != nil {
+		return err
+	}
+	return v.cfg.Pool.Add(tx)
 }

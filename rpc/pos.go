@@ -96,9 +96,9 @@ func (a *api) validators(context.Context) ([]validatorJSON, error) {
 	}
 	st := pos.HeadState{C: a.Chain}
 	var out []validatorJSON
-	for _, v := range e.Validators() {
+	for _, v := range e.ValidatorSet(st) {
 		s := e.Stake(st, v)
-		out = append(out, validatorJSON{Address: v, Stake: (*hexutil.Big)(s), Active: s.Sign() > 0})
+		out = append(out, validatorJSON{Address: v, Stake: (*hexutil.Big)(s), Active: s.Sign() > 0, Slashed: e.Slashed(st, v)})
 	}
 	return out, nil
 }

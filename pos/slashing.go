@@ -1,0 +1,149 @@
+package pos
+
+import (
+	"bytes"
+	"fmt"
+	"math/big"
+
+	"github.com/chaind/chaind/chain"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/rlp"
+)
+
+// Slashing. Anyone may send evidence to chain.SlashingAddress: two signed
+// headers of one proposer for one slot, or two finality votes of one
+// validator that conflict (two for one target epoch, or one surrounding the
+// other). The offender's active, pending and unbonding stake is burned and it
+// can never stake again, on every node that executes the block.
+
+// Evidence kinds.
+const (
+	DoubleProposal uint8 = 1 // A, B: encoded headers
+	DoubleVote     uint8 = 2 // A, B: encoded vote transactions
+)
+
+// Evidence is the calldata of a transaction to chain.SlashingAddress.
+type Evidence struct {
+	Kind uint8
+	A, B []byte
+}
+
+func evidenceError(format string, args ...any) error {
+	return chain.RuleError{Kind: ErrBadEvidence, Description: string(ErrBadEvidence) + ": " + fmt.Sprintf(format, args...)}
+}
+
+// ErrBadEvidence is evidence that proves nothing.
+const ErrBadEvidence = chain.ErrorKind("bad slashing evidence")
+
+func (e *Engine) slashing(st *chain.State, tx *types.Transaction) error {
+	var ev Evidence
+	if err := rlp.DecodeBytes(tx.Data(), &ev); err != nil {
+		return evidenceError("%v", err)
+	}
+	var offender common.Address
+	var err error
+	switch ev.Kind {
+	case DoubleProposal:
+		offender, err = e.checkDoubleProposal(ev.A, ev.B)
+	case DoubleVote:
+		offender, err = e.checkDoubleVote(ev.A, ev.B)
+	default:
+		err = evidenceError("unknown kind %d", ev.Kind)
+	}
+	if err != nil {
+		return err
+	}
+	e.slash(st, offender)
+	return nil
+}
+
+// checkDoubleProposal: two different headers for one slot, both signed by
+// their (same) proposer.
+func (e *Engine) checkDoubleProposal(a, b []byte) (common.Address, error) {
+	var ha, hb chain.Header
+	if ha.UnmarshalBinary(a) != nil || hb.UnmarshalBinary(b) != nil {
+		return common.Address{}, evidenceError("undecodable header")
+	}
+	if ha.Nonce != hb.Nonce || ha.Coinbase != hb.Coinbase || ha.Hash() == hb.Hash() {
+		return common.Address{}, evidenceError("not two different headers of one proposer for one slot")
+	}
+	for _, h := range []*chain.Header{&ha, &hb} {
+		hash := h.Hash()
+		if len(h.Seal) != sealSize {
+			return common.Address{}, evidenceError("header without a seal")
+		}
+		if signer, err := recoverSigner(hash[:], h.Seal[:crypto.SignatureLength]); err != nil || signer != h.Coinbase {
+			return common.Address{}, evidenceError("header not signed by its proposer")
+		}
+	}
+	return ha.Coinbase, nil
+}
+
+// checkDoubleVote: two different votes by one validator for one target
+// epoch, or one surrounding the other (s1 < s2 and t2 < t1).
+func (e *Engine) checkDoubleVote(a, b []byte) (common.Address, error) {
+	va, fromA, err := e.decodeVoteTx(a)
+	if err != nil {
+		return common.Address{}, err
+	}
+	vb, fromB, err := e.decodeVoteTx(b)
+	if err != nil {
+		return common.Address{}, err
+	}
+	if fromA != fromB || bytes.Equal(a, b) {
+		return common.Address{}, evidenceError("not two votes of one validator")
+	}
+	double := va.Target.Epoch == vb.Target.Epoch && va != vb
+	surround := (va.Source.Epoch < vb.Source.Epoch && vb.Target.Epoch < va.Target.Epoch) ||
+		(vb.Source.Epoch < va.Source.Epoch && va.Target.Epoch < vb.Target.Epoch)
+	if !double && !surround {
+		return common.Address{}, evidenceError("the votes do not conflict")
+	}
+	return fromA, nil
+}
+
+func (e *Engine) decodeVoteTx(raw []byte) (Vote, common.Address, error) {
+	tx := new(types.Transaction)
+	if err := tx.UnmarshalBinary(raw); err != nil || tx.To() == nil || *tx.To() != chain.FinalityAddress {
+		return Vote{}, common.Address{}, evidenceError("not a vote transaction")
+	}
+	from, err := e.g.Sender(tx)
+	if err != nil {
+		return Vote{}, common.Address{}, evidenceError("vote signature: %v", err)
+	}
+	var v Vote
+	if err := rlp.DecodeBytes(tx.Data(), &v); err != nil {
+		return Vote{}, common.Address{}, evidenceError("undecodable vote")
+	}
+	return v, from, nil
+}
+
+// slash burns every wei v has at stake and bars it from staking again.
+// Evidence against an already slashed validator changes nothing.
+func (e *Engine) slash(st *chain.State, v common.Address) {
+	if s, _ := st.Get(addrSlashed(v)); s.Nonce != 0 {
+		return
+	}
+	acct, _ := st.Get(v)
+	burned := new(big.Int).Set(e.Stake(st, v))
+	acct.Stake = new(big.Int)
+	st.Set(v, acct)
+	for _, a := range []common.Address{addrPending(v), addrUnbonding(v)} {
+		if x, _ := st.Get(a); x.Balance.Sign() > 0 {
+			burned.Add(burned, x.Balance)
+			st.Set(a, chain.Account{Balance: new(big.Int)})
+		}
+	}
+	escrow, _ := st.Get(chain.StakingAddress)
+	escrow.Balance = new(big.Int).Sub(escrow.Balance, burned)
+	st.Set(chain.StakingAddress, escrow)
+	st.Set(addrSlashed(v), chain.Account{Nonce: 1, Balance: new(big.Int)})
+}
+
+// Slashed reports whether v was slashed in st.
+func (e *Engine) Slashed(st StateReader, v common.Address) bool {
+	s, _ := st.Get(addrSlashed(v))
+	return s.Nonce != 0
+}

@@ -1,0 +1,174 @@
+package pos
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"math/big"
+	"testing"
+	"time"
+
+	"github.com/chaind/chaind/chain"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/rlp"
+)
+
+// callTx signs a transaction from key to a system address.
+func callTx(t *testing.T, g *chain.Genesis, k *ecdsa.PrivateKey, nonce uint64, to common.Address, value *big.Int, data []byte) *types.Transaction {
+	t.Helper()
+	tx, err := types.SignNewTx(k, g.Signer(), &types.DynamicFeeTx{ChainID: big.NewInt(int64(g.ChainID)), Nonce: nonce,
+		GasTipCap: big.NewInt(1e9), GasFeeCap: big.NewInt(2e9), Gas: chain.TransferGas, To: &to, Value: value, Data: data})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tx
+}
+
+// nextSlotOf advances the clock to the next slot whose proposer is v.
+func nextSlotOf(t *testing.T, n node, clk *clock, v common.Address) {
+	t.Helper()
+	for i := 0; i < 1000; i++ {
+		clk.t = clk.t.Add(slotMs * time.Millisecond)
+		if n.e.Proposer(HeadState{n.c}, n.e.SlotAt(clk.t)) == v {
+			return
+		}
+	}
+	t.Fatal("validator never scheduled")
+}
+
+// includeEverywhere has the current slot's proposer build a block with txs.
+func includeEverywhere(t *testing.T, nodes []node, clk *clock, txs ...*types.Transaction) {
+	t.Helper()
+	for i := 0; i < 100; i++ {
+		clk.t = clk.t.Add(slotMs * time.Millisecond)
+		if b := produce(t, nodes, clk, nil, func(int) []*types.Transaction { return txs }); b != nil {
+			if len(b.Txs) != len(txs) {
+				t.Fatalf("%d of %d transactions included", len(b.Txs), len(txs))
+			}
+			return
+		}
+	}
+	t.Fatal("no block produced")
+}
+
+func slashedEverywhere(t *testing.T, nodes []node, v common.Address) {
+	t.Helper()
+	for i, n := range nodes {
+		st := HeadState{n.c}
+		if !n.e.Slashed(st, v) || n.e.Stake(st, v).Sign() != 0 {
+			t.Fatalf("node %d: %s not slashed", i, v.Hex())
+		}
+	}
+}
+
+// TestDoubleProposalSlashed: a validator signs two different blocks for one
+// slot; evidence from another validator gets it slashed on every node, and
+// it is never drawn again.
+func TestDoubleProposalSlashed(t *testing.T) {
+	g := testGenesis(10, 10, 10, 10)
+	clk := &clock{genesisTime}
+	nodes := newNodes(t, g, clk)
+	cheat := nodes[1]
+	nextSlotOf(t, cheat, clk, cheat.e.Address())
+	a, err := cheat.c.BuildBlock(cheat.e.Address(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := cheat.c.BuildBlock(cheat.e.Address(), []*types.Transaction{callTx(t, g, key(1), 0, common.Address{9}, big.NewInt(1), nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sa, _ := cheat.e.Seal(context.Background(), cheat.c, a)
+	sb, _ := cheat.e.Seal(context.Background(), cheat.c, b)
+	for _, n := range nodes {
+		for _, blk := range []*chain.Block{sa, sb} {
+			if err := n.c.InsertBlock(blk); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	ha, _ := sa.Header.MarshalBinary()
+	hb, _ := sb.Header.MarshalBinary()
+	ev, _ := rlp.EncodeToBytes(Evidence{Kind: DoubleProposal, A: ha, B: hb})
+	includeEverywhere(t, nodes, clk, callTx(t, g, key(0), nodes[0].c.Account(addr(0)).Nonce, chain.SlashingAddress, nil, ev))
+	slashedEverywhere(t, nodes, addr(1))
+	for s := uint64(0); s < 200; s++ {
+		if nodes[0].e.Proposer(HeadState{nodes[0].c}, nodes[0].e.SlotAt(clk.t)+s) == addr(1) {
+			t.Fatal("a slashed validator is still drawn")
+		}
+	}
+	// Evidence that proves nothing is refused.
+	bogus, _ := rlp.EncodeToBytes(Evidence{Kind: DoubleProposal, A: ha, B: ha})
+	st := nodes[0].c
+	if b, _ := st.BuildBlock(addr(0), []*types.Transaction{callTx(t, g, key(2), st.Account(addr(2)).Nonce, chain.SlashingAddress, nil, bogus)}); b != nil && len(b.Txs) != 0 {
+		t.Fatal("bogus evidence was accepted")
+	}
+}
+
+// TestDoubleAndSurroundVotesSlashed: two votes for one target, or a vote
+// surrounding another, get the voter slashed.
+func TestDoubleAndSurroundVotesSlashed(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		a, b Vote
+	}{
+		{"double", Vote{Target: Checkpoint{Epoch: 3, Hash: common.Hash{1}}}, Vote{Target: Checkpoint{Epoch: 3, Hash: common.Hash{2}}}},
+		{"surround", Vote{Source: Checkpoint{Epoch: 1}, Target: Checkpoint{Epoch: 5}}, Vote{Source: Checkpoint{Epoch: 2}, Target: Checkpoint{Epoch: 4}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := testGenesis(10, 10, 10, 10)
+			clk := &clock{genesisTime}
+			nodes := newNodes(t, g, clk)
+			ra, _ := voteTx(t, g, key(2), 7, tc.a).MarshalBinary()
+			rb, _ := voteTx(t, g, key(2), 8, tc.b).MarshalBinary()
+			ev, _ := rlp.EncodeToBytes(Evidence{Kind: DoubleVote, A: ra, B: rb})
+			includeEverywhere(t, nodes, clk, callTx(t, g, key(3), 0, chain.SlashingAddress, nil, ev))
+			slashedEverywhere(t, nodes, addr(2))
+		})
+	}
+}
+
+// TestBondAndUnbond: a newcomer bonds and becomes a proposer from the next
+// epoch; unbonding pays the stake back only after the delay.
+func TestBondAndUnbond(t *testing.T) {
+	g := testGenesis(10, 10)
+	newcomer, _ := crypto.GenerateKey()
+	who := crypto.PubkeyToAddress(newcomer.PublicKey)
+	g.Alloc[who] = chain.GenesisAccount{Balance: chain.NewBigInt(new(big.Int).Mul(big.NewInt(1000), big.NewInt(1e18)))}
+	clk := &clock{genesisTime}
+	nodes := append(newNodes(t, g, clk), newNode(t, g, clk, newcomer))
+	bond := new(big.Int).Mul(big.NewInt(980), big.NewInt(1e18))
+	includeEverywhere(t, nodes, clk, callTx(t, g, newcomer, 0, chain.StakingAddress, bond, nil))
+	st := HeadState{nodes[0].c}
+	if nodes[0].e.Stake(st, who).Sign() != 0 {
+		t.Fatal("bonded stake active before the next epoch")
+	}
+	run(t, g, nodes, clk, 2, nil, map[int]bool{2: true})
+	if got := nodes[0].e.Stake(st, who); got.Cmp(bond) != 0 {
+		t.Fatalf("stake %v after an epoch, want %v", got, bond)
+	}
+	drawn := 0
+	for s := uint64(1); s <= 100; s++ {
+		if nodes[0].e.Proposer(st, nodes[0].e.SlotAt(clk.t)+s) == who {
+			drawn++
+		}
+	}
+	if drawn < 80 { // 980 of 1000 ether at stake
+		t.Fatalf("the newcomer with 98%% of stake proposes %d of 100 slots", drawn)
+	}
+	before := nodes[0].c.Account(who).Balance
+	data, _ := rlp.EncodeToBytes(StakingCall{Unbond: bond})
+	includeEverywhere(t, nodes, clk, callTx(t, g, newcomer, 1, chain.StakingAddress, nil, data))
+	if nodes[0].e.Stake(st, who).Sign() != 0 {
+		t.Fatal("unbonded stake still active")
+	}
+	ether := func(n int64) *big.Int { return new(big.Int).Mul(big.NewInt(n), big.NewInt(1e18)) }
+	if gain := new(big.Int).Sub(nodes[0].c.Account(who).Balance, before); gain.Cmp(ether(100)) > 0 { // block rewards only
+		t.Fatalf("unbonded stake paid back at once (balance +%v)", gain)
+	}
+	run(t, g, nodes, clk, int(g.UnbondDelay)+1, nil, map[int]bool{2: true})
+	if after := nodes[0].c.Account(who).Balance; new(big.Int).Sub(after, before).Cmp(ether(979)) < 0 {
+		t.Fatalf("stake not paid back after the delay: %v -> %v", before, after)
+	}
+}

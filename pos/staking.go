@@ -1,0 +1,84 @@
+package pos
+
+import (
+	"fmt"
+	"math/big"
+
+	"github.com/chaind/chaind/chain"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/rlp"
+)
+
+// Staking. A transfer to chain.StakingAddress bonds its value: the stake
+// becomes active at the next epoch, so that an epoch's proposer schedule
+// never changes once it has started. Calldata RLP(StakingCall{Unbond: x})
+// starts unbonding x: it leaves the active stake at once and is paid back
+// UnbondDelay epochs later, so that stake cannot escape a slashing for what
+// it did while active. The staking address holds every bonded wei.
+
+// StakingCall is the calldata of a transaction to chain.StakingAddress.
+type StakingCall struct {
+	Unbond *big.Int
+}
+
+func (e *Engine) staking(st *chain.State, h *chain.Header, from common.Address, tx *types.Transaction) error {
+	if slashed, _ := st.Get(addrSlashed(from)); slashed.Nonce != 0 {
+		return chain.RuleError{Kind: ErrNotValidator, Description: fmt.Sprintf("%s: %s was slashed and cannot stake", ErrNotValidator, from.Hex())}
+	}
+	if v := tx.Value(); v.Sign() > 0 {
+		e.register(st, from)
+		p, _ := st.Get(addrPending(from))
+		st.Set(addrPending(from), chain.Account{Balance: new(big.Int).Add(p.Balance, v)})
+	}
+	if len(tx.Data()) == 0 {
+		return nil
+	}
+	var call StakingCall
+	if err := rlp.DecodeBytes(tx.Data(), &call); err != nil || call.Unbond == nil || call.Unbond.Sign() <= 0 {
+		return chain.RuleError{Kind: chain.ErrCalldata, Description: "staking call: want RLP(StakingCall{Unbond: amount > 0})"}
+	}
+	acct, _ := st.Get(from)
+	if acct.Stake == nil || acct.Stake.Cmp(call.Unbond) < 0 {
+		return chain.RuleError{Kind: chain.ErrInsufficientFunds, Description: fmt.Sprintf("unbond %v: %s has %v active stake", call.Unbond, from.Hex(), acct.Stake)}
+	}
+	acct.Stake = new(big.Int).Sub(acct.Stake, call.Unbond)
+	st.Set(from, acct)
+	u, _ := st.Get(addrUnbonding(from))
+	st.Set(addrUnbonding(from), chain.Account{Nonce: e.Epoch(h.Nonce) + e.g.UnbondDelay, Balance: new(big.Int).Add(u.Balance, call.Unbond)})
+	return nil
+}
+
+// register lists a new validator in the state.
+func (e *Engine) register(st *chain.State, v common.Address) {
+	for _, known := range e.ValidatorSet(st) {
+		if known == v {
+			return
+		}
+	}
+	n, _ := st.Get(addrValidatorCount)
+	st.Set(addrValidator(n.Nonce), chain.Account{Balance: new(big.Int).SetBytes(v[:])})
+	st.Set(addrValidatorCount, chain.Account{Nonce: n.Nonce + 1, Balance: new(big.Int)})
+}
+
+// settleStakes runs at the first block of epoch: pending bonds become active
+// and matured unbondings are paid out of the staking address.
+func (e *Engine) settleStakes(st *chain.State, epoch uint64) {
+	for _, v := range e.ValidatorSet(st) {
+		if p, _ := st.Get(addrPending(v)); p.Balance.Sign() > 0 {
+			acct, _ := st.Get(v)
+			acct.Stake = new(big.Int).Add(e.Stake(st, v), p.Balance)
+			st.Set(v, acct)
+			st.Set(addrPending(v), chain.Account{Balance: new(big.Int)})
+		}
+		if u, _ := st.Get(addrUnbonding(v)); u.Balance.Sign() > 0 && u.Nonce <= epoch {
+			escrow, _ := st.Get(chain.StakingAddress)
+			escrow.Balance = new(big.Int).Sub(escrow.Balance, u.Balance)
+			st.Set(chain.StakingAddress, escrow)
+			acct, _ := st.Get(v)
+			acct.Balance = new(big.Int).Add(acct.Balance, u.Balance)
+			st.Set(v, acct)
+			st.Set(addrUnbonding(v), chain.Account{Balance: new(big.Int)})
+		}
+	}
+}
