@@ -111,7 +111,18 @@ func TestBadInputIsRefusedAndChangesNothing(t *testing.T) {
 	if err := client.Call(ctx, nil, "chaind_minerStop"); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(100 * time.Millisecond) // let a block sealed just before the stop land
+	// A block sealed just before the stop may still land: wait until the
+	// head holds still.
+	for prev := ""; ; time.Sleep(200 * time.Millisecond) {
+		var head json.RawMessage
+		if err := client.Call(ctx, &head, "chaind_head"); err != nil {
+			t.Fatal(err)
+		}
+		if string(head) == prev {
+			break
+		}
+		prev = string(head)
+	}
 	parked := ct.Sign(g, 0, &types.DynamicFeeTx{ChainID: chainID, Nonce: 50, GasTipCap: big.NewInt(1e9), GasFeeCap: big.NewInt(10e9), Gas: 21000, To: &to})
 	if err := client.Call(ctx, nil, "eth_sendRawTransaction", rawTx(t, parked)); err != nil {
 		t.Fatal(err)

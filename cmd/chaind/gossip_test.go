@@ -130,8 +130,7 @@ func TestLateJoinSyncs(t *testing.T) {
 	const target = 2000
 	a := startChaind(t, nodeArgs(filepath.Join(dir, "a"), genesis, mining...)...)
 	waitFor(t, 3*time.Minute, "the first node to mine 2,000 blocks", func() bool { return a.head(t).Number >= target })
-	a.call(t, nil, "chaind_minerStop")
-	time.Sleep(200 * time.Millisecond)
+	a.stopMining(t)
 	want := a.head(t)
 	b := startChaind(t, nodeArgs(filepath.Join(dir, "b"), genesis, "--peers", a.p2p)...)
 	sawSyncing := false
@@ -150,4 +149,20 @@ func TestLateJoinSyncs(t *testing.T) {
 		t.Fatalf("no progress lines in the log:\n%s", b.stderr)
 	}
 	t.Logf("synced %d blocks; eth_syncing seen reporting progress: %v", want.Number, sawSyncing)
+}
+
+// stopMining stops p's miner and waits until its head holds still (a block
+// sealed just before the stop may still land).
+func (p *proc) stopMining(t *testing.T) {
+	t.Helper()
+	p.call(t, nil, "chaind_minerStop")
+	prev := p.head(t)
+	for {
+		time.Sleep(200 * time.Millisecond)
+		h := p.head(t)
+		if h == prev {
+			return
+		}
+		prev = h
+	}
 }

@@ -214,8 +214,7 @@ func TestHostilePeer(t *testing.T) {
 	// must carry on mining afterwards.
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			honest.call(t, nil, "chaind_minerStop")
-			time.Sleep(100 * time.Millisecond) // a block sealed just before the stop lands
+			honest.stopMining(t)
 			defer honest.call(t, nil, "chaind_minerStart")
 			before := honest.head(t)
 			h, err := dialHostile(t, honest.p2p, g, byte(i))

@@ -21,7 +21,7 @@ func TestMemoryAfter100kBlocks(t *testing.T) {
 	genesis := writeInstantGenesis(t, dir)
 	a := startChaind(t, nodeArgs(filepath.Join(dir, "a"), genesis, mining...)...)
 	waitFor(t, 30*time.Minute, "100,000 mined blocks", func() bool { return a.head(t).Number >= blocks })
-	a.call(t, nil, "chaind_minerStop")
+	a.stopMining(t)
 	want := a.head(t)
 	start := time.Now()
 	b := startChaind(t, nodeArgs(filepath.Join(dir, "b"), genesis, "--peers", a.p2p)...)
