@@ -302,3 +302,18 @@ func TestBadBlocksAndVotesRefused(t *testing.T) {
 		t.Fatalf("a stale vote must be accepted and ignored: %v", err)
 	}
 }
+
+func TestFinalityOffFinalizesNothing(t *testing.T) {
+	g := testGenesis(10, 10, 10, 10)
+	off := false
+	g.Finality = &off
+	clk := &clock{genesisTime}
+	nodes := newNodes(t, g, clk)
+	run(t, g, nodes, clk, 6, nil, nil)
+	if f, s, ok := nodes[0].c.Finality(); !ok || f != (common.Hash{}) || s != (common.Hash{}) {
+		t.Fatalf("finality off, yet finalized %x justified %x", f, s)
+	}
+	if nodes[0].c.Head().Height() < 20 {
+		t.Fatal("blocks stopped")
+	}
+}

@@ -58,6 +58,18 @@ func TestPoSFinalityUnderCrashes(t *testing.T) {
 	s := up(t, posOptions())
 	waitUntil(t, epochs(12), "every node to finalize", func() bool { return minOf(finalizedHeights(s), nil) > 0 })
 	healthy := finalizedHeights(s)
+	// Healthy: a block in (nearly) every slot, no reorg anywhere.
+	slot := uint64(time.Now().UnixMilli()-int64(s.genesis.Timestamp)) / uint64(posSlot.Milliseconds())
+	if h := heights(s)[0]; h+3 < int64(slot) {
+		t.Fatalf("height %d at slot %d: slots went empty with every validator up", h, slot)
+	}
+	s.rec.mu.Lock()
+	for _, e := range s.rec.Events {
+		if len(e.Removed) > 0 {
+			t.Errorf("node %d reorganised %d blocks on a healthy network", e.Node, len(e.Removed))
+		}
+	}
+	s.rec.mu.Unlock()
 
 	if err := s.Kill(3); err != nil {
 		t.Fatal(err)
