@@ -22,10 +22,10 @@ func runTestnet(args []string) error {
 	subs := map[string]func([]string) error{
 		"up": testnetUp, "run": testnetRun, "status": testnetStatus, "partition": testnetPartition, "heal": testnetHeal,
 		"kill": testnetNodeCommand("kill", "testnet_kill"), "restart": testnetNodeCommand("restart", "testnet_restart"), "set-link": testnetSetLink, "send": testnetSend,
-		"down": testnetDown, "report": testnetReport,
+		"down": testnetDown, "report": testnetReport, "compare": testnetCompare,
 	}
 	if len(args) == 0 || subs[args[0]] == nil {
-		fmt.Fprintln(os.Stderr, "Usage: chaind testnet <up|run|status|partition|heal|kill|restart|set-link|send|down|report> [flags]")
+		fmt.Fprintln(os.Stderr, "Usage: chaind testnet <up|run|status|partition|heal|kill|restart|set-link|send|down|report|compare> [flags]")
 		if len(args) == 0 {
 			return errors.New("testnet: missing subcommand")
 		}
@@ -458,4 +458,28 @@ func testnetReport(args []string) error {
 		*dir = fs.Arg(0)
 	}
 	return printReport(*dir)
+}
+
+func testnetCompare(args []string) error {
+	fs := newFlagSet("testnet compare", "testnet compare [--nodes N] [--duration D] [--latency 50ms,200ms] [--block-time D] [--seed S] [--quick] --out DIR")
+	out := fs.String("out", "compare", "report directory")
+	nodes := fs.Int("nodes", 4, "nodes per network")
+	duration := fs.Duration("duration", 0, "length of each run (default 120s; --quick: 30s)")
+	latencies := fs.DurationSlice("latency", nil, "one-way latencies to compare (default 50ms,200ms; --quick: 50ms)")
+	blockTime := fs.Duration("block-time", 500*time.Millisecond, "PoW target interval and PoS slot")
+	seed := fs.Int64("seed", 1, "seed for the links' jitter")
+	quick := fs.Bool("quick", false, "one latency, 30 s runs: about two minutes in all")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cmp, err := testnet.Compare(testnet.CompareOptions{Out: *out, Nodes: *nodes, Duration: *duration, Latencies: *latencies,
+		BlockTime: *blockTime, Seed: *seed, Quick: *quick, Progress: os.Stdout})
+	if err != nil {
+		return err
+	}
+	for _, r := range cmp.Runs {
+		fmt.Printf("%-15s %4.0f ms: %4d blocks, stale %.3f (healthy), deepest reorg %d, finalized reverted %d\n",
+			r.Variant, r.LatencyMs, r.Report.Produced, r.HealthyStaleRate, r.Report.MaxReorgDepth, r.Report.FinalizedReverted)
+	}
+	return nil
 }

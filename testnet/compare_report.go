@@ -1,0 +1,136 @@
+package testnet
+
+import (
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// writeComparison writes report.md and the comparison's plots.
+func writeComparison(dir string, cmp *Comparison) error {
+	if err := reversalSVG(filepath.Join(dir, "reversal.svg"), cmp); err != nil {
+		return err
+	}
+	if err := staleSVG(filepath.Join(dir, "stale.svg"), cmp); err != nil {
+		return err
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "# PoW and PoS compared\n\n%d nodes, one miner thread or one validator each, target block interval (PoW) = slot (PoS) = %d ms, %0.f s per run. ",
+		cmp.Nodes, cmp.BlockTimeMs, cmp.DurationSec)
+	fmt.Fprintf(&b, "Each run: healthy until %.0f%%, split 50/50 until %.0f%%, healed; one quarter of the miners or stake killed at %.0f%%, one half at %.0f%%, all back at %.0f%%. Transfers sent at 2/s throughout.\n\n",
+		100*phasePartition, 100*phaseHeal, 100*phaseCrash1, 100*phaseCrash2, 100*phaseRecover)
+	b.WriteString("## Forks, reorgs and confirmations\n\n")
+	b.WriteString("| run | latency | blocks | stale (healthy) | model | reorgs | deepest | P(revert) k=1 | k=2 | k=6 | 1 conf p50/p90 s | 6 conf p50/p90 s | finality p50/p90 s | finalized reverted |\n")
+	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	for _, r := range cmp.Runs {
+		rep := r.Report
+		model := "-"
+		if r.Variant == "pow" {
+			model = fmt.Sprintf("%.3f", r.ModelStaleRate)
+		}
+		fin, finRev := "-", "-"
+		if r.Variant == "pos" {
+			fin = fmt.Sprintf("%.1f / %.1f", rep.TimeToFinality.P50/1000, rep.TimeToFinality.P90/1000)
+			finRev = fmt.Sprint(rep.FinalizedReverted)
+		}
+		fmt.Fprintf(&b, "| %s | %.0f ms | %d | %.3f (%d/%d) | %s | %d | %d | %s | %s | %s | %s | %s | %s | %s |\n",
+			r.Variant, r.LatencyMs, rep.Produced, r.HealthyStaleRate, r.HealthyStale, r.HealthyProduced, model, rep.Reorgs, rep.MaxReorgDepth,
+			prob(r, 1), prob(r, 2), prob(r, 6), secs(rep.Confirmations[1]), secs(rep.Confirmations[6]), fin, finRev)
+	}
+	b.WriteString("\nP(revert) at depth k: of the blocks that reached depth k on a node (k-1 blocks on top of them), the share that a later reorg on that node removed. `-` means no block reached that depth.\n\n")
+	b.WriteString("![Probability that a block at depth k is later reverted](reversal.svg)\n\n![PoW stale rate against the model](stale.svg)\n\n")
+	b.WriteString("## Partition (50/50, then healed)\n\n| run | latency | blocks by half A | by half B | deepest reorg at the heal | finalized blocks reverted | finality stalled for |\n|---|---|---|---|---|---|---|\n")
+	for _, r := range cmp.Runs {
+		stall := "-"
+		if r.Variant == "pos" {
+			stall = fmt.Sprintf("%.1f s", r.FinalityStallSec)
+		}
+		fmt.Fprintf(&b, "| %s | %.0f ms | %d | %d | %d | %d | %s |\n", r.Variant, r.LatencyMs, r.PartitionSideBlocks[0], r.PartitionSideBlocks[1],
+			r.HealReorgDepth, r.Report.FinalizedReverted, stall)
+	}
+	b.WriteString("\n## Crashes (one quarter, then one half of the miners or stake down)\n\n| run | latency | window | blocks/s | stale share | new finalized checkpoints |\n|---|---|---|---|---|---|\n")
+	for _, r := range cmp.Runs {
+		for _, p := range r.Crash {
+			fmt.Fprintf(&b, "| %s | %.0f ms | %s | %.2f | %.3f | %d |\n", r.Variant, r.LatencyMs, p.Name, p.BlocksPerSec, p.StaleShare, p.Finalizations)
+		}
+	}
+	b.WriteString("\n## Every run\n\n")
+	for _, r := range cmp.Runs {
+		run := fmt.Sprintf("runs/%s-%.0fms", r.Variant, r.LatencyMs)
+		fmt.Fprintf(&b, "- %s at %.0f ms: [report](%s/report.md), ![heads](%s/heads.svg)\n", r.Variant, r.LatencyMs, run, run)
+	}
+	return os.WriteFile(filepath.Join(dir, "report.md"), []byte(b.String()), 0o644)
+}
+
+func prob(r RunResult, k int) string {
+	if k > len(r.ReachedDepth) || r.ReachedDepth[k-1] == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.4f", r.RevertedAtDepth[k-1])
+}
+
+func secs(q Quantiles) string {
+	if q.N == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.1f / %.1f", q.P50/1000, q.P90/1000)
+}
+
+// reversalFloor is where a zero is drawn on the log scale.
+const reversalFloor = 1e-4
+
+// reversalSVG plots P(revert | reached depth k) on a log scale, one line per
+// run; zeros sit on the floor, drawn hollow.
+func reversalSVG(path string, cmp *Comparison) error {
+	s := newSVG(820, 440, "Share of blocks at depth k later reverted (log scale; hollow: none)")
+	fx, fy := s.axes(70, 40, 190, 50, 1, 10, math.Log10(reversalFloor), 0, "depth k (blocks on top)", "log10 P(reverted)")
+	for i, r := range cmp.Runs {
+		var pts [][2]float64
+		for k := 1; k <= len(r.RevertedAtDepth); k++ {
+			if r.ReachedDepth[k-1] == 0 {
+				continue
+			}
+			p := r.RevertedAtDepth[k-1]
+			y := math.Log10(math.Max(p, reversalFloor))
+			pts = append(pts, [2]float64{fx(float64(k)), fy(y)})
+			fill := color(i)
+			if p == 0 {
+				fill = "white"
+			}
+			fmt.Fprintf(&s.b, `<circle cx="%.1f" cy="%.1f" r="3.5" fill="%s" stroke="%s"/>`+"\n", fx(float64(k)), fy(y), fill, color(i))
+		}
+		if len(pts) > 1 {
+			s.polyline(pts, color(i))
+		}
+		s.rect(820-180, float64(44+16*i), 9, 9, color(i), color(i))
+		s.text(820-166, 53+16*i, "start", 11, fmt.Sprintf("%s, %.0f ms", r.Variant, r.LatencyMs))
+	}
+	return s.write(path)
+}
+
+// staleSVG plots PoW's healthy-phase stale rate against the model.
+func staleSVG(path string, cmp *Comparison) error {
+	s := newSVG(600, 380, "PoW stale rate (healthy phase) and the model 1-exp(-((n-1)/n) d/T)")
+	var maxLat, maxRate float64
+	for _, r := range cmp.Runs {
+		if r.Variant == "pow" {
+			maxLat = math.Max(maxLat, r.LatencyMs)
+			maxRate = math.Max(maxRate, math.Max(r.HealthyStaleRate, r.ModelStaleRate))
+		}
+	}
+	fx, fy := s.axes(70, 40, 30, 50, 0, maxLat*1.2+1, 0, maxRate*1.3+0.01, "one-way latency (ms)", "stale rate")
+	for _, r := range cmp.Runs {
+		if r.Variant != "pow" {
+			continue
+		}
+		x := fx(r.LatencyMs)
+		sd := math.Sqrt(math.Max(r.ModelStaleRate*(1-r.ModelStaleRate), 1e-9) / math.Max(float64(r.HealthyProduced), 1))
+		s.line(x, fy(r.HealthyStaleRate-2*sd), x, fy(r.HealthyStaleRate+2*sd), "#1f77b4", 1, false)
+		fmt.Fprintf(&s.b, `<circle cx="%.1f" cy="%.1f" r="4" fill="#1f77b4"/>`+"\n", x, fy(r.HealthyStaleRate))
+		fmt.Fprintf(&s.b, `<rect x="%.1f" y="%.1f" width="8" height="8" fill="none" stroke="#d62728"/>`+"\n", x-4, fy(r.ModelStaleRate)-4)
+	}
+	s.text(90, 60, "start", 11, "dot: measured (bar: 2 standard errors); square: model")
+	return s.write(path)
+}
