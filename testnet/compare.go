@@ -25,6 +25,9 @@ type CompareOptions struct {
 	BlockTime time.Duration   // PoW target interval and PoS slot; default 500ms
 	Seed      int64
 	Quick     bool
+	// Reanalyse recomputes the report from the records of runs already in
+	// Out instead of running them again.
+	Reanalyse bool
 	Binary    string
 	Logger    *slog.Logger
 	Progress  io.Writer // optional: progress lines
@@ -56,9 +59,14 @@ type RunResult struct {
 	HealthyStaleRate float64 `json:"healthyStaleRate"`
 	ModelStaleRate   float64 `json:"modelStaleRate"` // 1 - exp(-((n-1)/n) d/T), measured d and T
 	// RevertedAtDepth[k-1] is the share of blocks that reached depth k on a
-	// node and were later reverted there, k = 1..10.
-	RevertedAtDepth []float64 `json:"revertedAtDepth"`
-	ReachedDepth    []int     `json:"reachedDepth"` // how many (node, block) pairs reached depth k
+	// node and were later reverted there, k = 1..10, over the whole run
+	// (partition and crashes included) and over the healthy phase alone.
+	RevertedAtDepth        []float64 `json:"revertedAtDepth"`
+	ReachedDepth           []int     `json:"reachedDepth"` // how many (node, block) pairs reached depth k
+	RevertedAtDepthHealthy []float64 `json:"revertedAtDepthHealthy"`
+	ReachedDepthHealthy    []int     `json:"reachedDepthHealthy"`
+	// ModelAgrees: |stale - model| <= 3 binomial standard errors + 0.03.
+	ModelAgrees bool `json:"modelAgrees"`
 	// Partition experiment.
 	PartitionSideBlocks [2]int  `json:"partitionSideBlocks"` // blocks produced by each half while split
 	HealReorgDepth      int     `json:"healReorgDepth"`      // deepest reorg within 15 s of the heal
@@ -123,7 +131,11 @@ func Compare(opts CompareOptions) (*Comparison, error) {
 			remaining := time.Duration(total-n) * (opts.Duration + 10*time.Second)
 			fmt.Fprintf(opts.Progress, "[run %d/%d] %s, latency %v (elapsed %v, about %v left)\n", n+1, total, v.Name, lat,
 				time.Since(start).Round(time.Second), remaining.Round(time.Second))
-			res, err := runVariant(opts, v.Name, v.Consensus, v.Finality, lat)
+			run := runVariant
+			if opts.Reanalyse {
+				run = reanalyse
+			}
+			res, err := run(opts, v.Name, v.Consensus, v.Finality, lat)
 			if err != nil {
 				return nil, fmt.Errorf("%s at %v: %w", v.Name, lat, err)
 			}
@@ -144,8 +156,34 @@ func Compare(opts CompareOptions) (*Comparison, error) {
 	return cmp, nil
 }
 
+func runDir(opts CompareOptions, name string, lat time.Duration) string {
+	return filepath.Join(opts.Out, "runs", fmt.Sprintf("%s-%dms", name, lat.Milliseconds()))
+}
+
+// halves splits the nodes in two groups for the partition.
+func halves(nodes int) [][]int {
+	half := make([][]int, 2)
+	for i := 0; i < nodes; i++ {
+		half[i*2/nodes] = append(half[i*2/nodes], i)
+	}
+	return half
+}
+
+// reanalyse loads a finished run's records.
+func reanalyse(opts CompareOptions, name, _ string, _ bool, lat time.Duration) (*RunResult, error) {
+	dir := runDir(opts, name, lat)
+	if _, err := WriteReport(dir); err != nil {
+		return nil, err
+	}
+	r, err := LoadRecords(dir)
+	if err != nil {
+		return nil, err
+	}
+	return analyse(name, lat, r, halves(opts.Nodes)), nil
+}
+
 func runVariant(opts CompareOptions, name, consensus string, finality bool, lat time.Duration) (*RunResult, error) {
-	dir := filepath.Join(opts.Out, "runs", fmt.Sprintf("%s-%dms", name, lat.Milliseconds()))
+	dir := runDir(opts, name, lat)
 	if err := os.RemoveAll(dir); err != nil {
 		return nil, err
 	}
@@ -156,10 +194,7 @@ func runVariant(opts CompareOptions, name, consensus string, finality bool, lat 
 		return nil, err
 	}
 	defer s.Down()
-	half := make([][]int, 2)
-	for i := 0; i < opts.Nodes; i++ {
-		half[i*2/opts.Nodes] = append(half[i*2/opts.Nodes], i)
-	}
+	half := halves(opts.Nodes)
 	d := opts.Duration
 	at := func(f float64) time.Duration { return time.Duration(f * float64(d)) }
 	steps := []Step{
@@ -251,7 +286,12 @@ func analyse(name string, lat time.Duration, r *Records, halves [][]int) *RunRes
 			res.HealReorgDepth = max(res.HealReorgDepth, len(e.Removed))
 		}
 	}
-	res.RevertedAtDepth, res.ReachedDepth = revertedAtDepth(r, 10)
+	res.RevertedAtDepth, res.ReachedDepth = revertedAtDepth(r, 10, r.EndMs)
+	res.RevertedAtDepthHealthy, res.ReachedDepthHealthy = revertedAtDepth(r, 10, tPart)
+	if res.HealthyProduced > 0 {
+		sd := math.Sqrt(res.ModelStaleRate * (1 - res.ModelStaleRate) / float64(res.HealthyProduced))
+		res.ModelAgrees = math.Abs(res.HealthyStaleRate-res.ModelStaleRate) <= 3*sd+0.03
+	}
 	if r.Consensus == "pos" {
 		res.FinalityStallSec = finalityStall(r, tPart)
 	}
@@ -285,17 +325,19 @@ func analyse(name string, lat time.Duration, r *Records, halves [][]int) *RunRes
 	return res
 }
 
-// revertedAtDepth replays each node's head changes: a block reaches depth k
+// revertedAtDepth replays each node's head changes before until: a block reaches depth k
 // on a node when k-1 blocks sit on it in that node's canonical chain, and is
 // reverted there if a later reorg removes it. It returns, for k = 1..maxK,
 // the share of (node, block) pairs that reached depth k and were later
 // reverted, and how many reached it.
-func revertedAtDepth(r *Records, maxK int) ([]float64, []int) {
+func revertedAtDepth(r *Records, maxK int, until int64) ([]float64, []int) {
 	reached := make([]int, maxK)
 	reverted := make([]int, maxK)
 	byNode := map[int][]EventRec{}
 	for _, e := range r.Events {
-		byNode[e.Node] = append(byNode[e.Node], e)
+		if e.TimeMs < until {
+			byNode[e.Node] = append(byNode[e.Node], e)
+		}
 	}
 	for _, evs := range byNode {
 		sort.SliceStable(evs, func(i, j int) bool { return evs[i].TimeMs < evs[j].TimeMs })

@@ -10,7 +10,10 @@ import (
 
 // writeComparison writes report.md and the comparison's plots.
 func writeComparison(dir string, cmp *Comparison) error {
-	if err := reversalSVG(filepath.Join(dir, "reversal.svg"), cmp); err != nil {
+	if err := reversalSVG(filepath.Join(dir, "reversal.svg"), cmp, false); err != nil {
+		return err
+	}
+	if err := reversalSVG(filepath.Join(dir, "reversal-healthy.svg"), cmp, true); err != nil {
 		return err
 	}
 	if err := staleSVG(filepath.Join(dir, "stale.svg"), cmp); err != nil {
@@ -22,25 +25,28 @@ func writeComparison(dir string, cmp *Comparison) error {
 	fmt.Fprintf(&b, "Each run: healthy until %.0f%%, split 50/50 until %.0f%%, healed; one quarter of the miners or stake killed at %.0f%%, one half at %.0f%%, all back at %.0f%%. Transfers sent at 2/s throughout.\n\n",
 		100*phasePartition, 100*phaseHeal, 100*phaseCrash1, 100*phaseCrash2, 100*phaseRecover)
 	b.WriteString("## Forks, reorgs and confirmations\n\n")
-	b.WriteString("| run | latency | blocks | stale (healthy) | model | reorgs | deepest | P(revert) k=1 | k=2 | k=6 | 1 conf p50/p90 s | 6 conf p50/p90 s | finality p50/p90 s | finalized reverted |\n")
-	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	b.WriteString("| run | latency | blocks | stale (healthy) | model | agrees | reorgs | deepest | P(revert) healthy k=1 | k=2 | k=3 | whole run k=1 | k=6 | k=10 | 1 conf p50/p90 s | 6 conf p50/p90 s | finality p50/p90 s | finalized reverted |\n")
+	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, r := range cmp.Runs {
 		rep := r.Report
-		model := "-"
+		model, agrees := "-", "-"
 		if r.Variant == "pow" {
-			model = fmt.Sprintf("%.3f", r.ModelStaleRate)
+			model, agrees = fmt.Sprintf("%.3f", r.ModelStaleRate), fmt.Sprint(r.ModelAgrees)
 		}
 		fin, finRev := "-", "-"
 		if r.Variant == "pos" {
 			fin = fmt.Sprintf("%.1f / %.1f", rep.TimeToFinality.P50/1000, rep.TimeToFinality.P90/1000)
 			finRev = fmt.Sprint(rep.FinalizedReverted)
 		}
-		fmt.Fprintf(&b, "| %s | %.0f ms | %d | %.3f (%d/%d) | %s | %d | %d | %s | %s | %s | %s | %s | %s | %s |\n",
-			r.Variant, r.LatencyMs, rep.Produced, r.HealthyStaleRate, r.HealthyStale, r.HealthyProduced, model, rep.Reorgs, rep.MaxReorgDepth,
-			prob(r, 1), prob(r, 2), prob(r, 6), secs(rep.Confirmations[1]), secs(rep.Confirmations[6]), fin, finRev)
+		fmt.Fprintf(&b, "| %s | %.0f ms | %d | %.3f (%d/%d) | %s | %s | %d | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+			r.Variant, r.LatencyMs, rep.Produced, r.HealthyStaleRate, r.HealthyStale, r.HealthyProduced, model, agrees, rep.Reorgs, rep.MaxReorgDepth,
+			prob(r.RevertedAtDepthHealthy, r.ReachedDepthHealthy, 1), prob(r.RevertedAtDepthHealthy, r.ReachedDepthHealthy, 2),
+			prob(r.RevertedAtDepthHealthy, r.ReachedDepthHealthy, 3), prob(r.RevertedAtDepth, r.ReachedDepth, 1),
+			prob(r.RevertedAtDepth, r.ReachedDepth, 6), prob(r.RevertedAtDepth, r.ReachedDepth, 10),
+			secs(rep.Confirmations[1]), secs(rep.Confirmations[6]), fin, finRev)
 	}
-	b.WriteString("\nP(revert) at depth k: of the blocks that reached depth k on a node (k-1 blocks on top of them), the share that a later reorg on that node removed. `-` means no block reached that depth.\n\n")
-	b.WriteString("![Probability that a block at depth k is later reverted](reversal.svg)\n\n![PoW stale rate against the model](stale.svg)\n\n")
+	b.WriteString("\nP(revert) at depth k: of the blocks that reached depth k on a node (k-1 blocks on top of them), the share that a later reorg on that node removed; healthy = before the partition, whole run = partition and crashes included. `-` means no block reached that depth. The model is 1-exp(-((n-1)/n) d/T) with d the measured median one-hop delay and T the time between blocks found; agrees = within 3 binomial standard errors + 0.03.\n\n")
+	b.WriteString("![Probability that a block at depth k is later reverted, healthy phase](reversal-healthy.svg)\n\n![The same over the whole run](reversal.svg)\n\n![PoW stale rate against the model](stale.svg)\n\n")
 	b.WriteString("## Partition (50/50, then healed)\n\n| run | latency | blocks by half A | by half B | deepest reorg at the heal | finalized blocks reverted | finality stalled for |\n|---|---|---|---|---|---|---|\n")
 	for _, r := range cmp.Runs {
 		stall := "-"
@@ -64,11 +70,11 @@ func writeComparison(dir string, cmp *Comparison) error {
 	return os.WriteFile(filepath.Join(dir, "report.md"), []byte(b.String()), 0o644)
 }
 
-func prob(r RunResult, k int) string {
-	if k > len(r.ReachedDepth) || r.ReachedDepth[k-1] == 0 {
+func prob(reverted []float64, reached []int, k int) string {
+	if k > len(reached) || reached[k-1] == 0 {
 		return "-"
 	}
-	return fmt.Sprintf("%.4f", r.RevertedAtDepth[k-1])
+	return fmt.Sprintf("%.4f", reverted[k-1])
 }
 
 func secs(q Quantiles) string {
@@ -82,17 +88,26 @@ func secs(q Quantiles) string {
 const reversalFloor = 1e-4
 
 // reversalSVG plots P(revert | reached depth k) on a log scale, one line per
-// run; zeros sit on the floor, drawn hollow.
-func reversalSVG(path string, cmp *Comparison) error {
-	s := newSVG(820, 440, "Share of blocks at depth k later reverted (log scale; hollow: none)")
+// run, over the healthy phase or the whole run; zeros sit on the floor,
+// drawn hollow.
+func reversalSVG(path string, cmp *Comparison, healthy bool) error {
+	title := "Share of blocks at depth k later reverted, whole run (log scale; hollow: none)"
+	if healthy {
+		title = "Share of blocks at depth k later reverted, healthy phase (log scale; hollow: none)"
+	}
+	s := newSVG(820, 440, title)
 	fx, fy := s.axes(70, 40, 190, 50, 1, 10, math.Log10(reversalFloor), 0, "depth k (blocks on top)", "log10 P(reverted)")
 	for i, r := range cmp.Runs {
+		reverted, reached := r.RevertedAtDepth, r.ReachedDepth
+		if healthy {
+			reverted, reached = r.RevertedAtDepthHealthy, r.ReachedDepthHealthy
+		}
 		var pts [][2]float64
-		for k := 1; k <= len(r.RevertedAtDepth); k++ {
-			if r.ReachedDepth[k-1] == 0 {
+		for k := 1; k <= len(reverted); k++ {
+			if reached[k-1] == 0 {
 				continue
 			}
-			p := r.RevertedAtDepth[k-1]
+			p := reverted[k-1]
 			y := math.Log10(math.Max(p, reversalFloor))
 			pts = append(pts, [2]float64{fx(float64(k)), fy(y)})
 			fill := color(i)

@@ -3,6 +3,7 @@ package testnet
 import (
 	"context"
 	"fmt"
+	"math/big"
 	"net/http"
 	"time"
 
@@ -64,6 +65,7 @@ type NodeStatus struct {
 	Peers     int         `json:"peers"`
 	Pending   int         `json:"pending"`
 	Queued    int         `json:"queued"`
+	Weight    *big.Int    `json:"totalWeight"`
 	Finalized *uint64     `json:"finalized"` // nil: nothing finalized (PoW)
 	Mining    bool        `json:"mining"`
 	Hashrate  float64     `json:"hashrate"`
@@ -84,6 +86,7 @@ func (s *Supervisor) Status(ctx context.Context) []NodeStatus {
 		var head struct {
 			Number hexutil.Uint64 `json:"number"`
 			Hash   common.Hash    `json:"hash"`
+			Weight *hexutil.Big   `json:"totalWeight"`
 		}
 		var peers hexutil.Uint
 		var pool struct{ Pending, Queued hexutil.Uint }
@@ -113,7 +116,7 @@ func (s *Supervisor) Status(ctx context.Context) []NodeStatus {
 			out[i].Error = err.Error()
 			continue
 		}
-		out[i].Height, out[i].Head, out[i].Peers = uint64(head.Number), head.Hash, int(peers)
+		out[i].Height, out[i].Head, out[i].Peers, out[i].Weight = uint64(head.Number), head.Hash, int(peers), head.Weight.ToInt()
 		out[i].Pending, out[i].Queued, out[i].Mining, out[i].Hashrate = int(pool.Pending), int(pool.Queued), miner.Mining, miner.HashesPerSecond
 		if fin != nil {
 			n := uint64(fin.Number)

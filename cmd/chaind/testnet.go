@@ -22,10 +22,10 @@ func runTestnet(args []string) error {
 	subs := map[string]func([]string) error{
 		"up": testnetUp, "run": testnetRun, "status": testnetStatus, "partition": testnetPartition, "heal": testnetHeal,
 		"kill": testnetNodeCommand("kill", "testnet_kill"), "restart": testnetNodeCommand("restart", "testnet_restart"), "set-link": testnetSetLink, "send": testnetSend,
-		"down": testnetDown, "report": testnetReport, "compare": testnetCompare,
+		"down": testnetDown, "report": testnetReport, "compare": testnetCompare, "attack": testnetAttack,
 	}
 	if len(args) == 0 || subs[args[0]] == nil {
-		fmt.Fprintln(os.Stderr, "Usage: chaind testnet <up|run|status|partition|heal|kill|restart|set-link|send|down|report|compare> [flags]")
+		fmt.Fprintln(os.Stderr, "Usage: chaind testnet <up|run|status|partition|heal|kill|restart|set-link|send|down|report|compare|attack> [flags]")
 		if len(args) == 0 {
 			return errors.New("testnet: missing subcommand")
 		}
@@ -469,17 +469,45 @@ func testnetCompare(args []string) error {
 	blockTime := fs.Duration("block-time", 500*time.Millisecond, "PoW target interval and PoS slot")
 	seed := fs.Int64("seed", 1, "seed for the links' jitter")
 	quick := fs.Bool("quick", false, "one latency, 30 s runs: about two minutes in all")
+	reanalyse := fs.Bool("reanalyse", false, "recompute the report from the runs already in --out")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	cmp, err := testnet.Compare(testnet.CompareOptions{Out: *out, Nodes: *nodes, Duration: *duration, Latencies: *latencies,
-		BlockTime: *blockTime, Seed: *seed, Quick: *quick, Progress: os.Stdout})
+		BlockTime: *blockTime, Seed: *seed, Quick: *quick, Reanalyse: *reanalyse, Progress: os.Stdout})
 	if err != nil {
 		return err
 	}
 	for _, r := range cmp.Runs {
 		fmt.Printf("%-15s %4.0f ms: %4d blocks, stale %.3f (healthy), deepest reorg %d, finalized reverted %d\n",
 			r.Variant, r.LatencyMs, r.Report.Produced, r.HealthyStaleRate, r.Report.MaxReorgDepth, r.Report.FinalizedReverted)
+	}
+	return nil
+}
+
+func testnetAttack(args []string) error {
+	fs := newFlagSet("testnet attack", "testnet attack [--nodes N] [--z Z] [--trials T] [--block-time D] [--dir DIR] [--json]")
+	dir := dirFlag(fs)
+	nodes := fs.Int("nodes", 4, "nodes; node 0 is the attacker with about 1/N of the hash power")
+	z := fs.Int("z", 1, "confirmations the merchant waits for")
+	trials := fs.Int("trials", 20, "races to run")
+	blockTime := fs.Duration("block-time", 250*time.Millisecond, "target block interval")
+	asJSON := fs.Bool("json", false, "print one JSON object on the last line")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	log, err := newLogger("warn")
+	if err != nil {
+		return err
+	}
+	res, err := testnet.Attack(testnet.AttackOptions{Dir: *dir, Nodes: *nodes, Z: *z, Trials: *trials, BlockTime: *blockTime, Logger: log, Progress: os.Stdout})
+	if err != nil {
+		return err
+	}
+	fmt.Printf("attacker share %.3f, z = %d: %d of %d races won (%.3f); exact probability for a strictly heavier branch (the race for z+1): %.3f\n",
+		res.Share, res.Z, res.Successes, res.Trials, res.Rate, res.Exact)
+	if *asJSON {
+		return printJSON(res)
 	}
 	return nil
 }
