@@ -236,20 +236,19 @@ func (e *Engine) Seal(_ context.Context, _ chain.ChainReader, b *chain.Block) (*
 // deterministic guarantee; LMD-GHOST would need per-slot attestations.
 func (e *Engine) Weight(*chain.Header) *big.Int { return big.NewInt(1) }
 
-// Finalized is the latest finalized checkpoint block in st.
-func (e *Engine) Finalized(st *chain.State) common.Hash {
-	if a, ok := st.Get(addrFinalized); ok && a.Balance.Sign() > 0 {
-		return hashOf(a)
-	}
-	return common.Hash{}
-}
+// Finalized is the latest finalized checkpoint block in st; zero while only
+// genesis is final.
+func (e *Engine) Finalized(st *chain.State) common.Hash { return e.beyondGenesis(e.finalized(st)) }
 
-// Safe is the latest justified checkpoint block in st.
-func (e *Engine) Safe(st *chain.State) common.Hash {
-	if a, ok := st.Get(addrJustified); ok && a.Balance.Sign() > 0 {
-		return hashOf(a)
+// Safe is the latest justified checkpoint block in st; zero while only
+// genesis is justified.
+func (e *Engine) Safe(st *chain.State) common.Hash { return e.beyondGenesis(e.justified(st)) }
+
+func (e *Engine) beyondGenesis(c Checkpoint) common.Hash {
+	if c.Hash == e.genesisHash {
+		return common.Hash{}
 	}
-	return common.Hash{}
+	return c.Hash
 }
 
 // maxEpochGap bounds the checkpoints one block records after a long gap.

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/chaind/chaind/sim"
-	"github.com/ethereum/go-ethereum/common"
 )
 
 // AttackOptions configure the live double-spend race.
@@ -84,8 +83,8 @@ func Attack(opts AttackOptions) (*AttackResult, error) {
 		honestGroup = append(honestGroup, i)
 	}
 	for trial := 0; trial < opts.Trials; trial++ {
-		if err := settle(s); err != nil {
-			return nil, err
+		if !s.waitAgree(ctx, time.Minute) {
+			return nil, fmt.Errorf("trial %d: the nodes did not converge after the last race", trial)
 		}
 		fork := s.Status(ctx)[1].Height
 		if err := s.Partition([][]int{{0}, honestGroup}); err != nil {
@@ -126,20 +125,4 @@ func Attack(opts AttackOptions) (*AttackResult, error) {
 		res.GiveUpBias = math.Pow(res.Share/p, float64(opts.GiveUp))
 	}
 	return res, nil
-}
-
-// settle waits until every node is on one head again after a race.
-func settle(s *Supervisor) error {
-	deadline := time.Now().Add(time.Minute)
-	for time.Now().Before(deadline) {
-		heads := map[common.Hash]bool{}
-		for _, n := range s.Status(context.Background()) {
-			heads[n.Head] = true
-		}
-		if len(heads) == 1 {
-			return nil
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return fmt.Errorf("nodes did not converge after a race")
 }

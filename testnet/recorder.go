@@ -234,15 +234,16 @@ func (s *Supervisor) stopMiners(ctx context.Context) {
 	for _, c := range live[1:] {
 		c.Call(ctx, nil, "chaind_minerStop")
 	}
-	s.waitAgree(ctx)
+	s.waitAgree(ctx, settleTimeout)
 	live[0].Call(ctx, nil, "chaind_minerStop")
-	s.waitAgree(ctx)
+	s.waitAgree(ctx, settleTimeout)
 }
 
-// waitAgree waits up to settleTimeout for the live nodes to report one head.
-func (s *Supervisor) waitAgree(ctx context.Context) {
-	deadline := time.Now().Add(settleTimeout)
-	for time.Now().Before(deadline) {
+// waitAgree waits up to timeout for the live nodes to report one head, and
+// says whether they did.
+func (s *Supervisor) waitAgree(ctx context.Context, timeout time.Duration) bool {
+	deadline := time.Now().Add(timeout)
+	for {
 		heads := map[common.Hash]bool{}
 		for _, n := range s.Status(ctx) {
 			if n.Alive {
@@ -250,9 +251,12 @@ func (s *Supervisor) waitAgree(ctx context.Context) {
 			}
 		}
 		if len(heads) <= 1 {
-			return
+			return true
 		}
-		time.Sleep(200 * time.Millisecond)
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 
