@@ -120,6 +120,9 @@ func (p *Pool) check(tx *types.Transaction) (*entry, error) {
 	if err := p.genesis.CheckTx(tx); err != nil {
 		return nil, err
 	}
+	if p.Get(tx.Hash()) != nil { // before the costly recovery
+		return nil, fmt.Errorf("%w: %s", ErrAlreadyKnown, tx.Hash().Hex())
+	}
 	if tx.GasFeeCap().Cmp(p.cfg.MinGasPrice) < 0 {
 		return nil, fmt.Errorf("%w: max fee per gas %v, this node's minimum is %v", ErrUnderpriced, tx.GasFeeCap(), p.cfg.MinGasPrice)
 	}

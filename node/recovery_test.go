@@ -37,6 +37,9 @@ func TestEachSenderRecoveredOnce(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	const perSender = 25
+	// The transfers reach b's mempool before a mines them, so that b sees
+	// each twice: once gossiped, once in a block.
+	a.Miner().Stop()
 	before := chain.SenderRecoveries()
 	client := rpc.NewClient(a.RPCURL())
 	ctx := context.Background()
@@ -48,6 +51,13 @@ func TestEachSenderRecoveredOnce(t *testing.T) {
 			}
 		}
 	}
+	for b.Pool().Len() < 4*perSender {
+		if time.Now().After(deadline.Add(30 * time.Second)) {
+			t.Fatalf("b's mempool has %d of %d transfers", b.Pool().Len(), 4*perSender)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	a.Miner().Start()
 	for {
 		done := true
 		for k := 0; k < 4; k++ {
