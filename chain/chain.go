@@ -322,13 +322,14 @@ func (c *Chain) extendHead(b *Block, weight *big.Int) (*HeadEvent, error) {
 		c.state.RevertTo(mark)
 		return nil, c.markInvalid(hash, err)
 	}
+	undo := c.state.undoSince(mark)
 	batch := newBatch()
 	err := batch.putBlock(b, weight)
 	if err == nil {
-		err = batch.setCanonical(b, c.state.undoSince(mark))
+		err = batch.setCanonical(b, undo)
 	}
 	if err == nil {
-		err = batch.putAccounts(c.state, c.state.changedSince(mark))
+		err = batch.putAccounts(c.state, undo.addresses())
 	}
 	if err == nil {
 		batch.setHead(hash)
@@ -384,7 +385,7 @@ func (c *Chain) reorg(newHead *Block, weight *big.Int, batch *storeBatch) (*Head
 			return nil, err
 		}
 	}
-	if err := batch.putAccounts(c.state, c.state.changedSince(mark)); err != nil {
+	if err := batch.putAccounts(c.state, c.state.undoSince(mark).addresses()); err != nil {
 		c.state.RevertTo(mark)
 		return nil, err
 	}

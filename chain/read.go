@@ -160,6 +160,23 @@ func (c *Chain) Tx(hash common.Hash) (*types.Transaction, TxLocation, error) {
 	return b.Txs[idx], TxLocation{Block: b, Index: int(idx)}, nil
 }
 
+// HeadersAt returns every stored header at height, canonical or not.
+func (c *Chain) HeadersAt(height uint64) ([]*Header, error) {
+	hashes, err := c.store.HashesAt(height)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*Header, 0, len(hashes))
+	for _, hash := range hashes {
+		h, err := c.store.Header(hash)
+		if err != nil {
+			return nil, fmt.Errorf("header %x: %w", hash, err)
+		}
+		out = append(out, h)
+	}
+	return out, nil
+}
+
 // TreeNode is one block of the block tree.
 type TreeNode struct {
 	Hash        common.Hash
@@ -181,32 +198,23 @@ func (c *Chain) BlockTree(from, to uint64) ([]TreeNode, error) {
 	defer c.mu.RUnlock()
 	var out []TreeNode
 	for h := from; h <= to && h <= c.head.Height()+64; h++ {
-		hashes, err := c.store.HashesAt(h)
+		headers, err := c.HeadersAt(h)
 		if err != nil {
 			return nil, err
 		}
 		canon, _ := c.store.CanonicalHash(h)
-		for _, hash := range hashes {
-			hdr, err := c.store.Header(hash)
-			if err != nil {
-				return nil, err
-			}
-			txs, err := c.store.Txs(hash)
-			if err != nil {
-				return nil, err
-			}
+		for _, hdr := range headers {
+			hash := hdr.Hash()
 			tw, err := c.store.Weight(hash)
 			if err != nil {
 				return nil, err
 			}
+			received, _ := c.arrivals.get(hash)
 			out = append(out, TreeNode{
 				Hash: hash, Parent: hdr.ParentHash, Height: h, Time: hdr.Time, Coinbase: hdr.Coinbase,
-				Txs: len(txs), Weight: c.engine.Weight(hdr), TotalWeight: tw, Canonical: hash == canon,
+				Txs:    int(hdr.GasUsed / TransferGas), // every stored block passed the gas-used rule
+				Weight: c.engine.Weight(hdr), TotalWeight: tw, Canonical: hash == canon, Received: received,
 			})
-			out[len(out)-1].Received, _ = c.arrivals.get(hash)
-		}
-		if h == ^uint64(0) {
-			break
 		}
 	}
 	return out, nil

@@ -132,9 +132,8 @@ func (s *State) undoSince(mark int) undoRecord {
 	return u
 }
 
-// changedSince lists the addresses changed since mark, in first-change order.
-func (s *State) changedSince(mark int) []common.Address {
-	u := s.undoSince(mark)
+// addresses lists the accounts the record restores, in first-change order.
+func (u undoRecord) addresses() []common.Address {
 	addrs := make([]common.Address, len(u.Entries))
 	for i, e := range u.Entries {
 		addrs[i] = e.Addr

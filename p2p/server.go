@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math/big"
 	"net"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -279,7 +280,7 @@ func (s *Server) dialCandidates() []string {
 		if room <= 0 {
 			break
 		}
-		bootnode := contains(s.cfg.Bootnodes, addr)
+		bootnode := slices.Contains(s.cfg.Bootnodes, addr)
 		if connected[addr] || addr == s.Addr() || (s.cfg.NoDiscover && !bootnode) || (dialled && !bootnode) {
 			continue
 		}
@@ -288,15 +289,6 @@ func (s *Server) dialCandidates() []string {
 		room--
 	}
 	return out
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func (s *Server) ourHello() *Hello {

@@ -153,21 +153,20 @@ func (v *Validator) vote(epoch uint64) {
 func (v *Validator) reportDoubleProposals() {
 	c, e := v.cfg.Chain, v.cfg.Engine
 	head := c.Head().Height()
-	from := head - min(head, 2*e.g.EpochLength)
-	nodes, err := c.BlockTree(from, head)
-	if err != nil {
-		return
+	var headers []*chain.Header
+	for height := head - min(head, 2*e.g.EpochLength); height <= head; height++ {
+		hs, err := c.HeadersAt(height)
+		if err != nil {
+			return
+		}
+		headers = append(headers, hs...)
 	}
 	type key struct {
 		slot     uint64
 		proposer common.Address
 	}
 	seen := make(map[key]*chain.Header)
-	for _, n := range nodes {
-		h := c.GetHeader(n.Hash)
-		if h == nil {
-			continue
-		}
+	for _, h := range headers {
 		k := key{h.Nonce, h.Coinbase}
 		first, dup := seen[k]
 		if !dup {
