@@ -96,6 +96,11 @@ func (g *Genesis) EffectiveGasPrice(tx *types.Transaction) *big.Int {
 	return p
 }
 
+// EffectiveTip is what tx pays its producer per gas above the base fee.
+func (g *Genesis) EffectiveTip(tx *types.Transaction) *big.Int {
+	return new(big.Int).Sub(g.EffectiveGasPrice(tx), g.BaseFee.Big())
+}
+
 // MaxCost is the balance a sender needs up front: value + gas limit x max fee.
 func MaxCost(tx *types.Transaction) *big.Int {
 	c := new(big.Int).Mul(new(big.Int).SetUint64(tx.Gas()), tx.GasFeeCap())

@@ -55,7 +55,6 @@ type entry struct {
 type Pool struct {
 	cfg     Config
 	genesis *chain.Genesis
-	baseFee *big.Int
 
 	mu      sync.RWMutex
 	all     map[common.Hash]*entry
@@ -81,7 +80,6 @@ func New(cfg Config) *Pool {
 	return &Pool{
 		cfg:     cfg,
 		genesis: g,
-		baseFee: g.BaseFee.Big(),
 		all:     make(map[common.Hash]*entry),
 		senders: make(map[common.Address]map[uint64]*entry),
 	}
@@ -130,15 +128,7 @@ func (p *Pool) check(tx *types.Transaction) (*entry, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &entry{tx: tx, from: from, tip: p.effectiveTip(tx), cost: chain.MaxCost(tx)}, nil
-}
-
-func (p *Pool) effectiveTip(tx *types.Transaction) *big.Int {
-	tip := new(big.Int).Sub(tx.GasFeeCap(), p.baseFee)
-	if tip.Cmp(tx.GasTipCap()) > 0 {
-		tip.Set(tx.GasTipCap())
-	}
-	return tip
+	return &entry{tx: tx, from: from, tip: p.genesis.EffectiveTip(tx), cost: chain.MaxCost(tx)}, nil
 }
 
 // insert applies the stateful rules and stores e. p.mu is held.

@@ -3,6 +3,8 @@ package rpc
 import (
 	"errors"
 	"log/slog"
+	"math/big"
+	"sync"
 
 	"github.com/chaind/chaind/chain"
 	"github.com/chaind/chaind/mempool"
@@ -34,6 +36,10 @@ type Config struct {
 type api struct {
 	Config
 	heads *headLog
+
+	tipMu   sync.Mutex // guards the suggested tip, cached per head
+	tipHead common.Hash
+	tip     *big.Int
 }
 
 // New returns a server with every chaind method registered.

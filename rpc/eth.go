@@ -125,10 +125,21 @@ func (a *api) getCode(_ context.Context, _ common.Address, ref *BlockRef) (hexut
 }
 
 // suggestTip is the 60th percentile of the effective tips in the last 20
-// blocks, or defaultTip when they carried no transactions.
+// blocks, or defaultTip when they carried no transactions; it is computed
+// once per head.
 func (a *api) suggestTip() *big.Int {
-	g := a.Chain.Genesis()
 	head := a.Chain.Head()
+	a.tipMu.Lock()
+	defer a.tipMu.Unlock()
+	if a.tipHead != head.Hash() || a.tip == nil {
+		a.tip, a.tipHead = a.computeTip(head), head.Hash()
+	}
+	return new(big.Int).Set(a.tip)
+}
+
+// computeTip reads the tips of the 20 blocks up to head.
+func (a *api) computeTip(head *chain.Block) *big.Int {
+	g := a.Chain.Genesis()
 	var tips []*big.Int
 	for h, n := head.Height(), 0; n < 20; h, n = h-1, n+1 {
 		b, err := a.Chain.BlockByHeight(h)
@@ -136,7 +147,7 @@ func (a *api) suggestTip() *big.Int {
 			break
 		}
 		for _, tx := range b.Txs {
-			tips = append(tips, new(big.Int).Sub(g.EffectiveGasPrice(tx), g.BaseFee.Big()))
+			tips = append(tips, g.EffectiveTip(tx))
 		}
 		if h == 0 {
 			break
@@ -208,7 +219,7 @@ func rewardPercentiles(g *chain.Genesis, b *chain.Block, percentiles []float64) 
 	out := make([]*hexutil.Big, len(percentiles))
 	tips := make([]*big.Int, len(b.Txs))
 	for i, tx := range b.Txs {
-		tips[i] = new(big.Int).Sub(g.EffectiveGasPrice(tx), g.BaseFee.Big())
+		tips[i] = g.EffectiveTip(tx)
 	}
 	slices.SortFunc(tips, func(x, y *big.Int) int { return x.Cmp(y) })
 	for i, p := range percentiles {
