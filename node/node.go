@@ -56,6 +56,10 @@ type Config struct {
 
 	// ValidatorKey makes a PoS node propose and vote; optional.
 	ValidatorKey *ecdsa.PrivateKey
+
+	// Storage tunes the database: free-space reserve, retry clock, and a
+	// storage layer for tests; optional (its Logger defaults to Logger).
+	Storage chain.StoreOptions
 }
 
 // Node is a running chaind node.
@@ -67,6 +71,7 @@ type Node struct {
 	pool      *mempool.Pool
 	miner     *pow.Miner     // PoW only
 	validator *pos.Validator // PoS with a validator key only
+	pause     *minerPause    // PoW only, once started
 	p2p       *p2p.Server
 
 	listener net.Listener
@@ -94,7 +99,10 @@ func New(cfg Config) (*Node, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
-	store, err := chain.OpenStore(ChainDataDir(cfg.DataDir))
+	if cfg.Storage.Logger == nil {
+		cfg.Storage.Logger = cfg.Logger
+	}
+	store, err := chain.OpenStoreWith(ChainDataDir(cfg.DataDir), cfg.Storage)
 	if err != nil {
 		return nil, err
 	}
@@ -206,6 +214,9 @@ func (n *Node) Start() error {
 	head := n.chain.Head()
 	n.log.Info("Node started", "rpc", n.RPCURL(), "p2p", n.p2p.Addr(), "chain_id", n.chain.Genesis().ChainID,
 		"genesis", n.chain.GenesisHeader().Hash(), "head", head.Height(), "head_hash", head.Hash())
+	if n.miner != nil {
+		n.pause = n.watchStorage()
+	}
 	if n.cfg.Mine {
 		n.miner.Start()
 	}
@@ -260,6 +271,9 @@ func (n *Node) Close() error {
 	}
 	if n.p2p != nil && n.p2p.Started() {
 		n.p2p.Close()
+	}
+	if n.pause != nil {
+		n.pause.close()
 	}
 	if n.miner != nil {
 		n.miner.Close()
