@@ -71,14 +71,18 @@ func decodeMarkerSlot(b []byte) (markedHead, bool) {
 	return m, m.Seq != 0
 }
 
+func encodeMarkerSlot(m markedHead) []byte {
+	b := make([]byte, 0, markerSlot)
+	b = binary.BigEndian.AppendUint64(b, m.Seq)
+	b = binary.BigEndian.AppendUint64(b, m.Height)
+	b = append(b, m.Hash[:]...)
+	return binary.BigEndian.AppendUint32(b, crc32.ChecksumIEEE(b))
+}
+
 // write records hash at height as the acknowledged head and fsyncs it.
 func (m *headMarker) write(height uint64, hash common.Hash) error {
 	m.seq++
-	b := make([]byte, 0, markerSlot)
-	b = binary.BigEndian.AppendUint64(b, m.seq)
-	b = binary.BigEndian.AppendUint64(b, height)
-	b = append(b, hash[:]...)
-	b = binary.BigEndian.AppendUint32(b, crc32.ChecksumIEEE(b))
+	b := encodeMarkerSlot(markedHead{Seq: m.seq, Height: height, Hash: hash})
 	if _, err := m.f.WriteAt(b, int64(m.seq%2)*markerSlot); err != nil {
 		return fmt.Errorf("write head marker: %w", err)
 	}
