@@ -316,11 +316,12 @@ func (b *storeBatch) setCanonical(blk *Block, undo undoRecord) error {
 		return fmt.Errorf("encode undo %x: %w", hash, err)
 	}
 	b.b.Put(key(prefixUndo, hash[:]), enc)
-	return nil
+	return b.putHistory(blk.Height(), undo)
 }
 
-// unsetCanonical removes blk's canonical entries (it is being reorged out).
-func (b *storeBatch) unsetCanonical(blk *Block) {
+// unsetCanonical removes blk's canonical entries (it is being reorged out);
+// undo is its undo record.
+func (b *storeBatch) unsetCanonical(blk *Block, undo undoRecord) {
 	hash := blk.Hash()
 	b.b.Delete(key(prefixCanonical, heightKey(blk.Height())))
 	for _, tx := range blk.Txs {
@@ -328,6 +329,7 @@ func (b *storeBatch) unsetCanonical(blk *Block) {
 		b.b.Delete(key(prefixTxLookup, th[:]))
 	}
 	b.b.Delete(key(prefixUndo, hash[:]))
+	b.deleteHistory(blk.Height(), undo)
 }
 
 func (b *storeBatch) putAccounts(st *State, addrs []common.Address) error {
@@ -351,7 +353,10 @@ func (b *storeBatch) setHead(hash common.Hash) {
 	b.head = &hash
 }
 
-func (b *storeBatch) setGenesis(data []byte) { b.b.Put(keyGenesis, data) }
+func (b *storeBatch) setGenesis(data []byte) {
+	b.b.Put(keyGenesis, data)
+	b.b.Put(keyHistoryV1, nil) // a new chain is indexed from its first block
+}
 
 // commit writes the batch atomically and durably, then records a new head
 // in the head marker. While the store is failed (see health.go) it returns
