@@ -4,6 +4,7 @@ import (
 	"math/big"
 	"testing"
 
+	"github.com/chaind/chaind/chain"
 	ct "github.com/chaind/chaind/chain/chaintest"
 	"github.com/chaind/chaind/mempool"
 	"github.com/ethereum/go-ethereum/common"
@@ -34,4 +35,55 @@ func BenchmarkAdd(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tx/s")
+}
+
+// BenchmarkAddFullPool admits the same 2,000 transfers (100 senders, 2 gwei
+// tip) into an empty pool and into one full of 50,000 cheaper transfers
+// (1,000 senders, 1 gwei), where each admission evicts one. Compare the
+// ns/tx of the two (same run): eviction must not scan the pool.
+func BenchmarkAddFullPool(b *testing.B) {
+	const fillSenders, fillNonces, inSenders, inNonces = 1000, 50, 100, 20
+	g := ct.Genesis(fillSenders + inSenders)
+	c := ct.NewChain(b, g, ct.NewClock(ct.GenesisTime))
+	sign := func(from int, nonce uint64, tipGwei int64) *types.Transaction {
+		tip := big.NewInt(tipGwei * 1e9)
+		tx := ct.Sign(g, from, &types.DynamicFeeTx{ChainID: big.NewInt(1337), Nonce: nonce, GasTipCap: tip,
+			GasFeeCap: new(big.Int).Add(tip, g.BaseFee.Big()), Gas: chain.TransferGas, To: &common.Address{1}, Value: big.NewInt(1)})
+		g.Sender(tx) // cache the sender, as the pool does on first sight
+		return tx
+	}
+	var fill, incoming []*types.Transaction
+	for s := range fillSenders {
+		for n := range fillNonces {
+			fill = append(fill, sign(s, uint64(n), 1))
+		}
+	}
+	for s := range inSenders {
+		for n := range inNonces {
+			incoming = append(incoming, sign(fillSenders+s, uint64(n), 2))
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		fill []*types.Transaction
+	}{{"empty", nil}, {"full", fill}} {
+		b.Run(tc.name, func(b *testing.B) {
+			for b.Loop() {
+				b.StopTimer()
+				p := mempool.New(mempool.Config{Chain: c, MaxTxs: len(fill), MaxNonceGap: 64})
+				for _, tx := range tc.fill {
+					if err := p.Add(tx); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.StartTimer()
+				for _, tx := range incoming {
+					if err := p.Add(tx); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(incoming)), "ns/tx")
+		})
+	}
 }
