@@ -16,7 +16,8 @@ import (
 
 func runNode(args []string) error {
 	fs := newFlagSet("node", "node [--dev] [--datadir DIR] [--genesis FILE] [--mine --miner.coinbase ADDR] [flags]")
-	dev := fs.Bool("dev", false, "throwaway single-node PoW chain that mines at once, with a funded dev account")
+	dev := fs.Bool("dev", false, "throwaway single-node chain that makes blocks at once, with a funded dev account")
+	consensus := fs.String("consensus", chain.ConsensusPoW, "with --dev: pow (a mining node) or pos (the dev account is the one validator: one-second slots, no hashing)")
 	dataDir := fs.String("datadir", "", "data directory (required unless --dev, which makes a temporary one)")
 	genesisPath := fs.String("genesis", "", "genesis file for a new data directory")
 	rpcAddr := fs.String("rpc.addr", node.DefaultRPCAddr, "JSON-RPC listen address (port 0 picks a free port)")
@@ -77,14 +78,19 @@ func runNode(args []string) error {
 			defer os.RemoveAll(tmp)
 			cfg.DataDir = tmp
 		}
-		g, key, err := node.DevSetup(cfg.DataDir, *threads)
+		g, key, err := node.DevSetup(cfg.DataDir, *threads, *consensus)
 		if err != nil {
 			return err
 		}
 		addr := crypto.PubkeyToAddress(key.PublicKey)
-		cfg.Genesis, cfg.Mine = g, true
-		if cfg.Coinbase == (common.Address{}) {
-			cfg.Coinbase = addr
+		cfg.Genesis = g
+		if g.Consensus == chain.ConsensusPoS {
+			cfg.ValidatorKey = key
+		} else {
+			cfg.Mine = true
+			if cfg.Coinbase == (common.Address{}) {
+				cfg.Coinbase = addr
+			}
 		}
 		devInfo = fmt.Sprintf("  Chain ID:  %d\n  Account:   %s (1,000,000 ETH)\n  Key:       0x%s (also in %s/dev.key)\n  Genesis:   %s/genesis.json\n",
 			g.ChainID, addr.Hex(), hex.EncodeToString(crypto.FromECDSA(key)), cfg.DataDir, cfg.DataDir)
