@@ -21,7 +21,7 @@ func openDiskChain(t *testing.T, dir string, o chain.StoreOptions) (*chain.Store
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := chain.Open(chain.Config{Store: s, Genesis: ct.Genesis(0), Engine: ct.Engine{}, Now: func() time.Time { return ct.GenesisTime.Add(time.Hour) }})
+	c, err := chain.Open(chain.Config{Store: s, Genesis: ct.Genesis(0), Engine: ct.Engine{}, Clock: clock.NewSim(ct.GenesisTime.Add(time.Hour))})
 	if err != nil {
 		s.Close()
 		t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/chaind/chaind/chain"
 	ct "github.com/chaind/chaind/chain/chaintest"
+	"github.com/chaind/chaind/clock"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 )
@@ -85,7 +86,7 @@ func TestAccountAtThroughReorgs(t *testing.T) {
 var (
 	histOnce  sync.Once
 	histChain *chain.Chain
-	histClock *ct.Clock
+	histClock *clock.Sim
 )
 
 // BenchmarkHistory works on a 100,000-block chain whose miner's balance
@@ -98,7 +99,7 @@ func BenchmarkHistory(b *testing.B) {
 	histOnce.Do(func() {
 		histClock = ct.NewClock(ct.GenesisTime)
 		var err error
-		histChain, err = chain.Open(chain.Config{Store: chain.OpenMemStore(), Genesis: ct.Genesis(1), Engine: ct.Engine{}, Now: histClock.Now})
+		histChain, err = chain.Open(chain.Config{Store: chain.OpenMemStore(), Genesis: ct.Genesis(1), Engine: ct.Engine{}, Clock: histClock})
 		if err != nil {
 			b.Fatal(err)
 		}
