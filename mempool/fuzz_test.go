@@ -23,8 +23,9 @@ func FuzzRawTransaction(f *testing.F) {
 		f.Add(raw)
 	}
 	f.Add([]byte{0x02, 0xc0})
+	c := ct.NewChain(f, g, ct.NewClock(ct.GenesisTime))
+	p := mempool.New(mempool.Config{Chain: c})
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		_, _, _, p := setup(t, 1, mempool.Config{})
 		tx := new(types.Transaction)
 		if tx.UnmarshalBinary(raw) != nil {
 			return
