@@ -38,6 +38,8 @@ func (s *Store) openChecks() error {
 	if err != nil {
 		return err
 	}
+	m.onErr = func(err error) { s.log.Warn("Could not record the head outside the database", "err", err) }
+	go m.syncLoop()
 	s.marker = m
 	if s.opts.trustOlder {
 		return nil
@@ -207,7 +209,7 @@ func (s *Store) markHead(hash common.Hash) {
 	}
 	h, err := s.Header(hash)
 	if err == nil {
-		err = s.marker.write(h.Height, hash)
+		err = s.marker.write(h.Height, hash, false)
 	}
 	if err != nil {
 		s.log.Warn("Could not record the head outside the database", "head", hash, "err", err)
@@ -228,7 +230,7 @@ func (s *Store) AcceptHead() error {
 	if s.marker == nil {
 		return nil
 	}
-	return s.marker.write(h.Height, head)
+	return s.marker.write(h.Height, head, true)
 }
 
 // OpenStoreForRepair opens the database in dir without the start-up checks,

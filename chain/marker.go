@@ -7,6 +7,7 @@ import (
 	"hash/crc32"
 	"io"
 	"os"
+	"sync"
 
 	"github.com/ethereum/go-ethereum/common"
 )
@@ -21,9 +22,20 @@ import (
 // The file holds two fixed-size slots written alternately, each with a
 // sequence number and a checksum: a torn write spoils at most the slot being
 // written, and the other still names a head the database holds.
+//
+// The import path only writes the slot; a goroutine of the marker fsyncs it
+// right after (coalescing writes that come meanwhile), so an import does not
+// wait for a second fsync besides LevelDB's own. A power cut can thus lose
+// the marker's last few milliseconds of heads: the database is then ahead
+// of the marker, which the start-up check accepts. Close fsyncs once more.
 type headMarker struct {
-	f   *os.File
-	seq uint64
+	mu     sync.Mutex
+	f      *os.File
+	seq    uint64
+	closed bool
+	kick   chan struct{} // a written slot waits for its fsync
+	done   chan struct{}
+	onErr  func(error)
 }
 
 // MarkerFile is the name of the head marker inside the database directory.
@@ -59,7 +71,18 @@ func openMarker(path string) (*headMarker, markedHead, bool, error) {
 			best, found = m, true
 		}
 	}
-	return &headMarker{f: f, seq: best.Seq}, best, found, nil
+	m := &headMarker{f: f, seq: best.Seq, kick: make(chan struct{}, 1), done: make(chan struct{}), onErr: func(error) {}}
+	return m, best, found, nil
+}
+
+// syncLoop fsyncs the file after writes until close; onErr hears failures.
+func (m *headMarker) syncLoop() {
+	defer close(m.done)
+	for range m.kick {
+		if err := m.f.Sync(); err != nil {
+			m.onErr(fmt.Errorf("sync head marker: %w", err))
+		}
+	}
 }
 
 func decodeMarkerSlot(b []byte) (markedHead, bool) {
@@ -79,17 +102,42 @@ func encodeMarkerSlot(m markedHead) []byte {
 	return binary.BigEndian.AppendUint32(b, crc32.ChecksumIEEE(b))
 }
 
-// write records hash at height as the acknowledged head and fsyncs it.
-func (m *headMarker) write(height uint64, hash common.Hash) error {
+// write records hash at height as the acknowledged head; the sync loop
+// fsyncs it, or write itself when wait is set.
+func (m *headMarker) write(height uint64, hash common.Hash, wait bool) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return errors.New("head marker closed")
+	}
 	m.seq++
 	b := encodeMarkerSlot(markedHead{Seq: m.seq, Height: height, Hash: hash})
 	if _, err := m.f.WriteAt(b, int64(m.seq%2)*markerSlot); err != nil {
 		return fmt.Errorf("write head marker: %w", err)
 	}
-	if err := m.f.Sync(); err != nil {
-		return fmt.Errorf("sync head marker: %w", err)
+	if wait {
+		if err := m.f.Sync(); err != nil {
+			return fmt.Errorf("sync head marker: %w", err)
+		}
+		return nil
+	}
+	select {
+	case m.kick <- struct{}{}:
+	default: // a sync is pending already and will cover this write
 	}
 	return nil
 }
 
-func (m *headMarker) close() error { return m.f.Close() }
+// close stops the sync loop, fsyncs the last write and closes the file.
+func (m *headMarker) close() error {
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return nil
+	}
+	m.closed = true
+	close(m.kick)
+	m.mu.Unlock()
+	<-m.done
+	return errors.Join(m.f.Sync(), m.f.Close())
+}
