@@ -292,6 +292,9 @@ func (n *Node) Close() error {
 // canonical chain from genesis and checks every state root. It returns the
 // head it verified.
 func Verify(dataDir string) (*chain.Block, error) {
+	if err := hasDatabase(dataDir); err != nil {
+		return nil, fmt.Errorf("verify: %w", err)
+	}
 	n, err := New(Config{DataDir: dataDir, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		return nil, err

@@ -3,6 +3,7 @@ package node
 import (
 	"fmt"
 	"log/slog"
+	"os"
 	"sync"
 
 	"github.com/chaind/chaind/chain"
@@ -72,6 +73,9 @@ func (p *minerPause) close() {
 // database whose blocks are damaged cannot be repaired: move it aside and
 // resync.
 func Repair(dataDir string) (*chain.Block, error) {
+	if err := hasDatabase(dataDir); err != nil {
+		return nil, fmt.Errorf("repair: %w", err)
+	}
 	store, err := chain.OpenStoreForRepair(ChainDataDir(dataDir))
 	if err != nil {
 		return nil, err
@@ -88,4 +92,13 @@ func Repair(dataDir string) (*chain.Block, error) {
 		return nil, fmt.Errorf("repair: %w", err)
 	}
 	return n.chain.Head(), nil
+}
+
+// hasDatabase checks that dataDir holds a database, for the tools that must
+// not create one.
+func hasDatabase(dataDir string) error {
+	if _, err := os.Stat(ChainDataDir(dataDir)); err != nil {
+		return fmt.Errorf("no database in %s: %w", dataDir, err)
+	}
+	return nil
 }
