@@ -21,6 +21,9 @@ type Config struct {
 	Engine  Engine           // required
 	Now     func() time.Time // optional: the clock for future-block checks; time.Now
 	Logger  *slog.Logger     // optional: slog.Default()
+	// Checkpoint (optional) is a trusted block (weak subjectivity): the
+	// chain only accepts branches that contain it.
+	Checkpoint *Checkpoint
 }
 
 // HeadEvent tells subscribers that the head changed. Removed lists the blocks
@@ -47,6 +50,8 @@ type Chain struct {
 	head       *Block
 	headWeight *big.Int
 	invalid    map[common.Hash]error
+	finalized  Checkpoint  // the node's finalized block: canonical, only moves forward
+	trusted    *Checkpoint // the trusted checkpoint, or nil
 
 	notifyMu sync.Mutex // held while subscribers run, so events arrive in order
 	subs     []func(HeadEvent)
@@ -105,6 +110,9 @@ func Open(cfg Config) (*Chain, error) {
 		return nil, fmt.Errorf("open chain: the database was created with another genesis (block %s); this genesis is block %s", otherHash, gblock.Hash().Hex())
 	}
 	if err := c.loadHead(); err != nil {
+		return nil, fmt.Errorf("open chain: %w", err)
+	}
+	if err := c.loadFinality(cfg.Checkpoint); err != nil {
 		return nil, fmt.Errorf("open chain: %w", err)
 	}
 	return c, nil
@@ -223,19 +231,25 @@ func (c *Chain) insert(b *Block) (*HeadEvent, error) {
 	if _, err := c.store.Header(hash); err == nil {
 		return nil, ErrKnownBlock
 	}
+	if perr, bad := c.invalid[b.Header.ParentHash]; bad {
+		return nil, c.markInvalid(hash, ruleError(ErrInvalidAncestor, "parent %x: %v", b.Header.ParentHash, perr))
+	}
 	parent, err := c.store.Header(b.Header.ParentHash)
 	if errors.Is(err, ErrNotFound) {
 		return nil, fmt.Errorf("%w: block %d (%x) has parent %x", ErrUnknownParent, b.Height(), hash, b.Header.ParentHash)
 	} else if err != nil {
 		return nil, fmt.Errorf("read parent %x: %w", b.Header.ParentHash, err)
 	}
-	if perr, bad := c.invalid[b.Header.ParentHash]; bad {
-		return nil, c.markInvalid(hash, ruleError(ErrInvalidAncestor, "parent %x: %v", b.Header.ParentHash, perr))
-	}
 	c.arrivals.record(hash, c.now())
 	if err := c.verifyBlock(b, parent); err != nil {
 		if errors.Is(err, ErrFutureBlock) {
 			return nil, err // it may become valid later
+		}
+		return nil, c.markInvalid(hash, err)
+	}
+	if err := c.checkFinality(b, parent); err != nil {
+		if !IsRuleError(err) {
+			return nil, err
 		}
 		return nil, c.markInvalid(hash, err)
 	}
@@ -245,14 +259,14 @@ func (c *Chain) insert(b *Block) (*HeadEvent, error) {
 	}
 	weight := new(big.Int).Add(parentWeight, c.engine.Weight(b.Header))
 
-	if b.Header.ParentHash == c.head.Hash() {
+	if b.Header.ParentHash == c.head.Hash() && c.mayAdopt(nil) == nil {
 		return c.extendHead(b, weight)
 	}
 	batch := newBatch()
 	if err := batch.putBlock(b, weight); err != nil {
 		return nil, err
 	}
-	if weight.Cmp(c.headWeight) <= 0 {
+	if weight.Cmp(c.headWeight) <= 0 || errors.Is(c.mayAdopt(nil), errAwaitCheckpoint) {
 		if err := c.store.commit(batch); err != nil {
 			return nil, fmt.Errorf("store side block %x: %w", hash, err)
 		}
@@ -331,6 +345,10 @@ func (c *Chain) extendHead(b *Block, weight *big.Int) (*HeadEvent, error) {
 	if err == nil {
 		err = batch.putAccounts(c.state, undo.addresses())
 	}
+	var fin Checkpoint
+	if err == nil {
+		fin, err = c.advanceFinalized(b, batch)
+	}
 	if err == nil {
 		batch.setHead(hash)
 		err = c.store.commit(batch)
@@ -340,7 +358,7 @@ func (c *Chain) extendHead(b *Block, weight *big.Int) (*HeadEvent, error) {
 		return nil, fmt.Errorf("import block %d (%x): %w", b.Height(), hash, err)
 	}
 	c.state.ClearJournal()
-	c.head, c.headWeight = b, weight
+	c.head, c.headWeight, c.finalized = b, weight, fin
 	c.log.Debug("Imported block", "height", b.Height(), "hash", hash, "txs", len(b.Txs))
 	return &HeadEvent{Head: b, Added: []*Block{b}}, nil
 }
@@ -352,13 +370,13 @@ func (c *Chain) reorg(newHead *Block, weight *big.Int, batch *storeBatch) (*Head
 	if err != nil {
 		return nil, err
 	}
-	if f, ok := c.engine.(Finalizer); ok {
-		fin := f.Finalized(c.state)
-		for _, b := range removed {
-			if b.Hash() == fin {
-				return nil, ruleError(ErrRevertsFinalized, "branch of %x reverts finalized block %d (%x)", newHead.Hash(), b.Height(), fin)
-			}
+	for _, b := range removed {
+		if b.Height() <= c.finalized.Number {
+			return nil, c.markInvalid(newHead.Hash(), ruleError(ErrRevertsFinalized, "branch of %x reverts finalized block %d (%x)", newHead.Hash(), c.finalized.Number, c.finalized.Hash))
 		}
+	}
+	if err := c.mayAdopt(added); err != nil {
+		return nil, c.markInvalid(newHead.Hash(), err)
 	}
 	mark := c.state.Mark()
 	for _, b := range removed {
@@ -389,6 +407,11 @@ func (c *Chain) reorg(newHead *Block, weight *big.Int, batch *storeBatch) (*Head
 		c.state.RevertTo(mark)
 		return nil, err
 	}
+	fin, err := c.advanceFinalized(newHead, batch)
+	if err != nil {
+		c.state.RevertTo(mark)
+		return nil, err
+	}
 	batch.setHead(newHead.Hash())
 	if err := c.store.commit(batch); err != nil {
 		c.state.RevertTo(mark)
@@ -396,7 +419,7 @@ func (c *Chain) reorg(newHead *Block, weight *big.Int, batch *storeBatch) (*Head
 	}
 	c.state.ClearJournal()
 	old := c.head
-	c.head, c.headWeight = newHead, weight
+	c.head, c.headWeight, c.finalized = newHead, weight, fin
 	c.log.Info("Chain reorganised", "from", old.Height(), "to", newHead.Height(),
 		"depth", len(removed), "fork", added[0].Height()-1, "old", old.Hash(), "new", newHead.Hash())
 	return &HeadEvent{Head: newHead, Removed: removed, Added: added}, nil

@@ -165,7 +165,8 @@ func run(t *testing.T, g *chain.Genesis, nodes []node, clk *clock, epochs int, o
 			for i, n := range nodes {
 				st := HeadState{n.c}
 				target, ok := n.e.checkpoint(st, epoch)
-				if silent[i] || offline[i] || voted[[2]uint64{uint64(i), epoch}] || !ok || epoch == 0 {
+				done, _ := st.Get(addrVoted(epoch, addr(i))) // voted in an earlier run: voting again would be a double vote
+				if silent[i] || offline[i] || voted[[2]uint64{uint64(i), epoch}] || done.Nonce != 0 || !ok || epoch == 0 {
 					continue
 				}
 				voted[[2]uint64{uint64(i), epoch}] = true

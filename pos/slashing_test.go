@@ -130,7 +130,8 @@ func TestDoubleAndSurroundVotesSlashed(t *testing.T) {
 }
 
 // TestBondAndUnbond: a newcomer bonds and becomes a proposer from the next
-// epoch; unbonding pays the stake back only after the delay.
+// epoch; an exit leaves the active stake only at an epoch boundary
+// ExitDelay epochs later, and the stake is paid back only after the delay.
 func TestBondAndUnbond(t *testing.T) {
 	g := testGenesis(10, 10)
 	newcomer, _ := crypto.GenerateKey()
@@ -160,12 +161,18 @@ func TestBondAndUnbond(t *testing.T) {
 	before := nodes[0].c.Account(who).Balance
 	data, _ := rlp.EncodeToBytes(StakingCall{Unbond: bond})
 	includeEverywhere(t, nodes, clk, callTx(t, g, newcomer, 1, chain.StakingAddress, nil, data))
+	if nodes[0].e.Stake(st, who).Cmp(bond) != 0 {
+		t.Fatal("an exit took effect before the epoch boundary")
+	}
+	run(t, g, nodes, clk, ExitDelay, nil, map[int]bool{2: true})
 	if nodes[0].e.Stake(st, who).Sign() != 0 {
-		t.Fatal("unbonded stake still active")
+		t.Fatalf("stake still active %d epochs after the exit", ExitDelay)
 	}
 	ether := func(n int64) *big.Int { return new(big.Int).Mul(big.NewInt(n), big.NewInt(1e18)) }
 	if gain := new(big.Int).Sub(nodes[0].c.Account(who).Balance, before); gain.Cmp(ether(100)) > 0 { // block rewards only
 		t.Fatalf("unbonded stake paid back at once (balance +%v)", gain)
+	}
+	for s := uint64(1); s <= 12; s++ {
 	}
 	run(t, g, nodes, clk, int(g.UnbondDelay)+1, nil, map[int]bool{2: true})
 	if after := nodes[0].c.Account(who).Balance; new(big.Int).Sub(after, before).Cmp(ether(979)) < 0 {
