@@ -56,6 +56,9 @@ type Config struct {
 
 	// ValidatorKey makes a PoS node propose and vote; optional.
 	ValidatorKey *ecdsa.PrivateKey
+	// Checkpoint (optional) is a trusted block: the node only accepts
+	// chains that contain it (weak subjectivity).
+	Checkpoint *chain.Checkpoint
 }
 
 // Node is a running chaind node.
@@ -138,7 +141,7 @@ func (n *Node) build() error {
 	if n.cfg.Mine && powEngine == nil {
 		return errors.New("node: --mine is for proof of work; a PoS node proposes with --validator.key")
 	}
-	c, err := chain.Open(chain.Config{Store: n.store, Genesis: g, Engine: engine, Now: n.cfg.Now, Logger: n.log})
+	c, err := chain.Open(chain.Config{Store: n.store, Genesis: g, Engine: engine, Now: n.cfg.Now, Logger: n.log, Checkpoint: n.cfg.Checkpoint})
 	if err != nil {
 		return err
 	}

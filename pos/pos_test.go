@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ecdsa"
 	"errors"
+	"log/slog"
 	"math/big"
 	"testing"
 	"time"
@@ -15,12 +16,20 @@ import (
 	"github.com/ethereum/go-ethereum/rlp"
 )
 
-func key(i int) *ecdsa.PrivateKey {
-	k, _ := crypto.ToECDSA(common.LeftPadBytes(big.NewInt(int64(7000+i)).Bytes(), 32))
-	return k
-}
+// testKeys are the validators' keys, derived once (deriving is slow).
+var testKeys, testAddrs = func() ([]*ecdsa.PrivateKey, []common.Address) {
+	var keys []*ecdsa.PrivateKey
+	var addrs []common.Address
+	for i := 0; i < 16; i++ {
+		k, _ := crypto.ToECDSA(common.LeftPadBytes(big.NewInt(int64(7000+i)).Bytes(), 32))
+		keys, addrs = append(keys, k), append(addrs, crypto.PubkeyToAddress(k.PublicKey))
+	}
+	return keys, addrs
+}()
 
-func addr(i int) common.Address { return crypto.PubkeyToAddress(key(i).PublicKey) }
+func key(i int) *ecdsa.PrivateKey { return testKeys[i] }
+
+func addr(i int) common.Address { return testAddrs[i] }
 
 const slotMs = 1000
 
@@ -67,7 +76,7 @@ func newNode(t *testing.T, g *chain.Genesis, clk *clock, k *ecdsa.PrivateKey) no
 	}
 	store := chain.OpenMemStore()
 	t.Cleanup(func() { store.Close() })
-	c, err := chain.Open(chain.Config{Store: store, Genesis: g, Engine: e, Now: clk.now})
+	c, err := chain.Open(chain.Config{Store: store, Genesis: g, Engine: e, Now: clk.now, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}

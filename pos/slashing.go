@@ -95,10 +95,7 @@ func (e *Engine) checkDoubleVote(a, b []byte) (common.Address, error) {
 	if fromA != fromB || bytes.Equal(a, b) {
 		return common.Address{}, evidenceError("not two votes of one validator")
 	}
-	double := va.Target.Epoch == vb.Target.Epoch && va != vb
-	surround := (va.Source.Epoch < vb.Source.Epoch && vb.Target.Epoch < va.Target.Epoch) ||
-		(vb.Source.Epoch < va.Source.Epoch && va.Target.Epoch < vb.Target.Epoch)
-	if !double && !surround {
+	if !Conflict(va, vb) {
 		return common.Address{}, evidenceError("the votes do not conflict")
 	}
 	return fromA, nil

@@ -31,6 +31,7 @@ func runNode(args []string) error {
 	noDiscover := fs.Bool("p2p.nodiscover", false, "dial only --peers and --bootnodes, not addresses learnt from peers")
 	validatorKey := fs.String("validator.key", "", "PoS: keystore file (or hex key file) of this node's validator; it proposes and votes")
 	validatorPassword := fs.String("validator.password", "", "file holding the validator keystore's password (default: prompt)")
+	checkpoint := fs.String("checkpoint", "", "trusted block HASH or NUMBER:HASH: only chains that contain it are accepted (weak subjectivity)")
 	logLevel := fs.String("log.level", "info", "log level: debug, info, warn, error")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -60,6 +61,11 @@ func runNode(args []string) error {
 	if *validatorKey != "" {
 		if cfg.ValidatorKey, err = loadKeyFile(*validatorKey, *validatorPassword); err != nil {
 			return fmt.Errorf("--validator.key: %w", err)
+		}
+	}
+	if *checkpoint != "" {
+		if cfg.Checkpoint, err = chain.ParseCheckpoint(*checkpoint); err != nil {
+			return fmt.Errorf("--checkpoint: %w", err)
 		}
 	}
 	if *genesisPath != "" {
