@@ -32,7 +32,7 @@ var (
 const (
 	bEquivocate = 1 << iota // two different blocks for its slot, to different nodes
 	bDoubleVote             // a vote per view it can see: double votes across a partition
-	bSurround               // a vote from genesis to the current epoch, surrounding its last one
+	bSurround               // a vote from genesis to the current epoch, surrounding its earlier ones
 	bCensor                 // its blocks carry no one else's votes or evidence
 	bWithhold               // its blocks are released some slots late
 	bAll        = bEquivocate | bDoubleVote | bSurround | bCensor | bWithhold
@@ -391,7 +391,8 @@ func (w *world) vote(s uint64) {
 		target, ok := n.e.checkpoint(st, epoch)
 		src := n.e.justified(st)
 		byz := w.byz[i]
-		if byz&bSurround != 0 && n.lastSrc > 0 && w.rng.IntN(2) == 0 && ok {
+		if byz&bSurround != 0 && epoch >= 2 && w.rng.IntN(2) == 0 && ok {
+			// From genesis: it surrounds any earlier vote of a later source.
 			w.signVote(i, n, Vote{Source: Checkpoint{Hash: n.e.genesisHash}, Target: Checkpoint{Epoch: epoch, Hash: target}}, nil)
 			w.stats.surrounds++
 			continue
