@@ -138,7 +138,8 @@ func linkID(v Vote) common.Hash {
 // source, or its voter was slashed) is accepted and ignored, so that a
 // validator's transactions never wait behind a vote that cannot count. A
 // second, different vote of one validator for one target epoch in this
-// chain is a double vote proven by the chain itself: the voter is slashed.
+// chain, counted or not, is a double vote proven by the chain itself: the
+// voter is slashed.
 func (e *Engine) vote(st *chain.State, h *chain.Header, from common.Address, tx *types.Transaction) error {
 	if !e.g.FinalityOn() {
 		return chain.RuleError{Kind: ErrBadVote, Description: fmt.Sprintf("%s: the finality gadget is off on this chain", ErrBadVote)}
@@ -160,6 +161,7 @@ func (e *Engine) vote(st *chain.State, h *chain.Header, from common.Address, tx 
 		}
 		return nil
 	}
+	setWord(st, voted, 1, linkID(v)) // every vote, counted or not: a different one for this epoch is a double vote
 	just := e.justified(st)
 	target, ok := e.checkpoint(st, v.Target.Epoch)
 	switch {
@@ -170,7 +172,6 @@ func (e *Engine) vote(st *chain.State, h *chain.Header, from common.Address, tx 
 	if weight.Sign() == 0 {
 		return nil
 	}
-	setWord(st, voted, 1, linkID(v))
 	link := addrLink(v.Source, v.Target)
 	sum := new(big.Int).Add(e.LinkStake(st, v.Source, v.Target), weight)
 	st.Set(link, chain.Account{Balance: sum})

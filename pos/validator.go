@@ -26,20 +26,43 @@ type ValidatorConfig struct {
 	Engine *Engine      // required, with a key
 	Pool   Pool         // required
 	Logger *slog.Logger // optional
+	// Announce (optional) sends a block to peers that the chain does not
+	// announce itself: a second block for a slot, a withheld block.
+	Announce func(*chain.Block)
+	// Byzantine (optional) makes the validator misbehave, for experiments.
+	Byzantine Behaviour
 }
 
+// heldBlock is a withheld block (and its equivocating twin) and the slot
+// at which it is released.
+type heldBlock struct {
+	release uint64
+	blocks  []*chain.Block
+}
+
+// maxObserved bounds the transactions waiting to be checked for conflicts.
+const maxObserved = 4096
+
 // Validator proposes a block in each of its slots and casts one finality
-// vote per epoch, half way through it.
+// vote per epoch, half way through it. It never casts a slashable vote
+// unless told to misbehave: one vote per target epoch, never from a source
+// older than one it used. It reports every double proposal among the blocks
+// its node stored and every double or surround vote among the votes its
+// node saw in gossip or blocks, so that the offender is slashed.
 type Validator struct {
 	cfg  ValidatorConfig
 	log  *slog.Logger
 	quit chan struct{}
 	wg   sync.WaitGroup
 
-	mu       sync.Mutex
-	running  bool
-	lastVote uint64 // epoch + 1 of the last vote cast
-	reported map[common.Address]bool
+	mu         sync.Mutex
+	running    bool
+	lastVote   uint64 // epoch + 1 of the last vote cast
+	lastSource uint64 // highest source epoch it voted from
+	reported   map[common.Address]bool
+	book       *VoteBook
+	observed   []*types.Transaction // votes seen, not yet checked
+	withheld   []heldBlock
 }
 
 // NewValidator returns a stopped validator; Start runs it.
@@ -47,7 +70,29 @@ func NewValidator(cfg ValidatorConfig) *Validator {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Validator{cfg: cfg, log: cfg.Logger, quit: make(chan struct{}), reported: make(map[common.Address]bool)}
+	v := &Validator{cfg: cfg, log: cfg.Logger, quit: make(chan struct{}), reported: make(map[common.Address]bool), book: NewVoteBook(cfg.Engine)}
+	cfg.Chain.Subscribe(func(ev HeadEvent) {
+		for _, b := range ev.Added {
+			v.ObserveTxs(b.Txs)
+		}
+	})
+	return v
+}
+
+// HeadEvent is the chain's head change.
+type HeadEvent = chain.HeadEvent
+
+// ObserveTxs hands the validator transactions its node saw (pool
+// admissions, block contents); it checks the votes among them for
+// conflicts with votes seen before.
+func (v *Validator) ObserveTxs(txs []*types.Transaction) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	for _, tx := range txs {
+		if to := tx.To(); to != nil && *to == chain.FinalityAddress && len(v.observed) < maxObserved {
+			v.observed = append(v.observed, tx)
+		}
+	}
 }
 
 // Start begins proposing and voting.
@@ -81,16 +126,25 @@ func (v *Validator) loop() {
 		now := e.now()
 		slot := e.SlotAt(now)
 		next := e.SlotTime(slot + 1)
-		v.propose(slot)
-		v.reportDoubleProposals()
-		if within := slot % e.g.EpochLength; within >= e.g.EpochLength/2 {
-			v.vote(e.Epoch(slot))
-		}
+		v.tick(slot)
 		select {
 		case <-v.quit:
 			return
 		case <-time.After(time.Until(next)):
 		}
+	}
+}
+
+// tick does the duties of slot: release withheld blocks, propose, report
+// offences, vote (from the middle of the epoch on).
+func (v *Validator) tick(slot uint64) {
+	e := v.cfg.Engine
+	v.release(slot)
+	v.propose(slot)
+	v.reportDoubleProposals()
+	v.reportVotes()
+	if within := slot % e.g.EpochLength; within >= e.g.EpochLength/2 {
+		v.vote(e.Epoch(slot))
 	}
 }
 
@@ -101,7 +155,7 @@ func (v *Validator) propose(slot uint64) {
 	if slot == 0 || head.Header.Nonce >= slot || e.Proposer(HeadState{c}, slot) != e.Address() {
 		return
 	}
-	b, err := c.BuildBlock(e.Address(), v.cfg.Pool.Pending())
+	b, err := c.BuildBlock(e.Address(), v.censored(v.cfg.Pool.Pending()))
 	if err != nil {
 		v.log.Debug("No block this slot", "slot", slot, "err", err)
 		return
@@ -111,11 +165,51 @@ func (v *Validator) propose(slot uint64) {
 		v.log.Error("Cannot sign block", "err", err)
 		return
 	}
-	if err := c.InsertBlock(sealed); err != nil {
-		v.log.Error("Own block refused", "slot", slot, "err", err)
+	blocks := []*chain.Block{sealed}
+	if v.cfg.Byzantine&ByzEquivocate != 0 {
+		if twin, err := v.equivocation(sealed); err == nil {
+			blocks = append(blocks, twin)
+			v.log.Warn("Byzantine: two blocks for one slot", "slot", slot, "a", sealed.Hash(), "b", twin.Hash())
+		}
+	}
+	if v.cfg.Byzantine&ByzWithhold != 0 {
+		v.withheld = append(v.withheld, heldBlock{release: slot + withholdSlots, blocks: blocks})
+		v.log.Warn("Byzantine: withholding block", "slot", slot, "hash", sealed.Hash())
 		return
 	}
-	v.log.Info("Proposed block", "slot", slot, "height", sealed.Height(), "hash", sealed.Hash(), "txs", len(sealed.Txs))
+	v.publish(blocks)
+}
+
+// publish imports the first block (the chain announces it if it becomes the
+// head) and announces the others.
+func (v *Validator) publish(blocks []*chain.Block) {
+	if err := v.cfg.Chain.InsertBlock(blocks[0]); err != nil {
+		v.log.Error("Own block refused", "slot", blocks[0].Header.Nonce, "err", err)
+	} else {
+		v.log.Info("Proposed block", "slot", blocks[0].Header.Nonce, "height", blocks[0].Height(), "hash", blocks[0].Hash(), "txs", len(blocks[0].Txs))
+	}
+	if v.cfg.Announce == nil {
+		return
+	}
+	for i, b := range blocks {
+		if i > 0 || v.cfg.Byzantine&ByzWithhold != 0 {
+			v.cfg.Announce(b)
+		}
+	}
+}
+
+// release publishes the withheld blocks that are due.
+func (v *Validator) release(slot uint64) {
+	var keep []heldBlock
+	for _, h := range v.withheld {
+		if h.release > slot {
+			keep = append(keep, h)
+			continue
+		}
+		v.log.Warn("Byzantine: releasing withheld block", "slot", h.blocks[0].Header.Nonce, "hash", h.blocks[0].Hash())
+		v.publish(h.blocks)
+	}
+	v.withheld = keep
 }
 
 // vote casts this validator's vote for epoch, once: source is the justified
@@ -133,18 +227,51 @@ func (v *Validator) vote(epoch uint64) {
 	if !ok {
 		return // no block of this epoch on our chain yet
 	}
-	data, err := rlp.EncodeToBytes(Vote{Source: e.justified(st), Target: Checkpoint{Epoch: epoch, Hash: target}})
-	if err != nil {
-		return
+	source := e.justified(st)
+	if source.Epoch < v.lastSource {
+		v.log.Info("Not voting: the head's justified checkpoint is older than a source already used", "epoch", epoch, "source", source.Epoch, "used", v.lastSource)
+		return // the vote would surround our own earlier one
 	}
-	if err := v.submit(chain.FinalityAddress, data); err != nil {
-		v.log.Warn("Vote refused by the mempool", "epoch", epoch, "err", err)
-		return
+	vote := Vote{Source: source, Target: Checkpoint{Epoch: epoch, Hash: target}}
+	if v.cfg.Byzantine == 0 || v.badVotes(epoch, vote) {
+		data, err := rlp.EncodeToBytes(vote)
+		if err != nil {
+			return
+		}
+		if err := v.submit(chain.FinalityAddress, data); err != nil {
+			v.log.Warn("Vote refused by the mempool", "epoch", epoch, "err", err)
+			return
+		}
+		v.lastSource = source.Epoch
 	}
 	v.mu.Lock()
 	v.lastVote = epoch + 1
 	v.mu.Unlock()
 	v.log.Debug("Voted", "epoch", epoch, "target", target)
+}
+
+// reportVotes checks the votes seen since the last call against those seen
+// before and sends evidence for each conflict (once per offender).
+func (v *Validator) reportVotes() {
+	v.mu.Lock()
+	txs := v.observed
+	v.observed = nil
+	v.mu.Unlock()
+	for _, tx := range txs {
+		ev := v.book.Add(tx)
+		if ev == nil {
+			continue
+		}
+		offender, _ := v.cfg.Engine.g.Sender(tx)
+		if v.cfg.Engine.Slashed(HeadState{v.cfg.Chain}, offender) {
+			continue
+		}
+		if err := v.submit(chain.SlashingAddress, ev.Encode()); err != nil {
+			v.log.Warn("Evidence refused by the mempool", "offender", offender, "err", err)
+			continue
+		}
+		v.log.Warn("Reported a conflicting vote", "offender", offender)
+	}
 }
 
 // reportDoubleProposals looks for two blocks of one proposer for one slot
