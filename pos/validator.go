@@ -2,6 +2,7 @@ package pos
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"math/big"
 	"sync"
@@ -180,19 +181,19 @@ func (v *Validator) propose(slot uint64) {
 	v.publish(blocks)
 }
 
-// publish imports the first block (the chain announces it if it becomes the
-// head) and announces the others.
+// publish imports the blocks (the chain announces the one that becomes the
+// head) and announces the others, which the chain does not.
 func (v *Validator) publish(blocks []*chain.Block) {
-	if err := v.cfg.Chain.InsertBlock(blocks[0]); err != nil {
-		v.log.Error("Own block refused", "slot", blocks[0].Header.Nonce, "err", err)
-	} else {
-		v.log.Info("Proposed block", "slot", blocks[0].Header.Nonce, "height", blocks[0].Height(), "hash", blocks[0].Hash(), "txs", len(blocks[0].Txs))
-	}
-	if v.cfg.Announce == nil {
-		return
-	}
 	for i, b := range blocks {
-		if i > 0 || v.cfg.Byzantine&ByzWithhold != 0 {
+		err := v.cfg.Chain.InsertBlock(b)
+		switch {
+		case err != nil && !errors.Is(err, chain.ErrKnownBlock):
+			v.log.Error("Own block refused", "slot", b.Header.Nonce, "err", err)
+			continue
+		case i == 0:
+			v.log.Info("Proposed block", "slot", b.Header.Nonce, "height", b.Height(), "hash", b.Hash(), "txs", len(b.Txs))
+		}
+		if v.cfg.Announce != nil && v.cfg.Chain.Head().Hash() != b.Hash() {
 			v.cfg.Announce(b)
 		}
 	}
@@ -263,7 +264,7 @@ func (v *Validator) reportVotes() {
 			continue
 		}
 		offender, _ := v.cfg.Engine.g.Sender(tx)
-		if v.cfg.Engine.Slashed(HeadState{v.cfg.Chain}, offender) {
+		if offender == v.cfg.Engine.Address() || v.cfg.Engine.Slashed(HeadState{v.cfg.Chain}, offender) {
 			continue
 		}
 		if err := v.submit(chain.SlashingAddress, ev.Encode()); err != nil {
@@ -300,7 +301,7 @@ func (v *Validator) reportDoubleProposals() {
 			seen[k] = h
 			continue
 		}
-		if v.reported[h.Coinbase] || e.Slashed(HeadState{c}, h.Coinbase) {
+		if v.reported[h.Coinbase] || h.Coinbase == e.Address() || e.Slashed(HeadState{c}, h.Coinbase) {
 			continue
 		}
 		a, _ := first.MarshalBinary()
