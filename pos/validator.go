@@ -224,6 +224,12 @@ func (v *Validator) vote(epoch uint64) {
 		return
 	}
 	st := HeadState{c}
+	if v.votedBefore(st, epoch) {
+		v.mu.Lock()
+		v.lastVote = epoch + 1
+		v.mu.Unlock()
+		return
+	}
 	target, ok := e.checkpoint(st, epoch)
 	if !ok {
 		return // no block of this epoch on our chain yet
@@ -249,6 +255,27 @@ func (v *Validator) vote(epoch uint64) {
 	v.lastVote = epoch + 1
 	v.mu.Unlock()
 	v.log.Debug("Voted", "epoch", epoch, "target", target)
+}
+
+// votedBefore reports whether this validator already voted for epoch, as far
+// as its node can tell after a restart: a vote recorded in the head state or
+// waiting in the pool. (Its memory of the last vote does not survive a
+// restart.)
+func (v *Validator) votedBefore(st HeadState, epoch uint64) bool {
+	e := v.cfg.Engine
+	if rec, _ := st.Get(addrVoted(epoch, e.Address())); rec.Nonce != 0 {
+		return true
+	}
+	for _, tx := range v.cfg.Pool.Pending() {
+		if to := tx.To(); to == nil || *to != chain.FinalityAddress {
+			continue
+		}
+		var vote Vote
+		if from, err := e.g.Sender(tx); err == nil && from == e.Address() && rlp.DecodeBytes(tx.Data(), &vote) == nil && vote.Target.Epoch == epoch {
+			return true
+		}
+	}
+	return false
 }
 
 // reportVotes checks the votes seen since the last call against those seen
