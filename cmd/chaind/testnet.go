@@ -14,7 +14,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/chaind/chaind/pos"
 	"github.com/chaind/chaind/testnet"
 	"github.com/spf13/pflag"
 )
@@ -122,27 +121,6 @@ func testnetUp(args []string) error {
 	}
 	s.Print(os.Stdout)
 	return superviseUntilDone(s, *duration)
-}
-
-// parseByzantine reads "N=B1+B2,M=B3": node index, then its behaviours.
-func parseByzantine(s string, nodes int) (map[int]string, error) {
-	if s == "" {
-		return nil, nil
-	}
-	out := make(map[int]string)
-	for _, part := range strings.Split(s, ",") {
-		idx, list, ok := strings.Cut(part, "=")
-		n, err := strconv.Atoi(strings.TrimSpace(idx))
-		if !ok || err != nil || n < 0 || n >= nodes {
-			return nil, fmt.Errorf("--byzantine %q: want NODE=BEHAVIOUR+BEHAVIOUR,... with NODE in 0..%d", part, nodes-1)
-		}
-		b, err := pos.ParseBehaviour(list)
-		if err != nil {
-			return nil, fmt.Errorf("--byzantine: node %d: %w", n, err)
-		}
-		out[n] = b.String()
-	}
-	return out, nil
 }
 
 // superviseUntilDone prints progress until the testnet is taken down (by a
