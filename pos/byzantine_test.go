@@ -1,11 +1,14 @@
 package pos
 
 import (
+	"context"
 	"errors"
+	"log/slog"
 	"testing"
 	"time"
 
 	"github.com/chaind/chaind/chain"
+	clocks "github.com/chaind/chaind/clock"
 	"github.com/chaind/chaind/mempool"
 	"github.com/ethereum/go-ethereum/core/types"
 )
@@ -15,7 +18,7 @@ import (
 // other node at the end of the slot in which they were made.
 type validatorNet struct {
 	t      *testing.T
-	clk    *clock
+	clk    *testClock
 	nodes  []node
 	pools  []*mempool.Pool
 	vals   []*Validator
@@ -24,7 +27,7 @@ type validatorNet struct {
 }
 
 func newValidatorNet(t *testing.T, g *chain.Genesis, byz map[int]Behaviour) *validatorNet {
-	net := &validatorNet{t: t, clk: &clock{genesisTime}}
+	net := &validatorNet{t: t, clk: &testClock{genesisTime}}
 	for i := range g.Validators {
 		n := newNode(t, g, net.clk, key(i))
 		pool := mempool.New(mempool.Config{Chain: n.c})
@@ -127,5 +130,47 @@ func TestByzantineValidatorsAreSlashed(t *testing.T) {
 				fin = f
 			}
 		})
+	}
+}
+
+// TestValidatorLoopOnSimulatedClock: a validator holding all the stake,
+// started for real on a simulated clock, proposes in every slot, votes
+// through the mempool and finalizes; the test moves time slot by slot once
+// the loop waits on the clock.
+func TestValidatorLoopOnSimulatedClock(t *testing.T) {
+	g := testGenesis(32)
+	sim := clocks.NewSim(genesisTime)
+	e, err := New(g, key(0), sim.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := chain.OpenMemStore()
+	defer store.Close()
+	c, err := chain.Open(chain.Config{Store: store, Genesis: g, Engine: e, Now: sim.Now, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := mempool.New(mempool.Config{Chain: c})
+	c.Subscribe(pool.Reset)
+	v := NewValidator(ValidatorConfig{Chain: c, Engine: e, Pool: pool, Clock: sim, Logger: slog.New(slog.DiscardHandler)})
+	v.Start()
+	defer v.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	const slots = 6 * 4
+	for s := 0; s < slots; s++ {
+		if err := sim.BlockUntil(ctx, 1); err != nil {
+			t.Fatalf("slot %d: the loop never waited on the clock: %v", s, err)
+		}
+		sim.Advance(slotMs * time.Millisecond)
+	}
+	if err := sim.BlockUntil(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	if h := c.Head().Height(); h != slots {
+		t.Fatalf("height %d after %d slots", h, slots)
+	}
+	if f := c.Finalized(); f.Number == 0 {
+		t.Fatal("a validator with all the stake finalized nothing")
 	}
 }

@@ -67,7 +67,7 @@ type world struct {
 	t       *testing.T
 	rng     *rand.Rand
 	g       *chain.Genesis
-	clk     *clock
+	clk     *testClock
 	nodes   []*simNode
 	stake   []int64
 	total   int64
@@ -92,7 +92,7 @@ func newWorld(t *testing.T, seed uint64, stats *harnessStats) *world {
 	}
 	g := testGenesis(stakes...)
 	g.EpochLength = 4
-	w := &world{t: t, rng: rng, g: g, clk: &clock{genesisTime}, stake: stakes, byz: make([]int, n), offline: make([]bool, n),
+	w := &world{t: t, rng: rng, g: g, clk: &testClock{genesisTime}, stake: stakes, byz: make([]int, n), offline: make([]bool, n),
 		group: make([]int, n), headers: map[common.Hash]*chain.Header{}, votes: map[common.Address][]Vote{}, stats: stats}
 	for _, s := range stakes {
 		w.total += s

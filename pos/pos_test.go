@@ -47,10 +47,10 @@ func testGenesis(stakes ...int64) *chain.Genesis {
 	return g
 }
 
-// clock is a settable test clock.
-type clock struct{ t time.Time }
+// testClock is a settable test clock.
+type testClock struct{ t time.Time }
 
-func (c *clock) now() time.Time { return c.t }
+func (c *testClock) now() time.Time { return c.t }
 
 // node is one validator's chain with its own engine and key.
 type node struct {
@@ -58,7 +58,7 @@ type node struct {
 	e *Engine
 }
 
-func newNodes(t *testing.T, g *chain.Genesis, clk *clock) []node {
+func newNodes(t *testing.T, g *chain.Genesis, clk *testClock) []node {
 	t.Helper()
 	var out []node
 	for i := range g.Validators {
@@ -68,7 +68,7 @@ func newNodes(t *testing.T, g *chain.Genesis, clk *clock) []node {
 }
 
 // newNode is a chain on an in-memory LevelDB whose engine holds k.
-func newNode(t *testing.T, g *chain.Genesis, clk *clock, k *ecdsa.PrivateKey) node {
+func newNode(t *testing.T, g *chain.Genesis, clk *testClock, k *ecdsa.PrivateKey) node {
 	t.Helper()
 	e, err := New(g, k, clk.now)
 	if err != nil {
@@ -116,7 +116,7 @@ func TestProposerSelectionIsFairAndDeterministic(t *testing.T) {
 
 // produce has the proposer of the current slot build a block and every node
 // import it; it returns the block (nil for an empty slot: proposer offline).
-func produce(t *testing.T, nodes []node, clk *clock, offline map[int]bool, txs func(i int) []*types.Transaction) *chain.Block {
+func produce(t *testing.T, nodes []node, clk *testClock, offline map[int]bool, txs func(i int) []*types.Transaction) *chain.Block {
 	t.Helper()
 	slot := nodes[0].e.SlotAt(clk.t)
 	for i, n := range nodes {
@@ -159,7 +159,7 @@ func voteTx(t *testing.T, g *chain.Genesis, k *ecdsa.PrivateKey, nonce uint64, v
 
 // run produces blocks slot by slot for epochs; validators not in silent vote
 // once per epoch from its middle slot, as the validator loop does.
-func run(t *testing.T, g *chain.Genesis, nodes []node, clk *clock, epochs int, offline, silent map[int]bool) {
+func run(t *testing.T, g *chain.Genesis, nodes []node, clk *testClock, epochs int, offline, silent map[int]bool) {
 	t.Helper()
 	voted := map[[2]uint64]bool{}
 	for s := 0; s < epochs*int(g.EpochLength); s++ {
@@ -188,7 +188,7 @@ func run(t *testing.T, g *chain.Genesis, nodes []node, clk *clock, epochs int, o
 
 func TestFinalityAdvancesAndStopsWithoutTwoThirds(t *testing.T) {
 	g := testGenesis(10, 10, 10, 10)
-	clk := &clock{genesisTime}
+	clk := &testClock{genesisTime}
 	nodes := newNodes(t, g, clk)
 	run(t, g, nodes, clk, 6, nil, nil)
 	st := HeadState{nodes[0].c}
@@ -231,7 +231,7 @@ func TestFinalityAdvancesAndStopsWithoutTwoThirds(t *testing.T) {
 // non-validator, are refused and change nothing.
 func TestBadBlocksAndVotesRefused(t *testing.T) {
 	g := testGenesis(10, 10, 10, 10)
-	clk := &clock{genesisTime.Add(slotMs * time.Millisecond)}
+	clk := &testClock{genesisTime.Add(slotMs * time.Millisecond)}
 	nodes := newNodes(t, g, clk)
 	c := nodes[0].c
 	slot := nodes[0].e.SlotAt(clk.t)
@@ -317,7 +317,7 @@ func TestFinalityOffFinalizesNothing(t *testing.T) {
 	g := testGenesis(10, 10, 10, 10)
 	off := false
 	g.Finality = &off
-	clk := &clock{genesisTime}
+	clk := &testClock{genesisTime}
 	nodes := newNodes(t, g, clk)
 	run(t, g, nodes, clk, 6, nil, nil)
 	if f, s, ok := nodes[0].c.Finality(); !ok || f != (common.Hash{}) || s != (common.Hash{}) {

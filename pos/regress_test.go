@@ -32,7 +32,7 @@ func keyOf(t *testing.T, a common.Address) *ecdsa.PrivateKey {
 // proposeOn has the proposer that v's head state draws for the current
 // slot build a block with txs on v's head; v imports it. It lends v's engine
 // that proposer's key, so that one view can build any branch.
-func proposeOn(t *testing.T, v node, clk *clock, txs ...*types.Transaction) *chain.Block {
+func proposeOn(t *testing.T, v node, clk *testClock, txs ...*types.Transaction) *chain.Block {
 	t.Helper()
 	p := v.e.Proposer(HeadState{v.c}, v.e.SlotAt(clk.t))
 	saved := v.e.key
@@ -56,7 +56,7 @@ func proposeOn(t *testing.T, v node, clk *clock, txs ...*types.Transaction) *cha
 }
 
 // slotsOn advances the clock slot by slot up to slot last, a block in each.
-func slotsOn(t *testing.T, v node, clk *clock, last uint64) []*chain.Block {
+func slotsOn(t *testing.T, v node, clk *testClock, last uint64) []*chain.Block {
 	t.Helper()
 	var out []*chain.Block
 	for v.e.SlotAt(clk.t) < last {
@@ -66,7 +66,7 @@ func slotsOn(t *testing.T, v node, clk *clock, last uint64) []*chain.Block {
 	return out
 }
 
-func atSlot(clk *clock, slot uint64) {
+func atSlot(clk *testClock, slot uint64) {
 	clk.t = genesisTime.Add(time.Duration(slot) * slotMs * time.Millisecond)
 }
 
@@ -103,7 +103,7 @@ func (e *Engine) cp(t *testing.T, st StateReader, epoch uint64) Checkpoint {
 // up, so J+2 is not justified and J+1 is not finalized.
 func TestVotesWithDifferentSourcesAreNotSummed(t *testing.T) {
 	g := testGenesis(40, 30, 20, 10)
-	clk := &clock{genesisTime}
+	clk := &testClock{genesisTime}
 	v := newNode(t, g, clk, nil)
 	slotsOn(t, v, clk, 8) // opens epoch 2
 	st := HeadState{v.c}
@@ -135,10 +135,10 @@ func ether(n int64) *big.Int { return new(big.Int).Mul(big.NewInt(n), big.NewInt
 // openEpoch2 is a chain with validators of the given stakes, a block in
 // every slot up to the first of epoch 2, and the checkpoints of epochs 0
 // and 2.
-func openEpoch2(t *testing.T, stakes ...int64) (*chain.Genesis, node, *clock, Checkpoint, Checkpoint) {
+func openEpoch2(t *testing.T, stakes ...int64) (*chain.Genesis, node, *testClock, Checkpoint, Checkpoint) {
 	t.Helper()
 	g := testGenesis(stakes...)
-	clk := &clock{genesisTime}
+	clk := &testClock{genesisTime}
 	v := newNode(t, g, clk, nil)
 	slotsOn(t, v, clk, 8)
 	st := HeadState{v.c}
@@ -201,7 +201,7 @@ func copyChain(t *testing.T, src *chain.Chain, dst node, height uint64) {
 
 // voteEpochs builds blocks up to slot last on v; in the middle slot of each
 // epoch every validator votes from the head's justified checkpoint.
-func voteEpochs(t *testing.T, g *chain.Genesis, v node, clk *clock, last uint64, voters int) {
+func voteEpochs(t *testing.T, g *chain.Genesis, v node, clk *testClock, last uint64, voters int) {
 	t.Helper()
 	for v.e.SlotAt(clk.t) < last {
 		clk.t = clk.t.Add(slotMs * time.Millisecond)
@@ -224,7 +224,7 @@ func voteEpochs(t *testing.T, g *chain.Genesis, v node, clk *clock, last uint64,
 // (also across a restart) and refuses the branch that reverts it.
 func TestFinalizedNeverMovesBack(t *testing.T) {
 	g := testGenesis(10, 10, 10, 10)
-	clk := &clock{genesisTime}
+	clk := &testClock{genesisTime}
 	main := newNode(t, g, clk, nil)
 	store := chain.OpenMemStore()
 	defer store.Close()
@@ -300,7 +300,7 @@ func TestFinalizedNeverMovesBack(t *testing.T) {
 // arrives first, with the checkpoint by number and hash or by hash alone.
 func TestCheckpointStart(t *testing.T) {
 	g := testGenesis(10, 10, 10, 10)
-	clk := &clock{genesisTime}
+	clk := &testClock{genesisTime}
 	good := newNode(t, g, clk, nil)
 	slotsOn(t, good, clk, 12)
 	cpBlock, _ := good.c.BlockByHeight(8)

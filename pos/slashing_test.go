@@ -26,7 +26,7 @@ func callTx(t *testing.T, g *chain.Genesis, k *ecdsa.PrivateKey, nonce uint64, t
 }
 
 // nextSlotOf advances the clock to the next slot whose proposer is v.
-func nextSlotOf(t *testing.T, n node, clk *clock, v common.Address) {
+func nextSlotOf(t *testing.T, n node, clk *testClock, v common.Address) {
 	t.Helper()
 	for i := 0; i < 1000; i++ {
 		clk.t = clk.t.Add(slotMs * time.Millisecond)
@@ -38,7 +38,7 @@ func nextSlotOf(t *testing.T, n node, clk *clock, v common.Address) {
 }
 
 // includeEverywhere has the current slot's proposer build a block with txs.
-func includeEverywhere(t *testing.T, nodes []node, clk *clock, txs ...*types.Transaction) {
+func includeEverywhere(t *testing.T, nodes []node, clk *testClock, txs ...*types.Transaction) {
 	t.Helper()
 	for i := 0; i < 100; i++ {
 		clk.t = clk.t.Add(slotMs * time.Millisecond)
@@ -67,7 +67,7 @@ func slashedEverywhere(t *testing.T, nodes []node, v common.Address) {
 // it is never drawn again.
 func TestDoubleProposalSlashed(t *testing.T) {
 	g := testGenesis(10, 10, 10, 10)
-	clk := &clock{genesisTime}
+	clk := &testClock{genesisTime}
 	nodes := newNodes(t, g, clk)
 	cheat := nodes[1]
 	nextSlotOf(t, cheat, clk, cheat.e.Address())
@@ -118,7 +118,7 @@ func TestDoubleAndSurroundVotesSlashed(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := testGenesis(10, 10, 10, 10)
-			clk := &clock{genesisTime}
+			clk := &testClock{genesisTime}
 			nodes := newNodes(t, g, clk)
 			ra, _ := voteTx(t, g, key(2), 7, tc.a).MarshalBinary()
 			rb, _ := voteTx(t, g, key(2), 8, tc.b).MarshalBinary()
@@ -137,7 +137,7 @@ func TestBondAndUnbond(t *testing.T) {
 	newcomer, _ := crypto.GenerateKey()
 	who := crypto.PubkeyToAddress(newcomer.PublicKey)
 	g.Alloc[who] = chain.GenesisAccount{Balance: chain.NewBigInt(new(big.Int).Mul(big.NewInt(1000), big.NewInt(1e18)))}
-	clk := &clock{genesisTime}
+	clk := &testClock{genesisTime}
 	nodes := append(newNodes(t, g, clk), newNode(t, g, clk, newcomer))
 	bond := new(big.Int).Mul(big.NewInt(980), big.NewInt(1e18))
 	includeEverywhere(t, nodes, clk, callTx(t, g, newcomer, 0, chain.StakingAddress, bond, nil))

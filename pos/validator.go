@@ -6,9 +6,9 @@ import (
 	"log/slog"
 	"math/big"
 	"sync"
-	"time"
 
 	"github.com/chaind/chaind/chain"
+	"github.com/chaind/chaind/clock"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/rlp"
@@ -32,6 +32,9 @@ type ValidatorConfig struct {
 	Announce func(*chain.Block)
 	// Byzantine (optional) makes the validator misbehave, for experiments.
 	Byzantine Behaviour
+	// Clock (optional, clock.Real) is what the loop waits on; it must agree
+	// with the engine's clock.
+	Clock clock.Clock
 }
 
 // heldBlock is a withheld block (and its equivocating twin) and the slot
@@ -53,6 +56,7 @@ const maxObserved = 4096
 type Validator struct {
 	cfg  ValidatorConfig
 	log  *slog.Logger
+	clk  clock.Clock
 	quit chan struct{}
 	wg   sync.WaitGroup
 
@@ -71,7 +75,7 @@ func NewValidator(cfg ValidatorConfig) *Validator {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	v := &Validator{cfg: cfg, log: cfg.Logger, quit: make(chan struct{}), reported: make(map[common.Address]bool), book: NewVoteBook(cfg.Engine)}
+	v := &Validator{cfg: cfg, log: cfg.Logger, clk: clock.OrReal(cfg.Clock), quit: make(chan struct{}), reported: make(map[common.Address]bool), book: NewVoteBook(cfg.Engine)}
 	cfg.Chain.Subscribe(func(ev HeadEvent) {
 		for _, b := range ev.Added {
 			v.ObserveTxs(b.Txs)
@@ -128,10 +132,12 @@ func (v *Validator) loop() {
 		slot := e.SlotAt(now)
 		next := e.SlotTime(slot + 1)
 		v.tick(slot)
+		t := v.clk.NewTimer(next.Sub(now))
 		select {
 		case <-v.quit:
+			t.Stop()
 			return
-		case <-time.After(time.Until(next)):
+		case <-t.C():
 		}
 	}
 }
