@@ -74,6 +74,16 @@ type Node struct {
 	served   chan struct{}
 }
 
+// NodeKeyFile holds the node's p2p key inside a data directory; its public
+// key is the node id peers know it by.
+const NodeKeyFile = "nodekey"
+
+// The chain and the pool are what p2p needs of them.
+var (
+	_ p2p.Chain = (*chain.Chain)(nil)
+	_ p2p.Pool  = (*mempool.Pool)(nil)
+)
+
 // ChainDataDir is the LevelDB directory inside a data directory.
 func ChainDataDir(dataDir string) string { return filepath.Join(dataDir, "chaindata") }
 
@@ -153,8 +163,12 @@ func (n *Node) build() error {
 	if posEngine != nil && n.cfg.ValidatorKey != nil {
 		n.validator = pos.NewValidator(pos.ValidatorConfig{Chain: c, Engine: posEngine, Pool: n.pool, Logger: n.log})
 	}
+	nodeKey, err := p2p.LoadNodeKey(filepath.Join(n.cfg.DataDir, NodeKeyFile))
+	if err != nil {
+		return fmt.Errorf("node: %w", err)
+	}
 	n.p2p, err = p2p.New(p2p.Config{
-		Chain: c, Pool: n.pool, ListenAddr: n.cfg.P2PAddr, StaticPeers: n.cfg.Peers, Bootnodes: n.cfg.Bootnodes,
+		Chain: c, Pool: n.pool, Key: nodeKey, ListenAddr: n.cfg.P2PAddr, StaticPeers: n.cfg.Peers, Bootnodes: n.cfg.Bootnodes,
 		MaxPeers: n.cfg.MaxPeers, NoDiscover: n.cfg.NoDiscover, Logger: n.log,
 	})
 	return err

@@ -13,7 +13,8 @@ import (
 
 func TestWireRoundTrip(t *testing.T) {
 	msgs := []Msg{
-		&Hello{Version: 1, ChainID: 5, Genesis: common.Hash{1}, Head: common.Hash{2}, Height: 9, Weight: big.NewInt(77), ListenAddr: "127.0.0.1:1", NodeID: common.Hash{3}},
+		&Hello{Version: 1, ChainID: 5, Genesis: common.Hash{1}, Head: common.Hash{2}, Height: 9, Weight: big.NewInt(77), ListenAddr: "127.0.0.1:1", NodeID: make([]byte, 33), Nonce: common.Hash{3}},
+		&Auth{Sig: make([]byte, 65)},
 		&Disconnect{Reason: "bye"},
 		&Ping{Nonce: 4}, &Pong{Nonce: 4},
 		&NewBlock{Hash: common.Hash{5}, Height: 6, Weight: big.NewInt(7)},
