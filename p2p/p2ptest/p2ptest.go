@@ -36,10 +36,7 @@ func Key(seed int) *ecdsa.PrivateKey {
 
 // Hello is a hello for g's genesis with weight; Dial fills the id and nonce.
 func Hello(g *chain.Genesis, weight *big.Int) *p2p.Hello {
-	gen, err := g.Block()
-	if err != nil {
-		panic(err)
-	}
+	gen, _ := g.Block() // the genesis state is not needed
 	return &p2p.Hello{Version: p2p.ProtocolVersion, ChainID: g.ChainID, Genesis: gen.Hash(), Head: gen.Hash(), Weight: weight}
 }
 
@@ -55,7 +52,8 @@ type Refused struct{ Reason string }
 func (r *Refused) Error() string { return "refused: " + r.Reason }
 
 // Dial connects to addr and authenticates as key, sending hello (its NodeID
-// and Nonce are set here). A refusal is a *Refused error.
+// and Nonce are set here), and returns once the node has admitted it. A
+// refusal is a *Refused error.
 func Dial(ctx context.Context, tr p2p.Transport, addr string, key *ecdsa.PrivateKey, hello *p2p.Hello) (*Peer, error) {
 	conn, err := tr.Dial(ctx, addr)
 	if err != nil {
@@ -80,11 +78,14 @@ func Dial(ctx context.Context, tr p2p.Transport, addr string, key *ecdsa.Private
 		conn.Close()
 		return nil, err
 	}
-	if err := p.Send(auth); err != nil {
+	p.Send(auth) // on failure, the reason is read next
+	if _, err := Await[*p2p.Auth](p); err != nil {
 		conn.Close()
 		return nil, err
 	}
-	if _, err := Await[*p2p.Auth](p); err != nil {
+	// An admitted peer is first asked for addresses; a refused one gets
+	// the reason (a ban, no slot) instead.
+	if _, err := Await[*p2p.GetAddrs](p); err != nil {
 		conn.Close()
 		return nil, err
 	}
