@@ -1,7 +1,7 @@
 package p2p_test
 
 import (
-		"encoding/binary"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math/big"
