@@ -248,6 +248,9 @@ func (c Config) ValidatorKeyAddress() common.Address {
 // P2PAddr is the address peers connect to, once started ("" if not listening).
 func (n *Node) P2PAddr() string { return n.p2p.Addr() }
 
+// P2PNodeID is the node's p2p id: the hex of its node key's public key.
+func (n *Node) P2PNodeID() string { return n.p2p.NodeID() }
+
 // P2PPeerCount is the number of connected peers.
 func (n *Node) P2PPeerCount() int { return n.p2p.PeerCount() }
 

@@ -2,6 +2,7 @@ package p2p
 
 import (
 	"fmt"
+	"net"
 	"time"
 )
 
@@ -40,9 +41,20 @@ func (s *Server) slotLimits() (inbound, outbound int) {
 	return max(1, s.cfg.MaxPeers-outbound), outbound
 }
 
+// limitIP reports whether the per-IP limits (inbound cap, ids per IP, IP
+// bans) apply to ip. Loopback is exempt: a local testnet reaches every node
+// through proxies on 127.0.0.1, and a local attacker owns the machine anyway.
+func limitIP(ip string) bool {
+	parsed := net.ParseIP(ip)
+	return parsed == nil || !parsed.IsLoopback()
+}
+
 // admitInbound is the check before a handshake: a banned IP, or one that has
 // all its inbound slots, is refused before it costs a signature.
 func (s *Server) admitInbound(ip string) string {
+	if !limitIP(ip) {
+		return ""
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if until, ok := s.bannedIP[ip]; ok && s.clock.Now().Before(until) {
@@ -92,14 +104,16 @@ func (s *Server) register(p *Peer) string {
 		switch {
 		case p.inbound && in >= inMax:
 			return "too many peers"
-		case p.inbound && fromIP >= s.cfg.MaxInboundPerIP:
+		case p.inbound && fromIP >= s.cfg.MaxInboundPerIP && limitIP(p.ip):
 			return fmt.Sprintf("too many peers from %s", p.ip)
 		case !p.inbound && out >= outMax:
 			return "too many peers"
 		}
 	}
-	if reason := s.noteID(p.ip, p.id, now); reason != "" {
-		return reason
+	if limitIP(p.ip) {
+		if reason := s.noteID(p.ip, p.id, now); reason != "" {
+			return reason
+		}
 	}
 	s.peers[p.id] = p
 	return ""

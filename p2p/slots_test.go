@@ -3,6 +3,8 @@ package p2p_test
 import (
 	"fmt"
 	"math/big"
+	"strings"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -40,5 +42,80 @@ func TestInboundFloodLeavesOutboundRoom(t *testing.T) {
 			t.Fatal(err)
 		}
 		waitUntil(t, time.Minute, "sync from the dialled peer", func() bool { return victim.chain.Head().Height() == 20 })
+	})
+}
+
+// TestFreshIDsPerIPCapped: one IP may bring 16 node ids an hour; the 17th is
+// refused, so new keys do not escape bans. Another IP is not affected.
+func TestFreshIDsPerIPCapped(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorld(t)
+		defer w.close()
+		n := w.node("10.0.0.1", 1, nil)
+		for i := range 16 {
+			h, err := w.hostile(n, "10.0.0.66", i, big.NewInt(0))
+			if err != nil {
+				t.Fatalf("id %d: %v", i, err)
+			}
+			h.Conn.Close()
+			synctest.Wait()
+		}
+		if _, err := w.hostile(n, "10.0.0.66", 16, big.NewInt(0)); !strings.Contains(refusal(t, err), "too many node ids") {
+			t.Fatal("a 17th id from one IP was let in")
+		}
+		if _, err := w.hostile(n, "10.0.0.67", 16, big.NewInt(0)); err != nil {
+			t.Fatalf("the same id from another IP: %v", err)
+		}
+		time.Sleep(time.Hour + time.Second)
+		if _, err := w.hostile(n, "10.0.0.66", 17, big.NewInt(0)); err != nil {
+			t.Fatalf("an hour later: %v", err)
+		}
+	})
+}
+
+// TestLearntAddressesDialledAtABoundedRate: 64 addresses pushed by a peer
+// are dialled at most two per discovery round.
+func TestLearntAddressesDialledAtABoundedRate(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorld(t)
+		defer w.close()
+		n := w.node("10.0.0.1", 1, nil)
+		var mu sync.Mutex
+		accepted := 0
+		addrs := make([]string, 64)
+		for i := range addrs {
+			ln, err := w.net.Host(fmt.Sprintf("10.0.2.%d", i)).Listen(fmt.Sprintf("10.0.2.%d:30303", i))
+			if err != nil {
+				t.Fatal(err)
+			}
+			addrs[i] = ln.Addr().String()
+			go func() {
+				for {
+					c, err := ln.Accept()
+					if err != nil {
+						return
+					}
+					mu.Lock()
+					accepted++
+					mu.Unlock()
+					c.Close()
+				}
+			}()
+			defer ln.Close()
+		}
+		h, err := w.hostile(n, "10.0.0.66", 1, big.NewInt(0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.Send(&p2p.Addrs{Addrs: addrs})
+		const rounds = 10
+		time.Sleep(rounds*2*time.Second + time.Second)
+		synctest.Wait()
+		mu.Lock()
+		defer mu.Unlock()
+		if accepted == 0 || accepted > 2*rounds {
+			t.Fatalf("%d dials in %d rounds, want 1..%d", accepted, rounds, 2*rounds)
+		}
+		t.Logf("%d of 64 learnt addresses dialled in %d rounds", accepted, rounds)
 	})
 }

@@ -147,7 +147,6 @@ func (y *syncer) syncWith(p *Peer) error {
 		}
 		if len(headers) == 0 {
 			if full {
-				s.misbehaved(p, "keeps sending headers we have")
 				return errors.New("peer keeps sending headers we have")
 			}
 			if peerWeight.Cmp(s.chain.HeadWeight()) > 0 {
