@@ -16,6 +16,7 @@ import (
 	"github.com/chaind/chaind/p2p"
 	"github.com/chaind/chaind/p2p/p2ptest"
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
 )
 
 func refusal(t *testing.T, err error) string {
@@ -281,18 +282,20 @@ func TestCheapChecksFirst(t *testing.T) {
 }
 
 // TestNonReaderIsCut: a peer that asks for a block 256 times per request and
-// never reads is cut and scored down once its queue is full; memory stays
-// within the per-peer budget.
+// never reads is cut once the write timeout passes, and scored down: the
+// second time its id is banned. Memory stays within the per-peer budget.
 func TestNonReaderIsCut(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		w := newWorld(t)
 		defer w.close()
 		n := w.node("10.0.0.1", 2, nil)
-		h, err := w.hostile(n, "10.0.0.66", 1, big.NewInt(0))
-		if err != nil {
-			t.Fatal(err)
+		txs := make([]*types.Transaction, 1400) // a block of about 160 KB
+		for i := range txs {
+			txs[i] = ct.Transfer(w.g, 0, uint64(i), ct.Addr(1), big.NewInt(1))
 		}
-		head := n.chain.Head().Hash()
+		large := ct.Mine(t, n.chain, w.clk, ct.Addr(1), txs, nil)
+		enc, _ := large.MarshalBinary()
+		head := large.Hash()
 		hashes := make([]common.Hash, 256)
 		for i := range hashes {
 			hashes[i] = head
@@ -300,18 +303,32 @@ func TestNonReaderIsCut(t *testing.T) {
 		var before, after runtime.MemStats
 		runtime.GC()
 		runtime.ReadMemStats(&before)
-		for i := range 2000 {
-			if err := h.Send(&p2p.GetBlocks{ID: uint64(i), Hashes: hashes}); err != nil {
-				break
+		peak := before.HeapAlloc
+		for round := range 2 {
+			h, err := w.hostile(n, "10.0.0.66", 1, big.NewInt(0))
+			if err != nil {
+				t.Fatalf("round %d: %v", round, err)
+			}
+			for i := range 2000 {
+				if err := h.Send(&p2p.GetBlocks{ID: uint64(i), Hashes: hashes}); err != nil {
+					break
+				}
+			}
+			synctest.Wait()
+			runtime.ReadMemStats(&after)
+			peak = max(peak, after.HeapAlloc)
+			time.Sleep(time.Minute) // the write timeout passes
+			synctest.Wait()
+			if n.srv.PeerCount() != 0 {
+				t.Fatalf("round %d: the peer that does not read is still connected", round)
 			}
 		}
-		synctest.Wait()
-		time.Sleep(time.Minute) // the write timeout passes
-		synctest.Wait()
-		runtime.ReadMemStats(&after)
-		t.Logf("heap %d MB before, %d MB after", before.HeapAlloc>>20, after.HeapAlloc>>20)
-		if n.srv.PeerCount() != 0 {
-			t.Fatal("the peer that does not read is still connected")
+		t.Logf("block of %d bytes asked for 2000 x 256 times: heap %d MB before, peak %d MB", len(enc), before.HeapAlloc>>20, peak>>20)
+		if peak-before.HeapAlloc > 96<<20 {
+			t.Fatalf("heap grew by %d MB", (peak-before.HeapAlloc)>>20)
+		}
+		if _, err := w.hostile(n, "10.0.0.66", 1, big.NewInt(0)); !strings.Contains(refusal(t, err), "banned") {
+			t.Fatal("cut twice for not reading, and not banned")
 		}
 	})
 }
