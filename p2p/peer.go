@@ -54,9 +54,11 @@ type Peer struct {
 	written   chan struct{} // closed when the writer has stopped
 	closeOnce sync.Once
 	reason    atomic.Value // string: why we closed
+	dropped   atomic.Bool  // cut for an offence
 
 	reqSlots  chan struct{} // our requests in flight
 	announced atomic.Int32  // announced blocks being fetched from it
+	txFetches atomic.Int32  // transaction fetches waiting or in flight
 
 	mu          sync.Mutex
 	head        common.Hash

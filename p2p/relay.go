@@ -267,12 +267,22 @@ func (s *Server) txBroadcastLoop() {
 var txFaults = []error{chain.ErrBadSignature, chain.ErrWrongChainID, chain.ErrUnprotected, chain.ErrTxType,
 	chain.ErrContractCreation, chain.ErrCalldata, chain.ErrTxTooLarge, chain.ErrValueTooLarge}
 
+// maxTxFetches bounds the transaction fetches from one peer, waiting or in
+// flight (each for at most maxHashes hashes); announcements beyond it are
+// dropped.
+const maxTxFetches = 32
+
 // fetchTxs gets announced transactions from p in the background, within
-// p's request budget.
+// p's budgets.
 func (s *Server) fetchTxs(p *Peer, hashes []common.Hash) {
+	if p.txFetches.Add(1) > maxTxFetches {
+		p.txFetches.Add(-1)
+		return
+	}
 	s.spawn(func() {
+		defer p.txFetches.Add(-1)
 		id := p.nextID.Add(1)
-		resp, err := p.request(p.ctx, &GetTxs{ID: id, Hashes: hashes}, id, false)
+		resp, err := p.request(p.ctx, &GetTxs{ID: id, Hashes: hashes}, id, true)
 		if err == nil {
 			s.addTxs(p, resp.(*Txs).Txs)
 		}

@@ -173,7 +173,12 @@ func (s *Server) misbehaved(p *Peer, reason string) { s.penalise(p, scoreDrop, r
 // disconnected, and once its score reaches scoreBan its id is banned (and its
 // IP, when bannedIDsPerIP ids from it were). Only the peer's faults are
 // penalised, never our own failures.
+// A connection is cut at most once: what follows from the cut (a failed
+// write, a pending request) is not a further offence.
 func (s *Server) penalise(p *Peer, points int, reason string) {
+	if p.ctx.Err() != nil || (points >= scoreDrop && !p.dropped.CompareAndSwap(false, true)) {
+		return
+	}
 	s.mu.Lock()
 	now := s.clock.Now()
 	s.score[p.id] += points
