@@ -150,7 +150,7 @@ func (y *syncer) syncWith(p *Peer) error {
 				return errors.New("peer keeps sending headers we have")
 			}
 			if peerWeight.Cmp(s.chain.HeadWeight()) > 0 {
-				s.misbehaved(p, fmt.Sprintf("claimed weight %s but served no headers beyond ours", peerWeight))
+				s.misbehaved(p, fmt.Sprintf("claimed a weight of %d bits but served no headers beyond ours", peerWeight.BitLen()))
 				return errors.New("weight claim not backed by headers")
 			}
 			break
