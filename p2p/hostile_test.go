@@ -358,3 +358,32 @@ func TestAddressBookBounded(t *testing.T) {
 		}
 	})
 }
+
+// TestBansDoNotFollowClaimedAddresses: a peer that misbehaves while
+// claiming an honest node's listen address gets itself banned, not the
+// honest node.
+func TestBansDoNotFollowClaimedAddresses(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorld(t)
+		defer w.close()
+		victim := w.node("10.0.0.1", 1, nil)
+		honest := w.node("10.0.0.2", 1, nil)
+		hello := p2ptest.Hello(w.g, big.NewInt(0))
+		hello.ListenAddr = honest.srv.Addr()
+		for range 2 {
+			h, err := p2ptest.Dial(t.Context(), w.net.Host("10.0.0.66"), victim.srv.Addr(), p2ptest.Key(1), hello)
+			if err != nil {
+				t.Fatal(err)
+			}
+			h.Write([]byte{0, 0, 0, 2, 250, 0xc0})
+			h.Disconnected()
+		}
+		if err := honest.srv.AddPeer(victim.srv.Addr()); err != nil {
+			t.Fatal(err)
+		}
+		waitUntil(t, time.Minute, "the honest node to connect", func() bool { return victim.srv.PeerCount() == 1 })
+		if id := victim.srv.Peers()[0].ID; id != honest.srv.NodeID() {
+			t.Fatalf("connected to %s, want the honest node", id)
+		}
+	})
+}
