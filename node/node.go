@@ -53,6 +53,9 @@ type Config struct {
 	Bootnodes  []string // addresses to learn the network from
 	MaxPeers   int      // optional: 25
 	NoDiscover bool     // dial only Peers and Bootnodes
+	// P2PTransport carries peer connections; optional: TCP. The in-memory
+	// p2p/memnet runs nodes in one process.
+	P2PTransport p2p.Transport
 
 	// ValidatorKey makes a PoS node propose and vote; optional.
 	ValidatorKey *ecdsa.PrivateKey
@@ -168,7 +171,7 @@ func (n *Node) build() error {
 		return fmt.Errorf("node: %w", err)
 	}
 	n.p2p, err = p2p.New(p2p.Config{
-		Chain: c, Pool: n.pool, Key: nodeKey, ListenAddr: n.cfg.P2PAddr, StaticPeers: n.cfg.Peers, Bootnodes: n.cfg.Bootnodes,
+		Chain: c, Pool: n.pool, Key: nodeKey, Transport: n.cfg.P2PTransport, ListenAddr: n.cfg.P2PAddr, StaticPeers: n.cfg.Peers, Bootnodes: n.cfg.Bootnodes,
 		MaxPeers: n.cfg.MaxPeers, NoDiscover: n.cfg.NoDiscover, Logger: n.log,
 	})
 	return err

@@ -125,6 +125,11 @@ func (p *Peer) send(m Msg) bool {
 		p.srv.log.Error("Cannot encode message", "code", m.code(), "err", err)
 		return false
 	}
+	return p.sendFrame(frame)
+}
+
+// sendFrame is send for a message already encoded.
+func (p *Peer) sendFrame(frame []byte) bool {
 	if p.ctx.Err() != nil || !p.fits(len(frame)) {
 		return false
 	}

@@ -179,7 +179,11 @@ func (s *Server) announce(b *chain.Block, from *Peer) {
 	if err != nil {
 		return
 	}
-	push := &PushBlock{Block: enc, Weight: weight}
+	push, err := EncodeMsg(&PushBlock{Block: enc, Weight: weight}) // once for every peer
+	if err != nil {
+		s.log.Error("Cannot encode block", "hash", b.Hash(), "err", err)
+		return
+	}
 	ann := &NewBlock{Hash: b.Hash(), Height: b.Height(), Weight: weight}
 	peers := s.peerList()
 	pushTo := len(peers)
@@ -191,7 +195,7 @@ func (s *Server) announce(b *chain.Block, from *Peer) {
 			continue
 		}
 		if i < pushTo {
-			p.send(push)
+			p.sendFrame(push)
 		} else {
 			p.send(ann)
 		}
