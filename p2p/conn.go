@@ -77,7 +77,7 @@ func (s *Server) runConn(conn net.Conn, inbound, static bool) error {
 	defer conn.Close()
 	hello, err := s.handshake(conn)
 	if inbound {
-		<-s.handshakes
+		s.handshakeDone(hostOf(conn.RemoteAddr()))
 	}
 	if err != nil {
 		if errors.Is(err, errRefusedUs) {

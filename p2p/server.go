@@ -84,19 +84,19 @@ type Server struct {
 	key    *ecdsa.PrivateKey
 	nodeID []byte
 
-	listener   net.Listener
-	ctx        context.Context // done on Close
-	cancel     context.CancelFunc
-	wg         sync.WaitGroup // every goroutine the server starts
-	handshakes chan struct{}
+	listener net.Listener
+	ctx      context.Context // done on Close
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup // every goroutine the server starts
 
-	mu       sync.Mutex
-	peers    map[string]*Peer // by node id
-	score    map[string]int   // by node id
-	bannedID map[string]time.Time
-	bannedIP map[string]time.Time
-	ips      map[string]*ipRecord
-	inflight map[common.Hash]bool // announced blocks being fetched
+	mu          sync.Mutex
+	handshaking map[string]int   // inbound handshakes in progress by IP; "" is the total
+	peers       map[string]*Peer // by node id
+	score       map[string]int   // by node id
+	bannedID    map[string]time.Time
+	bannedIP    map[string]time.Time
+	ips         map[string]*ipRecord
+	inflight    map[common.Hash]bool // announced blocks being fetched
 
 	book    *addrBook
 	txQueue chan common.Hash
@@ -134,8 +134,8 @@ func New(cfg Config) (*Server, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{
 		cfg: cfg, log: cfg.Logger, chain: cfg.Chain, pool: cfg.Pool, clock: clock.OrReal(cfg.Clock), tr: cfg.Transport,
-		key: cfg.Key, nodeID: NodeIDOf(cfg.Key), ctx: ctx, cancel: cancel, handshakes: make(chan struct{}, maxHandshakes),
-		peers: make(map[string]*Peer), score: make(map[string]int), bannedID: make(map[string]time.Time),
+		key: cfg.Key, nodeID: NodeIDOf(cfg.Key), ctx: ctx, cancel: cancel,
+		handshaking: make(map[string]int), peers: make(map[string]*Peer), score: make(map[string]int), bannedID: make(map[string]time.Time),
 		bannedIP: make(map[string]time.Time), ips: make(map[string]*ipRecord), inflight: make(map[common.Hash]bool),
 		book: newAddrBook(), txQueue: make(chan common.Hash, 65536),
 	}
@@ -220,13 +220,6 @@ func (s *Server) acceptLoop() {
 		}
 		if reason := s.admitInbound(hostOf(conn.RemoteAddr())); reason != "" {
 			s.log.Debug("Refused connection", "addr", conn.RemoteAddr(), "reason", reason)
-			conn.Close()
-			continue
-		}
-		select {
-		case s.handshakes <- struct{}{}:
-		default:
-			s.log.Debug("Refused connection: too many handshakes", "addr", conn.RemoteAddr())
 			conn.Close()
 			continue
 		}

@@ -49,27 +49,44 @@ func limitIP(ip string) bool {
 	return parsed == nil || !parsed.IsLoopback()
 }
 
-// admitInbound is the check before a handshake: a banned IP, or one that has
-// all its inbound slots, is refused before it costs a signature.
+// admitInbound is the check before a handshake: a banned IP, one whose
+// peers and handshakes in progress fill its inbound cap, or a connection
+// beyond maxHandshakes at once, is refused before it costs a signature. An
+// admitted connection holds a handshake place until handshakeDone.
 func (s *Server) admitInbound(ip string) string {
-	if !limitIP(ip) {
-		return ""
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if until, ok := s.bannedIP[ip]; ok && s.clock.Now().Before(until) {
-		return "address banned until " + until.Format(time.RFC3339)
+	if s.handshaking[""] >= maxHandshakes {
+		return "too many handshakes"
 	}
-	n := 0
-	for _, p := range s.peers {
-		if p.inbound && p.ip == ip {
-			n++
+	if limitIP(ip) {
+		if until, ok := s.bannedIP[ip]; ok && s.clock.Now().Before(until) {
+			return "address banned until " + until.Format(time.RFC3339)
+		}
+		n := s.handshaking[ip]
+		for _, p := range s.peers {
+			if p.inbound && p.ip == ip {
+				n++
+			}
+		}
+		if n >= s.cfg.MaxInboundPerIP {
+			return fmt.Sprintf("too many peers from %s", ip)
 		}
 	}
-	if n >= s.cfg.MaxInboundPerIP {
-		return fmt.Sprintf("too many peers from %s", ip)
-	}
+	s.handshaking[ip]++
+	s.handshaking[""]++ // the total
 	return ""
+}
+
+// handshakeDone gives back the place admitInbound took.
+func (s *Server) handshakeDone(ip string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, k := range []string{ip, ""} {
+		if s.handshaking[k]--; s.handshaking[k] <= 0 {
+			delete(s.handshaking, k)
+		}
+	}
 }
 
 // register admits an authenticated peer, or says why not.

@@ -119,3 +119,38 @@ func TestLearntAddressesDialledAtABoundedRate(t *testing.T) {
 		t.Logf("%d of 64 learnt addresses dialled in %d rounds", accepted, rounds)
 	})
 }
+
+// TestSlowHandshakesBounded: connections that never send their hello hold
+// at most MaxInboundPerIP places per IP, and only for the handshake
+// timeout; a peer from another IP completes its handshake meanwhile.
+func TestSlowHandshakesBounded(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorld(t)
+		defer w.close()
+		n := w.node("10.0.0.1", 1, func(c *p2p.Config) { c.MaxInboundPerIP = 4 })
+		greeted := 0
+		for range 20 {
+			conn, err := w.net.Host("10.0.0.66").Dial(t.Context(), n.srv.Addr())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			conn.SetReadDeadline(time.Now().Add(time.Second))
+			if m, err := p2p.ReadMsg(conn); err == nil {
+				if _, ok := m.(*p2p.Hello); ok {
+					greeted++ // admitted to the handshake
+				}
+			}
+		}
+		if greeted != 4 {
+			t.Fatalf("%d silent connections from one IP got to the handshake, want 4", greeted)
+		}
+		if _, err := w.hostile(n, "10.0.0.67", 1, big.NewInt(0)); err != nil {
+			t.Fatalf("a peer from another IP: %v", err)
+		}
+		time.Sleep(6 * time.Second) // the handshake timeout frees the places
+		if _, err := w.hostile(n, "10.0.0.66", 2, big.NewInt(0)); err != nil {
+			t.Fatalf("after the handshake timeout: %v", err)
+		}
+	})
+}
