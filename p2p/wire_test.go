@@ -88,7 +88,9 @@ func TestInvalidMessagesRefused(t *testing.T) {
 }
 
 func FuzzReadMsg(f *testing.F) {
-	frame, _ := EncodeMsg(&Hello{Weight: big.NewInt(1)})
+	frame, _ := EncodeMsg(&Hello{Weight: big.NewInt(1), NodeID: make([]byte, nodeIDLen)})
+	f.Add(frame)
+	frame, _ = EncodeMsg(&Auth{Sig: make([]byte, 65)})
 	f.Add(frame)
 	frame, _ = EncodeMsg(&Blocks{ID: 1, Blocks: [][]byte{{1}}})
 	f.Add(frame)
