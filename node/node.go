@@ -54,6 +54,9 @@ type Config struct {
 	Bootnodes  []string // addresses to learn the network from
 	MaxPeers   int      // optional: 25
 	NoDiscover bool     // dial only Peers and Bootnodes
+	// P2PTransport carries peer connections; optional: TCP. The in-memory
+	// p2p/memnet runs nodes in one process.
+	P2PTransport p2p.Transport
 
 	// ValidatorKey makes a PoS node propose and vote; optional.
 	ValidatorKey *ecdsa.PrivateKey
@@ -80,6 +83,16 @@ type Node struct {
 	server   *http.Server
 	served   chan struct{}
 }
+
+// NodeKeyFile holds the node's p2p key inside a data directory; its public
+// key is the node id peers know it by.
+const NodeKeyFile = "nodekey"
+
+// The chain and the pool are what p2p needs of them.
+var (
+	_ p2p.Chain = (*chain.Chain)(nil)
+	_ p2p.Pool  = (*mempool.Pool)(nil)
+)
 
 // ChainDataDir is the LevelDB directory inside a data directory.
 func ChainDataDir(dataDir string) string { return filepath.Join(dataDir, "chaindata") }
@@ -160,8 +173,12 @@ func (n *Node) build() error {
 	if n.cfg.Byzantine != 0 && (posEngine == nil || n.cfg.ValidatorKey == nil) {
 		return errors.New("node: --validator.byzantine needs a PoS chain and --validator.key")
 	}
+	nodeKey, err := p2p.LoadNodeKey(filepath.Join(n.cfg.DataDir, NodeKeyFile))
+	if err != nil {
+		return fmt.Errorf("node: %w", err)
+	}
 	n.p2p, err = p2p.New(p2p.Config{
-		Chain: c, Pool: n.pool, ListenAddr: n.cfg.P2PAddr, StaticPeers: n.cfg.Peers, Bootnodes: n.cfg.Bootnodes,
+		Chain: c, Pool: n.pool, Key: nodeKey, Transport: n.cfg.P2PTransport, ListenAddr: n.cfg.P2PAddr, StaticPeers: n.cfg.Peers, Bootnodes: n.cfg.Bootnodes,
 		MaxPeers: n.cfg.MaxPeers, NoDiscover: n.cfg.NoDiscover, Logger: n.log,
 	})
 	if err != nil {
@@ -248,6 +265,9 @@ func (c Config) ValidatorKeyAddress() common.Address {
 
 // P2PAddr is the address peers connect to, once started ("" if not listening).
 func (n *Node) P2PAddr() string { return n.p2p.Addr() }
+
+// P2PNodeID is the node's p2p id: the hex of its node key's public key.
+func (n *Node) P2PNodeID() string { return n.p2p.NodeID() }
 
 // P2PPeerCount is the number of connected peers.
 func (n *Node) P2PPeerCount() int { return n.p2p.PeerCount() }
