@@ -15,16 +15,16 @@ import (
 )
 
 // TestEthersJS sends transfers with ethers.js v6, which batches its JSON-RPC
-// calls. It needs node and testdata/ethers/node_modules (`npm ci` there;
+// calls. It needs node and testdata/js/node_modules (`npm ci` there;
 // .ci/run does it) and is skipped without them.
 func TestEthersJS(t *testing.T) {
 	nodeBin, err := exec.LookPath("node")
 	if err != nil {
 		t.Skip("node (Node.js) is not installed")
 	}
-	dir, _ := filepath.Abs(filepath.Join("testdata", "ethers"))
+	dir, _ := filepath.Abs(filepath.Join("testdata", "js"))
 	if _, err := os.Stat(filepath.Join(dir, "node_modules", "ethers")); err != nil {
-		t.Skip("ethers is not installed: run npm ci in node/testdata/ethers")
+		t.Skip("ethers is not installed: run npm ci in node/testdata/js")
 	}
 	g := fastGenesis(1)
 	n := startNode(t, g)

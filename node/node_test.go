@@ -11,6 +11,7 @@ import (
 	"github.com/chaind/chaind/chain"
 	ct "github.com/chaind/chaind/chain/chaintest"
 	"github.com/chaind/chaind/node"
+	"github.com/chaind/chaind/rpc"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/ethclient"
@@ -43,7 +44,7 @@ func startNode(t *testing.T, g *chain.Genesis) *node.Node {
 	t.Helper()
 	n, err := node.New(node.Config{
 		DataDir: t.TempDir(), Genesis: g, RPCAddr: "127.0.0.1:0", P2PAddr: "127.0.0.1:0", Mine: true, MinerThreads: 1,
-		Coinbase: minerAddr, Logger: slog.New(slog.DiscardHandler),
+		Coinbase: minerAddr, Logger: slog.New(slog.DiscardHandler), RPCAPIs: rpc.DevAPIs,
 	})
 	if err != nil {
 		t.Fatal(err)
