@@ -189,7 +189,11 @@ const (
 
 // feeHistory takes the block count as geth does: a hex or decimal string,
 // or a JSON number.
-func (a *api) feeHistory(ctx context.Context, count math.HexOrDecimal64, newest BlockRef, percentiles []float64) (*feeHistoryJSON, error) {
+func (a *api) feeHistory(ctx context.Context, count math.HexOrDecimal64, newest BlockRef, optPercentiles *[]float64) (*feeHistoryJSON, error) {
+	var percentiles []float64
+	if optPercentiles != nil {
+		percentiles = *optPercentiles
+	}
 	if count == 0 {
 		return nil, invalidParams("block count must be at least 1")
 	}

@@ -79,6 +79,9 @@ type topicSet []common.Hash
 // UnmarshalJSON implements json.Unmarshaler.
 func (t *topicSet) UnmarshalJSON(data []byte) error {
 	data = bytes.TrimSpace(data)
+	if string(data) == "null" { // any topic
+		return nil
+	}
 	if len(data) > 0 && data[0] == '[' {
 		var list []*common.Hash
 		if err := json.Unmarshal(data, &list); err != nil {

@@ -199,7 +199,8 @@ func (s *Server) handleBody(ctx context.Context, body []byte) []byte {
 	return out.Bytes()
 }
 
-// encode marshals resp; an answer larger than limit is replaced by an error.
+// encode marshals resp; an answer larger than limit (what is left of a
+// batch's budget) is replaced by an error.
 func (s *Server) encode(resp *response, limit int) []byte {
 	if resp == nil {
 		return nil
@@ -247,6 +248,9 @@ func (s *Server) handle(ctx context.Context, raw json.RawMessage) *response {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.CallTimeout)
 	result, rpcErr := s.call(ctx, req.Method, req.Params)
 	cancel()
+	if len(result) > s.cfg.MaxResponseBytes {
+		result, rpcErr = nil, errResponseTooLarge(s.cfg.MaxResponseBytes)
+	}
 	if s.cfg.Observe != nil {
 		var err error
 		if rpcErr != nil {
