@@ -56,19 +56,20 @@ func (a *api) ethMethods() map[string]any {
 			}
 			return a.Miner.Coinbase(), nil
 		},
-		"eth_getBalance":            a.getBalance,
-		"eth_getTransactionCount":   a.getTransactionCount,
-		"eth_getCode":               a.getCode,
-		"eth_gasPrice":              a.gasPrice,
-		"eth_maxPriorityFeePerGas":  a.maxPriorityFeePerGas,
-		"eth_feeHistory":            a.feeHistory,
-		"eth_estimateGas":           a.estimateGas,
-		"eth_call":                  a.call,
-		"eth_sendRawTransaction":    a.sendRawTransaction,
-		"eth_getTransactionByHash":  a.getTransactionByHash,
-		"eth_getTransactionReceipt": a.getTransactionReceipt,
-		"eth_getBlockByNumber":      a.getBlockByNumber,
-		"eth_getBlockByHash":        a.getBlockByHash,
+		"eth_getBalance":              a.getBalance,
+		"eth_getTransactionCount":     a.getTransactionCount,
+		"eth_getCode":                 a.getCode,
+		"eth_gasPrice":                a.gasPrice,
+		"eth_maxPriorityFeePerGas":    a.maxPriorityFeePerGas,
+		"eth_feeHistory":              a.feeHistory,
+		"eth_estimateGas":             a.estimateGas,
+		"eth_call":                    a.call,
+		"eth_sendRawTransaction":      a.sendRawTransaction,
+		"eth_getTransactionByHash":    a.getTransactionByHash,
+		"eth_getTransactionReceipt":   a.getTransactionReceipt,
+		"eth_getRawTransactionByHash": a.getRawTransactionByHash,
+		"eth_getBlockByNumber":        a.getBlockByNumber,
+		"eth_getBlockByHash":          a.getBlockByHash,
 	}
 }
 
@@ -331,6 +332,19 @@ func (a *api) getTransactionByHash(_ context.Context, hash common.Hash) (map[str
 		return a.formatTx(tx, nil), nil
 	}
 	return nil, nil
+}
+
+// getRawTransactionByHash answers the signed transaction's encoding, from
+// the chain or the pool, or null.
+func (a *api) getRawTransactionByHash(_ context.Context, hash common.Hash) (hexutil.Bytes, error) {
+	tx, _, err := a.Chain.Tx(hash)
+	if errors.Is(err, chain.ErrNotFound) {
+		tx, err = a.Pool.Get(hash), nil
+	}
+	if err != nil || tx == nil {
+		return nil, err
+	}
+	return tx.MarshalBinary()
 }
 
 func (a *api) getTransactionReceipt(_ context.Context, hash common.Hash) (*receiptJSON, error) {

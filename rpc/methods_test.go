@@ -120,6 +120,11 @@ func TestBlockIndexMethods(t *testing.T) {
 	}
 	n.callErr(rpc.CodeInvalidParams, "eth_getStorageAt", ct.Addr(0), "0x"+strings.Repeat("1", 65), "latest")
 
+	var raw hexutil.Bytes
+	n.call(&raw, "eth_getRawTransactionByHash", txs[1].Hash())
+	if enc, _ := txs[1].MarshalBinary(); string(raw) != string(enc) {
+		t.Fatalf("raw transaction: %x", raw)
+	}
 	var header map[string]any
 	n.call(&header, "eth_getHeaderByNumber", num)
 	if header["hash"] != hash.Hex() || header["transactions"] != nil || header["parentHash"] != b.Header.ParentHash.Hex() {

@@ -32,7 +32,7 @@ type ServerConfig struct {
 	MaxBodyBytes     int64         // request size limit; DefaultMaxBodyBytes
 	MaxBatch         int           // calls per batch; DefaultMaxBatch
 	MaxResponseBytes int           // bytes of one answer or one batch of answers; DefaultMaxResponseBytes
-	CallTimeout      time.Duration // deadline of each call's context; DefaultCallTimeout
+	CallTimeout      time.Duration // deadline of the calls of one request or batch; DefaultCallTimeout
 	// VHosts are the host names an HTTP request's Host header may carry
 	// (DNS-rebinding protection). nil means "localhost"; "*" allows any.
 	// Requests addressed to an IP address are always allowed.
@@ -158,7 +158,12 @@ var nullID = json.RawMessage("null")
 
 // handleBody serves a request body, one call or a batch, and returns the
 // encoded answer, or nil when there is nothing to answer (notifications).
+//
+// The calls of one body share one deadline (CallTimeout), so that a batch
+// cannot take a thousand times the time of one call.
 func (s *Server) handleBody(ctx context.Context, body []byte) []byte {
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.CallTimeout)
+	defer cancel()
 	body = bytes.TrimSpace(body)
 	if len(body) == 0 || body[0] != '[' {
 		return s.encode(s.handle(ctx, body), s.cfg.MaxResponseBytes)
@@ -245,9 +250,7 @@ func (s *Server) handle(ctx context.Context, raw json.RawMessage) *response {
 		return errorResponse(id, newError(CodeInvalidRequest, KindInvalidRequest, "invalid request: missing method"))
 	}
 	start := s.cfg.Clock.Now()
-	ctx, cancel := context.WithTimeout(ctx, s.cfg.CallTimeout)
 	result, rpcErr := s.call(ctx, req.Method, req.Params)
-	cancel()
 	if len(result) > s.cfg.MaxResponseBytes {
 		result, rpcErr = nil, errResponseTooLarge(s.cfg.MaxResponseBytes)
 	}
