@@ -315,7 +315,11 @@ func (a *api) sendRawTransaction(_ context.Context, raw hexutil.Bytes) (common.H
 		return common.Hash{}, invalidParams("cannot decode transaction: %v", err)
 	}
 	if err := a.Pool.Add(tx); err != nil {
-		return common.Hash{}, txError(err)
+		e := txError(err)
+		if len(tx.AccessList()) > 0 && len(tx.Data()) == 0 && errors.Is(err, chain.ErrCalldata) {
+			e.Message = "transaction rejected: access lists are not supported: chaind executes value transfers only"
+		}
+		return common.Hash{}, e
 	}
 	return tx.Hash(), nil
 }
