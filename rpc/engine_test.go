@@ -54,8 +54,6 @@ func TestEngineNamespace(t *testing.T) {
 	}
 }
 
-
-
 // TestAccessListRefusedInWords: a type-2 transfer with an access list is
 // refused as a rejected transaction that says so, not as "calldata (got 0
 // bytes)".
