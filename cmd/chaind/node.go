@@ -115,7 +115,7 @@ func runNode(args []string) error {
 		p2pLine = a
 	}
 	fmt.Printf("chaind node running\n  RPC:       %s\n  WebSocket: %s\n  P2P:       %s\n  Data dir:  %s\n%s", n.RPCURL(), n.WSURL(), p2pLine, cfg.DataDir, devInfo)
-	if *dev {
+	if *dev && n.P2PAddr() != "" {
 		fmt.Printf("Join this chain from another shell:\n  chaind node --genesis %s/genesis.json --datadir OTHER_DIR --peers %s --rpc.addr 127.0.0.1:0 [--mine --miner.coinbase ADDR]\n",
 			cfg.DataDir, n.P2PAddr())
 	}
