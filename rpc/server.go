@@ -58,10 +58,11 @@ type Server struct {
 	hosts   allowList
 	origins allowList
 
-	connMu sync.Mutex // guards conns and closed
-	conns  map[*wsConn]struct{}
-	closed bool
-	wg     sync.WaitGroup // WebSocket goroutines
+	connMu    sync.Mutex // guards conns, upgrading and closed
+	conns     map[*wsConn]struct{}
+	upgrading int // WebSocket upgrades under way, counted against WS.MaxConns
+	closed    bool
+	wg        sync.WaitGroup // WebSocket goroutines
 }
 
 // method is a registered handler of the form

@@ -16,12 +16,16 @@ import (
 
 // WSConfig bounds what one WebSocket connection may hold.
 type WSConfig struct {
+	MaxConns         int           // open WebSocket connections; 256 (more are refused with HTTP 503)
 	MaxSubscriptions int           // live subscriptions per connection; 128
 	SendQueue        int           // answers and notifications queued per connection; 1024
 	WriteTimeout     time.Duration // a client that does not take a message in this time is cut; 10s
 }
 
 func (c *WSConfig) fill() {
+	if c.MaxConns <= 0 {
+		c.MaxConns = 256
+	}
 	if c.MaxSubscriptions <= 0 {
 		c.MaxSubscriptions = 128
 	}
@@ -61,8 +65,23 @@ type subscription struct {
 }
 
 func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
+	// Take a slot before answering the upgrade, so that the limit holds
+	// for every connection the client sees accepted.
+	s.connMu.Lock()
+	full := len(s.conns)+s.upgrading >= s.cfg.WS.MaxConns
+	if !full {
+		s.upgrading++
+	}
+	s.connMu.Unlock()
+	if full {
+		http.Error(w, fmt.Sprintf("too many WebSocket connections (the limit is %d)", s.cfg.WS.MaxConns), http.StatusServiceUnavailable)
+		return
+	}
 	conn, err := upgrader.Upgrade(w, r, nil)
 	if err != nil {
+		s.connMu.Lock()
+		s.upgrading--
+		s.connMu.Unlock()
 		s.log.Debug("WebSocket upgrade failed", "err", err)
 		return
 	}
@@ -76,10 +95,12 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	c.readLoop()
 }
 
-// track registers c so that Close can disconnect it; false once closed.
+// track registers c, which holds a slot taken by serveWS, so that Close can
+// disconnect it; false once closed.
 func (s *Server) track(c *wsConn) bool {
 	s.connMu.Lock()
 	defer s.connMu.Unlock()
+	s.upgrading--
 	if s.closed {
 		return false
 	}

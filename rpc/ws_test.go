@@ -182,14 +182,21 @@ func TestWebSocketSubscriptions(t *testing.T) {
 	n.callErr(-32601, "eth_subscribe", "newHeads") // over HTTP
 }
 
-// TestWebSocketBounds: a connection holds a bounded number of
-// subscriptions, and a client that stops reading is disconnected once its
+// TestWebSocketBounds: the server holds a bounded number of connections,
+// a connection a bounded number of subscriptions, and a client that stops reading is disconnected once its
 // send queue is full, instead of the server buffering without bound.
 func TestWebSocketBounds(t *testing.T) {
 	n := newTestNode(t, func(cfg *rpc.Config) {
-		cfg.Server.WS = rpc.WSConfig{MaxSubscriptions: 3, SendQueue: 4}
+		cfg.Server.WS = rpc.WSConfig{MaxConns: 2, MaxSubscriptions: 3, SendQueue: 4}
 	})
 	c := dialWS(t, n.url)
+	dialWS(t, n.url)
+	if conn, resp, err := websocket.DefaultDialer.Dial(wsURL(n.url), nil); err == nil || resp == nil || resp.StatusCode != 503 {
+		if conn != nil {
+			conn.Close()
+		}
+		t.Fatalf("third connection with a limit of 2: %v %v", resp, err)
+	}
 	for i := range 3 {
 		c.send(`{"jsonrpc":"2.0","id":1,"method":"eth_subscribe","params":["newHeads"]}`)
 		if m := c.read(); m["error"] != nil {
