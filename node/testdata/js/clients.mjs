@@ -75,7 +75,7 @@ const flows = {
       const sub = await web3.eth.subscribe("newBlockHeaders");
       heads = new Promise((resolve) => {
         let n = 0;
-        sub.on("data", async () => { if (++n === 2) { await sub.unsubscribe(); resolve(n); } });
+        sub.on("data", () => { if (++n === 2) { resolve(n); sub.unsubscribe(); } });
       });
     } else {
       heads = (async () => {
