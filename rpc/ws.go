@@ -215,18 +215,20 @@ func (c *wsConn) subscribe(attach func(notify func(result any)) (cancel func()))
 	var b [16]byte
 	rand.Read(b[:])
 	sub := &subscription{id: "0x" + hex.EncodeToString(b[:])}
+	// Attach first: notify drops everything until sub is registered and
+	// active, and a registered sub always has its cancel.
+	sub.cancel = attach(func(result any) { c.notify(sub, result) })
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	if c.subs == nil {
-		c.mu.Unlock()
+		sub.cancel()
 		return "", errors.New("connection closed")
 	}
 	if len(c.subs) >= c.s.cfg.WS.MaxSubscriptions {
-		c.mu.Unlock()
+		sub.cancel()
 		return "", newError(CodeServerError, KindLimit, fmt.Sprintf("%v (the limit is %d)", errSubscriptionLimit, c.s.cfg.WS.MaxSubscriptions))
 	}
 	c.subs[sub.id] = sub
-	c.mu.Unlock()
-	sub.cancel = attach(func(result any) { c.notify(sub, result) })
 	return sub.id, nil
 }
 
