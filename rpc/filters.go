@@ -30,6 +30,7 @@ const (
 
 type filter struct {
 	kind     filterKind
+	fullTx   bool // a pending-transaction filter that answers whole transactions
 	hashes   []common.Hash
 	lastPoll time.Time
 }
@@ -55,7 +56,7 @@ func (f *filters) expire() {
 	}
 }
 
-func (f *filters) install(kind filterKind) (string, error) {
+func (f *filters) install(kind filterKind, fullTx bool) (string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.expire()
@@ -65,7 +66,7 @@ func (f *filters) install(kind filterKind) (string, error) {
 	var b [16]byte
 	rand.Read(b[:])
 	id := "0x" + hex.EncodeToString(b[:])
-	f.m[id] = &filter{kind: kind, lastPoll: f.clk.Now()}
+	f.m[id] = &filter{kind: kind, fullTx: fullTx, lastPoll: f.clk.Now()}
 	return id, nil
 }
 
@@ -86,21 +87,21 @@ func (f *filters) add(kind filterKind, hashes []common.Hash) {
 }
 
 // poll returns and clears what the filter collected since the last poll.
-func (f *filters) poll(id string) (filterKind, []common.Hash, error) {
+func (f *filters) poll(id string) (filter, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.expire()
 	flt, ok := f.m[id]
 	if !ok {
-		return 0, nil, errFilterNotFound
+		return filter{}, errFilterNotFound
 	}
 	flt.lastPoll = f.clk.Now()
-	out := flt.hashes
+	out := *flt
 	flt.hashes = nil
-	if out == nil {
-		out = []common.Hash{}
+	if out.hashes == nil {
+		out.hashes = []common.Hash{}
 	}
-	return flt.kind, out, nil
+	return out, nil
 }
 
 func (f *filters) kind(id string) (filterKind, bool) {
@@ -124,14 +125,16 @@ func (f *filters) uninstall(id string) bool {
 
 func (a *api) filterMethods() map[string]any {
 	return map[string]any{
-		"eth_getLogs":                     a.getLogs,
-		"eth_newBlockFilter":              func(context.Context) (string, error) { return a.filters.install(blockFilter) },
-		"eth_newPendingTransactionFilter": func(context.Context) (string, error) { return a.filters.install(pendingTxFilter) },
+		"eth_getLogs":        a.getLogs,
+		"eth_newBlockFilter": func(context.Context) (string, error) { return a.filters.install(blockFilter, false) },
+		"eth_newPendingTransactionFilter": func(_ context.Context, fullTx *bool) (string, error) {
+			return a.filters.install(pendingTxFilter, fullTx != nil && *fullTx)
+		},
 		"eth_newFilter": func(_ context.Context, q filterQuery) (string, error) {
 			if err := a.checkQuery(&q); err != nil {
 				return "", err
 			}
-			return a.filters.install(logFilter)
+			return a.filters.install(logFilter, false)
 		},
 		"eth_getFilterChanges": a.getFilterChanges,
 		"eth_getFilterLogs": func(_ context.Context, id string) ([]*types.Log, error) {
@@ -144,15 +147,25 @@ func (a *api) filterMethods() map[string]any {
 	}
 }
 
-// getFilterChanges answers block and transaction hashes for those filters,
-// and logs (never any on chaind) for a log filter.
+// getFilterChanges answers block and transaction hashes for those filters
+// (whole transactions for a pending filter that asked for them, those still
+// in the pool), and logs (never any on chaind) for a log filter.
 func (a *api) getFilterChanges(_ context.Context, id string) (any, error) {
-	kind, hashes, err := a.filters.poll(id)
+	flt, err := a.filters.poll(id)
 	if err != nil {
 		return nil, err
 	}
-	if kind == logFilter {
+	switch {
+	case flt.kind == logFilter:
 		return []*types.Log{}, nil
+	case flt.fullTx:
+		txs := []map[string]any{}
+		for _, h := range flt.hashes {
+			if tx := a.Pool.Get(h); tx != nil {
+				txs = append(txs, a.formatTx(tx, nil))
+			}
+		}
+		return txs, nil
 	}
-	return hashes, nil
+	return flt.hashes, nil
 }

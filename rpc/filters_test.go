@@ -13,14 +13,20 @@ import (
 // (on the server's simulated clock) is gone; the number of filters is bounded.
 func TestFilters(t *testing.T) {
 	n := newTestNode(t, nil)
-	var blocks, txs, logs string
+	var blocks, txs, fullTxs, logs string
 	n.call(&blocks, "eth_newBlockFilter")
 	n.call(&txs, "eth_newPendingTransactionFilter")
+	n.call(&fullTxs, "eth_newPendingTransactionFilter", true)
 	n.call(&logs, "eth_newFilter", map[string]any{"fromBlock": "0x0", "topics": []any{nil}})
 
 	tx := transfer(n.g, 0, 0, 1)
 	if err := n.pool.Add(tx); err != nil {
 		t.Fatal(err)
+	}
+	var full []map[string]any
+	n.call(&full, "eth_getFilterChanges", fullTxs)
+	if len(full) != 1 || full[0]["hash"] != tx.Hash().Hex() {
+		t.Fatalf("full pending filter: %v", full)
 	}
 	b1 := n.mine(tx)
 	b2 := n.mine()
