@@ -189,7 +189,7 @@ func (n *Node) Start() error {
 		miner = n.miner
 	}
 	srv, err := rpc.New(rpc.Config{Chain: n.chain, Pool: n.pool, Miner: miner, Network: rpcNetwork{n.p2p}, Version: "chaind/v" + Version,
-		APIs: n.cfg.RPCAPIs, Server: rpc.ServerConfig{Logger: n.log, VHosts: n.cfg.RPCVHosts, CORSDomains: n.cfg.RPCCORSDomains, Observe: n.cfg.RPCObserve}})
+		APIs: n.cfg.RPCAPIs, Server: rpc.ServerConfig{Logger: n.log, Clock: n.clock, VHosts: n.cfg.RPCVHosts, CORSDomains: n.cfg.RPCCORSDomains, Observe: n.cfg.RPCObserve}})
 	if err != nil {
 		return err
 	}

@@ -31,7 +31,7 @@ func TestEngineNamespace(t *testing.T) {
 	clk := ct.NewClock(ct.GenesisTime)
 	store := chain.OpenMemStore()
 	t.Cleanup(func() { store.Close() })
-	c, err := chain.Open(chain.Config{Store: store, Genesis: g, Engine: probeEngine{}, Now: clk.Now})
+	c, err := chain.Open(chain.Config{Store: store, Genesis: g, Engine: probeEngine{}, Clock: clk})
 	if err != nil {
 		t.Fatal(err)
 	}

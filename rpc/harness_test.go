@@ -27,7 +27,7 @@ import (
 type testNode struct {
 	t    *testing.T
 	g    *chain.Genesis
-	clk  *ct.Clock  // the chain's time
+	clk  *clock.Sim // the chain's time
 	sim  *clock.Sim // the RPC server's time (filter expiry, Observe)
 	c    *chain.Chain
 	pool *mempool.Pool
