@@ -1,7 +1,10 @@
 package rpc_test
 
 import (
+	"context"
 	"encoding/json"
+	"log/slog"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -131,5 +134,30 @@ func TestRequestLimits(t *testing.T) {
 	defer mu.Unlock()
 	if observed["eth_feeHistory"] != 1 || observed["eth_getBlockByNumber"] != 10 || len(failed) < 3 {
 		t.Fatalf("observed %v, failed %v", observed, failed)
+	}
+}
+
+// TestBatchSharesOneDeadline: the calls of a batch share one deadline, so a
+// batch cannot take a call's time limit once per call.
+func TestBatchSharesOneDeadline(t *testing.T) {
+	srv := rpc.NewServerWith(rpc.ServerConfig{Logger: slog.New(slog.DiscardHandler), CallTimeout: 50 * time.Millisecond})
+	err := srv.Register("wait", func(ctx context.Context) (bool, error) {
+		if err := ctx.Err(); err != nil {
+			return false, err // the batch's time is already spent
+		}
+		<-ctx.Done()
+		return true, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv)
+	defer hs.Close()
+	batch := []rpc.BatchElem{{Method: "wait", Result: new(bool)}, {Method: "wait", Result: new(bool)}, {Method: "wait", Result: new(bool)}}
+	if err := rpc.NewClient(hs.URL).BatchCall(context.Background(), batch); err != nil {
+		t.Fatal(err)
+	}
+	if batch[0].Error != nil || !*batch[0].Result.(*bool) || batch[1].Error == nil || batch[2].Error == nil {
+		t.Fatalf("batch: %v %v %v", batch[0].Error, batch[1].Error, batch[2].Error)
 	}
 }
