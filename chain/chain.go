@@ -405,7 +405,7 @@ func (c *Chain) reorg(newHead *Block, weight *big.Int, batch *storeBatch) (*Head
 			return nil, fmt.Errorf("reorg: undo record of %x: %w", b.Hash(), err)
 		}
 		c.state.applyUndo(u)
-		batch.unsetCanonical(b)
+		batch.unsetCanonical(b, u)
 	}
 	for i, b := range added {
 		bm := c.state.Mark()

@@ -14,7 +14,6 @@ import (
 
 	"github.com/chaind/chaind/chain"
 	"github.com/chaind/chaind/pow"
-	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
 )
 
@@ -27,11 +26,25 @@ const (
 // DevBalance is what the dev account holds at genesis: one million ether.
 var DevBalance = new(big.Int).Mul(big.NewInt(1_000_000), big.NewInt(1e18))
 
+// DevStake is what the dev account stakes on a PoS dev chain, as its only
+// validator.
+var DevStake = new(big.Int).Mul(big.NewInt(32), big.NewInt(1e18))
+
 // DevSetup returns the dev chain of dataDir: the genesis and the funded key
-// saved in DIR/genesis.json and DIR/dev.key, created on first use. The
-// initial difficulty is calibrated to this machine's hashrate so that the
-// first blocks already come about once a second; ASERT keeps them there.
-func DevSetup(dataDir string, threads int) (*chain.Genesis, *ecdsa.PrivateKey, error) {
+// saved in DIR/genesis.json and DIR/dev.key, created on first use with the
+// given consensus (chain.ConsensusPoW or chain.ConsensusPoS; "" is PoW).
+// For PoW the initial difficulty is calibrated to this machine's hashrate so
+// that the first blocks already come about once a second, and ASERT keeps
+// them there. For PoS the coinbase key (DevCoinbase) is the one validator,
+// with one-second slots: blocks come on time and no CPU goes to hashing. An existing dev
+// chain keeps its consensus; asking for the other one is an error.
+func DevSetup(dataDir string, threads int, consensus string) (*chain.Genesis, *ecdsa.PrivateKey, error) {
+	if consensus == "" {
+		consensus = chain.ConsensusPoW
+	}
+	if consensus != chain.ConsensusPoW && consensus != chain.ConsensusPoS {
+		return nil, nil, fmt.Errorf("dev chain: consensus %q: want %s or %s", consensus, chain.ConsensusPoW, chain.ConsensusPoS)
+	}
 	genesisPath := filepath.Join(dataDir, "genesis.json")
 	key, created, err := loadOrCreateKey(filepath.Join(dataDir, "dev.key"))
 	if err != nil {
@@ -42,23 +55,33 @@ func DevSetup(dataDir string, threads int) (*chain.Genesis, *ecdsa.PrivateKey, e
 		if err != nil {
 			return nil, nil, err
 		}
+		if g.Consensus != consensus {
+			return nil, nil, fmt.Errorf("dev chain in %s runs %s, not %s: use another data directory", dataDir, g.Consensus, consensus)
+		}
 		return g, key, nil
 	}
-	if threads <= 0 {
-		threads = runtime.NumCPU()
-	}
-	rate, _ := pow.MeasureHashrate(threads, 200*time.Millisecond)
-	difficulty := big.NewInt(max(int64(rate*devBlockTime.Seconds()), 1))
 	addr := crypto.PubkeyToAddress(key.PublicKey)
 	g := &chain.Genesis{
-		ChainID:    DevChainID,
-		Consensus:  chain.ConsensusPoW,
-		BlockTime:  chain.Duration(devBlockTime),
-		HalfLife:   chain.Duration(10 * devBlockTime),
-		Difficulty: chain.NewBigInt(difficulty),
-		Timestamp:  uint64(time.Now().UnixMilli()),
-		ExtraData:  "chaind dev chain",
-		Alloc:      chain.Alloc{addr: {Balance: chain.NewBigInt(new(big.Int).Set(DevBalance))}},
+		ChainID:   DevChainID,
+		Consensus: consensus,
+		Timestamp: uint64(time.Now().UnixMilli()),
+		ExtraData: "chaind dev chain",
+		Alloc:     chain.Alloc{addr: {Balance: chain.NewBigInt(new(big.Int).Set(DevBalance))}},
+	}
+	if consensus == chain.ConsensusPoS {
+		producer, err := DevCoinbase(dataDir)
+		if err != nil {
+			return nil, nil, err
+		}
+		g.SlotTime = chain.Duration(devBlockTime)
+		g.Validators = []chain.GenesisValidator{{Address: crypto.PubkeyToAddress(producer.PublicKey), Stake: chain.NewBigInt(new(big.Int).Set(DevStake))}}
+	} else {
+		if threads <= 0 {
+			threads = runtime.NumCPU()
+		}
+		rate, _ := pow.MeasureHashrate(threads, 200*time.Millisecond)
+		g.BlockTime, g.HalfLife = chain.Duration(devBlockTime), chain.Duration(10*devBlockTime)
+		g.Difficulty = chain.NewBigInt(big.NewInt(max(int64(rate*devBlockTime.Seconds()), 1)))
 	}
 	g.FillDefaults()
 	if err := g.Write(genesisPath); err != nil {
@@ -67,15 +90,13 @@ func DevSetup(dataDir string, threads int) (*chain.Genesis, *ecdsa.PrivateKey, e
 	return g, key, nil
 }
 
-// DevCoinbase is the dev chain's mining address: the key in
-// DIR/coinbase.key, created on first use. It is not the funded dev account,
-// so that account's balance changes only by what it sends.
-func DevCoinbase(dataDir string) (common.Address, error) {
+// DevCoinbase is the key of the dev chain's block producer (the PoW
+// coinbase, the PoS validator), in DIR/coinbase.key, created on first use.
+// It is not the funded dev account, so that account's balance changes only
+// by what it sends.
+func DevCoinbase(dataDir string) (*ecdsa.PrivateKey, error) {
 	key, _, err := loadOrCreateKey(filepath.Join(dataDir, "coinbase.key"))
-	if err != nil {
-		return common.Address{}, err
-	}
-	return crypto.PubkeyToAddress(key.PublicKey), nil
+	return key, err
 }
 
 // loadOrCreateKey reads the hex key at path, or generates one and saves it

@@ -74,6 +74,10 @@ type Config struct {
 	RPCCORSDomains []string
 	// RPCObserve, when set, is called after every JSON-RPC call (metrics).
 	RPCObserve func(method string, d time.Duration, err error)
+
+	// Storage tunes the database: free-space reserve, retry clock, and a
+	// storage layer for tests; optional (its Logger defaults to Logger).
+	Storage chain.StoreOptions
 }
 
 // Node is a running chaind node.
@@ -86,6 +90,7 @@ type Node struct {
 	pool      *mempool.Pool
 	miner     *pow.Miner     // PoW only
 	validator *pos.Validator // PoS with a validator key only
+	pause     *minerPause    // PoW only, once started
 	p2p       *p2p.Server
 
 	listener net.Listener
@@ -124,7 +129,10 @@ func New(cfg Config) (*Node, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
-	store, err := chain.OpenStore(ChainDataDir(cfg.DataDir))
+	if cfg.Storage.Logger == nil {
+		cfg.Storage.Logger = cfg.Logger
+	}
+	store, err := chain.OpenStoreWith(ChainDataDir(cfg.DataDir), cfg.Storage)
 	if err != nil {
 		return nil, err
 	}
@@ -250,6 +258,9 @@ func (n *Node) Start() error {
 	head := n.chain.Head()
 	n.log.Info("Node started", "rpc", n.RPCURL(), "p2p", n.p2p.Addr(), "chain_id", n.chain.Genesis().ChainID,
 		"genesis", n.chain.GenesisHeader().Hash(), "head", head.Height(), "head_hash", head.Hash())
+	if n.miner != nil {
+		n.pause = n.watchStorage()
+	}
 	if n.cfg.Mine {
 		n.miner.Start()
 	}
@@ -316,6 +327,9 @@ func (n *Node) Close() error {
 	}
 	if n.p2p != nil && n.p2p.Started() {
 		n.p2p.Close()
+	}
+	if n.pause != nil {
+		n.pause.close()
 	}
 	if n.miner != nil {
 		n.miner.Close()

@@ -27,6 +27,7 @@ func commands() []command {
 		{"bench", "measure the miner (mine) or transaction throughput through JSON-RPC (tx)", runBench},
 		{"sim", "simulate attacks against consensus (doublespend) next to the closed-form results", runSim},
 		{"verify", "replay a data directory's chain from genesis and check every state root", runVerify},
+		{"repair", "accept a database that lost its newest writes, once what is left checks", runRepair},
 		{"version", "print the version", runVersion},
 	}
 }

@@ -18,7 +18,8 @@ import (
 
 func runNode(args []string) error {
 	fs := newFlagSet("node", "node [--dev] [--datadir DIR] [--genesis FILE] [--mine --miner.coinbase ADDR] [flags]")
-	dev := fs.Bool("dev", false, "throwaway single-node PoW chain that mines at once, with a funded dev account")
+	dev := fs.Bool("dev", false, "throwaway single-node chain that makes blocks at once, with a funded dev account")
+	consensus := fs.String("consensus", chain.ConsensusPoW, "with --dev: pow (a mining node) or pos (the dev account is the one validator: one-second slots, no hashing)")
 	dataDir := fs.String("datadir", "", "data directory (required unless --dev, which makes a temporary one)")
 	genesisPath := fs.String("genesis", "", "genesis file for a new data directory")
 	rpcAddr := fs.String("rpc.addr", node.DefaultRPCAddr, "JSON-RPC listen address, HTTP and WebSocket (port 0 picks a free port)")
@@ -96,15 +97,23 @@ func runNode(args []string) error {
 			defer os.RemoveAll(tmp)
 			cfg.DataDir = tmp
 		}
-		g, key, err := node.DevSetup(cfg.DataDir, *threads)
+		g, key, err := node.DevSetup(cfg.DataDir, *threads, *consensus)
 		if err != nil {
 			return err
 		}
 		addr := crypto.PubkeyToAddress(key.PublicKey)
-		cfg.Genesis, cfg.Mine = g, true
-		if cfg.Coinbase == (common.Address{}) {
-			if cfg.Coinbase, err = node.DevCoinbase(cfg.DataDir); err != nil {
-				return err
+		cfg.Genesis = g
+		producer, err := node.DevCoinbase(cfg.DataDir)
+		if err != nil {
+			return err
+		}
+		if g.Consensus == chain.ConsensusPoS {
+			cfg.ValidatorKey = producer
+			cfg.Coinbase = crypto.PubkeyToAddress(producer.PublicKey)
+		} else {
+			cfg.Mine = true
+			if cfg.Coinbase == (common.Address{}) {
+				cfg.Coinbase = crypto.PubkeyToAddress(producer.PublicKey)
 			}
 		}
 		if !fs.Changed("rpc.api") {
