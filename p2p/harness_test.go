@@ -9,6 +9,7 @@ import (
 
 	"github.com/chaind/chaind/chain"
 	ct "github.com/chaind/chaind/chain/chaintest"
+	"github.com/chaind/chaind/clock"
 	"github.com/chaind/chaind/mempool"
 	"github.com/chaind/chaind/p2p"
 	"github.com/chaind/chaind/p2p/memnet"
@@ -31,7 +32,7 @@ type world struct {
 	t   *testing.T
 	net *memnet.Network
 	g   *chain.Genesis
-	clk *ct.Clock // the chains' clock (block timestamps)
+	clk *clock.Sim // the chains' clock (block timestamps)
 	// closers stop the servers and close the stores, last opened first;
 	// tests defer close so that it runs inside the synctest bubble.
 	closers []func()
@@ -54,7 +55,7 @@ func (w *world) node(ip string, blocks int, edit func(*p2p.Config)) *testNode {
 	w.t.Helper()
 	store := chain.OpenMemStore()
 	w.closers = append(w.closers, func() { store.Close() })
-	c, err := chain.Open(chain.Config{Store: store, Genesis: w.g, Engine: ct.Engine{}, Now: w.clk.Now})
+	c, err := chain.Open(chain.Config{Store: store, Genesis: w.g, Engine: ct.Engine{}, Clock: w.clk})
 	if err != nil {
 		w.t.Fatal(err)
 	}
