@@ -114,9 +114,9 @@ func (c *Chain) AccountAt(addr common.Address, height uint64) (Account, error) {
 	return a, nil
 }
 
-// Finality returns the latest finalized and the latest justified ("safe")
-// block at the head; ok is false when the engine finalizes nothing (PoW).
-// A zero hash means none yet.
+// Finality returns the node's finalized block (see Finalized) and the
+// latest justified ("safe") block at the head; ok is false when the engine
+// finalizes nothing (PoW). A zero hash means none beyond genesis yet.
 func (c *Chain) Finality() (finalized, safe common.Hash, ok bool) {
 	f, ok := c.engine.(Finalizer)
 	if !ok {
@@ -124,7 +124,24 @@ func (c *Chain) Finality() (finalized, safe common.Hash, ok bool) {
 	}
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	return f.Finalized(c.state), f.Safe(c.state), true
+	if c.finalized.Number > 0 {
+		finalized = c.finalized.Hash
+	}
+	safe = f.Safe(c.state)
+	if h, err := c.store.Header(safe); err != nil || h.Height < c.finalized.Number {
+		safe = finalized // the head's state lacks the votes that finalized it
+	}
+	return finalized, safe, true
+}
+
+// Finalized is the node's finalized checkpoint: the highest block that the
+// engine reported finalized on any head this node adopted, or the trusted
+// checkpoint once reached (genesis at first). It is stored, only moves to a
+// descendant, and fork choice never leaves it.
+func (c *Chain) Finalized() Checkpoint {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.finalized
 }
 
 // StateRoot recomputes the head state's root from the accounts in memory.

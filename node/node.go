@@ -60,6 +60,11 @@ type Config struct {
 
 	// ValidatorKey makes a PoS node propose and vote; optional.
 	ValidatorKey *ecdsa.PrivateKey
+	// Checkpoint (optional) is a trusted block: the node only accepts
+	// chains that contain it (weak subjectivity).
+	Checkpoint *chain.Checkpoint
+	// Byzantine (optional) makes the validator misbehave, for experiments.
+	Byzantine pos.Behaviour
 }
 
 // Node is a running chaind node.
@@ -153,7 +158,7 @@ func (n *Node) build() error {
 	if n.cfg.Mine && powEngine == nil {
 		return errors.New("node: --mine is for proof of work; a PoS node proposes with --validator.key")
 	}
-	c, err := chain.Open(chain.Config{Store: n.store, Genesis: g, Engine: engine, Clock: n.clock, Logger: n.log})
+	c, err := chain.Open(chain.Config{Store: n.store, Genesis: g, Engine: engine, Clock: n.clock, Logger: n.log, Checkpoint: n.cfg.Checkpoint})
 	if err != nil {
 		return err
 	}
@@ -165,8 +170,8 @@ func (n *Node) build() error {
 		n.miner = pow.NewMiner(pow.MinerConfig{Chain: c, Engine: powEngine, Txs: n.pool, Coinbase: n.cfg.Coinbase, Logger: n.log})
 		n.pool.SubscribeNewTxs(func([]*types.Transaction) { n.miner.NotifyTxs() })
 	}
-	if posEngine != nil && n.cfg.ValidatorKey != nil {
-		n.validator = pos.NewValidator(pos.ValidatorConfig{Chain: c, Engine: posEngine, Pool: n.pool, Logger: n.log})
+	if n.cfg.Byzantine != 0 && (posEngine == nil || n.cfg.ValidatorKey == nil) {
+		return errors.New("node: --validator.byzantine needs a PoS chain and --validator.key")
 	}
 	nodeKey, err := p2p.LoadNodeKey(filepath.Join(n.cfg.DataDir, NodeKeyFile))
 	if err != nil {
@@ -176,7 +181,15 @@ func (n *Node) build() error {
 		Chain: c, Pool: n.pool, Key: nodeKey, Transport: n.cfg.P2PTransport, ListenAddr: n.cfg.P2PAddr, StaticPeers: n.cfg.Peers, Bootnodes: n.cfg.Bootnodes,
 		MaxPeers: n.cfg.MaxPeers, NoDiscover: n.cfg.NoDiscover, Logger: n.log,
 	})
-	return err
+	if err != nil {
+		return err
+	}
+	if posEngine != nil && n.cfg.ValidatorKey != nil {
+		n.validator = pos.NewValidator(pos.ValidatorConfig{Chain: c, Engine: posEngine, Pool: n.pool, Logger: n.log,
+			Announce: n.p2p.Announce, Byzantine: n.cfg.Byzantine})
+		n.pool.SubscribeNewTxs(n.validator.ObserveTxs)
+	}
+	return nil
 }
 
 // logHead logs head changes that did not come from the local miner, which

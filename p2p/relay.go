@@ -202,6 +202,10 @@ func (s *Server) announce(b *chain.Block, from *Peer) {
 	}
 }
 
+// Announce sends b to peers although it did not become canonical here (a
+// validator's block that is not its head).
+func (s *Server) Announce(b *chain.Block) { s.announce(b, nil) }
+
 // onHead announces blocks that became canonical (mined here, or imported).
 func (s *Server) onHead(ev chain.HeadEvent) {
 	for _, b := range ev.Added {

@@ -43,6 +43,9 @@ type Options struct {
 	Stakes      []int64 // ether staked per node; default 32 each
 	EpochLength uint64  // slots per epoch; default 8
 	NoFinality  bool    // turn the finality gadget off
+	// Byzantine maps a node index to the --validator.byzantine list that
+	// node runs with (experiments).
+	Byzantine map[int]string
 }
 
 // TestnetChainID is the chain id of testnet genesis files.
@@ -338,6 +341,9 @@ func (s *Supervisor) startNode(i int) error {
 	args := []string{"node", "--datadir", s.nodeDir(i), "--genesis", s.gpath, "--rpc.addr", "127.0.0.1:0", "--p2p.addr", "127.0.0.1:0", "--p2p.nodiscover"}
 	if s.opts.Consensus == chain.ConsensusPoS {
 		args = append(args, "--validator.key", s.validatorKeyPath(i), "--validator.password", filepath.Join(s.opts.Dir, passwordFile))
+		if b := s.opts.Byzantine[i]; b != "" {
+			args = append(args, "--validator.byzantine", b)
+		}
 	} else {
 		args = append(args, "--mine", "--miner.threads", "1", "--miner.coinbase", s.coinbases[i].Hex())
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/chaind/chaind/chain"
 	"github.com/chaind/chaind/node"
+	"github.com/chaind/chaind/pos"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
 )
@@ -31,6 +32,8 @@ func runNode(args []string) error {
 	noDiscover := fs.Bool("p2p.nodiscover", false, "dial only --peers and --bootnodes, not addresses learnt from peers")
 	validatorKey := fs.String("validator.key", "", "PoS: keystore file (or hex key file) of this node's validator; it proposes and votes")
 	validatorPassword := fs.String("validator.password", "", "file holding the validator keystore's password (default: prompt)")
+	byzantine := fs.String("validator.byzantine", "", "PoS experiments: make this validator misbehave: equivocate, double-vote, surround-vote, censor, withhold (joined by '+')")
+	checkpoint := fs.String("checkpoint", "", "trusted block HASH or NUMBER:HASH: only chains that contain it are accepted (weak subjectivity)")
 	logLevel := fs.String("log.level", "info", "log level: debug, info, warn, error")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -60,6 +63,17 @@ func runNode(args []string) error {
 	if *validatorKey != "" {
 		if cfg.ValidatorKey, err = loadKeyFile(*validatorKey, *validatorPassword); err != nil {
 			return fmt.Errorf("--validator.key: %w", err)
+		}
+	}
+	if *byzantine != "" {
+		if cfg.Byzantine, err = pos.ParseBehaviour(*byzantine); err != nil {
+			return fmt.Errorf("--validator.byzantine: %w", err)
+		}
+		log.Warn("This validator is Byzantine, for experiments: it will be slashed", "behaviour", cfg.Byzantine)
+	}
+	if *checkpoint != "" {
+		if cfg.Checkpoint, err = chain.ParseCheckpoint(*checkpoint); err != nil {
+			return fmt.Errorf("--checkpoint: %w", err)
 		}
 	}
 	if *genesisPath != "" {
