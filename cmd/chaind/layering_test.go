@@ -27,6 +27,8 @@ var allowedImports = map[string][]string{
 	"pow":             {"chain", "clock"},
 	"pos":             {"chain", "clock"},
 	"p2p":             {"chain", "mempool", "clock"},
+	"p2p/memnet":      {"clock"},
+	"p2p/p2ptest":     {"chain", "p2p"},
 	"rpc":             {"chain", "mempool", "clock"},
 	"node":            {"chain", "clock", "mempool", "p2p", "pos", "pow", "rpc", "wallet"},
 	"testnet":         {"chain", "clock", "pow", "rpc", "sim", "wallet"},
