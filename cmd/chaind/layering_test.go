@@ -32,6 +32,7 @@ var allowedImports = map[string][]string{
 	"rpc":             {"chain", "mempool", "clock"},
 	"node":            {"chain", "clock", "mempool", "p2p", "pos", "pow", "rpc", "wallet"},
 	"testnet":         {"chain", "clock", "pow", "rpc", "sim", "wallet"},
+	"loadgen":         {"chain", "pow", "rpc", "wallet"},
 	"cmd/chaind":      nil, // may import anything
 }
 
@@ -60,9 +61,13 @@ func TestPackageLayering(t *testing.T) {
 		}
 		rel, _ := filepath.Rel(root, filepath.Dir(path))
 		pkg := filepath.ToSlash(rel)
+		first := !seen[pkg]
 		seen[pkg] = true
 		allowed, known := allowedImports[pkg]
 		if !known {
+			if !first {
+				return nil
+			}
 			t.Errorf("package %s is not in the layering table: add it to docs/architecture.md and allowedImports", pkg)
 			return nil
 		}
