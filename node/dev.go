@@ -29,7 +29,8 @@ var DevBalance = new(big.Int).Mul(big.NewInt(1_000_000), big.NewInt(1e18))
 // DevSetup returns the dev chain of dataDir: the genesis and the funded key
 // saved in DIR/genesis.json and DIR/dev.key, created on first use. The
 // initial difficulty is calibrated to this machine's hashrate so that the
-// first blocks already come about once a second; ASERT keeps them there.
+// first blocks already come about once a second; the difficulty rule keeps
+// them there.
 func DevSetup(dataDir string, threads int) (*chain.Genesis, *ecdsa.PrivateKey, error) {
 	genesisPath := filepath.Join(dataDir, "genesis.json")
 	keyPath := filepath.Join(dataDir, "dev.key")
@@ -64,7 +65,6 @@ func DevSetup(dataDir string, threads int) (*chain.Genesis, *ecdsa.PrivateKey, e
 		ChainID:    DevChainID,
 		Consensus:  chain.ConsensusPoW,
 		BlockTime:  chain.Duration(devBlockTime),
-		HalfLife:   chain.Duration(10 * devBlockTime),
 		Difficulty: chain.NewBigInt(difficulty),
 		Timestamp:  uint64(time.Now().UnixMilli()),
 		ExtraData:  "chaind dev chain",

@@ -44,10 +44,14 @@ func (e *Engine) Threads() int { return e.threads }
 // Hashes is the number of nonces tried so far.
 func (e *Engine) Hashes() uint64 { return e.hashes.Load() }
 
-// VerifyHeader checks the difficulty bits against ASERT and the hash against
-// the target.
+// VerifyHeader checks the difficulty bits against the adjustment rule and
+// the hash against the target.
 func (e *Engine) VerifyHeader(c chain.ChainReader, h, parent *chain.Header) error {
-	if want := NextBits(c.Genesis(), c.GenesisHeader(), parent); h.Bits != want {
+	want, err := nextBits(c, parent)
+	if err != nil {
+		return err
+	}
+	if h.Bits != want {
 		return chain.RuleError{Kind: ErrBadBits, Description: fmt.Sprintf("%s: block %d has %08x, want %08x", ErrBadBits, h.Height, h.Bits, want)}
 	}
 	if len(h.Seal) != 0 {
@@ -62,8 +66,9 @@ func (e *Engine) VerifyHeader(c chain.ChainReader, h, parent *chain.Header) erro
 
 // Prepare sets the difficulty bits of h.
 func (e *Engine) Prepare(c chain.ChainReader, h, parent *chain.Header) error {
-	h.Bits = NextBits(c.Genesis(), c.GenesisHeader(), parent)
-	return nil
+	bits, err := nextBits(c, parent)
+	h.Bits = bits
+	return err
 }
 
 // Weight is the expected number of hashes the block took: 2^256/(target+1).

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"math"
 	"math/big"
 	"math/rand"
 	"sync/atomic"
@@ -64,40 +65,35 @@ func testGenesis(difficulty int64) *chain.Genesis {
 	return g
 }
 
-func TestASERTHoldsScheduleAndDoublesPerHalfLife(t *testing.T) {
-	g := testGenesis(1 << 20)
+func TestRuleStepsByHalfLifeAndCapsTheSolveTime(t *testing.T) {
+	g := testGenesis(1 << 20) // T = 1 s, H = 10 s, F = 2 s: C = 8 s
 	gen, _ := g.Block()
-	anchor := chain.CompactToBig(gen.Header.Bits)
-	at := func(height uint64, offset time.Duration) *big.Int {
-		p := &chain.Header{Height: height, Time: gen.Header.Time + height*1000 + uint64(offset.Milliseconds())}
-		if offset < 0 {
-			p.Time = gen.Header.Time + height*1000 - uint64((-offset).Milliseconds())
+	if got := NextTarget(g, nil, gen.Header); got.Cmp(chain.CompactToBig(gen.Header.Bits)) != 0 {
+		t.Errorf("genesis's child: target %x, want genesis's", got)
+	}
+	parent := &chain.Header{Height: 5, Time: gen.Header.Time + 5000, Bits: gen.Header.Bits}
+	base := chain.CompactToBig(parent.Bits)
+	ratio := func(solve time.Duration) float64 {
+		grand := &chain.Header{Height: 4, Time: parent.Time - uint64(solve.Milliseconds())}
+		r, _ := new(big.Float).Quo(new(big.Float).SetInt(NextTarget(g, grand, parent)), new(big.Float).SetInt(base)).Float64()
+		return r
+	}
+	for _, c := range []struct {
+		solve time.Duration
+		want  float64
+	}{
+		{time.Second, 1},                         // on time: unchanged
+		{6 * time.Second, 1.41421356},            // half a half-life late
+		{time.Millisecond, math.Pow(2, -0.0999)}, // early by T - 1 ms
+		{8 * time.Second, math.Pow(2, 0.7)},      // at the cap
+		{time.Hour, math.Pow(2, 0.7)},            // a stall counts as the cap
+		{9 * time.Second, math.Pow(2, 0.7)},      // just past the cap
+		{1500 * time.Millisecond, math.Pow(2, 0.05)},
+	} {
+		if got := ratio(c.solve); got < c.want*0.999 || got > c.want*1.001 {
+			t.Errorf("solve time %v: ratio %.5f, want %.5f", c.solve, got, c.want)
 		}
-		return NextTarget(g, gen.Header, p)
 	}
-	if got := at(100, 0); got.Cmp(anchor) != 0 {
-		t.Errorf("on schedule: target %x, want the anchor %x", got, anchor)
-	}
-	late := at(100, 10*time.Second) // one half-life behind: twice as easy
-	if r := new(big.Float).Quo(new(big.Float).SetInt(late), new(big.Float).SetInt(anchor)); !near(r, 2) {
-		t.Errorf("one half-life late: ratio %v, want 2", r)
-	}
-	early := at(100, -10*time.Second)
-	if r := new(big.Float).Quo(new(big.Float).SetInt(anchor), new(big.Float).SetInt(early)); !near(r, 2) {
-		t.Errorf("one half-life early: ratio %v, want 2", r)
-	}
-	half := at(100, 5*time.Second)
-	if r := new(big.Float).Quo(new(big.Float).SetInt(half), new(big.Float).SetInt(anchor)); !near(r, 1.41421356) {
-		t.Errorf("half a half-life late: ratio %v, want sqrt 2", r)
-	}
-	if at(10, time.Hour*1000).Cmp(maxTarget) != 0 {
-		t.Error("a very late block should clamp to the easiest target")
-	}
-}
-
-func near(r *big.Float, want float64) bool {
-	f, _ := r.Float64()
-	return f > want*0.999 && f < want*1.001
 }
 
 // openChain opens a real chain on an in-memory LevelDB with engine e.

@@ -243,7 +243,7 @@ func (s *Supervisor) prepare() error {
 		}
 	} else {
 		rate, _ := pow.MeasureHashrate(min(s.opts.Nodes, runtime.NumCPU()), 300*time.Millisecond)
-		g.BlockTime, g.HalfLife = chain.Duration(s.opts.BlockTime), chain.Duration(10*s.opts.BlockTime)
+		g.BlockTime = chain.Duration(s.opts.BlockTime)
 		g.Difficulty = chain.NewBigInt(big.NewInt(max(int64(rate*s.opts.BlockTime.Seconds()), 1)))
 	}
 	g.FillDefaults()
