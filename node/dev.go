@@ -28,10 +28,13 @@ var DevBalance = new(big.Int).Mul(big.NewInt(1_000_000), big.NewInt(1e18))
 
 // DevSetup returns the dev chain of dataDir: the genesis and the funded key
 // saved in DIR/genesis.json and DIR/dev.key, created on first use. The
-// initial difficulty is calibrated to this machine's hashrate so that the
-// first blocks already come about once a second; the difficulty rule keeps
-// them there.
-func DevSetup(dataDir string, threads int) (*chain.Genesis, *ecdsa.PrivateKey, error) {
+// chain is made for a miner held to a declared hash rate (see DevHashrate):
+// hashrate when positive, else half of what threads can do on this machine
+// (pow.Capacity, the best of several probes, so a busy moment does not
+// lower it). Its difficulty is that rate times the block time, so blocks
+// come once a second from the first one on, however busy the machine gets
+// later, as long as it can supply the rate.
+func DevSetup(dataDir string, threads int, hashrate float64) (*chain.Genesis, *ecdsa.PrivateKey, error) {
 	genesisPath := filepath.Join(dataDir, "genesis.json")
 	keyPath := filepath.Join(dataDir, "dev.key")
 	if _, err := os.Stat(keyPath); err == nil {
@@ -58,8 +61,10 @@ func DevSetup(dataDir string, threads int) (*chain.Genesis, *ecdsa.PrivateKey, e
 	if threads <= 0 {
 		threads = runtime.NumCPU()
 	}
-	rate, _ := pow.MeasureHashrate(threads, 200*time.Millisecond)
-	difficulty := big.NewInt(max(int64(rate*devBlockTime.Seconds()), 1))
+	if hashrate <= 0 {
+		hashrate = pow.Capacity(threads) / 2
+	}
+	difficulty := big.NewInt(max(int64(hashrate*devBlockTime.Seconds()), 1))
 	addr := crypto.PubkeyToAddress(key.PublicKey)
 	g := &chain.Genesis{
 		ChainID:    DevChainID,
@@ -81,4 +86,12 @@ func DevSetup(dataDir string, threads int) (*chain.Genesis, *ecdsa.PrivateKey, e
 		return nil, nil, fmt.Errorf("write dev key: %w", err)
 	}
 	return g, key, nil
+}
+
+// DevHashrate is the hash rate a dev chain was made for: its genesis
+// difficulty per block time. A dev node holds its miner to it unless told
+// otherwise.
+func DevHashrate(g *chain.Genesis) float64 {
+	d, _ := new(big.Float).SetInt(g.Difficulty.Big()).Float64()
+	return d / g.BlockTime.D().Seconds()
 }

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 
 	"github.com/chaind/chaind/chain"
+	"github.com/chaind/chaind/clock"
 )
 
 // PoW rule violations.
@@ -24,18 +25,38 @@ const stopCheckInterval = 1 << 15
 
 // Engine is the proof-of-work consensus engine.
 type Engine struct {
-	threads int
-	hashes  atomic.Uint64 // nonces tried, for the hashrate
+	threads  int
+	throttle *throttle     // nil: as fast as the CPU goes
+	hashes   atomic.Uint64 // nonces tried, for the hashrate
 }
 
 var _ chain.Engine = (*Engine)(nil)
 
-// New returns an engine that seals with threads workers (0: one per CPU).
-func New(threads int) *Engine {
-	if threads <= 0 {
-		threads = runtime.NumCPU()
+// EngineConfig configures an Engine.
+type EngineConfig struct {
+	Threads int // sealing workers; optional, one per CPU
+	// Hashrate, when positive, holds sealing to this many nonces per second
+	// over all workers (a token bucket on Clock), so that a miner's share
+	// of a testnet's hash power is what it was given, not what the
+	// scheduler happens to give it.
+	Hashrate float64
+	Clock    clock.Clock // optional: clock.Real
+}
+
+// New returns an engine that seals with threads workers (0: one per CPU)
+// as fast as they go.
+func New(threads int) *Engine { return NewEngine(EngineConfig{Threads: threads}) }
+
+// NewEngine returns an engine configured by cfg.
+func NewEngine(cfg EngineConfig) *Engine {
+	e := &Engine{threads: cfg.Threads}
+	if e.threads <= 0 {
+		e.threads = runtime.NumCPU()
 	}
-	return &Engine{threads: threads}
+	if cfg.Hashrate > 0 {
+		e.throttle = newThrottle(cfg.Hashrate, cfg.Clock)
+	}
+	return e
 }
 
 // Threads is the number of sealing workers.
@@ -104,27 +125,25 @@ func (e *Engine) search(ctx context.Context, h *chain.Header) (uint64, bool, err
 		found  atomic.Bool
 		wg     sync.WaitGroup
 	)
-	done := make(chan struct{})
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	go func() {
-		select {
-		case <-ctx.Done():
-			stop.Store(true)
-		case <-done:
-		}
+		<-sctx.Done()
+		stop.Store(true)
 	}()
 	span := ^uint64(0) / uint64(e.threads)
 	for i := 0; i < e.threads; i++ {
 		wg.Add(1)
 		go func(start uint64) {
 			defer wg.Done()
-			if n, ok := scan(&tmpl, &target, start, span, &stop, &e.hashes); ok && found.CompareAndSwap(false, true) {
+			w := scanner{tmpl: &tmpl, target: &target, stop: &stop, hashes: &e.hashes, throttle: e.throttle, ctx: sctx}
+			if n, ok := w.scan(start, span); ok && found.CompareAndSwap(false, true) {
 				result.Store(n)
-				stop.Store(true)
+				cancel()
 			}
 		}(uint64(i) * span)
 	}
 	wg.Wait()
-	close(done)
 	if found.Load() {
 		return result.Load(), true, nil
 	}
@@ -134,10 +153,30 @@ func (e *Engine) search(ctx context.Context, h *chain.Header) (uint64, bool, err
 	return 0, false, nil
 }
 
-// scan tries count nonces from start, returning the first that meets target.
-func scan(t *template, target *[8]uint32, start, count uint64, stop *atomic.Bool, hashes *atomic.Uint64) (uint64, bool) {
+// scanner is one worker's view of a search.
+type scanner struct {
+	tmpl     *template
+	target   *[8]uint32
+	stop     *atomic.Bool   // set when the search ends
+	hashes   *atomic.Uint64 // nonces tried, shared
+	throttle *throttle      // optional
+	ctx      context.Context
+}
+
+// scan tries count nonces from start, returning the first that meets the
+// target. It looks at the stop flag (and takes throttle tokens) once per
+// chunk.
+func (w *scanner) scan(start, count uint64) (uint64, bool) {
+	t, target, hashes := w.tmpl, w.target, w.hashes
+	chunk := uint64(stopCheckInterval)
+	if w.throttle != nil {
+		chunk = w.throttle.chunk
+	}
 	for done := uint64(0); done < count; {
-		n := min(uint64(stopCheckInterval), count-done)
+		n := min(chunk, count-done)
+		if w.throttle != nil && !w.throttle.take(w.ctx, n) {
+			return 0, false
+		}
 		for i := uint64(0); i < n; i++ {
 			nonce := start + done + i
 			if h := t.hash(nonce); lessOrEqual(&h, target) {
@@ -147,7 +186,7 @@ func scan(t *template, target *[8]uint32, start, count uint64, stop *atomic.Bool
 		}
 		done += n
 		hashes.Add(n)
-		if stop.Load() {
+		if w.stop.Load() {
 			return 0, false
 		}
 	}

@@ -205,7 +205,8 @@ func TestNonceLoopAllocatesNothing(t *testing.T) {
 	var zero [8]uint32
 	var stop atomic.Bool
 	var hashes atomic.Uint64
-	if n := testing.AllocsPerRun(10, func() { scan(&tmpl, &zero, 0, 4096, &stop, &hashes) }); n != 0 {
+	w := scanner{tmpl: &tmpl, target: &zero, stop: &stop, hashes: &hashes}
+	if n := testing.AllocsPerRun(10, func() { w.scan(0, 4096) }); n != 0 {
 		t.Fatalf("%v allocations per scan of 4096 nonces", n)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -23,6 +24,8 @@ type CompareOptions struct {
 	Duration  time.Duration   // per run; default 120s (quick: 30s)
 	Latencies []time.Duration // one-way; default 50ms and 200ms (quick: 50ms)
 	BlockTime time.Duration   // PoW target interval and PoS slot; default 500ms
+	HashPower []float64       // PoW: each node's share of the hash power; default equal
+	Hashrate  float64         // PoW: total nonces per second; default half of what the machine can do
 	Seed      int64
 	Quick     bool
 	// Reanalyse recomputes the report from the records of runs already in
@@ -189,7 +192,7 @@ func runVariant(opts CompareOptions, name, consensus string, finality bool, lat 
 	}
 	s, err := Up(Options{Dir: dir, Nodes: opts.Nodes, Consensus: consensus, BlockTime: opts.BlockTime, Seed: opts.Seed,
 		Binary: opts.Binary, Logger: opts.Logger, EpochLength: 4, NoFinality: consensus == "pos" && !finality,
-		Link: LinkParams{Latency: lat, Jitter: lat / 10}})
+		Link: LinkParams{Latency: lat, Jitter: lat / 10}, HashPower: slices.Clone(opts.HashPower), Hashrate: opts.Hashrate})
 	if err != nil {
 		return nil, err
 	}
