@@ -210,3 +210,36 @@ func TestNonceLoopAllocatesNothing(t *testing.T) {
 		t.Fatalf("%v allocations per scan of 4096 nonces", n)
 	}
 }
+
+// TestBatchOfHeadersVerifies checks headers-first sync: a peer verifies a
+// batch of headers whose grandparents (which the difficulty rule reads) are
+// in the batch, not yet in its store.
+func TestBatchOfHeadersVerifies(t *testing.T) {
+	g := testGenesis(2000)
+	e := New(1)
+	a, b := openChain(t, g, e), openChain(t, g, e)
+	var headers []*chain.Header
+	for range 4 {
+		tmpl, err := a.BuildBlock(common.Address{1}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sealed, err := e.Seal(context.Background(), a, tmpl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := a.InsertBlock(sealed); err != nil {
+			t.Fatal(err)
+		}
+		headers = append(headers, sealed.Header)
+	}
+	if _, err := b.VerifyHeaders(headers); err != nil {
+		t.Fatalf("a peer refused a valid batch of headers: %v", err)
+	}
+	bad := append([]*chain.Header(nil), headers...)
+	bad[3] = headers[3].Copy()
+	bad[3].Bits++
+	if _, err := b.VerifyHeaders(bad); !errors.Is(err, ErrBadBits) {
+		t.Fatalf("wrong bits in a batch: %v", err)
+	}
+}
