@@ -81,7 +81,7 @@ func TestSharesHoldOnAnyCPU(t *testing.T) {
 	g.Timestamp = uint64(clk.Now().UnixMilli())
 	store := chain.OpenMemStore()
 	t.Cleanup(func() { store.Close() })
-	c, err := chain.Open(chain.Config{Store: store, Genesis: g, Engine: New(1), Now: clk.Now})
+	c, err := chain.Open(chain.Config{Store: store, Genesis: g, Engine: New(1), Clock: clk})
 	if err != nil {
 		t.Fatal(err)
 	}
