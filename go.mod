@@ -11,6 +11,7 @@ require (
 	golang.org/x/sys v0.47.0
 	golang.org/x/term v0.45.0
 	golang.org/x/time v0.14.0
+	gonum.org/v1/gonum v0.16.0
 )
 
 require (
