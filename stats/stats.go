@@ -100,3 +100,15 @@ func ChiSquare(counts []int, shares []float64) (stat, pValue float64) {
 	}
 	return stat, 1 - distuv.ChiSquared{K: float64(len(counts) - 1)}.CDF(stat)
 }
+
+// Detectable is the smallest difference |p - p0| that a two-sided test of a
+// proportion at level alpha detects with the given power after n trials
+// (normal approximation): (z_{1-alpha/2} + z_power) sqrt(p0(1-p0)/n). It
+// says how many trials a test needs to mean something.
+func Detectable(p0 float64, n int, alpha, power float64) float64 {
+	if n <= 0 {
+		return math.Inf(1)
+	}
+	z := distuv.UnitNormal.Quantile(1-alpha/2) + distuv.UnitNormal.Quantile(power)
+	return z * math.Sqrt(p0*(1-p0)/float64(n))
+}

@@ -38,6 +38,9 @@ func TestKnownValues(t *testing.T) {
 	if r := PoissonRate(10, 2); !near(r.Lo, 4.7954/2, 1e-4) || !near(r.Hi, 18.3904/2, 1e-4) {
 		t.Errorf("PoissonRate(10, 2) = [%v, %v], want [2.3977, 9.1952]", r.Lo, r.Hi)
 	}
+	if d := Detectable(0.5, 100, 0.05, 0.8); !near(d, (1.959964+0.841621)*0.05, 1e-6) {
+		t.Errorf("Detectable(0.5, 100) = %v, want 0.1401", d)
+	}
 	stat, p := ChiSquare([]int{30, 30, 20, 20}, []float64{0.25, 0.25, 0.25, 0.25})
 	if !near(stat, 4, 1e-12) || !near(p, 0.2615, 1e-4) {
 		t.Errorf("ChiSquare = %v (p %v), want 4 (p 0.2615)", stat, p)

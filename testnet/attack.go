@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/chaind/chaind/sim"
+	"github.com/chaind/chaind/stats"
 )
 
 // AttackOptions configure the live double-spend race.
@@ -27,14 +28,16 @@ type AttackOptions struct {
 
 // AttackResult counts the live races next to the theory.
 type AttackResult struct {
-	Z          int     `json:"z"`
-	Trials     int     `json:"trials"`
-	Successes  int     `json:"successes"`
-	GivenShare float64 `json:"givenShare"`        // the attacker's hash-power share, held by its --miner.hashrate
-	Share      float64 `json:"attackerShare"`     // measured: attacker blocks / all blocks during the races
-	Rate       float64 `json:"successRate"`       // Successes / Trials
-	Exact      float64 `json:"exact"`             // sim.Exact(given share, z+1): success = strictly longer
-	GiveUpBias float64 `json:"giveUpProbability"` // chance of catching up from GiveUp behind, ignored by the live race
+	Z          int              `json:"z"`
+	Trials     int              `json:"trials"`
+	Successes  int              `json:"successes"`
+	GivenShare float64          `json:"givenShare"`          // the attacker's hash-power share, held by its --miner.hashrate
+	Share      float64          `json:"attackerShare"`       // measured: attacker blocks / all blocks during the races
+	Rate       float64          `json:"successRate"`         // Successes / Trials
+	RateCI     stats.Proportion `json:"successRateInterval"` // with its exact 95% interval
+	PValue     float64          `json:"pValue"`              // exact binomial test of Successes against Exact
+	Exact      float64          `json:"exact"`               // sim.Exact(given share, z+1): success = strictly longer
+	GiveUpBias float64          `json:"giveUpProbability"`   // chance of catching up from GiveUp behind, ignored by the live race
 }
 
 // Attack runs the double spend live: node 0 is cut off and mines a private
@@ -127,11 +130,13 @@ func Attack(opts AttackOptions) (*AttackResult, error) {
 		}
 		fmt.Fprintf(opts.Progress, "trial %d/%d: attacker %s (%d successes so far)\n", trial+1, opts.Trials, map[bool]string{true: "won", false: "lost"}[won], res.Successes)
 	}
-	res.Rate = float64(res.Successes) / float64(res.Trials)
+	res.RateCI = stats.Binomial(res.Successes, res.Trials)
+	res.Rate = res.RateCI.P
 	if allBlocks > 0 {
 		res.Share = float64(attackerBlocks) / float64(allBlocks)
 	}
 	res.Exact = sim.Exact(opts.Share, opts.Z+1)
 	res.GiveUpBias = math.Pow(opts.Share/(1-opts.Share), float64(opts.GiveUp))
+	res.PValue = stats.BinomialPValue(res.Successes, res.Trials, res.Exact)
 	return res, nil
 }

@@ -36,7 +36,8 @@ type BlockRec struct {
 	Parent   common.Hash    `json:"parent"`
 	Height   uint64         `json:"height"`
 	Producer common.Address `json:"producer"`
-	SeenMs   map[int]int64  `json:"seenMs"` // node -> Unix ms
+	TimeMs   int64          `json:"timeMs,omitempty"` // header timestamp (PoS: its slot's start)
+	SeenMs   map[int]int64  `json:"seenMs"`           // node -> Unix ms
 }
 
 // EventRec is one head change of one node.

@@ -483,8 +483,8 @@ func testnetCompare(args []string) error {
 		return err
 	}
 	for _, r := range cmp.Runs {
-		fmt.Printf("%-15s %4.0f ms: %4d blocks, stale %.3f (healthy), deepest reorg %d, finalized reverted %d\n",
-			r.Variant, r.LatencyMs, r.Report.Produced, r.HealthyStaleRate, r.Report.MaxReorgDepth, r.Report.FinalizedReverted)
+		fmt.Printf("%-15s %4.0f ms: %4d blocks, stale %.3f [%.3f, %.3f] (healthy), deepest reorg %d, finalized reverted %d\n",
+			r.Variant, r.LatencyMs, r.Report.Produced, r.HealthyStaleRate, r.HealthyStaleCI.Lo, r.HealthyStaleCI.Hi, r.Report.MaxReorgDepth, r.Report.FinalizedReverted)
 	}
 	return nil
 }
@@ -509,8 +509,8 @@ func testnetAttack(args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("attacker share %.3f (measured %.3f), z = %d: %d of %d races won (%.3f); exact probability for a strictly heavier branch (the race for z+1): %.3f\n",
-		res.GivenShare, res.Share, res.Z, res.Successes, res.Trials, res.Rate, res.Exact)
+	fmt.Printf("attacker share %.3f (measured %.3f), z = %d: %d of %d races won (%.3f, 95%% interval [%.3f, %.3f]); exact probability for a strictly heavier branch (the race for z+1): %.3f (exact test p = %.3g)\n",
+		res.GivenShare, res.Share, res.Z, res.Successes, res.Trials, res.Rate, res.RateCI.Lo, res.RateCI.Hi, res.Exact, res.PValue)
 	if *asJSON {
 		return printJSON(res)
 	}
