@@ -163,8 +163,8 @@ type scanner struct {
 	ctx      context.Context
 }
 
-// scan tries count nonces from start, returning the first that meets the
-// target. It looks at the stop flag (and takes throttle tokens) once per
+// scan tries count nonces from start, two at a time (template.hash2),
+// returning the first that meets the target. It looks at the stop flag (and takes throttle tokens) once per
 // chunk.
 func (w *scanner) scan(start, count uint64) (uint64, bool) {
 	t, target, hashes := w.tmpl, w.target, w.hashes
@@ -177,11 +177,23 @@ func (w *scanner) scan(start, count uint64) (uint64, bool) {
 		if w.throttle != nil && !w.throttle.take(w.ctx, n) {
 			return 0, false
 		}
-		for i := uint64(0); i < n; i++ {
+		i := uint64(0)
+		for ; i+1 < n; i += 2 { // two nonces per pass
 			nonce := start + done + i
-			if h := t.hash(nonce); lessOrEqual(&h, target) {
+			a, b := t.hash2(nonce)
+			if lessOrEqual(&a, target) {
 				hashes.Add(i + 1)
 				return nonce, true
+			}
+			if lessOrEqual(&b, target) {
+				hashes.Add(i + 2)
+				return nonce + 1, true
+			}
+		}
+		if i < n { // an odd count's last nonce
+			if h := t.hash(start + done + i); lessOrEqual(&h, target) {
+				hashes.Add(i + 1)
+				return start + done + i, true
 			}
 		}
 		done += n

@@ -15,46 +15,60 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 )
 
+// sha256d is the reference: crypto/sha256 twice over the header with nonce.
+func sha256d(header []byte, nonce uint64) [32]byte {
+	h := append([]byte(nil), header...)
+	for k := 0; k < 8; k++ {
+		h[chain.HeaderNonceOffset+k] = byte(nonce >> (56 - 8*k))
+	}
+	first := sha256.Sum256(h)
+	return sha256.Sum256(first[:])
+}
+
+// checkPaths compares every path (pure Go, SHA-NI one lane, SHA-NI two
+// lanes for nonce and nonce+1) with crypto/sha256.
+func checkPaths(t *testing.T, header []byte, nonce uint64) {
+	t.Helper()
+	tmpl := newTemplate(header)
+	want, wantNext := sha256d(header, nonce), sha256d(header, nonce+1)
+	if got := wordsToBytes(tmpl.hashGo(nonce)); got != want {
+		t.Fatalf("nonce %x: pure Go path gives %x, want %x", nonce, got, want)
+	}
+	if got := wordsToBytes(tmpl.hash(nonce)); got != want {
+		t.Fatalf("nonce %x: one-lane path gives %x, want %x (SHA-NI: %v)", nonce, got, want, hasSHANI)
+	}
+	a, b := tmpl.hash2(nonce)
+	if wordsToBytes(a) != want || wordsToBytes(b) != wantNext {
+		t.Fatalf("nonce %x: two-lane path gives %x, %x; want %x, %x (SHA-NI: %v)", nonce, wordsToBytes(a), wordsToBytes(b), want, wantNext, hasSHANI)
+	}
+}
+
 func TestTemplateHashEqualsCryptoSHA256d(t *testing.T) {
 	r := rand.New(rand.NewSource(1))
+	// Nonces where the second lane's nonce carries into the high word or
+	// wraps, and random ones.
+	edges := []uint64{0, 1, 0xffffffff, 0x1_ffffffff, ^uint64(0) - 1, ^uint64(0)}
 	for i := 0; i < 500; i++ {
 		header := make([]byte, chain.HeaderSize)
 		r.Read(header)
-		tmpl := newTemplate(header)
-		for j := 0; j < 4; j++ {
-			nonce := r.Uint64()
-			h := header
-			for k := 0; k < 8; k++ {
-				h[chain.HeaderNonceOffset+k] = byte(nonce >> (56 - 8*k))
-			}
-			first := sha256.Sum256(h)
-			want := sha256.Sum256(first[:])
-			if got := wordsToBytes(tmpl.hash(nonce)); got != want {
-				t.Fatalf("header %d nonce %x: got %x want %x (SHA-NI: %v)", i, nonce, got, want, hasSHANI)
-			}
-			if got := wordsToBytes(tmpl.hashGo(nonce)); got != want {
-				t.Fatalf("header %d nonce %x: pure Go path gives %x, want %x", i, nonce, got, want)
-			}
+		nonces := []uint64{r.Uint64(), r.Uint64()}
+		if i < len(edges) {
+			nonces = append(nonces, edges[i])
+		}
+		for _, nonce := range nonces {
+			checkPaths(t, header, nonce)
 		}
 	}
 }
 
 func FuzzTemplateHash(f *testing.F) {
 	f.Add(make([]byte, chain.HeaderSize), uint64(0))
+	f.Add(make([]byte, chain.HeaderSize), uint64(0xffffffff))
 	f.Fuzz(func(t *testing.T, header []byte, nonce uint64) {
 		if len(header) != chain.HeaderSize {
 			return
 		}
-		h := append([]byte(nil), header...)
-		for k := 0; k < 8; k++ {
-			h[chain.HeaderNonceOffset+k] = byte(nonce >> (56 - 8*k))
-		}
-		tmpl := newTemplate(header)
-		first := sha256.Sum256(h)
-		want := sha256.Sum256(first[:])
-		if wordsToBytes(tmpl.hash(nonce)) != want || wordsToBytes(tmpl.hashGo(nonce)) != want {
-			t.Fatal("midstate hash differs from crypto/sha256")
-		}
+		checkPaths(t, header, nonce)
 	})
 }
 
@@ -241,5 +255,48 @@ func TestBatchOfHeadersVerifies(t *testing.T) {
 	bad[3].Bits++
 	if _, err := b.VerifyHeaders(bad); !errors.Is(err, ErrBadBits) {
 		t.Fatalf("wrong bits in a batch: %v", err)
+	}
+}
+
+// BenchmarkNonceLoop2 is the two-lane path: b.N nonces, two per call.
+func BenchmarkNonceLoop2(b *testing.B) {
+	tmpl := newTemplate(make([]byte, chain.HeaderSize))
+	var zero [8]uint32
+	for i := 0; i < b.N; i += 2 {
+		h1, h2 := tmpl.hash2(uint64(i))
+		if lessOrEqual(&h1, &zero) || lessOrEqual(&h2, &zero) {
+			b.Fatal("impossible")
+		}
+	}
+}
+
+// TestScanFindsTheFirstNonce sets the target to the smallest of 100 hashes
+// and checks that scan returns its nonce, whichever lane (or the odd last
+// nonce) it falls on, and counts the nonces it tried.
+func TestScanFindsTheFirstNonce(t *testing.T) {
+	r := rand.New(rand.NewSource(9))
+	lanes := map[uint64]bool{}
+	for i := 0; i < 40; i++ {
+		header := make([]byte, chain.HeaderSize)
+		r.Read(header)
+		tmpl := newTemplate(header)
+		best, at := [8]uint32{^uint32(0)}, uint64(0)
+		for n := uint64(0); n < 100; n++ {
+			if h := tmpl.hashGo(1000 + n); !lessOrEqual(&best, &h) {
+				best, at = h, n
+			}
+		}
+		count := at + 1 + uint64(i%2) // the winner last (odd or even count) or not
+		var stop atomic.Bool
+		var hashes atomic.Uint64
+		w := scanner{tmpl: &tmpl, target: &best, stop: &stop, hashes: &hashes}
+		nonce, ok := w.scan(1000, count)
+		if !ok || nonce != 1000+at || hashes.Load() != at+1 {
+			t.Fatalf("header %d: scan gave %d (%v) after %d hashes, want %d after %d", i, nonce, ok, hashes.Load(), 1000+at, at+1)
+		}
+		lanes[at%2] = true
+	}
+	if len(lanes) != 2 {
+		t.Fatal("the test never put the winner in both lanes")
 	}
 }
