@@ -1,6 +1,8 @@
 package testnet
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -47,5 +49,31 @@ func TestRevertedAtDepthCounts(t *testing.T) {
 	}
 	if ps[0].Lo <= 0 || ps[0].Hi >= 1 || ps[1].Lo != 0 || ps[2].Hi != 1 {
 		t.Fatalf("intervals %+v", ps)
+	}
+}
+
+// TestCompressedRecordsReload: a run kept as records.json.gz alone loads
+// and gives the same report.
+func TestCompressedRecordsReload(t *testing.T) {
+	dir := t.TempDir()
+	r := newRecords(filepath.Join(dir, recordsFile))
+	r.Nodes, r.Consensus, r.BlockTimeMs = 1, "pow", 500
+	h := common.Hash{1}
+	r.Blocks[h] = &BlockRec{Hash: h, Height: 1, TimeMs: 1000, SeenMs: map[int]int64{0: 1001}}
+	if err := r.save(); err != nil {
+		t.Fatal(err)
+	}
+	if err := CompressRecords(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(dir, recordsFile)); err != nil {
+		t.Fatal(err)
+	}
+	back, err := LoadRecords(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(back.Blocks) != 1 || back.Blocks[h].TimeMs != 1000 || back.Blocks[h].SeenMs[0] != 1001 {
+		t.Fatalf("reloaded %+v", back.Blocks)
 	}
 }

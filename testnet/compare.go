@@ -246,6 +246,9 @@ func runVariant(opts CompareOptions, name, consensus string, finality bool, lat 
 	if _, err := WriteReport(dir); err != nil {
 		return nil, err
 	}
+	if err := CompressRecords(dir); err != nil {
+		return nil, err
+	}
 	r, err := LoadRecords(dir)
 	if err != nil {
 		return nil, err
