@@ -22,12 +22,12 @@ func writeComparison(dir string, cmp *Comparison) error {
 		return err
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "# PoW and PoS compared\n\n%d nodes, one miner thread or one validator each, target block interval (PoW) = slot (PoS) = %d ms, %0.f s per run. ",
+	fmt.Fprintf(&b, "# PoW and PoS compared\n\n%d nodes, one miner thread (held to its share of a declared hash rate: `--hashpower`, equal by default) or one validator each, target block interval (PoW) = slot (PoS) = %d ms, %0.f s per run. ",
 		cmp.Nodes, cmp.BlockTimeMs, cmp.DurationSec)
 	fmt.Fprintf(&b, "Each run: healthy until %.0f%%, split 50/50 until %.0f%%, healed; one quarter of the miners or stake killed at %.0f%%, one half at %.0f%%, all back at %.0f%%. Transfers sent at 2/s throughout.\n\n",
 		100*phasePartition, 100*phaseHeal, 100*phaseCrash1, 100*phaseCrash2, 100*phaseRecover)
 	b.WriteString("## Forks, reorgs and confirmations\n\n")
-	b.WriteString("| run | latency | blocks | stale (healthy) [95% interval] | model | test p | resolution | reorgs | deepest | P(revert) healthy k=1 | k=2 | k=3 | whole run k=1 | k=6 | k=10 | 1 conf p50/p90 s | 6 conf p50/p90 s | finality p50/p90 s healthy / whole run | finalized reverted |\n")
+	b.WriteString("| run | latency | blocks | stale (healthy) [95% interval] | model | test p | resolution | reorgs | deepest | P(revert) healthy k=1 | k=2 | k=3 | whole run k=1 | k=6 | k=10 | 1 conf p50/p90 s | 6 conf p50/p90 s | finality p50 / p90 s | finalized reverted |\n")
 	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, r := range cmp.Runs {
 		rep := r.Report
@@ -37,7 +37,7 @@ func writeComparison(dir string, cmp *Comparison) error {
 		}
 		fin, finRev := "-", "-"
 		if r.Variant == "pos" {
-			fin = fmt.Sprintf("%s / %s", secs(r.HealthyFinality), secs(rep.TimeToFinality))
+			fin = fmt.Sprintf("%s (healthy); %s (all)", secs(r.HealthyFinality), secs(rep.TimeToFinality))
 			finRev = fmt.Sprint(rep.FinalizedReverted)
 		}
 		fmt.Fprintf(&b, "| %s | %.0f ms | %d | %.3f [%.3f, %.3f] (%d/%d) | %s | %s | %s | %d | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
