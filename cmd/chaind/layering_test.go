@@ -20,7 +20,8 @@ const modulePath = "github.com/chaind/chaind/"
 var allowedImports = map[string][]string{
 	"clock":           {},
 	"wallet":          {},
-	"sim":             {},
+	"stats":           {},
+	"sim":             {"stats"},
 	"chain":           {"clock"},
 	"chain/chaintest": {"chain", "clock"},
 	"mempool":         {"chain", "clock"},
@@ -31,7 +32,7 @@ var allowedImports = map[string][]string{
 	"p2p/p2ptest":     {"chain", "p2p"},
 	"rpc":             {"chain", "mempool", "clock"},
 	"node":            {"chain", "clock", "mempool", "p2p", "pos", "pow", "rpc", "wallet"},
-	"testnet":         {"chain", "clock", "pow", "rpc", "sim", "wallet"},
+	"testnet":         {"chain", "clock", "pow", "rpc", "sim", "stats", "wallet"},
 	"loadgen":         {"chain", "pow", "rpc", "wallet"},
 	"cmd/chaind":      nil, // may import anything
 }

@@ -33,7 +33,7 @@ func runSim(args []string) error {
 	rng := rand.New(rand.NewSource(*seed))
 	var results []sim.Race
 	w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(w, "q\tz\tsimulated\t± stderr\tNakamoto\texact\t")
+	fmt.Fprintln(w, "q\tz\tsimulated\t95% interval\tNakamoto\texact\t")
 	for _, q := range *qs {
 		for _, z := range confirmations {
 			r, err := sim.Simulate(q, z, *trials, rng)
@@ -41,7 +41,7 @@ func runSim(args []string) error {
 				return err
 			}
 			results = append(results, r)
-			fmt.Fprintf(w, "%.2f\t%d\t%.6f\t%.6f\t%.6f\t%.6f\t\n", q, z, r.Simulated, r.StdErr, r.Nakamoto, r.Exact)
+			fmt.Fprintf(w, "%.2f\t%d\t%.6f\t[%.6f, %.6f]\t%.6f\t%.6f\t\n", q, z, r.Simulated, r.Lo, r.Hi, r.Nakamoto, r.Exact)
 		}
 	}
 	w.Flush()
