@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"math/rand"
 	"os"
@@ -12,18 +11,20 @@ import (
 	"github.com/chaind/chaind/sim"
 )
 
-func runSim(args []string) error {
-	if len(args) == 0 || args[0] != "doublespend" {
-		fmt.Fprintln(os.Stderr, "Usage: chaind sim doublespend --q 0.1,0.3 --z 0..10 [--trials N] [--seed S] [--json]")
-		return errors.New("sim: give doublespend")
+func simCommands() []command {
+	return []command{
+		{"doublespend", "the double-spend race: Monte Carlo, Nakamoto's formula and the exact probability", simDoublespend, nil},
 	}
+}
+
+func simDoublespend(args []string) error {
 	fs := newFlagSet("sim doublespend", "sim doublespend --q 0.1,0.3 --z 0..10 [--trials N] [--seed S] [--json]")
 	qs := fs.Float64Slice("q", []float64{0.1, 0.3}, "attacker shares of the hash power, each in (0, 0.5)")
 	zs := fs.String("z", "0..10", "confirmations: a range A..B or a list 1,2,6")
 	trials := fs.Int("trials", 100_000, "races per (q, z)")
 	seed := fs.Int64("seed", 1, "random seed")
 	asJSON := fs.Bool("json", false, "print one JSON object on the last line")
-	if err := fs.Parse(args[1:]); err != nil {
+	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	confirmations, err := parseIntRange(*zs)

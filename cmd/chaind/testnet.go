@@ -18,20 +18,22 @@ import (
 	"github.com/spf13/pflag"
 )
 
-func runTestnet(args []string) error {
-	subs := map[string]func([]string) error{
-		"up": testnetUp, "run": testnetRun, "status": testnetStatus, "partition": testnetPartition, "heal": testnetHeal,
-		"kill": testnetNodeCommand("kill", "testnet_kill"), "restart": testnetNodeCommand("restart", "testnet_restart"), "set-link": testnetSetLink, "send": testnetSend,
-		"down": testnetDown, "report": testnetReport, "compare": testnetCompare, "attack": testnetAttack,
+func testnetCommands() []command {
+	return []command{
+		{"up", "start a testnet (in the foreground, or --detach)", testnetUp, nil},
+		{"run", "start a testnet and play a scenario file's timeline", testnetRun, nil},
+		{"status", "print every node's head, peers, mempool and miner", testnetStatus, nil},
+		{"send", "send transfers from the funded account", testnetSend, nil},
+		{"partition", "cut the links between groups of nodes", testnetPartition, nil},
+		{"heal", "restore every link", testnetHeal, nil},
+		{"kill", "kill a node's process (SIGKILL)", testnetNodeCommand("kill", "testnet_kill", "killed"), nil},
+		{"restart", "restart a killed node on its data directory", testnetNodeCommand("restart", "testnet_restart", "restarted"), nil},
+		{"set-link", "set one direction of one link's latency, jitter, loss and bandwidth", testnetSetLink, nil},
+		{"down", "stop every node and the supervisor", testnetDown, nil},
+		{"report", "write the report and plots of a testnet directory", testnetReport, nil},
+		{"compare", "run PoW, PoS and PoS without finality on the same network and compare them", testnetCompare, nil},
+		{"attack", "run the double-spend race live against a testnet", testnetAttack, nil},
 	}
-	if len(args) == 0 || subs[args[0]] == nil {
-		fmt.Fprintln(os.Stderr, "Usage: chaind testnet <up|run|status|partition|heal|kill|restart|set-link|send|down|report|compare|attack> [flags]")
-		if len(args) == 0 {
-			return errors.New("testnet: missing subcommand")
-		}
-		return fmt.Errorf("testnet: unknown subcommand %q", args[0])
-	}
-	return subs[args[0]](args[1:])
 }
 
 func dirFlag(fs *pflag.FlagSet) *string {
@@ -361,7 +363,15 @@ func testnetPartition(args []string) error {
 	if err != nil {
 		return err
 	}
-	return call(c, nil, "testnet_partition", groups)
+	if err := call(c, nil, "testnet_partition", groups); err != nil {
+		return err
+	}
+	var names []string
+	for _, g := range groups {
+		names = append(names, fmt.Sprint(g))
+	}
+	fmt.Printf("partitioned the testnet into %s; the links between the groups are cut\n", strings.Join(names, " | "))
+	return nil
 }
 
 func testnetHeal(args []string) error {
@@ -369,7 +379,11 @@ func testnetHeal(args []string) error {
 	if err != nil {
 		return err
 	}
-	return call(c, nil, "testnet_heal")
+	if err := call(c, nil, "testnet_heal"); err != nil {
+		return err
+	}
+	fmt.Println("healed the testnet: every link is restored")
+	return nil
 }
 
 func nodeArg(fs *pflag.FlagSet) (int, error) {
@@ -380,7 +394,7 @@ func nodeArg(fs *pflag.FlagSet) (int, error) {
 }
 
 // testnetNodeCommand is a subcommand that acts on one node, such as kill.
-func testnetNodeCommand(name, method string) func([]string) error {
+func testnetNodeCommand(name, method, done string) func([]string) error {
 	return func(args []string) error {
 		c, fs, err := control(name, name+" N [--dir DIR]", args, nil)
 		if err != nil {
@@ -390,7 +404,11 @@ func testnetNodeCommand(name, method string) func([]string) error {
 		if err != nil {
 			return err
 		}
-		return call(c, nil, method, n)
+		if err := call(c, nil, method, n); err != nil {
+			return err
+		}
+		fmt.Printf("node %d %s\n", n, done)
+		return nil
 	}
 }
 
@@ -413,7 +431,19 @@ func testnetSetLink(args []string) error {
 	if err := apply(&p); err != nil {
 		return err
 	}
-	return call(c, nil, "testnet_setLink", a, b, p)
+	if err := call(c, nil, "testnet_setLink", a, b, p); err != nil {
+		return err
+	}
+	fmt.Printf("link %d -> %d: latency %s, jitter %s, loss %g, bandwidth %s\n", a, b, p.Latency, p.Jitter, p.Loss, bandwidthText(p.Bandwidth))
+	return nil
+}
+
+// bandwidthText is a link's bandwidth for people: bytes/s, or unlimited.
+func bandwidthText(bytesPerSecond int64) string {
+	if bytesPerSecond == 0 {
+		return "unlimited"
+	}
+	return fmt.Sprintf("%d bytes/s", bytesPerSecond)
 }
 
 func testnetSend(args []string) error {
@@ -426,7 +456,12 @@ func testnetSend(args []string) error {
 	if err != nil {
 		return err
 	}
-	return call(c, nil, "testnet_send", *count, *rate)
+	if err := call(c, nil, "testnet_send", *count, *rate); err != nil {
+		return err
+	}
+	fmt.Printf("sending %d transfers from %s at %g/s (about %.0fs); see them with chaind testnet report\n",
+		*count, c.State.FundedAddr.Hex(), *rate, float64(*count) / *rate)
+	return nil
 }
 
 func testnetDown(args []string) error {
