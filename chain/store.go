@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"syscall"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
@@ -48,6 +49,9 @@ func OpenStore(dir string) (*Store, error) {
 	if err != nil {
 		if lerrors.IsCorrupted(err) {
 			return nil, fmt.Errorf("open database %s: it is corrupted (%w); move it aside and resync", dir, err)
+		}
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, fmt.Errorf("open database %s: it is locked: a chaind node is running on this data directory; stop it first (%w)", dir, err)
 		}
 		return nil, fmt.Errorf("open database %s: %w", dir, err)
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -42,10 +43,14 @@ func runGroup(path, summary string, cmds []command, args []string) error {
 		}
 	}
 	groupUsage(os.Stderr, path, summary, cmds)
-	if len(args) == 0 {
-		return fmt.Errorf("%s: missing command", path)
+	what := "missing command"
+	if len(args) > 0 {
+		what = fmt.Sprintf("unknown command %q", args[0])
 	}
-	return fmt.Errorf("%s: unknown command %q", path, args[0])
+	if sub := strings.TrimPrefix(path, "chaind "); sub != path {
+		return fmt.Errorf("%s: %s", sub, what)
+	}
+	return errors.New(what)
 }
 
 // groupUsage lists cmds one line each.

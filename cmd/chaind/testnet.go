@@ -207,7 +207,7 @@ func detachSupervisor(dir string, args []string) error {
 	go func() { cmd.Wait(); close(exited) }()
 	deadline := time.After(2 * time.Minute)
 	for {
-		if c, err := testnet.Dial(dir); err == nil {
+		if c, err := testnet.Dial(dir); err == nil && everyNodeUp(c.State) {
 			fmt.Printf("testnet supervisor running in the background (pid %d); log in %s\n", cmd.Process.Pid, filepath.Join(dir, "supervisor.log"))
 			for _, n := range c.State.Nodes {
 				fmt.Printf("  node %d  RPC %s\n", n.Index, n.RPC)
@@ -224,6 +224,18 @@ func detachSupervisor(dir string, args []string) error {
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
+}
+
+// everyNodeUp reports whether every node of st has started and has an RPC
+// URL: the supervisor writes its state after each node starts, so an early
+// read lists only the first nodes.
+func everyNodeUp(st *testnet.State) bool {
+	for _, n := range st.Nodes {
+		if n.RPC == "" {
+			return false
+		}
+	}
+	return len(st.Nodes) > 0
 }
 
 func testnetRun(args []string) error {
