@@ -15,8 +15,9 @@ import (
 )
 
 // TestEthersJS sends transfers with ethers.js v6, which batches its JSON-RPC
-// calls. It needs node and testdata/ethers/node_modules (`npm ci` there;
-// .ci/run does it) and is skipped without them.
+// calls. It needs node and testdata/ethers/node_modules (npm ci there when
+// package-lock.json exists, npm install otherwise; .ci/run does it) and is
+// skipped without them.
 func TestEthersJS(t *testing.T) {
 	nodeBin, err := exec.LookPath("node")
 	if err != nil {
@@ -24,7 +25,11 @@ func TestEthersJS(t *testing.T) {
 	}
 	dir, _ := filepath.Abs(filepath.Join("testdata", "ethers"))
 	if _, err := os.Stat(filepath.Join(dir, "node_modules", "ethers")); err != nil {
-		t.Skip("ethers is not installed: run npm ci in node/testdata/ethers")
+		install := "npm install --no-package-lock"
+		if _, err := os.Stat(filepath.Join(dir, "package-lock.json")); err == nil {
+			install = "npm ci"
+		}
+		t.Skipf("ethers is not installed: run %s in node/testdata/ethers", install)
 	}
 	g := fastGenesis(1)
 	n := startNode(t, g)

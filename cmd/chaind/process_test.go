@@ -48,8 +48,8 @@ func chaindBinary(t *testing.T) string {
 // proc is a running chaind process.
 type proc struct {
 	cmd    *exec.Cmd
-	url    string // JSON-RPC
-	p2p    string // P2P listen address, or "off"
+	url    string        // JSON-RPC
+	p2p    string        // P2P listen address, or "off"
 	stdout *lockedWriter // every line printed, for tests that read the banner
 	stderr *lockedWriter
 	done   chan struct{}
