@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/chaind/chaind/chain"
+	"github.com/chaind/chaind/clock"
 	"github.com/chaind/chaind/mempool"
 	"github.com/chaind/chaind/p2p"
 	"github.com/chaind/chaind/pos"
@@ -44,7 +45,7 @@ type Config struct {
 	Coinbase     common.Address // receives mined rewards and fees
 	MinGasPrice  *big.Int       // optional: the genesis base fee
 	Logger       *slog.Logger   // optional: slog.Default()
-	Now          func() time.Time
+	Clock        clock.Clock    // optional: clock.Real
 
 	// P2PAddr is where peers connect; "" does not listen. When it is
 	// DefaultP2PAddr and that port is taken, a free port is used instead.
@@ -62,6 +63,7 @@ type Config struct {
 type Node struct {
 	cfg       Config
 	log       *slog.Logger
+	clock     clock.Clock
 	store     *chain.Store
 	chain     *chain.Chain
 	pool      *mempool.Pool
@@ -98,7 +100,7 @@ func New(cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := &Node{cfg: cfg, log: cfg.Logger, store: store}
+	n := &Node{cfg: cfg, log: cfg.Logger, clock: clock.OrReal(cfg.Clock), store: store}
 	if err := n.build(); err != nil {
 		store.Close()
 		return nil, err
@@ -128,7 +130,7 @@ func (n *Node) build() error {
 		engine = powEngine
 	case chain.ConsensusPoS:
 		var err error
-		if posEngine, err = pos.New(g, n.cfg.ValidatorKey, n.cfg.Now); err != nil {
+		if posEngine, err = pos.New(g, n.cfg.ValidatorKey, n.clock.Now); err != nil {
 			return err
 		}
 		engine = posEngine
@@ -138,7 +140,7 @@ func (n *Node) build() error {
 	if n.cfg.Mine && powEngine == nil {
 		return errors.New("node: --mine is for proof of work; a PoS node proposes with --validator.key")
 	}
-	c, err := chain.Open(chain.Config{Store: n.store, Genesis: g, Engine: engine, Now: n.cfg.Now, Logger: n.log})
+	c, err := chain.Open(chain.Config{Store: n.store, Genesis: g, Engine: engine, Clock: n.clock, Logger: n.log})
 	if err != nil {
 		return err
 	}
