@@ -182,6 +182,7 @@ func (n *Node) Start() error {
 	if err != nil {
 		return err
 	}
+	n.attachMetrics(srv)
 	if err := n.p2p.Start(); err != nil {
 		if n.cfg.P2PAddr != DefaultP2PAddr {
 			return err

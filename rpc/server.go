@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"reflect"
 	"runtime/debug"
+	"time"
 
 	"github.com/gorilla/mux"
 )
@@ -28,6 +29,7 @@ type Server struct {
 	maxBatch int
 	log      *slog.Logger
 	router   *mux.Router
+	observe  func(method string, d time.Duration) // optional
 }
 
 // method is a registered handler of the form
@@ -55,6 +57,17 @@ func NewServer(log *slog.Logger) *Server {
 	s.router.HandleFunc("/", s.serveInfo).Methods(http.MethodGet)
 	return s
 }
+
+// Handle serves h for GET requests on path beside the JSON-RPC endpoint,
+// such as a metrics handler on /metrics.
+func (s *Server) Handle(path string, h http.Handler) {
+	s.router.Handle(path, h).Methods(http.MethodGet)
+}
+
+// SetObserver has fn called after each call of a registered method with
+// the time it took (unknown method names are not passed on). Set it before
+// serving.
+func (s *Server) SetObserver(fn func(method string, d time.Duration)) { s.observe = fn }
 
 // SetMaxBodyBytes changes the request size limit.
 func (s *Server) SetMaxBodyBytes(n int64) { s.maxBody = n }
@@ -212,6 +225,9 @@ func (s *Server) call(ctx context.Context, name string, params json.RawMessage) 
 	m, ok := s.methods[name]
 	if !ok {
 		return nil, &Error{Code: CodeMethodNotFound, Message: fmt.Sprintf("the method %s does not exist/is not available", name)}
+	}
+	if s.observe != nil {
+		defer func(start time.Time) { s.observe(name, time.Since(start)) }(time.Now())
 	}
 	args, rpcErr := m.decodeArgs(params)
 	if rpcErr != nil {
