@@ -43,6 +43,8 @@ type Options struct {
 	Stakes      []int64 // ether staked per node; default 32 each
 	EpochLength uint64  // slots per epoch; default 8
 	NoFinality  bool    // turn the finality gadget off
+
+	Prometheus bool // write a Prometheus scrape configuration and run prometheus when installed
 }
 
 // TestnetChainID is the chain id of testnet genesis files.
@@ -56,6 +58,7 @@ type State struct {
 	FundedKey  string         `json:"fundedKey"` // file with the funded account's hex key
 	FundedAddr common.Address `json:"fundedAddress"`
 	Nodes      []NodeState    `json:"nodes"`
+	Prometheus string         `json:"prometheus,omitempty"` // URL of the Prometheus server (up --prometheus)
 }
 
 // NodeState is one node's entry in State.
@@ -93,6 +96,7 @@ type Supervisor struct {
 	once    sync.Once
 	wg      sync.WaitGroup
 	txs     txSender
+	prom    *promServer // with Options.Prometheus
 }
 
 // Up writes (or reuses) the testnet in opts.Dir, starts every node behind
@@ -171,6 +175,12 @@ func Up(opts Options) (*Supervisor, error) {
 	if err := s.serveControl(); err != nil {
 		s.net.close()
 		return nil, err
+	}
+	if opts.Prometheus {
+		if err := s.startPrometheus(); err != nil {
+			s.Down()
+			return nil, err
+		}
 	}
 	for i := 0; i < opts.Nodes; i++ {
 		if err := s.startNode(i); err != nil {
@@ -361,6 +371,9 @@ func (s *Supervisor) State() State {
 	defer s.mu.Unlock()
 	st := State{Control: "http://" + s.ctlAddr, PID: os.Getpid(), Genesis: s.gpath, FundedKey: filepath.Join(s.opts.Dir, "funded.key"),
 		FundedAddr: crypto.PubkeyToAddress(s.funded.PublicKey)}
+	if s.prom != nil {
+		st.Prometheus = s.prom.url
+	}
 	for i, p := range s.procs {
 		ns := NodeState{Index: i, DataDir: s.nodeDir(i)}
 		if p != nil {
@@ -372,6 +385,9 @@ func (s *Supervisor) State() State {
 }
 
 func (s *Supervisor) writeState() error {
+	if err := s.writeTargets(); err != nil {
+		return err
+	}
 	data, err := json.MarshalIndent(s.State(), "", "  ")
 	if err != nil {
 		return err
@@ -521,6 +537,7 @@ func (s *Supervisor) Down() error {
 			}
 		}
 		wg.Wait()
+		s.stopPrometheus()
 		s.net.close()
 		s.rec.EndMs = time.Now().UnixMilli()
 		errs := []error{s.rec.save(), s.writeState()}
@@ -550,6 +567,11 @@ func (s *Supervisor) Print(w io.Writer) {
 		fmt.Fprintf(w, "  node %d  RPC %s  pid %d\n", n.Index, n.RPC, n.PID)
 	}
 	fmt.Fprintf(w, "  funded account %s, key in %s\n", st.FundedAddr.Hex(), st.FundedKey)
+	if u, err := s.PrometheusURL(); err == nil {
+		fmt.Fprintf(w, "  Prometheus: %s (try chaind_head_height)\n", u)
+	} else if s.prom != nil {
+		fmt.Fprintf(w, "  Prometheus: %v\n", err)
+	}
 	fmt.Fprintf(w, "  control: chaind testnet status|partition|heal|kill|restart|set-link|down --dir %s\n", s.opts.Dir)
 }
 

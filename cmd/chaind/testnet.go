@@ -84,7 +84,7 @@ func parseRate(s string) (int64, error) {
 }
 
 func testnetUp(args []string) error {
-	fs := newFlagSet("testnet up", "testnet up [--nodes N] [--consensus pow|pos [--stakes 40,30,20,10]] [--dir DIR] [--block-time D] [--latency D] [--jitter D] [--loss P] [--bandwidth R] [--seed S] [--detach]")
+	fs := newFlagSet("testnet up", "testnet up [--nodes N] [--consensus pow|pos [--stakes 40,30,20,10]] [--dir DIR] [--block-time D] [--latency D] [--jitter D] [--loss P] [--bandwidth R] [--seed S] [--prometheus] [--detach]")
 	nodes := fs.Int("nodes", 4, "number of nodes")
 	consensus := fs.String("consensus", "pow", "consensus: pow or pos")
 	stakes := fs.Int64Slice("stakes", nil, "pos: ether staked by each node, such as 40,30,20,10 (default 32 each)")
@@ -94,6 +94,7 @@ func testnetUp(args []string) error {
 	blockTime := fs.Duration("block-time", time.Second, "target block interval (pos: the slot time)")
 	seed := fs.Int64("seed", 1, "seed for the links' loss and jitter")
 	detach := fs.Bool("detach", false, "leave the supervisor running in the background")
+	prometheus := fs.Bool("prometheus", false, "write a Prometheus scrape configuration of the nodes to DIR/prometheus and run prometheus when installed")
 	duration := fs.Duration("duration", 0, "take the testnet down after this long (0: run until interrupted)")
 	logLevel := fs.String("log.level", "info", "supervisor log level")
 	applyLink := linkFlags(fs)
@@ -108,7 +109,7 @@ func testnetUp(args []string) error {
 		return err
 	}
 	opts := testnet.Options{Dir: *dir, Nodes: *nodes, Consensus: *consensus, BlockTime: *blockTime, Seed: *seed, Logger: log,
-		Stakes: *stakes, EpochLength: *epochLength, NoFinality: !*finality}
+		Stakes: *stakes, EpochLength: *epochLength, NoFinality: !*finality, Prometheus: *prometheus}
 	if err := applyLink(&opts.Link); err != nil {
 		return err
 	}
@@ -213,6 +214,9 @@ func detachSupervisor(dir string, args []string) error {
 				fmt.Printf("  node %d  RPC %s\n", n.Index, n.RPC)
 			}
 			fmt.Printf("  funded account %s, key in %s\n", c.State.FundedAddr.Hex(), c.State.FundedKey)
+			if c.State.Prometheus != "" {
+				fmt.Printf("  Prometheus: %s\n", c.State.Prometheus)
+			}
 			return nil
 		}
 		select {
