@@ -2,250 +2,312 @@ package testnet
 
 import (
 	"fmt"
-	"html"
+	"image/color"
+	"math"
 	"os"
 	"path/filepath"
-	"sort"
+	"strconv"
 	"strings"
 
-	"github.com/ethereum/go-ethereum/common"
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/plotutil"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
 )
 
-// Plots are hand-written SVG: no dependency, and any browser shows them.
+// The figures of the report, the comparison and the simulation, drawn by
+// gonum/plot: round ticks, real log axes labelled in powers of ten, a legend
+// beside the plot area (never over the data), and for each series its own
+// colour, dash pattern and marker, so that lines on top of each other stay
+// distinguishable.
 
-var palette = []string{"#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf", "#d62728"}
-
-func color(i int) string {
-	if i < 0 {
-		return "#444444"
-	}
-	return palette[i%len(palette)]
+// Series is one line of a Figure. Lo and Hi, when set, hold an interval for
+// each point (a confidence interval, say), drawn as an error bar.
+type Series struct {
+	Name   string
+	X, Y   []float64
+	Lo, Hi []float64 // optional, the same length as Y
+	Step   bool      // a step function: the value holds until the next point
+	Points bool      // markers only, no line
 }
 
-type svg struct {
-	b    strings.Builder
-	w, h int
+// Mark is a labelled vertical dashed line, such as a partition.
+type Mark struct {
+	X     float64
+	Label string
 }
 
-func newSVG(w, h int, title string) *svg {
-	s := &svg{w: w, h: h}
-	fmt.Fprintf(&s.b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" font-family="sans-serif" font-size="12">`+"\n", w, h, w, h)
-	fmt.Fprintf(&s.b, `<rect width="100%%" height="100%%" fill="white"/>`+"\n")
-	s.text(w/2, 18, "middle", 14, title)
-	return s
+// Figure is a plot of series against shared axes.
+type Figure struct {
+	Title, XLabel, YLabel string
+	LogY                  bool // log scale: points at or below zero are left out (an interval's Hi is still drawn)
+	ZeroY                 bool // a linear y axis that starts at 0
+	WholeX                bool // x takes whole values only (a depth, a count)
+	Series                []Series
+	Marks                 []Mark
+	Width, Height         vg.Length // default 20 cm by 11 cm
 }
 
-func (s *svg) line(x1, y1, x2, y2 float64, stroke string, width float64, dash bool) {
-	d := ""
-	if dash {
-		d = ` stroke-dasharray="4,3"`
-	}
-	fmt.Fprintf(&s.b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s" stroke-width="%.1f"%s/>`+"\n", x1, y1, x2, y2, stroke, width, d)
+// style is series i's look: colour, dashes and marker all differ, and
+// earlier series are drawn wider so that later ones on top leave them
+// visible.
+func style(i, n int) (draw.LineStyle, draw.GlyphStyle) {
+	c := plotutil.Color(i)
+	ls := draw.LineStyle{Color: c, Width: vg.Points(1 + 1.2*float64(n-1-i)/float64(max(n-1, 1))), Dashes: plotutil.Dashes(i)}
+	gs := draw.GlyphStyle{Color: c, Radius: vg.Points(3), Shape: plotutil.Shape(i)}
+	return ls, gs
 }
 
-func (s *svg) text(x, y int, anchor string, size int, t string) {
-	fmt.Fprintf(&s.b, `<text x="%d" y="%d" text-anchor="%s" font-size="%d">%s</text>`+"\n", x, y, anchor, size, html.EscapeString(t))
-}
-
-func (s *svg) rect(x, y, w, h float64, fill, stroke string) {
-	fmt.Fprintf(&s.b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s" stroke="%s"/>`+"\n", x, y, w, h, fill, stroke)
-}
-
-func (s *svg) polyline(pts [][2]float64, stroke string) {
-	var b strings.Builder
-	for _, p := range pts {
-		fmt.Fprintf(&b, "%.1f,%.1f ", p[0], p[1])
+// Save draws f to path; the format follows the extension (.svg, .png, .pdf).
+func (f *Figure) Save(path string) error {
+	p := plot.New()
+	p.Title.Text, p.X.Label.Text, p.Y.Label.Text = f.Title, f.XLabel, f.YLabel
+	p.X.Tick.Marker, p.Y.Tick.Marker = roundTicks{whole: f.WholeX}, roundTicks{}
+	p.Add(plotter.NewGrid())
+	legend := plot.NewLegend()
+	if f.LogY {
+		p.Y.Scale = plot.LogScale{}
+		p.Y.Tick.Marker = powerTicks{}
+		lo, hi := f.positiveRange()
+		p.Y.Min, p.Y.Max = math.Pow(10, math.Floor(math.Log10(lo))), math.Pow(10, math.Ceil(math.Log10(hi)))
 	}
-	fmt.Fprintf(&s.b, `<polyline points="%s" fill="none" stroke="%s" stroke-width="1.5"/>`+"\n", b.String(), stroke)
-}
-
-func (s *svg) write(path string) error {
-	s.b.WriteString("</svg>\n")
-	return os.WriteFile(path, []byte(s.b.String()), 0o644)
-}
-
-// axes draws a frame with ticks; it returns the plotting functions.
-func (s *svg) axes(left, top, right, bottom int, xmin, xmax, ymin, ymax float64, xlabel, ylabel string) (fx, fy func(float64) float64) {
-	if xmax <= xmin {
-		xmax = xmin + 1
+	if f.ZeroY {
+		p.Y.Min = 0
 	}
-	if ymax <= ymin {
-		ymax = ymin + 1
-	}
-	pw, ph := float64(s.w-left-right), float64(s.h-top-bottom)
-	fx = func(x float64) float64 { return float64(left) + (x-xmin)/(xmax-xmin)*pw }
-	fy = func(y float64) float64 { return float64(top) + ph - (y-ymin)/(ymax-ymin)*ph }
-	s.line(float64(left), float64(top)+ph, float64(left)+pw, float64(top)+ph, "black", 1, false)
-	s.line(float64(left), float64(top), float64(left), float64(top)+ph, "black", 1, false)
-	for i := 0; i <= 5; i++ {
-		xv := xmin + (xmax-xmin)*float64(i)/5
-		yv := ymin + (ymax-ymin)*float64(i)/5
-		s.text(int(fx(xv)), int(float64(top)+ph+15), "middle", 10, trimNum(xv))
-		s.text(left-5, int(fy(yv))+4, "end", 10, trimNum(yv))
-	}
-	s.text(left+int(pw/2), s.h-5, "middle", 12, xlabel)
-	fmt.Fprintf(&s.b, `<text x="14" y="%d" transform="rotate(-90 14 %d)" text-anchor="middle">%s</text>`+"\n", top+int(ph/2), top+int(ph/2), html.EscapeString(ylabel))
-	return fx, fy
-}
-
-func trimNum(v float64) string {
-	if v == float64(int64(v)) {
-		return fmt.Sprint(int64(v))
-	}
-	return fmt.Sprintf("%.1f", v)
-}
-
-type plotFile struct{ title, file string }
-
-func writePlots(dir string, r *Records, rep *Report) ([]plotFile, error) {
-	var out []plotFile
-	canon := canonicalChain(r)
-	for n := 0; n < r.Nodes; n++ {
-		f := fmt.Sprintf("blocktree-node%d.svg", n)
-		if err := blockTreeSVG(filepath.Join(dir, f), r, canon, n); err != nil {
-			return nil, err
-		}
-		out = append(out, plotFile{fmt.Sprintf("Block tree seen by node %d", n), f})
-	}
-	if err := headsSVG(filepath.Join(dir, "heads.svg"), r); err != nil {
-		return nil, err
-	}
-	out = append(out, plotFile{"Head height over time", "heads.svg"})
-	if err := reorgSVG(filepath.Join(dir, "reorg-depth.svg"), rep); err != nil {
-		return nil, err
-	}
-	out = append(out, plotFile{"Reorg depth histogram", "reorg-depth.svg"})
-	return out, nil
-}
-
-// maxTreeHeights is how many of the latest heights a block tree plot shows.
-const maxTreeHeights = 400
-
-// blockTreeSVG draws the blocks node n saw: the final canonical chain on one
-// row, side branches below it, each block coloured by the node that
-// produced it, edges to parents.
-func blockTreeSVG(path string, r *Records, canon map[common.Hash]bool, n int) error {
-	var blocks []*BlockRec
-	var top uint64
-	for _, b := range r.Blocks {
-		if _, seen := b.SeenMs[n]; seen || b.Height == 0 {
-			blocks = append(blocks, b)
-			top = max(top, b.Height)
-		}
-	}
-	lo := uint64(0)
-	if top > maxTreeHeights {
-		lo = top - maxTreeHeights
-	}
-	sort.Slice(blocks, func(i, j int) bool {
-		if blocks[i].Height != blocks[j].Height {
-			return blocks[i].Height < blocks[j].Height
-		}
-		return blocks[i].Hash.Hex() < blocks[j].Hash.Hex()
-	})
-	pos := map[common.Hash][2]float64{}
-	rank := map[uint64]int{}
-	const dx, dy, left, top0 = 14.0, 22.0, 40.0, 60.0
-	rows := 1
-	for _, b := range blocks {
-		if b.Height < lo {
-			continue
-		}
-		row := 0
-		if !canon[b.Hash] {
-			rank[b.Height]++
-			row = rank[b.Height]
-			rows = max(rows, row+1)
-		}
-		pos[b.Hash] = [2]float64{left + float64(b.Height-lo)*dx, top0 + float64(row)*dy}
-	}
-	w := int(left + float64(top-lo+2)*dx + 20)
-	h := int(top0 + float64(rows)*dy + 40)
-	s := newSVG(max(w, 420), h, fmt.Sprintf("Blocks seen by node %d (heights %d-%d; lower rows: side branches)", n, lo, top))
-	for _, b := range blocks {
-		p, ok := pos[b.Hash]
-		if !ok {
-			continue
-		}
-		if q, ok := pos[b.Parent]; ok {
-			s.line(q[0], q[1], p[0], p[1], "#999999", 1, false)
-		}
-	}
-	for _, b := range blocks {
-		p, ok := pos[b.Hash]
-		if !ok {
-			continue
-		}
-		prod, known := r.Producers[b.Producer]
-		if !known {
-			prod = -1
-		}
-		stroke := "black"
-		if !canon[b.Hash] {
-			stroke = "#d62728"
-		}
-		s.rect(p[0]-5, p[1]-5, 10, 10, color(prod), stroke)
-	}
-	for i := 0; i < r.Nodes; i++ {
-		x := float64(left) + float64(i)*90
-		s.rect(x, float64(h-22), 10, 10, color(i), "black")
-		s.text(int(x)+14, h-13, "start", 11, fmt.Sprintf("by node %d", i))
-	}
-	return s.write(path)
-}
-
-// headsSVG draws every node's head height over time, with the run's actions
-// as dashed lines.
-func headsSVG(path string, r *Records) error {
-	s := newSVG(900, 420, "Head height over time")
-	var tmax float64
-	var hmax uint64
-	for _, e := range r.Events {
-		tmax = max(tmax, float64(e.TimeMs-r.StartMs)/1000)
-		hmax = max(hmax, e.Height)
-	}
-	fx, fy := s.axes(60, 40, 110, 50, 0, tmax, 0, float64(hmax), "seconds since start", "head height")
-	for n := 0; n < r.Nodes; n++ {
-		var pts [][2]float64
-		for _, e := range r.Events {
-			if e.Node != n {
-				continue
+	for i, s := range f.Series {
+		ls, gs := style(i, len(f.Series))
+		pts, bars := f.points(s)
+		var thumbs []plot.Thumbnailer
+		if len(pts) > 0 && !s.Points {
+			line, err := plotter.NewLine(pts)
+			if err != nil {
+				return fmt.Errorf("plot %s: %w", s.Name, err)
 			}
-			x, y := fx(float64(e.TimeMs-r.StartMs)/1000), fy(float64(e.Height))
-			if len(pts) > 0 {
-				pts = append(pts, [2]float64{x, pts[len(pts)-1][1]})
+			line.LineStyle = ls
+			if s.Step {
+				line.StepStyle = plotter.PostStep
 			}
-			pts = append(pts, [2]float64{x, y})
+			p.Add(line)
+			thumbs = append(thumbs, line)
 		}
-		if len(pts) > 0 {
-			s.polyline(pts, color(n))
+		if len(pts) > 0 && !s.Step {
+			sc, err := plotter.NewScatter(pts)
+			if err != nil {
+				return fmt.Errorf("plot %s: %w", s.Name, err)
+			}
+			sc.GlyphStyle = gs
+			p.Add(sc)
+			thumbs = append(thumbs, sc)
 		}
-		s.text(900-100, 50+16*n, "start", 11, fmt.Sprintf("node %d", n))
-		s.rect(900-112, float64(41+16*n), 9, 9, color(n), color(n))
+		if len(bars.XYs) > 0 {
+			if f.LogY {
+				bars.floor(p.Y.Min)
+			}
+			eb, err := plotter.NewYErrorBars(bars)
+			if err != nil {
+				return fmt.Errorf("plot %s: %w", s.Name, err)
+			}
+			eb.LineStyle = draw.LineStyle{Color: ls.Color, Width: vg.Points(1)}
+			p.Add(eb)
+		}
+		name := s.Name
+		if f.LogY && len(pts) < len(s.Y) {
+			name += " (zeros not drawn)"
+		}
+		legend.Add(name, thumbs...)
 	}
-	for i, a := range r.Actions {
-		x := fx(float64(a.TimeMs-r.StartMs) / 1000)
-		s.line(x, 40, x, float64(420-50), "#888888", 1, true)
-		s.text(int(x)+3, 52+12*(i%6), "start", 10, a.What)
+	if d := (p.X.Max - p.X.Min) * 0.04; len(f.Marks) == 0 && d > 0 {
+		p.X.Min, p.X.Max = p.X.Min-d, p.X.Max+d // keep markers and error bars off the axes
 	}
-	return s.write(path)
+	if err := f.addMarks(p); err != nil {
+		return err
+	}
+	w, h := f.Width, f.Height
+	if w == 0 {
+		w, h = 20*vg.Centimeter, 11*vg.Centimeter
+	}
+	return saveWithLegend(p, legend, len(f.Series) > 0, w, h, path)
 }
 
-// reorgSVG draws the histogram of reorg depths.
-func reorgSVG(path string, rep *Report) error {
-	s := newSVG(600, 360, "Reorg depth histogram (all nodes)")
-	maxD, maxC := 1, 1
-	for d, c := range rep.ReorgDepths {
-		maxD, maxC = max(maxD, d), max(maxC, c)
+// points are s's points that the axis can show, and its intervals.
+func (f *Figure) points(s Series) (plotter.XYs, errorBars) {
+	var pts plotter.XYs
+	var bars errorBars
+	for i := range s.Y {
+		ok := !f.LogY || s.Y[i] > 0
+		if ok {
+			pts = append(pts, plotter.XY{X: s.X[i], Y: s.Y[i]})
+		}
+		if i < len(s.Lo) && i < len(s.Hi) && (ok || s.Hi[i] > 0) {
+			bars.XYs = append(bars.XYs, plotter.XY{X: s.X[i], Y: s.Y[i]})
+			bars.YErrors = append(bars.YErrors, struct{ Low, High float64 }{Low: s.Y[i] - s.Lo[i], High: s.Hi[i] - s.Y[i]})
+		}
 	}
-	fx, fy := s.axes(60, 40, 20, 50, 0.5, float64(maxD)+0.5, 0, float64(maxC), "reorg depth (blocks undone)", "reorgs")
-	for d := 1; d <= maxD; d++ {
-		c := rep.ReorgDepths[d]
-		x0, x1 := fx(float64(d)-0.4), fx(float64(d)+0.4)
-		s.rect(x0, fy(float64(c)), x1-x0, fy(0)-fy(float64(c)), "#1f77b4", "black")
+	return pts, bars
+}
+
+// positiveRange is the smallest and largest positive value of every series
+// and interval, for the limits of a log axis.
+func (f *Figure) positiveRange() (lo, hi float64) {
+	lo, hi = math.Inf(1), 0
+	for _, s := range f.Series {
+		for _, vs := range [][]float64{s.Y, s.Lo, s.Hi} {
+			for _, v := range vs {
+				if v > 0 {
+					lo, hi = math.Min(lo, v), math.Max(hi, v)
+				}
+			}
+		}
 	}
-	if len(rep.ReorgDepths) == 0 {
-		s.text(300, 180, "middle", 14, "no reorgs")
+	if hi == 0 {
+		return 0.1, 1
 	}
-	return s.write(path)
+	return lo, hi
+}
+
+// addMarks draws f's vertical marks with their labels at the top.
+func (f *Figure) addMarks(p *plot.Plot) error {
+	if len(f.Marks) == 0 {
+		return nil
+	}
+	ymin, ymax := f.yRange()
+	var lbl plotter.XYLabels
+	for i, m := range f.Marks {
+		l, err := plotter.NewLine(plotter.XYs{{X: m.X, Y: ymin}, {X: m.X, Y: ymax}})
+		if err != nil {
+			return err
+		}
+		l.LineStyle = draw.LineStyle{Color: color.Gray{Y: 120}, Width: vg.Points(0.8), Dashes: []vg.Length{vg.Points(3), vg.Points(3)}}
+		p.Add(l)
+		// Stagger the labels over four rows so that close marks do not overlap.
+		y := ymax - (ymax-ymin)*0.05*float64(i%4)
+		lbl.XYs = append(lbl.XYs, plotter.XY{X: m.X, Y: y})
+		lbl.Labels = append(lbl.Labels, m.Label)
+	}
+	labels, err := plotter.NewLabels(lbl)
+	if err != nil {
+		return err
+	}
+	for i := range labels.TextStyle {
+		labels.TextStyle[i].Font.Size = vg.Points(8)
+		labels.TextStyle[i].Color = color.Gray{Y: 60}
+		labels.TextStyle[i].XAlign = draw.XLeft
+	}
+	labels.Offset = vg.Point{X: vg.Points(2)}
+	p.Add(labels)
+	return nil
+}
+
+// yRange is the range of every series' values (linear axes).
+func (f *Figure) yRange() (lo, hi float64) {
+	lo, hi = 0, 1
+	for _, s := range f.Series {
+		for _, v := range s.Y {
+			hi = math.Max(hi, v)
+		}
+	}
+	return lo, hi
+}
+
+// errorBars are the intervals of a series, in gonum's form.
+type errorBars struct {
+	plotter.XYs
+	plotter.YErrors
+}
+
+// floor clips the intervals' lower ends to the bottom of a log axis.
+func (e *errorBars) floor(min float64) {
+	for i := range e.XYs {
+		if e.XYs[i].Y <= 0 {
+			e.XYs[i].Y = min // a zero estimate: only its interval shows
+			e.YErrors[i].High += -min
+		}
+		if e.XYs[i].Y-e.YErrors[i].Low < min {
+			e.YErrors[i].Low = e.XYs[i].Y - min
+		}
+	}
+}
+
+// powerTicks labels a log axis at the powers of ten (0.001, 0.01, 0.1, 1,
+// ...; 1e-05 below that), with unlabelled minor ticks between.
+type powerTicks struct{}
+
+func (powerTicks) Ticks(min, max float64) []plot.Tick {
+	ticks := plot.LogTicks{}.Ticks(min, max)
+	for i := range ticks {
+		if ticks[i].Label != "" {
+			ticks[i].Label = strconv.FormatFloat(ticks[i].Value, 'g', -1, 64)
+		}
+	}
+	return ticks
+}
+
+// roundTicks are ticks at 1, 2 or 5 times a power of ten, about five
+// labelled ones over the range, with unlabelled minor ticks between; with
+// whole set, only whole numbers (for counts).
+type roundTicks struct{ whole bool }
+
+func (t roundTicks) Ticks(lo, hi float64) []plot.Tick {
+	if !(hi > lo) {
+		return []plot.Tick{{Value: lo, Label: strconv.FormatFloat(lo, 'g', 4, 64)}}
+	}
+	raw := (hi - lo) / 5
+	mag := math.Pow(10, math.Floor(math.Log10(raw)))
+	step := 10 * mag
+	for _, m := range []float64{1, 2, 5} {
+		if m*mag >= raw {
+			step = m * mag
+			break
+		}
+	}
+	if t.whole {
+		step = math.Max(1, math.Round(step))
+	}
+	decimals := max(0, -int(math.Floor(math.Log10(step)+1e-9)))
+	minor := step / 5
+	if t.whole && step < 5 {
+		minor = step
+	}
+	var ticks []plot.Tick
+	for i := math.Ceil(lo / minor); i*minor <= hi+minor*1e-9; i++ {
+		v := i * minor
+		tick := plot.Tick{Value: v}
+		if r := math.Round(v / step); math.Abs(v/step-r) < 1e-6 {
+			tick.Label = strconv.FormatFloat(r*step, 'f', decimals, 64)
+		}
+		ticks = append(ticks, tick)
+	}
+	return ticks
+}
+
+// saveWithLegend draws p on the left of a w by h canvas and the legend in
+// a column to its right, so that the legend never covers data.
+func saveWithLegend(p *plot.Plot, legend plot.Legend, withLegend bool, w, h vg.Length, path string) error {
+	format := strings.TrimPrefix(filepath.Ext(path), ".")
+	cw, err := draw.NewFormattedCanvas(w, h, format)
+	if err != nil {
+		return fmt.Errorf("plot %s: %w", path, err)
+	}
+	dc := draw.New(cw)
+	dc.FillPolygon(color.White, []vg.Point{{}, {X: w}, {X: w, Y: h}, {Y: h}}) // under the legend too
+	if withLegend {
+		legend.Top, legend.Left = true, true
+		legend.ThumbnailWidth = vg.Points(28)
+		lw := legend.Rectangle(dc).Size().X + vg.Points(12)
+		title := p.Title.TextStyle.Rectangle(p.Title.Text).Size().Y + p.Title.Padding
+		p.Draw(draw.Crop(dc, 0, -lw, 0, 0))
+		legend.Draw(draw.Crop(dc, w-lw+vg.Points(6), 0, 0, -title-vg.Points(6)))
+	} else {
+		p.Draw(dc)
+	}
+	out, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := cw.WriteTo(out); err != nil {
+		out.Close()
+		return fmt.Errorf("plot %s: %w", path, err)
+	}
+	return out.Close()
 }

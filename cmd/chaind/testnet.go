@@ -521,8 +521,16 @@ func testnetCompare(args []string) error {
 	seed := fs.Int64("seed", 1, "seed for the links' jitter")
 	quick := fs.Bool("quick", false, "one latency, 30 s runs: about two minutes in all")
 	reanalyse := fs.Bool("reanalyse", false, "recompute the report from the runs already in --out")
+	redraw := fs.Bool("redraw", false, "redraw report.md and the plots from --out's results.json (no records needed)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *redraw {
+		if _, err := testnet.Redraw(*out); err != nil {
+			return err
+		}
+		fmt.Printf("redrew %s and its plots from %s\n", filepath.Join(*out, "report.md"), filepath.Join(*out, "results.json"))
+		return nil
 	}
 	cmp, err := testnet.Compare(testnet.CompareOptions{Out: *out, Nodes: *nodes, Duration: *duration, Latencies: *latencies,
 		BlockTime: *blockTime, Seed: *seed, Quick: *quick, Reanalyse: *reanalyse, Progress: os.Stdout})
