@@ -59,6 +59,7 @@ type State struct {
 	FundedAddr common.Address `json:"fundedAddress"`
 	Nodes      []NodeState    `json:"nodes"`
 	Prometheus string         `json:"prometheus,omitempty"` // URL of the Prometheus server (up --prometheus)
+	Dashboard  string         `json:"dashboard"`            // URL of the live dashboard
 }
 
 // NodeState is one node's entry in State.
@@ -88,15 +89,17 @@ type Supervisor struct {
 	mu    sync.Mutex
 	procs []*nodeProc
 
-	ctl     *http.Server
-	ctlAddr string
-	quit    chan struct{}
-	down    chan struct{}
-	downErr error
-	once    sync.Once
-	wg      sync.WaitGroup
-	txs     txSender
-	prom    *promServer // with Options.Prometheus
+	ctl      *http.Server
+	ctlAddr  string
+	quit     chan struct{}
+	down     chan struct{}
+	downErr  error
+	once     sync.Once
+	wg       sync.WaitGroup
+	txs      txSender
+	prom     *promServer // with Options.Prometheus
+	dash     *http.Server
+	dashAddr string
 }
 
 // Up writes (or reuses) the testnet in opts.Dir, starts every node behind
@@ -174,6 +177,10 @@ func Up(opts Options) (*Supervisor, error) {
 	}
 	if err := s.serveControl(); err != nil {
 		s.net.close()
+		return nil, err
+	}
+	if err := s.serveDashboard(); err != nil {
+		s.Down()
 		return nil, err
 	}
 	if opts.Prometheus {
@@ -374,6 +381,9 @@ func (s *Supervisor) State() State {
 	if s.prom != nil {
 		st.Prometheus = s.prom.url
 	}
+	if s.dashAddr != "" {
+		st.Dashboard = s.DashboardURL()
+	}
 	for i, p := range s.procs {
 		ns := NodeState{Index: i, DataDir: s.nodeDir(i)}
 		if p != nil {
@@ -541,10 +551,12 @@ func (s *Supervisor) Down() error {
 		s.net.close()
 		s.rec.EndMs = time.Now().UnixMilli()
 		errs := []error{s.rec.save(), s.writeState()}
-		if s.ctl != nil {
-			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-			s.ctl.Shutdown(ctx)
-			cancel()
+		for _, srv := range []*http.Server{s.dash, s.ctl} {
+			if srv != nil {
+				ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+				srv.Shutdown(ctx)
+				cancel()
+			}
 		}
 		s.downErr = errors.Join(errs...)
 		s.log.Info("Testnet down", "dir", s.opts.Dir)
@@ -563,6 +575,7 @@ func (s *Supervisor) Dir() string { return s.opts.Dir }
 func (s *Supervisor) Print(w io.Writer) {
 	st := s.State()
 	fmt.Fprintf(w, "chaind testnet: %d %s nodes in %s\n", s.opts.Nodes, s.opts.Consensus, s.opts.Dir)
+	fmt.Fprintf(w, "  Dashboard: %s\n", s.DashboardURL())
 	for _, n := range st.Nodes {
 		fmt.Fprintf(w, "  node %d  RPC %s  pid %d\n", n.Index, n.RPC, n.PID)
 	}

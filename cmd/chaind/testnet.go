@@ -210,6 +210,7 @@ func detachSupervisor(dir string, args []string) error {
 	for {
 		if c, err := testnet.Dial(dir); err == nil && everyNodeUp(c.State) {
 			fmt.Printf("testnet supervisor running in the background (pid %d); log in %s\n", cmd.Process.Pid, filepath.Join(dir, "supervisor.log"))
+			fmt.Printf("  Dashboard: %s\n", c.State.Dashboard)
 			for _, n := range c.State.Nodes {
 				fmt.Printf("  node %d  RPC %s\n", n.Index, n.RPC)
 			}
