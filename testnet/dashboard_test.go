@@ -85,7 +85,7 @@ func TestDashboardInBrowser(t *testing.T) {
 		t.Fatalf("the events do not show the partition: %q", events)
 	}
 	if *screenshot != "" {
-		time.Sleep(4 * time.Second) // let each half grow its own branch
+		time.Sleep(4 * time.Second)                                 // let each half grow its own branch
 		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)) // quality 100: PNG
 		if err != nil {
 			t.Fatal(err)
