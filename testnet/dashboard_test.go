@@ -85,8 +85,9 @@ func TestDashboardInBrowser(t *testing.T) {
 		t.Fatalf("the events do not show the partition: %q", events)
 	}
 	if *screenshot != "" {
-		time.Sleep(4 * time.Second)                                 // let each half grow its own branch
-		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)) // quality 100: PNG
+		// Let each half grow its own branch; quality 100 makes a PNG.
+		time.Sleep(4 * time.Second)
+		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 		if err != nil {
 			t.Fatal(err)
 		}
