@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
 	"sort"
 	"sync"
 	"time"
@@ -99,31 +100,31 @@ func (s *Supervisor) snapshot(st []NodeStatus, upDown []dashboard.Event) dashboa
 	}
 	s.rec.mu.Lock()
 	defer s.rec.mu.Unlock()
-	out.Blocks = s.treeTail(best, heads)
-	out.Events = s.latestEvents(upDown)
+	out.Blocks = treeTail(s.rec, best, heads)
+	out.Events = latestEvents(s.rec, upDown)
 	return out
 }
 
 // treeTail is the recorded blocks of the latest heights, canonical on the
-// chain of the highest live head. The caller holds s.rec.mu.
-func (s *Supervisor) treeTail(best *NodeStatus, heads map[common.Hash][]int) []dashboard.Block {
+// chain of the highest live head. The caller holds r.mu.
+func treeTail(r *Records, best *NodeStatus, heads map[common.Hash][]int) []dashboard.Block {
 	var top uint64
-	for _, b := range s.rec.Blocks {
+	for _, b := range r.Blocks {
 		top = max(top, b.Height)
 	}
 	lo := top - min(top, dashboardHeights)
 	canon := map[common.Hash]bool{}
 	if best != nil {
-		for h, b := best.Head, s.rec.Blocks[best.Head]; b != nil && b.Height >= lo; h, b = b.Parent, s.rec.Blocks[b.Parent] {
+		for h, b := best.Head, r.Blocks[best.Head]; b != nil && b.Height >= lo; h, b = b.Parent, r.Blocks[b.Parent] {
 			canon[h] = true
 		}
 	}
 	var out []dashboard.Block
-	for h, b := range s.rec.Blocks {
+	for h, b := range r.Blocks {
 		if b.Height < lo {
 			continue
 		}
-		prod, ok := s.rec.Producers[b.Producer]
+		prod, ok := r.Producers[b.Producer]
 		if !ok {
 			prod = -1
 		}
@@ -140,20 +141,73 @@ func (s *Supervisor) treeTail(best *NodeStatus, heads map[common.Hash][]int) []d
 }
 
 // latestEvents merges the latest reorgs, actions and nodes going down or
-// up, newest first. The caller holds s.rec.mu.
-func (s *Supervisor) latestEvents(upDown []dashboard.Event) []dashboard.Event {
+// up, newest first. The caller holds r.mu.
+func latestEvents(r *Records, upDown []dashboard.Event) []dashboard.Event {
 	var evs []dashboard.Event
-	for i := len(s.rec.Events) - 1; i >= 0 && len(evs) < maxDashboardEvents; i-- {
-		if e := s.rec.Events[i]; len(e.Removed) > 0 {
+	for i := len(r.Events) - 1; i >= 0 && len(evs) < maxDashboardEvents; i-- {
+		if e := r.Events[i]; len(e.Removed) > 0 {
 			evs = append(evs, dashboard.Event{TimeMs: e.TimeMs, Kind: "reorg",
 				Text: fmt.Sprintf("node %d reorg: %d blocks undone, new head at %d", e.Node, len(e.Removed), e.Height)})
 		}
 	}
-	for i := len(s.rec.Actions) - 1; i >= 0 && i >= len(s.rec.Actions)-maxDashboardEvents; i-- {
-		a := s.rec.Actions[i]
+	for i := len(r.Actions) - 1; i >= 0 && i >= len(r.Actions)-maxDashboardEvents; i-- {
+		a := r.Actions[i]
 		evs = append(evs, dashboard.Event{TimeMs: a.TimeMs, Kind: "action", Text: a.What})
 	}
 	evs = append(evs, upDown[max(0, len(upDown)-maxDashboardEvents):]...)
 	sort.SliceStable(evs, func(i, j int) bool { return evs[i].TimeMs > evs[j].TimeMs })
 	return evs[:min(len(evs), maxDashboardEvents)]
+}
+
+// recordedView is the dashboard state at the end of a recorded run: each
+// node at its final head, the block tree, the links as configured and the
+// run's events. The static page of a report draws it.
+func recordedView(r *Records) dashboard.State {
+	out := dashboard.State{Consensus: r.Consensus, TimeMs: r.EndMs}
+	heads := map[common.Hash][]int{}
+	var best *BlockRec
+	for i := 0; i < r.Nodes; i++ {
+		h, ok := r.FinalHeads[i]
+		b := r.Blocks[h]
+		n := dashboard.Node{Index: i, Alive: ok && b != nil}
+		if n.Alive {
+			n.Height, n.Head = b.Height, h.Hex()
+			heads[h] = append(heads[h], i)
+			if best == nil || b.Height > best.Height {
+				best = b
+			}
+			if fins := r.Finalized[i]; len(fins) > 0 {
+				f := fins[len(fins)-1].Height
+				n.Finalized = &f
+			}
+		}
+		out.Nodes = append(out.Nodes, n)
+		for j := 0; j < r.Nodes; j++ {
+			if j != i {
+				out.Links = append(out.Links, dashboard.Link{From: i, To: j, LatencyMs: float64(r.Link.Latency.Milliseconds()),
+					JitterMs: float64(r.Link.Jitter.Milliseconds()), Loss: r.Link.Loss})
+			}
+		}
+	}
+	var top *NodeStatus
+	if best != nil {
+		top = &NodeStatus{Head: best.Hash, Height: best.Height}
+	}
+	out.Blocks = treeTail(r, top, heads)
+	out.Events = latestEvents(r, nil)
+	return out
+}
+
+// writeStaticDashboard writes DIR/dashboard.html, the dashboard of the
+// recorded run, readable without a server.
+func writeStaticDashboard(path string, r *Records) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := dashboard.WriteStatic(f, recordedView(r)); err != nil {
+		f.Close()
+		return fmt.Errorf("dashboard page: %w", err)
+	}
+	return f.Close()
 }

@@ -16,8 +16,12 @@ import (
 
 type plotFile struct{ title, file string }
 
-// writePlots draws the report's figures into dir.
+// writePlots draws the report's figures into dir, and the dashboard page
+// of the recorded run (dashboard.html).
 func writePlots(dir string, r *Records, rep *Report) ([]plotFile, error) {
+	if err := writeStaticDashboard(filepath.Join(dir, "dashboard.html"), r); err != nil {
+		return nil, err
+	}
 	var out []plotFile
 	canon := canonicalChain(r)
 	for n := 0; n < r.Nodes; n++ {

@@ -42,7 +42,9 @@ function drawNodes(st) {
     card.append(el("b", {}, "node " + n.index), el("span", {}, n.alive ? "  up" : "  down"));
     if (n.alive) {
       const fin = n.finalized === null || n.finalized === undefined ? "none" : String(n.finalized);
-      for (const [k, v] of [["height", n.height], ["head", n.head.slice(0, 12) + "…"], ["peers", n.peers], ["mempool", n.pending], ["finalized", fin]]) {
+      const rows = [["height", n.height], ["head", n.head.slice(0, 12) + "…"], ["peers", n.peers], ["mempool", n.pending], ["finalized", fin]];
+      // A recorded run knows each node's final head, not its peers or mempool.
+      for (const [k, v] of rows.filter(([k]) => window.DASHBOARD.live || (k !== "peers" && k !== "mempool"))) {
         card.append(el("div", {class: "kv", "data-k": k}, k + ": " + v));
       }
     }
@@ -83,7 +85,7 @@ function drawTree(st) {
   const rows = Math.max(1, ...row.values()) + 1;
   const dx = 26, dy = 34, left = 40, top0 = 34;
   const x = (h) => left + (h - lo) * dx, y = (r) => top0 + r * dy;
-  const width = x(top) + 60, height = y(rows) + 30;
+  const width = x(top) + 110, height = y(rows) + 30;
   svg.setAttribute("width", width);
   svg.setAttribute("height", height);
   const byHash = new Map(blocks.map((b) => [b.hash, b]));
