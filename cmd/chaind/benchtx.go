@@ -229,6 +229,11 @@ func runPhase(url string, keys []*ecdsa.PrivateKey, signed [][]hexutil.Bytes, ba
 	}
 	var mu sync.Mutex
 	var lat []float64
+	total := 0
+	for _, txs := range signed {
+		total += len(txs)
+	}
+	bar := newProgress(int64(total), "sending ("+ph.Mode+")", "txs")
 	start := time.Now()
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
@@ -262,12 +267,14 @@ func runPhase(url string, keys []*ecdsa.PrivateKey, signed [][]hexutil.Bytes, ba
 						}
 					}
 					ph.Txs += len(chunk)
+					bar.Add(len(chunk))
 					mu.Unlock()
 				}
 			}
 		}()
 	}
 	wg.Wait()
+	bar.Finish()
 	sent := time.Since(start)
 	ph.AcceptedTPS = float64(ph.Txs-ph.Refused) / sent.Seconds()
 	sort.Float64s(lat)

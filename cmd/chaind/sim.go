@@ -35,16 +35,19 @@ func simDoublespend(args []string) error {
 	var results []sim.Race
 	w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(w, "q\tz\tsimulated\t± stderr\tNakamoto\texact\t")
+	bar := newProgress(int64(len(*qs)*len(confirmations)*(*trials)), "simulating", "races")
 	for _, q := range *qs {
 		for _, z := range confirmations {
 			r, err := sim.Simulate(q, z, *trials, rng)
 			if err != nil {
 				return err
 			}
+			bar.Add(*trials)
 			results = append(results, r)
 			fmt.Fprintf(w, "%.2f\t%d\t%.6f\t%.6f\t%.6f\t%.6f\t\n", q, z, r.Simulated, r.StdErr, r.Nakamoto, r.Exact)
 		}
 	}
+	bar.Finish()
 	w.Flush()
 	fmt.Print(`
 Probability that an attacker with share q of the hash power, mining a private
