@@ -1,6 +1,3 @@
-// Package chaintest has helpers for tests of chain and the packages above it:
-// a fake engine that accepts any seal, a fixed clock, and a way to make a
-// chain on an in-memory LevelDB and to mine blocks on it.
 package chaintest
 
 import (
