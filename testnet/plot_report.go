@@ -135,7 +135,7 @@ func blockTreePlot(path string, r *Records, canon map[common.Hash]bool, n int) e
 		sc.GlyphStyle = draw.GlyphStyle{Color: color.Gray{Y: 60}, Radius: vg.Points(3), Shape: draw.BoxGlyph{}}
 		if prod >= 0 {
 			name = fmt.Sprintf("by node %d", prod)
-			sc.GlyphStyle = draw.GlyphStyle{Color: plotutil.Color(prod), Radius: vg.Points(3), Shape: plotutil.Shape(prod)}
+			sc.GlyphStyle = draw.GlyphStyle{Color: plotutil.Color(prod), Radius: vg.Points(3.5), Shape: filledShapes[prod%len(filledShapes)]}
 		}
 		p.Add(sc)
 		legend.Add(name, sc)
@@ -162,6 +162,10 @@ func (s segments) Plot(c draw.Canvas, p *plot.Plot) {
 		c.StrokeLine2(s.style, trX(e[0].X), trY(e[0].Y), trX(e[1].X), trY(e[1].Y))
 	}
 }
+
+// filledShapes mark a block's producer together with its colour; filled,
+// so that a block stays visible at the size of a tree's boxes.
+var filledShapes = []draw.GlyphDrawer{draw.BoxGlyph{}, draw.CircleGlyph{}, draw.PyramidGlyph{}}
 
 // rowTicks labels the rows of a block tree: the canonical chain, then side
 // branches.
