@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/chaind/chaind/figure"
 	"gonum.org/v1/plot/vg"
 )
 
@@ -14,8 +15,8 @@ import (
 // log axis, one series per run, over the healthy phase or the whole run.
 // Depths no block reached are left out; a share of zero has no place on a
 // log axis and shows only through its interval when the run has one.
-func reversalFigure(cmp *Comparison, healthy bool) *Figure {
-	f := &Figure{Title: "Share of blocks at depth k later reverted, whole run", XLabel: "depth k (blocks on top)",
+func reversalFigure(cmp *Comparison, healthy bool) *figure.Figure {
+	f := &figure.Figure{Title: "Share of blocks at depth k later reverted, whole run", XLabel: "depth k (blocks on top)",
 		YLabel: "P(reverted)", LogY: true, WholeX: true}
 	if healthy {
 		f.Title = "Share of blocks at depth k later reverted, healthy phase"
@@ -25,7 +26,7 @@ func reversalFigure(cmp *Comparison, healthy bool) *Figure {
 		if healthy {
 			reverted, reached = r.RevertedAtDepthHealthy, r.ReachedDepthHealthy
 		}
-		s := Series{Name: fmt.Sprintf("%s, %.0f ms", r.Variant, r.LatencyMs)}
+		s := figure.Series{Name: fmt.Sprintf("%s, %.0f ms", r.Variant, r.LatencyMs)}
 		for k := 1; k <= len(reverted) && k <= len(reached); k++ {
 			if reached[k-1] > 0 {
 				s.X, s.Y = append(s.X, float64(k)), append(s.Y, reverted[k-1])
@@ -38,11 +39,11 @@ func reversalFigure(cmp *Comparison, healthy bool) *Figure {
 
 // staleFigure is PoW's healthy-phase stale rate against latency, measured
 // (with two binomial standard errors of the model rate) and modelled.
-func staleFigure(cmp *Comparison) *Figure {
-	f := &Figure{Title: "PoW stale rate, healthy phase", XLabel: "one-way latency (ms)",
+func staleFigure(cmp *Comparison) *figure.Figure {
+	f := &figure.Figure{Title: "PoW stale rate, healthy phase", XLabel: "one-way latency (ms)",
 		YLabel: "stale rate", ZeroY: true, Width: 18 * vg.Centimeter, Height: 11 * vg.Centimeter}
-	measured := Series{Name: "measured (bars: 2 standard errors)", Points: true}
-	model := Series{Name: "model 1-exp(-((n-1)/n) d/T)", Points: true}
+	measured := figure.Series{Name: "measured (bars: 2 standard errors)", Points: true}
+	model := figure.Series{Name: "model 1-exp(-((n-1)/n) d/T)", Points: true}
 	for _, r := range cmp.Runs {
 		if r.Variant != "pow" {
 			continue
@@ -52,7 +53,7 @@ func staleFigure(cmp *Comparison) *Figure {
 		measured.Lo, measured.Hi = append(measured.Lo, math.Max(0, r.HealthyStaleRate-2*sd)), append(measured.Hi, r.HealthyStaleRate+2*sd)
 		model.X, model.Y = append(model.X, r.LatencyMs), append(model.Y, r.ModelStaleRate)
 	}
-	f.Series = []Series{measured, model}
+	f.Series = []figure.Series{measured, model}
 	return f
 }
 

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"sort"
 
+	"github.com/chaind/chaind/figure"
 	"github.com/ethereum/go-ethereum/common"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -44,10 +45,10 @@ func writePlots(dir string, r *Records, rep *Report) ([]plotFile, error) {
 
 // headsFigure is every node's head height over time as a step line, with
 // the run's actions as marks.
-func headsFigure(r *Records) *Figure {
-	f := &Figure{Title: "Head height over time", XLabel: "seconds since start", YLabel: "head height", Width: 24 * vg.Centimeter, Height: 12 * vg.Centimeter}
+func headsFigure(r *Records) *figure.Figure {
+	f := &figure.Figure{Title: "Head height over time", XLabel: "seconds since start", YLabel: "head height", Width: 24 * vg.Centimeter, Height: 12 * vg.Centimeter}
 	for n := 0; n < r.Nodes; n++ {
-		s := Series{Name: fmt.Sprintf("node %d", n), Step: true}
+		s := figure.Series{Name: fmt.Sprintf("node %d", n), Step: true}
 		for _, e := range r.Events {
 			if e.Node == n {
 				s.X = append(s.X, float64(e.TimeMs-r.StartMs)/1000)
@@ -57,7 +58,7 @@ func headsFigure(r *Records) *Figure {
 		f.Series = append(f.Series, s)
 	}
 	for _, a := range r.Actions {
-		f.Marks = append(f.Marks, Mark{X: float64(a.TimeMs-r.StartMs) / 1000, Label: a.What})
+		f.Marks = append(f.Marks, figure.Mark{X: float64(a.TimeMs-r.StartMs) / 1000, Label: a.What})
 	}
 	return f
 }
@@ -111,7 +112,7 @@ func blockTreePlot(path string, r *Records, canon map[common.Hash]bool, n int) e
 	p.Title.Text = fmt.Sprintf("Blocks seen by node %d (heights %d to %d)", n, lo, top)
 	p.X.Label.Text, p.Y.Label.Text = "height", "branch"
 	p.Y.Min, p.Y.Max = -0.6, float64(rows)-0.4
-	p.X.Tick.Marker, p.Y.Tick.Marker = roundTicks{whole: true}, rowTicks(rows)
+	p.X.Tick.Marker, p.Y.Tick.Marker = figure.RoundTicks{Whole: true}, rowTicks(rows)
 	edges := segments{style: draw.LineStyle{Color: color.Gray{Y: 150}, Width: vg.Points(0.7)}}
 	for _, b := range blocks {
 		if q, ok := pos[b.Parent]; ok {
@@ -141,13 +142,12 @@ func blockTreePlot(path string, r *Records, canon map[common.Hash]bool, n int) e
 		legend.Add(name, sc)
 	}
 	if fins := r.Finalized[n]; len(fins) > 0 {
-		f := &Figure{Marks: []Mark{{X: float64(fins[len(fins)-1].Height), Label: "finalized"}}, Series: []Series{{Y: []float64{p.Y.Max}}}}
-		if err := f.addMarks(p); err != nil {
+		if err := figure.AddMarks(p, []figure.Mark{{X: float64(fins[len(fins)-1].Height), Label: "finalized"}}, p.Y.Min, p.Y.Max); err != nil {
 			return err
 		}
 	}
 	w := vg.Length(max(20, min(60, float64(top-lo)/8+8))) * vg.Centimeter
-	return saveWithLegend(p, legend, true, w, vg.Length(6+1.2*float64(rows))*vg.Centimeter, path)
+	return figure.SavePlot(p, &legend, w, vg.Length(6+1.2*float64(rows))*vg.Centimeter, path)
 }
 
 // segments draws separate line segments, such as a tree's edges.
@@ -189,7 +189,7 @@ func reorgPlot(path string, rep *Report) error {
 		maxC = max(maxC, c)
 	}
 	p.Add(plotter.NewGrid(), h)
-	p.X.Tick.Marker, p.Y.Tick.Marker = roundTicks{whole: true}, roundTicks{whole: true}
+	p.X.Tick.Marker, p.Y.Tick.Marker = figure.RoundTicks{Whole: true}, figure.RoundTicks{Whole: true}
 	p.X.Min, p.Y.Min, p.Y.Max = 0.5, 0, float64(maxC)*1.05
 	p.X.Max = 1.5
 	for _, b := range h.bars {
@@ -198,7 +198,7 @@ func reorgPlot(path string, rep *Report) error {
 	if len(h.bars) == 0 {
 		p.Title.Text += ": no reorgs"
 	}
-	return saveWithLegend(p, plot.Legend{}, false, 16*vg.Centimeter, 10*vg.Centimeter, path)
+	return figure.SavePlot(p, nil, 16*vg.Centimeter, 10*vg.Centimeter, path)
 }
 
 // histogram draws a bar of height Y at each whole X, 0.8 wide.

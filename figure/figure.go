@@ -1,4 +1,4 @@
-package testnet
+package figure
 
 import (
 	"fmt"
@@ -15,12 +15,6 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 )
-
-// The figures of the report, the comparison and the simulation, drawn by
-// gonum/plot: round ticks, real log axes labelled in powers of ten, a legend
-// beside the plot area (never over the data), and for each series its own
-// colour, dash pattern and marker, so that lines on top of each other stay
-// distinguishable.
 
 // Series is one line of a Figure. Lo and Hi, when set, hold an interval for
 // each point (a confidence interval, say), drawn as an error bar.
@@ -63,12 +57,12 @@ func style(i, n int) (draw.LineStyle, draw.GlyphStyle) {
 func (f *Figure) Save(path string) error {
 	p := plot.New()
 	p.Title.Text, p.X.Label.Text, p.Y.Label.Text = f.Title, f.XLabel, f.YLabel
-	p.X.Tick.Marker, p.Y.Tick.Marker = roundTicks{whole: f.WholeX}, roundTicks{}
+	p.X.Tick.Marker, p.Y.Tick.Marker = RoundTicks{Whole: f.WholeX}, RoundTicks{}
 	p.Add(plotter.NewGrid())
 	legend := plot.NewLegend()
 	if f.LogY {
 		p.Y.Scale = plot.LogScale{}
-		p.Y.Tick.Marker = powerTicks{}
+		p.Y.Tick.Marker = PowerTicks{}
 		lo, hi := f.positiveRange()
 		p.Y.Min, p.Y.Max = math.Pow(10, math.Floor(math.Log10(lo))), math.Pow(10, math.Ceil(math.Log10(hi)))
 	}
@@ -120,14 +114,18 @@ func (f *Figure) Save(path string) error {
 	if d := (p.X.Max - p.X.Min) * 0.04; len(f.Marks) == 0 && d > 0 {
 		p.X.Min, p.X.Max = p.X.Min-d, p.X.Max+d // keep markers and error bars off the axes
 	}
-	if err := f.addMarks(p); err != nil {
+	ymin, ymax := f.yRange()
+	if err := AddMarks(p, f.Marks, ymin, ymax); err != nil {
 		return err
 	}
 	w, h := f.Width, f.Height
 	if w == 0 {
 		w, h = 20*vg.Centimeter, 11*vg.Centimeter
 	}
-	return saveWithLegend(p, legend, len(f.Series) > 0, w, h, path)
+	if len(f.Series) == 0 {
+		return SavePlot(p, nil, w, h, path)
+	}
+	return SavePlot(p, &legend, w, h, path)
 }
 
 // points are s's points that the axis can show, and its intervals.
@@ -166,14 +164,13 @@ func (f *Figure) positiveRange() (lo, hi float64) {
 	return lo, hi
 }
 
-// addMarks draws f's vertical marks with their labels at the top.
-func (f *Figure) addMarks(p *plot.Plot) error {
-	if len(f.Marks) == 0 {
+// AddMarks draws vertical marks from ymin to ymax on p, labelled at the top.
+func AddMarks(p *plot.Plot, marks []Mark, ymin, ymax float64) error {
+	if len(marks) == 0 {
 		return nil
 	}
-	ymin, ymax := f.yRange()
 	var lbl plotter.XYLabels
-	for i, m := range f.Marks {
+	for i, m := range marks {
 		l, err := plotter.NewLine(plotter.XYs{{X: m.X, Y: ymin}, {X: m.X, Y: ymax}})
 		if err != nil {
 			return err
@@ -229,11 +226,12 @@ func (e *errorBars) floor(min float64) {
 	}
 }
 
-// powerTicks labels a log axis at the powers of ten (0.001, 0.01, 0.1, 1,
+// PowerTicks labels a log axis at the powers of ten (0.001, 0.01, 0.1, 1,
 // ...; 1e-05 below that), with unlabelled minor ticks between.
-type powerTicks struct{}
+type PowerTicks struct{}
 
-func (powerTicks) Ticks(min, max float64) []plot.Tick {
+// Ticks implements plot.Ticker.
+func (PowerTicks) Ticks(min, max float64) []plot.Tick {
 	ticks := plot.LogTicks{}.Ticks(min, max)
 	for i := range ticks {
 		if ticks[i].Label != "" {
@@ -243,12 +241,13 @@ func (powerTicks) Ticks(min, max float64) []plot.Tick {
 	return ticks
 }
 
-// roundTicks are ticks at 1, 2 or 5 times a power of ten, about five
+// RoundTicks are ticks at 1, 2 or 5 times a power of ten, about five
 // labelled ones over the range, with unlabelled minor ticks between; with
-// whole set, only whole numbers (for counts).
-type roundTicks struct{ whole bool }
+// Whole set, only whole numbers (for counts and depths).
+type RoundTicks struct{ Whole bool }
 
-func (t roundTicks) Ticks(lo, hi float64) []plot.Tick {
+// Ticks implements plot.Ticker.
+func (t RoundTicks) Ticks(lo, hi float64) []plot.Tick {
 	if !(hi > lo) {
 		return []plot.Tick{{Value: lo, Label: strconv.FormatFloat(lo, 'g', 4, 64)}}
 	}
@@ -261,12 +260,12 @@ func (t roundTicks) Ticks(lo, hi float64) []plot.Tick {
 			break
 		}
 	}
-	if t.whole {
+	if t.Whole {
 		step = math.Max(1, math.Round(step))
 	}
 	decimals := max(0, -int(math.Floor(math.Log10(step)+1e-9)))
 	minor := step / 5
-	if t.whole && step < 5 {
+	if t.Whole && step < 5 {
 		minor = step
 	}
 	var ticks []plot.Tick
@@ -281,9 +280,10 @@ func (t roundTicks) Ticks(lo, hi float64) []plot.Tick {
 	return ticks
 }
 
-// saveWithLegend draws p on the left of a w by h canvas and the legend in
-// a column to its right, so that the legend never covers data.
-func saveWithLegend(p *plot.Plot, legend plot.Legend, withLegend bool, w, h vg.Length, path string) error {
+// SavePlot draws p on a w by h canvas and writes it to path, in the format
+// of its extension (.svg, .png, .pdf). A legend, when given, goes in a
+// column to the right of the plot, so that it never covers data.
+func SavePlot(p *plot.Plot, legend *plot.Legend, w, h vg.Length, path string) error {
 	format := strings.TrimPrefix(filepath.Ext(path), ".")
 	cw, err := draw.NewFormattedCanvas(w, h, format)
 	if err != nil {
@@ -291,7 +291,7 @@ func saveWithLegend(p *plot.Plot, legend plot.Legend, withLegend bool, w, h vg.L
 	}
 	dc := draw.New(cw)
 	dc.FillPolygon(color.White, []vg.Point{{}, {X: w}, {X: w, Y: h}, {Y: h}}) // under the legend too
-	if withLegend {
+	if legend != nil {
 		legend.Top, legend.Left = true, true
 		legend.ThumbnailWidth = vg.Points(28)
 		lw := legend.Rectangle(dc).Size().X + vg.Points(12)
