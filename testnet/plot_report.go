@@ -188,6 +188,7 @@ func reorgPlot(path string, rep *Report) error {
 		h.bars = append(h.bars, plotter.XY{X: float64(d), Y: float64(c)})
 		maxC = max(maxC, c)
 	}
+	sort.Slice(h.bars, func(i, j int) bool { return h.bars[i].X < h.bars[j].X }) // the same file for the same data
 	p.Add(plotter.NewGrid(), h)
 	p.X.Tick.Marker, p.Y.Tick.Marker = figure.RoundTicks{Whole: true}, figure.RoundTicks{Whole: true}
 	p.X.Min, p.Y.Min, p.Y.Max = 0.5, 0, float64(maxC)*1.05
