@@ -235,6 +235,8 @@ func (PowerTicks) Ticks(min, max float64) []plot.Tick {
 	ticks := plot.LogTicks{}.Ticks(min, max)
 	for i := range ticks {
 		if ticks[i].Label != "" {
+			// Exactly 10^k: the ticker's repeated multiplication drifts.
+			ticks[i].Value = math.Pow10(int(math.Round(math.Log10(ticks[i].Value))))
 			ticks[i].Label = strconv.FormatFloat(ticks[i].Value, 'g', -1, 64)
 		}
 	}
@@ -273,7 +275,10 @@ func (t RoundTicks) Ticks(lo, hi float64) []plot.Tick {
 		v := i * minor
 		tick := plot.Tick{Value: v}
 		if r := math.Round(v / step); math.Abs(v/step-r) < 1e-6 {
-			tick.Label = strconv.FormatFloat(r*step, 'f', decimals, 64)
+			tick.Label = strconv.FormatFloat(r*step+0, 'f', decimals, 64)
+			if r == 0 {
+				tick.Label = "0" // not -0
+			}
 		}
 		ticks = append(ticks, tick)
 	}

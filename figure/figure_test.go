@@ -30,6 +30,9 @@ func TestRoundTicks(t *testing.T) {
 			if err != nil || math.Abs(v-tk.Value) > 1e-9*math.Max(1, math.Abs(v)) {
 				t.Fatalf("[%g, %g]: label %q at %g", lo, hi, tk.Label, tk.Value)
 			}
+			if tk.Label == "-0" {
+				t.Fatalf("[%g, %g]: a -0 label", lo, hi)
+			}
 			if whole && v != math.Trunc(v) {
 				t.Fatalf("[%g, %g]: label %q is not whole", lo, hi, tk.Label)
 			}
@@ -54,6 +57,15 @@ func TestPowerTicks(t *testing.T) {
 		}
 	}
 	if got := strings.Join(labels, " "); got != "0.001 0.01 0.1 1" {
+		t.Fatalf("log ticks %q", got)
+	}
+	labels = nil
+	for _, tk := range (PowerTicks{}).Ticks(1e-6, 1) {
+		if tk.Label != "" {
+			labels = append(labels, tk.Label)
+		}
+	}
+	if got := strings.Join(labels, " "); got != "1e-06 1e-05 0.0001 0.001 0.01 0.1 1" {
 		t.Fatalf("log ticks %q", got)
 	}
 }
