@@ -114,8 +114,7 @@ func (f *Figure) Save(path string) error {
 	if d := (p.X.Max - p.X.Min) * 0.04; len(f.Marks) == 0 && d > 0 {
 		p.X.Min, p.X.Max = p.X.Min-d, p.X.Max+d // keep markers and error bars off the axes
 	}
-	ymin, ymax := f.yRange()
-	if err := AddMarks(p, f.Marks, ymin, ymax); err != nil {
+	if err := AddMarks(p, f.Marks, p.Y.Min, p.Y.Max); err != nil { // the data's range, known now
 		return err
 	}
 	w, h := f.Width, f.Height
@@ -194,17 +193,6 @@ func AddMarks(p *plot.Plot, marks []Mark, ymin, ymax float64) error {
 	labels.Offset = vg.Point{X: vg.Points(2)}
 	p.Add(labels)
 	return nil
-}
-
-// yRange is the range of every series' values (linear axes).
-func (f *Figure) yRange() (lo, hi float64) {
-	lo, hi = 0, 1
-	for _, s := range f.Series {
-		for _, v := range s.Y {
-			hi = math.Max(hi, v)
-		}
-	}
-	return lo, hi
 }
 
 // errorBars are the intervals of a series, in gonum's form.

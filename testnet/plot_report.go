@@ -46,7 +46,7 @@ func writePlots(dir string, r *Records, rep *Report) ([]plotFile, error) {
 // headsFigure is every node's head height over time as a step line, with
 // the run's actions as marks.
 func headsFigure(r *Records) *figure.Figure {
-	f := &figure.Figure{Title: "Head height over time", XLabel: "seconds since start", YLabel: "head height", Width: 24 * vg.Centimeter, Height: 12 * vg.Centimeter}
+	f := &figure.Figure{Title: "Head height over time", XLabel: "seconds since start", YLabel: "head height", ZeroY: true, Width: 24 * vg.Centimeter, Height: 12 * vg.Centimeter}
 	for n := 0; n < r.Nodes; n++ {
 		s := figure.Series{Name: fmt.Sprintf("node %d", n), Step: true}
 		for _, e := range r.Events {
