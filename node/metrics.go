@@ -1,15 +1,17 @@
 package node
 
 import (
+	"errors"
+	"time"
+
 	"github.com/chaind/chaind/chain"
 	"github.com/chaind/chaind/metrics"
 	"github.com/chaind/chaind/rpc"
 )
 
-// attachMetrics builds the node's Prometheus metrics, counts reorgs from
-// the chain's head events, times every JSON-RPC call and serves /metrics
-// on the RPC address.
-func (n *Node) attachMetrics(srv *rpc.Server) {
+// newMetrics builds the node's Prometheus metrics and counts reorgs from
+// the chain's head events; Start serves them at /metrics on the RPC address.
+func (n *Node) newMetrics() *metrics.Metrics {
 	cfg := metrics.Config{
 		HeadHeight: func() uint64 { return n.chain.Head().Height() },
 		Peers:      func() int { return n.p2p.PeerCount() },
@@ -26,8 +28,22 @@ func (n *Node) attachMetrics(srv *rpc.Server) {
 	}
 	m := metrics.New(cfg)
 	n.chain.Subscribe(func(ev chain.HeadEvent) { m.Reorg(len(ev.Removed)) })
-	srv.SetObserver(m.ObserveRPC)
-	srv.Handle("/metrics", m.Handler())
+	return m
+}
+
+// observeRPC times every JSON-RPC call for the metrics (unknown methods
+// are left out, so that a client cannot grow the label set) and passes
+// the call on to Config.RPCObserve when set.
+func (n *Node) observeRPC() func(method string, d time.Duration, err error) {
+	return func(method string, d time.Duration, err error) {
+		var e *rpc.Error
+		if !errors.As(err, &e) || e.Code != rpc.CodeMethodNotFound {
+			n.metrics.ObserveRPC(method, d)
+		}
+		if n.cfg.RPCObserve != nil {
+			n.cfg.RPCObserve(method, d, err)
+		}
+	}
 }
 
 // finalizedHeight is the height of the last finalized block; false when

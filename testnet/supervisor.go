@@ -43,6 +43,9 @@ type Options struct {
 	Stakes      []int64 // ether staked per node; default 32 each
 	EpochLength uint64  // slots per epoch; default 8
 	NoFinality  bool    // turn the finality gadget off
+	// Byzantine maps a node index to the --validator.byzantine list that
+	// node runs with (experiments).
+	Byzantine map[int]string
 
 	Prometheus bool // write a Prometheus scrape configuration and run prometheus when installed
 }
@@ -352,9 +355,13 @@ func (s *Supervisor) startNode(i int) error {
 	if err := os.MkdirAll(s.nodeDir(i), 0o755); err != nil {
 		return err
 	}
-	args := []string{"node", "--datadir", s.nodeDir(i), "--genesis", s.gpath, "--rpc.addr", "127.0.0.1:0", "--p2p.addr", "127.0.0.1:0", "--p2p.nodiscover"}
+	args := []string{"node", "--datadir", s.nodeDir(i), "--genesis", s.gpath, "--rpc.addr", "127.0.0.1:0", "--p2p.addr", "127.0.0.1:0", "--p2p.nodiscover",
+		"--rpc.api", "eth,net,web3,txpool,chaind,admin,miner"} // the supervisor stops the miners at the end
 	if s.opts.Consensus == chain.ConsensusPoS {
 		args = append(args, "--validator.key", s.validatorKeyPath(i), "--validator.password", filepath.Join(s.opts.Dir, passwordFile))
+		if b := s.opts.Byzantine[i]; b != "" {
+			args = append(args, "--validator.byzantine", b)
+		}
 	} else {
 		args = append(args, "--mine", "--miner.threads", "1", "--miner.coinbase", s.coinbases[i].Hex())
 	}

@@ -20,6 +20,7 @@ func commands() []command {
 		{"bench", "measure the miner (mine) or transaction throughput through JSON-RPC (tx)", nil, benchCommands()},
 		{"sim", "simulate attacks against consensus (doublespend) next to the closed-form results", nil, simCommands()},
 		{"verify", "replay a data directory's chain from genesis and check every state root", runVerify, nil},
+		{"repair", "accept a database that lost its newest writes, once what is left checks", runRepair, nil},
 		{"version", "print the version", runVersion, nil},
 	}
 }

@@ -84,12 +84,13 @@ func parseRate(s string) (int64, error) {
 }
 
 func testnetUp(args []string) error {
-	fs := newFlagSet("testnet up", "testnet up [--nodes N] [--consensus pow|pos [--stakes 40,30,20,10]] [--dir DIR] [--block-time D] [--latency D] [--jitter D] [--loss P] [--bandwidth R] [--seed S] [--prometheus] [--detach]")
+	fs := newFlagSet("testnet up", "testnet up [--nodes N] [--consensus pow|pos [--stakes 40,30,20,10] [--byzantine N=B1+B2,...]] [--dir DIR] [--block-time D] [--latency D] [--jitter D] [--loss P] [--bandwidth R] [--seed S] [--prometheus] [--detach]")
 	nodes := fs.Int("nodes", 4, "number of nodes")
 	consensus := fs.String("consensus", "pow", "consensus: pow or pos")
 	stakes := fs.Int64Slice("stakes", nil, "pos: ether staked by each node, such as 40,30,20,10 (default 32 each)")
 	epochLength := fs.Uint64("epoch-length", 8, "pos: slots per epoch")
 	finality := fs.Bool("finality", true, "pos: run the 2/3-stake finality gadget (--finality=false: probabilistic PoS)")
+	byzantine := fs.String("byzantine", "", "pos: Byzantine validators for experiments, such as 0=equivocate+censor,2=double-vote")
 	dir := dirFlag(fs)
 	blockTime := fs.Duration("block-time", time.Second, "target block interval (pos: the slot time)")
 	seed := fs.Int64("seed", 1, "seed for the links' loss and jitter")
@@ -108,8 +109,12 @@ func testnetUp(args []string) error {
 	if err != nil {
 		return err
 	}
+	byz, err := parseByzantine(*byzantine, *nodes)
+	if err != nil {
+		return err
+	}
 	opts := testnet.Options{Dir: *dir, Nodes: *nodes, Consensus: *consensus, BlockTime: *blockTime, Seed: *seed, Logger: log,
-		Stakes: *stakes, EpochLength: *epochLength, NoFinality: !*finality, Prometheus: *prometheus}
+		Stakes: *stakes, EpochLength: *epochLength, NoFinality: !*finality, Byzantine: byz, Prometheus: *prometheus}
 	if err := applyLink(&opts.Link); err != nil {
 		return err
 	}
