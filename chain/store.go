@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/big"
+	"syscall"
 	"sync"
 
 	"github.com/chaind/chaind/clock"
@@ -100,6 +101,9 @@ func OpenStoreWith(dir string, o StoreOptions) (*Store, error) {
 		stor.Close()
 		if lerrors.IsCorrupted(err) {
 			return nil, fmt.Errorf("open database %s: it is corrupted (%w); move it aside and resync", dir, err)
+		}
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, fmt.Errorf("open database %s: it is locked: a chaind node is running on this data directory; stop it first (%w)", dir, err)
 		}
 		return nil, fmt.Errorf("open database %s: %w", dir, err)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/chaind/chaind/chain"
 	"github.com/chaind/chaind/clock"
 	"github.com/chaind/chaind/mempool"
+	"github.com/chaind/chaind/metrics"
 	"github.com/chaind/chaind/p2p"
 	"github.com/chaind/chaind/pos"
 	"github.com/chaind/chaind/pow"
@@ -98,6 +99,7 @@ type Node struct {
 
 	listener net.Listener
 	rpc      *rpc.Server
+	metrics  *metrics.Metrics
 	server   *http.Server
 	served   chan struct{}
 }
@@ -225,16 +227,18 @@ func (n *Node) logHead(ev chain.HeadEvent) {
 
 // Start opens the RPC listener and, if configured, starts the miner.
 func (n *Node) Start() error {
+	n.metrics = n.newMetrics()
 	var miner rpc.Miner
 	if n.miner != nil {
 		miner = n.miner
 	}
 	srv, err := rpc.New(rpc.Config{Chain: n.chain, Pool: n.pool, Miner: miner, Network: rpcNetwork{n.p2p}, Version: "chaind/v" + Version,
-		APIs: n.cfg.RPCAPIs, Server: rpc.ServerConfig{Logger: n.log, Clock: n.clock, VHosts: n.cfg.RPCVHosts, CORSDomains: n.cfg.RPCCORSDomains, Observe: n.cfg.RPCObserve}})
+		APIs: n.cfg.RPCAPIs, Server: rpc.ServerConfig{Logger: n.log, Clock: n.clock, VHosts: n.cfg.RPCVHosts, CORSDomains: n.cfg.RPCCORSDomains, Observe: n.observeRPC()}})
 	if err != nil {
 		return err
 	}
 	n.rpc = srv
+	srv.Handle("/metrics", n.metrics.Handler())
 	if err := n.p2p.Start(); err != nil {
 		if n.cfg.P2PAddr != DefaultP2PAddr {
 			return err

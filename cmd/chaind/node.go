@@ -6,6 +6,7 @@ import (
 	"math/big"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/chaind/chaind/chain"
@@ -88,7 +89,8 @@ func runNode(args []string) error {
 			return err
 		}
 	}
-	var devInfo string
+	var devAddr common.Address
+	var devKey string
 	if *dev {
 		if cfg.DataDir == "" {
 			tmp, err := os.MkdirTemp("", "chaind-dev-")
@@ -105,7 +107,7 @@ func runNode(args []string) error {
 		if cfg.MinerHashrate <= 0 && g.Consensus == chain.ConsensusPoW {
 			cfg.MinerHashrate = node.DevHashrate(g)
 		}
-		addr := crypto.PubkeyToAddress(key.PublicKey)
+		devAddr, devKey = crypto.PubkeyToAddress(key.PublicKey), hex.EncodeToString(crypto.FromECDSA(key))
 		cfg.Genesis = g
 		producer, err := node.DevCoinbase(cfg.DataDir)
 		if err != nil {
@@ -123,8 +125,6 @@ func runNode(args []string) error {
 		if !fs.Changed("rpc.api") {
 			cfg.RPCAPIs = rpc.DevAPIs
 		}
-		devInfo = fmt.Sprintf("  Chain ID:  %d\n  Account:   %s (1,000,000 ETH)\n  Key:       0x%s (also in %s/dev.key)\n  Coinbase:  %s (block rewards and fees; key in %s/coinbase.key)\n  Genesis:   %s/genesis.json\n",
-			g.ChainID, addr.Hex(), hex.EncodeToString(crypto.FromECDSA(key)), cfg.DataDir, cfg.Coinbase.Hex(), cfg.DataDir, cfg.DataDir)
 	}
 	if cfg.DataDir == "" {
 		return fmt.Errorf("node: --datadir is required (or use --dev)")
@@ -141,7 +141,13 @@ func runNode(args []string) error {
 	if a := n.P2PAddr(); a != "" {
 		p2pLine = a
 	}
-	fmt.Printf("chaind node running\n  RPC:       %s\n  WebSocket: %s\n  P2P:       %s\n  Data dir:  %s\n%s", n.RPCURL(), n.WSURL(), p2pLine, cfg.DataDir, devInfo)
+	fmt.Printf("chaind node running\n  RPC:       %s\n  WebSocket: %s\n  P2P:       %s\n  Data dir:  %s\n", n.RPCURL(), n.WSURL(), p2pLine, cfg.DataDir)
+	if *dev {
+		// The balance at the head: a restarted dev chain has spent since genesis.
+		fmt.Printf("  Chain ID:  %d\n  Account:   %s (%s ETH at height %d)\n  Key:       0x%s (also in %s/dev.key)\n  Coinbase:  %s (block rewards and fees; key in %s/coinbase.key)\n  Genesis:   %s/genesis.json\n",
+			cfg.Genesis.ChainID, devAddr.Hex(), etherText(n.Chain().Account(devAddr).Balance), n.Chain().Head().Height(), devKey, cfg.DataDir,
+			cfg.Coinbase.Hex(), cfg.DataDir, cfg.DataDir)
+	}
 	if *dev && n.P2PAddr() != "" {
 		fmt.Printf("Join this chain from another shell:\n  chaind node --genesis %s/genesis.json --datadir OTHER_DIR --peers %s --rpc.addr 127.0.0.1:0 [--mine --miner.coinbase ADDR]\n",
 			cfg.DataDir, n.P2PAddr())
@@ -152,4 +158,18 @@ func runNode(args []string) error {
 	log.Info("Shutting down", "signal", sig.String())
 	signal.Stop(sigs)
 	return n.Close()
+}
+
+// etherText is wei in ether with thousands separators and no trailing zeros,
+// such as 1,000,002.5.
+func etherText(wei *big.Int) string {
+	s := strings.TrimRight(strings.TrimRight(formatEther(wei), "0"), ".")
+	whole, frac, _ := strings.Cut(s, ".")
+	for i := len(whole) - 3; i > 0 && whole[i-1] != '-'; i -= 3 {
+		whole = whole[:i] + "," + whole[i:]
+	}
+	if frac != "" {
+		return whole + "." + frac
+	}
+	return whole
 }
