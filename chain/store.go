@@ -54,9 +54,11 @@ func OpenStore(dir string) (*Store, error) {
 	return &Store{db: db}, nil
 }
 
-// OpenMemStore opens a LevelDB on in-memory storage, for unit tests.
+// OpenMemStore opens a LevelDB on in-memory storage, for unit tests and for
+// simulations that run many nodes in one process (hence the small write
+// buffer: LevelDB allocates it whole for every database).
 func OpenMemStore() *Store {
-	db, err := leveldb.Open(storage.NewMemStorage(), nil)
+	db, err := leveldb.Open(storage.NewMemStorage(), &opt.Options{WriteBuffer: 256 << 10, BlockCacheCapacity: 256 << 10, Compression: opt.NoCompression})
 	if err != nil {
 		panic(fmt.Sprintf("open memory database: %v", err)) // cannot fail on memory storage
 	}

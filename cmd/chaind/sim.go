@@ -13,9 +13,13 @@ import (
 )
 
 func runSim(args []string) error {
+	if len(args) > 0 && args[0] == "network" {
+		return runSimNetwork(args[1:])
+	}
 	if len(args) == 0 || args[0] != "doublespend" {
 		fmt.Fprintln(os.Stderr, "Usage: chaind sim doublespend --q 0.1,0.3 --z 0..10 [--trials N] [--seed S] [--json]")
-		return errors.New("sim: give doublespend")
+		fmt.Fprintln(os.Stderr, "       chaind "+simNetworkSynopsis)
+		return errors.New("sim: give doublespend or network")
 	}
 	fs := newFlagSet("sim doublespend", "sim doublespend --q 0.1,0.3 --z 0..10 [--trials N] [--seed S] [--json]")
 	qs := fs.Float64Slice("q", []float64{0.1, 0.3}, "attacker shares of the hash power, each in (0, 0.5)")
