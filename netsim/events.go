@@ -56,6 +56,9 @@ func (s *sim) mine(n *node) {
 	hash := b.Hash()
 	s.rec.Blocks[hash] = &testnet.BlockRec{Hash: hash, Parent: b.Header.ParentHash, Height: b.Height(),
 		Producer: coinbase(n.id), SeenMs: map[int]int64{}}
+	if s.selfish != nil && s.selfish.node != n {
+		s.selfish.honestFound(b)
+	}
 	s.arrive(n, &delivery{block: b, from: -1})
 }
 
@@ -93,7 +96,14 @@ func (s *sim) importBlock(n *node, d *delivery) {
 	if s.cfg.Blocks > 0 && s.maxH >= s.cfg.Blocks && !s.stopped {
 		s.stop()
 	}
-	s.relay(n, d)
+	switch {
+	case s.selfish == nil || s.selfish.node != n:
+		s.relay(n, d)
+	case d.from < 0:
+		s.selfish.mined(s, d.block)
+	default:
+		s.selfish.heard(s, d.block)
+	}
 	hash := d.block.Hash()
 	waiting := n.orphans[hash]
 	delete(n.orphans, hash)
@@ -139,9 +149,13 @@ func (s *sim) onHead(n *node, ev chain.HeadEvent) {
 	s.scheduleMining(n)
 }
 
-// stop ends mining; blocks already sent still arrive.
+// stop ends mining (a selfish miner publishes what it kept); blocks
+// already sent still arrive.
 func (s *sim) stop() {
 	s.stopped = true
+	if s.selfish != nil {
+		s.selfish.publish(s, len(s.selfish.private))
+	}
 	s.rec.EndMs = s.clk.Now().UnixMilli()
 	for _, n := range s.nodes {
 		s.scheduleMining(n)

@@ -36,6 +36,13 @@ type Config struct {
 	// HashPower is each node's share of the hash power; nil gives every node
 	// an equal share. Shares are normalised; a zero share mines nothing.
 	HashPower []float64
+	// HalfLife is the difficulty rule's half-life; 0 keeps the genesis
+	// default. A very long one holds the difficulty nearly constant, as
+	// models that count blocks rather than work assume.
+	HalfLife time.Duration
+	// Selfish, when positive, makes node 0 a selfish miner with this share
+	// of the hash power (the others share the rest as HashPower says).
+	Selfish float64
 	// Validation is the time a node takes to check a block before it
 	// relays it: Processing plus BlockSize at ValidationRate bytes/s.
 	Processing     time.Duration
@@ -60,8 +67,9 @@ type Progress struct {
 type Result struct {
 	Records *testnet.Records
 	Report  *testnet.Report
-	Events  uint64        // simulation events processed
-	Wall    time.Duration // wall time of the run
+	Selfish *SelfishResult // with Config.Selfish
+	Events  uint64         // simulation events processed
+	Wall    time.Duration  // wall time of the run
 }
 
 // genesisTime is the simulated time at which every run starts.
@@ -96,6 +104,7 @@ type sim struct {
 	// hashesPerSec is the network's total hash rate: the genesis difficulty
 	// over the block time, so that blocks come every BlockTime at first.
 	hashesPerSec float64
+	selfish      *selfishMiner // with Config.Selfish
 }
 
 // Run simulates cfg to the end and reports.
@@ -127,7 +136,12 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		}
 	}
 	s.finish()
-	return &Result{Records: s.rec, Report: testnet.Compute(s.rec), Events: s.events, Wall: time.Since(start)}, nil
+	res := &Result{Records: s.rec, Report: testnet.Compute(s.rec), Events: s.events}
+	if s.selfish != nil {
+		res.Selfish = s.selfish.result(res.Report)
+	}
+	res.Wall = time.Since(start)
+	return res, nil
 }
 
 func (cfg *Config) check() error {
@@ -160,6 +174,9 @@ func (cfg *Config) check() error {
 	if cfg.HashPower != nil && total <= 0 {
 		errs = append(errs, errors.New("the hash-power shares add up to zero"))
 	}
+	if cfg.Selfish < 0 || cfg.Selfish >= 1 || (cfg.Selfish > 0 && cfg.Nodes < 2) {
+		errs = append(errs, errors.New("a selfish share must be in [0, 1) with at least two nodes"))
+	}
 	if cfg.Peers < 1 && cfg.Nodes > 1 {
 		errs = append(errs, errors.New("peers must be at least 1"))
 	}
@@ -182,6 +199,7 @@ func newSim(cfg Config) (*sim, error) {
 		Difficulty: chain.NewBigInt(genesisDifficulty),
 		Timestamp:  uint64(genesisTime.UnixMilli()),
 		MaxFuture:  chain.Duration(max(15*time.Second, cfg.BlockTime/4)),
+		HalfLife:   chain.Duration(cfg.HalfLife),
 	}
 	s.genesis.FillDefaults()
 	if err := s.genesis.Validate(); err != nil {
@@ -193,6 +211,13 @@ func newSim(cfg Config) (*sim, error) {
 		return nil, err
 	}
 	shares := normalised(cfg.HashPower, cfg.Nodes)
+	if cfg.Selfish > 0 {
+		rest := 1 - shares[0]
+		for i := 1; i < len(shares); i++ {
+			shares[i] *= (1 - cfg.Selfish) / rest
+		}
+		shares[0] = cfg.Selfish
+	}
 	s.rec = &testnet.Records{
 		Nodes: cfg.Nodes, Consensus: chain.ConsensusPoW, BlockTimeMs: cfg.BlockTime.Milliseconds(),
 		Link:      testnet.LinkParams{Latency: cfg.Network.Median()},
@@ -216,6 +241,9 @@ func newSim(cfg Config) (*sim, error) {
 		c.Subscribe(func(ev chain.HeadEvent) { s.onHead(n, ev) })
 	}
 	s.hashesPerSec = float64(genesisDifficulty.Int64()) / cfg.BlockTime.Seconds()
+	if cfg.Selfish > 0 {
+		s.selfish = &selfishMiner{node: s.nodes[0]}
+	}
 	g := s.nodes[0].chain.GenesisHeader()
 	s.rec.Blocks[g.Hash()] = &testnet.BlockRec{Hash: g.Hash(), SeenMs: map[int]int64{}}
 	return s, nil

@@ -145,3 +145,34 @@ func TestRealEngineRefusesSimulatedWork(t *testing.T) {
 		t.Fatalf("the real engine accepted a simulated-work block: %v", err)
 	}
 }
+
+// TestSelfishMiningMatchesTheory runs a selfish miner against honest ones
+// and compares its share of the canonical chain with Eyal and Sirer's
+// formula at the gamma the run measured. Blocks come every ten minutes over
+// links of about 200 ms, so natural forks are too rare to matter, and the
+// difficulty is held nearly constant (a half-life of 10,000 blocks), as the
+// formula assumes: it counts blocks, while fork choice weighs work, and a
+// withheld branch's blocks would otherwise carry a different difficulty.
+func TestSelfishMiningMatchesTheory(t *testing.T) {
+	for _, alpha := range []float64{0.25, 0.35, 0.45} {
+		res, err := Run(context.Background(), Config{Nodes: 6, BlockTime: 600 * time.Second, Blocks: 3000,
+			Network: mustNetwork(t, "lognormal:200ms,0.8"), Peers: 5, Selfish: alpha, Seed: 3,
+			HalfLife: 10_000 * 600 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sr := res.Selfish
+		se := math.Sqrt(sr.Theory * (1 - sr.Theory) / float64(res.Report.Canonical))
+		t.Logf("alpha %.2f: gamma %.3f (%d ties), revenue %.4f, theory %.4f, honest %.2f, s.e. %.4f",
+			alpha, sr.Gamma, sr.GammaTrials, sr.RelativeRevenue, sr.Theory, alpha, se)
+		// Runs of selfish blocks are correlated, so the binomial standard
+		// error understates the spread: allow four of them.
+		if math.Abs(sr.RelativeRevenue-sr.Theory) > 4*se {
+			t.Errorf("alpha %.2f: revenue %.4f, theory %.4f (gamma %.3f): more than 4 s.e. (%.4f) apart",
+				alpha, sr.RelativeRevenue, sr.Theory, sr.Gamma, se)
+		}
+	}
+	if r := SelfishRevenue(1.0/3, 0); math.Abs(r-1.0/3) > 1e-9 {
+		t.Errorf("with gamma 0 selfish mining breaks even at 1/3, formula gives %v", r)
+	}
+}

@@ -16,7 +16,7 @@ import (
 	"github.com/chaind/chaind/netsim"
 )
 
-const simNetworkSynopsis = "sim network [--nodes N] [--block-time D] [--blocks N | --duration D] [--latency MODEL] [--peers K] [--block-size SIZE] [--hashpower 40,30,...] [--seed S] [--out DIR] [--json]"
+const simNetworkSynopsis = "sim network [--nodes N] [--block-time D] [--blocks N | --duration D] [--latency MODEL] [--peers K] [--block-size SIZE] [--hashpower 40,30,...] [--selfish SHARE] [--seed S] [--out DIR] [--json]"
 
 // runSimNetwork runs netsim and prints the testnet report of the run.
 func runSimNetwork(args []string) error {
@@ -30,6 +30,8 @@ func runSimNetwork(args []string) error {
 	peers := fs.Int("peers", 8, "neighbours per node (a random regular graph)")
 	blockSize := fs.String("block-size", "1MB", "simulated payload per block (bytes; kB and MB suffixes)")
 	hashpower := fs.String("hashpower", "", "hash-power shares per node, e.g. 40,30,20,10 (default: equal)")
+	selfish := fs.Float64("selfish", 0, "make node 0 an Eyal-Sirer selfish miner with this share of the hash power")
+	halfLife := fs.Duration("half-life", 0, "difficulty half-life (default: the genesis default); a very long one holds difficulty constant")
 	processing := fs.Duration("processing", 2*time.Millisecond, "time a node takes to handle any block")
 	validation := fs.String("validation-rate", "20MB", "payload a node validates per second (0: free)")
 	seed := fs.Uint64("seed", 1, "random seed: the same flags and seed give the same results")
@@ -63,7 +65,7 @@ func runSimNetwork(args []string) error {
 	cfg := netsim.Config{
 		Nodes: *nodes, BlockTime: *blockTime, Blocks: *blocks, Duration: *duration, BlockSize: int(size),
 		Network: network, Peers: min(*peers, max(*nodes-1, 1)), HashPower: shares, Processing: *processing,
-		ValidationRate: float64(rate), Seed: *seed,
+		ValidationRate: float64(rate), Seed: *seed, Selfish: *selfish, HalfLife: *halfLife,
 		Progress: func(p netsim.Progress) {
 			slog.Info("Simulating", "simulated", p.SimTime.Round(time.Second), "height", p.Height, "blocks", p.Blocks,
 				"events/s", math.Round(p.EventsPerS))
@@ -83,11 +85,15 @@ func runSimNetwork(args []string) error {
 	rep := res.Report
 	if !*asJSON {
 		rep.WriteTable(os.Stdout)
+		if sr := res.Selfish; sr != nil {
+			fmt.Printf("  %-34s share %.3f, revenue %.4f (Eyal-Sirer at the measured gamma %.3f: %.4f)\n",
+				"selfish miner (node 0)", sr.Share, sr.RelativeRevenue, sr.Gamma, sr.Theory)
+		}
 		fmt.Printf("  %-34s %.1f s, %d events (%.0f/s), peak RSS %.0f MiB\n", "wall time",
 			res.Wall.Seconds(), res.Events, float64(res.Events)/res.Wall.Seconds(), float64(netsim.PeakRSS())/(1<<20))
 		return nil
 	}
-	return printJSON(map[string]any{
+	summary := map[string]any{
 		"nodes": rep.Nodes, "latency": network.String(), "block_time_ms": rep.BlockTimeMs, "block_size": size,
 		"blocks": rep.Produced, "canonical_blocks": rep.Canonical, "stale_blocks": rep.Stale,
 		"stale_rate": rep.StaleRate, "median_propagation_ms": rep.Propagation.P50,
@@ -96,7 +102,11 @@ func runSimNetwork(args []string) error {
 		"simulated_seconds": rep.DurationSec, "events": res.Events, "seed": *seed,
 		"wall_seconds": res.Wall.Seconds(), "wall_events_per_second": float64(res.Events) / res.Wall.Seconds(),
 		"wall_peak_rss_bytes": netsim.PeakRSS(),
-	})
+	}
+	if res.Selfish != nil {
+		summary["selfish"] = res.Selfish
+	}
+	return printJSON(summary)
 }
 
 func writeRecords(dir string, res *netsim.Result) error {
