@@ -16,6 +16,13 @@ import (
 // headerBytes is what a block costs on the wire besides its payload.
 const headerBytes = 250
 
+// blockInfo is a block the simulation made, and its place in the order
+// blocks were made.
+type blockInfo struct {
+	block *chain.Block
+	seq   int
+}
+
 // delivery is a block on its way to a node, and the peer it came from.
 type delivery struct {
 	block *chain.Block
@@ -31,7 +38,7 @@ func (s *sim) scheduleMining(n *node) {
 		n.mining.Stop()
 		n.mining = nil
 	}
-	if s.stopped || n.share == 0 {
+	if s.stopped || n.share == 0 || n.down {
 		return
 	}
 	head := n.chain.CurrentHeader()
@@ -54,6 +61,7 @@ func (s *sim) mine(n *node) {
 	}
 	b = sealed(b)
 	hash := b.Hash()
+	s.blocks[hash] = &blockInfo{block: b, seq: len(s.blocks)}
 	s.rec.Blocks[hash] = &testnet.BlockRec{Hash: hash, Parent: b.Header.ParentHash, Height: b.Height(),
 		Producer: coinbase(n.id), SeenMs: map[int]int64{}}
 	if s.selfish != nil && s.selfish.node != n {
@@ -66,7 +74,7 @@ func (s *sim) mine(n *node) {
 // validation time) and, if it is new and valid, imports and relays it.
 func (s *sim) arrive(n *node, d *delivery) {
 	hash := d.block.Hash()
-	if n.seen[hash] {
+	if n.seen[hash] || (d.from >= 0 && !s.linked(s.nodes[d.from], n)) {
 		return
 	}
 	n.seen[hash] = true
@@ -112,28 +120,36 @@ func (s *sim) importBlock(n *node, d *delivery) {
 	}
 }
 
-// relay sends b to every peer of n but the one it came from, one transfer at
-// a time on n's uplink.
+// relay sends b to every peer of n but the one it came from.
 func (s *sim) relay(n *node, d *delivery) {
-	now := s.clk.Now()
-	bits := float64(8 * (s.cfg.BlockSize + headerBytes))
 	for _, p := range n.peers {
-		if p == d.from {
-			continue
+		if p != d.from {
+			s.send(n, s.nodes[p], d.block)
 		}
-		start := now
-		if n.upFree.After(start) {
-			start = n.upFree
-		}
-		end := start
-		if bw := s.cfg.Network.Bandwidth(n.id, p); bw > 0 {
-			end = start.Add(time.Duration(bits / bw * float64(time.Second)))
-		}
-		n.upFree = end
-		at := end.Add(s.cfg.Network.Latency(n.id, p, s.rng))
-		peer, msg := s.nodes[p], &delivery{block: d.block, from: n.id}
-		s.clk.AfterFunc(at.Sub(now), func() { s.arrive(peer, msg) })
 	}
+}
+
+// send puts b on the link from n to peer: it waits for n's uplink (a node
+// uploads one block at a time), takes its transfer time at the slower end's
+// bandwidth, then the link's latency. A cut link drops it.
+func (s *sim) send(n, peer *node, b *chain.Block) {
+	if !s.linked(n, peer) {
+		return
+	}
+	now := s.clk.Now()
+	start := now
+	if n.upFree.After(start) {
+		start = n.upFree
+	}
+	end := start
+	if bw := s.cfg.Network.Bandwidth(n.id, peer.id); bw > 0 {
+		bits := float64(8 * (s.cfg.BlockSize + headerBytes))
+		end = start.Add(time.Duration(bits / bw * float64(time.Second)))
+	}
+	n.upFree = end
+	at := end.Add(s.cfg.Network.Latency(n.id, peer.id, s.rng))
+	msg := &delivery{block: b, from: n.id}
+	s.clk.AfterFunc(at.Sub(now), func() { s.arrive(peer, msg) })
 }
 
 // onHead records a head change of n and restarts n's mining on the new head.

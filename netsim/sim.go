@@ -40,6 +40,9 @@ type Config struct {
 	// default. A very long one holds the difficulty nearly constant, as
 	// models that count blocks rather than work assume.
 	HalfLife time.Duration
+	// Steps is a testnet scenario's timeline (partition, heal, kill,
+	// restart, stop), at simulated times from the start.
+	Steps []testnet.Step
 	// Selfish, when positive, makes node 0 a selfish miner with this share
 	// of the hash power (the others share the rest as HashPower says).
 	Selfish float64
@@ -87,6 +90,7 @@ type node struct {
 	share   float64
 	mining  clock.Timer                 // the pending block-found event, if any
 	upFree  time.Time                   // when the node's uplink is next free
+	down    bool                        // killed: neither mines nor receives
 	seen    map[common.Hash]bool        // blocks that reached the node
 	orphans map[common.Hash][]*delivery // blocks waiting for their parent, by parent hash
 }
@@ -105,6 +109,8 @@ type sim struct {
 	// over the block time, so that blocks come every BlockTime at first.
 	hashesPerSec float64
 	selfish      *selfishMiner // with Config.Selfish
+	blocks       map[common.Hash]*blockInfo
+	group        []int // partition group of each node while partitioned, else nil
 }
 
 // Run simulates cfg to the end and reports.
@@ -188,9 +194,10 @@ func (cfg *Config) check() error {
 
 func newSim(cfg Config) (*sim, error) {
 	s := &sim{
-		cfg: cfg,
-		clk: clock.NewSim(genesisTime),
-		rng: rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15)),
+		cfg:    cfg,
+		clk:    clock.NewSim(genesisTime),
+		blocks: map[common.Hash]*blockInfo{},
+		rng:    rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15)),
 	}
 	s.genesis = &chain.Genesis{
 		ChainID:    7357,
@@ -243,6 +250,10 @@ func newSim(cfg Config) (*sim, error) {
 	s.hashesPerSec = float64(genesisDifficulty.Int64()) / cfg.BlockTime.Seconds()
 	if cfg.Selfish > 0 {
 		s.selfish = &selfishMiner{node: s.nodes[0]}
+	}
+	if err := s.schedule(cfg.Steps); err != nil {
+		s.close()
+		return nil, fmt.Errorf("scenario: %w", err)
 	}
 	g := s.nodes[0].chain.GenesisHeader()
 	s.rec.Blocks[g.Hash()] = &testnet.BlockRec{Hash: g.Hash(), SeenMs: map[int]int64{}}

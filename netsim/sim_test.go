@@ -11,6 +11,7 @@ import (
 
 	"github.com/chaind/chaind/chain"
 	"github.com/chaind/chaind/pow"
+	"github.com/chaind/chaind/testnet"
 )
 
 func mustNetwork(t *testing.T, s string) Network {
@@ -174,5 +175,40 @@ func TestSelfishMiningMatchesTheory(t *testing.T) {
 	}
 	if r := SelfishRevenue(1.0/3, 0); math.Abs(r-1.0/3) > 1e-9 {
 		t.Errorf("with gamma 0 selfish mining breaks even at 1/3, formula gives %v", r)
+	}
+}
+
+// TestPartitionForksAndHealReunites splits four miners 2|2 for a stretch of
+// blocks: both halves keep mining on their own branch, and after the heal
+// every node ends on one head, the losing half reorganised deeply.
+func TestPartitionForksAndHealReunites(t *testing.T) {
+	res, err := Run(context.Background(), Config{Nodes: 4, BlockTime: 10 * time.Second, Duration: 30 * time.Minute,
+		Network: mustNetwork(t, "const:100ms"), Peers: 3, Seed: 5, Steps: []testnet.Step{
+			{At: chain.Duration(5 * time.Minute), Do: "partition", Groups: [][]int{{0, 1}, {2, 3}}},
+			{At: chain.Duration(15 * time.Minute), Do: "heal"},
+			{At: chain.Duration(18 * time.Minute), Do: "kill", Node: 3},
+			{At: chain.Duration(22 * time.Minute), Do: "restart", Node: 3},
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := res.Report
+	t.Logf("%d produced, %d canonical, %d reorgs, deepest %d, actions %v", rep.Produced, rep.Canonical, rep.Reorgs, rep.MaxReorgDepth, rep.Actions)
+	if !rep.HeadsAgree {
+		t.Fatal("nodes disagree after the heal and the restart")
+	}
+	if rep.MaxReorgDepth < 10 {
+		t.Fatalf("deepest reorg %d: a ten-minute partition at 10 s blocks should cost one half its branch", rep.MaxReorgDepth)
+	}
+	if len(rep.Actions) != 4 {
+		t.Fatalf("actions %v, want 4", rep.Actions)
+	}
+}
+
+func TestScenarioRefusesWhatIsNotSimulated(t *testing.T) {
+	_, err := Run(context.Background(), Config{Nodes: 2, BlockTime: time.Second, Blocks: 3, Network: mustNetwork(t, "const:0s"),
+		Peers: 1, Steps: []testnet.Step{{Do: "set-link"}}})
+	if err == nil {
+		t.Fatal("a set-link step was accepted")
 	}
 }

@@ -14,9 +14,10 @@ import (
 	"time"
 
 	"github.com/chaind/chaind/netsim"
+	"github.com/chaind/chaind/testnet"
 )
 
-const simNetworkSynopsis = "sim network [--nodes N] [--block-time D] [--blocks N | --duration D] [--latency MODEL] [--peers K] [--block-size SIZE] [--hashpower 40,30,...] [--selfish SHARE] [--seed S] [--out DIR] [--json]"
+const simNetworkSynopsis = "sim network [--nodes N] [--block-time D] [--blocks N | --duration D] [--latency MODEL] [--peers K] [--block-size SIZE] [--hashpower 40,30,...] [--selfish SHARE] [--scenario FILE] [--seed S] [--out DIR] [--json]"
 
 // runSimNetwork runs netsim and prints the testnet report of the run.
 func runSimNetwork(args []string) error {
@@ -35,6 +36,7 @@ func runSimNetwork(args []string) error {
 	processing := fs.Duration("processing", 2*time.Millisecond, "time a node takes to handle any block")
 	validation := fs.String("validation-rate", "20MB", "payload a node validates per second (0: free)")
 	seed := fs.Uint64("seed", 1, "random seed: the same flags and seed give the same results")
+	scenario := fs.String("scenario", "", "run the timeline (partition, heal, kill, restart, stop) of a testnet scenario file")
 	out := fs.String("out", "", "write records.json here (then 'chaind testnet report DIR' draws the plots)")
 	asJSON := fs.Bool("json", false, "print one JSON object on the last line")
 	if err := fs.Parse(args); err != nil {
@@ -62,10 +64,18 @@ func runSimNetwork(args []string) error {
 	if *duration > 0 {
 		*blocks = 0
 	}
+	var steps []testnet.Step
+	if *scenario != "" {
+		sc, err := testnet.LoadScenario(*scenario)
+		if err != nil {
+			return err
+		}
+		steps = sc.Steps
+	}
 	cfg := netsim.Config{
 		Nodes: *nodes, BlockTime: *blockTime, Blocks: *blocks, Duration: *duration, BlockSize: int(size),
 		Network: network, Peers: min(*peers, max(*nodes-1, 1)), HashPower: shares, Processing: *processing,
-		ValidationRate: float64(rate), Seed: *seed, Selfish: *selfish, HalfLife: *halfLife,
+		ValidationRate: float64(rate), Seed: *seed, Selfish: *selfish, HalfLife: *halfLife, Steps: steps,
 		Progress: func(p netsim.Progress) {
 			slog.Info("Simulating", "simulated", p.SimTime.Round(time.Second), "height", p.Height, "blocks", p.Blocks,
 				"events/s", math.Round(p.EventsPerS))
