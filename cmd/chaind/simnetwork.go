@@ -70,7 +70,17 @@ func runSimNetwork(args []string) error {
 		if err != nil {
 			return err
 		}
-		steps = sc.Steps
+		skipped := 0
+		for _, st := range sc.Steps {
+			if st.Do == "send" {
+				skipped++
+				continue
+			}
+			steps = append(steps, st)
+		}
+		if skipped > 0 {
+			slog.Warn("Transactions are not simulated: the scenario's send steps are skipped", "steps", skipped)
+		}
 	}
 	cfg := netsim.Config{
 		Nodes: *nodes, BlockTime: *blockTime, Blocks: *blocks, Duration: *duration, BlockSize: int(size),
