@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"math/big"
-	"syscall"
 	"sync"
+	"syscall"
 
 	"github.com/chaind/chaind/clock"
 	"github.com/ethereum/go-ethereum/common"
@@ -124,10 +124,12 @@ func OpenStoreWith(dir string, o StoreOptions) (*Store, error) {
 	return s, nil
 }
 
-// OpenMemStore opens a LevelDB on in-memory storage, for unit tests.
+// OpenMemStore opens a LevelDB on in-memory storage, for unit tests and for
+// simulations that run many nodes in one process (hence the small write
+// buffer: LevelDB allocates it whole for every database).
 func OpenMemStore() *Store {
 	stor := storage.NewMemStorage()
-	db, err := leveldb.Open(stor, nil)
+	db, err := leveldb.Open(stor, &opt.Options{WriteBuffer: 256 << 10, BlockCacheCapacity: 256 << 10, Compression: opt.NoCompression})
 	if err != nil {
 		panic(fmt.Sprintf("open memory database: %v", err)) // cannot fail on memory storage
 	}

@@ -15,6 +15,7 @@ import (
 func simCommands() []command {
 	return []command{
 		{"doublespend", "the double-spend race: Monte Carlo, Nakamoto's formula and the exact probability", simDoublespend, nil},
+		{"network", "many nodes of the real chain code on simulated time and a simulated network", runSimNetwork, nil},
 	}
 }
 
