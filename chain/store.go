@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math/big"
 	"sync"
+	"syscall"
 
 	"github.com/chaind/chaind/clock"
 	"github.com/ethereum/go-ethereum/common"
@@ -101,6 +102,9 @@ func OpenStoreWith(dir string, o StoreOptions) (*Store, error) {
 		if lerrors.IsCorrupted(err) {
 			return nil, fmt.Errorf("open database %s: it is corrupted (%w); move it aside and resync", dir, err)
 		}
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, fmt.Errorf("open database %s: it is locked: a chaind node is running on this data directory; stop it first (%w)", dir, err)
+		}
 		return nil, fmt.Errorf("open database %s: %w", dir, err)
 	}
 	if o.FreeSpace == nil {
@@ -120,10 +124,12 @@ func OpenStoreWith(dir string, o StoreOptions) (*Store, error) {
 	return s, nil
 }
 
-// OpenMemStore opens a LevelDB on in-memory storage, for unit tests.
+// OpenMemStore opens a LevelDB on in-memory storage, for unit tests and for
+// simulations that run many nodes in one process (hence the small write
+// buffer: LevelDB allocates it whole for every database).
 func OpenMemStore() *Store {
 	stor := storage.NewMemStorage()
-	db, err := leveldb.Open(stor, nil)
+	db, err := leveldb.Open(stor, &opt.Options{WriteBuffer: 256 << 10, BlockCacheCapacity: 256 << 10, Compression: opt.NoCompression})
 	if err != nil {
 		panic(fmt.Sprintf("open memory database: %v", err)) // cannot fail on memory storage
 	}
