@@ -34,9 +34,10 @@ type Engine interface {
 	Weight(h *Header) *big.Int
 }
 
-// Finalizer is implemented by engines that finalize blocks. Fork choice never
-// adopts a branch that reverts the finalized block. Engines without it (PoW)
-// finalize nothing.
+// Finalizer is implemented by engines that finalize blocks. The chain keeps
+// the highest block a Finalizer reported on any adopted head as the node's
+// finalized checkpoint (stored, never moved back), and fork choice never
+// considers a branch without it. Engines without it (PoW) finalize nothing.
 type Finalizer interface {
 	// Finalized returns the hash of the latest finalized block recorded in
 	// st (the head state), or the zero hash.

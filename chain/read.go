@@ -84,39 +84,17 @@ func (c *Chain) Account(addr common.Address) Account {
 	return a
 }
 
-// AccountAt returns addr's account after the canonical block at height,
-// found by reading the undo records of the blocks above it.
+// AccountAt returns addr's account after the canonical block at height. It
+// reads the account-history index in one seek on a database snapshot and
+// takes no chain lock, so it costs the same at any height and never holds
+// up an import.
 func (c *Chain) AccountAt(addr common.Address, height uint64) (Account, error) {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	if height > c.head().block.Height() {
-		return Account{}, fmt.Errorf("block %d: %w", height, ErrNotFound)
-	}
-	for h := height + 1; h <= c.head().block.Height(); h++ {
-		hash, err := c.store.CanonicalHash(h)
-		if err != nil {
-			return Account{}, fmt.Errorf("canonical block %d: %w", h, err)
-		}
-		u, err := c.store.undo(hash)
-		if err != nil {
-			return Account{}, fmt.Errorf("undo record of block %d: %w", h, err)
-		}
-		for _, e := range u.Entries {
-			if e.Addr == addr {
-				if !e.Existed {
-					return Account{Balance: new(big.Int)}, nil
-				}
-				return e.Prev, nil
-			}
-		}
-	}
-	a, _ := c.state.Get(addr)
-	return a, nil
+	return c.store.AccountAt(addr, height)
 }
 
-// Finality returns the latest finalized and the latest justified ("safe")
-// block at the head; ok is false when the engine finalizes nothing (PoW).
-// A zero hash means none yet.
+// Finality returns the node's finalized block (see Finalized) and the
+// latest justified ("safe") block at the head; ok is false when the engine
+// finalizes nothing (PoW). A zero hash means none beyond genesis yet.
 func (c *Chain) Finality() (finalized, safe common.Hash, ok bool) {
 	f, ok := c.engine.(Finalizer)
 	if !ok {
@@ -124,7 +102,24 @@ func (c *Chain) Finality() (finalized, safe common.Hash, ok bool) {
 	}
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	return f.Finalized(c.state), f.Safe(c.state), true
+	if c.finalized.Number > 0 {
+		finalized = c.finalized.Hash
+	}
+	safe = f.Safe(c.state)
+	if h, err := c.store.Header(safe); err != nil || h.Height < c.finalized.Number {
+		safe = finalized // the head's state lacks the votes that finalized it
+	}
+	return finalized, safe, true
+}
+
+// Finalized is the node's finalized checkpoint: the highest block that the
+// engine reported finalized on any head this node adopted, or the trusted
+// checkpoint once reached (genesis at first). It is stored, only moves to a
+// descendant, and fork choice never leaves it.
+func (c *Chain) Finalized() Checkpoint {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.finalized
 }
 
 // StateRoot recomputes the head state's root from the accounts in memory.

@@ -26,66 +26,109 @@ const (
 // DevBalance is what the dev account holds at genesis: one million ether.
 var DevBalance = new(big.Int).Mul(big.NewInt(1_000_000), big.NewInt(1e18))
 
+// DevStake is what the dev account stakes on a PoS dev chain, as its only
+// validator.
+var DevStake = new(big.Int).Mul(big.NewInt(32), big.NewInt(1e18))
+
 // DevSetup returns the dev chain of dataDir: the genesis and the funded key
-// saved in DIR/genesis.json and DIR/dev.key, created on first use. The
-// chain is made for a miner held to a declared hash rate (see DevHashrate):
-// hashrate when positive, else half of what threads can do on this machine
-// (pow.Capacity, the best of several probes, so a busy moment does not
-// lower it). Its difficulty is that rate times the block time, so blocks
-// come once a second from the first one on, however busy the machine gets
-// later, as long as it can supply the rate.
-func DevSetup(dataDir string, threads int, hashrate float64) (*chain.Genesis, *ecdsa.PrivateKey, error) {
+// saved in DIR/genesis.json and DIR/dev.key, created on first use with the
+// given consensus (chain.ConsensusPoW or chain.ConsensusPoS; "" is PoW).
+// A PoW chain is made for a miner held to a declared hash rate (see
+// DevHashrate): hashrate when positive, else half of what threads can do on
+// this machine (pow.Capacity, the best of several probes, so a busy moment
+// does not lower it). Its difficulty is that rate times the block time, so
+// blocks come once a second from the first one on, however busy the machine
+// gets later, as long as it can supply the rate. On a PoS chain the
+// producer key (DevCoinbase) is the one validator, with one-second slots:
+// blocks come on time and no CPU goes to hashing. An existing dev chain
+// keeps its consensus; asking for the other one is an error.
+func DevSetup(dataDir string, threads int, consensus string, hashrate float64) (*chain.Genesis, *ecdsa.PrivateKey, error) {
+	if consensus == "" {
+		consensus = chain.ConsensusPoW
+	}
+	if consensus != chain.ConsensusPoW && consensus != chain.ConsensusPoS {
+		return nil, nil, fmt.Errorf("dev chain: consensus %q: want %s or %s", consensus, chain.ConsensusPoW, chain.ConsensusPoS)
+	}
 	genesisPath := filepath.Join(dataDir, "genesis.json")
-	keyPath := filepath.Join(dataDir, "dev.key")
-	if _, err := os.Stat(keyPath); err == nil {
-		data, err := os.ReadFile(keyPath)
-		if err != nil {
-			return nil, nil, fmt.Errorf("read dev key: %w", err)
-		}
-		key, err := crypto.HexToECDSA(strings.TrimPrefix(strings.TrimSpace(string(data)), "0x"))
-		if err != nil {
-			return nil, nil, fmt.Errorf("dev key %s: %w", keyPath, err)
-		}
+	key, created, err := loadOrCreateKey(filepath.Join(dataDir, "dev.key"))
+	if err != nil {
+		return nil, nil, err
+	}
+	if !created {
 		g, err := chain.LoadGenesis(genesisPath)
 		if err != nil {
 			return nil, nil, err
 		}
+		if g.Consensus != consensus {
+			return nil, nil, fmt.Errorf("dev chain in %s runs %s, not %s: use another data directory", dataDir, g.Consensus, consensus)
+		}
 		return g, key, nil
-	} else if !errors.Is(err, os.ErrNotExist) {
-		return nil, nil, fmt.Errorf("dev key: %w", err)
 	}
-	key, err := crypto.GenerateKey()
-	if err != nil {
-		return nil, nil, fmt.Errorf("generate dev key: %w", err)
-	}
-	if threads <= 0 {
-		threads = runtime.NumCPU()
-	}
-	if hashrate <= 0 {
-		hashrate = pow.Capacity(threads) / 2
-	}
-	difficulty := big.NewInt(max(int64(hashrate*devBlockTime.Seconds()), 1))
 	addr := crypto.PubkeyToAddress(key.PublicKey)
 	g := &chain.Genesis{
-		ChainID:    DevChainID,
-		Consensus:  chain.ConsensusPoW,
-		BlockTime:  chain.Duration(devBlockTime),
-		Difficulty: chain.NewBigInt(difficulty),
-		Timestamp:  uint64(time.Now().UnixMilli()),
-		ExtraData:  "chaind dev chain",
-		Alloc:      chain.Alloc{addr: {Balance: chain.NewBigInt(new(big.Int).Set(DevBalance))}},
+		ChainID:   DevChainID,
+		Consensus: consensus,
+		Timestamp: uint64(time.Now().UnixMilli()),
+		ExtraData: "chaind dev chain",
+		Alloc:     chain.Alloc{addr: {Balance: chain.NewBigInt(new(big.Int).Set(DevBalance))}},
+	}
+	if consensus == chain.ConsensusPoS {
+		producer, err := DevCoinbase(dataDir)
+		if err != nil {
+			return nil, nil, err
+		}
+		g.SlotTime = chain.Duration(devBlockTime)
+		g.Validators = []chain.GenesisValidator{{Address: crypto.PubkeyToAddress(producer.PublicKey), Stake: chain.NewBigInt(new(big.Int).Set(DevStake))}}
+	} else {
+		if threads <= 0 {
+			threads = runtime.NumCPU()
+		}
+		if hashrate <= 0 {
+			hashrate = pow.Capacity(threads) / 2
+		}
+		g.BlockTime = chain.Duration(devBlockTime)
+		g.Difficulty = chain.NewBigInt(big.NewInt(max(int64(hashrate*devBlockTime.Seconds()), 1)))
 	}
 	g.FillDefaults()
-	if err := os.MkdirAll(dataDir, 0o700); err != nil {
-		return nil, nil, fmt.Errorf("create data directory: %w", err)
-	}
 	if err := g.Write(genesisPath); err != nil {
 		return nil, nil, err
 	}
-	if err := os.WriteFile(keyPath, []byte("0x"+hex.EncodeToString(crypto.FromECDSA(key))+"\n"), 0o600); err != nil {
-		return nil, nil, fmt.Errorf("write dev key: %w", err)
-	}
 	return g, key, nil
+}
+
+// DevCoinbase is the key of the dev chain's block producer (the PoW
+// coinbase, the PoS validator), in DIR/coinbase.key, created on first use.
+// It is not the funded dev account, so that account's balance changes only
+// by what it sends.
+func DevCoinbase(dataDir string) (*ecdsa.PrivateKey, error) {
+	key, _, err := loadOrCreateKey(filepath.Join(dataDir, "coinbase.key"))
+	return key, err
+}
+
+// loadOrCreateKey reads the hex key at path, or generates one and saves it
+// there (mode 0600) if the file does not exist.
+func loadOrCreateKey(path string) (key *ecdsa.PrivateKey, created bool, err error) {
+	data, err := os.ReadFile(path)
+	if err == nil {
+		key, err := crypto.HexToECDSA(strings.TrimPrefix(strings.TrimSpace(string(data)), "0x"))
+		if err != nil {
+			return nil, false, fmt.Errorf("key file %s: %w", path, err)
+		}
+		return key, false, nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return nil, false, fmt.Errorf("read key file: %w", err)
+	}
+	if key, err = crypto.GenerateKey(); err != nil {
+		return nil, false, fmt.Errorf("generate key: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, false, fmt.Errorf("create data directory: %w", err)
+	}
+	if err := os.WriteFile(path, []byte("0x"+hex.EncodeToString(crypto.FromECDSA(key))+"\n"), 0o600); err != nil {
+		return nil, false, fmt.Errorf("write key file: %w", err)
+	}
+	return key, true, nil
 }
 
 // DevHashrate is the hash rate a dev chain was made for: its genesis

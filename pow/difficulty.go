@@ -105,9 +105,9 @@ func NextBits(g *chain.Genesis, grand, parent *chain.Header) uint32 {
 	return chain.BigToCompact(NextTarget(g, grand, parent))
 }
 
-// nextBits reads parent's parent from c and returns the bits of parent's
-// child.
-func nextBits(c chain.ChainReader, parent *chain.Header) (uint32, error) {
+// BitsAfter reads parent's parent from c and returns the bits of parent's
+// child: the difficulty rule as a chain applies it.
+func BitsAfter(c chain.ChainReader, parent *chain.Header) (uint32, error) {
 	var grand *chain.Header
 	if parent.Height > 0 {
 		if grand = c.GetHeader(parent.ParentHash); grand == nil {

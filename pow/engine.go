@@ -68,7 +68,7 @@ func (e *Engine) Hashes() uint64 { return e.hashes.Load() }
 // VerifyHeader checks the difficulty bits against the adjustment rule and
 // the hash against the target.
 func (e *Engine) VerifyHeader(c chain.ChainReader, h, parent *chain.Header) error {
-	want, err := nextBits(c, parent)
+	want, err := BitsAfter(c, parent)
 	if err != nil {
 		return err
 	}
@@ -87,7 +87,7 @@ func (e *Engine) VerifyHeader(c chain.ChainReader, h, parent *chain.Header) erro
 
 // Prepare sets the difficulty bits of h.
 func (e *Engine) Prepare(c chain.ChainReader, h, parent *chain.Header) error {
-	bits, err := nextBits(c, parent)
+	bits, err := BitsAfter(c, parent)
 	h.Bits = bits
 	return err
 }

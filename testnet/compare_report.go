@@ -2,7 +2,6 @@ package testnet
 
 import (
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,13 +11,13 @@ import (
 
 // writeComparison writes report.md and the comparison's plots.
 func writeComparison(dir string, cmp *Comparison) error {
-	if err := reversalSVG(filepath.Join(dir, "reversal.svg"), cmp, false); err != nil {
+	if err := reversalFigure(cmp, false).Save(filepath.Join(dir, "reversal.svg")); err != nil {
 		return err
 	}
-	if err := reversalSVG(filepath.Join(dir, "reversal-healthy.svg"), cmp, true); err != nil {
+	if err := reversalFigure(cmp, true).Save(filepath.Join(dir, "reversal-healthy.svg")); err != nil {
 		return err
 	}
-	if err := staleSVG(filepath.Join(dir, "stale.svg"), cmp); err != nil {
+	if err := staleFigure(cmp).Save(filepath.Join(dir, "stale.svg")); err != nil {
 		return err
 	}
 	var b strings.Builder
@@ -99,69 +98,4 @@ func secs(q Quantiles) string {
 		return "-"
 	}
 	return fmt.Sprintf("%.1f / %.1f", q.P50/1000, q.P90/1000)
-}
-
-// reversalFloor is where a zero is drawn on the log scale.
-const reversalFloor = 1e-4
-
-// reversalSVG plots P(revert | reached depth k) on a log scale, one line per
-// run, over the healthy phase or the whole run; zeros sit on the floor,
-// drawn hollow.
-func reversalSVG(path string, cmp *Comparison, healthy bool) error {
-	title := "Share of blocks at depth k later reverted, whole run (log scale; hollow: none)"
-	if healthy {
-		title = "Share of blocks at depth k later reverted, healthy phase (log scale; hollow: none)"
-	}
-	s := newSVG(820, 440, title)
-	fx, fy := s.axes(70, 40, 190, 50, 1, 10, math.Log10(reversalFloor), 0, "depth k (blocks on top)", "log10 P(reverted)")
-	for i, r := range cmp.Runs {
-		reverted, reached := r.RevertedAtDepth, r.ReachedDepth
-		if healthy {
-			reverted, reached = r.RevertedAtDepthHealthy, r.ReachedDepthHealthy
-		}
-		var pts [][2]float64
-		for k := 1; k <= len(reverted); k++ {
-			if reached[k-1] == 0 {
-				continue
-			}
-			p := reverted[k-1]
-			y := math.Log10(math.Max(p, reversalFloor))
-			pts = append(pts, [2]float64{fx(float64(k)), fy(y)})
-			fill := color(i)
-			if p == 0 {
-				fill = "white"
-			}
-			fmt.Fprintf(&s.b, `<circle cx="%.1f" cy="%.1f" r="3.5" fill="%s" stroke="%s"/>`+"\n", fx(float64(k)), fy(y), fill, color(i))
-		}
-		if len(pts) > 1 {
-			s.polyline(pts, color(i))
-		}
-		s.rect(820-180, float64(44+16*i), 9, 9, color(i), color(i))
-		s.text(820-166, 53+16*i, "start", 11, fmt.Sprintf("%s, %.0f ms", r.Variant, r.LatencyMs))
-	}
-	return s.write(path)
-}
-
-// staleSVG plots PoW's healthy-phase stale rate against the model.
-func staleSVG(path string, cmp *Comparison) error {
-	s := newSVG(600, 380, "PoW stale rate (healthy phase) and the model 1-exp(-((n-1)/n) d/T)")
-	var maxLat, maxRate float64
-	for _, r := range cmp.Runs {
-		if r.Variant == "pow" {
-			maxLat = math.Max(maxLat, r.LatencyMs)
-			maxRate = math.Max(maxRate, math.Max(r.HealthyStaleCI.Hi, r.ModelStaleRate))
-		}
-	}
-	fx, fy := s.axes(70, 40, 30, 50, 0, maxLat*1.2+1, 0, maxRate*1.3+0.01, "one-way latency (ms)", "stale rate")
-	for _, r := range cmp.Runs {
-		if r.Variant != "pow" {
-			continue
-		}
-		x := fx(r.LatencyMs)
-		s.line(x, fy(r.HealthyStaleCI.Lo), x, fy(r.HealthyStaleCI.Hi), "#1f77b4", 1, false)
-		fmt.Fprintf(&s.b, `<circle cx="%.1f" cy="%.1f" r="4" fill="#1f77b4"/>`+"\n", x, fy(r.HealthyStaleRate))
-		fmt.Fprintf(&s.b, `<rect x="%.1f" y="%.1f" width="8" height="8" fill="none" stroke="#d62728"/>`+"\n", x-4, fy(r.ModelStaleRate)-4)
-	}
-	s.text(90, 60, "start", 11, "dot: measured (bar: exact 95% interval); square: model")
-	return s.write(path)
 }
