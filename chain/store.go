@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"math/big"
-	"syscall"
 	"sync"
+	"syscall"
 
 	"github.com/chaind/chaind/clock"
 	"github.com/ethereum/go-ethereum/common"
@@ -90,6 +90,9 @@ func OpenStore(dir string) (*Store, error) { return OpenStoreWith(dir, StoreOpti
 // whose newest blocks or table files are damaged (ErrDamaged).
 func OpenStoreWith(dir string, o StoreOptions) (*Store, error) {
 	stor, err := storage.OpenFile(dir, false)
+	if errors.Is(err, syscall.EWOULDBLOCK) {
+		return nil, fmt.Errorf("open database %s: it is locked: a chaind node is running on this data directory; stop it first (%w)", dir, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", dir, err)
 	}
@@ -101,9 +104,6 @@ func OpenStoreWith(dir string, o StoreOptions) (*Store, error) {
 		stor.Close()
 		if lerrors.IsCorrupted(err) {
 			return nil, fmt.Errorf("open database %s: it is corrupted (%w); move it aside and resync", dir, err)
-		}
-		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, fmt.Errorf("open database %s: it is locked: a chaind node is running on this data directory; stop it first (%w)", dir, err)
 		}
 		return nil, fmt.Errorf("open database %s: %w", dir, err)
 	}
