@@ -311,7 +311,7 @@ func (c *Chain) markInvalid(hash common.Hash, err error) error {
 // verifyBlock checks everything that does not need the parent's state.
 func (c *Chain) verifyBlock(b *Block, parent *Header) error {
 	h := b.Header
-	if err := c.verifyHeader(h, parent); err != nil {
+	if err := c.verifyHeader(c, h, parent); err != nil {
 		return err
 	}
 	if want := uint64(len(b.Txs)) * TransferGas; h.GasUsed != want {
@@ -323,8 +323,9 @@ func (c *Chain) verifyBlock(b *Block, parent *Header) error {
 	return nil
 }
 
-// verifyHeader checks the header rules: height, time, gas limit, engine.
-func (c *Chain) verifyHeader(h, parent *Header) error {
+// verifyHeader checks the header rules: height, time, gas limit, engine; r
+// is the chain as the engine sees it.
+func (c *Chain) verifyHeader(r ChainReader, h, parent *Header) error {
 	if h.Height != parent.Height+1 {
 		return NewRuleError(ErrBadHeight, "height %d on parent of height %d", h.Height, parent.Height)
 	}
@@ -337,7 +338,7 @@ func (c *Chain) verifyHeader(h, parent *Header) error {
 	if h.GasUsed > c.genesis.GasLimit || h.GasUsed%TransferGas != 0 {
 		return NewRuleError(ErrBadGasUsed, "gas used %d: not a multiple of %d within the limit %d", h.GasUsed, TransferGas, c.genesis.GasLimit)
 	}
-	if err := c.engine.VerifyHeader(c, h, parent); err != nil {
+	if err := c.engine.VerifyHeader(r, h, parent); err != nil {
 		if IsRuleError(err) {
 			return fmt.Errorf("%w: %w", ErrConsensus, err)
 		}

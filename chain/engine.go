@@ -13,7 +13,8 @@ type ChainReader interface {
 	Genesis() *Genesis
 	// GenesisHeader returns the header of block 0.
 	GenesisHeader() *Header
-	// GetHeader returns the stored header with the given hash, or nil.
+	// GetHeader returns the stored header with the given hash, or nil;
+	// while a batch of headers is verified, the batch's headers too.
 	GetHeader(hash common.Hash) *Header
 	// CurrentHeader returns the head's header.
 	CurrentHeader() *Header

@@ -312,17 +312,35 @@ func (c *Chain) VerifyHeaders(headers []*Header) (*big.Int, error) {
 		return nil, err
 	}
 	weight = new(big.Int).Set(weight)
+	batch := batchReader{Chain: c, batch: make(map[common.Hash]*Header, len(headers))}
 	for i, h := range headers {
 		if i > 0 && h.ParentHash != parent.Hash() {
 			return nil, NewRuleError(ErrUnknownParent, "header %d does not link to the one before it", h.Height)
 		}
-		if err := c.verifyHeader(h, parent); err != nil {
+		if err := c.verifyHeader(batch, h, parent); err != nil {
 			return nil, err
 		}
 		weight.Add(weight, c.engine.Weight(h))
+		batch.batch[h.Hash()] = h
 		parent = h
 	}
 	return weight, nil
+}
+
+// batchReader is the chain as an engine sees it while verifying a batch of
+// headers that are not stored yet: an engine may read a header's ancestors
+// (PoW's difficulty reads the grandparent), and those may be in the batch.
+type batchReader struct {
+	*Chain
+	batch map[common.Hash]*Header
+}
+
+// GetHeader returns the header from the batch or the store.
+func (r batchReader) GetHeader(hash common.Hash) *Header {
+	if h, ok := r.batch[hash]; ok {
+		return h
+	}
+	return r.Chain.GetHeader(hash)
 }
 
 // Received is when this node first saw a block that passed to validation

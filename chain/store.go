@@ -92,8 +92,7 @@ func OpenStoreWith(dir string, o StoreOptions) (*Store, error) {
 	stor, err := storage.OpenFile(dir, false)
 	if errors.Is(err, syscall.EWOULDBLOCK) {
 		return nil, fmt.Errorf("open database %s: it is locked: a chaind node is running on this data directory; stop it first (%w)", dir, err)
-	}
-	if err != nil {
+	} else if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", dir, err)
 	}
 	if o.WrapStorage != nil {
@@ -124,10 +123,12 @@ func OpenStoreWith(dir string, o StoreOptions) (*Store, error) {
 	return s, nil
 }
 
-// OpenMemStore opens a LevelDB on in-memory storage, for unit tests.
+// OpenMemStore opens a LevelDB on in-memory storage, for unit tests and for
+// simulations that run many nodes in one process (hence the small write
+// buffer: LevelDB allocates it whole for every database).
 func OpenMemStore() *Store {
 	stor := storage.NewMemStorage()
-	db, err := leveldb.Open(stor, nil)
+	db, err := leveldb.Open(stor, &opt.Options{WriteBuffer: 256 << 10, BlockCacheCapacity: 256 << 10, Compression: opt.NoCompression})
 	if err != nil {
 		panic(fmt.Sprintf("open memory database: %v", err)) // cannot fail on memory storage
 	}

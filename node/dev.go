@@ -33,12 +33,16 @@ var DevStake = new(big.Int).Mul(big.NewInt(32), big.NewInt(1e18))
 // DevSetup returns the dev chain of dataDir: the genesis and the funded key
 // saved in DIR/genesis.json and DIR/dev.key, created on first use with the
 // given consensus (chain.ConsensusPoW or chain.ConsensusPoS; "" is PoW).
-// For PoW the initial difficulty is calibrated to this machine's hashrate so
-// that the first blocks already come about once a second, and ASERT keeps
-// them there. For PoS the coinbase key (DevCoinbase) is the one validator,
-// with one-second slots: blocks come on time and no CPU goes to hashing. An existing dev
-// chain keeps its consensus; asking for the other one is an error.
-func DevSetup(dataDir string, threads int, consensus string) (*chain.Genesis, *ecdsa.PrivateKey, error) {
+// A PoW chain is made for a miner held to a declared hash rate (see
+// DevHashrate): hashrate when positive, else half of what threads can do on
+// this machine (pow.Capacity, the best of several probes, so a busy moment
+// does not lower it). Its difficulty is that rate times the block time, so
+// blocks come once a second from the first one on, however busy the machine
+// gets later, as long as it can supply the rate. On a PoS chain the
+// producer key (DevCoinbase) is the one validator, with one-second slots:
+// blocks come on time and no CPU goes to hashing. An existing dev chain
+// keeps its consensus; asking for the other one is an error.
+func DevSetup(dataDir string, threads int, consensus string, hashrate float64) (*chain.Genesis, *ecdsa.PrivateKey, error) {
 	if consensus == "" {
 		consensus = chain.ConsensusPoW
 	}
@@ -79,9 +83,11 @@ func DevSetup(dataDir string, threads int, consensus string) (*chain.Genesis, *e
 		if threads <= 0 {
 			threads = runtime.NumCPU()
 		}
-		rate, _ := pow.MeasureHashrate(threads, 200*time.Millisecond)
-		g.BlockTime, g.HalfLife = chain.Duration(devBlockTime), chain.Duration(10*devBlockTime)
-		g.Difficulty = chain.NewBigInt(big.NewInt(max(int64(rate*devBlockTime.Seconds()), 1)))
+		if hashrate <= 0 {
+			hashrate = pow.Capacity(threads) / 2
+		}
+		g.BlockTime = chain.Duration(devBlockTime)
+		g.Difficulty = chain.NewBigInt(big.NewInt(max(int64(hashrate*devBlockTime.Seconds()), 1)))
 	}
 	g.FillDefaults()
 	if err := g.Write(genesisPath); err != nil {
@@ -123,4 +129,12 @@ func loadOrCreateKey(path string) (key *ecdsa.PrivateKey, created bool, err erro
 		return nil, false, fmt.Errorf("write key file: %w", err)
 	}
 	return key, true, nil
+}
+
+// DevHashrate is the hash rate a dev chain was made for: its genesis
+// difficulty per block time. A dev node holds its miner to it unless told
+// otherwise.
+func DevHashrate(g *chain.Genesis) float64 {
+	d, _ := new(big.Float).SetInt(g.Difficulty.Big()).Float64()
+	return d / g.BlockTime.D().Seconds()
 }

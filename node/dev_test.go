@@ -20,7 +20,7 @@ import (
 // balance changes only by what it sends.
 func TestDevCoinbaseIsNotTheDevAccount(t *testing.T) {
 	dir := t.TempDir()
-	g, key, err := node.DevSetup(dir, 1, chain.ConsensusPoW)
+	g, key, err := node.DevSetup(dir, 1, chain.ConsensusPoW, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +40,7 @@ func TestDevCoinbaseIsNotTheDevAccount(t *testing.T) {
 	if err != nil || crypto.PubkeyToAddress(again.PublicKey) != coinbase {
 		t.Fatalf("coinbase after a restart: %v, want %v", err, coinbase)
 	}
-	g2, key2, err := node.DevSetup(dir, 1, "")
+	g2, key2, err := node.DevSetup(dir, 1, "", 0)
 	if err != nil || crypto.PubkeyToAddress(key2.PublicKey) != dev || g2.ChainID != g.ChainID {
 		t.Fatalf("dev chain after a restart: %v", err)
 	}
@@ -52,7 +52,7 @@ func TestDevCoinbaseIsNotTheDevAccount(t *testing.T) {
 // value and the fee (the rewards go to the validator).
 func TestPoSDevChain(t *testing.T) {
 	dir := t.TempDir()
-	g, key, err := node.DevSetup(dir, 1, chain.ConsensusPoS)
+	g, key, err := node.DevSetup(dir, 1, chain.ConsensusPoS, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +97,7 @@ func TestPoSDevChain(t *testing.T) {
 	if bal, err := ec.BalanceAt(ctx, crypto.PubkeyToAddress(key.PublicKey), nil); err != nil || bal.Cmp(want) != 0 {
 		t.Fatalf("dev account holds %v (%v), want %v: it must pay exactly the value and the fee", bal, err, want)
 	}
-	if _, _, err := node.DevSetup(dir, 1, chain.ConsensusPoW); err == nil {
+	if _, _, err := node.DevSetup(dir, 1, chain.ConsensusPoW, 0); err == nil {
 		t.Fatal("a PoS dev directory reopened as PoW")
 	}
 }

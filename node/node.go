@@ -42,11 +42,14 @@ type Config struct {
 	RPCAddr string         // optional: DefaultRPCAddr; port 0 picks a free port
 	// Mine starts the miner at start-up; it needs Coinbase.
 	Mine         bool
-	MinerThreads int            // optional: one per CPU
-	Coinbase     common.Address // receives mined rewards and fees
-	MinGasPrice  *big.Int       // optional: the genesis base fee
-	Logger       *slog.Logger   // optional: slog.Default()
-	Clock        clock.Clock    // optional: clock.Real
+	MinerThreads int // optional: one per CPU
+	// MinerHashrate holds the miner to this many nonces per second over
+	// all its threads; optional, 0: as fast as the CPU goes.
+	MinerHashrate float64
+	Coinbase      common.Address // receives mined rewards and fees
+	MinGasPrice   *big.Int       // optional: the genesis base fee
+	Logger        *slog.Logger   // optional: slog.Default()
+	Clock         clock.Clock    // optional: clock.Real
 
 	// P2PAddr is where peers connect; "" does not listen. When it is
 	// DefaultP2PAddr and that port is taken, a free port is used instead.
@@ -164,7 +167,7 @@ func (n *Node) build() error {
 	var posEngine *pos.Engine
 	switch g.Consensus {
 	case chain.ConsensusPoW:
-		powEngine = pow.New(n.cfg.MinerThreads)
+		powEngine = pow.NewEngine(pow.EngineConfig{Threads: n.cfg.MinerThreads, Hashrate: n.cfg.MinerHashrate, Clock: n.clock})
 		engine = powEngine
 	case chain.ConsensusPoS:
 		var err error

@@ -14,13 +14,11 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/chaind/chaind/chain"
-	"github.com/chaind/chaind/pow"
 	"github.com/chaind/chaind/rpc"
 	"github.com/chaind/chaind/wallet"
 	"github.com/ethereum/go-ethereum/accounts/keystore"
@@ -38,6 +36,10 @@ type Options struct {
 	Seed      int64         // seeds the links' loss and jitter
 	Binary    string        // chaind executable; default this program
 	Logger    *slog.Logger  // optional
+
+	// Proof of work: each miner is held to its share of a declared total.
+	HashPower []float64 // relative share of each node, such as 40,30,20,10; default equal
+	Hashrate  float64   // total nonces per second of a new testnet; default half of what the machine can do
 
 	// Proof of stake: every node is a validator.
 	Stakes      []int64 // ether staked per node; default 32 each
@@ -135,6 +137,8 @@ func Up(opts Options) (*Supervisor, error) {
 		if opts.EpochLength == 0 {
 			opts.EpochLength = 8
 		}
+	} else if err := opts.normaliseHashPower(); err != nil {
+		return nil, err
 	}
 	if opts.BlockTime == 0 {
 		opts.BlockTime = time.Second
@@ -262,8 +266,11 @@ func (s *Supervisor) prepare() error {
 			g.Alloc[v] = chain.GenesisAccount{Balance: ether(100)} // for the fees of finality votes
 		}
 	} else {
-		rate, _ := pow.MeasureHashrate(min(s.opts.Nodes, runtime.NumCPU()), 300*time.Millisecond)
-		g.BlockTime, g.HalfLife = chain.Duration(s.opts.BlockTime), chain.Duration(10*s.opts.BlockTime)
+		rate, err := declareHashrate(&s.opts)
+		if err != nil {
+			return err
+		}
+		g.BlockTime = chain.Duration(s.opts.BlockTime)
 		g.Difficulty = chain.NewBigInt(big.NewInt(max(int64(rate*s.opts.BlockTime.Seconds()), 1)))
 	}
 	g.FillDefaults()
@@ -363,7 +370,7 @@ func (s *Supervisor) startNode(i int) error {
 			args = append(args, "--validator.byzantine", b)
 		}
 	} else {
-		args = append(args, "--mine", "--miner.threads", "1", "--miner.coinbase", s.coinbases[i].Hex())
+		args = append(args, "--mine", "--miner.threads", "1", "--miner.hashrate", s.minerHashrate(i), "--miner.coinbase", s.coinbases[i].Hex())
 	}
 	if len(peers) > 0 {
 		args = append(args, "--peers", strings.Join(peers, ","))

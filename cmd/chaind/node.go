@@ -29,6 +29,7 @@ func runNode(args []string) error {
 	rpcCORS := fs.StringSlice("rpc.corsdomain", nil, `browser origins allowed to call the node ("*": any; default: none)`)
 	mine := fs.Bool("mine", false, "mine blocks")
 	threads := fs.Int("miner.threads", 0, "mining threads (0: one per CPU)")
+	hashrate := fs.Float64("miner.hashrate", 0, "hold the miner to this many nonces per second (0: as fast as the CPU goes; --dev: the rate the dev chain was made for)")
 	coinbase := fs.String("miner.coinbase", "", "address that receives mined rewards and fees")
 	minGasPrice := fs.String("txpool.pricelimit", "", "lowest max fee per gas the mempool admits, in wei (default: the base fee)")
 	p2pAddr := fs.String("p2p.addr", node.DefaultP2PAddr, `P2P listen address (port 0 picks a free port; "" does not listen)`)
@@ -51,7 +52,7 @@ func runNode(args []string) error {
 	if err != nil {
 		return err
 	}
-	cfg := node.Config{DataDir: *dataDir, RPCAddr: *rpcAddr, Mine: *mine, MinerThreads: *threads, Logger: log,
+	cfg := node.Config{DataDir: *dataDir, RPCAddr: *rpcAddr, Mine: *mine, MinerThreads: *threads, MinerHashrate: *hashrate, Logger: log,
 		P2PAddr: *p2pAddr, Peers: *peers, Bootnodes: *bootnodes, MaxPeers: *maxPeers, NoDiscover: *noDiscover,
 		RPCAPIs: *rpcAPIs, RPCVHosts: *rpcVHosts, RPCCORSDomains: *rpcCORS}
 	if *coinbase != "" {
@@ -99,9 +100,12 @@ func runNode(args []string) error {
 			defer os.RemoveAll(tmp)
 			cfg.DataDir = tmp
 		}
-		g, key, err := node.DevSetup(cfg.DataDir, *threads, *consensus)
+		g, key, err := node.DevSetup(cfg.DataDir, *threads, *consensus, *hashrate)
 		if err != nil {
 			return err
+		}
+		if cfg.MinerHashrate <= 0 && g.Consensus == chain.ConsensusPoW {
+			cfg.MinerHashrate = node.DevHashrate(g)
 		}
 		devAddr, devKey = crypto.PubkeyToAddress(key.PublicKey), hex.EncodeToString(crypto.FromECDSA(key))
 		cfg.Genesis = g

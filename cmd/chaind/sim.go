@@ -15,6 +15,7 @@ import (
 func simCommands() []command {
 	return []command{
 		{"doublespend", "the double-spend race: Monte Carlo, Nakamoto's formula and the exact probability", simDoublespend, nil},
+		{"network", "many nodes of the real chain code on simulated time and a simulated network", runSimNetwork, nil},
 	}
 }
 
@@ -36,7 +37,7 @@ func simDoublespend(args []string) error {
 	rng := rand.New(rand.NewSource(*seed))
 	var results []sim.Race
 	w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(w, "q\tz\tsimulated\t± stderr\tNakamoto\texact\t")
+	fmt.Fprintln(w, "q\tz\tsimulated\t95% interval\tNakamoto\texact\t")
 	bar := newProgress(int64(len(*qs)*len(confirmations)*(*trials)), "simulating", "races")
 	for _, q := range *qs {
 		for _, z := range confirmations {
@@ -46,7 +47,7 @@ func simDoublespend(args []string) error {
 			}
 			bar.Add(*trials)
 			results = append(results, r)
-			fmt.Fprintf(w, "%.2f\t%d\t%.6f\t%.6f\t%.6f\t%.6f\t\n", q, z, r.Simulated, r.StdErr, r.Nakamoto, r.Exact)
+			fmt.Fprintf(w, "%.2f\t%d\t%.6f\t[%.6f, %.6f]\t%.6f\t%.6f\t\n", q, z, r.Simulated, r.Lo, r.Hi, r.Nakamoto, r.Exact)
 		}
 	}
 	bar.Finish()
@@ -93,7 +94,7 @@ func raceFigure(results []sim.Race) *figure.Figure {
 		}
 		z := float64(r.Z)
 		ss[0].X, ss[0].Y = append(ss[0].X, z), append(ss[0].Y, r.Simulated)
-		ss[0].Lo, ss[0].Hi = append(ss[0].Lo, max(0, r.Simulated-2*r.StdErr)), append(ss[0].Hi, r.Simulated+2*r.StdErr)
+		ss[0].Lo, ss[0].Hi = append(ss[0].Lo, r.Lo), append(ss[0].Hi, r.Hi)
 		ss[1].X, ss[1].Y = append(ss[1].X, z), append(ss[1].Y, r.Nakamoto)
 		ss[2].X, ss[2].Y = append(ss[2].X, z), append(ss[2].Y, r.Exact)
 	}

@@ -84,10 +84,12 @@ func parseRate(s string) (int64, error) {
 }
 
 func testnetUp(args []string) error {
-	fs := newFlagSet("testnet up", "testnet up [--nodes N] [--consensus pow|pos [--stakes 40,30,20,10] [--byzantine N=B1+B2,...]] [--dir DIR] [--block-time D] [--latency D] [--jitter D] [--loss P] [--bandwidth R] [--seed S] [--prometheus] [--detach]")
+	fs := newFlagSet("testnet up", "testnet up [--nodes N] [--consensus pow|pos [--stakes 40,30,20,10] [--byzantine N=B1+B2,...]] [--hashpower 40,30,20,10 [--hashrate R]] [--dir DIR] [--block-time D] [--latency D] [--jitter D] [--loss P] [--bandwidth R] [--seed S] [--prometheus] [--detach]")
 	nodes := fs.Int("nodes", 4, "number of nodes")
 	consensus := fs.String("consensus", "pow", "consensus: pow or pos")
 	stakes := fs.Int64Slice("stakes", nil, "pos: ether staked by each node, such as 40,30,20,10 (default 32 each)")
+	hashpower := fs.Float64Slice("hashpower", nil, "pow: each node's share of the hash power, such as 40,30,20,10 (default equal)")
+	hashrate := fs.Float64("hashrate", 0, "pow: total nonces per second of all miners (default half of what this machine can do)")
 	epochLength := fs.Uint64("epoch-length", 8, "pos: slots per epoch")
 	finality := fs.Bool("finality", true, "pos: run the 2/3-stake finality gadget (--finality=false: probabilistic PoS)")
 	byzantine := fs.String("byzantine", "", "pos: Byzantine validators for experiments, such as 0=equivocate+censor,2=double-vote")
@@ -114,7 +116,7 @@ func testnetUp(args []string) error {
 		return err
 	}
 	opts := testnet.Options{Dir: *dir, Nodes: *nodes, Consensus: *consensus, BlockTime: *blockTime, Seed: *seed, Logger: log,
-		Stakes: *stakes, EpochLength: *epochLength, NoFinality: !*finality, Byzantine: byz, Prometheus: *prometheus}
+		Stakes: *stakes, EpochLength: *epochLength, NoFinality: !*finality, Byzantine: byz, HashPower: *hashpower, Hashrate: *hashrate, Prometheus: *prometheus}
 	if err := applyLink(&opts.Link); err != nil {
 		return err
 	}
@@ -518,12 +520,14 @@ func testnetReport(args []string) error {
 }
 
 func testnetCompare(args []string) error {
-	fs := newFlagSet("testnet compare", "testnet compare [--nodes N] [--duration D] [--latency 50ms,200ms] [--block-time D] [--seed S] [--quick] --out DIR")
+	fs := newFlagSet("testnet compare", "testnet compare [--nodes N] [--duration D] [--latency 50ms,200ms] [--block-time D] [--hashpower 40,30,20,10] [--seed S] [--quick] --out DIR")
 	out := fs.String("out", "compare", "report directory")
 	nodes := fs.Int("nodes", 4, "nodes per network")
 	duration := fs.Duration("duration", 0, "length of each run (default 120s; --quick: 30s)")
 	latencies := fs.DurationSlice("latency", nil, "one-way latencies to compare (default 50ms,200ms; --quick: 50ms)")
 	blockTime := fs.Duration("block-time", 500*time.Millisecond, "PoW target interval and PoS slot")
+	hashpower := fs.Float64Slice("hashpower", nil, "pow: each node's share of the hash power, such as 40,30,20,10 (default equal)")
+	hashrate := fs.Float64("hashrate", 0, "pow: total nonces per second of all miners (default half of what this machine can do)")
 	seed := fs.Int64("seed", 1, "seed for the links' jitter")
 	quick := fs.Bool("quick", false, "one latency, 30 s runs: about two minutes in all")
 	reanalyse := fs.Bool("reanalyse", false, "recompute the report from the runs already in --out")
@@ -539,13 +543,13 @@ func testnetCompare(args []string) error {
 		return nil
 	}
 	cmp, err := testnet.Compare(testnet.CompareOptions{Out: *out, Nodes: *nodes, Duration: *duration, Latencies: *latencies,
-		BlockTime: *blockTime, Seed: *seed, Quick: *quick, Reanalyse: *reanalyse, Progress: os.Stdout})
+		BlockTime: *blockTime, HashPower: *hashpower, Hashrate: *hashrate, Seed: *seed, Quick: *quick, Reanalyse: *reanalyse, Progress: os.Stdout})
 	if err != nil {
 		return err
 	}
 	for _, r := range cmp.Runs {
-		fmt.Printf("%-15s %4.0f ms: %4d blocks, stale %.3f (healthy), deepest reorg %d, finalized reverted %d\n",
-			r.Variant, r.LatencyMs, r.Report.Produced, r.HealthyStaleRate, r.Report.MaxReorgDepth, r.Report.FinalizedReverted)
+		fmt.Printf("%-15s %4.0f ms: %4d blocks, stale %.3f [%.3f, %.3f] (healthy), deepest reorg %d, finalized reverted %d\n",
+			r.Variant, r.LatencyMs, r.Report.Produced, r.HealthyStaleRate, r.HealthyStaleCI.Lo, r.HealthyStaleCI.Hi, r.Report.MaxReorgDepth, r.Report.FinalizedReverted)
 	}
 	return nil
 }
@@ -553,7 +557,8 @@ func testnetCompare(args []string) error {
 func testnetAttack(args []string) error {
 	fs := newFlagSet("testnet attack", "testnet attack [--nodes N] [--z Z] [--trials T] [--block-time D] [--dir DIR] [--json]")
 	dir := dirFlag(fs)
-	nodes := fs.Int("nodes", 4, "nodes; node 0 is the attacker with about 1/N of the hash power")
+	nodes := fs.Int("nodes", 4, "nodes; node 0 is the attacker")
+	share := fs.Float64("share", 0, "the attacker's share of the hash power (default 1/nodes)")
 	z := fs.Int("z", 1, "confirmations the merchant waits for")
 	trials := fs.Int("trials", 20, "races to run")
 	blockTime := fs.Duration("block-time", 250*time.Millisecond, "target block interval")
@@ -565,12 +570,12 @@ func testnetAttack(args []string) error {
 	if err != nil {
 		return err
 	}
-	res, err := testnet.Attack(testnet.AttackOptions{Dir: *dir, Nodes: *nodes, Z: *z, Trials: *trials, BlockTime: *blockTime, Logger: log, Progress: os.Stdout})
+	res, err := testnet.Attack(testnet.AttackOptions{Dir: *dir, Nodes: *nodes, Share: *share, Z: *z, Trials: *trials, BlockTime: *blockTime, Logger: log, Progress: os.Stdout})
 	if err != nil {
 		return err
 	}
-	fmt.Printf("attacker share %.3f, z = %d: %d of %d races won (%.3f); exact probability for a strictly heavier branch (the race for z+1): %.3f\n",
-		res.Share, res.Z, res.Successes, res.Trials, res.Rate, res.Exact)
+	fmt.Printf("attacker share %.3f (measured %.3f), z = %d: %d of %d races won (%.3f, 95%% interval [%.3f, %.3f]); exact probability for a strictly heavier branch (the race for z+1): %.3f (exact test p = %.3g)\n",
+		res.GivenShare, res.Share, res.Z, res.Successes, res.Trials, res.Rate, res.RateCI.Lo, res.RateCI.Hi, res.Exact, res.PValue)
 	if *asJSON {
 		return printJSON(res)
 	}
