@@ -22,6 +22,9 @@ type Config struct {
 	Engine  Engine       // required
 	Clock   clock.Clock  // optional: the clock for timestamps and future-block checks; clock.Real
 	Logger  *slog.Logger // optional: slog.Default()
+	// Checkpoint (optional) is a trusted block (weak subjectivity): the
+	// chain only accepts branches that contain it.
+	Checkpoint *Checkpoint
 }
 
 // HeadEvent tells subscribers that the head changed. Removed lists the blocks
@@ -43,13 +46,15 @@ type Chain struct {
 
 	genesisHeader *Header
 
-	// mu guards state and invalid, and orders writers. The head is read
-	// through current without any lock, so engine hooks (called with mu
-	// held) and readers never wait for an import.
-	mu      sync.RWMutex
-	state   *State
-	current atomic.Pointer[headSnapshot]
-	invalid map[common.Hash]error
+	// mu guards state, invalid and finalized, and orders writers. The head
+	// is read through current without any lock, so engine hooks (called
+	// with mu held) and readers never wait for an import.
+	mu        sync.RWMutex
+	state     *State
+	current   atomic.Pointer[headSnapshot]
+	invalid   map[common.Hash]error
+	finalized Checkpoint  // the node's finalized block: canonical, only moves forward
+	trusted   *Checkpoint // the trusted checkpoint, or nil
 
 	notifyMu sync.Mutex // held while subscribers run, so events arrive in order
 	subs     []func(HeadEvent)
@@ -120,6 +125,9 @@ func Open(cfg Config) (*Chain, error) {
 		return nil, fmt.Errorf("open chain: the database was created with another genesis (block %s); this genesis is block %s", otherHash, gblock.Hash().Hex())
 	}
 	if err := c.loadHead(); err != nil {
+		return nil, fmt.Errorf("open chain: %w", err)
+	}
+	if err := c.loadFinality(cfg.Checkpoint); err != nil {
 		return nil, fmt.Errorf("open chain: %w", err)
 	}
 	return c, nil
@@ -239,19 +247,25 @@ func (c *Chain) insert(b *Block) (*HeadEvent, error) {
 	if _, err := c.store.Header(hash); err == nil {
 		return nil, ErrKnownBlock
 	}
+	if perr, bad := c.invalid[b.Header.ParentHash]; bad {
+		return nil, c.markInvalid(hash, NewRuleError(ErrInvalidAncestor, "parent %x: %v", b.Header.ParentHash, perr))
+	}
 	parent, err := c.store.Header(b.Header.ParentHash)
 	if errors.Is(err, ErrNotFound) {
 		return nil, fmt.Errorf("%w: block %d (%x) has parent %x", ErrUnknownParent, b.Height(), hash, b.Header.ParentHash)
 	} else if err != nil {
 		return nil, fmt.Errorf("read parent %x: %w", b.Header.ParentHash, err)
 	}
-	if perr, bad := c.invalid[b.Header.ParentHash]; bad {
-		return nil, c.markInvalid(hash, NewRuleError(ErrInvalidAncestor, "parent %x: %v", b.Header.ParentHash, perr))
-	}
 	c.arrivals.record(hash, c.clock.Now())
 	if err := c.verifyBlock(b, parent); err != nil {
 		if errors.Is(err, ErrFutureBlock) {
 			return nil, err // it may become valid later
+		}
+		return nil, c.markInvalid(hash, err)
+	}
+	if err := c.checkFinality(b, parent); err != nil {
+		if !IsRuleError(err) {
+			return nil, err
 		}
 		return nil, c.markInvalid(hash, err)
 	}
@@ -262,14 +276,14 @@ func (c *Chain) insert(b *Block) (*HeadEvent, error) {
 	weight := new(big.Int).Add(parentWeight, c.engine.Weight(b.Header))
 
 	head := c.head()
-	if b.Header.ParentHash == head.block.Hash() {
+	if b.Header.ParentHash == head.block.Hash() && c.mayAdopt(nil) == nil {
 		return c.extendHead(b, weight)
 	}
 	batch := newBatch()
 	if err := batch.putBlock(b, weight); err != nil {
 		return nil, err
 	}
-	if weight.Cmp(head.weight) <= 0 {
+	if weight.Cmp(head.weight) <= 0 || errors.Is(c.mayAdopt(nil), errAwaitCheckpoint) {
 		if err := c.store.commit(batch); err != nil {
 			return nil, fmt.Errorf("store side block %x: %w", hash, err)
 		}
@@ -297,7 +311,7 @@ func (c *Chain) markInvalid(hash common.Hash, err error) error {
 // verifyBlock checks everything that does not need the parent's state.
 func (c *Chain) verifyBlock(b *Block, parent *Header) error {
 	h := b.Header
-	if err := c.verifyHeader(h, parent); err != nil {
+	if err := c.verifyHeader(c, h, parent); err != nil {
 		return err
 	}
 	if want := uint64(len(b.Txs)) * TransferGas; h.GasUsed != want {
@@ -309,8 +323,9 @@ func (c *Chain) verifyBlock(b *Block, parent *Header) error {
 	return nil
 }
 
-// verifyHeader checks the header rules: height, time, gas limit, engine.
-func (c *Chain) verifyHeader(h, parent *Header) error {
+// verifyHeader checks the header rules: height, time, gas limit, engine; r
+// is the chain as the engine sees it.
+func (c *Chain) verifyHeader(r ChainReader, h, parent *Header) error {
 	if h.Height != parent.Height+1 {
 		return NewRuleError(ErrBadHeight, "height %d on parent of height %d", h.Height, parent.Height)
 	}
@@ -323,7 +338,7 @@ func (c *Chain) verifyHeader(h, parent *Header) error {
 	if h.GasUsed > c.genesis.GasLimit || h.GasUsed%TransferGas != 0 {
 		return NewRuleError(ErrBadGasUsed, "gas used %d: not a multiple of %d within the limit %d", h.GasUsed, TransferGas, c.genesis.GasLimit)
 	}
-	if err := c.engine.VerifyHeader(c, h, parent); err != nil {
+	if err := c.engine.VerifyHeader(r, h, parent); err != nil {
 		if IsRuleError(err) {
 			return fmt.Errorf("%w: %w", ErrConsensus, err)
 		}
@@ -349,6 +364,10 @@ func (c *Chain) extendHead(b *Block, weight *big.Int) (*HeadEvent, error) {
 	if err == nil {
 		err = batch.putAccounts(c.state, undo.addresses())
 	}
+	var fin Checkpoint
+	if err == nil {
+		fin, err = c.advanceFinalized(b, batch)
+	}
 	if err == nil {
 		batch.setHead(hash)
 		err = c.store.commit(batch)
@@ -358,6 +377,7 @@ func (c *Chain) extendHead(b *Block, weight *big.Int) (*HeadEvent, error) {
 		return nil, fmt.Errorf("import block %d (%x): %w", b.Height(), hash, err)
 	}
 	c.state.ClearJournal()
+	c.finalized = fin
 	c.setHead(b, weight)
 	c.log.Debug("Imported block", "height", b.Height(), "hash", hash, "txs", len(b.Txs))
 	return &HeadEvent{Head: b, Added: []*Block{b}}, nil
@@ -370,13 +390,13 @@ func (c *Chain) reorg(newHead *Block, weight *big.Int, batch *storeBatch) (*Head
 	if err != nil {
 		return nil, err
 	}
-	if f, ok := c.engine.(Finalizer); ok {
-		fin := f.Finalized(c.state)
-		for _, b := range removed {
-			if b.Hash() == fin {
-				return nil, NewRuleError(ErrRevertsFinalized, "branch of %x reverts finalized block %d (%x)", newHead.Hash(), b.Height(), fin)
-			}
+	for _, b := range removed {
+		if b.Height() <= c.finalized.Number {
+			return nil, c.markInvalid(newHead.Hash(), NewRuleError(ErrRevertsFinalized, "branch of %x reverts finalized block %d (%x)", newHead.Hash(), c.finalized.Number, c.finalized.Hash))
 		}
+	}
+	if err := c.mayAdopt(added); err != nil {
+		return nil, c.markInvalid(newHead.Hash(), err)
 	}
 	mark := c.state.Mark()
 	for _, b := range removed {
@@ -386,7 +406,7 @@ func (c *Chain) reorg(newHead *Block, weight *big.Int, batch *storeBatch) (*Head
 			return nil, fmt.Errorf("reorg: undo record of %x: %w", b.Hash(), err)
 		}
 		c.state.applyUndo(u)
-		batch.unsetCanonical(b)
+		batch.unsetCanonical(b, u)
 	}
 	for i, b := range added {
 		bm := c.state.Mark()
@@ -407,6 +427,11 @@ func (c *Chain) reorg(newHead *Block, weight *big.Int, batch *storeBatch) (*Head
 		c.state.RevertTo(mark)
 		return nil, err
 	}
+	fin, err := c.advanceFinalized(newHead, batch)
+	if err != nil {
+		c.state.RevertTo(mark)
+		return nil, err
+	}
 	batch.setHead(newHead.Hash())
 	if err := c.store.commit(batch); err != nil {
 		c.state.RevertTo(mark)
@@ -414,6 +439,7 @@ func (c *Chain) reorg(newHead *Block, weight *big.Int, batch *storeBatch) (*Head
 	}
 	c.state.ClearJournal()
 	old := c.head().block
+	c.finalized = fin
 	c.setHead(newHead, weight)
 	c.log.Info("Chain reorganised", "from", old.Height(), "to", newHead.Height(),
 		"depth", len(removed), "fork", added[0].Height()-1, "old", old.Hash(), "new", newHead.Hash())

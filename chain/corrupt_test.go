@@ -25,7 +25,7 @@ func (anyEngine) Seal(_ context.Context, _ ChainReader, b *Block) (*Block, error
 }
 func (anyEngine) Weight(*Header) *big.Int { return big.NewInt(1) }
 
-func openTestChain(t *testing.T, dir string) (*Store, *Chain, error) {
+func openTestChain(t testing.TB, dir string) (*Store, *Chain, error) {
 	t.Helper()
 	g := &Genesis{ChainID: 9, Consensus: ConsensusPoW, Difficulty: NewBigInt(big.NewInt(1)), Timestamp: 1,
 		Alloc: Alloc{common.Address{1}: {Balance: NewBigInt(big.NewInt(1000))}}}

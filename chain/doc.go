@@ -2,10 +2,13 @@
 // encoding, blocks of Ethereum-signed value transfers, the genesis file, account
 // state with a state root that commits to every account, block validation, fork
 // choice by total weight, reorgs through per-block undo records, and the LevelDB
-// store in which every import or reorg is one atomic batch.
+// store in which every import or reorg is one atomic batch. The store records
+// each acknowledged head outside LevelDB's log and refuses, at start, a
+// database that lost it or whose newest blocks are damaged; a full disk stops
+// its writes, not its reads, until it can write again.
 //
 // Consensus engines (pow/, pos/) plug in through the Engine interface defined here
 // and read the chain only through ChainReader. chain must not import any other
-// chaind package: it sits at the bottom of the dependency graph, and it tells the
+// chaind package but clock: it sits at the bottom of the dependency graph, and it tells the
 // rest of the node about new heads through Subscribe callbacks.
 package chain

@@ -13,7 +13,8 @@ type ChainReader interface {
 	Genesis() *Genesis
 	// GenesisHeader returns the header of block 0.
 	GenesisHeader() *Header
-	// GetHeader returns the stored header with the given hash, or nil.
+	// GetHeader returns the stored header with the given hash, or nil;
+	// while a batch of headers is verified, the batch's headers too.
 	GetHeader(hash common.Hash) *Header
 	// CurrentHeader returns the head's header.
 	CurrentHeader() *Header
@@ -33,9 +34,10 @@ type Engine interface {
 	Weight(h *Header) *big.Int
 }
 
-// Finalizer is implemented by engines that finalize blocks. Fork choice never
-// adopts a branch that reverts the finalized block. Engines without it (PoW)
-// finalize nothing.
+// Finalizer is implemented by engines that finalize blocks. The chain keeps
+// the highest block a Finalizer reported on any adopted head as the node's
+// finalized checkpoint (stored, never moved back), and fork choice never
+// considers a branch without it. Engines without it (PoW) finalize nothing.
 type Finalizer interface {
 	// Finalized returns the hash of the latest finalized block recorded in
 	// st (the head state), or the zero hash.

@@ -35,11 +35,11 @@ type Genesis struct {
 	Consensus   string   `json:"consensus"`
 	BlockTime   Duration `json:"block_time"`           // target interval between blocks
 	Difficulty  *BigInt  `json:"difficulty,omitempty"` // PoW: expected hashes per block at genesis
-	HalfLife    Duration `json:"asert_half_life"`      // PoW: ASERT half-life; default 20 block times
+	HalfLife    Duration `json:"asert_half_life"`      // PoW: difficulty half-life; default 64 block times
 	BlockReward *BigInt  `json:"block_reward"`         // wei paid to each block's producer
 	BaseFee     *BigInt  `json:"base_fee"`             // fixed base fee per gas, in wei; paid to the producer
 	GasLimit    uint64   `json:"gas_limit"`            // per block
-	MaxFuture   Duration `json:"max_future"`           // how far ahead of the local clock a block may be
+	MaxFuture   Duration `json:"max_future"`           // how far ahead of the local clock a block may be; PoW default 2 block times
 	Timestamp   uint64   `json:"timestamp"`            // genesis time, Unix milliseconds
 	ExtraData   string   `json:"extra_data,omitempty"` // free text, committed to by the genesis hash
 	Alloc       Alloc    `json:"alloc"`                // initial balances
@@ -127,7 +127,7 @@ func (g *Genesis) FillDefaults() {
 		g.BlockTime = Duration(time.Second)
 	}
 	if g.HalfLife == 0 {
-		g.HalfLife = 20 * g.BlockTime
+		g.HalfLife = 64 * g.BlockTime
 	}
 	if g.BlockReward == nil {
 		g.BlockReward = NewBigInt(big.NewInt(2e18))
@@ -139,7 +139,7 @@ func (g *Genesis) FillDefaults() {
 		g.GasLimit = 30_000_000
 	}
 	if g.MaxFuture == 0 {
-		g.MaxFuture = Duration(15 * time.Second)
+		g.MaxFuture = 2 * g.BlockTime // PoW: bounds the timestamp lever on difficulty (pow's rule)
 	}
 	if g.Alloc == nil {
 		g.Alloc = Alloc{}

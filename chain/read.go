@@ -84,39 +84,17 @@ func (c *Chain) Account(addr common.Address) Account {
 	return a
 }
 
-// AccountAt returns addr's account after the canonical block at height,
-// found by reading the undo records of the blocks above it.
+// AccountAt returns addr's account after the canonical block at height. It
+// reads the account-history index in one seek on a database snapshot and
+// takes no chain lock, so it costs the same at any height and never holds
+// up an import.
 func (c *Chain) AccountAt(addr common.Address, height uint64) (Account, error) {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	if height > c.head().block.Height() {
-		return Account{}, fmt.Errorf("block %d: %w", height, ErrNotFound)
-	}
-	for h := height + 1; h <= c.head().block.Height(); h++ {
-		hash, err := c.store.CanonicalHash(h)
-		if err != nil {
-			return Account{}, fmt.Errorf("canonical block %d: %w", h, err)
-		}
-		u, err := c.store.undo(hash)
-		if err != nil {
-			return Account{}, fmt.Errorf("undo record of block %d: %w", h, err)
-		}
-		for _, e := range u.Entries {
-			if e.Addr == addr {
-				if !e.Existed {
-					return Account{Balance: new(big.Int)}, nil
-				}
-				return e.Prev, nil
-			}
-		}
-	}
-	a, _ := c.state.Get(addr)
-	return a, nil
+	return c.store.AccountAt(addr, height)
 }
 
-// Finality returns the latest finalized and the latest justified ("safe")
-// block at the head; ok is false when the engine finalizes nothing (PoW).
-// A zero hash means none yet.
+// Finality returns the node's finalized block (see Finalized) and the
+// latest justified ("safe") block at the head; ok is false when the engine
+// finalizes nothing (PoW). A zero hash means none beyond genesis yet.
 func (c *Chain) Finality() (finalized, safe common.Hash, ok bool) {
 	f, ok := c.engine.(Finalizer)
 	if !ok {
@@ -124,7 +102,24 @@ func (c *Chain) Finality() (finalized, safe common.Hash, ok bool) {
 	}
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	return f.Finalized(c.state), f.Safe(c.state), true
+	if c.finalized.Number > 0 {
+		finalized = c.finalized.Hash
+	}
+	safe = f.Safe(c.state)
+	if h, err := c.store.Header(safe); err != nil || h.Height < c.finalized.Number {
+		safe = finalized // the head's state lacks the votes that finalized it
+	}
+	return finalized, safe, true
+}
+
+// Finalized is the node's finalized checkpoint: the highest block that the
+// engine reported finalized on any head this node adopted, or the trusted
+// checkpoint once reached (genesis at first). It is stored, only moves to a
+// descendant, and fork choice never leaves it.
+func (c *Chain) Finalized() Checkpoint {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.finalized
 }
 
 // StateRoot recomputes the head state's root from the accounts in memory.
@@ -317,17 +312,35 @@ func (c *Chain) VerifyHeaders(headers []*Header) (*big.Int, error) {
 		return nil, err
 	}
 	weight = new(big.Int).Set(weight)
+	batch := batchReader{Chain: c, batch: make(map[common.Hash]*Header, len(headers))}
 	for i, h := range headers {
 		if i > 0 && h.ParentHash != parent.Hash() {
 			return nil, NewRuleError(ErrUnknownParent, "header %d does not link to the one before it", h.Height)
 		}
-		if err := c.verifyHeader(h, parent); err != nil {
+		if err := c.verifyHeader(batch, h, parent); err != nil {
 			return nil, err
 		}
 		weight.Add(weight, c.engine.Weight(h))
+		batch.batch[h.Hash()] = h
 		parent = h
 	}
 	return weight, nil
+}
+
+// batchReader is the chain as an engine sees it while verifying a batch of
+// headers that are not stored yet: an engine may read a header's ancestors
+// (PoW's difficulty reads the grandparent), and those may be in the batch.
+type batchReader struct {
+	*Chain
+	batch map[common.Hash]*Header
+}
+
+// GetHeader returns the header from the batch or the store.
+func (r batchReader) GetHeader(hash common.Hash) *Header {
+	if h, ok := r.batch[hash]; ok {
+		return h
+	}
+	return r.Chain.GetHeader(hash)
 }
 
 // Received is when this node first saw a block that passed to validation

@@ -4,8 +4,12 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/big"
+	"sync"
+	"syscall"
 
+	"github.com/chaind/chaind/clock"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/rlp"
@@ -34,39 +38,122 @@ var (
 )
 
 // Store is chaind's LevelDB database. Reads return ErrNotFound for absent keys;
-// writes go through a storeBatch committed with one synced write.
+// writes go through a storeBatch committed with one synced write, after which
+// the head marker (see headMarker) records the new head. A write that fails
+// (a full disk) puts the store in a failed state in which reads go on, writes
+// are refused at once with ErrStorageUnavailable, and a retry with backoff
+// brings it back by itself (see health.go).
 type Store struct {
+	mu sync.RWMutex // readers hold it shared; a reopen after a failed write holds it alone
 	db *leveldb.DB
+
+	dir    string
+	stor   storage.Storage // what db runs on; kept open across reopens
+	marker *headMarker     // nil in memory
+	opts   StoreOptions
+	clock  clock.Clock
+	log    *slog.Logger
+	health health
 }
 
-// OpenStore opens (or creates) the database in dir.
-func OpenStore(dir string) (*Store, error) {
-	db, err := leveldb.OpenFile(dir, &opt.Options{
-		BlockCacheCapacity: 8 << 20,
-		WriteBuffer:        4 << 20,
-	})
+// StoreOptions are the optional settings of OpenStoreWith.
+type StoreOptions struct {
+	// WrapStorage, if set, wraps the files LevelDB runs on (tests inject a
+	// storage layer that fails like a full disk).
+	WrapStorage func(storage.Storage) storage.Storage
+	// FreeSpace reports the bytes free for the database; optional: the file
+	// system's figure (statfs) where the platform has one.
+	FreeSpace func() (uint64, error)
+	// MinFree is the free space below which writes stop before the disk is
+	// full; optional: DefaultMinFree.
+	MinFree uint64
+	Clock   clock.Clock  // optional: clock.Real; paces write retries
+	Logger  *slog.Logger // optional: slog.Default()
+
+	// trustOlder skips the start-up checks (used by Repair).
+	trustOlder bool
+}
+
+// DefaultMinFree is the free disk space below which the store stops writing.
+const DefaultMinFree = 32 << 20
+
+var dbOptions = &opt.Options{
+	BlockCacheCapacity: 8 << 20,
+	WriteBuffer:        4 << 20,
+}
+
+// OpenStore opens (or creates) the database in dir with default options.
+func OpenStore(dir string) (*Store, error) { return OpenStoreWith(dir, StoreOptions{}) }
+
+// OpenStoreWith opens (or creates) the database in dir. It refuses a
+// database older than the head it last acknowledged (ErrRolledBack) and one
+// whose newest blocks or table files are damaged (ErrDamaged).
+func OpenStoreWith(dir string, o StoreOptions) (*Store, error) {
+	stor, err := storage.OpenFile(dir, false)
 	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", dir, err)
+	}
+	if o.WrapStorage != nil {
+		stor = o.WrapStorage(stor)
+	}
+	db, err := leveldb.Open(stor, dbOptions)
+	if err != nil {
+		stor.Close()
 		if lerrors.IsCorrupted(err) {
 			return nil, fmt.Errorf("open database %s: it is corrupted (%w); move it aside and resync", dir, err)
 		}
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, fmt.Errorf("open database %s: it is locked: a chaind node is running on this data directory; stop it first (%w)", dir, err)
+		}
 		return nil, fmt.Errorf("open database %s: %w", dir, err)
 	}
-	return &Store{db: db}, nil
+	if o.FreeSpace == nil {
+		o.FreeSpace = func() (uint64, error) { return freeSpace(dir) }
+	}
+	if o.MinFree == 0 {
+		o.MinFree = DefaultMinFree
+	}
+	s := &Store{db: db, dir: dir, stor: stor, opts: o, clock: clock.OrReal(o.Clock), log: o.Logger}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	if err := s.openChecks(); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("open database %s: %w", dir, err)
+	}
+	return s, nil
 }
 
-// OpenMemStore opens a LevelDB on in-memory storage, for unit tests.
+// OpenMemStore opens a LevelDB on in-memory storage, for unit tests and for
+// simulations that run many nodes in one process (hence the small write
+// buffer: LevelDB allocates it whole for every database).
 func OpenMemStore() *Store {
-	db, err := leveldb.Open(storage.NewMemStorage(), nil)
+	stor := storage.NewMemStorage()
+	db, err := leveldb.Open(stor, &opt.Options{WriteBuffer: 256 << 10, BlockCacheCapacity: 256 << 10, Compression: opt.NoCompression})
 	if err != nil {
 		panic(fmt.Sprintf("open memory database: %v", err)) // cannot fail on memory storage
 	}
-	return &Store{db: db}
+	return &Store{db: db, stor: stor, clock: clock.Real, log: slog.Default(), opts: StoreOptions{FreeSpace: unknownFreeSpace}}
 }
 
-// Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+// Close stops write retries and closes the database.
+func (s *Store) Close() error {
+	s.health.close()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	errs := []error{s.db.Close()}
+	if s.marker != nil {
+		errs = append(errs, s.marker.close())
+	}
+	if s.stor != nil {
+		errs = append(errs, s.stor.Close())
+	}
+	return errors.Join(errs...)
+}
 
 func (s *Store) get(key []byte) ([]byte, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	v, err := s.db.Get(key, nil)
 	if errors.Is(err, leveldb.ErrNotFound) {
 		return nil, ErrNotFound
@@ -130,6 +217,8 @@ func (s *Store) CanonicalHash(height uint64) (common.Hash, error) {
 
 // HashesAt lists every stored block at height, canonical or not.
 func (s *Store) HashesAt(height uint64) ([]common.Hash, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	it := s.db.NewIterator(util.BytesPrefix(key(prefixByHeight, heightKey(height))), nil)
 	defer it.Release()
 	var out []common.Hash
@@ -178,6 +267,8 @@ func (s *Store) GenesisJSON() ([]byte, error) { return s.get(keyGenesis) }
 // loadState reads every account into a fresh State.
 func (s *Store) loadState() (*State, error) {
 	st := NewState()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	it := s.db.NewIterator(util.BytesPrefix(prefixAccount), nil)
 	defer it.Release()
 	for it.Next() {
@@ -195,7 +286,8 @@ func (s *Store) loadState() (*State, error) {
 
 // storeBatch collects the writes of one import or reorg.
 type storeBatch struct {
-	b *leveldb.Batch
+	b    *leveldb.Batch
+	head *common.Hash // the new head, if the batch moves it
 }
 
 func newBatch() *storeBatch { return &storeBatch{b: new(leveldb.Batch)} }
@@ -230,11 +322,12 @@ func (b *storeBatch) setCanonical(blk *Block, undo undoRecord) error {
 		return fmt.Errorf("encode undo %x: %w", hash, err)
 	}
 	b.b.Put(key(prefixUndo, hash[:]), enc)
-	return nil
+	return b.putHistory(blk.Height(), undo)
 }
 
-// unsetCanonical removes blk's canonical entries (it is being reorged out).
-func (b *storeBatch) unsetCanonical(blk *Block) {
+// unsetCanonical removes blk's canonical entries (it is being reorged out);
+// undo is its undo record.
+func (b *storeBatch) unsetCanonical(blk *Block, undo undoRecord) {
 	hash := blk.Hash()
 	b.b.Delete(key(prefixCanonical, heightKey(blk.Height())))
 	for _, tx := range blk.Txs {
@@ -242,6 +335,7 @@ func (b *storeBatch) unsetCanonical(blk *Block) {
 		b.b.Delete(key(prefixTxLookup, th[:]))
 	}
 	b.b.Delete(key(prefixUndo, hash[:]))
+	b.deleteHistory(blk.Height(), undo)
 }
 
 func (b *storeBatch) putAccounts(st *State, addrs []common.Address) error {
@@ -260,14 +354,38 @@ func (b *storeBatch) putAccounts(st *State, addrs []common.Address) error {
 	return nil
 }
 
-func (b *storeBatch) setHead(hash common.Hash) { b.b.Put(keyHead, hash[:]) }
+func (b *storeBatch) setHead(hash common.Hash) {
+	b.b.Put(keyHead, hash[:])
+	b.head = &hash
+}
 
-func (b *storeBatch) setGenesis(data []byte) { b.b.Put(keyGenesis, data) }
+func (b *storeBatch) setGenesis(data []byte) {
+	b.b.Put(keyGenesis, data)
+	b.b.Put(keyHistoryV1, nil) // a new chain is indexed from its first block
+}
 
-// commit writes the batch atomically and durably.
+// commit writes the batch atomically and durably, then records a new head
+// in the head marker. While the store is failed (see health.go) it returns
+// ErrStorageUnavailable without writing.
 func (s *Store) commit(b *storeBatch) error {
-	if err := s.db.Write(b.b, &opt.WriteOptions{Sync: true}); err != nil {
-		return fmt.Errorf("write batch: %w", err)
+	if err := s.checkWritable(); err != nil {
+		return err
+	}
+	s.mu.RLock()
+	err := s.db.Write(b.b, &opt.WriteOptions{Sync: true})
+	var undo *leveldb.Batch
+	if err != nil && !errors.Is(err, leveldb.ErrClosed) {
+		undo = s.inverse(b.b)
+	}
+	s.mu.RUnlock()
+	if err != nil {
+		if errors.Is(err, leveldb.ErrClosed) {
+			return fmt.Errorf("write batch: %w", err)
+		}
+		return s.writeFailed(fmt.Errorf("write batch: %w", err), true, undo)
+	}
+	if b.head != nil {
+		s.markHead(*b.head)
 	}
 	return nil
 }

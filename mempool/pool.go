@@ -49,6 +49,8 @@ type entry struct {
 	tip  *big.Int // effective tip under the base fee
 	cost *big.Int // value + gas x max fee
 	seq  uint64   // arrival order, to break ties
+
+	heapIdx int // position in the eviction queue, if it is its sender's last
 }
 
 // Pool is the transaction pool. It is safe for concurrent use.
@@ -59,6 +61,7 @@ type Pool struct {
 	mu      sync.RWMutex
 	all     map[common.Hash]*entry
 	senders map[common.Address]map[uint64]*entry
+	evict   evictQueue
 	seq     uint64
 
 	subMu sync.Mutex
@@ -82,6 +85,7 @@ func New(cfg Config) *Pool {
 		genesis: g,
 		all:     make(map[common.Hash]*entry),
 		senders: make(map[common.Address]map[uint64]*entry),
+		evict:   newEvictQueue(),
 	}
 }
 
@@ -161,7 +165,7 @@ func (p *Pool) insert(e *entry) error {
 		return fmt.Errorf("%w: address %s has %v, needs %v for this and its earlier pending transactions", chain.ErrInsufficientFunds, e.from.Hex(), acct.Balance, need)
 	}
 	if old == nil && len(p.all) >= p.cfg.MaxTxs {
-		victim := p.cheapestLast()
+		victim := p.evict.cheapest()
 		if victim == nil || victim.tip.Cmp(e.tip) >= 0 {
 			return fmt.Errorf("%w: %d transactions, and none pays a lower tip than %v", ErrPoolFull, len(p.all), e.tip)
 		}
@@ -177,6 +181,7 @@ func (p *Pool) insert(e *entry) error {
 	e.seq = p.seq
 	p.senders[e.from][nonce] = e
 	p.all[hash] = e
+	p.evict.added(e)
 	return nil
 }
 
@@ -191,32 +196,11 @@ func bump(x *big.Int) *big.Int {
 	return b.Div(b.Add(b, big.NewInt(99)), big.NewInt(100)) // round up
 }
 
-// cheapestLast finds the eviction candidate: among each sender's highest-nonce
-// transaction (evicting it leaves no gap), the one with the lowest tip, the
-// latest arrival on ties.
-func (p *Pool) cheapestLast() *entry {
-	var victim *entry
-	for _, txs := range p.senders {
-		var last *entry
-		for _, e := range txs {
-			if last == nil || e.tx.Nonce() > last.tx.Nonce() {
-				last = e
-			}
-		}
-		if last == nil {
-			continue
-		}
-		if victim == nil || last.tip.Cmp(victim.tip) < 0 || (last.tip.Cmp(victim.tip) == 0 && last.seq > victim.seq) {
-			victim = last
-		}
-	}
-	return victim
-}
-
 func (p *Pool) remove(e *entry) {
 	delete(p.all, e.tx.Hash())
 	txs := p.senders[e.from]
 	delete(txs, e.tx.Nonce())
+	p.evict.removed(e, txs)
 	if len(txs) == 0 {
 		delete(p.senders, e.from)
 	}

@@ -14,7 +14,6 @@ import (
 
 	"github.com/chaind/chaind/chain"
 	"github.com/chaind/chaind/pow"
-	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
 )
 
@@ -27,11 +26,29 @@ const (
 // DevBalance is what the dev account holds at genesis: one million ether.
 var DevBalance = new(big.Int).Mul(big.NewInt(1_000_000), big.NewInt(1e18))
 
+// DevStake is what the dev account stakes on a PoS dev chain, as its only
+// validator.
+var DevStake = new(big.Int).Mul(big.NewInt(32), big.NewInt(1e18))
+
 // DevSetup returns the dev chain of dataDir: the genesis and the funded key
-// saved in DIR/genesis.json and DIR/dev.key, created on first use. The
-// initial difficulty is calibrated to this machine's hashrate so that the
-// first blocks already come about once a second; ASERT keeps them there.
-func DevSetup(dataDir string, threads int) (*chain.Genesis, *ecdsa.PrivateKey, error) {
+// saved in DIR/genesis.json and DIR/dev.key, created on first use with the
+// given consensus (chain.ConsensusPoW or chain.ConsensusPoS; "" is PoW).
+// A PoW chain is made for a miner held to a declared hash rate (see
+// DevHashrate): hashrate when positive, else half of what threads can do on
+// this machine (pow.Capacity, the best of several probes, so a busy moment
+// does not lower it). Its difficulty is that rate times the block time, so
+// blocks come once a second from the first one on, however busy the machine
+// gets later, as long as it can supply the rate. On a PoS chain the
+// producer key (DevCoinbase) is the one validator, with one-second slots:
+// blocks come on time and no CPU goes to hashing. An existing dev chain
+// keeps its consensus; asking for the other one is an error.
+func DevSetup(dataDir string, threads int, consensus string, hashrate float64) (*chain.Genesis, *ecdsa.PrivateKey, error) {
+	if consensus == "" {
+		consensus = chain.ConsensusPoW
+	}
+	if consensus != chain.ConsensusPoW && consensus != chain.ConsensusPoS {
+		return nil, nil, fmt.Errorf("dev chain: consensus %q: want %s or %s", consensus, chain.ConsensusPoW, chain.ConsensusPoS)
+	}
 	genesisPath := filepath.Join(dataDir, "genesis.json")
 	key, created, err := loadOrCreateKey(filepath.Join(dataDir, "dev.key"))
 	if err != nil {
@@ -42,23 +59,35 @@ func DevSetup(dataDir string, threads int) (*chain.Genesis, *ecdsa.PrivateKey, e
 		if err != nil {
 			return nil, nil, err
 		}
+		if g.Consensus != consensus {
+			return nil, nil, fmt.Errorf("dev chain in %s runs %s, not %s: use another data directory", dataDir, g.Consensus, consensus)
+		}
 		return g, key, nil
 	}
-	if threads <= 0 {
-		threads = runtime.NumCPU()
-	}
-	rate, _ := pow.MeasureHashrate(threads, 200*time.Millisecond)
-	difficulty := big.NewInt(max(int64(rate*devBlockTime.Seconds()), 1))
 	addr := crypto.PubkeyToAddress(key.PublicKey)
 	g := &chain.Genesis{
-		ChainID:    DevChainID,
-		Consensus:  chain.ConsensusPoW,
-		BlockTime:  chain.Duration(devBlockTime),
-		HalfLife:   chain.Duration(10 * devBlockTime),
-		Difficulty: chain.NewBigInt(difficulty),
-		Timestamp:  uint64(time.Now().UnixMilli()),
-		ExtraData:  "chaind dev chain",
-		Alloc:      chain.Alloc{addr: {Balance: chain.NewBigInt(new(big.Int).Set(DevBalance))}},
+		ChainID:   DevChainID,
+		Consensus: consensus,
+		Timestamp: uint64(time.Now().UnixMilli()),
+		ExtraData: "chaind dev chain",
+		Alloc:     chain.Alloc{addr: {Balance: chain.NewBigInt(new(big.Int).Set(DevBalance))}},
+	}
+	if consensus == chain.ConsensusPoS {
+		producer, err := DevCoinbase(dataDir)
+		if err != nil {
+			return nil, nil, err
+		}
+		g.SlotTime = chain.Duration(devBlockTime)
+		g.Validators = []chain.GenesisValidator{{Address: crypto.PubkeyToAddress(producer.PublicKey), Stake: chain.NewBigInt(new(big.Int).Set(DevStake))}}
+	} else {
+		if threads <= 0 {
+			threads = runtime.NumCPU()
+		}
+		if hashrate <= 0 {
+			hashrate = pow.Capacity(threads) / 2
+		}
+		g.BlockTime = chain.Duration(devBlockTime)
+		g.Difficulty = chain.NewBigInt(big.NewInt(max(int64(hashrate*devBlockTime.Seconds()), 1)))
 	}
 	g.FillDefaults()
 	if err := g.Write(genesisPath); err != nil {
@@ -67,15 +96,13 @@ func DevSetup(dataDir string, threads int) (*chain.Genesis, *ecdsa.PrivateKey, e
 	return g, key, nil
 }
 
-// DevCoinbase is the dev chain's mining address: the key in
-// DIR/coinbase.key, created on first use. It is not the funded dev account,
-// so that account's balance changes only by what it sends.
-func DevCoinbase(dataDir string) (common.Address, error) {
+// DevCoinbase is the key of the dev chain's block producer (the PoW
+// coinbase, the PoS validator), in DIR/coinbase.key, created on first use.
+// It is not the funded dev account, so that account's balance changes only
+// by what it sends.
+func DevCoinbase(dataDir string) (*ecdsa.PrivateKey, error) {
 	key, _, err := loadOrCreateKey(filepath.Join(dataDir, "coinbase.key"))
-	if err != nil {
-		return common.Address{}, err
-	}
-	return crypto.PubkeyToAddress(key.PublicKey), nil
+	return key, err
 }
 
 // loadOrCreateKey reads the hex key at path, or generates one and saves it
@@ -102,4 +129,12 @@ func loadOrCreateKey(path string) (key *ecdsa.PrivateKey, created bool, err erro
 		return nil, false, fmt.Errorf("write key file: %w", err)
 	}
 	return key, true, nil
+}
+
+// DevHashrate is the hash rate a dev chain was made for: its genesis
+// difficulty per block time. A dev node holds its miner to it unless told
+// otherwise.
+func DevHashrate(g *chain.Genesis) float64 {
+	d, _ := new(big.Float).SetInt(g.Difficulty.Big()).Float64()
+	return d / g.BlockTime.D().Seconds()
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/chaind/chaind/chain"
 	"github.com/chaind/chaind/clock"
 	"github.com/chaind/chaind/mempool"
+	"github.com/chaind/chaind/metrics"
 	"github.com/chaind/chaind/p2p"
 	"github.com/chaind/chaind/pos"
 	"github.com/chaind/chaind/pow"
@@ -41,11 +42,14 @@ type Config struct {
 	RPCAddr string         // optional: DefaultRPCAddr; port 0 picks a free port
 	// Mine starts the miner at start-up; it needs Coinbase.
 	Mine         bool
-	MinerThreads int            // optional: one per CPU
-	Coinbase     common.Address // receives mined rewards and fees
-	MinGasPrice  *big.Int       // optional: the genesis base fee
-	Logger       *slog.Logger   // optional: slog.Default()
-	Clock        clock.Clock    // optional: clock.Real
+	MinerThreads int // optional: one per CPU
+	// MinerHashrate holds the miner to this many nonces per second over
+	// all its threads; optional, 0: as fast as the CPU goes.
+	MinerHashrate float64
+	Coinbase      common.Address // receives mined rewards and fees
+	MinGasPrice   *big.Int       // optional: the genesis base fee
+	Logger        *slog.Logger   // optional: slog.Default()
+	Clock         clock.Clock    // optional: clock.Real
 
 	// P2PAddr is where peers connect; "" does not listen. When it is
 	// DefaultP2PAddr and that port is taken, a free port is used instead.
@@ -54,9 +58,17 @@ type Config struct {
 	Bootnodes  []string // addresses to learn the network from
 	MaxPeers   int      // optional: 25
 	NoDiscover bool     // dial only Peers and Bootnodes
+	// P2PTransport carries peer connections; optional: TCP. The in-memory
+	// p2p/memnet runs nodes in one process.
+	P2PTransport p2p.Transport
 
 	// ValidatorKey makes a PoS node propose and vote; optional.
 	ValidatorKey *ecdsa.PrivateKey
+	// Checkpoint (optional) is a trusted block: the node only accepts
+	// chains that contain it (weak subjectivity).
+	Checkpoint *chain.Checkpoint
+	// Byzantine (optional) makes the validator misbehave, for experiments.
+	Byzantine pos.Behaviour
 
 	// RPCAPIs are the JSON-RPC namespaces served; nil means rpc.DefaultAPIs
 	// (no control methods). RPCVHosts and RPCCORSDomains are the allowed
@@ -66,6 +78,10 @@ type Config struct {
 	RPCCORSDomains []string
 	// RPCObserve, when set, is called after every JSON-RPC call (metrics).
 	RPCObserve func(method string, d time.Duration, err error)
+
+	// Storage tunes the database: free-space reserve, retry clock, and a
+	// storage layer for tests; optional (its Logger defaults to Logger).
+	Storage chain.StoreOptions
 }
 
 // Node is a running chaind node.
@@ -78,13 +94,25 @@ type Node struct {
 	pool      *mempool.Pool
 	miner     *pow.Miner     // PoW only
 	validator *pos.Validator // PoS with a validator key only
+	pause     *minerPause    // PoW only, once started
 	p2p       *p2p.Server
 
 	listener net.Listener
 	rpc      *rpc.Server
+	metrics  *metrics.Metrics
 	server   *http.Server
 	served   chan struct{}
 }
+
+// NodeKeyFile holds the node's p2p key inside a data directory; its public
+// key is the node id peers know it by.
+const NodeKeyFile = "nodekey"
+
+// The chain and the pool are what p2p needs of them.
+var (
+	_ p2p.Chain = (*chain.Chain)(nil)
+	_ p2p.Pool  = (*mempool.Pool)(nil)
+)
 
 // ChainDataDir is the LevelDB directory inside a data directory.
 func ChainDataDir(dataDir string) string { return filepath.Join(dataDir, "chaindata") }
@@ -106,7 +134,10 @@ func New(cfg Config) (*Node, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
-	store, err := chain.OpenStore(ChainDataDir(cfg.DataDir))
+	if cfg.Storage.Logger == nil {
+		cfg.Storage.Logger = cfg.Logger
+	}
+	store, err := chain.OpenStoreWith(ChainDataDir(cfg.DataDir), cfg.Storage)
 	if err != nil {
 		return nil, err
 	}
@@ -136,7 +167,7 @@ func (n *Node) build() error {
 	var posEngine *pos.Engine
 	switch g.Consensus {
 	case chain.ConsensusPoW:
-		powEngine = pow.New(n.cfg.MinerThreads)
+		powEngine = pow.NewEngine(pow.EngineConfig{Threads: n.cfg.MinerThreads, Hashrate: n.cfg.MinerHashrate, Clock: n.clock})
 		engine = powEngine
 	case chain.ConsensusPoS:
 		var err error
@@ -150,7 +181,7 @@ func (n *Node) build() error {
 	if n.cfg.Mine && powEngine == nil {
 		return errors.New("node: --mine is for proof of work; a PoS node proposes with --validator.key")
 	}
-	c, err := chain.Open(chain.Config{Store: n.store, Genesis: g, Engine: engine, Clock: n.clock, Logger: n.log})
+	c, err := chain.Open(chain.Config{Store: n.store, Genesis: g, Engine: engine, Clock: n.clock, Logger: n.log, Checkpoint: n.cfg.Checkpoint})
 	if err != nil {
 		return err
 	}
@@ -162,14 +193,26 @@ func (n *Node) build() error {
 		n.miner = pow.NewMiner(pow.MinerConfig{Chain: c, Engine: powEngine, Txs: n.pool, Coinbase: n.cfg.Coinbase, Logger: n.log})
 		n.pool.SubscribeNewTxs(func([]*types.Transaction) { n.miner.NotifyTxs() })
 	}
-	if posEngine != nil && n.cfg.ValidatorKey != nil {
-		n.validator = pos.NewValidator(pos.ValidatorConfig{Chain: c, Engine: posEngine, Pool: n.pool, Logger: n.log})
+	if n.cfg.Byzantine != 0 && (posEngine == nil || n.cfg.ValidatorKey == nil) {
+		return errors.New("node: --validator.byzantine needs a PoS chain and --validator.key")
+	}
+	nodeKey, err := p2p.LoadNodeKey(filepath.Join(n.cfg.DataDir, NodeKeyFile))
+	if err != nil {
+		return fmt.Errorf("node: %w", err)
 	}
 	n.p2p, err = p2p.New(p2p.Config{
-		Chain: c, Pool: n.pool, ListenAddr: n.cfg.P2PAddr, StaticPeers: n.cfg.Peers, Bootnodes: n.cfg.Bootnodes,
+		Chain: c, Pool: n.pool, Key: nodeKey, Transport: n.cfg.P2PTransport, ListenAddr: n.cfg.P2PAddr, StaticPeers: n.cfg.Peers, Bootnodes: n.cfg.Bootnodes,
 		MaxPeers: n.cfg.MaxPeers, NoDiscover: n.cfg.NoDiscover, Logger: n.log,
 	})
-	return err
+	if err != nil {
+		return err
+	}
+	if posEngine != nil && n.cfg.ValidatorKey != nil {
+		n.validator = pos.NewValidator(pos.ValidatorConfig{Chain: c, Engine: posEngine, Pool: n.pool, Logger: n.log,
+			Announce: n.p2p.Announce, Byzantine: n.cfg.Byzantine})
+		n.pool.SubscribeNewTxs(n.validator.ObserveTxs)
+	}
+	return nil
 }
 
 // logHead logs head changes that did not come from the local miner, which
@@ -184,16 +227,18 @@ func (n *Node) logHead(ev chain.HeadEvent) {
 
 // Start opens the RPC listener and, if configured, starts the miner.
 func (n *Node) Start() error {
+	n.metrics = n.newMetrics()
 	var miner rpc.Miner
 	if n.miner != nil {
 		miner = n.miner
 	}
 	srv, err := rpc.New(rpc.Config{Chain: n.chain, Pool: n.pool, Miner: miner, Network: rpcNetwork{n.p2p}, Version: "chaind/v" + Version,
-		APIs: n.cfg.RPCAPIs, Server: rpc.ServerConfig{Logger: n.log, Clock: n.clock, VHosts: n.cfg.RPCVHosts, CORSDomains: n.cfg.RPCCORSDomains, Observe: n.cfg.RPCObserve}})
+		APIs: n.cfg.RPCAPIs, Server: rpc.ServerConfig{Logger: n.log, Clock: n.clock, VHosts: n.cfg.RPCVHosts, CORSDomains: n.cfg.RPCCORSDomains, Observe: n.observeRPC()}})
 	if err != nil {
 		return err
 	}
 	n.rpc = srv
+	srv.Handle("/metrics", n.metrics.Handler())
 	if err := n.p2p.Start(); err != nil {
 		if n.cfg.P2PAddr != DefaultP2PAddr {
 			return err
@@ -220,6 +265,9 @@ func (n *Node) Start() error {
 	head := n.chain.Head()
 	n.log.Info("Node started", "rpc", n.RPCURL(), "p2p", n.p2p.Addr(), "chain_id", n.chain.Genesis().ChainID,
 		"genesis", n.chain.GenesisHeader().Hash(), "head", head.Height(), "head_hash", head.Hash())
+	if n.miner != nil {
+		n.pause = n.watchStorage()
+	}
 	if n.cfg.Mine {
 		n.miner.Start()
 	}
@@ -256,6 +304,9 @@ func (c Config) ValidatorKeyAddress() common.Address {
 // P2PAddr is the address peers connect to, once started ("" if not listening).
 func (n *Node) P2PAddr() string { return n.p2p.Addr() }
 
+// P2PNodeID is the node's p2p id: the hex of its node key's public key.
+func (n *Node) P2PNodeID() string { return n.p2p.NodeID() }
+
 // P2PPeerCount is the number of connected peers.
 func (n *Node) P2PPeerCount() int { return n.p2p.PeerCount() }
 
@@ -283,6 +334,9 @@ func (n *Node) Close() error {
 	}
 	if n.p2p != nil && n.p2p.Started() {
 		n.p2p.Close()
+	}
+	if n.pause != nil {
+		n.pause.close()
 	}
 	if n.miner != nil {
 		n.miner.Close()

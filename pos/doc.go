@@ -4,6 +4,11 @@
 // a Casper-FFG finality gadget whose votes are transactions to
 // chain.FinalityAddress, so that they are gossiped, included in blocks,
 // rolled back on reorgs and committed to by the state root like any transfer.
+// Votes are tallied per (source, target) link against a stake snapshot fixed
+// at each epoch's start (ffg.go); staking with delayed exits (staking.go);
+// slashing for double proposals and double or surround votes, detected
+// automatically (slashing.go, evidence.go); the validator loop, which can be
+// told to misbehave for experiments (validator.go, byzantine.go).
 //
 // pos implements chain.Engine, chain.StateProcessor and chain.Finalizer. It
 // must not import mempool, p2p, rpc or node; the validator loop takes its

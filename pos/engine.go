@@ -14,7 +14,6 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
-	"github.com/ethereum/go-ethereum/rlp"
 )
 
 // PoS rule violations.
@@ -119,7 +118,8 @@ func (e *Engine) seed(st StateReader, epoch uint64) common.Hash {
 
 // Proposer draws the proposer of slot from the epoch's seed, each validator
 // with probability proportional to its stake. For an epoch that st has not
-// opened yet, pending bonds count: its first block will activate them.
+// opened yet, pending bonds count and due exits do not: its first block
+// will settle them.
 func (e *Engine) Proposer(st StateReader, slot uint64) common.Address {
 	epoch := e.Epoch(slot)
 	opened := false
@@ -131,6 +131,9 @@ func (e *Engine) Proposer(st StateReader, slot uint64) common.Address {
 		if !opened {
 			if p, _ := st.Get(addrPending(v)); p.Balance.Sign() > 0 {
 				s = new(big.Int).Add(s, p.Balance)
+			}
+			if x, _ := st.Get(addrExiting(v)); x.Balance.Sign() > 0 && x.Nonce <= epoch {
+				s = new(big.Int).Sub(s, x.Balance)
 			}
 		}
 		return s
@@ -273,6 +276,7 @@ func (e *Engine) ProcessBlock(st *chain.State, h *chain.Header) error {
 			}
 		}
 		e.settleStakes(st, epoch)
+		e.takeSnapshot(st, first, epoch)
 	}
 	if want := e.Proposer(st, slot); h.Coinbase != want {
 		return chain.RuleError{Kind: ErrWrongProposer, Description: fmt.Sprintf("%s: slot %d belongs to %s, block from %s", ErrWrongProposer, slot, want.Hex(), h.Coinbase.Hex())}
@@ -296,50 +300,13 @@ type Vote struct {
 
 // SystemTx applies a transaction to a system address: a bond or an unbond
 // (StakingAddress), evidence of equivocation (SlashingAddress), or a finality
-// vote (FinalityAddress).
-//
-// A finality vote A vote from a non-validator, or one that
-// does not decode, makes the transaction invalid; a vote that is stale (its
-// source is no longer the justified checkpoint, its target is not this
-// chain's or was already counted) is accepted and ignored, so that a
-// validator's transactions never wait behind a vote that cannot count.
+// vote (FinalityAddress, see vote).
 func (e *Engine) SystemTx(st *chain.State, h *chain.Header, from common.Address, tx *types.Transaction) error {
 	switch *tx.To() {
 	case chain.StakingAddress:
 		return e.staking(st, h, from, tx)
 	case chain.SlashingAddress:
-		return e.slashing(st, tx)
+		return e.slashing(st, h, tx)
 	}
-	if !e.g.FinalityOn() {
-		return chain.RuleError{Kind: ErrBadVote, Description: fmt.Sprintf("%s: the finality gadget is off on this chain", ErrBadVote)}
-	}
-	var v Vote
-	if err := rlp.DecodeBytes(tx.Data(), &v); err != nil {
-		return chain.RuleError{Kind: ErrBadVote, Description: fmt.Sprintf("%s: %v", ErrBadVote, err)}
-	}
-	stake := e.Stake(st, from)
-	if stake.Sign() == 0 {
-		return chain.RuleError{Kind: ErrNotValidator, Description: fmt.Sprintf("%s: vote from %s", ErrNotValidator, from.Hex())}
-	}
-	just := e.justified(st)
-	target, ok := e.checkpoint(st, v.Target.Epoch)
-	switch {
-	case v.Source != just, !ok, target != v.Target.Hash, v.Target.Epoch <= just.Epoch, v.Target.Epoch > e.Epoch(h.Nonce):
-		return nil // stale or for another branch: nothing to count
-	}
-	voted := addrVoted(v.Target.Epoch, from)
-	if a, _ := st.Get(voted); a.Nonce != 0 {
-		return nil
-	}
-	st.Set(voted, chain.Account{Nonce: 1, Balance: new(big.Int)})
-	tally, _ := st.Get(addrTally(v.Target.Epoch))
-	sum := new(big.Int).Add(tally.Balance, stake)
-	st.Set(addrTally(v.Target.Epoch), chain.Account{Balance: sum})
-	if new(big.Int).Mul(sum, big.NewInt(3)).Cmp(new(big.Int).Mul(e.totalStake(st), big.NewInt(2))) >= 0 {
-		setWord(st, addrJustified, v.Target.Epoch, v.Target.Hash)
-		if just.Epoch+1 == v.Target.Epoch && just.Hash != e.genesisHash {
-			setWord(st, addrFinalized, just.Epoch, just.Hash)
-		}
-	}
-	return nil
+	return e.vote(st, h, from, tx)
 }

@@ -4,24 +4,33 @@ import (
 	"context"
 	"crypto/ecdsa"
 	"errors"
+	"log/slog"
 	"math/big"
 	"testing"
 	"time"
 
 	"github.com/chaind/chaind/chain"
-	"github.com/chaind/chaind/clock"
+	clocks "github.com/chaind/chaind/clock"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/rlp"
 )
 
-func key(i int) *ecdsa.PrivateKey {
-	k, _ := crypto.ToECDSA(common.LeftPadBytes(big.NewInt(int64(7000+i)).Bytes(), 32))
-	return k
-}
+// testKeys are the validators' keys, derived once (deriving is slow).
+var testKeys, testAddrs = func() ([]*ecdsa.PrivateKey, []common.Address) {
+	var keys []*ecdsa.PrivateKey
+	var addrs []common.Address
+	for i := 0; i < 16; i++ {
+		k, _ := crypto.ToECDSA(common.LeftPadBytes(big.NewInt(int64(7000+i)).Bytes(), 32))
+		keys, addrs = append(keys, k), append(addrs, crypto.PubkeyToAddress(k.PublicKey))
+	}
+	return keys, addrs
+}()
 
-func addr(i int) common.Address { return crypto.PubkeyToAddress(key(i).PublicKey) }
+func key(i int) *ecdsa.PrivateKey { return testKeys[i] }
+
+func addr(i int) common.Address { return testAddrs[i] }
 
 const slotMs = 1000
 
@@ -45,7 +54,7 @@ type node struct {
 	e *Engine
 }
 
-func newNodes(t *testing.T, g *chain.Genesis, clk *clock.Sim) []node {
+func newNodes(t *testing.T, g *chain.Genesis, clk *clocks.Sim) []node {
 	t.Helper()
 	var out []node
 	for i := range g.Validators {
@@ -55,7 +64,7 @@ func newNodes(t *testing.T, g *chain.Genesis, clk *clock.Sim) []node {
 }
 
 // newNode is a chain on an in-memory LevelDB whose engine holds k.
-func newNode(t *testing.T, g *chain.Genesis, clk *clock.Sim, k *ecdsa.PrivateKey) node {
+func newNode(t *testing.T, g *chain.Genesis, clk *clocks.Sim, k *ecdsa.PrivateKey) node {
 	t.Helper()
 	e, err := New(g, k, clk.Now)
 	if err != nil {
@@ -63,7 +72,7 @@ func newNode(t *testing.T, g *chain.Genesis, clk *clock.Sim, k *ecdsa.PrivateKey
 	}
 	store := chain.OpenMemStore()
 	t.Cleanup(func() { store.Close() })
-	c, err := chain.Open(chain.Config{Store: store, Genesis: g, Engine: e, Clock: clk})
+	c, err := chain.Open(chain.Config{Store: store, Genesis: g, Engine: e, Clock: clk, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +112,7 @@ func TestProposerSelectionIsFairAndDeterministic(t *testing.T) {
 
 // produce has the proposer of the current slot build a block and every node
 // import it; it returns the block (nil for an empty slot: proposer offline).
-func produce(t *testing.T, nodes []node, clk *clock.Sim, offline map[int]bool, txs func(i int) []*types.Transaction) *chain.Block {
+func produce(t *testing.T, nodes []node, clk *clocks.Sim, offline map[int]bool, txs func(i int) []*types.Transaction) *chain.Block {
 	t.Helper()
 	slot := nodes[0].e.SlotAt(clk.Now())
 	for i, n := range nodes {
@@ -146,7 +155,7 @@ func voteTx(t *testing.T, g *chain.Genesis, k *ecdsa.PrivateKey, nonce uint64, v
 
 // run produces blocks slot by slot for epochs; validators not in silent vote
 // once per epoch from its middle slot, as the validator loop does.
-func run(t *testing.T, g *chain.Genesis, nodes []node, clk *clock.Sim, epochs int, offline, silent map[int]bool) {
+func run(t *testing.T, g *chain.Genesis, nodes []node, clk *clocks.Sim, epochs int, offline, silent map[int]bool) {
 	t.Helper()
 	voted := map[[2]uint64]bool{}
 	for s := 0; s < epochs*int(g.EpochLength); s++ {
@@ -161,7 +170,8 @@ func run(t *testing.T, g *chain.Genesis, nodes []node, clk *clock.Sim, epochs in
 			for i, n := range nodes {
 				st := HeadState{n.c}
 				target, ok := n.e.checkpoint(st, epoch)
-				if silent[i] || offline[i] || voted[[2]uint64{uint64(i), epoch}] || !ok || epoch == 0 {
+				done, _ := st.Get(addrVoted(epoch, addr(i))) // voted in an earlier run: voting again would be a double vote
+				if silent[i] || offline[i] || voted[[2]uint64{uint64(i), epoch}] || done.Nonce != 0 || !ok || epoch == 0 {
 					continue
 				}
 				voted[[2]uint64{uint64(i), epoch}] = true
@@ -174,7 +184,7 @@ func run(t *testing.T, g *chain.Genesis, nodes []node, clk *clock.Sim, epochs in
 
 func TestFinalityAdvancesAndStopsWithoutTwoThirds(t *testing.T) {
 	g := testGenesis(10, 10, 10, 10)
-	clk := clock.NewSim(genesisTime)
+	clk := clocks.NewSim(genesisTime)
 	nodes := newNodes(t, g, clk)
 	run(t, g, nodes, clk, 6, nil, nil)
 	st := HeadState{nodes[0].c}
@@ -217,7 +227,7 @@ func TestFinalityAdvancesAndStopsWithoutTwoThirds(t *testing.T) {
 // non-validator, are refused and change nothing.
 func TestBadBlocksAndVotesRefused(t *testing.T) {
 	g := testGenesis(10, 10, 10, 10)
-	clk := clock.NewSim(genesisTime.Add(slotMs * time.Millisecond))
+	clk := clocks.NewSim(genesisTime.Add(slotMs * time.Millisecond))
 	nodes := newNodes(t, g, clk)
 	c := nodes[0].c
 	slot := nodes[0].e.SlotAt(clk.Now())
@@ -303,7 +313,7 @@ func TestFinalityOffFinalizesNothing(t *testing.T) {
 	g := testGenesis(10, 10, 10, 10)
 	off := false
 	g.Finality = &off
-	clk := clock.NewSim(genesisTime)
+	clk := clocks.NewSim(genesisTime)
 	nodes := newNodes(t, g, clk)
 	run(t, g, nodes, clk, 6, nil, nil)
 	if f, s, ok := nodes[0].c.Finality(); !ok || f != (common.Hash{}) || s != (common.Hash{}) {

@@ -37,7 +37,7 @@ func evidenceError(format string, args ...any) error {
 // ErrBadEvidence is evidence that proves nothing.
 const ErrBadEvidence = chain.ErrorKind("bad slashing evidence")
 
-func (e *Engine) slashing(st *chain.State, tx *types.Transaction) error {
+func (e *Engine) slashing(st *chain.State, h *chain.Header, tx *types.Transaction) error {
 	var ev Evidence
 	if err := rlp.DecodeBytes(tx.Data(), &ev); err != nil {
 		return evidenceError("%v", err)
@@ -55,7 +55,7 @@ func (e *Engine) slashing(st *chain.State, tx *types.Transaction) error {
 	if err != nil {
 		return err
 	}
-	e.slash(st, offender)
+	e.slash(st, h, offender)
 	return nil
 }
 
@@ -95,10 +95,7 @@ func (e *Engine) checkDoubleVote(a, b []byte) (common.Address, error) {
 	if fromA != fromB || bytes.Equal(a, b) {
 		return common.Address{}, evidenceError("not two votes of one validator")
 	}
-	double := va.Target.Epoch == vb.Target.Epoch && va != vb
-	surround := (va.Source.Epoch < vb.Source.Epoch && vb.Target.Epoch < va.Target.Epoch) ||
-		(vb.Source.Epoch < va.Source.Epoch && va.Target.Epoch < vb.Target.Epoch)
-	if !double && !surround {
+	if !Conflict(va, vb) {
 		return common.Address{}, evidenceError("the votes do not conflict")
 	}
 	return fromA, nil
@@ -120,16 +117,19 @@ func (e *Engine) decodeVoteTx(raw []byte) (Vote, common.Address, error) {
 	return v, from, nil
 }
 
-// slash burns every wei v has at stake and bars it from staking again.
-// Evidence against an already slashed validator changes nothing.
-func (e *Engine) slash(st *chain.State, v common.Address) {
+// slash burns every wei v has at stake, takes its votes for open targets
+// back and bars it from staking again. Evidence against an already slashed
+// validator changes nothing.
+func (e *Engine) slash(st *chain.State, h *chain.Header, v common.Address) {
 	if s, _ := st.Get(addrSlashed(v)); s.Nonce != 0 {
 		return
 	}
+	e.withdrawVotes(st, h, v)
 	acct, _ := st.Get(v)
 	burned := new(big.Int).Set(e.Stake(st, v))
 	acct.Stake = new(big.Int)
 	st.Set(v, acct)
+	st.Set(addrExiting(v), chain.Account{Balance: new(big.Int)}) // a part of the stake just burned
 	for _, a := range []common.Address{addrPending(v), addrUnbonding(v)} {
 		if x, _ := st.Get(a); x.Balance.Sign() > 0 {
 			burned.Add(burned, x.Balance)

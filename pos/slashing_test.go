@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/chaind/chaind/chain"
-	"github.com/chaind/chaind/clock"
+	clocks "github.com/chaind/chaind/clock"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
@@ -27,7 +27,7 @@ func callTx(t *testing.T, g *chain.Genesis, k *ecdsa.PrivateKey, nonce uint64, t
 }
 
 // nextSlotOf advances the clock to the next slot whose proposer is v.
-func nextSlotOf(t *testing.T, n node, clk *clock.Sim, v common.Address) {
+func nextSlotOf(t *testing.T, n node, clk *clocks.Sim, v common.Address) {
 	t.Helper()
 	for i := 0; i < 1000; i++ {
 		clk.Advance(slotMs * time.Millisecond)
@@ -39,7 +39,7 @@ func nextSlotOf(t *testing.T, n node, clk *clock.Sim, v common.Address) {
 }
 
 // includeEverywhere has the current slot's proposer build a block with txs.
-func includeEverywhere(t *testing.T, nodes []node, clk *clock.Sim, txs ...*types.Transaction) {
+func includeEverywhere(t *testing.T, nodes []node, clk *clocks.Sim, txs ...*types.Transaction) {
 	t.Helper()
 	for i := 0; i < 100; i++ {
 		clk.Advance(slotMs * time.Millisecond)
@@ -68,7 +68,7 @@ func slashedEverywhere(t *testing.T, nodes []node, v common.Address) {
 // it is never drawn again.
 func TestDoubleProposalSlashed(t *testing.T) {
 	g := testGenesis(10, 10, 10, 10)
-	clk := clock.NewSim(genesisTime)
+	clk := clocks.NewSim(genesisTime)
 	nodes := newNodes(t, g, clk)
 	cheat := nodes[1]
 	nextSlotOf(t, cheat, clk, cheat.e.Address())
@@ -119,7 +119,7 @@ func TestDoubleAndSurroundVotesSlashed(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := testGenesis(10, 10, 10, 10)
-			clk := clock.NewSim(genesisTime)
+			clk := clocks.NewSim(genesisTime)
 			nodes := newNodes(t, g, clk)
 			ra, _ := voteTx(t, g, key(2), 7, tc.a).MarshalBinary()
 			rb, _ := voteTx(t, g, key(2), 8, tc.b).MarshalBinary()
@@ -131,13 +131,14 @@ func TestDoubleAndSurroundVotesSlashed(t *testing.T) {
 }
 
 // TestBondAndUnbond: a newcomer bonds and becomes a proposer from the next
-// epoch; unbonding pays the stake back only after the delay.
+// epoch; an exit leaves the active stake only at an epoch boundary
+// ExitDelay epochs later, and the stake is paid back only after the delay.
 func TestBondAndUnbond(t *testing.T) {
 	g := testGenesis(10, 10)
 	newcomer, _ := crypto.GenerateKey()
 	who := crypto.PubkeyToAddress(newcomer.PublicKey)
 	g.Alloc[who] = chain.GenesisAccount{Balance: chain.NewBigInt(new(big.Int).Mul(big.NewInt(1000), big.NewInt(1e18)))}
-	clk := clock.NewSim(genesisTime)
+	clk := clocks.NewSim(genesisTime)
 	nodes := append(newNodes(t, g, clk), newNode(t, g, clk, newcomer))
 	bond := new(big.Int).Mul(big.NewInt(980), big.NewInt(1e18))
 	includeEverywhere(t, nodes, clk, callTx(t, g, newcomer, 0, chain.StakingAddress, bond, nil))
@@ -161,12 +162,18 @@ func TestBondAndUnbond(t *testing.T) {
 	before := nodes[0].c.Account(who).Balance
 	data, _ := rlp.EncodeToBytes(StakingCall{Unbond: bond})
 	includeEverywhere(t, nodes, clk, callTx(t, g, newcomer, 1, chain.StakingAddress, nil, data))
+	if nodes[0].e.Stake(st, who).Cmp(bond) != 0 {
+		t.Fatal("an exit took effect before the epoch boundary")
+	}
+	run(t, g, nodes, clk, ExitDelay, nil, map[int]bool{2: true})
 	if nodes[0].e.Stake(st, who).Sign() != 0 {
-		t.Fatal("unbonded stake still active")
+		t.Fatalf("stake still active %d epochs after the exit", ExitDelay)
 	}
 	ether := func(n int64) *big.Int { return new(big.Int).Mul(big.NewInt(n), big.NewInt(1e18)) }
 	if gain := new(big.Int).Sub(nodes[0].c.Account(who).Balance, before); gain.Cmp(ether(100)) > 0 { // block rewards only
 		t.Fatalf("unbonded stake paid back at once (balance +%v)", gain)
+	}
+	for s := uint64(1); s <= 12; s++ {
 	}
 	run(t, g, nodes, clk, int(g.UnbondDelay)+1, nil, map[int]bool{2: true})
 	if after := nodes[0].c.Account(who).Balance; new(big.Int).Sub(after, before).Cmp(ether(979)) < 0 {

@@ -13,9 +13,16 @@ import (
 // Staking. A transfer to chain.StakingAddress bonds its value: the stake
 // becomes active at the next epoch, so that an epoch's proposer schedule
 // never changes once it has started. Calldata RLP(StakingCall{Unbond: x})
-// starts unbonding x: it leaves the active stake at once and is paid back
-// UnbondDelay epochs later, so that stake cannot escape a slashing for what
-// it did while active. The staking address holds every bonded wei.
+// asks to exit with x: x stays active (it votes, proposes and can be
+// slashed) until the start of the epoch after next (ExitDelay epochs), so
+// that an exit never changes a stake snapshot already taken or about to be;
+// it then leaves the active stake and is paid back UnbondDelay epochs later,
+// so that stake cannot escape a slashing for what it did while active. The
+// staking address holds every bonded wei.
+
+// ExitDelay is how many epoch boundaries an exit waits: an unbond requested
+// in epoch E leaves the active stake when epoch E+ExitDelay opens.
+const ExitDelay = 2
 
 // StakingCall is the calldata of a transaction to chain.StakingAddress.
 type StakingCall struct {
@@ -38,14 +45,12 @@ func (e *Engine) staking(st *chain.State, h *chain.Header, from common.Address, 
 	if err := rlp.DecodeBytes(tx.Data(), &call); err != nil || call.Unbond == nil || call.Unbond.Sign() <= 0 {
 		return chain.RuleError{Kind: chain.ErrCalldata, Description: "staking call: want RLP(StakingCall{Unbond: amount > 0})"}
 	}
-	acct, _ := st.Get(from)
-	if acct.Stake == nil || acct.Stake.Cmp(call.Unbond) < 0 {
-		return chain.RuleError{Kind: chain.ErrInsufficientFunds, Description: fmt.Sprintf("unbond %v: %s has %v active stake", call.Unbond, from.Hex(), acct.Stake)}
+	exiting, _ := st.Get(addrExiting(from))
+	free := new(big.Int).Sub(e.Stake(st, from), exiting.Balance)
+	if free.Cmp(call.Unbond) < 0 {
+		return chain.RuleError{Kind: chain.ErrInsufficientFunds, Description: fmt.Sprintf("unbond %v: %s has %v active stake not already exiting", call.Unbond, from.Hex(), free)}
 	}
-	acct.Stake = new(big.Int).Sub(acct.Stake, call.Unbond)
-	st.Set(from, acct)
-	u, _ := st.Get(addrUnbonding(from))
-	st.Set(addrUnbonding(from), chain.Account{Nonce: e.Epoch(h.Nonce) + e.g.UnbondDelay, Balance: new(big.Int).Add(u.Balance, call.Unbond)})
+	st.Set(addrExiting(from), chain.Account{Nonce: e.Epoch(h.Nonce) + ExitDelay, Balance: new(big.Int).Add(exiting.Balance, call.Unbond)})
 	return nil
 }
 
@@ -61,10 +66,19 @@ func (e *Engine) register(st *chain.State, v common.Address) {
 	st.Set(addrValidatorCount, chain.Account{Nonce: n.Nonce + 1, Balance: new(big.Int)})
 }
 
-// settleStakes runs at the first block of epoch: pending bonds become active
-// and matured unbondings are paid out of the staking address.
+// settleStakes runs at the first block of epoch: pending bonds become
+// active, due exits leave the active stake and start unbonding, and matured
+// unbondings are paid out of the staking address.
 func (e *Engine) settleStakes(st *chain.State, epoch uint64) {
 	for _, v := range e.ValidatorSet(st) {
+		if x, _ := st.Get(addrExiting(v)); x.Balance.Sign() > 0 && x.Nonce <= epoch {
+			acct, _ := st.Get(v)
+			acct.Stake = new(big.Int).Sub(e.Stake(st, v), x.Balance)
+			st.Set(v, acct)
+			st.Set(addrExiting(v), chain.Account{Balance: new(big.Int)})
+			u, _ := st.Get(addrUnbonding(v))
+			st.Set(addrUnbonding(v), chain.Account{Nonce: epoch + e.g.UnbondDelay, Balance: new(big.Int).Add(u.Balance, x.Balance)})
+		}
 		if p, _ := st.Get(addrPending(v)); p.Balance.Sign() > 0 {
 			acct, _ := st.Get(v)
 			acct.Stake = new(big.Int).Add(e.Stake(st, v), p.Balance)

@@ -46,9 +46,9 @@ var addrValidatorCount = sysAddr("validator-count") // nonce: validators that bo
 func addrValidator(i uint64) common.Address         { return sysAddr("validator", u64(i)) }
 func addrPending(v common.Address) common.Address   { return sysAddr("pending-bond", v[:]) }
 func addrUnbonding(v common.Address) common.Address { return sysAddr("unbonding", v[:]) } // nonce: release epoch
+func addrExiting(v common.Address) common.Address   { return sysAddr("exiting", v[:]) }   // nonce: exit epoch
 func addrSlashed(v common.Address) common.Address   { return sysAddr("slashed", v[:]) }
 func addrCheckpoint(epoch uint64) common.Address    { return sysAddr("checkpoint", u64(epoch)) }
-func addrTally(epoch uint64) common.Address         { return sysAddr("tally", u64(epoch)) }
 func addrVoted(epoch uint64, v common.Address) common.Address {
 	return sysAddr("voted", u64(epoch), v[:])
 }
@@ -99,13 +99,6 @@ func (e *Engine) Justified(st StateReader) Checkpoint { return e.justified(st) }
 
 // FinalizedCheckpoint is the latest finalized checkpoint in st.
 func (e *Engine) FinalizedCheckpoint(st StateReader) Checkpoint { return e.finalized(st) }
-
-// Tally is the stake that voted for epoch's checkpoint with the justified
-// source, and the total stake.
-func (e *Engine) Tally(st StateReader, epoch uint64) (voted, total *big.Int) {
-	a, _ := st.Get(addrTally(epoch))
-	return new(big.Int).Set(a.Balance), e.totalStake(st)
-}
 
 // ValidatorSet lists every validator st knows: the genesis validators (by
 // address), then those that bonded later (in order). Slashed or unbonded

@@ -2,12 +2,13 @@ package pos
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"math/big"
 	"sync"
-	"time"
 
 	"github.com/chaind/chaind/chain"
+	"github.com/chaind/chaind/clock"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/rlp"
@@ -26,20 +27,47 @@ type ValidatorConfig struct {
 	Engine *Engine      // required, with a key
 	Pool   Pool         // required
 	Logger *slog.Logger // optional
+	// Announce (optional) sends a block to peers that the chain does not
+	// announce itself: a second block for a slot, a withheld block.
+	Announce func(*chain.Block)
+	// Byzantine (optional) makes the validator misbehave, for experiments.
+	Byzantine Behaviour
+	// Clock (optional, clock.Real) is what the loop waits on; it must agree
+	// with the engine's clock.
+	Clock clock.Clock
 }
 
+// heldBlock is a withheld block (and its equivocating twin) and the slot
+// at which it is released.
+type heldBlock struct {
+	release uint64
+	blocks  []*chain.Block
+}
+
+// maxObserved bounds the transactions waiting to be checked for conflicts.
+const maxObserved = 4096
+
 // Validator proposes a block in each of its slots and casts one finality
-// vote per epoch, half way through it.
+// vote per epoch, half way through it. It never casts a slashable vote
+// unless told to misbehave: one vote per target epoch, never from a source
+// older than one it used. It reports every double proposal among the blocks
+// its node stored and every double or surround vote among the votes its
+// node saw in gossip or blocks, so that the offender is slashed.
 type Validator struct {
 	cfg  ValidatorConfig
 	log  *slog.Logger
+	clk  clock.Clock
 	quit chan struct{}
 	wg   sync.WaitGroup
 
-	mu       sync.Mutex
-	running  bool
-	lastVote uint64 // epoch + 1 of the last vote cast
-	reported map[common.Address]bool
+	mu         sync.Mutex
+	running    bool
+	lastVote   uint64 // epoch + 1 of the last vote cast
+	lastSource uint64 // highest source epoch it voted from
+	reported   map[common.Address]bool
+	book       *VoteBook
+	observed   []*types.Transaction // votes seen, not yet checked
+	withheld   []heldBlock
 }
 
 // NewValidator returns a stopped validator; Start runs it.
@@ -47,7 +75,29 @@ func NewValidator(cfg ValidatorConfig) *Validator {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Validator{cfg: cfg, log: cfg.Logger, quit: make(chan struct{}), reported: make(map[common.Address]bool)}
+	v := &Validator{cfg: cfg, log: cfg.Logger, clk: clock.OrReal(cfg.Clock), quit: make(chan struct{}), reported: make(map[common.Address]bool), book: NewVoteBook(cfg.Engine)}
+	cfg.Chain.Subscribe(func(ev HeadEvent) {
+		for _, b := range ev.Added {
+			v.ObserveTxs(b.Txs)
+		}
+	})
+	return v
+}
+
+// HeadEvent is the chain's head change.
+type HeadEvent = chain.HeadEvent
+
+// ObserveTxs hands the validator transactions its node saw (pool
+// admissions, block contents); it checks the votes among them for
+// conflicts with votes seen before.
+func (v *Validator) ObserveTxs(txs []*types.Transaction) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	for _, tx := range txs {
+		if to := tx.To(); to != nil && *to == chain.FinalityAddress && len(v.observed) < maxObserved {
+			v.observed = append(v.observed, tx)
+		}
+	}
 }
 
 // Start begins proposing and voting.
@@ -81,16 +131,27 @@ func (v *Validator) loop() {
 		now := e.now()
 		slot := e.SlotAt(now)
 		next := e.SlotTime(slot + 1)
-		v.propose(slot)
-		v.reportDoubleProposals()
-		if within := slot % e.g.EpochLength; within >= e.g.EpochLength/2 {
-			v.vote(e.Epoch(slot))
-		}
+		v.tick(slot)
+		t := v.clk.NewTimer(next.Sub(now))
 		select {
 		case <-v.quit:
+			t.Stop()
 			return
-		case <-time.After(time.Until(next)):
+		case <-t.C():
 		}
+	}
+}
+
+// tick does the duties of slot: release withheld blocks, propose, report
+// offences, vote (from the middle of the epoch on).
+func (v *Validator) tick(slot uint64) {
+	e := v.cfg.Engine
+	v.release(slot)
+	v.propose(slot)
+	v.reportDoubleProposals()
+	v.reportVotes()
+	if within := slot % e.g.EpochLength; within >= e.g.EpochLength/2 {
+		v.vote(e.Epoch(slot))
 	}
 }
 
@@ -101,7 +162,7 @@ func (v *Validator) propose(slot uint64) {
 	if slot == 0 || head.Header.Nonce >= slot || e.Proposer(HeadState{c}, slot) != e.Address() {
 		return
 	}
-	b, err := c.BuildBlock(e.Address(), v.cfg.Pool.Pending())
+	b, err := c.BuildBlock(e.Address(), v.censored(v.cfg.Pool.Pending()))
 	if err != nil {
 		v.log.Debug("No block this slot", "slot", slot, "err", err)
 		return
@@ -111,11 +172,51 @@ func (v *Validator) propose(slot uint64) {
 		v.log.Error("Cannot sign block", "err", err)
 		return
 	}
-	if err := c.InsertBlock(sealed); err != nil {
-		v.log.Error("Own block refused", "slot", slot, "err", err)
+	blocks := []*chain.Block{sealed}
+	if v.cfg.Byzantine&ByzEquivocate != 0 {
+		if twin, err := v.equivocation(sealed); err == nil {
+			blocks = append(blocks, twin)
+			v.log.Warn("Byzantine: two blocks for one slot", "slot", slot, "a", sealed.Hash(), "b", twin.Hash())
+		}
+	}
+	if v.cfg.Byzantine&ByzWithhold != 0 {
+		v.withheld = append(v.withheld, heldBlock{release: slot + withholdSlots, blocks: blocks})
+		v.log.Warn("Byzantine: withholding block", "slot", slot, "hash", sealed.Hash())
 		return
 	}
-	v.log.Info("Proposed block", "slot", slot, "height", sealed.Height(), "hash", sealed.Hash(), "txs", len(sealed.Txs))
+	v.publish(blocks)
+}
+
+// publish imports the blocks (the chain announces the one that becomes the
+// head) and announces the others, which the chain does not.
+func (v *Validator) publish(blocks []*chain.Block) {
+	for i, b := range blocks {
+		err := v.cfg.Chain.InsertBlock(b)
+		switch {
+		case err != nil && !errors.Is(err, chain.ErrKnownBlock):
+			v.log.Error("Own block refused", "slot", b.Header.Nonce, "err", err)
+			continue
+		case i == 0:
+			v.log.Info("Proposed block", "slot", b.Header.Nonce, "height", b.Height(), "hash", b.Hash(), "txs", len(b.Txs))
+		}
+		if v.cfg.Announce != nil && v.cfg.Chain.Head().Hash() != b.Hash() {
+			v.cfg.Announce(b)
+		}
+	}
+}
+
+// release publishes the withheld blocks that are due.
+func (v *Validator) release(slot uint64) {
+	var keep []heldBlock
+	for _, h := range v.withheld {
+		if h.release > slot {
+			keep = append(keep, h)
+			continue
+		}
+		v.log.Warn("Byzantine: releasing withheld block", "slot", h.blocks[0].Header.Nonce, "hash", h.blocks[0].Hash())
+		v.publish(h.blocks)
+	}
+	v.withheld = keep
 }
 
 // vote casts this validator's vote for epoch, once: source is the justified
@@ -129,22 +230,82 @@ func (v *Validator) vote(epoch uint64) {
 		return
 	}
 	st := HeadState{c}
+	if v.votedBefore(st, epoch) {
+		v.mu.Lock()
+		v.lastVote = epoch + 1
+		v.mu.Unlock()
+		return
+	}
 	target, ok := e.checkpoint(st, epoch)
 	if !ok {
 		return // no block of this epoch on our chain yet
 	}
-	data, err := rlp.EncodeToBytes(Vote{Source: e.justified(st), Target: Checkpoint{Epoch: epoch, Hash: target}})
-	if err != nil {
-		return
+	source := e.justified(st)
+	if source.Epoch < v.lastSource {
+		v.log.Info("Not voting: the head's justified checkpoint is older than a source already used", "epoch", epoch, "source", source.Epoch, "used", v.lastSource)
+		return // the vote would surround our own earlier one
 	}
-	if err := v.submit(chain.FinalityAddress, data); err != nil {
-		v.log.Warn("Vote refused by the mempool", "epoch", epoch, "err", err)
-		return
+	vote := Vote{Source: source, Target: Checkpoint{Epoch: epoch, Hash: target}}
+	if v.cfg.Byzantine == 0 || v.badVotes(epoch, vote) {
+		data, err := rlp.EncodeToBytes(vote)
+		if err != nil {
+			return
+		}
+		if err := v.submit(chain.FinalityAddress, data); err != nil {
+			v.log.Warn("Vote refused by the mempool", "epoch", epoch, "err", err)
+			return
+		}
+		v.lastSource = source.Epoch
 	}
 	v.mu.Lock()
 	v.lastVote = epoch + 1
 	v.mu.Unlock()
 	v.log.Debug("Voted", "epoch", epoch, "target", target)
+}
+
+// votedBefore reports whether this validator already voted for epoch, as far
+// as its node can tell after a restart: a vote recorded in the head state or
+// waiting in the pool. (Its memory of the last vote does not survive a
+// restart.)
+func (v *Validator) votedBefore(st HeadState, epoch uint64) bool {
+	e := v.cfg.Engine
+	if rec, _ := st.Get(addrVoted(epoch, e.Address())); rec.Nonce != 0 {
+		return true
+	}
+	for _, tx := range v.cfg.Pool.Pending() {
+		if to := tx.To(); to == nil || *to != chain.FinalityAddress {
+			continue
+		}
+		var vote Vote
+		if from, err := e.g.Sender(tx); err == nil && from == e.Address() && rlp.DecodeBytes(tx.Data(), &vote) == nil && vote.Target.Epoch == epoch {
+			return true
+		}
+	}
+	return false
+}
+
+// reportVotes checks the votes seen since the last call against those seen
+// before and sends evidence for each conflict (once per offender).
+func (v *Validator) reportVotes() {
+	v.mu.Lock()
+	txs := v.observed
+	v.observed = nil
+	v.mu.Unlock()
+	for _, tx := range txs {
+		ev := v.book.Add(tx)
+		if ev == nil {
+			continue
+		}
+		offender, _ := v.cfg.Engine.g.Sender(tx)
+		if offender == v.cfg.Engine.Address() || v.cfg.Engine.Slashed(HeadState{v.cfg.Chain}, offender) {
+			continue
+		}
+		if err := v.submit(chain.SlashingAddress, ev.Encode()); err != nil {
+			v.log.Warn("Evidence refused by the mempool", "offender", offender, "err", err)
+			continue
+		}
+		v.log.Warn("Reported a conflicting vote", "offender", offender)
+	}
 }
 
 // reportDoubleProposals looks for two blocks of one proposer for one slot
@@ -173,7 +334,7 @@ func (v *Validator) reportDoubleProposals() {
 			seen[k] = h
 			continue
 		}
-		if v.reported[h.Coinbase] || e.Slashed(HeadState{c}, h.Coinbase) {
+		if v.reported[h.Coinbase] || h.Coinbase == e.Address() || e.Slashed(HeadState{c}, h.Coinbase) {
 			continue
 		}
 		a, _ := first.MarshalBinary()

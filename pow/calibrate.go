@@ -27,7 +27,8 @@ func MeasureHashrate(threads int, d time.Duration) (total float64, perThread []f
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
-			scan(&tmpl, &zero, uint64(i)<<56, ^uint64(0)>>8, &stop, &counts[i])
+			w := scanner{tmpl: &tmpl, target: &zero, stop: &stop, hashes: &counts[i]}
+			w.scan(uint64(i)<<56, ^uint64(0)>>8)
 		}(i)
 	}
 	time.Sleep(d)
@@ -41,3 +42,20 @@ func MeasureHashrate(threads int, d time.Duration) (total float64, perThread []f
 	}
 	return total, perThread
 }
+
+// Capacity is what threads workers can hash on this machine, in nonces per
+// second: the best of capacityProbes probes of 100 ms each. Other load only
+// ever lowers a probe, so the best one is the machine's rate when it is not
+// busy; callers declare a fraction of it as a miner's hash rate and hold the
+// miner to that (EngineConfig.Hashrate).
+func Capacity(threads int) float64 {
+	best := 0.0
+	for range capacityProbes {
+		total, _ := MeasureHashrate(threads, 100*time.Millisecond)
+		best = max(best, total)
+	}
+	return best
+}
+
+// capacityProbes is how many probes Capacity takes.
+const capacityProbes = 5

@@ -1,6 +1,6 @@
 // Package pow is chaind's proof-of-work engine: SHA-256d sealing over the
 // fixed header encoding with a midstate per template, ASERT difficulty
-// adjustment anchored at genesis, and a multi-threaded miner that switches
+// adjustment relative to the parent with a capped solve time, and a multi-threaded miner that switches
 // templates as soon as the head or the mempool changes.
 //
 // pow implements chain.Engine and reads the chain through chain.ChainReader and

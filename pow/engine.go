@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 
 	"github.com/chaind/chaind/chain"
+	"github.com/chaind/chaind/clock"
 )
 
 // PoW rule violations.
@@ -24,18 +25,38 @@ const stopCheckInterval = 1 << 15
 
 // Engine is the proof-of-work consensus engine.
 type Engine struct {
-	threads int
-	hashes  atomic.Uint64 // nonces tried, for the hashrate
+	threads  int
+	throttle *throttle     // nil: as fast as the CPU goes
+	hashes   atomic.Uint64 // nonces tried, for the hashrate
 }
 
 var _ chain.Engine = (*Engine)(nil)
 
-// New returns an engine that seals with threads workers (0: one per CPU).
-func New(threads int) *Engine {
-	if threads <= 0 {
-		threads = runtime.NumCPU()
+// EngineConfig configures an Engine.
+type EngineConfig struct {
+	Threads int // sealing workers; optional, one per CPU
+	// Hashrate, when positive, holds sealing to this many nonces per second
+	// over all workers (a token bucket on Clock), so that a miner's share
+	// of a testnet's hash power is what it was given, not what the
+	// scheduler happens to give it.
+	Hashrate float64
+	Clock    clock.Clock // optional: clock.Real
+}
+
+// New returns an engine that seals with threads workers (0: one per CPU)
+// as fast as they go.
+func New(threads int) *Engine { return NewEngine(EngineConfig{Threads: threads}) }
+
+// NewEngine returns an engine configured by cfg.
+func NewEngine(cfg EngineConfig) *Engine {
+	e := &Engine{threads: cfg.Threads}
+	if e.threads <= 0 {
+		e.threads = runtime.NumCPU()
 	}
-	return &Engine{threads: threads}
+	if cfg.Hashrate > 0 {
+		e.throttle = newThrottle(cfg.Hashrate, cfg.Clock)
+	}
+	return e
 }
 
 // Threads is the number of sealing workers.
@@ -44,10 +65,14 @@ func (e *Engine) Threads() int { return e.threads }
 // Hashes is the number of nonces tried so far.
 func (e *Engine) Hashes() uint64 { return e.hashes.Load() }
 
-// VerifyHeader checks the difficulty bits against ASERT and the hash against
-// the target.
+// VerifyHeader checks the difficulty bits against the adjustment rule and
+// the hash against the target.
 func (e *Engine) VerifyHeader(c chain.ChainReader, h, parent *chain.Header) error {
-	if want := NextBits(c.Genesis(), c.GenesisHeader(), parent); h.Bits != want {
+	want, err := BitsAfter(c, parent)
+	if err != nil {
+		return err
+	}
+	if h.Bits != want {
 		return chain.RuleError{Kind: ErrBadBits, Description: fmt.Sprintf("%s: block %d has %08x, want %08x", ErrBadBits, h.Height, h.Bits, want)}
 	}
 	if len(h.Seal) != 0 {
@@ -62,8 +87,9 @@ func (e *Engine) VerifyHeader(c chain.ChainReader, h, parent *chain.Header) erro
 
 // Prepare sets the difficulty bits of h.
 func (e *Engine) Prepare(c chain.ChainReader, h, parent *chain.Header) error {
-	h.Bits = NextBits(c.Genesis(), c.GenesisHeader(), parent)
-	return nil
+	bits, err := BitsAfter(c, parent)
+	h.Bits = bits
+	return err
 }
 
 // Weight is the expected number of hashes the block took: 2^256/(target+1).
@@ -99,27 +125,25 @@ func (e *Engine) search(ctx context.Context, h *chain.Header) (uint64, bool, err
 		found  atomic.Bool
 		wg     sync.WaitGroup
 	)
-	done := make(chan struct{})
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	go func() {
-		select {
-		case <-ctx.Done():
-			stop.Store(true)
-		case <-done:
-		}
+		<-sctx.Done()
+		stop.Store(true)
 	}()
 	span := ^uint64(0) / uint64(e.threads)
 	for i := 0; i < e.threads; i++ {
 		wg.Add(1)
 		go func(start uint64) {
 			defer wg.Done()
-			if n, ok := scan(&tmpl, &target, start, span, &stop, &e.hashes); ok && found.CompareAndSwap(false, true) {
+			w := scanner{tmpl: &tmpl, target: &target, stop: &stop, hashes: &e.hashes, throttle: e.throttle, ctx: sctx}
+			if n, ok := w.scan(start, span); ok && found.CompareAndSwap(false, true) {
 				result.Store(n)
-				stop.Store(true)
+				cancel()
 			}
 		}(uint64(i) * span)
 	}
 	wg.Wait()
-	close(done)
 	if found.Load() {
 		return result.Load(), true, nil
 	}
@@ -129,20 +153,52 @@ func (e *Engine) search(ctx context.Context, h *chain.Header) (uint64, bool, err
 	return 0, false, nil
 }
 
-// scan tries count nonces from start, returning the first that meets target.
-func scan(t *template, target *[8]uint32, start, count uint64, stop *atomic.Bool, hashes *atomic.Uint64) (uint64, bool) {
+// scanner is one worker's view of a search.
+type scanner struct {
+	tmpl     *template
+	target   *[8]uint32
+	stop     *atomic.Bool   // set when the search ends
+	hashes   *atomic.Uint64 // nonces tried, shared
+	throttle *throttle      // optional
+	ctx      context.Context
+}
+
+// scan tries count nonces from start, two at a time (template.hash2),
+// returning the first that meets the target. It looks at the stop flag (and takes throttle tokens) once per
+// chunk.
+func (w *scanner) scan(start, count uint64) (uint64, bool) {
+	t, target, hashes := w.tmpl, w.target, w.hashes
+	chunk := uint64(stopCheckInterval)
+	if w.throttle != nil {
+		chunk = w.throttle.chunk
+	}
 	for done := uint64(0); done < count; {
-		n := min(uint64(stopCheckInterval), count-done)
-		for i := uint64(0); i < n; i++ {
+		n := min(chunk, count-done)
+		if w.throttle != nil && !w.throttle.take(w.ctx, n) {
+			return 0, false
+		}
+		i := uint64(0)
+		for ; i+1 < n; i += 2 { // two nonces per pass
 			nonce := start + done + i
-			if h := t.hash(nonce); lessOrEqual(&h, target) {
+			a, b := t.hash2(nonce)
+			if lessOrEqual(&a, target) {
 				hashes.Add(i + 1)
 				return nonce, true
+			}
+			if lessOrEqual(&b, target) {
+				hashes.Add(i + 2)
+				return nonce + 1, true
+			}
+		}
+		if i < n { // an odd count's last nonce
+			if h := t.hash(start + done + i); lessOrEqual(&h, target) {
+				hashes.Add(i + 1)
+				return start + done + i, true
 			}
 		}
 		done += n
 		hashes.Add(n)
-		if stop.Load() {
+		if w.stop.Load() {
 			return 0, false
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"math"
 	"math/big"
 	"math/rand"
 	"sync/atomic"
@@ -14,46 +15,60 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 )
 
+// sha256d is the reference: crypto/sha256 twice over the header with nonce.
+func sha256d(header []byte, nonce uint64) [32]byte {
+	h := append([]byte(nil), header...)
+	for k := 0; k < 8; k++ {
+		h[chain.HeaderNonceOffset+k] = byte(nonce >> (56 - 8*k))
+	}
+	first := sha256.Sum256(h)
+	return sha256.Sum256(first[:])
+}
+
+// checkPaths compares every path (pure Go, SHA-NI one lane, SHA-NI two
+// lanes for nonce and nonce+1) with crypto/sha256.
+func checkPaths(t *testing.T, header []byte, nonce uint64) {
+	t.Helper()
+	tmpl := newTemplate(header)
+	want, wantNext := sha256d(header, nonce), sha256d(header, nonce+1)
+	if got := wordsToBytes(tmpl.hashGo(nonce)); got != want {
+		t.Fatalf("nonce %x: pure Go path gives %x, want %x", nonce, got, want)
+	}
+	if got := wordsToBytes(tmpl.hash(nonce)); got != want {
+		t.Fatalf("nonce %x: one-lane path gives %x, want %x (SHA-NI: %v)", nonce, got, want, hasSHANI)
+	}
+	a, b := tmpl.hash2(nonce)
+	if wordsToBytes(a) != want || wordsToBytes(b) != wantNext {
+		t.Fatalf("nonce %x: two-lane path gives %x, %x; want %x, %x (SHA-NI: %v)", nonce, wordsToBytes(a), wordsToBytes(b), want, wantNext, hasSHANI)
+	}
+}
+
 func TestTemplateHashEqualsCryptoSHA256d(t *testing.T) {
 	r := rand.New(rand.NewSource(1))
+	// Nonces where the second lane's nonce carries into the high word or
+	// wraps, and random ones.
+	edges := []uint64{0, 1, 0xffffffff, 0x1_ffffffff, ^uint64(0) - 1, ^uint64(0)}
 	for i := 0; i < 500; i++ {
 		header := make([]byte, chain.HeaderSize)
 		r.Read(header)
-		tmpl := newTemplate(header)
-		for j := 0; j < 4; j++ {
-			nonce := r.Uint64()
-			h := header
-			for k := 0; k < 8; k++ {
-				h[chain.HeaderNonceOffset+k] = byte(nonce >> (56 - 8*k))
-			}
-			first := sha256.Sum256(h)
-			want := sha256.Sum256(first[:])
-			if got := wordsToBytes(tmpl.hash(nonce)); got != want {
-				t.Fatalf("header %d nonce %x: got %x want %x (SHA-NI: %v)", i, nonce, got, want, hasSHANI)
-			}
-			if got := wordsToBytes(tmpl.hashGo(nonce)); got != want {
-				t.Fatalf("header %d nonce %x: pure Go path gives %x, want %x", i, nonce, got, want)
-			}
+		nonces := []uint64{r.Uint64(), r.Uint64()}
+		if i < len(edges) {
+			nonces = append(nonces, edges[i])
+		}
+		for _, nonce := range nonces {
+			checkPaths(t, header, nonce)
 		}
 	}
 }
 
 func FuzzTemplateHash(f *testing.F) {
 	f.Add(make([]byte, chain.HeaderSize), uint64(0))
+	f.Add(make([]byte, chain.HeaderSize), uint64(0xffffffff))
 	f.Fuzz(func(t *testing.T, header []byte, nonce uint64) {
 		if len(header) != chain.HeaderSize {
 			return
 		}
-		h := append([]byte(nil), header...)
-		for k := 0; k < 8; k++ {
-			h[chain.HeaderNonceOffset+k] = byte(nonce >> (56 - 8*k))
-		}
-		tmpl := newTemplate(header)
-		first := sha256.Sum256(h)
-		want := sha256.Sum256(first[:])
-		if wordsToBytes(tmpl.hash(nonce)) != want || wordsToBytes(tmpl.hashGo(nonce)) != want {
-			t.Fatal("midstate hash differs from crypto/sha256")
-		}
+		checkPaths(t, header, nonce)
 	})
 }
 
@@ -64,40 +79,35 @@ func testGenesis(difficulty int64) *chain.Genesis {
 	return g
 }
 
-func TestASERTHoldsScheduleAndDoublesPerHalfLife(t *testing.T) {
-	g := testGenesis(1 << 20)
+func TestRuleStepsByHalfLifeAndCapsTheSolveTime(t *testing.T) {
+	g := testGenesis(1 << 20) // T = 1 s, H = 10 s, F = 2 s: C = 8 s
 	gen, _ := g.Block()
-	anchor := chain.CompactToBig(gen.Header.Bits)
-	at := func(height uint64, offset time.Duration) *big.Int {
-		p := &chain.Header{Height: height, Time: gen.Header.Time + height*1000 + uint64(offset.Milliseconds())}
-		if offset < 0 {
-			p.Time = gen.Header.Time + height*1000 - uint64((-offset).Milliseconds())
+	if got := NextTarget(g, nil, gen.Header); got.Cmp(chain.CompactToBig(gen.Header.Bits)) != 0 {
+		t.Errorf("genesis's child: target %x, want genesis's", got)
+	}
+	parent := &chain.Header{Height: 5, Time: gen.Header.Time + 5000, Bits: gen.Header.Bits}
+	base := chain.CompactToBig(parent.Bits)
+	ratio := func(solve time.Duration) float64 {
+		grand := &chain.Header{Height: 4, Time: parent.Time - uint64(solve.Milliseconds())}
+		r, _ := new(big.Float).Quo(new(big.Float).SetInt(NextTarget(g, grand, parent)), new(big.Float).SetInt(base)).Float64()
+		return r
+	}
+	for _, c := range []struct {
+		solve time.Duration
+		want  float64
+	}{
+		{time.Second, 1},                         // on time: unchanged
+		{6 * time.Second, 1.41421356},            // half a half-life late
+		{time.Millisecond, math.Pow(2, -0.0999)}, // early by T - 1 ms
+		{8 * time.Second, math.Pow(2, 0.7)},      // at the cap
+		{time.Hour, math.Pow(2, 0.7)},            // a stall counts as the cap
+		{9 * time.Second, math.Pow(2, 0.7)},      // just past the cap
+		{1500 * time.Millisecond, math.Pow(2, 0.05)},
+	} {
+		if got := ratio(c.solve); got < c.want*0.999 || got > c.want*1.001 {
+			t.Errorf("solve time %v: ratio %.5f, want %.5f", c.solve, got, c.want)
 		}
-		return NextTarget(g, gen.Header, p)
 	}
-	if got := at(100, 0); got.Cmp(anchor) != 0 {
-		t.Errorf("on schedule: target %x, want the anchor %x", got, anchor)
-	}
-	late := at(100, 10*time.Second) // one half-life behind: twice as easy
-	if r := new(big.Float).Quo(new(big.Float).SetInt(late), new(big.Float).SetInt(anchor)); !near(r, 2) {
-		t.Errorf("one half-life late: ratio %v, want 2", r)
-	}
-	early := at(100, -10*time.Second)
-	if r := new(big.Float).Quo(new(big.Float).SetInt(anchor), new(big.Float).SetInt(early)); !near(r, 2) {
-		t.Errorf("one half-life early: ratio %v, want 2", r)
-	}
-	half := at(100, 5*time.Second)
-	if r := new(big.Float).Quo(new(big.Float).SetInt(half), new(big.Float).SetInt(anchor)); !near(r, 1.41421356) {
-		t.Errorf("half a half-life late: ratio %v, want sqrt 2", r)
-	}
-	if at(10, time.Hour*1000).Cmp(maxTarget) != 0 {
-		t.Error("a very late block should clamp to the easiest target")
-	}
-}
-
-func near(r *big.Float, want float64) bool {
-	f, _ := r.Float64()
-	return f > want*0.999 && f < want*1.001
 }
 
 // openChain opens a real chain on an in-memory LevelDB with engine e.
@@ -209,7 +219,84 @@ func TestNonceLoopAllocatesNothing(t *testing.T) {
 	var zero [8]uint32
 	var stop atomic.Bool
 	var hashes atomic.Uint64
-	if n := testing.AllocsPerRun(10, func() { scan(&tmpl, &zero, 0, 4096, &stop, &hashes) }); n != 0 {
+	w := scanner{tmpl: &tmpl, target: &zero, stop: &stop, hashes: &hashes}
+	if n := testing.AllocsPerRun(10, func() { w.scan(0, 4096) }); n != 0 {
 		t.Fatalf("%v allocations per scan of 4096 nonces", n)
+	}
+}
+
+// TestBatchOfHeadersVerifies checks headers-first sync: a peer verifies a
+// batch of headers whose grandparents (which the difficulty rule reads) are
+// in the batch, not yet in its store.
+func TestBatchOfHeadersVerifies(t *testing.T) {
+	g := testGenesis(2000)
+	e := New(1)
+	a, b := openChain(t, g, e), openChain(t, g, e)
+	var headers []*chain.Header
+	for range 4 {
+		tmpl, err := a.BuildBlock(common.Address{1}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sealed, err := e.Seal(context.Background(), a, tmpl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := a.InsertBlock(sealed); err != nil {
+			t.Fatal(err)
+		}
+		headers = append(headers, sealed.Header)
+	}
+	if _, err := b.VerifyHeaders(headers); err != nil {
+		t.Fatalf("a peer refused a valid batch of headers: %v", err)
+	}
+	bad := append([]*chain.Header(nil), headers...)
+	bad[3] = headers[3].Copy()
+	bad[3].Bits++
+	if _, err := b.VerifyHeaders(bad); !errors.Is(err, ErrBadBits) {
+		t.Fatalf("wrong bits in a batch: %v", err)
+	}
+}
+
+// BenchmarkNonceLoop2 is the two-lane path: b.N nonces, two per call.
+func BenchmarkNonceLoop2(b *testing.B) {
+	tmpl := newTemplate(make([]byte, chain.HeaderSize))
+	var zero [8]uint32
+	for i := 0; i < b.N; i += 2 {
+		h1, h2 := tmpl.hash2(uint64(i))
+		if lessOrEqual(&h1, &zero) || lessOrEqual(&h2, &zero) {
+			b.Fatal("impossible")
+		}
+	}
+}
+
+// TestScanFindsTheFirstNonce sets the target to the smallest of 100 hashes
+// and checks that scan returns its nonce, whichever lane (or the odd last
+// nonce) it falls on, and counts the nonces it tried.
+func TestScanFindsTheFirstNonce(t *testing.T) {
+	r := rand.New(rand.NewSource(9))
+	lanes := map[uint64]bool{}
+	for i := 0; i < 40; i++ {
+		header := make([]byte, chain.HeaderSize)
+		r.Read(header)
+		tmpl := newTemplate(header)
+		best, at := [8]uint32{^uint32(0)}, uint64(0)
+		for n := uint64(0); n < 100; n++ {
+			if h := tmpl.hashGo(1000 + n); !lessOrEqual(&best, &h) {
+				best, at = h, n
+			}
+		}
+		count := at + 1 + uint64(i%2) // the winner last (odd or even count) or not
+		var stop atomic.Bool
+		var hashes atomic.Uint64
+		w := scanner{tmpl: &tmpl, target: &best, stop: &stop, hashes: &hashes}
+		nonce, ok := w.scan(1000, count)
+		if !ok || nonce != 1000+at || hashes.Load() != at+1 {
+			t.Fatalf("header %d: scan gave %d (%v) after %d hashes, want %d after %d", i, nonce, ok, hashes.Load(), 1000+at, at+1)
+		}
+		lanes[at%2] = true
+	}
+	if len(lanes) != 2 {
+		t.Fatal("the test never put the winner in both lanes")
 	}
 }

@@ -21,6 +21,13 @@ func (s *Server) newRouter() *mux.Router {
 	return r
 }
 
+// Handle serves h for GET requests on path beside the JSON-RPC endpoint,
+// such as a metrics handler on /metrics, behind the same host and origin
+// checks. Call it before serving.
+func (s *Server) Handle(path string, h http.Handler) {
+	s.router.Handle(path, h).Methods(http.MethodGet)
+}
+
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.ServeHTTP(w, r) }
 

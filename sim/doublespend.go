@@ -4,6 +4,8 @@ import (
 	"errors"
 	"math"
 	"math/rand"
+
+	"github.com/chaind/chaind/stats"
 )
 
 // The double-spend race. The merchant waits for z blocks on the honest chain
@@ -73,7 +75,8 @@ type Race struct {
 	Trials    int     `json:"trials"`
 	Successes int     `json:"successes"`
 	Simulated float64 `json:"simulated"`
-	StdErr    float64 `json:"stderr"` // binomial standard error of Simulated
+	Lo        float64 `json:"lo"` // exact 95% interval of Simulated (Clopper-Pearson)
+	Hi        float64 `json:"hi"`
 	Nakamoto  float64 `json:"nakamoto"`
 	Exact     float64 `json:"exact"`
 }
@@ -112,7 +115,7 @@ func Simulate(q float64, z, trials int, rng *rand.Rand) (Race, error) {
 			r.Successes++
 		}
 	}
-	r.Simulated = float64(r.Successes) / float64(trials)
-	r.StdErr = math.Sqrt(r.Exact * (1 - r.Exact) / float64(trials))
+	est := stats.Binomial(r.Successes, trials)
+	r.Simulated, r.Lo, r.Hi = est.P, est.Lo, est.Hi
 	return r, nil
 }

@@ -9,12 +9,14 @@ import (
 	"time"
 
 	"github.com/chaind/chaind/sim"
+	"github.com/chaind/chaind/stats"
 )
 
 // AttackOptions configure the live double-spend race.
 type AttackOptions struct {
 	Dir       string        // required
-	Nodes     int           // default 4: node 0 attacks with about 1/Nodes of the hash power
+	Nodes     int           // default 4: node 0 attacks, the others are honest
+	Share     float64       // the attacker's share of the hash power; default 1/Nodes
 	Z         int           // confirmations the merchant waits for; default 1
 	Trials    int           // default 20
 	BlockTime time.Duration // default 250ms
@@ -26,13 +28,16 @@ type AttackOptions struct {
 
 // AttackResult counts the live races next to the theory.
 type AttackResult struct {
-	Z          int     `json:"z"`
-	Trials     int     `json:"trials"`
-	Successes  int     `json:"successes"`
-	Share      float64 `json:"attackerShare"`     // measured: attacker blocks / all blocks during the races
-	Rate       float64 `json:"successRate"`       // Successes / Trials
-	Exact      float64 `json:"exact"`             // sim.Exact(share, z+1): success = strictly longer
-	GiveUpBias float64 `json:"giveUpProbability"` // chance of catching up from GiveUp behind, ignored by the live race
+	Z          int              `json:"z"`
+	Trials     int              `json:"trials"`
+	Successes  int              `json:"successes"`
+	GivenShare float64          `json:"givenShare"`          // the attacker's hash-power share, held by its --miner.hashrate
+	Share      float64          `json:"attackerShare"`       // measured: attacker blocks / all blocks during the races
+	Rate       float64          `json:"successRate"`         // Successes / Trials
+	RateCI     stats.Proportion `json:"successRateInterval"` // with its exact 95% interval
+	PValue     float64          `json:"pValue"`              // exact binomial test of Successes against Exact
+	Exact      float64          `json:"exact"`               // sim.Exact(given share, z+1): success = strictly longer
+	GiveUpBias float64          `json:"giveUpProbability"`   // chance of catching up from GiveUp behind, ignored by the live race
 }
 
 // Attack runs the double spend live: node 0 is cut off and mines a private
@@ -61,8 +66,18 @@ func Attack(opts AttackOptions) (*AttackResult, error) {
 	if opts.Progress == nil {
 		opts.Progress = io.Discard
 	}
+	if opts.Share == 0 {
+		opts.Share = 1 / float64(opts.Nodes)
+	}
+	if opts.Nodes < 2 || opts.Share <= 0 || opts.Share >= 0.5 {
+		return nil, fmt.Errorf("attack: share %.3f of %d nodes: want at least 2 nodes and a share in (0, 0.5)", opts.Share, opts.Nodes)
+	}
+	power := []float64{opts.Share}
+	for range opts.Nodes - 1 {
+		power = append(power, (1-opts.Share)/float64(opts.Nodes-1))
+	}
 	s, err := Up(Options{Dir: opts.Dir, Nodes: opts.Nodes, BlockTime: opts.BlockTime, Binary: opts.Binary, Logger: opts.Logger,
-		Link: LinkParams{Latency: 5 * time.Millisecond}})
+		Link: LinkParams{Latency: 5 * time.Millisecond}, HashPower: power})
 	if err != nil {
 		return nil, err
 	}
@@ -76,7 +91,7 @@ func Attack(opts AttackOptions) (*AttackResult, error) {
 		}
 	}
 	waitHeight(3)
-	res := &AttackResult{Z: opts.Z, Trials: opts.Trials}
+	res := &AttackResult{Z: opts.Z, Trials: opts.Trials, GivenShare: opts.Share}
 	var attackerBlocks, allBlocks int
 	honestGroup := make([]int, 0, opts.Nodes-1)
 	for i := 1; i < opts.Nodes; i++ {
@@ -95,7 +110,7 @@ func Attack(opts AttackOptions) (*AttackResult, error) {
 			time.Sleep(opts.BlockTime / 10)
 			st := s.Status(ctx)
 			att, hon := int64(st[0].Height)-int64(fork), int64(st[1].Height)-int64(fork)
-			// Fork choice is by total work, which ASERT makes differ slightly
+			// Fork choice is by total work, which the difficulty rule makes differ slightly
 			// from length: the attacker wins when its branch is heavier.
 			if hon >= int64(opts.Z) && st[0].Weight != nil && st[1].Weight != nil && st[0].Weight.Cmp(st[1].Weight) > 0 {
 				won = true
@@ -115,14 +130,13 @@ func Attack(opts AttackOptions) (*AttackResult, error) {
 		}
 		fmt.Fprintf(opts.Progress, "trial %d/%d: attacker %s (%d successes so far)\n", trial+1, opts.Trials, map[bool]string{true: "won", false: "lost"}[won], res.Successes)
 	}
-	res.Rate = float64(res.Successes) / float64(res.Trials)
+	res.RateCI = stats.Binomial(res.Successes, res.Trials)
+	res.Rate = res.RateCI.P
 	if allBlocks > 0 {
 		res.Share = float64(attackerBlocks) / float64(allBlocks)
 	}
-	if res.Share > 0 && res.Share < 0.5 {
-		res.Exact = sim.Exact(res.Share, opts.Z+1)
-		p := 1 - res.Share
-		res.GiveUpBias = math.Pow(res.Share/p, float64(opts.GiveUp))
-	}
+	res.Exact = sim.Exact(opts.Share, opts.Z+1)
+	res.GiveUpBias = math.Pow(opts.Share/(1-opts.Share), float64(opts.GiveUp))
+	res.PValue = stats.BinomialPValue(res.Successes, res.Trials, res.Exact)
 	return res, nil
 }

@@ -3,17 +3,15 @@ package testnet
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/chaind/chaind/stats"
 	"io"
 	"log/slog"
-	"math"
 	"os"
 	"path/filepath"
-	"sort"
-	"strings"
+	"slices"
 	"time"
 
 	"github.com/chaind/chaind/chain"
-	"github.com/ethereum/go-ethereum/common"
 )
 
 // CompareOptions configure `chaind testnet compare`.
@@ -23,6 +21,8 @@ type CompareOptions struct {
 	Duration  time.Duration   // per run; default 120s (quick: 30s)
 	Latencies []time.Duration // one-way; default 50ms and 200ms (quick: 50ms)
 	BlockTime time.Duration   // PoW target interval and PoS slot; default 500ms
+	HashPower []float64       // PoW: each node's share of the hash power; default equal
+	Hashrate  float64         // PoW: total nonces per second; default half of what the machine can do
 	Seed      int64
 	Quick     bool
 	// Reanalyse recomputes the report from the records of runs already in
@@ -48,25 +48,44 @@ const (
 	phaseRecover   = 0.95
 )
 
-// RunResult is one run of the comparison.
+// RunResult is one run of the comparison. Every rate carries its exact 95%
+// interval (the Lo and Hi fields of stats.Proportion and stats.Rate), for
+// the tables and the plots' error bars.
 type RunResult struct {
 	Variant   string  `json:"variant"`
 	LatencyMs float64 `json:"latencyMs"`
 	Report    *Report `json:"report"`
 	// Healthy phase (before the partition).
-	HealthyProduced  int     `json:"healthyProduced"`
-	HealthyStale     int     `json:"healthyStale"`
-	HealthyStaleRate float64 `json:"healthyStaleRate"`
-	ModelStaleRate   float64 `json:"modelStaleRate"` // 1 - exp(-((n-1)/n) d/T), measured d and T
+	HealthyProduced  int              `json:"healthyProduced"`
+	HealthyStale     int              `json:"healthyStale"`
+	HealthyStaleRate float64          `json:"healthyStaleRate"`
+	HealthyStaleCI   stats.Proportion `json:"healthyStaleInterval"`
+	ModelStaleRate   float64          `json:"modelStaleRate"` // 1 - exp(-((n-1)/n) d/T), measured d and T
+	// ModelPValue is the exact two-sided binomial test of HealthyStale out
+	// of HealthyProduced against ModelStaleRate; ModelAgrees is
+	// ModelPValue >= ModelLevel. ModelResolution is the relative deviation
+	// from the model (|rate/model - 1|) that the test detects with 80% power
+	// at that level and this many blocks: the test says little about
+	// smaller ones.
+	ModelPValue     float64 `json:"modelPValue"`
+	ModelAgrees     bool    `json:"modelAgrees"`
+	ModelResolution float64 `json:"modelResolution"`
 	// RevertedAtDepth[k-1] is the share of blocks that reached depth k on a
 	// node and were later reverted there, k = 1..10, over the whole run
-	// (partition and crashes included) and over the healthy phase alone.
-	RevertedAtDepth        []float64 `json:"revertedAtDepth"`
-	ReachedDepth           []int     `json:"reachedDepth"` // how many (node, block) pairs reached depth k
-	RevertedAtDepthHealthy []float64 `json:"revertedAtDepthHealthy"`
-	ReachedDepthHealthy    []int     `json:"reachedDepthHealthy"`
-	// ModelAgrees: |stale - model| <= 3 binomial standard errors + 0.03.
-	ModelAgrees bool `json:"modelAgrees"`
+	// (partition and crashes included) and over the healthy phase alone;
+	// the CI slices hold the counts and exact 95% intervals. The unit is a
+	// (node, block) pair: the pairs of one block are not independent (one
+	// reorg often reverts a block on several nodes), so the intervals are
+	// narrower than they would be for independent trials.
+	RevertedAtDepth          []float64          `json:"revertedAtDepth"`
+	ReachedDepth             []int              `json:"reachedDepth"` // how many (node, block) pairs reached depth k
+	RevertedAtDepthCI        []stats.Proportion `json:"revertedAtDepthInterval"`
+	RevertedAtDepthHealthy   []float64          `json:"revertedAtDepthHealthy"`
+	ReachedDepthHealthy      []int              `json:"reachedDepthHealthy"`
+	RevertedAtDepthHealthyCI []stats.Proportion `json:"revertedAtDepthHealthyInterval"`
+	// HealthyFinality is the time from first sight to finality of the
+	// canonical blocks first seen in the healthy phase (PoS).
+	HealthyFinality Quantiles `json:"healthyFinalityMs"`
 	// Partition experiment.
 	PartitionSideBlocks [2]int  `json:"partitionSideBlocks"` // blocks produced by each half while split
 	HealReorgDepth      int     `json:"healReorgDepth"`      // deepest reorg within 15 s of the heal
@@ -76,12 +95,22 @@ type RunResult struct {
 	Crash []PhaseStats `json:"crash"`
 }
 
-// PhaseStats describes one window of a run.
+// ModelLevel is the level of the stale-rate model test.
+const ModelLevel = 0.01
+
+// PhaseStats describes one window of a run. Blocks are placed in windows by
+// their header timestamps (for PoS the start of their slot), so a PoS window
+// never counts more than one block per slot.
 type PhaseStats struct {
-	Name          string  `json:"name"`
-	BlocksPerSec  float64 `json:"blocksPerSec"`
-	StaleShare    float64 `json:"staleShare"`
-	Finalizations int     `json:"finalizations"`
+	Name           string           `json:"name"`
+	BlocksPerSec   float64          `json:"blocksPerSec"`
+	BlocksPerSecCI stats.Rate       `json:"blocksPerSecInterval"` // exact Poisson 95% interval
+	StaleShare     float64          `json:"staleShare"`
+	StaleShareCI   stats.Proportion `json:"staleShareInterval"`
+	// SlotsFilled (PoS) is the share of the window's slots that hold a
+	// canonical block.
+	SlotsFilled   *stats.Proportion `json:"slotsFilled,omitempty"`
+	Finalizations int               `json:"finalizations"`
 }
 
 // Comparison is results.json.
@@ -189,7 +218,7 @@ func runVariant(opts CompareOptions, name, consensus string, finality bool, lat 
 	}
 	s, err := Up(Options{Dir: dir, Nodes: opts.Nodes, Consensus: consensus, BlockTime: opts.BlockTime, Seed: opts.Seed,
 		Binary: opts.Binary, Logger: opts.Logger, EpochLength: 4, NoFinality: consensus == "pos" && !finality,
-		Link: LinkParams{Latency: lat, Jitter: lat / 10}})
+		Link: LinkParams{Latency: lat, Jitter: lat / 10}, HashPower: slices.Clone(opts.HashPower), Hashrate: opts.Hashrate})
 	if err != nil {
 		return nil, err
 	}
@@ -217,205 +246,12 @@ func runVariant(opts CompareOptions, name, consensus string, finality bool, lat 
 	if _, err := WriteReport(dir); err != nil {
 		return nil, err
 	}
+	if err := CompressRecords(dir); err != nil {
+		return nil, err
+	}
 	r, err := LoadRecords(dir)
 	if err != nil {
 		return nil, err
 	}
 	return analyse(name, lat, r, half), nil
-}
-
-// analyse derives the comparison's numbers from one run's records.
-func analyse(name string, lat time.Duration, r *Records, halves [][]int) *RunResult {
-	rep := Compute(r)
-	res := &RunResult{Variant: name, LatencyMs: float64(lat.Microseconds()) / 1000, Report: rep}
-	canon := canonicalChain(r)
-	actionAt := func(prefix string) int64 {
-		for _, a := range r.Actions {
-			if strings.HasPrefix(a.What, prefix) {
-				return a.TimeMs
-			}
-		}
-		return r.EndMs
-	}
-	tPart, tHeal := actionAt("partition"), actionAt("heal")
-	kills := []int64{}
-	for _, a := range r.Actions {
-		if strings.HasPrefix(a.What, "kill") {
-			kills = append(kills, a.TimeMs)
-		}
-	}
-	tRecover := actionAt("restart")
-	produced := func(b *BlockRec) int64 { // when the block first appeared anywhere
-		t := int64(math.MaxInt64)
-		for _, s := range b.SeenMs {
-			t = min(t, s)
-		}
-		return t
-	}
-	side := map[int]int{}
-	for i, h := range halves {
-		for _, n := range h {
-			side[n] = i
-		}
-	}
-	for _, b := range r.Blocks {
-		if b.Height == 0 || len(b.SeenMs) == 0 {
-			continue
-		}
-		t := produced(b)
-		if t < tPart {
-			res.HealthyProduced++
-			if !canon[b.Hash] {
-				res.HealthyStale++
-			}
-		}
-		if t >= tPart && t < tHeal {
-			if n, ok := r.Producers[b.Producer]; ok {
-				res.PartitionSideBlocks[side[n]]++
-			}
-		}
-	}
-	if res.HealthyProduced > 0 {
-		res.HealthyStaleRate = float64(res.HealthyStale) / float64(res.HealthyProduced)
-		T := float64(tPart-r.StartMs) / float64(res.HealthyProduced)
-		n := float64(r.Nodes)
-		res.ModelStaleRate = 1 - math.Exp(-(n-1)/n*rep.DelayMs/T)
-	}
-	for _, e := range r.Events {
-		if e.TimeMs >= tHeal && e.TimeMs < tHeal+15000 {
-			res.HealReorgDepth = max(res.HealReorgDepth, len(e.Removed))
-		}
-	}
-	res.RevertedAtDepth, res.ReachedDepth = revertedAtDepth(r, 10, r.EndMs)
-	res.RevertedAtDepthHealthy, res.ReachedDepthHealthy = revertedAtDepth(r, 10, tPart)
-	if res.HealthyProduced > 0 {
-		sd := math.Sqrt(res.ModelStaleRate * (1 - res.ModelStaleRate) / float64(res.HealthyProduced))
-		res.ModelAgrees = math.Abs(res.HealthyStaleRate-res.ModelStaleRate) <= 3*sd+0.03
-	}
-	if r.Consensus == "pos" {
-		res.FinalityStallSec = finalityStall(r, tPart)
-	}
-	windows := []struct {
-		name     string
-		from, to int64
-	}{{"1/4 down", kills[0], kills[1]}, {"1/2 down", kills[1], tRecover}, {"recovered", tRecover, r.EndMs}}
-	if len(kills) < 2 {
-		windows = windows[:0]
-	}
-	for _, w := range windows {
-		ps := PhaseStats{Name: w.name}
-		var made, stale int
-		for _, b := range r.Blocks {
-			if t := produced(b); b.Height > 0 && t >= w.from && t < w.to {
-				made++
-				if !canon[b.Hash] {
-					stale++
-				}
-			}
-		}
-		if secs := float64(w.to-w.from) / 1000; secs > 0 {
-			ps.BlocksPerSec = float64(made) / secs
-		}
-		if made > 0 {
-			ps.StaleShare = float64(stale) / float64(made)
-		}
-		ps.Finalizations = newFinalizations(r, w.from, w.to)
-		res.Crash = append(res.Crash, ps)
-	}
-	return res
-}
-
-// revertedAtDepth replays each node's head changes before until: a block reaches depth k
-// on a node when k-1 blocks sit on it in that node's canonical chain, and is
-// reverted there if a later reorg removes it. It returns, for k = 1..maxK,
-// the share of (node, block) pairs that reached depth k and were later
-// reverted, and how many reached it.
-func revertedAtDepth(r *Records, maxK int, until int64) ([]float64, []int) {
-	reached := make([]int, maxK)
-	reverted := make([]int, maxK)
-	byNode := map[int][]EventRec{}
-	for _, e := range r.Events {
-		if e.TimeMs < until {
-			byNode[e.Node] = append(byNode[e.Node], e)
-		}
-	}
-	for _, evs := range byNode {
-		sort.SliceStable(evs, func(i, j int) bool { return evs[i].TimeMs < evs[j].TimeMs })
-		height := map[common.Hash]uint64{} // canonical blocks still below depth maxK
-		deepest := map[common.Hash]int{}   // depth each canonical block reached
-		for _, e := range evs {
-			for _, h := range e.Removed {
-				for k := 0; k < deepest[h]; k++ {
-					reverted[k]++
-				}
-				delete(deepest, h)
-				delete(height, h)
-			}
-			n := uint64(len(e.Added))
-			for i, h := range e.Added {
-				height[h] = e.Height + 1 - n + uint64(i)
-			}
-			for h, ht := range height {
-				if e.Height < ht {
-					continue
-				}
-				d := min(int(e.Height-ht)+1, maxK)
-				for k := deepest[h]; k < d; k++ {
-					reached[k]++
-				}
-				deepest[h] = max(deepest[h], d)
-				if d == maxK {
-					delete(height, h) // deep enough: only its reversal is left to see
-				}
-			}
-		}
-	}
-	out := make([]float64, maxK)
-	for k := range out {
-		if reached[k] > 0 {
-			out[k] = float64(reverted[k]) / float64(reached[k])
-		}
-	}
-	return out, reached
-}
-
-// finalityStall is how long after the partition any node finalized a block
-// higher than the highest final before it (the run's end if never).
-func finalityStall(r *Records, from int64) float64 {
-	var before uint64
-	for _, recs := range r.Finalized {
-		for _, f := range recs {
-			if f.TimeMs < from {
-				before = max(before, f.Height)
-			}
-		}
-	}
-	next := r.EndMs
-	for _, recs := range r.Finalized {
-		for _, f := range recs {
-			if f.TimeMs >= from && f.Height > before && f.TimeMs < next {
-				next = f.TimeMs
-			}
-		}
-	}
-	return float64(next-from) / 1000
-}
-
-// newFinalizations counts distinct finalized heights first reported in [from, to).
-func newFinalizations(r *Records, from, to int64) int {
-	first := map[uint64]int64{}
-	for _, recs := range r.Finalized {
-		for _, f := range recs {
-			if t, ok := first[f.Height]; !ok || f.TimeMs < t {
-				first[f.Height] = f.TimeMs
-			}
-		}
-	}
-	n := 0
-	for _, t := range first {
-		if t >= from && t < to {
-			n++
-		}
-	}
-	return n
 }

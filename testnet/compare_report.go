@@ -2,50 +2,51 @@ package testnet
 
 import (
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/chaind/chaind/stats"
 )
 
 // writeComparison writes report.md and the comparison's plots.
 func writeComparison(dir string, cmp *Comparison) error {
-	if err := reversalSVG(filepath.Join(dir, "reversal.svg"), cmp, false); err != nil {
+	if err := reversalFigure(cmp, false).Save(filepath.Join(dir, "reversal.svg")); err != nil {
 		return err
 	}
-	if err := reversalSVG(filepath.Join(dir, "reversal-healthy.svg"), cmp, true); err != nil {
+	if err := reversalFigure(cmp, true).Save(filepath.Join(dir, "reversal-healthy.svg")); err != nil {
 		return err
 	}
-	if err := staleSVG(filepath.Join(dir, "stale.svg"), cmp); err != nil {
+	if err := staleFigure(cmp).Save(filepath.Join(dir, "stale.svg")); err != nil {
 		return err
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "# PoW and PoS compared\n\n%d nodes, one miner thread or one validator each, target block interval (PoW) = slot (PoS) = %d ms, %0.f s per run. ",
+	fmt.Fprintf(&b, "# PoW and PoS compared\n\n%d nodes, one miner thread (held to its share of a declared hash rate: `--hashpower`, equal by default) or one validator each, target block interval (PoW) = slot (PoS) = %d ms, %0.f s per run. ",
 		cmp.Nodes, cmp.BlockTimeMs, cmp.DurationSec)
 	fmt.Fprintf(&b, "Each run: healthy until %.0f%%, split 50/50 until %.0f%%, healed; one quarter of the miners or stake killed at %.0f%%, one half at %.0f%%, all back at %.0f%%. Transfers sent at 2/s throughout.\n\n",
 		100*phasePartition, 100*phaseHeal, 100*phaseCrash1, 100*phaseCrash2, 100*phaseRecover)
 	b.WriteString("## Forks, reorgs and confirmations\n\n")
-	b.WriteString("| run | latency | blocks | stale (healthy) | model | agrees | reorgs | deepest | P(revert) healthy k=1 | k=2 | k=3 | whole run k=1 | k=6 | k=10 | 1 conf p50/p90 s | 6 conf p50/p90 s | finality p50/p90 s | finalized reverted |\n")
-	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	b.WriteString("| run | latency | blocks | stale (healthy) [95% interval] | model | test p | resolution | reorgs | deepest | P(revert) healthy k=1 | k=2 | k=3 | whole run k=1 | k=6 | k=10 | 1 conf p50/p90 s | 6 conf p50/p90 s | finality p50 / p90 s | finalized reverted |\n")
+	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, r := range cmp.Runs {
 		rep := r.Report
-		model, agrees := "-", "-"
+		model, pv, res := "-", "-", "-"
 		if r.Variant == "pow" {
-			model, agrees = fmt.Sprintf("%.3f", r.ModelStaleRate), fmt.Sprint(r.ModelAgrees)
+			model, pv, res = fmt.Sprintf("%.3f", r.ModelStaleRate), fmt.Sprintf("%.2g", r.ModelPValue), fmt.Sprintf("±%.0f%%", 100*r.ModelResolution)
 		}
 		fin, finRev := "-", "-"
 		if r.Variant == "pos" {
-			fin = fmt.Sprintf("%.1f / %.1f", rep.TimeToFinality.P50/1000, rep.TimeToFinality.P90/1000)
+			fin = fmt.Sprintf("%s (healthy); %s (all)", secs(r.HealthyFinality), secs(rep.TimeToFinality))
 			finRev = fmt.Sprint(rep.FinalizedReverted)
 		}
-		fmt.Fprintf(&b, "| %s | %.0f ms | %d | %.3f (%d/%d) | %s | %s | %d | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
-			r.Variant, r.LatencyMs, rep.Produced, r.HealthyStaleRate, r.HealthyStale, r.HealthyProduced, model, agrees, rep.Reorgs, rep.MaxReorgDepth,
-			prob(r.RevertedAtDepthHealthy, r.ReachedDepthHealthy, 1), prob(r.RevertedAtDepthHealthy, r.ReachedDepthHealthy, 2),
-			prob(r.RevertedAtDepthHealthy, r.ReachedDepthHealthy, 3), prob(r.RevertedAtDepth, r.ReachedDepth, 1),
-			prob(r.RevertedAtDepth, r.ReachedDepth, 6), prob(r.RevertedAtDepth, r.ReachedDepth, 10),
+		fmt.Fprintf(&b, "| %s | %.0f ms | %d | %.3f [%.3f, %.3f] (%d/%d) | %s | %s | %s | %d | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+			r.Variant, r.LatencyMs, rep.Produced, r.HealthyStaleRate, r.HealthyStaleCI.Lo, r.HealthyStaleCI.Hi, r.HealthyStale, r.HealthyProduced,
+			model, pv, res, rep.Reorgs, rep.MaxReorgDepth,
+			prob(r.RevertedAtDepthHealthyCI, 1), prob(r.RevertedAtDepthHealthyCI, 2), prob(r.RevertedAtDepthHealthyCI, 3),
+			prob(r.RevertedAtDepthCI, 1), prob(r.RevertedAtDepthCI, 6), prob(r.RevertedAtDepthCI, 10),
 			secs(rep.Confirmations[1]), secs(rep.Confirmations[6]), fin, finRev)
 	}
-	b.WriteString("\nP(revert) at depth k: of the blocks that reached depth k on a node (k-1 blocks on top of them), the share that a later reorg on that node removed; healthy = before the partition, whole run = partition and crashes included. `-` means no block reached that depth. The model is 1-exp(-((n-1)/n) d/T) with d the measured median one-hop delay and T the time between blocks found; agrees = within 3 binomial standard errors + 0.03.\n\n")
+	fmt.Fprintf(&b, "\nEvery rate is given with its exact (Clopper-Pearson) 95%% interval. P(revert) at depth k: of the (node, block) pairs where the block reached depth k on the node (k-1 blocks on top of it), the share that a later reorg on that node removed, as reverted/reached [95%% interval]; healthy = before the partition, whole run = partition and crashes included; `-`: no block reached that depth. The pairs of one block are not independent, so these intervals are too narrow by a factor up to the square root of the number of nodes. This is a per-(node, block) rate: it is not the stale rate, which counts blocks. The model is 1-exp(-((n-1)/n) d/T) with d the measured median one-hop delay and T the time between blocks found in the healthy phase; test p is the exact two-sided binomial test of the healthy stale count against it (the model is rejected at the %.2g level when p < %.2g); resolution is the relative deviation from the model that the test detects with 80%% power with this many blocks.\n\n", ModelLevel, ModelLevel)
 	b.WriteString("![Probability that a block at depth k is later reverted, healthy phase](reversal-healthy.svg)\n\n![The same over the whole run](reversal.svg)\n\n![PoW stale rate against the model](stale.svg)\n\n")
 	b.WriteString("## Partition (50/50, then healed)\n\n| run | latency | blocks by half A | by half B | deepest reorg at the heal | finalized blocks reverted | finality stalled for |\n|---|---|---|---|---|---|---|\n")
 	for _, r := range cmp.Runs {
@@ -56,10 +57,15 @@ func writeComparison(dir string, cmp *Comparison) error {
 		fmt.Fprintf(&b, "| %s | %.0f ms | %d | %d | %d | %d | %s |\n", r.Variant, r.LatencyMs, r.PartitionSideBlocks[0], r.PartitionSideBlocks[1],
 			r.HealReorgDepth, r.Report.FinalizedReverted, stall)
 	}
-	b.WriteString("\n## Crashes (one quarter, then one half of the miners or stake down)\n\n| run | latency | window | blocks/s | stale share | new finalized checkpoints |\n|---|---|---|---|---|---|\n")
+	b.WriteString("\n## Crashes (one quarter, then one half of the miners or stake down)\n\nBlocks are counted by their header time (PoS: their slot), so a PoS window never holds more than one block per slot; blocks/s with its exact Poisson 95% interval.\n\n| run | latency | window | blocks/s [95%] | stale share [95%] | slots filled [95%] | new finalized checkpoints |\n|---|---|---|---|---|---|---|\n")
 	for _, r := range cmp.Runs {
 		for _, p := range r.Crash {
-			fmt.Fprintf(&b, "| %s | %.0f ms | %s | %.2f | %.3f | %d |\n", r.Variant, r.LatencyMs, p.Name, p.BlocksPerSec, p.StaleShare, p.Finalizations)
+			slots := "-"
+			if p.SlotsFilled != nil {
+				slots = interval3(*p.SlotsFilled)
+			}
+			fmt.Fprintf(&b, "| %s | %.0f ms | %s | %.2f [%.2f, %.2f] | %s | %s | %d |\n", r.Variant, r.LatencyMs, p.Name,
+				p.BlocksPerSec, p.BlocksPerSecCI.Lo, p.BlocksPerSecCI.Hi, interval3(p.StaleShareCI), slots, p.Finalizations)
 		}
 	}
 	b.WriteString("\n## Every run\n\n")
@@ -70,11 +76,21 @@ func writeComparison(dir string, cmp *Comparison) error {
 	return os.WriteFile(filepath.Join(dir, "report.md"), []byte(b.String()), 0o644)
 }
 
-func prob(reverted []float64, reached []int, k int) string {
-	if k > len(reached) || reached[k-1] == 0 {
+// prob prints the k-th proportion as reverted/reached [95% interval].
+func prob(ps []stats.Proportion, k int) string {
+	if k > len(ps) || ps[k-1].N == 0 {
 		return "-"
 	}
-	return fmt.Sprintf("%.4f", reverted[k-1])
+	p := ps[k-1]
+	return fmt.Sprintf("%d/%d [%.4f, %.4f]", p.K, p.N, p.Lo, p.Hi)
+}
+
+// interval3 prints a proportion and its 95% interval to three places.
+func interval3(p stats.Proportion) string {
+	if p.N == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.3f [%.3f, %.3f]", p.P, p.Lo, p.Hi)
 }
 
 func secs(q Quantiles) string {
@@ -82,70 +98,4 @@ func secs(q Quantiles) string {
 		return "-"
 	}
 	return fmt.Sprintf("%.1f / %.1f", q.P50/1000, q.P90/1000)
-}
-
-// reversalFloor is where a zero is drawn on the log scale.
-const reversalFloor = 1e-4
-
-// reversalSVG plots P(revert | reached depth k) on a log scale, one line per
-// run, over the healthy phase or the whole run; zeros sit on the floor,
-// drawn hollow.
-func reversalSVG(path string, cmp *Comparison, healthy bool) error {
-	title := "Share of blocks at depth k later reverted, whole run (log scale; hollow: none)"
-	if healthy {
-		title = "Share of blocks at depth k later reverted, healthy phase (log scale; hollow: none)"
-	}
-	s := newSVG(820, 440, title)
-	fx, fy := s.axes(70, 40, 190, 50, 1, 10, math.Log10(reversalFloor), 0, "depth k (blocks on top)", "log10 P(reverted)")
-	for i, r := range cmp.Runs {
-		reverted, reached := r.RevertedAtDepth, r.ReachedDepth
-		if healthy {
-			reverted, reached = r.RevertedAtDepthHealthy, r.ReachedDepthHealthy
-		}
-		var pts [][2]float64
-		for k := 1; k <= len(reverted); k++ {
-			if reached[k-1] == 0 {
-				continue
-			}
-			p := reverted[k-1]
-			y := math.Log10(math.Max(p, reversalFloor))
-			pts = append(pts, [2]float64{fx(float64(k)), fy(y)})
-			fill := color(i)
-			if p == 0 {
-				fill = "white"
-			}
-			fmt.Fprintf(&s.b, `<circle cx="%.1f" cy="%.1f" r="3.5" fill="%s" stroke="%s"/>`+"\n", fx(float64(k)), fy(y), fill, color(i))
-		}
-		if len(pts) > 1 {
-			s.polyline(pts, color(i))
-		}
-		s.rect(820-180, float64(44+16*i), 9, 9, color(i), color(i))
-		s.text(820-166, 53+16*i, "start", 11, fmt.Sprintf("%s, %.0f ms", r.Variant, r.LatencyMs))
-	}
-	return s.write(path)
-}
-
-// staleSVG plots PoW's healthy-phase stale rate against the model.
-func staleSVG(path string, cmp *Comparison) error {
-	s := newSVG(600, 380, "PoW stale rate (healthy phase) and the model 1-exp(-((n-1)/n) d/T)")
-	var maxLat, maxRate float64
-	for _, r := range cmp.Runs {
-		if r.Variant == "pow" {
-			maxLat = math.Max(maxLat, r.LatencyMs)
-			maxRate = math.Max(maxRate, math.Max(r.HealthyStaleRate, r.ModelStaleRate))
-		}
-	}
-	fx, fy := s.axes(70, 40, 30, 50, 0, maxLat*1.2+1, 0, maxRate*1.3+0.01, "one-way latency (ms)", "stale rate")
-	for _, r := range cmp.Runs {
-		if r.Variant != "pow" {
-			continue
-		}
-		x := fx(r.LatencyMs)
-		sd := math.Sqrt(math.Max(r.ModelStaleRate*(1-r.ModelStaleRate), 1e-9) / math.Max(float64(r.HealthyProduced), 1))
-		s.line(x, fy(r.HealthyStaleRate-2*sd), x, fy(r.HealthyStaleRate+2*sd), "#1f77b4", 1, false)
-		fmt.Fprintf(&s.b, `<circle cx="%.1f" cy="%.1f" r="4" fill="#1f77b4"/>`+"\n", x, fy(r.HealthyStaleRate))
-		fmt.Fprintf(&s.b, `<rect x="%.1f" y="%.1f" width="8" height="8" fill="none" stroke="#d62728"/>`+"\n", x-4, fy(r.ModelStaleRate)-4)
-	}
-	s.text(90, 60, "start", 11, "dot: measured (bar: 2 standard errors); square: model")
-	return s.write(path)
 }

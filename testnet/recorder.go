@@ -31,6 +31,7 @@ type treeNode struct {
 	ParentHash common.Hash    `json:"parentHash"`
 	Number     hexutil.Uint64 `json:"number"`
 	Miner      common.Address `json:"miner"`
+	TimeMs     hexutil.Uint64 `json:"timestampMs"`
 	ReceivedMs int64          `json:"receivedMs"`
 }
 
@@ -115,7 +116,7 @@ func (s *Supervisor) pollBlocks(ctx context.Context, i int, c *rpc.Client, lo ui
 		for _, n := range nodes {
 			b := s.rec.Blocks[n.Hash]
 			if b == nil {
-				b = &BlockRec{Hash: n.Hash, Parent: n.ParentHash, Height: uint64(n.Number), Producer: n.Miner, SeenMs: map[int]int64{}}
+				b = &BlockRec{Hash: n.Hash, Parent: n.ParentHash, Height: uint64(n.Number), Producer: n.Miner, TimeMs: int64(n.TimeMs), SeenMs: map[int]int64{}}
 				s.rec.Blocks[n.Hash] = b
 			}
 			if _, seen := b.SeenMs[i]; !seen && n.ReceivedMs > 0 {

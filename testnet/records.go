@@ -1,8 +1,12 @@
 package testnet
 
 import (
+	"bytes"
+	"compress/gzip"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sync"
@@ -36,7 +40,8 @@ type BlockRec struct {
 	Parent   common.Hash    `json:"parent"`
 	Height   uint64         `json:"height"`
 	Producer common.Address `json:"producer"`
-	SeenMs   map[int]int64  `json:"seenMs"` // node -> Unix ms
+	TimeMs   int64          `json:"timeMs,omitempty"` // header timestamp (PoS: its slot's start)
+	SeenMs   map[int]int64  `json:"seenMs"`           // node -> Unix ms
 }
 
 // EventRec is one head change of one node.
@@ -97,10 +102,14 @@ func (r *Records) save() error {
 	return os.Rename(tmp, r.path)
 }
 
-// LoadRecords reads DIR/records.json.
+// LoadRecords reads DIR/records.json, or its compressed copy
+// DIR/records.json.gz (what a published run keeps; see CompressRecords).
 func LoadRecords(dir string) (*Records, error) {
 	path := filepath.Join(dir, recordsFile)
 	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		data, err = readGzip(path + ".gz")
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read records: %w (has a testnet run in %s?)", err, dir)
 	}
@@ -112,3 +121,45 @@ func LoadRecords(dir string) (*Records, error) {
 }
 
 const recordsFile = "records.json"
+
+// CompressRecords writes DIR/records.json.gz, a compressed copy of the
+// records that LoadRecords reads when records.json is gone.
+func CompressRecords(dir string) error {
+	path := filepath.Join(dir, recordsFile)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("compress records: %w", err)
+	}
+	var buf bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	if _, err := zw.Write(data); err != nil {
+		return fmt.Errorf("compress records: %w", err)
+	}
+	if err := zw.Close(); err != nil {
+		return fmt.Errorf("compress records: %w", err)
+	}
+	return os.WriteFile(path+".gz", buf.Bytes(), 0o644)
+}
+
+func readGzip(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	data, err := io.ReadAll(io.LimitReader(zr, maxRecordsSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(data) > maxRecordsSize {
+		return nil, fmt.Errorf("%s: more than %d bytes uncompressed", path, maxRecordsSize)
+	}
+	return data, nil
+}
+
+// maxRecordsSize bounds what a compressed records file may expand to.
+const maxRecordsSize = 1 << 30

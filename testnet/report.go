@@ -10,21 +10,24 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/chaind/chaind/stats"
 	"github.com/ethereum/go-ethereum/common"
 )
 
 // Report is what a run measured.
 type Report struct {
-	Nodes          int     `json:"nodes"`
-	Consensus      string  `json:"consensus"`
-	BlockTimeMs    int64   `json:"blockTimeMs"`
-	LatencyMs      float64 `json:"latencyMs"`
-	DurationSec    float64 `json:"durationSec"`
-	Produced       int     `json:"blocksProduced"`
-	Canonical      int     `json:"canonicalBlocks"` // above genesis
-	Stale          int     `json:"staleBlocks"`
-	StaleRate      float64 `json:"staleRate"`
-	MeanIntervalMs float64 `json:"meanBlockIntervalMs"` // run time / canonical blocks
+	Nodes       int     `json:"nodes"`
+	Consensus   string  `json:"consensus"`
+	BlockTimeMs int64   `json:"blockTimeMs"`
+	LatencyMs   float64 `json:"latencyMs"`
+	DurationSec float64 `json:"durationSec"`
+	Produced    int     `json:"blocksProduced"`
+	Canonical   int     `json:"canonicalBlocks"` // above genesis
+	Stale       int     `json:"staleBlocks"`
+	StaleRate   float64 `json:"staleRate"`
+	// StaleRateCI is the stale rate with its exact 95% interval (Lo, Hi).
+	StaleRateCI    stats.Proportion `json:"staleRateInterval"`
+	MeanIntervalMs float64          `json:"meanBlockIntervalMs"` // run time / canonical blocks
 	// ProductionIntervalMs is run time / blocks produced: T, the mean time
 	// between blocks found by all the hash power together.
 	ProductionIntervalMs float64 `json:"productionIntervalMs"`
@@ -40,8 +43,11 @@ type Report struct {
 	// models describe a healthy network: partitions and crashes add stale
 	// blocks they do not count.
 	ModelStaleRateMeasured float64 `json:"modelStaleRateMeasured"`
-	HeadsAgree             bool    `json:"headsAgree"`
-	FinalHead              string  `json:"finalHead"`
+	// ModelPValue is the exact binomial test of the stale count against
+	// ModelStaleRateMeasured (two-sided), over the whole run.
+	ModelPValue float64 `json:"modelPValue"`
+	HeadsAgree  bool    `json:"headsAgree"`
+	FinalHead   string  `json:"finalHead"`
 
 	Reorgs        int               `json:"reorgs"`
 	ReorgsPerNode map[int]int       `json:"reorgsPerNode"`
@@ -108,9 +114,8 @@ func Compute(r *Records) *Report {
 		}
 	}
 	rep.Stale = rep.Produced - rep.Canonical
-	if rep.Produced > 0 {
-		rep.StaleRate = float64(rep.Stale) / float64(rep.Produced)
-	}
+	rep.StaleRateCI = stats.Binomial(rep.Stale, rep.Produced)
+	rep.StaleRate = rep.StaleRateCI.P
 	if rep.Canonical > 0 {
 		rep.MeanIntervalMs = rep.DurationSec * 1000 / float64(rep.Canonical)
 		rep.ProductionIntervalMs = rep.DurationSec * 1000 / float64(rep.Produced)
@@ -120,6 +125,7 @@ func Compute(r *Records) *Report {
 	if rep.ProductionIntervalMs > 0 && r.Nodes > 1 {
 		n := float64(r.Nodes)
 		rep.ModelStaleRateMeasured = 1 - math.Exp(-(n-1)/n*rep.DelayMs/rep.ProductionIntervalMs)
+		rep.ModelPValue = stats.BinomialPValue(rep.Stale, rep.Produced, rep.ModelStaleRateMeasured)
 	}
 	rep.HeadsAgree = len(r.FinalHeads) > 0
 	var first common.Hash
@@ -153,19 +159,7 @@ func Compute(r *Records) *Report {
 	}
 	rep.Propagation = quantiles(prop)
 
-	byHeight := map[uint64]*BlockRec{}
-	for h, b := range r.Blocks {
-		if canon[h] {
-			byHeight[b.Height] = b
-		}
-	}
-	firstSeen := func(b *BlockRec) (int64, bool) {
-		t, ok := int64(math.MaxInt64), false
-		for _, s := range b.SeenMs {
-			t, ok = min(t, s), true
-		}
-		return t, ok
-	}
+	byHeight := canonicalByHeight(r, canon)
 	conf := map[int][]float64{}
 	rep.TxsSent = len(r.Txs)
 	for _, tx := range r.Txs {
@@ -186,14 +180,33 @@ func Compute(r *Records) *Report {
 	for k, xs := range conf {
 		rep.Confirmations[k] = quantiles(xs)
 	}
-	computeFinality(r, rep, canon, byHeight, firstSeen)
+	computeFinality(r, rep, canon, byHeight)
 	return rep
+}
+
+// canonicalByHeight indexes the canonical blocks by height.
+func canonicalByHeight(r *Records, canon map[common.Hash]bool) map[uint64]*BlockRec {
+	byHeight := map[uint64]*BlockRec{}
+	for h, b := range r.Blocks {
+		if canon[h] {
+			byHeight[b.Height] = b
+		}
+	}
+	return byHeight
+}
+
+// firstSeen is when any node first saw b.
+func firstSeen(b *BlockRec) (int64, bool) {
+	t, ok := int64(math.MaxInt64), false
+	for _, s := range b.SeenMs {
+		t, ok = min(t, s), true
+	}
+	return t, ok
 }
 
 // computeFinality counts finalized checkpoints, those not on the final chain
 // (a safety violation), and how long canonical blocks waited to be final.
-func computeFinality(r *Records, rep *Report, canon map[common.Hash]bool, byHeight map[uint64]*BlockRec, firstSeen func(*BlockRec) (int64, bool)) {
-	finalAt := map[uint64]int64{} // height -> first time any node had it (or a descendant) final
+func computeFinality(r *Records, rep *Report, canon map[common.Hash]bool, byHeight map[uint64]*BlockRec) {
 	for _, recs := range r.Finalized {
 		for _, f := range recs {
 			rep.Finalizations++
@@ -201,6 +214,18 @@ func computeFinality(r *Records, rep *Report, canon map[common.Hash]bool, byHeig
 			if _, known := r.Blocks[f.Hash]; known && !canon[f.Hash] {
 				rep.FinalizedReverted++
 			}
+		}
+	}
+	rep.TimeToFinality = timeToFinality(r, byHeight, math.MaxInt64)
+}
+
+// timeToFinality is how long the canonical blocks first seen before until
+// waited from first sight to the first report, by any node, of them or a
+// descendant being final.
+func timeToFinality(r *Records, byHeight map[uint64]*BlockRec, until int64) Quantiles {
+	finalAt := map[uint64]int64{} // height -> first time any node had it (or a descendant) final
+	for _, recs := range r.Finalized {
+		for _, f := range recs {
 			if t, ok := finalAt[f.Height]; !ok || f.TimeMs < t {
 				finalAt[f.Height] = f.TimeMs
 			}
@@ -209,7 +234,7 @@ func computeFinality(r *Records, rep *Report, canon map[common.Hash]bool, byHeig
 	var waits []float64
 	for h, b := range byHeight {
 		seen, ok := firstSeen(b)
-		if !ok || h == 0 {
+		if !ok || h == 0 || seen >= until {
 			continue
 		}
 		best := int64(math.MaxInt64)
@@ -222,7 +247,7 @@ func computeFinality(r *Records, rep *Report, canon map[common.Hash]bool, byHeig
 			waits = append(waits, float64(max(best-seen, 0)))
 		}
 	}
-	rep.TimeToFinality = quantiles(waits)
+	return quantiles(waits)
 }
 
 // medianDelay is the median, over blocks and receiving nodes, of the time
@@ -284,10 +309,10 @@ func (rep *Report) WriteTable(w io.Writer) {
 	row := func(k, v string) { fmt.Fprintf(w, "  %-34s %s\n", k, v) }
 	row("blocks produced", fmt.Sprint(rep.Produced))
 	row("canonical blocks", fmt.Sprintf("%d (mean interval %.0f ms)", rep.Canonical, rep.MeanIntervalMs))
-	row("stale blocks", fmt.Sprintf("%d, rate %.4f", rep.Stale, rep.StaleRate))
+	row("stale blocks", fmt.Sprintf("%d, rate %s", rep.Stale, interval(rep.StaleRateCI)))
 	if rep.Consensus == "pow" {
 		row("model 1-exp(-d/T), d = latency", fmt.Sprintf("%.4f (T = %.0f ms between blocks found)", rep.ModelStaleRate, rep.ProductionIntervalMs))
-		row("model with measured d, n miners", fmt.Sprintf("%.4f (d = %.1f ms, median one hop)", rep.ModelStaleRateMeasured, rep.DelayMs))
+		row("model with measured d, n miners", fmt.Sprintf("%.4f (d = %.1f ms, median one hop); exact test p = %.3g", rep.ModelStaleRateMeasured, rep.DelayMs, rep.ModelPValue))
 	}
 	row("reorgs (all nodes)", fmt.Sprintf("%d, deepest %d", rep.Reorgs, rep.MaxReorgDepth))
 	depths := make([]int, 0, len(rep.ReorgDepths))
@@ -313,6 +338,14 @@ func (rep *Report) WriteTable(w io.Writer) {
 		row("time to finality (ms)", rep.TimeToFinality.String())
 	}
 	row("all nodes on the same head", fmt.Sprint(rep.HeadsAgree))
+}
+
+// interval prints a proportion with its 95% interval.
+func interval(p stats.Proportion) string {
+	if p.N == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.4f [%.4f, %.4f]", p.P, p.Lo, p.Hi)
 }
 
 func (q Quantiles) String() string {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"sort"
 	"time"
 
@@ -25,9 +26,10 @@ type Scenario struct {
 	Seed      int64          `json:"seed"`
 	Steps     []Step         `json:"steps"`
 	// Proof of stake.
-	Stakes      []int64 `json:"stakes,omitempty"`
-	EpochLength uint64  `json:"epoch_length,omitempty"`
-	Finality    *bool   `json:"finality,omitempty"`
+	Stakes      []int64   `json:"stakes,omitempty"`
+	HashPower   []float64 `json:"hashpower,omitempty"` // pow: each node's share of the hash power
+	EpochLength uint64    `json:"epoch_length,omitempty"`
+	Finality    *bool     `json:"finality,omitempty"`
 }
 
 // Step is one timed action. Do is one of: partition (Groups), heal, kill
@@ -84,7 +86,7 @@ func LoadScenario(path string) (*Scenario, error) {
 func (sc *Scenario) Options(dir, binary string, log *slog.Logger) Options {
 	return Options{Dir: dir, Nodes: sc.Nodes, Consensus: sc.Consensus, BlockTime: sc.BlockTime.D(), Seed: sc.Seed, Binary: binary, Logger: log,
 		Link:   LinkParams{Latency: sc.Latency.D(), Jitter: sc.Jitter.D(), Loss: sc.Loss, Bandwidth: sc.Bandwidth},
-		Stakes: sc.Stakes, EpochLength: sc.EpochLength, NoFinality: sc.Finality != nil && !*sc.Finality}
+		Stakes: sc.Stakes, EpochLength: sc.EpochLength, NoFinality: sc.Finality != nil && !*sc.Finality, HashPower: slices.Clone(sc.HashPower)}
 }
 
 // Run performs the timeline on a running testnet, from now, and returns at

@@ -14,13 +14,11 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/chaind/chaind/chain"
-	"github.com/chaind/chaind/pow"
 	"github.com/chaind/chaind/rpc"
 	"github.com/chaind/chaind/wallet"
 	"github.com/ethereum/go-ethereum/accounts/keystore"
@@ -39,10 +37,19 @@ type Options struct {
 	Binary    string        // chaind executable; default this program
 	Logger    *slog.Logger  // optional
 
+	// Proof of work: each miner is held to its share of a declared total.
+	HashPower []float64 // relative share of each node, such as 40,30,20,10; default equal
+	Hashrate  float64   // total nonces per second of a new testnet; default half of what the machine can do
+
 	// Proof of stake: every node is a validator.
 	Stakes      []int64 // ether staked per node; default 32 each
 	EpochLength uint64  // slots per epoch; default 8
 	NoFinality  bool    // turn the finality gadget off
+	// Byzantine maps a node index to the --validator.byzantine list that
+	// node runs with (experiments).
+	Byzantine map[int]string
+
+	Prometheus bool // write a Prometheus scrape configuration and run prometheus when installed
 }
 
 // TestnetChainID is the chain id of testnet genesis files.
@@ -56,6 +63,8 @@ type State struct {
 	FundedKey  string         `json:"fundedKey"` // file with the funded account's hex key
 	FundedAddr common.Address `json:"fundedAddress"`
 	Nodes      []NodeState    `json:"nodes"`
+	Prometheus string         `json:"prometheus,omitempty"` // URL of the Prometheus server (up --prometheus)
+	Dashboard  string         `json:"dashboard"`            // URL of the live dashboard
 }
 
 // NodeState is one node's entry in State.
@@ -85,14 +94,17 @@ type Supervisor struct {
 	mu    sync.Mutex
 	procs []*nodeProc
 
-	ctl     *http.Server
-	ctlAddr string
-	quit    chan struct{}
-	down    chan struct{}
-	downErr error
-	once    sync.Once
-	wg      sync.WaitGroup
-	txs     txSender
+	ctl      *http.Server
+	ctlAddr  string
+	quit     chan struct{}
+	down     chan struct{}
+	downErr  error
+	once     sync.Once
+	wg       sync.WaitGroup
+	txs      txSender
+	prom     *promServer // with Options.Prometheus
+	dash     *http.Server
+	dashAddr string
 }
 
 // Up writes (or reuses) the testnet in opts.Dir, starts every node behind
@@ -125,6 +137,8 @@ func Up(opts Options) (*Supervisor, error) {
 		if opts.EpochLength == 0 {
 			opts.EpochLength = 8
 		}
+	} else if err := opts.normaliseHashPower(); err != nil {
+		return nil, err
 	}
 	if opts.BlockTime == 0 {
 		opts.BlockTime = time.Second
@@ -171,6 +185,16 @@ func Up(opts Options) (*Supervisor, error) {
 	if err := s.serveControl(); err != nil {
 		s.net.close()
 		return nil, err
+	}
+	if err := s.serveDashboard(); err != nil {
+		s.Down()
+		return nil, err
+	}
+	if opts.Prometheus {
+		if err := s.startPrometheus(); err != nil {
+			s.Down()
+			return nil, err
+		}
 	}
 	for i := 0; i < opts.Nodes; i++ {
 		if err := s.startNode(i); err != nil {
@@ -242,8 +266,11 @@ func (s *Supervisor) prepare() error {
 			g.Alloc[v] = chain.GenesisAccount{Balance: ether(100)} // for the fees of finality votes
 		}
 	} else {
-		rate, _ := pow.MeasureHashrate(min(s.opts.Nodes, runtime.NumCPU()), 300*time.Millisecond)
-		g.BlockTime, g.HalfLife = chain.Duration(s.opts.BlockTime), chain.Duration(10*s.opts.BlockTime)
+		rate, err := declareHashrate(&s.opts)
+		if err != nil {
+			return err
+		}
+		g.BlockTime = chain.Duration(s.opts.BlockTime)
 		g.Difficulty = chain.NewBigInt(big.NewInt(max(int64(rate*s.opts.BlockTime.Seconds()), 1)))
 	}
 	g.FillDefaults()
@@ -339,8 +366,11 @@ func (s *Supervisor) startNode(i int) error {
 		"--rpc.api", "eth,net,web3,txpool,chaind,admin,miner"} // the supervisor stops the miners at the end
 	if s.opts.Consensus == chain.ConsensusPoS {
 		args = append(args, "--validator.key", s.validatorKeyPath(i), "--validator.password", filepath.Join(s.opts.Dir, passwordFile))
+		if b := s.opts.Byzantine[i]; b != "" {
+			args = append(args, "--validator.byzantine", b)
+		}
 	} else {
-		args = append(args, "--mine", "--miner.threads", "1", "--miner.coinbase", s.coinbases[i].Hex())
+		args = append(args, "--mine", "--miner.threads", "1", "--miner.hashrate", s.minerHashrate(i), "--miner.coinbase", s.coinbases[i].Hex())
 	}
 	if len(peers) > 0 {
 		args = append(args, "--peers", strings.Join(peers, ","))
@@ -362,6 +392,12 @@ func (s *Supervisor) State() State {
 	defer s.mu.Unlock()
 	st := State{Control: "http://" + s.ctlAddr, PID: os.Getpid(), Genesis: s.gpath, FundedKey: filepath.Join(s.opts.Dir, "funded.key"),
 		FundedAddr: crypto.PubkeyToAddress(s.funded.PublicKey)}
+	if s.prom != nil {
+		st.Prometheus = s.prom.url
+	}
+	if s.dashAddr != "" {
+		st.Dashboard = s.DashboardURL()
+	}
 	for i, p := range s.procs {
 		ns := NodeState{Index: i, DataDir: s.nodeDir(i)}
 		if p != nil {
@@ -373,6 +409,9 @@ func (s *Supervisor) State() State {
 }
 
 func (s *Supervisor) writeState() error {
+	if err := s.writeTargets(); err != nil {
+		return err
+	}
 	data, err := json.MarshalIndent(s.State(), "", "  ")
 	if err != nil {
 		return err
@@ -522,13 +561,16 @@ func (s *Supervisor) Down() error {
 			}
 		}
 		wg.Wait()
+		s.stopPrometheus()
 		s.net.close()
 		s.rec.EndMs = time.Now().UnixMilli()
 		errs := []error{s.rec.save(), s.writeState()}
-		if s.ctl != nil {
-			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-			s.ctl.Shutdown(ctx)
-			cancel()
+		for _, srv := range []*http.Server{s.dash, s.ctl} {
+			if srv != nil {
+				ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+				srv.Shutdown(ctx)
+				cancel()
+			}
 		}
 		s.downErr = errors.Join(errs...)
 		s.log.Info("Testnet down", "dir", s.opts.Dir)
@@ -547,10 +589,16 @@ func (s *Supervisor) Dir() string { return s.opts.Dir }
 func (s *Supervisor) Print(w io.Writer) {
 	st := s.State()
 	fmt.Fprintf(w, "chaind testnet: %d %s nodes in %s\n", s.opts.Nodes, s.opts.Consensus, s.opts.Dir)
+	fmt.Fprintf(w, "  Dashboard: %s\n", s.DashboardURL())
 	for _, n := range st.Nodes {
 		fmt.Fprintf(w, "  node %d  RPC %s  pid %d\n", n.Index, n.RPC, n.PID)
 	}
 	fmt.Fprintf(w, "  funded account %s, key in %s\n", st.FundedAddr.Hex(), st.FundedKey)
+	if u, err := s.PrometheusURL(); err == nil {
+		fmt.Fprintf(w, "  Prometheus: %s (try chaind_head_height)\n", u)
+	} else if s.prom != nil {
+		fmt.Fprintf(w, "  Prometheus: %v\n", err)
+	}
 	fmt.Fprintf(w, "  control: chaind testnet status|partition|heal|kill|restart|set-link|down --dir %s\n", s.opts.Dir)
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/chaind/chaind/chain"
 	ct "github.com/chaind/chaind/chain/chaintest"
 	"github.com/chaind/chaind/p2p"
+	"github.com/chaind/chaind/p2p/p2ptest"
 	"github.com/chaind/chaind/pow"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
@@ -31,38 +32,26 @@ type hostilePeer struct {
 
 func dialHostile(t *testing.T, addr string, g *chain.Genesis, id byte) (*hostilePeer, error) {
 	t.Helper()
-	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
-	if err != nil {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	peer, err := p2ptest.Dial(ctx, p2p.TCP{}, addr, p2ptest.Key(int(id)), p2ptest.Hello(g, new(big.Int)))
+	var refused *p2ptest.Refused
+	if errors.As(err, &refused) {
+		return nil, errors.New(refused.Reason)
+	} else if err != nil {
 		t.Fatal(err)
 	}
-	gen, _ := g.Block()
-	conn.SetDeadline(time.Now().Add(10 * time.Second))
-	if err := p2p.WriteMsg(conn, &p2p.Hello{Version: p2p.ProtocolVersion, ChainID: g.ChainID, Genesis: gen.Hash(),
-		Head: gen.Hash(), Weight: new(big.Int), NodeID: common.Hash{0xba, 0xd0, id}}); err != nil {
-		t.Fatal(err)
-	}
-	m, err := p2p.ReadMsg(conn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	switch m := m.(type) {
-	case *p2p.Hello:
-		// A refused peer gets the node's hello and then its reason.
-		conn.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
-		if next, err := p2p.ReadMsg(conn); err == nil {
-			if d, ok := next.(*p2p.Disconnect); ok {
-				conn.Close()
-				return nil, errors.New(d.Reason)
-			}
+	// A peer refused after the handshake (a ban, no slot) gets the reason next.
+	conn := peer.Conn
+	conn.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+	if next, err := p2p.ReadMsg(conn); err == nil {
+		if d, ok := next.(*p2p.Disconnect); ok {
+			conn.Close()
+			return nil, errors.New(d.Reason)
 		}
-		conn.SetDeadline(time.Time{})
-		return &hostilePeer{t: t, conn: conn, them: m}, nil
-	case *p2p.Disconnect:
-		conn.Close()
-		return nil, errors.New(m.Reason)
 	}
-	t.Fatalf("unexpected first message %T", m)
-	return nil, nil
+	conn.SetDeadline(time.Time{})
+	return &hostilePeer{t: t, conn: conn, them: peer.Them}, nil
 }
 
 // await reads until a message of type T arrives (skipping pings and
@@ -101,15 +90,18 @@ func (h *hostilePeer) disconnected() string {
 }
 
 // headBlock fetches the node's head block over the wire.
-func (h *hostilePeer) headBlock() *chain.Block {
+func (h *hostilePeer) headBlock() *chain.Block { return h.block(h.them.Head) }
+
+// block fetches the block with the given hash from the node.
+func (h *hostilePeer) block(hash common.Hash) *chain.Block {
 	h.t.Helper()
-	if err := p2p.WriteMsg(h.conn, &p2p.GetBlocks{ID: 77, Hashes: []common.Hash{h.them.Head}}); err != nil {
+	if err := p2p.WriteMsg(h.conn, &p2p.GetBlocks{ID: 77, Hashes: []common.Hash{hash}}); err != nil {
 		h.t.Fatal(err)
 	}
 	resp := await[*p2p.Blocks](h)
 	b := new(chain.Block)
 	if len(resp.Blocks) != 1 || b.UnmarshalBinary(resp.Blocks[0]) != nil {
-		h.t.Fatal("no head block")
+		h.t.Fatalf("no block %x", hash)
 	}
 	return b
 }
@@ -130,14 +122,13 @@ func (h *hostilePeer) offer(b *chain.Block) {
 	}
 }
 
-// childOf builds and seals (with real PoW) a block on parent; edit may spoil
-// it before sealing.
-func childOf(t *testing.T, g *chain.Genesis, parent *chain.Block, txs []*types.Transaction, edit func(*chain.Header)) *chain.Block {
+// childOf builds and seals (with real PoW) a block on parent, whose parent
+// is grand; edit may spoil it before sealing.
+func childOf(t *testing.T, g *chain.Genesis, grand, parent *chain.Block, txs []*types.Transaction, edit func(*chain.Header)) *chain.Block {
 	t.Helper()
-	gen, _ := g.Block()
 	h := &chain.Header{ParentHash: parent.Hash(), Height: parent.Height() + 1, Coinbase: common.Address{0xee},
 		Time: max(uint64(time.Now().UnixMilli()), parent.Header.Time+1), TxRoot: chain.TxRoot(txs),
-		GasUsed: uint64(len(txs)) * chain.TransferGas, StateRoot: common.Hash{0x5a}, Bits: pow.NextBits(g, gen.Header, parent.Header)}
+		GasUsed: uint64(len(txs)) * chain.TransferGas, StateRoot: common.Hash{0x5a}, Bits: pow.NextBits(g, grand.Header, parent.Header)}
 	if edit != nil {
 		edit(h)
 	}
@@ -161,9 +152,10 @@ func TestHostilePeer(t *testing.T) {
 
 	forgedTo := common.Address{0xf0, 0x0d}
 	var offered []common.Hash
-	blockCase := func(spoil func(parent *chain.Block) *chain.Block) func(h *hostilePeer) {
+	blockCase := func(spoil func(grand, parent *chain.Block) *chain.Block) func(h *hostilePeer) {
 		return func(h *hostilePeer) {
-			b := spoil(h.headBlock())
+			parent := h.headBlock()
+			b := spoil(h.block(parent.Header.ParentHash), parent)
 			offered = append(offered, b.Hash())
 			h.offer(b)
 		}
@@ -173,18 +165,18 @@ func TestHostilePeer(t *testing.T) {
 		send   func(h *hostilePeer)
 		reason string
 	}{
-		{"bad seal", blockCase(func(parent *chain.Block) *chain.Block {
-			b := childOf(t, g, parent, nil, nil)
+		{"bad seal", blockCase(func(grand, parent *chain.Block) *chain.Block {
+			b := childOf(t, g, grand, parent, nil, nil)
 			target := chain.CompactToBig(b.Header.Bits)
 			for hash := b.Hash(); new(big.Int).SetBytes(hash[:]).Cmp(target) <= 0; hash = b.Hash() {
 				b.Header.Nonce++
 			}
 			return b
 		}), "hash above target"},
-		{"wrong state root", blockCase(func(parent *chain.Block) *chain.Block {
-			return childOf(t, g, parent, nil, nil)
+		{"wrong state root", blockCase(func(grand, parent *chain.Block) *chain.Block {
+			return childOf(t, g, grand, parent, nil, nil)
 		}), "bad state root"},
-		{"forged signature", blockCase(func(parent *chain.Block) *chain.Block {
+		{"forged signature", blockCase(func(grand, parent *chain.Block) *chain.Block {
 			signed := ct.Transfer(g, 0, 0, common.Address{1}, big.NewInt(1))
 			v, r, s := signed.RawSignatureValues()
 			sig := append(append(common.LeftPadBytes(r.Bytes(), 32), common.LeftPadBytes(s.Bytes(), 32)...), byte(v.Uint64()))
@@ -193,7 +185,7 @@ func TestHostilePeer(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			return childOf(t, g, parent, []*types.Transaction{forged}, nil)
+			return childOf(t, g, grand, parent, []*types.Transaction{forged}, nil)
 		}), "invalid block"},
 		{"frame above the limit", func(h *hostilePeer) {
 			var hdr [4]byte

@@ -6,10 +6,12 @@ import (
 	"math/big"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/chaind/chaind/chain"
 	"github.com/chaind/chaind/node"
+	"github.com/chaind/chaind/pos"
 	"github.com/chaind/chaind/rpc"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
@@ -17,7 +19,8 @@ import (
 
 func runNode(args []string) error {
 	fs := newFlagSet("node", "node [--dev] [--datadir DIR] [--genesis FILE] [--mine --miner.coinbase ADDR] [flags]")
-	dev := fs.Bool("dev", false, "throwaway single-node PoW chain that mines at once, with a funded dev account")
+	dev := fs.Bool("dev", false, "throwaway single-node chain that makes blocks at once, with a funded dev account")
+	consensus := fs.String("consensus", chain.ConsensusPoW, "with --dev: pow (a mining node) or pos (the dev account is the one validator: one-second slots, no hashing)")
 	dataDir := fs.String("datadir", "", "data directory (required unless --dev, which makes a temporary one)")
 	genesisPath := fs.String("genesis", "", "genesis file for a new data directory")
 	rpcAddr := fs.String("rpc.addr", node.DefaultRPCAddr, "JSON-RPC listen address, HTTP and WebSocket (port 0 picks a free port)")
@@ -26,6 +29,7 @@ func runNode(args []string) error {
 	rpcCORS := fs.StringSlice("rpc.corsdomain", nil, `browser origins allowed to call the node ("*": any; default: none)`)
 	mine := fs.Bool("mine", false, "mine blocks")
 	threads := fs.Int("miner.threads", 0, "mining threads (0: one per CPU)")
+	hashrate := fs.Float64("miner.hashrate", 0, "hold the miner to this many nonces per second (0: as fast as the CPU goes; --dev: the rate the dev chain was made for)")
 	coinbase := fs.String("miner.coinbase", "", "address that receives mined rewards and fees")
 	minGasPrice := fs.String("txpool.pricelimit", "", "lowest max fee per gas the mempool admits, in wei (default: the base fee)")
 	p2pAddr := fs.String("p2p.addr", node.DefaultP2PAddr, `P2P listen address (port 0 picks a free port; "" does not listen)`)
@@ -35,6 +39,8 @@ func runNode(args []string) error {
 	noDiscover := fs.Bool("p2p.nodiscover", false, "dial only --peers and --bootnodes, not addresses learnt from peers")
 	validatorKey := fs.String("validator.key", "", "PoS: keystore file (or hex key file) of this node's validator; it proposes and votes")
 	validatorPassword := fs.String("validator.password", "", "file holding the validator keystore's password (default: prompt)")
+	byzantine := fs.String("validator.byzantine", "", "PoS experiments: make this validator misbehave: equivocate, double-vote, surround-vote, censor, withhold (joined by '+')")
+	checkpoint := fs.String("checkpoint", "", "trusted block HASH or NUMBER:HASH: only chains that contain it are accepted (weak subjectivity)")
 	logLevel := fs.String("log.level", "info", "log level: debug, info, warn, error")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -46,7 +52,7 @@ func runNode(args []string) error {
 	if err != nil {
 		return err
 	}
-	cfg := node.Config{DataDir: *dataDir, RPCAddr: *rpcAddr, Mine: *mine, MinerThreads: *threads, Logger: log,
+	cfg := node.Config{DataDir: *dataDir, RPCAddr: *rpcAddr, Mine: *mine, MinerThreads: *threads, MinerHashrate: *hashrate, Logger: log,
 		P2PAddr: *p2pAddr, Peers: *peers, Bootnodes: *bootnodes, MaxPeers: *maxPeers, NoDiscover: *noDiscover,
 		RPCAPIs: *rpcAPIs, RPCVHosts: *rpcVHosts, RPCCORSDomains: *rpcCORS}
 	if *coinbase != "" {
@@ -67,12 +73,24 @@ func runNode(args []string) error {
 			return fmt.Errorf("--validator.key: %w", err)
 		}
 	}
+	if *byzantine != "" {
+		if cfg.Byzantine, err = pos.ParseBehaviour(*byzantine); err != nil {
+			return fmt.Errorf("--validator.byzantine: %w", err)
+		}
+		log.Warn("This validator is Byzantine, for experiments: it will be slashed", "behaviour", cfg.Byzantine)
+	}
+	if *checkpoint != "" {
+		if cfg.Checkpoint, err = chain.ParseCheckpoint(*checkpoint); err != nil {
+			return fmt.Errorf("--checkpoint: %w", err)
+		}
+	}
 	if *genesisPath != "" {
 		if cfg.Genesis, err = chain.LoadGenesis(*genesisPath); err != nil {
 			return err
 		}
 	}
-	var devInfo string
+	var devAddr common.Address
+	var devKey string
 	if *dev {
 		if cfg.DataDir == "" {
 			tmp, err := os.MkdirTemp("", "chaind-dev-")
@@ -82,22 +100,31 @@ func runNode(args []string) error {
 			defer os.RemoveAll(tmp)
 			cfg.DataDir = tmp
 		}
-		g, key, err := node.DevSetup(cfg.DataDir, *threads)
+		g, key, err := node.DevSetup(cfg.DataDir, *threads, *consensus, *hashrate)
 		if err != nil {
 			return err
 		}
-		addr := crypto.PubkeyToAddress(key.PublicKey)
-		cfg.Genesis, cfg.Mine = g, true
-		if cfg.Coinbase == (common.Address{}) {
-			if cfg.Coinbase, err = node.DevCoinbase(cfg.DataDir); err != nil {
-				return err
+		if cfg.MinerHashrate <= 0 && g.Consensus == chain.ConsensusPoW {
+			cfg.MinerHashrate = node.DevHashrate(g)
+		}
+		devAddr, devKey = crypto.PubkeyToAddress(key.PublicKey), hex.EncodeToString(crypto.FromECDSA(key))
+		cfg.Genesis = g
+		producer, err := node.DevCoinbase(cfg.DataDir)
+		if err != nil {
+			return err
+		}
+		if g.Consensus == chain.ConsensusPoS {
+			cfg.ValidatorKey = producer
+			cfg.Coinbase = crypto.PubkeyToAddress(producer.PublicKey)
+		} else {
+			cfg.Mine = true
+			if cfg.Coinbase == (common.Address{}) {
+				cfg.Coinbase = crypto.PubkeyToAddress(producer.PublicKey)
 			}
 		}
 		if !fs.Changed("rpc.api") {
 			cfg.RPCAPIs = rpc.DevAPIs
 		}
-		devInfo = fmt.Sprintf("  Chain ID:  %d\n  Account:   %s (1,000,000 ETH)\n  Key:       0x%s (also in %s/dev.key)\n  Coinbase:  %s (block rewards and fees; key in %s/coinbase.key)\n  Genesis:   %s/genesis.json\n",
-			g.ChainID, addr.Hex(), hex.EncodeToString(crypto.FromECDSA(key)), cfg.DataDir, cfg.Coinbase.Hex(), cfg.DataDir, cfg.DataDir)
 	}
 	if cfg.DataDir == "" {
 		return fmt.Errorf("node: --datadir is required (or use --dev)")
@@ -114,7 +141,13 @@ func runNode(args []string) error {
 	if a := n.P2PAddr(); a != "" {
 		p2pLine = a
 	}
-	fmt.Printf("chaind node running\n  RPC:       %s\n  WebSocket: %s\n  P2P:       %s\n  Data dir:  %s\n%s", n.RPCURL(), n.WSURL(), p2pLine, cfg.DataDir, devInfo)
+	fmt.Printf("chaind node running\n  RPC:       %s\n  WebSocket: %s\n  P2P:       %s\n  Data dir:  %s\n", n.RPCURL(), n.WSURL(), p2pLine, cfg.DataDir)
+	if *dev {
+		// The balance at the head: a restarted dev chain has spent since genesis.
+		fmt.Printf("  Chain ID:  %d\n  Account:   %s (%s ETH at height %d)\n  Key:       0x%s (also in %s/dev.key)\n  Coinbase:  %s (block rewards and fees; key in %s/coinbase.key)\n  Genesis:   %s/genesis.json\n",
+			cfg.Genesis.ChainID, devAddr.Hex(), etherText(n.Chain().Account(devAddr).Balance), n.Chain().Head().Height(), devKey, cfg.DataDir,
+			cfg.Coinbase.Hex(), cfg.DataDir, cfg.DataDir)
+	}
 	if *dev && n.P2PAddr() != "" {
 		fmt.Printf("Join this chain from another shell:\n  chaind node --genesis %s/genesis.json --datadir OTHER_DIR --peers %s --rpc.addr 127.0.0.1:0 [--mine --miner.coinbase ADDR]\n",
 			cfg.DataDir, n.P2PAddr())
@@ -125,4 +158,18 @@ func runNode(args []string) error {
 	log.Info("Shutting down", "signal", sig.String())
 	signal.Stop(sigs)
 	return n.Close()
+}
+
+// etherText is wei in ether with thousands separators and no trailing zeros,
+// such as 1,000,002.5.
+func etherText(wei *big.Int) string {
+	s := strings.TrimRight(strings.TrimRight(formatEther(wei), "0"), ".")
+	whole, frac, _ := strings.Cut(s, ".")
+	for i := len(whole) - 3; i > 0 && whole[i-1] != '-'; i -= 3 {
+		whole = whole[:i] + "," + whole[i:]
+	}
+	if frac != "" {
+		return whole + "." + frac
+	}
+	return whole
 }

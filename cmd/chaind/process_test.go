@@ -48,8 +48,9 @@ func chaindBinary(t *testing.T) string {
 // proc is a running chaind process.
 type proc struct {
 	cmd    *exec.Cmd
-	url    string // JSON-RPC
-	p2p    string // P2P listen address, or "off"
+	url    string        // JSON-RPC
+	p2p    string        // P2P listen address, or "off"
+	stdout *lockedWriter // every line printed, for tests that read the banner
 	stderr *lockedWriter
 	done   chan struct{}
 }
@@ -63,7 +64,7 @@ func startChaind(t *testing.T, args ...string) *proc {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &proc{cmd: cmd, stderr: &lockedWriter{}, done: make(chan struct{})}
+	p := &proc{cmd: cmd, stdout: &lockedWriter{}, stderr: &lockedWriter{}, done: make(chan struct{})}
 	cmd.Stderr = p.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -77,6 +78,7 @@ func startChaind(t *testing.T, args ...string) *proc {
 	go func() {
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
+			p.stdout.Write([]byte(sc.Text() + "\n"))
 			f := strings.Fields(sc.Text())
 			switch {
 			case len(f) == 2 && f[0] == "RPC:":
@@ -86,7 +88,7 @@ func startChaind(t *testing.T, args ...string) *proc {
 				close(ready)
 			}
 		}
-		io.Copy(io.Discard, stdout)
+		io.Copy(p.stdout, stdout)
 	}()
 	select {
 	case <-ready:

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/chaind/chaind/loadgen"
 )
 
 var soak = flag.Bool("soak", false, "run the long memory test (minutes)")
@@ -27,8 +29,8 @@ func TestMemoryAfter100kBlocks(t *testing.T) {
 	b := startChaind(t, nodeArgs(filepath.Join(dir, "b"), genesis, "--peers", a.p2p)...)
 	waitFor(t, 30*time.Minute, "the sync of 100,000 blocks", func() bool { return b.head(t).Hash == want.Hash })
 	syncSecs := time.Since(start).Seconds()
-	rssA, errA := peakRSS(a.cmd.Process.Pid)
-	rssB, errB := peakRSS(b.cmd.Process.Pid)
+	rssA, errA := loadgen.PeakRSS(a.cmd.Process.Pid)
+	rssB, errB := loadgen.PeakRSS(b.cmd.Process.Pid)
 	if errA != nil || errB != nil {
 		t.Fatal(errA, errB)
 	}

@@ -18,20 +18,22 @@ import (
 	"github.com/spf13/pflag"
 )
 
-func runTestnet(args []string) error {
-	subs := map[string]func([]string) error{
-		"up": testnetUp, "run": testnetRun, "status": testnetStatus, "partition": testnetPartition, "heal": testnetHeal,
-		"kill": testnetNodeCommand("kill", "testnet_kill"), "restart": testnetNodeCommand("restart", "testnet_restart"), "set-link": testnetSetLink, "send": testnetSend,
-		"down": testnetDown, "report": testnetReport, "compare": testnetCompare, "attack": testnetAttack,
+func testnetCommands() []command {
+	return []command{
+		{"up", "start a testnet (in the foreground, or --detach)", testnetUp, nil},
+		{"run", "start a testnet and play a scenario file's timeline", testnetRun, nil},
+		{"status", "print every node's head, peers, mempool and miner", testnetStatus, nil},
+		{"send", "send transfers from the funded account", testnetSend, nil},
+		{"partition", "cut the links between groups of nodes", testnetPartition, nil},
+		{"heal", "restore every link", testnetHeal, nil},
+		{"kill", "kill a node's process (SIGKILL)", testnetNodeCommand("kill", "testnet_kill", "killed"), nil},
+		{"restart", "restart a killed node on its data directory", testnetNodeCommand("restart", "testnet_restart", "restarted"), nil},
+		{"set-link", "set one direction of one link's latency, jitter, loss and bandwidth", testnetSetLink, nil},
+		{"down", "stop every node and the supervisor", testnetDown, nil},
+		{"report", "write the report and plots of a testnet directory", testnetReport, nil},
+		{"compare", "run PoW, PoS and PoS without finality on the same network and compare them", testnetCompare, nil},
+		{"attack", "run the double-spend race live against a testnet", testnetAttack, nil},
 	}
-	if len(args) == 0 || subs[args[0]] == nil {
-		fmt.Fprintln(os.Stderr, "Usage: chaind testnet <up|run|status|partition|heal|kill|restart|set-link|send|down|report|compare|attack> [flags]")
-		if len(args) == 0 {
-			return errors.New("testnet: missing subcommand")
-		}
-		return fmt.Errorf("testnet: unknown subcommand %q", args[0])
-	}
-	return subs[args[0]](args[1:])
 }
 
 func dirFlag(fs *pflag.FlagSet) *string {
@@ -82,16 +84,20 @@ func parseRate(s string) (int64, error) {
 }
 
 func testnetUp(args []string) error {
-	fs := newFlagSet("testnet up", "testnet up [--nodes N] [--consensus pow|pos [--stakes 40,30,20,10]] [--dir DIR] [--block-time D] [--latency D] [--jitter D] [--loss P] [--bandwidth R] [--seed S] [--detach]")
+	fs := newFlagSet("testnet up", "testnet up [--nodes N] [--consensus pow|pos [--stakes 40,30,20,10] [--byzantine N=B1+B2,...]] [--hashpower 40,30,20,10 [--hashrate R]] [--dir DIR] [--block-time D] [--latency D] [--jitter D] [--loss P] [--bandwidth R] [--seed S] [--prometheus] [--detach]")
 	nodes := fs.Int("nodes", 4, "number of nodes")
 	consensus := fs.String("consensus", "pow", "consensus: pow or pos")
 	stakes := fs.Int64Slice("stakes", nil, "pos: ether staked by each node, such as 40,30,20,10 (default 32 each)")
+	hashpower := fs.Float64Slice("hashpower", nil, "pow: each node's share of the hash power, such as 40,30,20,10 (default equal)")
+	hashrate := fs.Float64("hashrate", 0, "pow: total nonces per second of all miners (default half of what this machine can do)")
 	epochLength := fs.Uint64("epoch-length", 8, "pos: slots per epoch")
 	finality := fs.Bool("finality", true, "pos: run the 2/3-stake finality gadget (--finality=false: probabilistic PoS)")
+	byzantine := fs.String("byzantine", "", "pos: Byzantine validators for experiments, such as 0=equivocate+censor,2=double-vote")
 	dir := dirFlag(fs)
 	blockTime := fs.Duration("block-time", time.Second, "target block interval (pos: the slot time)")
 	seed := fs.Int64("seed", 1, "seed for the links' loss and jitter")
 	detach := fs.Bool("detach", false, "leave the supervisor running in the background")
+	prometheus := fs.Bool("prometheus", false, "write a Prometheus scrape configuration of the nodes to DIR/prometheus and run prometheus when installed")
 	duration := fs.Duration("duration", 0, "take the testnet down after this long (0: run until interrupted)")
 	logLevel := fs.String("log.level", "info", "supervisor log level")
 	applyLink := linkFlags(fs)
@@ -105,8 +111,12 @@ func testnetUp(args []string) error {
 	if err != nil {
 		return err
 	}
+	byz, err := parseByzantine(*byzantine, *nodes)
+	if err != nil {
+		return err
+	}
 	opts := testnet.Options{Dir: *dir, Nodes: *nodes, Consensus: *consensus, BlockTime: *blockTime, Seed: *seed, Logger: log,
-		Stakes: *stakes, EpochLength: *epochLength, NoFinality: !*finality}
+		Stakes: *stakes, EpochLength: *epochLength, NoFinality: !*finality, Byzantine: byz, HashPower: *hashpower, Hashrate: *hashrate, Prometheus: *prometheus}
 	if err := applyLink(&opts.Link); err != nil {
 		return err
 	}
@@ -205,12 +215,16 @@ func detachSupervisor(dir string, args []string) error {
 	go func() { cmd.Wait(); close(exited) }()
 	deadline := time.After(2 * time.Minute)
 	for {
-		if c, err := testnet.Dial(dir); err == nil {
+		if c, err := testnet.Dial(dir); err == nil && everyNodeUp(c.State) {
 			fmt.Printf("testnet supervisor running in the background (pid %d); log in %s\n", cmd.Process.Pid, filepath.Join(dir, "supervisor.log"))
+			fmt.Printf("  Dashboard: %s\n", c.State.Dashboard)
 			for _, n := range c.State.Nodes {
 				fmt.Printf("  node %d  RPC %s\n", n.Index, n.RPC)
 			}
 			fmt.Printf("  funded account %s, key in %s\n", c.State.FundedAddr.Hex(), c.State.FundedKey)
+			if c.State.Prometheus != "" {
+				fmt.Printf("  Prometheus: %s\n", c.State.Prometheus)
+			}
 			return nil
 		}
 		select {
@@ -222,6 +236,18 @@ func detachSupervisor(dir string, args []string) error {
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
+}
+
+// everyNodeUp reports whether every node of st has started and has an RPC
+// URL: the supervisor writes its state after each node starts, so an early
+// read lists only the first nodes.
+func everyNodeUp(st *testnet.State) bool {
+	for _, n := range st.Nodes {
+		if n.RPC == "" {
+			return false
+		}
+	}
+	return len(st.Nodes) > 0
 }
 
 func testnetRun(args []string) error {
@@ -361,7 +387,15 @@ func testnetPartition(args []string) error {
 	if err != nil {
 		return err
 	}
-	return call(c, nil, "testnet_partition", groups)
+	if err := call(c, nil, "testnet_partition", groups); err != nil {
+		return err
+	}
+	var names []string
+	for _, g := range groups {
+		names = append(names, fmt.Sprint(g))
+	}
+	fmt.Printf("partitioned the testnet into %s; the links between the groups are cut\n", strings.Join(names, " | "))
+	return nil
 }
 
 func testnetHeal(args []string) error {
@@ -369,7 +403,11 @@ func testnetHeal(args []string) error {
 	if err != nil {
 		return err
 	}
-	return call(c, nil, "testnet_heal")
+	if err := call(c, nil, "testnet_heal"); err != nil {
+		return err
+	}
+	fmt.Println("healed the testnet: every link is restored")
+	return nil
 }
 
 func nodeArg(fs *pflag.FlagSet) (int, error) {
@@ -380,7 +418,7 @@ func nodeArg(fs *pflag.FlagSet) (int, error) {
 }
 
 // testnetNodeCommand is a subcommand that acts on one node, such as kill.
-func testnetNodeCommand(name, method string) func([]string) error {
+func testnetNodeCommand(name, method, done string) func([]string) error {
 	return func(args []string) error {
 		c, fs, err := control(name, name+" N [--dir DIR]", args, nil)
 		if err != nil {
@@ -390,7 +428,11 @@ func testnetNodeCommand(name, method string) func([]string) error {
 		if err != nil {
 			return err
 		}
-		return call(c, nil, method, n)
+		if err := call(c, nil, method, n); err != nil {
+			return err
+		}
+		fmt.Printf("node %d %s\n", n, done)
+		return nil
 	}
 }
 
@@ -413,7 +455,19 @@ func testnetSetLink(args []string) error {
 	if err := apply(&p); err != nil {
 		return err
 	}
-	return call(c, nil, "testnet_setLink", a, b, p)
+	if err := call(c, nil, "testnet_setLink", a, b, p); err != nil {
+		return err
+	}
+	fmt.Printf("link %d -> %d: latency %s, jitter %s, loss %g, bandwidth %s\n", a, b, p.Latency, p.Jitter, p.Loss, bandwidthText(p.Bandwidth))
+	return nil
+}
+
+// bandwidthText is a link's bandwidth for people: bytes/s, or unlimited.
+func bandwidthText(bytesPerSecond int64) string {
+	if bytesPerSecond == 0 {
+		return "unlimited"
+	}
+	return fmt.Sprintf("%d bytes/s", bytesPerSecond)
 }
 
 func testnetSend(args []string) error {
@@ -426,7 +480,12 @@ func testnetSend(args []string) error {
 	if err != nil {
 		return err
 	}
-	return call(c, nil, "testnet_send", *count, *rate)
+	if err := call(c, nil, "testnet_send", *count, *rate); err != nil {
+		return err
+	}
+	fmt.Printf("sending %d transfers from %s at %g/s (about %.0fs); see them with chaind testnet report\n",
+		*count, c.State.FundedAddr.Hex(), *rate, float64(*count) / *rate)
+	return nil
 }
 
 func testnetDown(args []string) error {
@@ -461,26 +520,36 @@ func testnetReport(args []string) error {
 }
 
 func testnetCompare(args []string) error {
-	fs := newFlagSet("testnet compare", "testnet compare [--nodes N] [--duration D] [--latency 50ms,200ms] [--block-time D] [--seed S] [--quick] --out DIR")
+	fs := newFlagSet("testnet compare", "testnet compare [--nodes N] [--duration D] [--latency 50ms,200ms] [--block-time D] [--hashpower 40,30,20,10] [--seed S] [--quick] --out DIR")
 	out := fs.String("out", "compare", "report directory")
 	nodes := fs.Int("nodes", 4, "nodes per network")
 	duration := fs.Duration("duration", 0, "length of each run (default 120s; --quick: 30s)")
 	latencies := fs.DurationSlice("latency", nil, "one-way latencies to compare (default 50ms,200ms; --quick: 50ms)")
 	blockTime := fs.Duration("block-time", 500*time.Millisecond, "PoW target interval and PoS slot")
+	hashpower := fs.Float64Slice("hashpower", nil, "pow: each node's share of the hash power, such as 40,30,20,10 (default equal)")
+	hashrate := fs.Float64("hashrate", 0, "pow: total nonces per second of all miners (default half of what this machine can do)")
 	seed := fs.Int64("seed", 1, "seed for the links' jitter")
 	quick := fs.Bool("quick", false, "one latency, 30 s runs: about two minutes in all")
 	reanalyse := fs.Bool("reanalyse", false, "recompute the report from the runs already in --out")
+	redraw := fs.Bool("redraw", false, "redraw report.md and the plots from --out's results.json (no records needed)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if *redraw {
+		if _, err := testnet.Redraw(*out); err != nil {
+			return err
+		}
+		fmt.Printf("redrew %s and its plots from %s\n", filepath.Join(*out, "report.md"), filepath.Join(*out, "results.json"))
+		return nil
+	}
 	cmp, err := testnet.Compare(testnet.CompareOptions{Out: *out, Nodes: *nodes, Duration: *duration, Latencies: *latencies,
-		BlockTime: *blockTime, Seed: *seed, Quick: *quick, Reanalyse: *reanalyse, Progress: os.Stdout})
+		BlockTime: *blockTime, HashPower: *hashpower, Hashrate: *hashrate, Seed: *seed, Quick: *quick, Reanalyse: *reanalyse, Progress: os.Stdout})
 	if err != nil {
 		return err
 	}
 	for _, r := range cmp.Runs {
-		fmt.Printf("%-15s %4.0f ms: %4d blocks, stale %.3f (healthy), deepest reorg %d, finalized reverted %d\n",
-			r.Variant, r.LatencyMs, r.Report.Produced, r.HealthyStaleRate, r.Report.MaxReorgDepth, r.Report.FinalizedReverted)
+		fmt.Printf("%-15s %4.0f ms: %4d blocks, stale %.3f [%.3f, %.3f] (healthy), deepest reorg %d, finalized reverted %d\n",
+			r.Variant, r.LatencyMs, r.Report.Produced, r.HealthyStaleRate, r.HealthyStaleCI.Lo, r.HealthyStaleCI.Hi, r.Report.MaxReorgDepth, r.Report.FinalizedReverted)
 	}
 	return nil
 }
@@ -488,7 +557,8 @@ func testnetCompare(args []string) error {
 func testnetAttack(args []string) error {
 	fs := newFlagSet("testnet attack", "testnet attack [--nodes N] [--z Z] [--trials T] [--block-time D] [--dir DIR] [--json]")
 	dir := dirFlag(fs)
-	nodes := fs.Int("nodes", 4, "nodes; node 0 is the attacker with about 1/N of the hash power")
+	nodes := fs.Int("nodes", 4, "nodes; node 0 is the attacker")
+	share := fs.Float64("share", 0, "the attacker's share of the hash power (default 1/nodes)")
 	z := fs.Int("z", 1, "confirmations the merchant waits for")
 	trials := fs.Int("trials", 20, "races to run")
 	blockTime := fs.Duration("block-time", 250*time.Millisecond, "target block interval")
@@ -500,12 +570,12 @@ func testnetAttack(args []string) error {
 	if err != nil {
 		return err
 	}
-	res, err := testnet.Attack(testnet.AttackOptions{Dir: *dir, Nodes: *nodes, Z: *z, Trials: *trials, BlockTime: *blockTime, Logger: log, Progress: os.Stdout})
+	res, err := testnet.Attack(testnet.AttackOptions{Dir: *dir, Nodes: *nodes, Share: *share, Z: *z, Trials: *trials, BlockTime: *blockTime, Logger: log, Progress: os.Stdout})
 	if err != nil {
 		return err
 	}
-	fmt.Printf("attacker share %.3f, z = %d: %d of %d races won (%.3f); exact probability for a strictly heavier branch (the race for z+1): %.3f\n",
-		res.Share, res.Z, res.Successes, res.Trials, res.Rate, res.Exact)
+	fmt.Printf("attacker share %.3f (measured %.3f), z = %d: %d of %d races won (%.3f, 95%% interval [%.3f, %.3f]); exact probability for a strictly heavier branch (the race for z+1): %.3f (exact test p = %.3g)\n",
+		res.GivenShare, res.Share, res.Z, res.Successes, res.Trials, res.Rate, res.RateCI.Lo, res.RateCI.Hi, res.Exact, res.PValue)
 	if *asJSON {
 		return printJSON(res)
 	}

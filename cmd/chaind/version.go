@@ -7,7 +7,11 @@ import (
 	"github.com/chaind/chaind/node"
 )
 
-func runVersion([]string) error {
+func runVersion(args []string) error {
+	fs := newFlagSet("version", "version")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
 	fmt.Printf("chaind %s (%s, %s/%s)\n", node.Version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 	return nil
 }

@@ -22,18 +22,14 @@ import (
 	"golang.org/x/term"
 )
 
-func runWallet(args []string) error {
-	subs := map[string]func([]string) error{
-		"new": walletNew, "list": walletList, "import": walletImport, "balance": walletBalance, "send": walletSend,
+func walletCommands() []command {
+	return []command{
+		{"new", "create a key in the keystore (Web3 Secret Storage)", walletNew, nil},
+		{"list", "list the keystore's addresses", walletList, nil},
+		{"import", "import a hex private key into the keystore", walletImport, nil},
+		{"balance", "print an address's balance", walletBalance, nil},
+		{"send", "sign and send a transfer", walletSend, nil},
 	}
-	if len(args) == 0 || subs[args[0]] == nil {
-		fmt.Fprintln(os.Stderr, "Usage: chaind wallet <new|list|import|balance|send> [flags]")
-		if len(args) == 0 {
-			return errors.New("wallet: missing subcommand")
-		}
-		return fmt.Errorf("wallet: unknown subcommand %q", args[0])
-	}
-	return subs[args[0]](args[1:])
 }
 
 func defaultKeystore() string {

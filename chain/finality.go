@@ -1,0 +1,211 @@
+package chain
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/ethereum/go-ethereum/common"
+)
+
+// The node's finalized checkpoint. The engine's state says which block its
+// votes finalized on the head's branch, but that answer moves back when the
+// head moves to a branch that lacks the votes (a censoring proposer's). The
+// chain therefore keeps its own finalized checkpoint: stored under its own
+// key in the same batch as the head change that advances it, only ever
+// replaced by a descendant, and always on the canonical chain. Fork choice
+// never considers a branch that does not contain it (the block tree is
+// filtered, as in Gasper): a block forking below it is refused with
+// ErrRevertsFinalized, like any invalid block, so that the peer that sent it
+// is scored down.
+//
+// A trusted checkpoint (weak subjectivity) is a block the operator knows to
+// be on the right chain: a node only accepts chains that contain it, and
+// once it is canonical it counts as finalized.
+
+// ErrCheckpoint is a block on a chain that does not contain the trusted
+// checkpoint.
+const ErrCheckpoint = ErrorKind("branch does not contain the trusted checkpoint")
+
+var keyFinalized = []byte("finalized") // height + hash of the node's finalized block
+
+// Checkpoint names a block by height and hash. In a trusted checkpoint given
+// by hash only, Number is 0 until the block is seen.
+type Checkpoint struct {
+	Number uint64
+	Hash   common.Hash
+}
+
+// ParseCheckpoint reads "HASH" or "NUMBER:HASH".
+func ParseCheckpoint(s string) (*Checkpoint, error) {
+	num, hash, found := strings.Cut(s, ":")
+	if !found {
+		num, hash = "", num
+	}
+	var cp Checkpoint
+	if num != "" {
+		n, err := strconv.ParseUint(num, 10, 64)
+		if err != nil || n == 0 {
+			return nil, fmt.Errorf("checkpoint %q: the block number must be a positive integer", s)
+		}
+		cp.Number = n
+	}
+	h := strings.TrimPrefix(hash, "0x")
+	if len(h) != 64 {
+		return nil, fmt.Errorf("checkpoint %q: want a 32-byte hex block hash", s)
+	}
+	b, err := common.ParseHexOrString("0x" + h)
+	if err != nil || len(b) != 32 {
+		return nil, fmt.Errorf("checkpoint %q: want a 32-byte hex block hash", s)
+	}
+	cp.Hash = common.BytesToHash(b)
+	return &cp, nil
+}
+
+func (b *storeBatch) setFinalized(cp Checkpoint) {
+	b.b.Put(keyFinalized, binary.BigEndian.AppendUint64(append([]byte(nil), cp.Hash[:]...), cp.Number))
+}
+
+// Finalized reads the node's finalized checkpoint (ErrNotFound before the
+// first one beyond genesis).
+func (s *Store) Finalized() (Checkpoint, error) {
+	data, err := s.get(keyFinalized)
+	if err != nil {
+		return Checkpoint{}, err
+	}
+	if len(data) != 40 {
+		return Checkpoint{}, fmt.Errorf("finalized checkpoint: %d bytes", len(data))
+	}
+	return Checkpoint{Hash: common.BytesToHash(data[:32]), Number: binary.BigEndian.Uint64(data[32:])}, nil
+}
+
+// loadFinality reads the finalized checkpoint and checks that the stored
+// chain agrees with it and with the trusted checkpoint.
+func (c *Chain) loadFinality(trusted *Checkpoint) error {
+	fin, err := c.store.Finalized()
+	switch {
+	case errors.Is(err, ErrNotFound):
+		fin = Checkpoint{Number: 0, Hash: c.genesisHeader.Hash()}
+	case err != nil:
+		return fmt.Errorf("read finalized checkpoint: %w", err)
+	}
+	if canon, err := c.store.CanonicalHash(fin.Number); err != nil || canon != fin.Hash {
+		return fmt.Errorf("database inconsistent: finalized block %d (%x) is not canonical", fin.Number, fin.Hash)
+	}
+	c.finalized = fin
+	if trusted == nil {
+		return nil
+	}
+	cp := *trusted
+	if h, err := c.store.Header(cp.Hash); err == nil {
+		if cp.Number != 0 && cp.Number != h.Height {
+			return fmt.Errorf("checkpoint %d:%x: that block has height %d", cp.Number, cp.Hash, h.Height)
+		}
+		cp.Number = h.Height
+	}
+	head := c.head().block.Height()
+	switch {
+	case cp.Number == 0 && head > 0:
+		return fmt.Errorf("checkpoint %x: the database follows a chain (head %d) that does not contain it; start from an empty data directory", cp.Hash, head)
+	case cp.Number != 0 && head >= cp.Number:
+		if canon, err := c.store.CanonicalHash(cp.Number); err != nil || canon != cp.Hash {
+			return fmt.Errorf("checkpoint %d:%x: the database's chain has another block at that height; start from an empty data directory", cp.Number, cp.Hash)
+		}
+	}
+	c.trusted = &cp
+	return nil
+}
+
+// checkFinality refuses b if its branch cannot contain the node's finalized
+// block or the trusted checkpoint. It learns the trusted checkpoint's height
+// when b is that block.
+func (c *Chain) checkFinality(b *Block, parent *Header) error {
+	hash := b.Hash()
+	if t := c.trusted; t != nil {
+		if t.Number == 0 && hash == t.Hash {
+			t.Number = b.Height()
+		}
+		if t.Number != 0 && b.Height() == t.Number && hash != t.Hash {
+			return NewRuleError(ErrCheckpoint, "block %d (%x) is not the checkpoint %x", b.Height(), hash, t.Hash)
+		}
+	}
+	fin := c.finalized
+	if b.Height() <= fin.Number {
+		return NewRuleError(ErrRevertsFinalized, "block %d (%x) conflicts with finalized block %d (%x)", b.Height(), hash, fin.Number, fin.Hash)
+	}
+	fork, err := c.forkPoint(parent)
+	if err != nil {
+		return err
+	}
+	if fork.Height < fin.Number {
+		return NewRuleError(ErrRevertsFinalized, "block %d (%x) forks at %d, below finalized block %d (%x)", b.Height(), hash, fork.Height, fin.Number, fin.Hash)
+	}
+	return nil
+}
+
+// forkPoint is the newest canonical ancestor of h (h itself if canonical).
+func (c *Chain) forkPoint(h *Header) (*Header, error) {
+	for {
+		if canon, err := c.store.CanonicalHash(h.Height); err == nil && canon == h.Hash() {
+			return h, nil
+		}
+		parent, err := c.store.Header(h.ParentHash)
+		if err != nil {
+			return nil, fmt.Errorf("read ancestor %x: %w", h.ParentHash, err)
+		}
+		h = parent
+	}
+}
+
+// mayAdopt reports whether the branch whose new blocks are added may become
+// canonical: while the trusted checkpoint's height is unknown nothing may,
+// and no branch with another block at that height may.
+func (c *Chain) mayAdopt(added []*Block) error {
+	t := c.trusted
+	if t == nil {
+		return nil
+	}
+	if t.Number == 0 {
+		return errAwaitCheckpoint
+	}
+	for _, b := range added {
+		if b.Height() == t.Number && b.Hash() != t.Hash {
+			return NewRuleError(ErrCheckpoint, "branch has block %d (%x), not the checkpoint %x", b.Height(), b.Hash(), t.Hash)
+		}
+	}
+	return nil
+}
+
+// errAwaitCheckpoint: a block is stored but not adopted until the trusted
+// checkpoint is known.
+var errAwaitCheckpoint = errors.New("waiting for the trusted checkpoint block")
+
+// advanceFinalized returns the finalized checkpoint after the head moves to
+// newHead (whose state is c.state) and records it in batch if it moved: the
+// engine's finalized block when it is higher than the node's, and the
+// trusted checkpoint once the new chain reaches it. Both are ancestors of
+// newHead, and newHead's branch contains the node's finalized block, so the
+// result descends from it.
+func (c *Chain) advanceFinalized(newHead *Block, batch *storeBatch) (Checkpoint, error) {
+	next := c.finalized
+	if f, ok := c.engine.(Finalizer); ok {
+		if hash := f.Finalized(c.state); hash != (common.Hash{}) {
+			h, err := c.store.Header(hash)
+			if err != nil {
+				return next, fmt.Errorf("read finalized block %x: %w", hash, err)
+			}
+			if h.Height > next.Number {
+				next = Checkpoint{Number: h.Height, Hash: hash}
+			}
+		}
+	}
+	if t := c.trusted; t != nil && t.Number > next.Number && newHead.Height() >= t.Number {
+		next = *t
+	}
+	if next != c.finalized {
+		batch.setFinalized(next)
+	}
+	return next, nil
+}

@@ -1,0 +1,99 @@
+package chain_test
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/chaind/chaind/chain"
+	ct "github.com/chaind/chaind/chain/chaintest"
+	"github.com/ethereum/go-ethereum/common"
+)
+
+// reporter is the trivial engine with a finalized block set by the test.
+type reporter struct {
+	ct.Engine
+	fin common.Hash
+}
+
+func (r *reporter) Finalized(*chain.State) common.Hash { return r.fin }
+func (r *reporter) Safe(*chain.State) common.Hash      { return common.Hash{} }
+
+// TestFinalizedCheckpointOnlyMovesForward: the chain's finalized block
+// follows the engine's report up, never down (when a head's state reports
+// an older one), is stored, and no block forking below it is accepted.
+func TestFinalizedCheckpointOnlyMovesForward(t *testing.T) {
+	g := ct.Genesis(1)
+	clock := ct.NewClock(ct.GenesisTime)
+	eng := &reporter{}
+	store := chain.OpenMemStore()
+	defer store.Close()
+	c, err := chain.Open(chain.Config{Store: store, Genesis: g, Engine: eng, Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	side := ct.NewChain(t, g, clock) // builds the competing branch
+	var main []*chain.Block
+	for i := 0; i < 5; i++ {
+		b := ct.Mine(t, c, clock, common.Address{1}, nil, nil)
+		main = append(main, b)
+		if i < 2 {
+			if err := side.InsertBlock(b); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if i == 2 {
+			eng.fin = main[2].Hash() // reported from block 4's head on
+		}
+	}
+	if got := c.Finalized(); got.Number != 3 || got.Hash != main[2].Hash() {
+		t.Fatalf("finalized %d (%x), want block 3", got.Number, got.Hash)
+	}
+	eng.fin = main[0].Hash() // a head whose state knows less
+	ct.Mine(t, c, clock, common.Address{1}, nil, nil)
+	if got := c.Finalized(); got.Number != 3 {
+		t.Fatalf("finalized moved back to %d", got.Number)
+	}
+	var branch []*chain.Block
+	for i := 0; i < 6; i++ { // forks at 2, longer than the main chain
+		branch = append(branch, ct.Mine(t, side, clock, common.Address{2}, nil, nil))
+	}
+	head := c.Head().Hash()
+	if err := c.InsertBlock(branch[0]); !errors.Is(err, chain.ErrRevertsFinalized) || !chain.IsRuleError(err) {
+		t.Fatalf("a block forking below the finalized one: %v", err)
+	}
+	for _, b := range branch[1:] {
+		if err := c.InsertBlock(b); !errors.Is(err, chain.ErrInvalidAncestor) {
+			t.Fatalf("its descendant: %v", err)
+		}
+	}
+	if c.Head().Hash() != head {
+		t.Fatal("the head left the finalized block")
+	}
+	again, err := chain.Open(chain.Config{Store: store, Genesis: g, Engine: eng, Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := again.Finalized(); got.Hash != main[2].Hash() {
+		t.Fatalf("after reopening, finalized %d", got.Number)
+	}
+}
+
+func TestParseCheckpoint(t *testing.T) {
+	h := "0xabcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789"
+	for _, tc := range []struct {
+		in     string
+		number uint64
+		ok     bool
+	}{
+		{h, 0, true}, {"12:" + h, 12, true}, {h[2:], 0, true},
+		{"0:" + h, 0, false}, {"x:" + h, 0, false}, {"12:0x1234", 0, false}, {"", 0, false},
+	} {
+		cp, err := chain.ParseCheckpoint(tc.in)
+		if (err == nil) != tc.ok {
+			t.Fatalf("%q: error %v, want ok %v", tc.in, err, tc.ok)
+		}
+		if err == nil && (cp.Number != tc.number || cp.Hash != common.HexToHash(h)) {
+			t.Fatalf("%q: got %d:%x", tc.in, cp.Number, cp.Hash)
+		}
+	}
+}

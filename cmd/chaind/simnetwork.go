@@ -1,0 +1,180 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"math"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/chaind/chaind/netsim"
+	"github.com/chaind/chaind/testnet"
+)
+
+const simNetworkSynopsis = "sim network [--nodes N] [--block-time D] [--blocks N | --duration D] [--latency MODEL] [--peers K] [--block-size SIZE] [--hashpower 40,30,...] [--selfish SHARE] [--scenario FILE] [--seed S] [--out DIR] [--json]"
+
+// runSimNetwork runs netsim and prints the testnet report of the run.
+func runSimNetwork(args []string) error {
+	fs := newFlagSet("sim network", simNetworkSynopsis)
+	consensus := fs.String("consensus", "pow", "consensus to simulate (pow)")
+	nodes := fs.Int("nodes", 100, "number of nodes")
+	blockTime := fs.Duration("block-time", 600*time.Second, "target block interval")
+	blocks := fs.Uint64("blocks", 100, "stop when the best chain reaches this height (0: use --duration)")
+	duration := fs.Duration("duration", 0, "stop at this simulated time instead")
+	latency := fs.String("latency", "bitcoin", "link model: const:D, lognormal:MEDIAN,SIGMA, or bitcoin (SimBlock's regions)")
+	peers := fs.Int("peers", 8, "neighbours per node (a random regular graph)")
+	blockSize := fs.String("block-size", "1MB", "simulated payload per block (bytes; kB and MB suffixes)")
+	hashpower := fs.String("hashpower", "", "hash-power shares per node, e.g. 40,30,20,10 (default: equal)")
+	selfish := fs.Float64("selfish", 0, "make node 0 an Eyal-Sirer selfish miner with this share of the hash power")
+	halfLife := fs.Duration("half-life", 0, "difficulty half-life (default: the genesis default); a very long one holds difficulty constant")
+	processing := fs.Duration("processing", 2*time.Millisecond, "time a node takes to handle any block")
+	validation := fs.String("validation-rate", "20MB", "payload a node validates per second (0: free)")
+	seed := fs.Uint64("seed", 1, "random seed: the same flags and seed give the same results")
+	scenario := fs.String("scenario", "", "run the timeline (partition, heal, kill, restart, stop) of a testnet scenario file")
+	out := fs.String("out", "", "write records.json here (then 'chaind testnet report DIR' draws the plots)")
+	asJSON := fs.Bool("json", false, "print one JSON object on the last line")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *consensus != "pow" {
+		return fmt.Errorf("--consensus %q: the network simulation runs proof of work only so far", *consensus)
+	}
+	network, err := netsim.ParseNetwork(*latency)
+	if err != nil {
+		return fmt.Errorf("--latency: %w", err)
+	}
+	size, err := parseSize(*blockSize)
+	if err != nil {
+		return fmt.Errorf("--block-size: %w", err)
+	}
+	rate, err := parseSize(*validation)
+	if err != nil {
+		return fmt.Errorf("--validation-rate: %w", err)
+	}
+	shares, err := parseShares(*hashpower)
+	if err != nil {
+		return fmt.Errorf("--hashpower: %w", err)
+	}
+	if *duration > 0 {
+		*blocks = 0
+	}
+	var steps []testnet.Step
+	if *scenario != "" {
+		sc, err := testnet.LoadScenario(*scenario)
+		if err != nil {
+			return err
+		}
+		skipped := 0
+		for _, st := range sc.Steps {
+			if st.Do == "send" {
+				skipped++
+				continue
+			}
+			steps = append(steps, st)
+		}
+		if skipped > 0 {
+			slog.Warn("Transactions are not simulated: the scenario's send steps are skipped", "steps", skipped)
+		}
+	}
+	cfg := netsim.Config{
+		Nodes: *nodes, BlockTime: *blockTime, Blocks: *blocks, Duration: *duration, BlockSize: int(size),
+		Network: network, Peers: min(*peers, max(*nodes-1, 1)), HashPower: shares, Processing: *processing,
+		ValidationRate: float64(rate), Seed: *seed, Selfish: *selfish, HalfLife: *halfLife, Steps: steps,
+		Progress: func(p netsim.Progress) {
+			slog.Info("Simulating", "simulated", p.SimTime.Round(time.Second), "height", p.Height, "blocks", p.Blocks,
+				"events/s", math.Round(p.EventsPerS))
+		},
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	res, err := netsim.Run(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	if *out != "" {
+		if err := writeRecords(*out, res); err != nil {
+			return err
+		}
+	}
+	rep := res.Report
+	if !*asJSON {
+		rep.WriteTable(os.Stdout)
+		if sr := res.Selfish; sr != nil {
+			fmt.Printf("  %-34s share %.3f, revenue %.4f (Eyal-Sirer at the measured gamma %.3f: %.4f)\n",
+				"selfish miner (node 0)", sr.Share, sr.RelativeRevenue, sr.Gamma, sr.Theory)
+		}
+		fmt.Printf("  %-34s %.1f s, %d events (%.0f/s), peak RSS %.0f MiB\n", "wall time",
+			res.Wall.Seconds(), res.Events, float64(res.Events)/res.Wall.Seconds(), float64(netsim.PeakRSS())/(1<<20))
+		return nil
+	}
+	summary := map[string]any{
+		"nodes": rep.Nodes, "latency": network.String(), "block_time_ms": rep.BlockTimeMs, "block_size": size,
+		"blocks": rep.Produced, "canonical_blocks": rep.Canonical, "stale_blocks": rep.Stale,
+		"stale_rate": rep.StaleRate, "median_propagation_ms": rep.Propagation.P50,
+		"propagation_ms": rep.Propagation, "reorgs": rep.Reorgs, "max_reorg_depth": rep.MaxReorgDepth,
+		"reorg_depths": rep.ReorgDepths, "finalized_reverted": rep.FinalizedReverted, "heads_agree": rep.HeadsAgree,
+		"simulated_seconds": rep.DurationSec, "events": res.Events, "seed": *seed,
+		"wall_seconds": res.Wall.Seconds(), "wall_events_per_second": float64(res.Events) / res.Wall.Seconds(),
+		"wall_peak_rss_bytes": netsim.PeakRSS(),
+	}
+	if res.Selfish != nil {
+		summary["selfish"] = res.Selfish
+	}
+	return printJSON(summary)
+}
+
+func writeRecords(dir string, res *netsim.Result) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("--out: %w", err)
+	}
+	data, err := json.Marshal(res.Records)
+	if err != nil {
+		return fmt.Errorf("encode records: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "records.json"), data, 0o644); err != nil {
+		return fmt.Errorf("write records: %w", err)
+	}
+	return nil
+}
+
+// parseSize reads a byte count with an optional kB or MB suffix (powers of 10).
+func parseSize(s string) (int64, error) {
+	v := strings.ToLower(strings.TrimSpace(s))
+	mult := 1.0
+	for _, u := range []struct {
+		suffix string
+		mult   float64
+	}{{"mb", 1e6}, {"kb", 1e3}, {"b", 1}} {
+		if strings.HasSuffix(v, u.suffix) {
+			v, mult = strings.TrimSuffix(v, u.suffix), u.mult
+			break
+		}
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || f < 0 || f*mult > 1<<40 {
+		return 0, fmt.Errorf("%q: want a size such as 1000000, 500kB or 1MB", s)
+	}
+	return int64(f * mult), nil
+}
+
+// parseShares reads "40,30,20,10"; "" means equal shares.
+func parseShares(s string) ([]float64, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var out []float64
+	for _, f := range strings.Split(s, ",") {
+		v, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
+		if err != nil || v < 0 {
+			return nil, fmt.Errorf("%q: want non-negative numbers separated by commas", s)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}

@@ -1,0 +1,23 @@
+// Package netsim runs many chaind nodes in one process on simulated time: a
+// discrete-event simulation of a proof-of-work network in which every node
+// is the real chain code — header and block validation, the difficulty rule,
+// fork choice, reorgs, state roots and a LevelDB store (on goleveldb's
+// in-memory storage) — and only the network and the hashing are simulated.
+//
+// Time is a clock.Sim: each event (a block found, a block arriving at a
+// node) is a timer, fired in deadline order on one goroutine, so a run is a
+// pure function of its configuration and seed. Mining is a Poisson process
+// per miner with rate share/difficulty against the real difficulty rule; a
+// found block carries a simulated-work seal that only the simulation's
+// engine accepts (a real node's engine refuses any seal on a PoW header).
+// Messages between peers cost a latency drawn from a model and the block's
+// transfer time over the slower of the sender's upload and the receiver's
+// download bandwidth; a node uploads one block at a time.
+//
+// The measurements are made from testnet.Records by testnet.Compute, the
+// same code that reports a run of real processes, so a simulated and a real
+// run can be compared number for number.
+//
+// netsim imports chain, clock, pow and testnet; nothing imports netsim but
+// cmd/chaind.
+package netsim

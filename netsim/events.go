@@ -1,0 +1,213 @@
+package netsim
+
+import (
+	"errors"
+	"math/big"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/chaind/chaind/chain"
+	"github.com/chaind/chaind/pow"
+	"github.com/chaind/chaind/testnet"
+)
+
+// headerBytes is what a block costs on the wire besides its payload.
+const headerBytes = 250
+
+// blockInfo is a block the simulation made, and its place in the order
+// blocks were made.
+type blockInfo struct {
+	block *chain.Block
+	seq   int
+}
+
+// delivery is a block on its way to a node, and the peer it came from.
+type delivery struct {
+	block *chain.Block
+	from  int
+}
+
+// scheduleMining draws the time until n finds a block on its current head
+// (exponential, at n's share of the hash rate over the next block's
+// difficulty) and replaces any pending draw: mining is memoryless, so a new
+// head simply starts a new wait.
+func (s *sim) scheduleMining(n *node) {
+	if n.mining != nil {
+		n.mining.Stop()
+		n.mining = nil
+	}
+	if s.stopped || n.share == 0 || n.down {
+		return
+	}
+	bits, err := pow.BitsAfter(n.chain, n.chain.CurrentHeader())
+	if err != nil {
+		panic("netsim: difficulty on the head: " + err.Error()) // the head's parent is stored
+	}
+	difficulty, _ := new(big.Float).SetInt(chain.DifficultyForTarget(chain.CompactToBig(bits))).Float64()
+	rate := n.share * s.hashesPerSec / difficulty // blocks per second
+	wait := time.Duration(s.rng.ExpFloat64() / rate * float64(time.Second))
+	n.mining = s.clk.AfterFunc(wait, func() { s.mine(n) })
+}
+
+// mine makes n's block on its head, imports it and sends it to n's peers.
+func (s *sim) mine(n *node) {
+	n.mining = nil
+	if s.stopped {
+		return
+	}
+	b, err := n.chain.BuildBlock(coinbase(n.id), nil)
+	if err != nil {
+		panic("netsim: build block: " + err.Error()) // the simulation's own chain: cannot fail
+	}
+	b = sealed(b)
+	hash := b.Hash()
+	s.blocks[hash] = &blockInfo{block: b, seq: len(s.blocks)}
+	s.rec.Blocks[hash] = &testnet.BlockRec{Hash: hash, Parent: b.Header.ParentHash, Height: b.Height(),
+		Producer: coinbase(n.id), SeenMs: map[int]int64{}}
+	if s.selfish != nil && s.selfish.node != n {
+		s.selfish.honestFound(b)
+	}
+	s.arrive(n, &delivery{block: b, from: -1})
+}
+
+// arrive is a block reaching n: n records it, checks it (after the
+// validation time) and, if it is new and valid, imports and relays it.
+func (s *sim) arrive(n *node, d *delivery) {
+	hash := d.block.Hash()
+	if n.seen[hash] || (d.from >= 0 && !s.linked(s.nodes[d.from], n)) {
+		return
+	}
+	n.seen[hash] = true
+	s.rec.Blocks[hash].SeenMs[n.id] = s.clk.Now().UnixMilli()
+	check := s.cfg.Processing
+	if s.cfg.ValidationRate > 0 && d.from >= 0 {
+		check += time.Duration(float64(s.cfg.BlockSize) / s.cfg.ValidationRate * float64(time.Second))
+	}
+	if d.from < 0 {
+		check = 0 // the producer built it
+	}
+	s.clk.AfterFunc(check, func() { s.importBlock(n, d) })
+}
+
+func (s *sim) importBlock(n *node, d *delivery) {
+	err := n.chain.InsertBlock(d.block)
+	switch {
+	case err == nil:
+	case errors.Is(err, chain.ErrUnknownParent):
+		parent := d.block.Header.ParentHash
+		n.orphans[parent] = append(n.orphans[parent], d)
+		return
+	default:
+		panic("netsim: node " + strconv.Itoa(n.id) + " refused a simulated block: " + err.Error())
+	}
+	s.maxH = max(s.maxH, d.block.Height())
+	if s.cfg.Blocks > 0 && s.maxH >= s.cfg.Blocks && !s.stopped {
+		s.stop()
+	}
+	switch {
+	case s.selfish == nil || s.selfish.node != n:
+		s.relay(n, d)
+	case d.from < 0:
+		s.selfish.mined(s, d.block)
+	default:
+		s.selfish.heard(s, d.block)
+	}
+	hash := d.block.Hash()
+	waiting := n.orphans[hash]
+	delete(n.orphans, hash)
+	for _, o := range waiting {
+		s.importBlock(n, o)
+	}
+}
+
+// relay sends b to every peer of n but the one it came from.
+func (s *sim) relay(n *node, d *delivery) {
+	for _, p := range n.peers {
+		if p != d.from {
+			s.send(n, s.nodes[p], d.block)
+		}
+	}
+}
+
+// send puts b on the link from n to peer: it waits for n's uplink (a node
+// uploads one block at a time), takes its transfer time at the slower end's
+// bandwidth, then the link's latency. A cut link drops it.
+func (s *sim) send(n, peer *node, b *chain.Block) {
+	if !s.linked(n, peer) {
+		return
+	}
+	now := s.clk.Now()
+	start := now
+	if n.upFree.After(start) {
+		start = n.upFree
+	}
+	end := start
+	if bw := s.cfg.Network.Bandwidth(n.id, peer.id); bw > 0 {
+		bits := float64(8 * (s.cfg.BlockSize + headerBytes))
+		end = start.Add(time.Duration(bits / bw * float64(time.Second)))
+	}
+	n.upFree = end
+	at := end.Add(s.cfg.Network.Latency(n.id, peer.id, s.rng))
+	msg := &delivery{block: b, from: n.id}
+	s.clk.AfterFunc(at.Sub(now), func() { s.arrive(peer, msg) })
+}
+
+// onHead records a head change of n and restarts n's mining on the new head.
+func (s *sim) onHead(n *node, ev chain.HeadEvent) {
+	rec := testnet.EventRec{Node: n.id, TimeMs: s.clk.Now().UnixMilli(), Hash: ev.Head.Hash(), Height: ev.Head.Height()}
+	for _, b := range ev.Removed {
+		rec.Removed = append(rec.Removed, b.Hash())
+	}
+	for _, b := range ev.Added {
+		rec.Added = append(rec.Added, b.Hash())
+	}
+	s.rec.Events = append(s.rec.Events, rec)
+	s.scheduleMining(n)
+}
+
+// stop ends mining (a selfish miner publishes what it kept); blocks
+// already sent still arrive.
+func (s *sim) stop() {
+	s.stopped = true
+	if s.selfish != nil {
+		s.selfish.publish(s, len(s.selfish.private))
+	}
+	s.rec.EndMs = s.clk.Now().UnixMilli()
+	for _, n := range s.nodes {
+		s.scheduleMining(n)
+	}
+}
+
+// finish records every node's final head.
+func (s *sim) finish() {
+	if !s.stopped {
+		s.stop()
+	}
+	for _, n := range s.nodes {
+		s.rec.FinalHeads[n.id] = n.chain.CurrentHeader().Hash()
+	}
+}
+
+func (s *sim) progress(wall time.Duration) Progress {
+	return Progress{SimTime: s.clk.Now().Sub(genesisTime), Height: s.maxH, Blocks: len(s.rec.Blocks) - 1,
+		Events: s.events, EventsPerS: float64(s.events) / wall.Seconds(), WallElapsed: wall}
+}
+
+// PeakRSS is the process's peak resident memory in bytes (Linux), or 0.
+func PeakRSS() int64 {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			if err == nil {
+				return kb << 10
+			}
+		}
+	}
+	return 0
+}

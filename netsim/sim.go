@@ -1,0 +1,291 @@
+package netsim
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"math/big"
+	"math/rand/v2"
+	"time"
+
+	"github.com/chaind/chaind/chain"
+	"github.com/chaind/chaind/clock"
+	"github.com/chaind/chaind/pow"
+	"github.com/chaind/chaind/testnet"
+	"github.com/ethereum/go-ethereum/common"
+)
+
+// Config describes one simulated run.
+type Config struct {
+	Nodes     int           // number of nodes; required
+	BlockTime time.Duration // target block interval; required
+	// Blocks ends the run once the heaviest chain is this high; Duration
+	// ends it at this simulated time. At least one is required.
+	Blocks   uint64
+	Duration time.Duration
+	// BlockSize is the simulated payload of every block in bytes: it costs
+	// transfer time on every link and validation time at every node.
+	BlockSize int
+	// Network models latency and bandwidth; required.
+	Network Network
+	// Peers is each node's number of neighbours (a random regular graph);
+	// Nodes-1 or more links every pair.
+	Peers int
+	// HashPower is each node's share of the hash power; nil gives every node
+	// an equal share. Shares are normalised; a zero share mines nothing.
+	HashPower []float64
+	// HalfLife is the difficulty rule's half-life; 0 keeps the genesis
+	// default. A very long one holds the difficulty nearly constant, as
+	// models that count blocks rather than work assume.
+	HalfLife time.Duration
+	// Steps is a testnet scenario's timeline (partition, heal, kill,
+	// restart, stop), at simulated times from the start.
+	Steps []testnet.Step
+	// Selfish, when positive, makes node 0 a selfish miner with this share
+	// of the hash power (the others share the rest as HashPower says).
+	Selfish float64
+	// Validation is the time a node takes to check a block before it
+	// relays it: Processing plus BlockSize at ValidationRate bytes/s.
+	Processing     time.Duration
+	ValidationRate float64
+	Seed           uint64
+	// Progress, when set, is called about every second of wall time.
+	Progress func(Progress)
+	Logger   *slog.Logger
+}
+
+// Progress is a snapshot of a running simulation.
+type Progress struct {
+	SimTime     time.Duration
+	Height      uint64
+	Blocks      int
+	Events      uint64
+	EventsPerS  float64
+	WallElapsed time.Duration
+}
+
+// Result is what a run produced.
+type Result struct {
+	Records *testnet.Records
+	Report  *testnet.Report
+	Selfish *SelfishResult // with Config.Selfish
+	Events  uint64         // simulation events processed
+	Wall    time.Duration  // wall time of the run
+}
+
+// genesisTime is the simulated time at which every run starts.
+var genesisTime = time.UnixMilli(1_700_000_000_000)
+
+// difficulty of the genesis block: the hash power is declared relative to it,
+// so its value only sets the scale.
+var genesisDifficulty = big.NewInt(1 << 40)
+
+type node struct {
+	id      int
+	store   *chain.Store
+	chain   *chain.Chain
+	peers   []int
+	share   float64
+	mining  clock.Timer                 // the pending block-found event, if any
+	upFree  time.Time                   // when the node's uplink is next free
+	down    bool                        // killed: neither mines nor receives
+	seen    map[common.Hash]bool        // blocks that reached the node
+	orphans map[common.Hash][]*delivery // blocks waiting for their parent, by parent hash
+}
+
+type sim struct {
+	cfg     Config
+	clk     *clock.Sim
+	rng     *rand.Rand
+	nodes   []*node
+	rec     *testnet.Records
+	events  uint64
+	maxH    uint64
+	stopped bool // no more blocks are mined; deliveries in flight still land
+	genesis *chain.Genesis
+	// hashesPerSec is the network's total hash rate: the genesis difficulty
+	// over the block time, so that blocks come every BlockTime at first.
+	hashesPerSec float64
+	selfish      *selfishMiner // with Config.Selfish
+	blocks       map[common.Hash]*blockInfo
+	group        []int // partition group of each node while partitioned, else nil
+}
+
+// Run simulates cfg to the end and reports.
+func Run(ctx context.Context, cfg Config) (*Result, error) {
+	if err := cfg.check(); err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	s, err := newSim(cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer s.close()
+	for i := range s.nodes {
+		s.scheduleMining(s.nodes[i])
+	}
+	lastProgress := time.Now()
+	for s.clk.Step() {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		s.events++
+		if cfg.Duration > 0 && !s.stopped && s.clk.Now().Sub(genesisTime) >= cfg.Duration {
+			s.stop()
+		}
+		if cfg.Progress != nil && time.Since(lastProgress) >= time.Second {
+			lastProgress = time.Now()
+			cfg.Progress(s.progress(time.Since(start)))
+		}
+	}
+	s.finish()
+	res := &Result{Records: s.rec, Report: testnet.Compute(s.rec), Events: s.events}
+	if s.selfish != nil {
+		res.Selfish = s.selfish.result(res.Report)
+	}
+	res.Wall = time.Since(start)
+	return res, nil
+}
+
+func (cfg *Config) check() error {
+	var errs []error
+	if cfg.Nodes < 1 {
+		errs = append(errs, errors.New("nodes must be at least 1"))
+	}
+	if cfg.BlockTime <= 0 {
+		errs = append(errs, errors.New("block time must be positive"))
+	}
+	if cfg.Blocks == 0 && cfg.Duration <= 0 {
+		errs = append(errs, errors.New("give a number of blocks or a duration"))
+	}
+	if cfg.Network == nil {
+		errs = append(errs, errors.New("a network model is required"))
+	}
+	if cfg.BlockSize < 0 {
+		errs = append(errs, errors.New("block size must not be negative"))
+	}
+	if cfg.HashPower != nil && len(cfg.HashPower) != cfg.Nodes {
+		errs = append(errs, fmt.Errorf("%d hash-power shares for %d nodes", len(cfg.HashPower), cfg.Nodes))
+	}
+	total := 0.0
+	for _, h := range cfg.HashPower {
+		if h < 0 || math.IsNaN(h) || math.IsInf(h, 0) {
+			errs = append(errs, fmt.Errorf("hash-power share %v is not a non-negative number", h))
+		}
+		total += h
+	}
+	if cfg.HashPower != nil && total <= 0 {
+		errs = append(errs, errors.New("the hash-power shares add up to zero"))
+	}
+	if cfg.Selfish < 0 || cfg.Selfish >= 1 || (cfg.Selfish > 0 && cfg.Nodes < 2) {
+		errs = append(errs, errors.New("a selfish share must be in [0, 1) with at least two nodes"))
+	}
+	if cfg.Peers < 1 && cfg.Nodes > 1 {
+		errs = append(errs, errors.New("peers must be at least 1"))
+	}
+	if cfg.ValidationRate < 0 || cfg.Processing < 0 {
+		errs = append(errs, errors.New("validation time must not be negative"))
+	}
+	return errors.Join(errs...)
+}
+
+func newSim(cfg Config) (*sim, error) {
+	s := &sim{
+		cfg:    cfg,
+		clk:    clock.NewSim(genesisTime),
+		blocks: map[common.Hash]*blockInfo{},
+		rng:    rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15)),
+	}
+	s.genesis = &chain.Genesis{
+		ChainID:    7357,
+		Consensus:  chain.ConsensusPoW,
+		BlockTime:  chain.Duration(cfg.BlockTime),
+		Difficulty: chain.NewBigInt(genesisDifficulty),
+		Timestamp:  uint64(genesisTime.UnixMilli()),
+		MaxFuture:  chain.Duration(max(15*time.Second, cfg.BlockTime/4)),
+		HalfLife:   chain.Duration(cfg.HalfLife),
+	}
+	s.genesis.FillDefaults()
+	if err := s.genesis.Validate(); err != nil {
+		return nil, fmt.Errorf("simulation genesis: %w", err)
+	}
+	cfg.Network.Assign(cfg.Nodes, s.rng)
+	adj, err := randomRegular(cfg.Nodes, cfg.Peers, s.rng)
+	if err != nil {
+		return nil, err
+	}
+	shares := normalised(cfg.HashPower, cfg.Nodes)
+	if cfg.Selfish > 0 {
+		rest := 1 - shares[0]
+		for i := 1; i < len(shares); i++ {
+			shares[i] *= (1 - cfg.Selfish) / rest
+		}
+		shares[0] = cfg.Selfish
+	}
+	s.rec = &testnet.Records{
+		Nodes: cfg.Nodes, Consensus: chain.ConsensusPoW, BlockTimeMs: cfg.BlockTime.Milliseconds(),
+		Link:      testnet.LinkParams{Latency: cfg.Network.Median()},
+		StartMs:   genesisTime.UnixMilli(),
+		Producers: map[common.Address]int{}, Blocks: map[common.Hash]*testnet.BlockRec{},
+		FinalHeads: map[int]common.Hash{},
+	}
+	eng := engine{real: pow.New(1)}
+	for i := range cfg.Nodes {
+		store := chain.OpenMemStore()
+		c, err := chain.Open(chain.Config{Store: store, Genesis: s.genesis, Engine: eng, Clock: s.clk, Logger: quiet})
+		if err != nil {
+			store.Close()
+			s.close()
+			return nil, fmt.Errorf("node %d: %w", i, err)
+		}
+		n := &node{id: i, store: store, chain: c, peers: adj[i], share: shares[i],
+			seen: map[common.Hash]bool{}, orphans: map[common.Hash][]*delivery{}}
+		s.nodes = append(s.nodes, n)
+		s.rec.Producers[coinbase(i)] = i
+		c.Subscribe(func(ev chain.HeadEvent) { s.onHead(n, ev) })
+	}
+	s.hashesPerSec = float64(genesisDifficulty.Int64()) / cfg.BlockTime.Seconds()
+	if cfg.Selfish > 0 {
+		s.selfish = &selfishMiner{node: s.nodes[0]}
+	}
+	if err := s.schedule(cfg.Steps); err != nil {
+		s.close()
+		return nil, fmt.Errorf("scenario: %w", err)
+	}
+	g := s.nodes[0].chain.GenesisHeader()
+	s.rec.Blocks[g.Hash()] = &testnet.BlockRec{Hash: g.Hash(), SeenMs: map[int]int64{}}
+	return s, nil
+}
+
+// quiet drops the chains' own logs: a thousand nodes would drown the output.
+var quiet = slog.New(slog.DiscardHandler)
+
+func normalised(shares []float64, n int) []float64 {
+	out := make([]float64, n)
+	total := 0.0
+	for i := range out {
+		out[i] = 1
+		if shares != nil {
+			out[i] = shares[i]
+		}
+		total += out[i]
+	}
+	for i := range out {
+		out[i] /= total
+	}
+	return out
+}
+
+// coinbase is node i's reward address: it names the producer of a block.
+func coinbase(i int) common.Address {
+	return common.BigToAddress(big.NewInt(int64(0x5100000 + i)))
+}
+
+func (s *sim) close() {
+	for _, n := range s.nodes {
+		n.store.Close()
+	}
+}

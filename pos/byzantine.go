@@ -1,0 +1,151 @@
+package pos
+
+import (
+	"context"
+	"fmt"
+	"math/big"
+	"strings"
+
+	"github.com/chaind/chaind/chain"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/rlp"
+)
+
+// Behaviour is a set of Byzantine behaviours a validator can be told to
+// show, for experiments: honest nodes must detect and slash each of them
+// (equivocate, double-vote, surround-vote) or stay safe despite them
+// (censor, withhold).
+type Behaviour uint8
+
+// Byzantine behaviours.
+const (
+	// ByzEquivocate signs two different blocks for each of its slots and
+	// sends both out.
+	ByzEquivocate Behaviour = 1 << iota
+	// ByzDoubleVote casts a second, different vote for each target epoch.
+	ByzDoubleVote
+	// ByzSurroundVote votes from the genesis checkpoint to the current epoch
+	// once it has voted from a later source, surrounding that vote.
+	ByzSurroundVote
+	// ByzCensor leaves other validators' votes and slashing evidence out of
+	// its blocks.
+	ByzCensor
+	// ByzWithhold keeps its blocks private and releases them withholdSlots
+	// slots later.
+	ByzWithhold
+)
+
+var behaviourNames = []struct {
+	b    Behaviour
+	name string
+}{{ByzEquivocate, "equivocate"}, {ByzDoubleVote, "double-vote"}, {ByzSurroundVote, "surround-vote"}, {ByzCensor, "censor"}, {ByzWithhold, "withhold"}}
+
+// withholdSlots is how long a withholding validator keeps a block private.
+const withholdSlots = 3
+
+// ParseBehaviour reads a list like "equivocate+censor" (or with commas).
+func ParseBehaviour(s string) (Behaviour, error) {
+	var out Behaviour
+	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == '+' || r == ',' }) {
+		found := false
+		for _, n := range behaviourNames {
+			if strings.EqualFold(strings.TrimSpace(f), n.name) {
+				out |= n.b
+				found = true
+			}
+		}
+		if !found {
+			return 0, fmt.Errorf("unknown Byzantine behaviour %q (want %s)", f, Behaviour(0xff))
+		}
+	}
+	return out, nil
+}
+
+// String lists the behaviours joined by '+'.
+func (b Behaviour) String() string {
+	var names []string
+	for _, n := range behaviourNames {
+		if b&n.b != 0 {
+			names = append(names, n.name)
+		}
+	}
+	return strings.Join(names, "+")
+}
+
+// censored drops other validators' votes and evidence from txs.
+func (v *Validator) censored(txs []*types.Transaction) []*types.Transaction {
+	if v.cfg.Byzantine&ByzCensor == 0 {
+		return txs
+	}
+	self := v.cfg.Engine.Address()
+	var out []*types.Transaction
+	for _, tx := range txs {
+		to := tx.To()
+		if to != nil && (*to == chain.FinalityAddress || *to == chain.SlashingAddress) {
+			if from, err := v.cfg.Engine.g.Sender(tx); err != nil || from != self {
+				continue
+			}
+		}
+		out = append(out, tx)
+	}
+	return out
+}
+
+// equivocation builds a second block for a's slot: a's transactions plus a
+// transfer of one wei to itself, so that the two differ.
+func (v *Validator) equivocation(a *chain.Block) (*chain.Block, error) {
+	e := v.cfg.Engine
+	tip := e.g.BaseFee.Big()
+	self := e.Address()
+	nonce := v.cfg.Chain.Account(self).Nonce
+	for _, tx := range a.Txs {
+		if from, _ := e.g.Sender(tx); from == self {
+			nonce = max(nonce, tx.Nonce()+1)
+		}
+	}
+	extra, err := types.SignNewTx(e.key, e.g.Signer(), &types.DynamicFeeTx{
+		ChainID: new(big.Int).SetUint64(e.g.ChainID), Nonce: nonce, GasTipCap: tip,
+		GasFeeCap: new(big.Int).Add(e.g.BaseFee.Big(), tip), Gas: chain.TransferGas, To: &self, Value: big.NewInt(1),
+	})
+	if err != nil {
+		return nil, err
+	}
+	b, err := v.cfg.Chain.BuildBlock(self, append(append([]*types.Transaction(nil), a.Txs...), extra))
+	if err != nil {
+		return nil, err
+	}
+	return e.Seal(context.Background(), v.cfg.Chain, b)
+}
+
+// badVotes casts the Byzantine votes of epoch next to the honest vote
+// (honest, which it may replace: it reports whether the honest vote is
+// still to be cast).
+func (v *Validator) badVotes(epoch uint64, honest Vote) (castHonest bool) {
+	e := v.cfg.Engine
+	if v.cfg.Byzantine&ByzSurroundVote != 0 && v.lastSource > 0 {
+		v.submitVote(Vote{Source: Checkpoint{Epoch: 0, Hash: e.genesisHash}, Target: honest.Target})
+		v.log.Warn("Byzantine: surround vote", "epoch", epoch)
+		return false
+	}
+	if v.cfg.Byzantine&ByzDoubleVote != 0 {
+		other := honest
+		other.Target.Hash = v.cfg.Chain.Head().Hash() // not the checkpoint: a different vote for the same target epoch
+		if other.Target.Hash == honest.Target.Hash {
+			other.Target.Hash = common.Hash{1}
+		}
+		v.submitVote(other)
+		v.log.Warn("Byzantine: double vote", "epoch", epoch)
+	}
+	return true
+}
+
+func (v *Validator) submitVote(vote Vote) {
+	data, err := rlp.EncodeToBytes(vote)
+	if err != nil {
+		return
+	}
+	if err := v.submit(chain.FinalityAddress, data); err != nil {
+		v.log.Warn("Vote refused by the mempool", "epoch", vote.Target.Epoch, "err", err)
+	}
+}

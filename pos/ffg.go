@@ -1,0 +1,226 @@
+package pos
+
+import (
+	"fmt"
+	"math/big"
+
+	"github.com/chaind/chaind/chain"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/rlp"
+)
+
+// Casper FFG, as the state transition runs it.
+//
+// Votes are tallied per link (source, target): only votes naming the same
+// source and the same target add up. A checkpoint is justified when the link
+// from the latest justified checkpoint to it carries at least two thirds of
+// the stake snapshot of the target's epoch: 3*link >= 2*total, in integer
+// arithmetic. We use >= (as Casper FFG and Gasper do): the accountable
+// safety bound needs two supermajorities to overlap in at least a third of
+// the stake, and two sets of >= 2/3 each overlap in >= 1/3.
+//
+// The snapshot is taken when the epoch's first block opens it, after pending
+// bonds and due exits are settled, and never changes afterwards: stake that
+// is unbonded or slashed later in the epoch stays in the denominator, so the
+// threshold can only be harder to reach. A slashed validator's weight leaves
+// the numerator at once: its votes already tallied for open targets are
+// taken back, and its later votes are ignored.
+//
+// Finalization is the standard rule (k = 1): when the link S -> T justifies
+// T and T is the epoch right after S, S is finalized. Gasper's k = 2 rule is
+// not implemented; it only finalizes sooner, never differently.
+
+// addrSnapshot holds v's voting weight in the snapshot taken at the start of
+// epoch base; addrSnapshotTotal(base) the snapshot's total. An epoch with no
+// block of its own shares the snapshot of the epoch that was opened with it:
+// addrSnapshotOf(epoch).Nonce is that epoch + 1.
+func addrSnapshot(base uint64, v common.Address) common.Address {
+	return sysAddr("snapshot", u64(base), v[:])
+}
+func addrSnapshotTotal(base uint64) common.Address { return sysAddr("snapshot-total", u64(base)) }
+func addrSnapshotOf(epoch uint64) common.Address   { return sysAddr("snapshot-of", u64(epoch)) }
+
+// addrLink tallies the stake behind the link source -> target.
+func addrLink(source, target Checkpoint) common.Address {
+	return sysAddr("link", u64(source.Epoch), source.Hash[:], u64(target.Epoch), target.Hash[:])
+}
+
+// takeSnapshot records the stakes of st as the snapshot of epochs first..last
+// (last is the epoch being opened; the others had no block).
+func (e *Engine) takeSnapshot(st *chain.State, first, last uint64) {
+	total := new(big.Int)
+	for _, v := range e.ValidatorSet(st) {
+		s := e.Stake(st, v)
+		if s.Sign() == 0 {
+			continue
+		}
+		total.Add(total, s)
+		st.Set(addrSnapshot(last, v), chain.Account{Balance: new(big.Int).Set(s)})
+	}
+	st.Set(addrSnapshotTotal(last), chain.Account{Balance: total})
+	for ep := first; ep <= last; ep++ {
+		st.Set(addrSnapshotOf(ep), chain.Account{Nonce: last + 1, Balance: new(big.Int)})
+	}
+}
+
+// snapshotBase is the epoch whose snapshot applies to epoch.
+func (e *Engine) snapshotBase(st StateReader, epoch uint64) (uint64, bool) {
+	a, ok := st.Get(addrSnapshotOf(epoch))
+	if !ok || a.Nonce == 0 {
+		return 0, false
+	}
+	return a.Nonce - 1, true
+}
+
+// SnapshotTotal is the total stake of epoch's snapshot; for an epoch that st
+// has not opened (or genesis) it is the current total stake.
+func (e *Engine) SnapshotTotal(st StateReader, epoch uint64) *big.Int {
+	base, ok := e.snapshotBase(st, epoch)
+	if !ok {
+		return e.totalStake(st)
+	}
+	a, _ := st.Get(addrSnapshotTotal(base))
+	return new(big.Int).Set(a.Balance)
+}
+
+// SnapshotStake is v's stake in epoch's snapshot (see SnapshotTotal).
+func (e *Engine) SnapshotStake(st StateReader, epoch uint64, v common.Address) *big.Int {
+	base, ok := e.snapshotBase(st, epoch)
+	if !ok {
+		return e.Stake(st, v)
+	}
+	a, _ := st.Get(addrSnapshot(base, v))
+	return new(big.Int).Set(a.Balance)
+}
+
+// VotingWeight is what v's vote for a target in epoch adds to a link: its
+// snapshot stake, or zero once it is slashed.
+func (e *Engine) VotingWeight(st StateReader, epoch uint64, v common.Address) *big.Int {
+	if e.Slashed(st, v) {
+		return new(big.Int)
+	}
+	return e.SnapshotStake(st, epoch, v)
+}
+
+// LinkStake is the stake tallied on the link source -> target in st.
+func (e *Engine) LinkStake(st StateReader, source, target Checkpoint) *big.Int {
+	a, _ := st.Get(addrLink(source, target))
+	return new(big.Int).Set(a.Balance)
+}
+
+// supermajority reports 3*part >= 2*total (and total > 0).
+func supermajority(part, total *big.Int) bool {
+	return total.Sign() > 0 && new(big.Int).Mul(part, big.NewInt(3)).Cmp(new(big.Int).Mul(total, big.NewInt(2))) >= 0
+}
+
+// Tally is the stake on the link from the latest justified checkpoint to
+// epoch's checkpoint, and epoch's snapshot total.
+func (e *Engine) Tally(st StateReader, epoch uint64) (voted, total *big.Int) {
+	total = e.SnapshotTotal(st, epoch)
+	target, ok := e.checkpoint(st, epoch)
+	if !ok {
+		return new(big.Int), total
+	}
+	return e.LinkStake(st, e.justified(st), Checkpoint{Epoch: epoch, Hash: target}), total
+}
+
+// linkID names a link in a validator's vote record.
+func linkID(v Vote) common.Hash {
+	return common.BytesToHash(crypto.Keccak256(u64(v.Source.Epoch), v.Source.Hash[:], u64(v.Target.Epoch), v.Target.Hash[:]))
+}
+
+// vote applies a finality vote. A vote from an address that never was a
+// validator, or one that does not decode, makes the transaction invalid. A
+// vote that cannot count (its source is not the latest justified
+// checkpoint, its target is not this chain's checkpoint or not after the
+// source, or its voter was slashed) is accepted and ignored, so that a
+// validator's transactions never wait behind a vote that cannot count. A
+// second, different vote of one validator for one target epoch in this
+// chain, counted or not, is a double vote proven by the chain itself: the
+// voter is slashed.
+func (e *Engine) vote(st *chain.State, h *chain.Header, from common.Address, tx *types.Transaction) error {
+	if !e.g.FinalityOn() {
+		return chain.RuleError{Kind: ErrBadVote, Description: fmt.Sprintf("%s: the finality gadget is off on this chain", ErrBadVote)}
+	}
+	var v Vote
+	if err := rlp.DecodeBytes(tx.Data(), &v); err != nil {
+		return chain.RuleError{Kind: ErrBadVote, Description: fmt.Sprintf("%s: %v", ErrBadVote, err)}
+	}
+	if !e.isValidator(st, from) {
+		return chain.RuleError{Kind: ErrNotValidator, Description: fmt.Sprintf("%s: vote from %s", ErrNotValidator, from.Hex())}
+	}
+	if e.Slashed(st, from) {
+		return nil
+	}
+	voted := addrVoted(v.Target.Epoch, from)
+	if rec, _ := st.Get(voted); rec.Nonce != 0 {
+		if hashOf(rec) != linkID(v) {
+			e.slash(st, h, from)
+		}
+		return nil
+	}
+	setWord(st, voted, 1, linkID(v)) // every vote, counted or not: a different one for this epoch is a double vote
+	just := e.justified(st)
+	target, ok := e.checkpoint(st, v.Target.Epoch)
+	switch {
+	case v.Source != just, !ok, target != v.Target.Hash, v.Target.Epoch <= just.Epoch, v.Target.Epoch > e.Epoch(h.Nonce):
+		return nil // stale or for another branch: nothing to count
+	}
+	weight := e.VotingWeight(st, v.Target.Epoch, from)
+	if weight.Sign() == 0 {
+		return nil
+	}
+	link := addrLink(v.Source, v.Target)
+	sum := new(big.Int).Add(e.LinkStake(st, v.Source, v.Target), weight)
+	st.Set(link, chain.Account{Balance: sum})
+	setWord(st, addrVoteLink(v.Target.Epoch, from), v.Source.Epoch, v.Source.Hash)
+	if supermajority(sum, e.SnapshotTotal(st, v.Target.Epoch)) {
+		setWord(st, addrJustified, v.Target.Epoch, v.Target.Hash)
+		if just.Epoch+1 == v.Target.Epoch && just.Hash != e.genesisHash {
+			setWord(st, addrFinalized, just.Epoch, just.Hash)
+		}
+	}
+	return nil
+}
+
+// addrVoteLink keeps the source of v's counted vote for a target epoch, so
+// that a slashing can take the vote back.
+func addrVoteLink(epoch uint64, v common.Address) common.Address {
+	return sysAddr("vote-source", u64(epoch), v[:])
+}
+
+// withdrawVotes takes v's counted votes for the targets still open (after
+// the latest justified checkpoint, up to h's epoch) off their links.
+func (e *Engine) withdrawVotes(st *chain.State, h *chain.Header, v common.Address) {
+	just := e.justified(st)
+	for ep := just.Epoch + 1; ep <= e.Epoch(h.Nonce) && ep <= just.Epoch+maxEpochGap; ep++ {
+		src, _ := st.Get(addrVoteLink(ep, v))
+		if src.Balance.Sign() == 0 {
+			continue
+		}
+		target, ok := e.checkpoint(st, ep)
+		if !ok {
+			continue
+		}
+		source := Checkpoint{Epoch: src.Nonce, Hash: hashOf(src)}
+		tgt := Checkpoint{Epoch: ep, Hash: target}
+		sum := e.LinkStake(st, source, tgt)
+		sum.Sub(sum, e.SnapshotStake(st, ep, v))
+		if sum.Sign() < 0 {
+			sum.SetInt64(0)
+		}
+		st.Set(addrLink(source, tgt), chain.Account{Balance: sum})
+	}
+}
+
+// isValidator reports whether v is or was a validator of st.
+func (e *Engine) isValidator(st StateReader, v common.Address) bool {
+	for _, known := range e.ValidatorSet(st) {
+		if known == v {
+			return true
+		}
+	}
+	return false
+}

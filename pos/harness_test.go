@@ -1,0 +1,445 @@
+package pos
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"math/big"
+	"math/rand/v2"
+	"slices"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/chaind/chaind/chain"
+	clocks "github.com/chaind/chaind/clock"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
+)
+
+// The adversarial harness: several validators, each with its own node (a
+// real chain on in-memory LevelDB), driven slot by slot on a simulated clock
+// by a seeded schedule of offline validators, Byzantine behaviours,
+// partitions and delayed, reordered deliveries. After every slot it checks
+// the safety invariants (see invariants_test.go).
+
+var (
+	soak     = flag.Int("soak", 0, "adversarial harness: run this many schedules instead of the default")
+	soakSeed = flag.Uint64("soak.seed", 1, "adversarial harness: first seed")
+)
+
+// Byzantine behaviours of a simulated validator.
+const (
+	bEquivocate = 1 << iota // two different blocks for its slot, to different nodes
+	bDoubleVote             // a vote per view it can see: double votes across a partition
+	bSurround               // a vote from genesis to the current epoch, surrounding its earlier ones
+	bCensor                 // its blocks carry no one else's votes or evidence
+	bWithhold               // its blocks are released some slots late
+	bAll        = bEquivocate | bDoubleVote | bSurround | bCensor | bWithhold
+)
+
+type message struct {
+	at    uint64 // first slot it may be delivered
+	to    int
+	block *chain.Block
+	tx    *types.Transaction
+}
+
+type txKey struct {
+	from  common.Address
+	nonce uint64
+}
+
+// simNode is one validator with its own view of the chain.
+type simNode struct {
+	node
+	id       int
+	pool     map[txKey]*types.Transaction
+	orphans  []*chain.Block
+	book     *VoteBook
+	lastSrc  uint64 // highest source epoch it voted from (honest voting)
+	lastTgt  uint64 // highest target epoch it voted for
+	finality chain.Checkpoint
+	just     Checkpoint
+}
+
+type world struct {
+	t       *testing.T
+	rng     *rand.Rand
+	g       *chain.Genesis
+	clk     *clocks.Sim
+	nodes   []*simNode
+	stake   []int64
+	total   int64
+	byz     []int
+	offline []bool
+	group   []int  // partition group of each node; all 0 when healed
+	healAt  uint64 // slot at which the partition heals
+	splitAt uint64 // slot of the coalition's long partition (0: none)
+	queue   []message
+	headers map[common.Hash]*chain.Header // every block made, for ancestry across views
+	votes   map[common.Address][]Vote     // every vote signed
+	finals  []chain.Checkpoint            // every finalized block any node reported
+	stats   *harnessStats
+}
+
+func newWorld(t *testing.T, seed uint64, stats *harnessStats) *world {
+	rng := rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15))
+	n := 3 + rng.IntN(3)
+	stakes := make([]int64, n)
+	for i := range stakes {
+		stakes[i] = 1 + rng.Int64N(10)
+	}
+	g := testGenesis(stakes...)
+	g.EpochLength = 4
+	w := &world{t: t, rng: rng, g: g, clk: clocks.NewSim(genesisTime), stake: stakes, byz: make([]int, n), offline: make([]bool, n),
+		group: make([]int, n), headers: map[common.Hash]*chain.Header{}, votes: map[common.Address][]Vote{}, stats: stats}
+	for _, s := range stakes {
+		w.total += s
+	}
+	// Byzantine validators: none, a few, or (one schedule in four) a
+	// coalition that double votes across a long partition of the honest
+	// ones, the attack that breaks safety with >= 1/3 of stake, so that
+	// invariant (a) has something to check.
+	strong := rng.IntN(4) == 0
+	for i := range w.byz {
+		if (strong && rng.IntN(2) == 0) || rng.IntN(5) == 0 {
+			w.byz[i] = 1 + rng.IntN(bAll)
+			if strong {
+				w.byz[i] |= bDoubleVote
+			}
+		}
+	}
+	if strong {
+		w.splitAt = 1 + uint64(rng.IntN(int(2*g.EpochLength)))
+	}
+	gb, _ := g.Block()
+	w.headers[gb.Hash()] = gb.Header
+	for i := 0; i < n; i++ {
+		nd := newNode(t, g, w.clk, key(i))
+		w.nodes = append(w.nodes, &simNode{node: nd, id: i, pool: map[txKey]*types.Transaction{}, book: NewVoteBook(nd.e),
+			finality: chain.Checkpoint{Hash: gb.Hash()}, just: Checkpoint{Hash: gb.Hash()}})
+	}
+	return w
+}
+
+// run plays slots slots, checking the invariants after each.
+func (w *world) run(slots uint64) {
+	for s := uint64(1); s <= slots; s++ {
+		w.run1(s)
+	}
+	w.stats.slots += slots
+}
+
+// run1 plays slot s.
+func (w *world) run1(s uint64) {
+	w.clk.AdvanceTo(genesisTime.Add(time.Duration(s) * slotMs * time.Millisecond))
+	w.weather()
+	w.deliver(s)
+	w.propose(s)
+	if s%w.g.EpochLength == w.g.EpochLength/2 {
+		w.vote(s)
+	}
+	w.deliver(s)
+	w.check()
+}
+
+// weather changes who is offline and how the network is split.
+func (w *world) weather() {
+	if w.rng.IntN(6) == 0 {
+		for i := range w.offline {
+			w.offline[i] = w.rng.IntN(6) == 0
+		}
+	}
+	now := w.nodes[0].e.SlotAt(w.clk.Now())
+	switch {
+	case now == w.splitAt: // the coalition's partition: two to four epochs
+		for i := range w.group {
+			w.group[i] = w.rng.IntN(2)
+		}
+		w.healAt = now + (2+uint64(w.rng.IntN(3)))*w.g.EpochLength
+		w.stats.partitions++
+	case now >= w.healAt:
+		clear(w.group)
+		if w.rng.IntN(10) == 0 { // split in two, for up to four epochs
+			for i := range w.group {
+				w.group[i] = w.rng.IntN(2)
+			}
+			w.healAt = now + 1 + uint64(w.rng.IntN(int(4*w.g.EpochLength)))
+			w.stats.partitions++
+		}
+	}
+}
+
+// send queues a block or transaction from node from to every other node,
+// each with its own delay.
+func (w *world) send(from int, b *chain.Block, tx *types.Transaction, minDelay uint64, to func(int) bool) {
+	now := w.nodes[0].e.SlotAt(w.clk.Now())
+	for i := range w.nodes {
+		if i == from || (to != nil && !to(i)) {
+			continue
+		}
+		delay := minDelay
+		if w.rng.IntN(3) == 0 {
+			delay += uint64(w.rng.IntN(4))
+		}
+		w.queue = append(w.queue, message{at: now + delay, to: i, block: b, tx: tx})
+	}
+}
+
+// deliver hands over, in random order, every due message whose path is not
+// cut by the partition.
+func (w *world) deliver(now uint64) {
+	var due, later []message
+	for _, m := range w.queue {
+		if m.at <= now && w.group[m.to] == w.groupOfSender(m) {
+			due = append(due, m)
+		} else {
+			later = append(later, m)
+		}
+	}
+	w.queue = later
+	w.rng.Shuffle(len(due), func(i, j int) { due[i], due[j] = due[j], due[i] })
+	for _, m := range due {
+		n := w.nodes[m.to]
+		if m.tx != nil {
+			n.addTx(m.tx)
+			continue
+		}
+		w.insert(n, m.block)
+	}
+}
+
+// groupOfSender: a message is held back by a partition when its receiver is
+// in another group than the block's or transaction's author. The partition
+// is the adversary's doing: Byzantine authors reach both sides.
+func (w *world) groupOfSender(m message) int {
+	var author common.Address
+	if m.block != nil {
+		author = m.block.Header.Coinbase
+	} else {
+		author, _ = w.g.Sender(m.tx)
+	}
+	for i := range w.nodes {
+		if addr(i) == author && w.byz[i] == 0 {
+			return w.group[i]
+		}
+	}
+	return w.group[m.to]
+}
+
+// insert imports b into n, keeping orphans until their parent arrives.
+func (w *world) insert(n *simNode, b *chain.Block) {
+	err := n.c.InsertBlock(b)
+	switch {
+	case err == nil:
+		for _, tx := range b.Txs {
+			n.addTx(tx)
+		}
+		w.retryOrphans(n)
+	case errors.Is(err, chain.ErrKnownBlock):
+	case errors.Is(err, chain.ErrUnknownParent):
+		if len(n.orphans) < 256 {
+			n.orphans = append(n.orphans, b)
+		}
+	case errors.Is(err, chain.ErrRevertsFinalized):
+		w.stats.refusedFinal++
+	case chain.IsRuleError(err):
+		w.stats.refusedOther++
+	default:
+		w.t.Fatalf("node %d: block %d: %v", n.id, b.Height(), err)
+	}
+}
+
+func (w *world) retryOrphans(n *simNode) {
+	for progress := true; progress; {
+		progress = false
+		for i, o := range n.orphans {
+			if n.c.GetHeader(o.Header.ParentHash) != nil {
+				n.orphans = slices.Delete(n.orphans, i, i+1)
+				w.insert(n, o)
+				progress = true
+				break
+			}
+		}
+	}
+}
+
+// addTx puts a vote or evidence into n's pool (the first transaction per
+// sender and nonce wins, as in the mempool).
+func (n *simNode) addTx(tx *types.Transaction) {
+	from, err := n.e.g.Sender(tx)
+	if err != nil {
+		return
+	}
+	k := txKey{from, tx.Nonce()}
+	if _, ok := n.pool[k]; !ok {
+		n.pool[k] = tx
+	}
+}
+
+// pending lists n's pool transactions that may follow the head state's
+// nonces, senders in address order; only own ones if censor.
+func (n *simNode) pending(censor bool) []*types.Transaction {
+	var senders []common.Address
+	seen := map[common.Address]bool{}
+	for k := range n.pool {
+		if !seen[k.from] && (!censor || k.from == n.e.Address()) {
+			seen[k.from] = true
+			senders = append(senders, k.from)
+		}
+	}
+	sort.Slice(senders, func(i, j int) bool { return senders[i].Cmp(senders[j]) < 0 })
+	var out []*types.Transaction
+	for _, s := range senders {
+		for nonce := n.c.Account(s).Nonce; ; nonce++ {
+			tx, ok := n.pool[txKey{s, nonce}]
+			if !ok {
+				break
+			}
+			out = append(out, tx)
+		}
+	}
+	return out
+}
+
+// nextNonce is the nonce for n's next transaction on view v's head.
+func (w *world) nextNonce(signer int, v *simNode) uint64 {
+	nonce := v.c.Account(addr(signer)).Nonce
+	for {
+		if _, ok := v.pool[txKey{addr(signer), nonce}]; !ok {
+			return nonce
+		}
+		nonce++
+	}
+}
+
+// propose has every online validator that its own view draws for slot s
+// build a block; Byzantine ones equivocate, censor or withhold.
+func (w *world) propose(s uint64) {
+	for i, n := range w.nodes {
+		if w.offline[i] || n.c.Head().Header.Nonce >= s || n.e.Proposer(HeadState{n.c}, s) != addr(i) {
+			continue
+		}
+		byz := w.byz[i]
+		if byz == 0 {
+			w.reportConflicts(n)
+		}
+		a := w.build(n, n.pending(byz&bCensor != 0))
+		var b *chain.Block
+		if byz&bEquivocate != 0 && w.rng.IntN(2) == 0 {
+			extra := callTx(w.t, w.g, key(i), w.nextNonce(i, n), addr(i), big.NewInt(1), nil)
+			b = w.build(n, append(n.pending(byz&bCensor != 0), extra))
+		}
+		w.insert(n, a)
+		delay := uint64(0)
+		if byz&bWithhold != 0 && w.rng.IntN(2) == 0 {
+			delay = 2 + uint64(w.rng.IntN(5))
+			w.stats.withheld++
+		}
+		if b != nil && b.Hash() != a.Hash() {
+			w.stats.equivocations++
+			half := w.rng.IntN(2)
+			w.send(i, a, nil, delay, func(j int) bool { return j%2 == half })
+			w.send(i, b, nil, delay, func(j int) bool { return j%2 != half })
+			continue
+		}
+		w.send(i, a, nil, delay, nil)
+	}
+}
+
+func (w *world) build(n *simNode, txs []*types.Transaction) *chain.Block {
+	b, err := n.c.BuildBlock(n.e.Address(), txs)
+	if err != nil {
+		w.t.Fatalf("node %d: build: %v", n.id, err)
+	}
+	sealed, err := n.e.Seal(context.Background(), n.c, b)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	w.headers[sealed.Hash()] = sealed.Header
+	return sealed
+}
+
+// reportConflicts has honest n put evidence for every conflicting pair of
+// votes it has seen into its pool and gossip.
+func (w *world) reportConflicts(n *simNode) {
+	for _, tx := range n.pending(false) {
+		if ev := n.book.Add(tx); ev != nil {
+			e := callTx(w.t, w.g, key(n.id), w.nextNonce(n.id, n), chain.SlashingAddress, nil, ev.Encode())
+			n.addTx(e)
+			w.send(n.id, nil, e, 0, nil)
+			w.stats.evidence++
+		}
+	}
+	for _, tx := range n.pool {
+		n.book.Add(tx)
+	}
+}
+
+// vote has every online validator vote in the middle of the epoch. Honest
+// ones vote once per target epoch from the head's justified checkpoint and
+// never from a source older than one they used; Byzantine ones also sign
+// double and surround votes.
+func (w *world) vote(s uint64) {
+	epoch := w.nodes[0].e.Epoch(s)
+	for i, n := range w.nodes {
+		if w.offline[i] {
+			continue
+		}
+		st := HeadState{n.c}
+		target, ok := n.e.checkpoint(st, epoch)
+		src := n.e.justified(st)
+		byz := w.byz[i]
+		if byz&bSurround != 0 && epoch >= 2 && w.rng.IntN(2) == 0 && ok {
+			// From genesis: it surrounds any earlier vote of a later source.
+			w.signVote(i, n, Vote{Source: Checkpoint{Hash: n.e.genesisHash}, Target: Checkpoint{Epoch: epoch, Hash: target}}, nil)
+			w.stats.surrounds++
+			continue
+		}
+		if byz&bDoubleVote != 0 {
+			w.voteEveryView(i, epoch)
+			continue
+		}
+		if !ok || epoch <= n.lastTgt || src.Epoch < n.lastSrc || epoch == 0 {
+			continue
+		}
+		n.lastSrc, n.lastTgt = src.Epoch, epoch
+		w.signVote(i, n, Vote{Source: src, Target: Checkpoint{Epoch: epoch, Hash: target}}, nil)
+	}
+}
+
+// voteEveryView: validator i votes in each view's terms, sending each vote
+// to the nodes that share that view's partition group.
+func (w *world) voteEveryView(i int, epoch uint64) {
+	done := map[Vote]bool{}
+	for _, v := range w.nodes {
+		st := HeadState{v.c}
+		target, ok := v.e.checkpoint(st, epoch)
+		vote := Vote{Source: v.e.justified(st), Target: Checkpoint{Epoch: epoch, Hash: target}}
+		if !ok || done[vote] || vote.Target.Epoch <= vote.Source.Epoch {
+			continue
+		}
+		done[vote] = true
+		group := w.group[v.id]
+		w.signVote(i, v, vote, func(j int) bool { return w.group[j] == group })
+	}
+	if len(done) > 1 {
+		w.stats.doubleVotes++
+	}
+}
+
+// signVote signs v as validator i with the next nonce on view's head, adds
+// it to view's and i's pools and sends it on.
+func (w *world) signVote(i int, view *simNode, v Vote, to func(int) bool) {
+	tx := voteTx(w.t, w.g, key(i), w.nextNonce(i, view), v)
+	w.votes[addr(i)] = append(w.votes[addr(i)], v)
+	view.addTx(tx)
+	w.nodes[i].addTx(tx)
+	w.send(i, nil, tx, 0, to)
+}
+
+func (w *world) String() string {
+	return fmt.Sprintf("%d validators, stakes %v, byzantine %v", len(w.nodes), w.stake, w.byz)
+}

@@ -1,0 +1,232 @@
+package pos
+
+import (
+	"fmt"
+	"math/big"
+	"sync"
+	"testing"
+
+	"github.com/chaind/chaind/chain"
+	"github.com/ethereum/go-ethereum/common"
+)
+
+// The invariants, checked after every slot of every schedule:
+//
+//	(a) two conflicting blocks are both finalized (by any nodes) only if
+//	    validators with >= 1/3 of the stake signed votes that slash them
+//	    (double or surround), among all the votes signed;
+//	(b) no node's finalized checkpoint ever moves to a block that does not
+//	    descend from the previous one;
+//	(c) every checkpoint a node's head state justifies has, among the
+//	    votes signed, one link into it signed by >= 2/3 of the epoch's
+//	    stake snapshot, counted from the genesis stakes of the signers.
+
+type harnessStats struct {
+	schedules, slots, longest                 uint64
+	partitions, equivocations, doubleVotes    int
+	surrounds, withheld, evidence             int
+	finalizations, conflicts, strongSchedules int
+	refusedFinal, refusedOther                int
+}
+
+func (s *harnessStats) String() string {
+	return fmt.Sprintf("%d schedules, %d slots (longest %d); %d partitions, %d equivocations, %d double-vote rounds, %d surround votes, "+
+		"%d withheld blocks, %d evidence transactions; %d finalized-checkpoint advances; %d schedules with >= 1/3 Byzantine stake, "+
+		"%d conflicting finalizations, each with >= 1/3 of stake slashable; blocks refused for reverting a finalized block: %d, for other rules: %d",
+		s.schedules, s.slots, s.longest, s.partitions, s.equivocations, s.doubleVotes, s.surrounds, s.withheld, s.evidence,
+		s.finalizations, s.strongSchedules, s.conflicts, s.refusedFinal, s.refusedOther)
+}
+
+func (w *world) check() {
+	for _, n := range w.nodes {
+		fin := n.c.Finalized()
+		if fin != n.finality {
+			old := n.finality
+			if canon, err := n.c.BlockByHeight(old.Number); fin.Number <= old.Number || err != nil || canon.Hash() != old.Hash {
+				w.t.Fatalf("%v: (b) node %d's finalized block moved from %d (%x) to %d (%x), not a descendant", w, n.id, old.Number, old.Hash, fin.Number, fin.Hash)
+			}
+			n.finality = fin
+			w.stats.finalizations++
+			w.checkConflicts(n.id, fin)
+		}
+		st := HeadState{n.c}
+		if just := n.e.justified(st); just != n.just && just.Epoch > 0 {
+			n.just = just
+			w.checkJustified(n, just)
+		}
+	}
+}
+
+// checkConflicts compares a newly finalized block with every block that any
+// node finalized before: invariant (a).
+func (w *world) checkConflicts(id int, fin chain.Checkpoint) {
+	for _, other := range w.finals {
+		if !w.conflicting(fin, other) {
+			continue
+		}
+		slashable := w.slashable()
+		if 3*slashable < w.total {
+			w.t.Fatalf("%v: (a) node %d finalized block %d (%x), conflicting with block %d (%x), yet only %d of %d stake is slashable",
+				w, id, fin.Number, fin.Hash, other.Number, other.Hash, slashable, w.total)
+		}
+		w.stats.conflicts++
+		break
+	}
+	w.finals = append(w.finals, fin)
+}
+
+// conflicting reports whether neither block descends from the other.
+func (w *world) conflicting(a, b chain.Checkpoint) bool {
+	if a.Number > b.Number {
+		a, b = b, a
+	}
+	h := w.headers[b.Hash]
+	for h != nil && h.Height > a.Number {
+		h = w.headers[h.ParentHash]
+	}
+	return h == nil || h.Hash() != a.Hash
+}
+
+// slashable is the genesis stake of validators that signed two conflicting
+// votes.
+func (w *world) slashable() int64 {
+	var sum int64
+	for i := range w.nodes {
+		votes := w.votes[addr(i)]
+	pairs:
+		for a := range votes {
+			for b := a + 1; b < len(votes); b++ {
+				if Conflict(votes[a], votes[b]) {
+					sum += w.stake[i]
+					break pairs
+				}
+			}
+		}
+	}
+	return sum
+}
+
+// checkJustified is invariant (c) for the checkpoint just that n's head
+// state justifies. The denominator is the engine's snapshot of the epoch,
+// itself checked to hold at least the stake of every validator no node ever
+// saw slashed (slashing is the only way stake leaves in these schedules).
+func (w *world) checkJustified(n *simNode, just Checkpoint) {
+	st := HeadState{n.c}
+	total := n.e.SnapshotTotal(st, just.Epoch)
+	var floor int64
+	for i := range w.nodes {
+		if !w.everSlashed(addr(i)) {
+			floor += w.stake[i]
+		}
+	}
+	if total.Cmp(ether(floor)) < 0 {
+		w.t.Fatalf("%v: (c) node %d: epoch %d's snapshot holds %v, less than the %d ether never slashed", w, n.id, just.Epoch, total, floor)
+	}
+	best := new(big.Int)
+	links := map[Checkpoint]map[common.Address]bool{}
+	for i := range w.nodes {
+		for _, v := range w.votes[addr(i)] {
+			if v.Target != just {
+				continue
+			}
+			if links[v.Source] == nil {
+				links[v.Source] = map[common.Address]bool{}
+			}
+			links[v.Source][addr(i)] = true
+		}
+	}
+	for _, signers := range links {
+		sum := new(big.Int)
+		for i := range w.nodes {
+			if signers[addr(i)] {
+				sum.Add(sum, ether(w.stake[i]))
+			}
+		}
+		if sum.Cmp(best) > 0 {
+			best = sum
+		}
+	}
+	if !supermajority(best, total) {
+		w.t.Fatalf("%v: (c) node %d justified epoch %d (%x) with at most %v of %v on one link", w, n.id, just.Epoch, just.Hash, best, total)
+	}
+}
+
+func (w *world) everSlashed(v common.Address) bool {
+	for _, n := range w.nodes {
+		if n.e.Slashed(HeadState{n.c}, v) {
+			return true
+		}
+	}
+	return false
+}
+
+// TestAdversarialSchedules runs seeded random schedules (see harness_test.go)
+// and checks the invariants after every slot. -soak N runs N schedules,
+// from seed -soak.seed; the schedules are split over two parallel halves.
+func TestAdversarialSchedules(t *testing.T) {
+	count := uint64(200)
+	if testing.Short() {
+		count = 40
+	}
+	if *soak > 0 {
+		count = uint64(*soak)
+	}
+	var mu sync.Mutex
+	total := &harnessStats{}
+	t.Run("schedules", func(t *testing.T) {
+		for half := uint64(0); half < 2; half++ {
+			t.Run(fmt.Sprint(half), func(t *testing.T) {
+				t.Parallel()
+				stats := &harnessStats{}
+				for seed := *soakSeed + half; seed < *soakSeed+count; seed += 2 {
+					runSchedule(t, seed, stats)
+				}
+				mu.Lock()
+				total.add(stats)
+				mu.Unlock()
+			})
+		}
+	})
+	t.Log(total)
+	if total.finalizations == 0 {
+		t.Fatal("no schedule finalized anything: the harness checks nothing")
+	}
+}
+
+func runSchedule(t *testing.T, seed uint64, stats *harnessStats) {
+	w := newWorld(t, seed, stats)
+	slots := w.g.EpochLength * uint64(6+w.rng.IntN(9))
+	w.run(slots)
+	stats.schedules++
+	stats.longest = max(stats.longest, slots)
+	if 3*w.byzStake() >= w.total {
+		stats.strongSchedules++
+	}
+}
+
+func (s *harnessStats) add(o *harnessStats) {
+	s.schedules += o.schedules
+	s.slots += o.slots
+	s.longest = max(s.longest, o.longest)
+	s.partitions += o.partitions
+	s.equivocations += o.equivocations
+	s.doubleVotes += o.doubleVotes
+	s.surrounds += o.surrounds
+	s.withheld += o.withheld
+	s.evidence += o.evidence
+	s.finalizations += o.finalizations
+	s.conflicts += o.conflicts
+	s.strongSchedules += o.strongSchedules
+	s.refusedFinal += o.refusedFinal
+	s.refusedOther += o.refusedOther
+}
+
+func (w *world) byzStake() int64 {
+	var s int64
+	for i, b := range w.byz {
+		if b != 0 {
+			s += w.stake[i]
+		}
+	}
+	return s
+}

@@ -1,0 +1,156 @@
+package testnet
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/chaind/chaind/rpc"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/hexutil"
+)
+
+// finalityWatch polls every node's finalized block and fails the test if
+// any node's finalized height ever decreases.
+type finalityWatch struct {
+	t    *testing.T
+	s    *Supervisor
+	last []int64
+}
+
+func newFinalityWatch(t *testing.T, s *Supervisor) *finalityWatch {
+	return &finalityWatch{t: t, s: s, last: make([]int64, s.opts.Nodes)}
+}
+
+// heights polls and checks.
+func (w *finalityWatch) heights() []int64 {
+	w.t.Helper()
+	now := finalizedHeights(w.s)
+	for i, h := range now {
+		if h >= 0 && h < w.last[i] {
+			w.t.Fatalf("node %d's finalized block moved back from %d to %d", i, w.last[i], h)
+		}
+		w.last[i] = max(w.last[i], h)
+	}
+	return now
+}
+
+// slashedOn reports on how many live nodes v is slashed.
+func slashedOn(s *Supervisor, v common.Address) int {
+	count := 0
+	for _, n := range s.Status(context.Background()) {
+		if !n.Alive || n.Error != "" {
+			continue
+		}
+		var vals []struct {
+			Address common.Address `json:"address"`
+			Slashed bool           `json:"slashed"`
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		err := rpc.NewClient(n.RPC).Call(ctx, &vals, "chaind_validators")
+		cancel()
+		for _, x := range vals {
+			if err == nil && x.Address == v && x.Slashed {
+				count++
+			}
+		}
+	}
+	return count
+}
+
+// finalizedAgree checks that every node has the same block at the lowest
+// height any node finalized.
+func finalizedAgree(t *testing.T, s *Supervisor, height int64) {
+	t.Helper()
+	var want common.Hash
+	for i, n := range s.Status(context.Background()) {
+		var b struct {
+			Hash common.Hash `json:"hash"`
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		err := rpc.NewClient(n.RPC).Call(ctx, &b, "eth_getBlockByNumber", hexutil.Uint64(height), false)
+		cancel()
+		if err != nil {
+			t.Fatalf("node %d: block %d: %v", i, height, err)
+		}
+		if i == 0 {
+			want = b.Hash
+		} else if b.Hash != want {
+			t.Fatalf("node %d has %x at finalized height %d, node 0 %x", i, b.Hash, height, want)
+		}
+	}
+}
+
+// TestPoSByzantineValidatorSlashed: stakes 10,30,30,30, validator 0 runs
+// --validator.byzantine equivocate+censor. Every node slashes it, finality
+// keeps advancing on the honest 90%, and finalized blocks agree on every
+// node and never move back.
+func TestPoSByzantineValidatorSlashed(t *testing.T) {
+	opts := posOptions()
+	opts.Stakes = []int64{10, 30, 30, 30}
+	opts.Byzantine = map[int]string{0: "equivocate+censor"}
+	s := up(t, opts)
+	w := newFinalityWatch(t, s)
+	start := time.Now()
+	waitUntil(t, epochs(30), "every node to slash validator 0", func() bool {
+		w.heights()
+		return slashedOn(s, s.coinbases[0]) == opts.Nodes
+	})
+	slashedAfter := time.Since(start)
+	at := w.heights()
+	waitUntil(t, epochs(16), "finality to advance after the slashing", func() bool { return minOf(w.heights(), nil) > maxOf(at) })
+	fin := w.heights()
+	finalizedAgree(t, s, minOf(fin, nil))
+	if err := s.Down(); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := WriteReport(s.Dir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.FinalizedReverted != 0 {
+		t.Fatalf("%d finalized blocks reverted", rep.FinalizedReverted)
+	}
+	t.Logf("validator 0 slashed on every node %.1f epochs after start; finalized heights %v then %v; finalized up to %d; time to finality %s",
+		slashedAfter.Seconds()/epochs(1).Seconds(), at, fin, rep.FinalizedHeight, rep.TimeToFinality)
+}
+
+// TestPoSMinorityPartitionFinalizesNothing: stakes 40,30,20,10 split {0} |
+// {1,2,3}: neither side has 2/3 (40% and 60%), so nothing new is finalized
+// on either; finality resumes after the heal, and no finalized block moves
+// back.
+func TestPoSMinorityPartitionFinalizesNothing(t *testing.T) {
+	opts := posOptions()
+	opts.Stakes = []int64{40, 30, 20, 10}
+	s := up(t, opts)
+	w := newFinalityWatch(t, s)
+	waitUntil(t, epochs(12), "every node to finalize", func() bool { return minOf(w.heights(), nil) > 0 })
+	if err := s.Partition([][]int{{0}, {1, 2, 3}}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(epochs(1)) // votes already cast may still land
+	before := w.heights()
+	deadline := time.Now().Add(epochs(6))
+	for time.Now().Before(deadline) {
+		if now := w.heights(); maxOf(now) != maxOf(before) {
+			t.Fatalf("a side finalized during the partition: %v -> %v", before, now)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	s.Heal()
+	waitUntil(t, epochs(20), "finality to resume after the heal", func() bool { return minOf(w.heights(), nil) > maxOf(before) })
+	after := w.heights()
+	finalizedAgree(t, s, minOf(after, nil))
+	if err := s.Down(); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := WriteReport(s.Dir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.FinalizedReverted != 0 {
+		t.Fatalf("%d finalized blocks reverted", rep.FinalizedReverted)
+	}
+	t.Logf("finalized %v before the split, unchanged for 6 epochs, %v after the heal; reorgs %v; time to finality %s",
+		before, after, rep.ReorgDepths, rep.TimeToFinality)
+}
