@@ -3,9 +3,9 @@ package netsim
 import (
 	"errors"
 	"math"
-	"slices"
 	"math/big"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
