@@ -2,8 +2,10 @@ package netsim
 
 import (
 	"errors"
+	"math"
 	"math/big"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -210,4 +212,31 @@ func PeakRSS() int64 {
 		}
 	}
 	return 0
+}
+
+// MedianArrival is the median, over every block and every node that saw it
+// (but the first), of how long after the block's first appearance the node
+// received it: the "median time until a node receives a block" that
+// measurements of the Bitcoin network report.
+func MedianArrival(r *testnet.Records) time.Duration {
+	var delays []int64
+	for _, b := range r.Blocks {
+		if b.Height == 0 || len(b.SeenMs) < 2 {
+			continue
+		}
+		first := int64(math.MaxInt64)
+		for _, t := range b.SeenMs {
+			first = min(first, t)
+		}
+		for _, t := range b.SeenMs {
+			if t != first {
+				delays = append(delays, t-first)
+			}
+		}
+	}
+	if len(delays) == 0 {
+		return 0
+	}
+	slices.Sort(delays)
+	return time.Duration(delays[len(delays)/2]) * time.Millisecond
 }

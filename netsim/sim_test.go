@@ -13,6 +13,7 @@ import (
 	"github.com/chaind/chaind/pow"
 	"github.com/chaind/chaind/stats"
 	"github.com/chaind/chaind/testnet"
+	"github.com/ethereum/go-ethereum/common"
 )
 
 func mustNetwork(t *testing.T, s string) Network {
@@ -202,5 +203,17 @@ func TestScenarioRefusesWhatIsNotSimulated(t *testing.T) {
 		Peers: 1, Steps: []testnet.Step{{Do: "set-link"}}})
 	if err == nil {
 		t.Fatal("a set-link step was accepted")
+	}
+}
+
+func TestMedianArrival(t *testing.T) {
+	r := &testnet.Records{Blocks: map[common.Hash]*testnet.BlockRec{
+		{0}: {Height: 0, SeenMs: map[int]int64{0: 0, 1: 999}}, // genesis: not counted
+		{1}: {Height: 1, SeenMs: map[int]int64{0: 1000, 1: 1100, 2: 1300}},
+		{2}: {Height: 2, SeenMs: map[int]int64{2: 5000, 0: 5400, 1: 5500}},
+	}}
+	// Delays 100, 300, 400, 500: the median (upper) is 400 ms.
+	if got := MedianArrival(r); got != 400*time.Millisecond {
+		t.Fatalf("median arrival %v, want 400ms", got)
 	}
 }

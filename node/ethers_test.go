@@ -76,10 +76,14 @@ func TestEthersJS(t *testing.T) {
 // TestJSClients runs the same transfer flow with ethers v6, viem and
 // web3.js v4, each with its default options, over HTTP and over WebSocket:
 // the sender is debited exactly value + fee, eth_call of a transfer answers
-// "0x", eth_getLogs answers [], and each library sees new heads its own way.
+// "0x", eth_getLogs answers [], each library sees new heads its own way, and
+// reports an estimate with calldata as its standard reverted-call error.
 func TestJSClients(t *testing.T) {
 	g := fastGenesis(6)
 	n := startNode(t, g)
+	// How each library reports a refused estimate (calldata): its standard
+	// error for a reverted call.
+	refusal := map[string]string{"ethers": "CALL_EXCEPTION", "viem": "ExecutionRevertedError", "web3": "ContractExecutionError"}
 	i := 0
 	for _, lib := range []string{"ethers", "viem", "web3"} {
 		for _, url := range []string{n.RPCURL(), n.WSURL()} {
@@ -99,11 +103,12 @@ func TestJSClients(t *testing.T) {
 					Call           string `json:"call"`
 					Logs           int    `json:"logs"`
 					Heads          int    `json:"heads"`
+					Refusal        string `json:"refusal"`
 				}
 				if err := json.Unmarshal(out, &res); err != nil {
 					t.Fatalf("output %q: %v", out, err)
 				}
-				if res.ChainID != "1337" || res.Status != 1 || !res.DebitedExactly || !res.Received || res.Call != "0x" || res.Logs != 0 || res.Heads != 2 {
+				if res.ChainID != "1337" || res.Status != 1 || !res.DebitedExactly || !res.Received || res.Call != "0x" || res.Logs != 0 || res.Heads != 2 || res.Refusal != refusal[lib] {
 					t.Fatalf("%s saw %s", lib, out)
 				}
 			})

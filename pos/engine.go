@@ -182,17 +182,17 @@ func (e *Engine) VerifyHeader(_ chain.ChainReader, h, parent *chain.Header) erro
 	slot := h.Nonce
 	switch {
 	case h.Bits != 0:
-		return chain.RuleError{Kind: ErrBadSlot, Description: "pos headers carry no difficulty bits"}
+		return chain.NewRuleError(ErrBadSlot, "pos headers carry no difficulty bits")
 	case slot <= parent.Nonce:
-		return chain.RuleError{Kind: ErrBadSlot, Description: fmt.Sprintf("%s: slot %d not after the parent's %d", ErrBadSlot, slot, parent.Nonce)}
+		return chain.NewRuleError(ErrBadSlot, "slot %d not after the parent's %d", slot, parent.Nonce)
 	case h.Time != e.g.Timestamp+slot*e.slotMs:
-		return chain.RuleError{Kind: ErrBadSlot, Description: fmt.Sprintf("%s: time %d is not the start of slot %d", ErrBadSlot, h.Time, slot)}
+		return chain.NewRuleError(ErrBadSlot, "time %d is not the start of slot %d", h.Time, slot)
 	case len(h.Seal) != sealSize:
-		return chain.RuleError{Kind: ErrBadSeal, Description: fmt.Sprintf("%s: seal of %d bytes, want %d", ErrBadSeal, len(h.Seal), sealSize)}
+		return chain.NewRuleError(ErrBadSeal, "seal of %d bytes, want %d", len(h.Seal), sealSize)
 	}
 	hash := h.Hash()
 	if signer, err := recoverSigner(hash[:], h.Seal[:crypto.SignatureLength]); err != nil || signer != h.Coinbase {
-		return chain.RuleError{Kind: ErrBadSeal, Description: fmt.Sprintf("%s: block %d is not signed by its proposer %s", ErrBadSeal, h.Height, h.Coinbase.Hex())}
+		return chain.NewRuleError(ErrBadSeal, "block %d is not signed by its proposer %s", h.Height, h.Coinbase.Hex())
 	}
 	return nil
 }
@@ -279,11 +279,11 @@ func (e *Engine) ProcessBlock(st *chain.State, h *chain.Header) error {
 		e.takeSnapshot(st, first, epoch)
 	}
 	if want := e.Proposer(st, slot); h.Coinbase != want {
-		return chain.RuleError{Kind: ErrWrongProposer, Description: fmt.Sprintf("%s: slot %d belongs to %s, block from %s", ErrWrongProposer, slot, want.Hex(), h.Coinbase.Hex())}
+		return chain.NewRuleError(ErrWrongProposer, "slot %d belongs to %s, block from %s", slot, want.Hex(), h.Coinbase.Hex())
 	}
 	reveal := h.Seal[crypto.SignatureLength:]
 	if signer, err := recoverSigner(revealMessage(epoch), reveal); err != nil || signer != h.Coinbase {
-		return chain.RuleError{Kind: ErrBadReveal, Description: fmt.Sprintf("%s: block %d", ErrBadReveal, h.Height)}
+		return chain.NewRuleError(ErrBadReveal, "block %d", h.Height)
 	}
 	mix, _ := st.Get(addrMix)
 	m := hashOf(mix)

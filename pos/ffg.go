@@ -1,7 +1,6 @@
 package pos
 
 import (
-	"fmt"
 	"math/big"
 
 	"github.com/chaind/chaind/chain"
@@ -142,14 +141,14 @@ func linkID(v Vote) common.Hash {
 // voter is slashed.
 func (e *Engine) vote(st *chain.State, h *chain.Header, from common.Address, tx *types.Transaction) error {
 	if !e.g.FinalityOn() {
-		return chain.RuleError{Kind: ErrBadVote, Description: fmt.Sprintf("%s: the finality gadget is off on this chain", ErrBadVote)}
+		return chain.NewRuleError(ErrBadVote, "the finality gadget is off on this chain")
 	}
 	var v Vote
 	if err := rlp.DecodeBytes(tx.Data(), &v); err != nil {
-		return chain.RuleError{Kind: ErrBadVote, Description: fmt.Sprintf("%s: %v", ErrBadVote, err)}
+		return chain.NewRuleError(ErrBadVote, "%v", err)
 	}
 	if !e.isValidator(st, from) {
-		return chain.RuleError{Kind: ErrNotValidator, Description: fmt.Sprintf("%s: vote from %s", ErrNotValidator, from.Hex())}
+		return chain.NewRuleError(ErrNotValidator, "vote from %s", from.Hex())
 	}
 	if e.Slashed(st, from) {
 		return nil

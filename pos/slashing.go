@@ -2,7 +2,6 @@ package pos
 
 import (
 	"bytes"
-	"fmt"
 	"math/big"
 
 	"github.com/chaind/chaind/chain"
@@ -31,7 +30,7 @@ type Evidence struct {
 }
 
 func evidenceError(format string, args ...any) error {
-	return chain.RuleError{Kind: ErrBadEvidence, Description: string(ErrBadEvidence) + ": " + fmt.Sprintf(format, args...)}
+	return chain.NewRuleError(ErrBadEvidence, format, args...)
 }
 
 // ErrBadEvidence is evidence that proves nothing.

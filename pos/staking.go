@@ -1,7 +1,6 @@
 package pos
 
 import (
-	"fmt"
 	"math/big"
 
 	"github.com/chaind/chaind/chain"
@@ -31,7 +30,7 @@ type StakingCall struct {
 
 func (e *Engine) staking(st *chain.State, h *chain.Header, from common.Address, tx *types.Transaction) error {
 	if slashed, _ := st.Get(addrSlashed(from)); slashed.Nonce != 0 {
-		return chain.RuleError{Kind: ErrNotValidator, Description: fmt.Sprintf("%s: %s was slashed and cannot stake", ErrNotValidator, from.Hex())}
+		return chain.NewRuleError(ErrNotValidator, "%s was slashed and cannot stake", from.Hex())
 	}
 	if v := tx.Value(); v.Sign() > 0 {
 		e.register(st, from)
@@ -43,12 +42,12 @@ func (e *Engine) staking(st *chain.State, h *chain.Header, from common.Address, 
 	}
 	var call StakingCall
 	if err := rlp.DecodeBytes(tx.Data(), &call); err != nil || call.Unbond == nil || call.Unbond.Sign() <= 0 {
-		return chain.RuleError{Kind: chain.ErrCalldata, Description: "staking call: want RLP(StakingCall{Unbond: amount > 0})"}
+		return chain.NewRuleError(chain.ErrCalldata, "staking call: want RLP(StakingCall{Unbond: amount > 0})")
 	}
 	exiting, _ := st.Get(addrExiting(from))
 	free := new(big.Int).Sub(e.Stake(st, from), exiting.Balance)
 	if free.Cmp(call.Unbond) < 0 {
-		return chain.RuleError{Kind: chain.ErrInsufficientFunds, Description: fmt.Sprintf("unbond %v: %s has %v active stake not already exiting", call.Unbond, from.Hex(), free)}
+		return chain.NewRuleError(chain.ErrInsufficientFunds, "unbond %v: %s has %v active stake not already exiting", call.Unbond, from.Hex(), free)
 	}
 	st.Set(addrExiting(from), chain.Account{Nonce: e.Epoch(h.Nonce) + ExitDelay, Balance: new(big.Int).Add(exiting.Balance, call.Unbond)})
 	return nil

@@ -1,6 +1,7 @@
 package pow
 
 import (
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -59,3 +60,36 @@ func Capacity(threads int) float64 {
 
 // capacityProbes is how many probes Capacity takes.
 const capacityProbes = 5
+
+// MeasureThreadCPU runs the nonce loop on one worker locked to its OS thread
+// for about d and returns nonces per second of that thread's CPU time, the
+// divisor openssl speed uses, so that other load on the machine does not
+// lower it. ok is false where a thread's CPU time cannot be read.
+func MeasureThreadCPU(d time.Duration) (rate float64, ok bool) {
+	header := make([]byte, 152)
+	tmpl := newTemplate(header)
+	var zero [8]uint32
+	var stop atomic.Bool
+	var count atomic.Uint64
+	timer := time.AfterFunc(d, func() { stop.Store(true) })
+	defer timer.Stop()
+	done := make(chan struct{})
+	var used time.Duration
+	go func() {
+		defer close(done)
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		t0, ok0 := threadCPUTime()
+		w := scanner{tmpl: &tmpl, target: &zero, stop: &stop, hashes: &count}
+		w.scan(0, ^uint64(0)>>8)
+		t1, ok1 := threadCPUTime()
+		if ok = ok0 && ok1; ok {
+			used = t1 - t0
+		}
+	}()
+	<-done
+	if !ok || used <= 0 {
+		return 0, false
+	}
+	return float64(count.Load()) / used.Seconds(), true
+}

@@ -2,7 +2,6 @@ package pow
 
 import (
 	"context"
-	"fmt"
 	"math/big"
 	"runtime"
 	"sync"
@@ -73,14 +72,14 @@ func (e *Engine) VerifyHeader(c chain.ChainReader, h, parent *chain.Header) erro
 		return err
 	}
 	if h.Bits != want {
-		return chain.RuleError{Kind: ErrBadBits, Description: fmt.Sprintf("%s: block %d has %08x, want %08x", ErrBadBits, h.Height, h.Bits, want)}
+		return chain.NewRuleError(ErrBadBits, "block %d has %08x, want %08x", h.Height, h.Bits, want)
 	}
 	if len(h.Seal) != 0 {
-		return chain.RuleError{Kind: ErrSeal, Description: fmt.Sprintf("%s: PoW headers carry no seal, got %d bytes", ErrSeal, len(h.Seal))}
+		return chain.NewRuleError(ErrSeal, "PoW headers carry no seal, got %d bytes", len(h.Seal))
 	}
 	hash := h.Hash()
 	if new(big.Int).SetBytes(hash[:]).Cmp(chain.CompactToBig(h.Bits)) > 0 {
-		return chain.RuleError{Kind: ErrBadPoW, Description: fmt.Sprintf("%s: block %d hash %x", ErrBadPoW, h.Height, hash)}
+		return chain.NewRuleError(ErrBadPoW, "block %d hash %x", h.Height, hash)
 	}
 	return nil
 }

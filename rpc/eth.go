@@ -195,8 +195,8 @@ func (a *api) feeHistory(ctx context.Context, count math.HexOrDecimal64, newest 
 	if optPercentiles != nil {
 		percentiles = *optPercentiles
 	}
-	if count == 0 {
-		return nil, invalidParams("block count must be at least 1")
+	if count == 0 { // geth answers an empty history
+		return &feeHistoryJSON{}, nil
 	}
 	count = min(count, maxFeeHistory)
 	if len(percentiles) > maxFeeHistoryPercentiles {

@@ -205,7 +205,11 @@ func TestFeeHistoryCountForms(t *testing.T) {
 	}
 	n.callErr(rpc.CodeInvalidParams, "eth_feeHistory", "0x1", "latest", make([]float64, 101))
 	n.callErr(rpc.CodeInvalidParams, "eth_feeHistory", "x", "latest", nil)
-	n.callErr(rpc.CodeInvalidParams, "eth_feeHistory", 0, "latest", nil)
+	var empty map[string]any
+	n.call(&empty, "eth_feeHistory", 0, "latest", nil) // as geth: an empty history
+	if empty["oldestBlock"] != "0x0" || empty["gasUsedRatio"] != nil {
+		t.Fatalf("count 0: %v", empty)
+	}
 }
 
 // TestGetLogsValidatesParameters: no log exists on chaind, but the criteria

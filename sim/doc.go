@@ -3,5 +3,5 @@
 // attacker with a share q of the hash power against z confirmations
 // (Nakamoto 2008; Rosenfeld 2014; Grunspan and Pérez-Marco 2017).
 //
-// sim imports no other chaind package.
+// sim imports stats (exact intervals and tests) and no other chaind package.
 package sim

@@ -22,7 +22,7 @@ type CompareOptions struct {
 	Latencies []time.Duration // one-way; default 50ms and 200ms (quick: 50ms)
 	BlockTime time.Duration   // PoW target interval and PoS slot; default 500ms
 	HashPower []float64       // PoW: each node's share of the hash power; default equal
-	Hashrate  float64         // PoW: total nonces per second; default half of what the machine can do
+	Hashrate  float64         // PoW: total nonces per second; default 30% of what the machine can do
 	Seed      int64
 	Quick     bool
 	// Reanalyse recomputes the report from the records of runs already in

@@ -49,7 +49,8 @@ func (o *Options) normaliseHashPower() error {
 }
 
 // declareHashrate returns the total hash rate of a new PoW testnet:
-// o.Hashrate, or half of what this machine can do, after checking that the
+// o.Hashrate, or 30% of what this machine can do (half of the 60% a
+// declared rate may use), after checking that the
 // machine can supply it (all miners together, and the largest one on its
 // single thread).
 func declareHashrate(o *Options) (float64, error) {

@@ -39,7 +39,7 @@ type Options struct {
 
 	// Proof of work: each miner is held to its share of a declared total.
 	HashPower []float64 // relative share of each node, such as 40,30,20,10; default equal
-	Hashrate  float64   // total nonces per second of a new testnet; default half of what the machine can do
+	Hashrate  float64   // total nonces per second of a new testnet; default 30% of what the machine can do
 
 	// Proof of stake: every node is a validator.
 	Stakes      []int64 // ether staked per node; default 32 each

@@ -109,6 +109,7 @@ func runSimNetwork(args []string) error {
 			fmt.Printf("  %-34s share %.3f, revenue %.4f (Eyal-Sirer at the measured gamma %.3f: %.4f)\n",
 				"selfish miner (node 0)", sr.Share, sr.RelativeRevenue, sr.Gamma, sr.Theory)
 		}
+		fmt.Printf("  %-34s %d ms (median over blocks and nodes)\n", "time for a node to receive a block", netsim.MedianArrival(res.Records).Milliseconds())
 		fmt.Printf("  %-34s %.1f s, %d events (%.0f/s), peak RSS %.0f MiB\n", "wall time",
 			res.Wall.Seconds(), res.Events, float64(res.Events)/res.Wall.Seconds(), float64(netsim.PeakRSS())/(1<<20))
 		return nil
@@ -116,8 +117,9 @@ func runSimNetwork(args []string) error {
 	summary := map[string]any{
 		"nodes": rep.Nodes, "latency": network.String(), "block_time_ms": rep.BlockTimeMs, "block_size": size,
 		"blocks": rep.Produced, "canonical_blocks": rep.Canonical, "stale_blocks": rep.Stale,
-		"stale_rate": rep.StaleRate, "median_propagation_ms": rep.Propagation.P50,
-		"propagation_ms": rep.Propagation, "reorgs": rep.Reorgs, "max_reorg_depth": rep.MaxReorgDepth,
+		"stale_rate": rep.StaleRate, "stale_rate_interval": [2]float64{rep.StaleRateCI.Lo, rep.StaleRateCI.Hi},
+		"median_propagation_ms": netsim.MedianArrival(res.Records).Milliseconds(),
+		"propagation_to_all_ms": rep.Propagation, "reorgs": rep.Reorgs, "max_reorg_depth": rep.MaxReorgDepth,
 		"reorg_depths": rep.ReorgDepths, "finalized_reverted": rep.FinalizedReverted, "heads_agree": rep.HeadsAgree,
 		"simulated_seconds": rep.DurationSec, "events": res.Events, "seed": *seed,
 		"wall_seconds": res.Wall.Seconds(), "wall_events_per_second": float64(res.Events) / res.Wall.Seconds(),

@@ -55,13 +55,23 @@ func New(cfg Config) *Server {
 	s.mux.HandleFunc("GET /state", s.state)
 	s.mux.HandleFunc("GET /events", s.events)
 	if cfg.Control != nil {
-		s.mux.Handle("POST /rpc", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			r2 := r.Clone(r.Context())
-			r2.URL.Path = "/" // the control API answers at its root
-			cfg.Control.ServeHTTP(w, r2)
-		}))
+		s.mux.HandleFunc("POST /rpc", s.control)
 	}
 	return s
+}
+
+// control passes the page's calls to the control API. Only this page may
+// call it: a request from another origin (a web page elsewhere reaching
+// for the loopback port) is refused. The control API sees a same-host call.
+func (s *Server) control(w http.ResponseWriter, r *http.Request) {
+	if o := r.Header.Get("Origin"); o != "" && o != "http://"+r.Host {
+		http.Error(w, "control calls come from the dashboard page only", http.StatusForbidden)
+		return
+	}
+	r2 := r.Clone(r.Context())
+	r2.URL.Path = "/" // the control API answers at its root
+	r2.Header.Del("Origin")
+	s.cfg.Control.ServeHTTP(w, r2)
 }
 
 // ServeHTTP implements http.Handler.

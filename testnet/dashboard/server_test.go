@@ -92,9 +92,24 @@ func TestEventsAndControl(t *testing.T) {
 	if second := next(); !strings.Contains(second, `"height":2`) {
 		t.Fatalf("second event %s", second)
 	}
-	r, err := http.Post(srv.URL+"/rpc", "application/json", strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"testnet_heal","params":[]}`))
-	if err != nil || r.StatusCode != 200 || !controlled.Load() {
-		t.Fatalf("control call: %v %v", err, r)
+	call := func(origin string) int {
+		req, _ := http.NewRequest("POST", srv.URL+"/rpc", strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"testnet_heal","params":[]}`))
+		if origin != "" {
+			req.Header.Set("Origin", origin)
+		}
+		r, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Body.Close()
+		return r.StatusCode
+	}
+	if code := call(srv.URL); code != 200 || !controlled.Load() {
+		t.Fatalf("control call from the page: %d", code)
+	}
+	controlled.Store(false)
+	if code := call("http://evil.example"); code != http.StatusForbidden || controlled.Load() {
+		t.Fatalf("control call from another origin: %d, passed on %v", code, controlled.Load())
 	}
 }
 

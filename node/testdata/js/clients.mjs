@@ -13,7 +13,9 @@ const ws = url.startsWith("ws");
 const to = "0x" + randomBytes(20).toString("hex");
 const value = 1234567890123456789n;
 
-// Each flow returns { chainId, before, after, received, status, fee, call, logs, heads }.
+// Each flow returns { chainId, before, after, received, status, fee, call,
+// logs, heads, refusal }: refusal is how the library reports an estimate
+// with calldata, which chaind refuses as a reverted call.
 const flows = {
   async ethers() {
     const { ethers } = await import("ethers");
@@ -33,6 +35,7 @@ const flows = {
       call: await provider.call({ to, data: "0x" }),
       logs: (await provider.getLogs({ fromBlock: 0, toBlock: "latest" })).length,
       heads: await heads,
+      refusal: await provider.estimateGas({ from: wallet.address, to, data: "0x01" }).then(() => "accepted", (e) => e.code),
     };
     await provider.destroy();
     return out;
@@ -60,6 +63,8 @@ const flows = {
       chainId, before, after: await pub.getBalance({ address: account.address, blockNumber: rc.blockNumber }),
       received: await pub.getBalance({ address: to }), status: rc.status === "success" ? 1 : 0, fee: rc.gasUsed * rc.effectiveGasPrice,
       call: call.data ?? "0x", logs: (await pub.getLogs({ fromBlock: 0n, toBlock: "latest" })).length, heads: await heads,
+      refusal: await pub.estimateGas({ account, to, data: "0x01" }).then(() => "accepted",
+        (e) => e.walk((x) => x.name === "ExecutionRevertedError")?.name ?? e.name),
     };
     if (ws) (await transport({ chain }).value.getRpcClient()).close();
     return out;
@@ -92,6 +97,7 @@ const flows = {
       received: await web3.eth.getBalance(to), status: Number(rc.status), fee: rc.gasUsed * rc.effectiveGasPrice,
       call: await web3.eth.call({ to, data: "0x" }), logs: (await web3.eth.getPastLogs({ fromBlock: 0, toBlock: "latest" })).length,
       heads: await heads,
+      refusal: await web3.eth.estimateGas({ from: account.address, to, data: "0x01" }).then(() => "accepted", (e) => e.name),
     };
     if (ws) web3.provider.disconnect();
     return out;
@@ -102,6 +108,6 @@ const r = await flows[lib]();
 console.log(JSON.stringify({
   lib, transport: ws ? "ws" : "http", chainId: r.chainId.toString(), status: r.status,
   debitedExactly: BigInt(r.before) - BigInt(r.after) === value + BigInt(r.fee),
-  received: BigInt(r.received) === value, call: r.call, logs: r.logs, heads: r.heads,
+  received: BigInt(r.received) === value, call: r.call, logs: r.logs, heads: r.heads, refusal: r.refusal,
 }));
 process.exit(0);
