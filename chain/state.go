@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/big"
 	"slices"
+	"sync"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/rlp"
@@ -194,16 +195,21 @@ type stateTree struct {
 	dirty   map[int]struct{}
 }
 
-func newStateTree() *stateTree {
-	t := &stateTree{dirty: make(map[int]struct{})}
+// emptyTreeNodes is the tree over empty buckets, hashed once: every new
+// state (each chain opened, each node of a simulation) starts from a copy.
+var emptyTreeNodes = sync.OnceValue(func() (nodes [2 * numBuckets]common.Hash) {
 	empty := sha256.Sum256(nil)
 	for i := numBuckets; i < 2*numBuckets; i++ {
-		t.nodes[i] = empty
+		nodes[i] = empty
 	}
 	for i := numBuckets - 1; i >= 1; i-- {
-		t.nodes[i] = hashPair(t.nodes[2*i], t.nodes[2*i+1])
+		nodes[i] = hashPair(nodes[2*i], nodes[2*i+1])
 	}
-	return t
+	return nodes
+})
+
+func newStateTree() *stateTree {
+	return &stateTree{nodes: emptyTreeNodes(), dirty: make(map[int]struct{})}
 }
 
 func bucketOf(addr common.Address) int {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math/big"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/chaind/chaind/chain"
@@ -167,12 +168,39 @@ func revealMessage(epoch uint64) []byte {
 	return crypto.Keccak256([]byte("chaind/pos/randao"), u64(epoch))
 }
 
+// signers remembers recovered signers, as clique's signature cache does: a
+// seal is checked by VerifyHeader and again by the double-proposal scan, and
+// in a process that runs many nodes (the tests, simulations) by every node.
+// Recovery is a pure function of (hash, signature), so a hit is exact; the
+// map is cleared when full, so hostile input costs recomputation, never
+// memory.
+var signers = struct {
+	sync.Mutex
+	m map[string]common.Address
+}{m: make(map[string]common.Address)}
+
+const maxCachedSigners = 8192
+
 func recoverSigner(hash []byte, sig []byte) (common.Address, error) {
+	key := string(hash) + string(sig)
+	signers.Lock()
+	addr, ok := signers.m[key]
+	signers.Unlock()
+	if ok {
+		return addr, nil
+	}
 	pub, err := crypto.SigToPub(hash, sig)
 	if err != nil {
 		return common.Address{}, err
 	}
-	return crypto.PubkeyToAddress(*pub), nil
+	addr = crypto.PubkeyToAddress(*pub)
+	signers.Lock()
+	if len(signers.m) >= maxCachedSigners {
+		clear(signers.m)
+	}
+	signers.m[key] = addr
+	signers.Unlock()
+	return addr, nil
 }
 
 // VerifyHeader checks what needs no state: the slot and its time, the seal's

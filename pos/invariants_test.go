@@ -164,9 +164,9 @@ func (w *world) everSlashed(v common.Address) bool {
 // and checks the invariants after every slot. -soak N runs N schedules,
 // from seed -soak.seed; the schedules are split over two parallel halves.
 func TestAdversarialSchedules(t *testing.T) {
-	count := uint64(200)
+	count := uint64(2000)
 	if testing.Short() {
-		count = 40
+		count = 200
 	}
 	if *soak > 0 {
 		count = uint64(*soak)
