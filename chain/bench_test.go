@@ -47,7 +47,7 @@ func benchmarkImport(b *testing.B, perBlock int) {
 	}
 	defer store.Close()
 	clock := ct.NewClock(ct.GenesisTime.Add(time.Duration(b.N+1) * time.Second))
-	c, err := chain.Open(chain.Config{Store: store, Genesis: g, Engine: ct.Engine{}, Now: clock.Now})
+	c, err := chain.Open(chain.Config{Store: store, Genesis: g, Engine: ct.Engine{}, Clock: clock})
 	if err != nil {
 		b.Fatal(err)
 	}

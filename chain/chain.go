@@ -8,19 +8,20 @@ import (
 	"log/slog"
 	"math/big"
 	"sync"
-	"time"
+	"sync/atomic"
 
+	"github.com/chaind/chaind/clock"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 )
 
 // Config is what a Chain is built from.
 type Config struct {
-	Store   *Store           // required: the database; Open takes no ownership
-	Genesis *Genesis         // required: must match the one the store was created with
-	Engine  Engine           // required
-	Now     func() time.Time // optional: the clock for future-block checks; time.Now
-	Logger  *slog.Logger     // optional: slog.Default()
+	Store   *Store       // required: the database; Open takes no ownership
+	Genesis *Genesis     // required: must match the one the store was created with
+	Engine  Engine       // required
+	Clock   clock.Clock  // optional: the clock for timestamps and future-block checks; clock.Real
+	Logger  *slog.Logger // optional: slog.Default()
 	// Checkpoint (optional) is a trusted block (weak subjectivity): the
 	// chain only accepts branches that contain it.
 	Checkpoint *Checkpoint
@@ -40,18 +41,20 @@ type Chain struct {
 	store   *Store
 	genesis *Genesis
 	engine  Engine
-	now     func() time.Time
+	clock   clock.Clock
 	log     *slog.Logger
 
 	genesisHeader *Header
 
-	mu         sync.RWMutex
-	state      *State
-	head       *Block
-	headWeight *big.Int
-	invalid    map[common.Hash]error
-	finalized  Checkpoint  // the node's finalized block: canonical, only moves forward
-	trusted    *Checkpoint // the trusted checkpoint, or nil
+	// mu guards state, invalid and finalized, and orders writers. The head
+	// is read through current without any lock, so engine hooks (called
+	// with mu held) and readers never wait for an import.
+	mu        sync.RWMutex
+	state     *State
+	current   atomic.Pointer[headSnapshot]
+	invalid   map[common.Hash]error
+	finalized Checkpoint  // the node's finalized block: canonical, only moves forward
+	trusted   *Checkpoint // the trusted checkpoint, or nil
 
 	notifyMu sync.Mutex // held while subscribers run, so events arrive in order
 	subs     []func(HeadEvent)
@@ -62,6 +65,21 @@ type Chain struct {
 }
 
 const maxInvalidCache = 4096
+
+// headSnapshot is the head block and its branch's total weight, replaced
+// whole on every head change.
+type headSnapshot struct {
+	block  *Block
+	weight *big.Int
+}
+
+// setHead publishes a new head; the caller holds mu.
+func (c *Chain) setHead(b *Block, weight *big.Int) {
+	c.current.Store(&headSnapshot{block: b, weight: weight})
+}
+
+// head returns the current head snapshot.
+func (c *Chain) head() *headSnapshot { return c.current.Load() }
 
 var _ ChainReader = (*Chain)(nil)
 
@@ -76,12 +94,9 @@ func Open(cfg Config) (*Chain, error) {
 		store:   cfg.Store,
 		genesis: cfg.Genesis,
 		engine:  cfg.Engine,
-		now:     cfg.Now,
+		clock:   clock.OrReal(cfg.Clock),
 		log:     cfg.Logger,
 		invalid: make(map[common.Hash]error),
-	}
-	if c.now == nil {
-		c.now = time.Now
 	}
 	if c.log == nil {
 		c.log = slog.Default()
@@ -165,7 +180,8 @@ func (c *Chain) loadHead() error {
 	if root := st.Root(); root != head.Header.StateRoot {
 		return fmt.Errorf("database inconsistent: accounts hash to %x but head %d (%x) has state root %x; the data directory cannot be trusted", root, head.Height(), hash, head.Header.StateRoot)
 	}
-	c.state, c.head, c.headWeight = st, head, weight
+	c.state = st
+	c.setHead(head, weight)
 	return nil
 }
 
@@ -232,7 +248,7 @@ func (c *Chain) insert(b *Block) (*HeadEvent, error) {
 		return nil, ErrKnownBlock
 	}
 	if perr, bad := c.invalid[b.Header.ParentHash]; bad {
-		return nil, c.markInvalid(hash, ruleError(ErrInvalidAncestor, "parent %x: %v", b.Header.ParentHash, perr))
+		return nil, c.markInvalid(hash, NewRuleError(ErrInvalidAncestor, "parent %x: %v", b.Header.ParentHash, perr))
 	}
 	parent, err := c.store.Header(b.Header.ParentHash)
 	if errors.Is(err, ErrNotFound) {
@@ -240,7 +256,7 @@ func (c *Chain) insert(b *Block) (*HeadEvent, error) {
 	} else if err != nil {
 		return nil, fmt.Errorf("read parent %x: %w", b.Header.ParentHash, err)
 	}
-	c.arrivals.record(hash, c.now())
+	c.arrivals.record(hash, c.clock.Now())
 	if err := c.verifyBlock(b, parent); err != nil {
 		if errors.Is(err, ErrFutureBlock) {
 			return nil, err // it may become valid later
@@ -259,14 +275,15 @@ func (c *Chain) insert(b *Block) (*HeadEvent, error) {
 	}
 	weight := new(big.Int).Add(parentWeight, c.engine.Weight(b.Header))
 
-	if b.Header.ParentHash == c.head.Hash() && c.mayAdopt(nil) == nil {
+	head := c.head()
+	if b.Header.ParentHash == head.block.Hash() && c.mayAdopt(nil) == nil {
 		return c.extendHead(b, weight)
 	}
 	batch := newBatch()
 	if err := batch.putBlock(b, weight); err != nil {
 		return nil, err
 	}
-	if weight.Cmp(c.headWeight) <= 0 || errors.Is(c.mayAdopt(nil), errAwaitCheckpoint) {
+	if weight.Cmp(head.weight) <= 0 || errors.Is(c.mayAdopt(nil), errAwaitCheckpoint) {
 		if err := c.store.commit(batch); err != nil {
 			return nil, fmt.Errorf("store side block %x: %w", hash, err)
 		}
@@ -276,7 +293,14 @@ func (c *Chain) insert(b *Block) (*HeadEvent, error) {
 	return c.reorg(b, weight, batch)
 }
 
+// markInvalid remembers that the block hash broke a rule, so that it is
+// refused at once if it comes again. Any other error is a local failure (a
+// disk error, say): it is returned but not remembered, and the block may be
+// offered again.
 func (c *Chain) markInvalid(hash common.Hash, err error) error {
+	if !IsRuleError(err) {
+		return err
+	}
 	if len(c.invalid) >= maxInvalidCache {
 		clear(c.invalid)
 	}
@@ -291,10 +315,10 @@ func (c *Chain) verifyBlock(b *Block, parent *Header) error {
 		return err
 	}
 	if want := uint64(len(b.Txs)) * TransferGas; h.GasUsed != want {
-		return ruleError(ErrBadGasUsed, "gas used %d, %d transactions use %d", h.GasUsed, len(b.Txs), want)
+		return NewRuleError(ErrBadGasUsed, "gas used %d, %d transactions use %d", h.GasUsed, len(b.Txs), want)
 	}
 	if root := TxRoot(b.Txs); root != h.TxRoot {
-		return ruleError(ErrBadTxRoot, "header has %x, body gives %x", h.TxRoot, root)
+		return NewRuleError(ErrBadTxRoot, "header has %x, body gives %x", h.TxRoot, root)
 	}
 	return nil
 }
@@ -302,30 +326,24 @@ func (c *Chain) verifyBlock(b *Block, parent *Header) error {
 // verifyHeader checks the header rules: height, time, gas limit, engine.
 func (c *Chain) verifyHeader(h, parent *Header) error {
 	if h.Height != parent.Height+1 {
-		return ruleError(ErrBadHeight, "height %d on parent of height %d", h.Height, parent.Height)
+		return NewRuleError(ErrBadHeight, "height %d on parent of height %d", h.Height, parent.Height)
 	}
 	if h.Time <= parent.Time {
-		return ruleError(ErrBadTime, "time %d not after parent's %d", h.Time, parent.Time)
+		return NewRuleError(ErrBadTime, "time %d not after parent's %d", h.Time, parent.Time)
 	}
-	if limit := uint64(c.now().Add(c.genesis.MaxFuture.D()).UnixMilli()); h.Time > limit {
-		return ruleError(ErrFutureBlock, "time %d is more than %v ahead of local time", h.Time, c.genesis.MaxFuture.D())
+	if limit := uint64(c.clock.Now().Add(c.genesis.MaxFuture.D()).UnixMilli()); h.Time > limit {
+		return NewRuleError(ErrFutureBlock, "time %d is more than %v ahead of local time", h.Time, c.genesis.MaxFuture.D())
 	}
 	if h.GasUsed > c.genesis.GasLimit || h.GasUsed%TransferGas != 0 {
-		return ruleError(ErrBadGasUsed, "gas used %d: not a multiple of %d within the limit %d", h.GasUsed, TransferGas, c.genesis.GasLimit)
+		return NewRuleError(ErrBadGasUsed, "gas used %d: not a multiple of %d within the limit %d", h.GasUsed, TransferGas, c.genesis.GasLimit)
 	}
 	if err := c.engine.VerifyHeader(c, h, parent); err != nil {
-		return fmt.Errorf("%w: %w", ErrConsensus, asRule(err))
+		if IsRuleError(err) {
+			return fmt.Errorf("%w: %w", ErrConsensus, err)
+		}
+		return fmt.Errorf("verify header %d: %w", h.Height, err) // the engine's own failure, not the block's
 	}
 	return nil
-}
-
-// asRule makes an engine's error a RuleError so that callers can tell a bad
-// block from a local failure.
-func asRule(err error) error {
-	if IsRuleError(err) {
-		return err
-	}
-	return RuleError{Kind: ErrConsensus, Description: err.Error()}
 }
 
 // extendHead executes b on the head state and makes it the head.
@@ -358,7 +376,8 @@ func (c *Chain) extendHead(b *Block, weight *big.Int) (*HeadEvent, error) {
 		return nil, fmt.Errorf("import block %d (%x): %w", b.Height(), hash, err)
 	}
 	c.state.ClearJournal()
-	c.head, c.headWeight, c.finalized = b, weight, fin
+	c.finalized = fin
+	c.setHead(b, weight)
 	c.log.Debug("Imported block", "height", b.Height(), "hash", hash, "txs", len(b.Txs))
 	return &HeadEvent{Head: b, Added: []*Block{b}}, nil
 }
@@ -372,7 +391,7 @@ func (c *Chain) reorg(newHead *Block, weight *big.Int, batch *storeBatch) (*Head
 	}
 	for _, b := range removed {
 		if b.Height() <= c.finalized.Number {
-			return nil, c.markInvalid(newHead.Hash(), ruleError(ErrRevertsFinalized, "branch of %x reverts finalized block %d (%x)", newHead.Hash(), c.finalized.Number, c.finalized.Hash))
+			return nil, c.markInvalid(newHead.Hash(), NewRuleError(ErrRevertsFinalized, "branch of %x reverts finalized block %d (%x)", newHead.Hash(), c.finalized.Number, c.finalized.Hash))
 		}
 	}
 	if err := c.mayAdopt(added); err != nil {
@@ -394,7 +413,7 @@ func (c *Chain) reorg(newHead *Block, weight *big.Int, batch *storeBatch) (*Head
 			c.state.RevertTo(mark)
 			err = c.markInvalid(b.Hash(), err)
 			for _, d := range added[i+1:] {
-				c.markInvalid(d.Hash(), ruleError(ErrInvalidAncestor, "ancestor %x: %v", b.Hash(), err))
+				c.markInvalid(d.Hash(), NewRuleError(ErrInvalidAncestor, "ancestor %x: %v", b.Hash(), err))
 			}
 			return nil, err
 		}
@@ -418,8 +437,9 @@ func (c *Chain) reorg(newHead *Block, weight *big.Int, batch *storeBatch) (*Head
 		return nil, fmt.Errorf("reorg to %x: %w", newHead.Hash(), err)
 	}
 	c.state.ClearJournal()
-	old := c.head
-	c.head, c.headWeight, c.finalized = newHead, weight, fin
+	old := c.head().block
+	c.finalized = fin
+	c.setHead(newHead, weight)
 	c.log.Info("Chain reorganised", "from", old.Height(), "to", newHead.Height(),
 		"depth", len(removed), "fork", added[0].Height()-1, "old", old.Hash(), "new", newHead.Hash())
 	return &HeadEvent{Head: newHead, Removed: removed, Added: added}, nil
@@ -429,7 +449,7 @@ func (c *Chain) reorg(newHead *Block, weight *big.Int, batch *storeBatch) (*Head
 // ancestor: removed is the old branch (newest first), added the new one
 // (oldest first, ending with newHead).
 func (c *Chain) branches(newHead *Block) (removed, added []*Block, err error) {
-	oldB, newB := c.head, newHead
+	oldB, newB := c.head().block, newHead
 	for oldB.Hash() != newB.Hash() {
 		if newB.Height() >= oldB.Height() {
 			added = append(added, newB)
@@ -468,12 +488,12 @@ func (c *Chain) readBlock(hash common.Hash) (*Block, error) {
 func (c *Chain) BuildBlock(coinbase common.Address, txs []*types.Transaction) (*Block, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	parent := c.head.Header
+	parent := c.head().block.Header
 	h := &Header{
 		ParentHash: parent.Hash(),
 		Coinbase:   coinbase,
 		Height:     parent.Height + 1,
-		Time:       max(uint64(c.now().UnixMilli()), parent.Time+1),
+		Time:       max(uint64(c.clock.Now().UnixMilli()), parent.Time+1),
 	}
 	if err := c.engine.Prepare(c, h, parent); err != nil {
 		return nil, fmt.Errorf("prepare block %d: %w", h.Height, err)

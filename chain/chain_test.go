@@ -247,7 +247,7 @@ func TestReopenResumesAndRefusesOtherGenesis(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := chain.Open(chain.Config{Store: store, Genesis: g, Engine: ct.Engine{}, Now: clock.Now})
+	c, err := chain.Open(chain.Config{Store: store, Genesis: g, Engine: ct.Engine{}, Clock: clock})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -259,7 +259,7 @@ func TestReopenResumesAndRefusesOtherGenesis(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err = chain.Open(chain.Config{Store: store, Genesis: g, Engine: ct.Engine{}, Now: clock.Now})
+	c, err = chain.Open(chain.Config{Store: store, Genesis: g, Engine: ct.Engine{}, Clock: clock})
 	if err != nil || c.Head().Hash() != head || c.Account(common.Address{2}).Balance.Int64() != 5 {
 		t.Fatalf("reopen: %v", err)
 	}

@@ -2,6 +2,7 @@ package chain
 
 import (
 	"context"
+	"github.com/chaind/chaind/clock"
 	"math/big"
 	"os"
 	"path/filepath"
@@ -33,7 +34,7 @@ func openTestChain(t *testing.T, dir string) (*Store, *Chain, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	c, err := Open(Config{Store: s, Genesis: g, Engine: anyEngine{}, Now: func() time.Time { return time.UnixMilli(1_000_000) }})
+	c, err := Open(Config{Store: s, Genesis: g, Engine: anyEngine{}, Clock: clock.NewSim(time.UnixMilli(1_000_000))})
 	if err != nil {
 		s.Close()
 		return nil, nil, err

@@ -65,7 +65,10 @@ func (e RuleError) Error() string { return e.Description }
 // Unwrap lets errors.Is match the kind.
 func (e RuleError) Unwrap() error { return e.Kind }
 
-func ruleError(kind ErrorKind, format string, args ...any) error {
+// NewRuleError returns a RuleError of the given kind whose description is
+// the kind followed by the formatted detail. Engines use it for their own
+// kinds, so that every rule violation reads and unwraps the same way.
+func NewRuleError(kind ErrorKind, format string, args ...any) error {
 	return RuleError{Kind: kind, Description: string(kind) + ": " + fmt.Sprintf(format, args...)}
 }
 

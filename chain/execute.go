@@ -20,37 +20,37 @@ func (g *Genesis) CheckTx(tx *types.Transaction) error {
 	switch tx.Type() {
 	case types.LegacyTxType, types.AccessListTxType, types.DynamicFeeTxType:
 	default:
-		return ruleError(ErrTxType, "type %d; chaind accepts legacy (0), access-list (1) and EIP-1559 (2) transactions", tx.Type())
+		return NewRuleError(ErrTxType, "type %d; chaind accepts legacy (0), access-list (1) and EIP-1559 (2) transactions", tx.Type())
 	}
 	if !tx.Protected() {
-		return ruleError(ErrUnprotected, "legacy transactions must be signed with an EIP-155 chain id")
+		return NewRuleError(ErrUnprotected, "legacy transactions must be signed with an EIP-155 chain id")
 	}
 	if tx.ChainId().Cmp(new(big.Int).SetUint64(g.ChainID)) != 0 {
-		return ruleError(ErrWrongChainID, "transaction is for chain %v, this chain is %d", tx.ChainId(), g.ChainID)
+		return NewRuleError(ErrWrongChainID, "transaction is for chain %v, this chain is %d", tx.ChainId(), g.ChainID)
 	}
 	if tx.Size() > MaxTxSize {
-		return ruleError(ErrTxTooLarge, "%d bytes, limit %d", tx.Size(), MaxTxSize)
+		return NewRuleError(ErrTxTooLarge, "%d bytes, limit %d", tx.Size(), MaxTxSize)
 	}
 	if tx.To() == nil {
-		return ruleError(ErrContractCreation, "chaind executes value transfers only; a transaction needs a recipient")
+		return NewRuleError(ErrContractCreation, "chaind executes value transfers only; a transaction needs a recipient")
 	}
 	if len(tx.AccessList()) > 0 || (len(tx.Data()) > 0 && !g.systemCall(*tx.To())) {
-		return ruleError(ErrCalldata, "chaind executes value transfers only; calldata and access lists must be empty (got %d bytes)", len(tx.Data()))
+		return NewRuleError(ErrCalldata, "chaind executes value transfers only; calldata and access lists must be empty (got %d bytes)", len(tx.Data()))
 	}
 	if tx.Gas() < TransferGas {
-		return ruleError(ErrIntrinsicGas, "gas %d, a transfer needs %d", tx.Gas(), TransferGas)
+		return NewRuleError(ErrIntrinsicGas, "gas %d, a transfer needs %d", tx.Gas(), TransferGas)
 	}
 	if tx.Gas() > g.GasLimit {
-		return ruleError(ErrGasLimit, "gas %d, block gas limit %d", tx.Gas(), g.GasLimit)
+		return NewRuleError(ErrGasLimit, "gas %d, block gas limit %d", tx.Gas(), g.GasLimit)
 	}
 	if tx.Value().BitLen() > 256 || tx.GasFeeCap().BitLen() > 256 || tx.GasTipCap().BitLen() > 256 {
-		return ruleError(ErrValueTooLarge, "value and fees must fit in 256 bits")
+		return NewRuleError(ErrValueTooLarge, "value and fees must fit in 256 bits")
 	}
 	if tx.GasTipCap().Cmp(tx.GasFeeCap()) > 0 {
-		return ruleError(ErrTipAboveFeeCap, "tip %v, max fee %v", tx.GasTipCap(), tx.GasFeeCap())
+		return NewRuleError(ErrTipAboveFeeCap, "tip %v, max fee %v", tx.GasTipCap(), tx.GasFeeCap())
 	}
 	if tx.GasFeeCap().Cmp(g.BaseFee.Big()) < 0 {
-		return ruleError(ErrFeeCapTooLow, "max fee %v, base fee %v", tx.GasFeeCap(), g.BaseFee.Big())
+		return NewRuleError(ErrFeeCapTooLow, "max fee %v, base fee %v", tx.GasFeeCap(), g.BaseFee.Big())
 	}
 	return nil
 }
@@ -60,7 +60,7 @@ func (g *Genesis) CheckTx(tx *types.Transaction) error {
 func (g *Genesis) Sender(tx *types.Transaction) (common.Address, error) {
 	from, err := types.Sender(g.Signer(), tx)
 	if err != nil {
-		return common.Address{}, ruleError(ErrBadSignature, "%v", err)
+		return common.Address{}, NewRuleError(ErrBadSignature, "%v", err)
 	}
 	return from, nil
 }
@@ -152,12 +152,12 @@ func (c *Chain) applyTx(st *State, h *Header, tx *types.Transaction) error {
 	sender, _ := st.Get(from)
 	switch {
 	case tx.Nonce() < sender.Nonce:
-		return ruleError(ErrNonceTooLow, "address %s: next nonce %d, tx nonce %d", from.Hex(), sender.Nonce, tx.Nonce())
+		return NewRuleError(ErrNonceTooLow, "address %s: next nonce %d, tx nonce %d", from.Hex(), sender.Nonce, tx.Nonce())
 	case tx.Nonce() > sender.Nonce:
-		return ruleError(ErrNonceTooHigh, "address %s: next nonce %d, tx nonce %d", from.Hex(), sender.Nonce, tx.Nonce())
+		return NewRuleError(ErrNonceTooHigh, "address %s: next nonce %d, tx nonce %d", from.Hex(), sender.Nonce, tx.Nonce())
 	}
 	if need := MaxCost(tx); sender.Balance.Cmp(need) < 0 {
-		return ruleError(ErrInsufficientFunds, "address %s: balance %v, need %v", from.Hex(), sender.Balance, need)
+		return NewRuleError(ErrInsufficientFunds, "address %s: balance %v, need %v", from.Hex(), sender.Balance, need)
 	}
 	fee := new(big.Int).Mul(big.NewInt(TransferGas), g.EffectiveGasPrice(tx))
 	sender.Balance = new(big.Int).Sub(sender.Balance, new(big.Int).Add(fee, tx.Value()))
@@ -168,7 +168,7 @@ func (c *Chain) applyTx(st *State, h *Header, tx *types.Transaction) error {
 	if g.systemCall(*tx.To()) {
 		sp, ok := c.engine.(StateProcessor)
 		if !ok {
-			return ruleError(ErrCalldata, "this engine takes no system calls")
+			return NewRuleError(ErrCalldata, "this engine takes no system calls")
 		}
 		return sp.SystemTx(st, h, from, tx)
 	}
@@ -179,7 +179,10 @@ func (c *Chain) applyTx(st *State, h *Header, tx *types.Transaction) error {
 func (c *Chain) beginBlock(st *State, h *Header) error {
 	if sp, ok := c.engine.(StateProcessor); ok {
 		if err := sp.ProcessBlock(st, h); err != nil {
-			return fmt.Errorf("%w: %w", ErrConsensus, asRule(err))
+			if IsRuleError(err) {
+				return fmt.Errorf("%w: %w", ErrConsensus, err)
+			}
+			return fmt.Errorf("engine state transition of block %d: %w", h.Height, err)
 		}
 	}
 	return nil
@@ -205,7 +208,7 @@ func (c *Chain) applyBlock(st *State, b *Block) error {
 	}
 	credit(st, b.Header.Coinbase, c.genesis.BlockReward.Big())
 	if root := st.Root(); root != b.Header.StateRoot {
-		return ruleError(ErrBadStateRoot, "block %d: header has %x, execution gives %x", b.Height(), b.Header.StateRoot, root)
+		return NewRuleError(ErrBadStateRoot, "block %d: header has %x, execution gives %x", b.Height(), b.Header.StateRoot, root)
 	}
 	return nil
 }

@@ -105,7 +105,7 @@ func (c *Chain) loadFinality(trusted *Checkpoint) error {
 		}
 		cp.Number = h.Height
 	}
-	head := c.head.Height()
+	head := c.head().block.Height()
 	switch {
 	case cp.Number == 0 && head > 0:
 		return fmt.Errorf("checkpoint %x: the database follows a chain (head %d) that does not contain it; start from an empty data directory", cp.Hash, head)
@@ -128,19 +128,19 @@ func (c *Chain) checkFinality(b *Block, parent *Header) error {
 			t.Number = b.Height()
 		}
 		if t.Number != 0 && b.Height() == t.Number && hash != t.Hash {
-			return ruleError(ErrCheckpoint, "block %d (%x) is not the checkpoint %x", b.Height(), hash, t.Hash)
+			return NewRuleError(ErrCheckpoint, "block %d (%x) is not the checkpoint %x", b.Height(), hash, t.Hash)
 		}
 	}
 	fin := c.finalized
 	if b.Height() <= fin.Number {
-		return ruleError(ErrRevertsFinalized, "block %d (%x) conflicts with finalized block %d (%x)", b.Height(), hash, fin.Number, fin.Hash)
+		return NewRuleError(ErrRevertsFinalized, "block %d (%x) conflicts with finalized block %d (%x)", b.Height(), hash, fin.Number, fin.Hash)
 	}
 	fork, err := c.forkPoint(parent)
 	if err != nil {
 		return err
 	}
 	if fork.Height < fin.Number {
-		return ruleError(ErrRevertsFinalized, "block %d (%x) forks at %d, below finalized block %d (%x)", b.Height(), hash, fork.Height, fin.Number, fin.Hash)
+		return NewRuleError(ErrRevertsFinalized, "block %d (%x) forks at %d, below finalized block %d (%x)", b.Height(), hash, fork.Height, fin.Number, fin.Hash)
 	}
 	return nil
 }
@@ -172,7 +172,7 @@ func (c *Chain) mayAdopt(added []*Block) error {
 	}
 	for _, b := range added {
 		if b.Height() == t.Number && b.Hash() != t.Hash {
-			return ruleError(ErrCheckpoint, "branch has block %d (%x), not the checkpoint %x", b.Height(), b.Hash(), t.Hash)
+			return NewRuleError(ErrCheckpoint, "branch has block %d (%x), not the checkpoint %x", b.Height(), b.Hash(), t.Hash)
 		}
 	}
 	return nil

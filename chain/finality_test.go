@@ -27,7 +27,7 @@ func TestFinalizedCheckpointOnlyMovesForward(t *testing.T) {
 	eng := &reporter{}
 	store := chain.OpenMemStore()
 	defer store.Close()
-	c, err := chain.Open(chain.Config{Store: store, Genesis: g, Engine: eng, Now: clock.Now})
+	c, err := chain.Open(chain.Config{Store: store, Genesis: g, Engine: eng, Clock: clock})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +69,7 @@ func TestFinalizedCheckpointOnlyMovesForward(t *testing.T) {
 	if c.Head().Hash() != head {
 		t.Fatal("the head left the finalized block")
 	}
-	again, err := chain.Open(chain.Config{Store: store, Genesis: g, Engine: eng, Now: clock.Now})
+	again, err := chain.Open(chain.Config{Store: store, Genesis: g, Engine: eng, Clock: clock})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/chaind/chaind/clock"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 )
@@ -18,7 +19,10 @@ func (c *Chain) Genesis() *Genesis { return c.genesis }
 func (c *Chain) GenesisHeader() *Header { return c.genesisHeader }
 
 // Now is the chain's clock.
-func (c *Chain) Now() time.Time { return c.now() }
+func (c *Chain) Now() time.Time { return c.clock.Now() }
+
+// Clock returns the chain's clock.
+func (c *Chain) Clock() clock.Clock { return c.clock }
 
 // Engine returns the consensus engine.
 func (c *Chain) Engine() Engine { return c.engine }
@@ -32,22 +36,16 @@ func (c *Chain) GetHeader(hash common.Hash) *Header {
 	return h
 }
 
-// CurrentHeader returns the head's header.
+// CurrentHeader returns the head's header. It takes no lock, so engine
+// hooks may call it.
 func (c *Chain) CurrentHeader() *Header { return c.Head().Header }
 
-// Head returns the head block. Blocks are shared: do not modify them.
-func (c *Chain) Head() *Block {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	return c.head
-}
+// Head returns the head block without taking a lock. Blocks are shared: do
+// not modify them.
+func (c *Chain) Head() *Block { return c.head().block }
 
 // HeadWeight returns the total weight of the canonical chain.
-func (c *Chain) HeadWeight() *big.Int {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	return new(big.Int).Set(c.headWeight)
-}
+func (c *Chain) HeadWeight() *big.Int { return new(big.Int).Set(c.head().weight) }
 
 // BlockByHash returns a stored block, canonical or not, or ErrNotFound.
 func (c *Chain) BlockByHash(hash common.Hash) (*Block, error) { return c.readBlock(hash) }
@@ -91,10 +89,10 @@ func (c *Chain) Account(addr common.Address) Account {
 func (c *Chain) AccountAt(addr common.Address, height uint64) (Account, error) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	if height > c.head.Height() {
+	if height > c.head().block.Height() {
 		return Account{}, fmt.Errorf("block %d: %w", height, ErrNotFound)
 	}
-	for h := height + 1; h <= c.head.Height(); h++ {
+	for h := height + 1; h <= c.head().block.Height(); h++ {
 		hash, err := c.store.CanonicalHash(h)
 		if err != nil {
 			return Account{}, fmt.Errorf("canonical block %d: %w", h, err)
@@ -214,7 +212,7 @@ func (c *Chain) BlockTree(from, to uint64) ([]TreeNode, error) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	var out []TreeNode
-	for h := from; h <= to && h <= c.head.Height()+64; h++ {
+	for h := from; h <= to && h <= c.head().block.Height()+64; h++ {
 		headers, err := c.HeadersAt(h)
 		if err != nil {
 			return nil, err
@@ -270,7 +268,7 @@ func (c *Chain) Locator() []common.Hash {
 	defer c.mu.RUnlock()
 	var out []common.Hash
 	step := uint64(1)
-	for h := c.head.Height(); ; {
+	for h := c.head().block.Height(); ; {
 		if hash, err := c.store.CanonicalHash(h); err == nil {
 			out = append(out, hash)
 		}
@@ -305,7 +303,7 @@ func (c *Chain) HeadersAfter(locator []common.Hash, max int) ([]*Header, error) 
 		}
 	}
 	var out []*Header
-	for height := start + 1; height <= c.head.Height() && len(out) < max; height++ {
+	for height := start + 1; height <= c.head().block.Height() && len(out) < max; height++ {
 		hash, err := c.store.CanonicalHash(height)
 		if err != nil {
 			return nil, err
@@ -338,7 +336,7 @@ func (c *Chain) VerifyHeaders(headers []*Header) (*big.Int, error) {
 	weight = new(big.Int).Set(weight)
 	for i, h := range headers {
 		if i > 0 && h.ParentHash != parent.Hash() {
-			return nil, ruleError(ErrUnknownParent, "header %d does not link to the one before it", h.Height)
+			return nil, NewRuleError(ErrUnknownParent, "header %d does not link to the one before it", h.Height)
 		}
 		if err := c.verifyHeader(h, parent); err != nil {
 			return nil, err

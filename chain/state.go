@@ -27,9 +27,6 @@ func (a Account) stake() *big.Int {
 	return a.Stake
 }
 
-// leafSize is the length of one account's encoding in a state bucket.
-const leafSize = common.AddressLength + 8 + 32 + 32
-
 func (a Account) appendLeaf(b []byte, addr common.Address) []byte {
 	b = append(b, addr[:]...)
 	b = binary.BigEndian.AppendUint64(b, a.Nonce)

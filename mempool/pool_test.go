@@ -7,12 +7,13 @@ import (
 
 	"github.com/chaind/chaind/chain"
 	ct "github.com/chaind/chaind/chain/chaintest"
+	"github.com/chaind/chaind/clock"
 	"github.com/chaind/chaind/mempool"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 )
 
-func setup(t *testing.T, funded int, cfg mempool.Config) (*chain.Genesis, *chain.Chain, *ct.Clock, *mempool.Pool) {
+func setup(t *testing.T, funded int, cfg mempool.Config) (*chain.Genesis, *chain.Chain, *clock.Sim, *mempool.Pool) {
 	g := ct.Genesis(funded)
 	clock := ct.NewClock(ct.GenesisTime)
 	c := ct.NewChain(t, g, clock)

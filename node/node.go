@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/chaind/chaind/chain"
+	"github.com/chaind/chaind/clock"
 	"github.com/chaind/chaind/mempool"
 	"github.com/chaind/chaind/p2p"
 	"github.com/chaind/chaind/pos"
@@ -44,7 +45,7 @@ type Config struct {
 	Coinbase     common.Address // receives mined rewards and fees
 	MinGasPrice  *big.Int       // optional: the genesis base fee
 	Logger       *slog.Logger   // optional: slog.Default()
-	Now          func() time.Time
+	Clock        clock.Clock    // optional: clock.Real
 
 	// P2PAddr is where peers connect; "" does not listen. When it is
 	// DefaultP2PAddr and that port is taken, a free port is used instead.
@@ -53,6 +54,9 @@ type Config struct {
 	Bootnodes  []string // addresses to learn the network from
 	MaxPeers   int      // optional: 25
 	NoDiscover bool     // dial only Peers and Bootnodes
+	// P2PTransport carries peer connections; optional: TCP. The in-memory
+	// p2p/memnet runs nodes in one process.
+	P2PTransport p2p.Transport
 
 	// ValidatorKey makes a PoS node propose and vote; optional.
 	ValidatorKey *ecdsa.PrivateKey
@@ -67,6 +71,7 @@ type Config struct {
 type Node struct {
 	cfg       Config
 	log       *slog.Logger
+	clock     clock.Clock
 	store     *chain.Store
 	chain     *chain.Chain
 	pool      *mempool.Pool
@@ -78,6 +83,16 @@ type Node struct {
 	server   *http.Server
 	served   chan struct{}
 }
+
+// NodeKeyFile holds the node's p2p key inside a data directory; its public
+// key is the node id peers know it by.
+const NodeKeyFile = "nodekey"
+
+// The chain and the pool are what p2p needs of them.
+var (
+	_ p2p.Chain = (*chain.Chain)(nil)
+	_ p2p.Pool  = (*mempool.Pool)(nil)
+)
 
 // ChainDataDir is the LevelDB directory inside a data directory.
 func ChainDataDir(dataDir string) string { return filepath.Join(dataDir, "chaindata") }
@@ -103,7 +118,7 @@ func New(cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := &Node{cfg: cfg, log: cfg.Logger, store: store}
+	n := &Node{cfg: cfg, log: cfg.Logger, clock: clock.OrReal(cfg.Clock), store: store}
 	if err := n.build(); err != nil {
 		store.Close()
 		return nil, err
@@ -133,7 +148,7 @@ func (n *Node) build() error {
 		engine = powEngine
 	case chain.ConsensusPoS:
 		var err error
-		if posEngine, err = pos.New(g, n.cfg.ValidatorKey, n.cfg.Now); err != nil {
+		if posEngine, err = pos.New(g, n.cfg.ValidatorKey, n.clock.Now); err != nil {
 			return err
 		}
 		engine = posEngine
@@ -143,7 +158,7 @@ func (n *Node) build() error {
 	if n.cfg.Mine && powEngine == nil {
 		return errors.New("node: --mine is for proof of work; a PoS node proposes with --validator.key")
 	}
-	c, err := chain.Open(chain.Config{Store: n.store, Genesis: g, Engine: engine, Now: n.cfg.Now, Logger: n.log, Checkpoint: n.cfg.Checkpoint})
+	c, err := chain.Open(chain.Config{Store: n.store, Genesis: g, Engine: engine, Clock: n.clock, Logger: n.log, Checkpoint: n.cfg.Checkpoint})
 	if err != nil {
 		return err
 	}
@@ -158,8 +173,12 @@ func (n *Node) build() error {
 	if n.cfg.Byzantine != 0 && (posEngine == nil || n.cfg.ValidatorKey == nil) {
 		return errors.New("node: --validator.byzantine needs a PoS chain and --validator.key")
 	}
+	nodeKey, err := p2p.LoadNodeKey(filepath.Join(n.cfg.DataDir, NodeKeyFile))
+	if err != nil {
+		return fmt.Errorf("node: %w", err)
+	}
 	n.p2p, err = p2p.New(p2p.Config{
-		Chain: c, Pool: n.pool, ListenAddr: n.cfg.P2PAddr, StaticPeers: n.cfg.Peers, Bootnodes: n.cfg.Bootnodes,
+		Chain: c, Pool: n.pool, Key: nodeKey, Transport: n.cfg.P2PTransport, ListenAddr: n.cfg.P2PAddr, StaticPeers: n.cfg.Peers, Bootnodes: n.cfg.Bootnodes,
 		MaxPeers: n.cfg.MaxPeers, NoDiscover: n.cfg.NoDiscover, Logger: n.log,
 	})
 	if err != nil {
@@ -249,6 +268,9 @@ func (c Config) ValidatorKeyAddress() common.Address {
 
 // P2PAddr is the address peers connect to, once started ("" if not listening).
 func (n *Node) P2PAddr() string { return n.p2p.Addr() }
+
+// P2PNodeID is the node's p2p id: the hex of its node key's public key.
+func (n *Node) P2PNodeID() string { return n.p2p.NodeID() }
 
 // P2PPeerCount is the number of connected peers.
 func (n *Node) P2PPeerCount() int { return n.p2p.PeerCount() }

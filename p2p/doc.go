@@ -1,10 +1,18 @@
-// Package p2p connects chaind nodes over TCP: framed RLP messages with a size
-// limit checked before allocation, a handshake that refuses peers of another
-// chain, block and transaction relay by announcing hashes and sending bodies
-// on request, headers-first sync from a block locator with bodies fetched from
-// several peers in parallel, peer-address exchange, and scoring that drops and
-// bans peers that send invalid data.
+// Package p2p connects chaind nodes: framed RLP messages with a size limit
+// checked before allocation, over a Transport (TCP, or the in-memory
+// p2p/memnet); a handshake that refuses peers of another chain and proves
+// each side's node key (a secp256k1 key) over a fresh nonce from the other;
+// block and transaction relay by announcing hashes and sending bodies on
+// request; headers-first sync from a block locator with bodies fetched from
+// several peers in parallel; peer-address exchange into a bounded book; and
+// per-peer budgets (queued bytes, requests, announcements), slots and scores
+// that drop and ban peers by id and IP for their faults, never for ours.
+// Messages are dispatched through a table of one handler per code; every
+// goroutine is owned by the Server and waited for on Close; every timer goes
+// through a clock.Clock.
 //
-// p2p may import chain and mempool; it must not import rpc, node or the
-// engines (blocks are validated by chain, which calls the engine).
+// p2p reaches the chain and the pool through its Chain and Pool interfaces;
+// it imports chain (types and rule errors), mempool (its error values only)
+// and clock, and must not import rpc, node or the engines (blocks are validated by chain, which
+// calls the engine).
 package p2p

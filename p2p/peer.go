@@ -2,10 +2,12 @@ package p2p
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"math/big"
 	"net"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,8 +22,18 @@ const (
 	readTimeout      = 3 * pingInterval
 	writeTimeout     = 10 * time.Second
 	requestTimeout   = 20 * time.Second
-	sendQueue        = 1024
 	knownCap         = 8192
+)
+
+// Per-peer budgets.
+const (
+	// maxQueuedBytes bounds the frames waiting to be written to one peer.
+	// A broadcast that does not fit is dropped (the peer catches up by
+	// sync); a response waits for room, and a peer that leaves it full for
+	// writeTimeout is cut.
+	maxQueuedBytes = MaxFrameSize
+	// maxOutstanding bounds our requests in flight to one peer.
+	maxOutstanding = 8
 )
 
 // Peer is one connected node.
@@ -30,12 +42,23 @@ type Peer struct {
 	conn    net.Conn
 	hello   *Hello
 	inbound bool
-	id      string
+	static  bool
+	id      string // hex of the authenticated node id
+	ip      string
 
-	out       chan Msg
-	closed    chan struct{}
+	ctx       context.Context // done once the peer is closed or the server stops
+	cancel    context.CancelFunc
+	out       chan []byte // encoded frames
+	queued    atomic.Int64
+	drained   chan struct{} // signalled when the writer made room
+	written   chan struct{} // closed when the writer has stopped
 	closeOnce sync.Once
 	reason    atomic.Value // string: why we closed
+	dropped   atomic.Bool  // cut for an offence
+
+	reqSlots  chan struct{} // our requests in flight
+	announced atomic.Int32  // announced blocks being fetched from it
+	txFetches atomic.Int32  // transaction fetches waiting or in flight
 
 	mu          sync.Mutex
 	head        common.Hash
@@ -51,18 +74,31 @@ type Peer struct {
 	pingSent  atomic.Int64
 }
 
-func newPeer(srv *Server, conn net.Conn, hello *Hello, inbound bool) *Peer {
+func newPeer(srv *Server, conn net.Conn, hello *Hello, inbound, static bool) *Peer {
+	ctx, cancel := context.WithCancel(srv.ctx)
 	return &Peer{
-		srv: srv, conn: conn, hello: hello, inbound: inbound, id: shortID(hello.NodeID),
-		out: make(chan Msg, sendQueue), closed: make(chan struct{}),
-		head: hello.Head, height: hello.Height, weight: new(big.Int).Set(hello.Weight),
+		srv: srv, conn: conn, hello: hello, inbound: inbound, static: static, id: hex.EncodeToString(hello.NodeID),
+		ip: hostOf(conn.RemoteAddr()), ctx: ctx, cancel: cancel,
+		out: make(chan []byte, 4096), drained: make(chan struct{}, 1), written: make(chan struct{}),
+		reqSlots: make(chan struct{}, maxOutstanding),
+		head:     hello.Head, height: hello.Height, weight: new(big.Int).Set(hello.Weight),
 		pending: make(map[uint64]chan Msg), knownBlocks: newBoundedSet(knownCap), knownTxs: newBoundedSet(knownCap),
 	}
 }
 
-func shortID(id common.Hash) string { return fmt.Sprintf("%x", id[:8]) }
+// hostOf is the IP of addr.
+func hostOf(addr net.Addr) string {
+	host, _, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return addr.String()
+	}
+	return host
+}
 
-// ID is the peer's node id (hex, shortened).
+// short is an id shortened for logs.
+func short(id string) string { return id[:min(len(id), 16)] }
+
+// ID is the peer's node id (hex of its compressed public key).
 func (p *Peer) ID() string { return p.id }
 
 // Head returns the best block the peer told us about.
@@ -81,20 +117,92 @@ func (p *Peer) setHead(hash common.Hash, height uint64, weight *big.Int) {
 	}
 }
 
-// send queues m; it reports false when the queue is full or the peer gone.
+// send queues m if it fits the peer's budget; it reports false when m was
+// dropped (budget full, or the peer gone).
 func (p *Peer) send(m Msg) bool {
-	select {
-	case p.out <- m:
-		return true
-	case <-p.closed:
+	frame, err := EncodeMsg(m)
+	if err != nil {
+		p.srv.log.Error("Cannot encode message", "code", m.code(), "err", err)
 		return false
+	}
+	return p.sendFrame(frame)
+}
+
+// sendFrame is send for a message already encoded.
+func (p *Peer) sendFrame(frame []byte) bool {
+	if p.ctx.Err() != nil || !p.fits(len(frame)) {
+		return false
+	}
+	return p.enqueue(frame)
+}
+
+func (p *Peer) fits(n int) bool {
+	q := p.queued.Load()
+	return q == 0 || q+int64(n) <= maxQueuedBytes
+}
+
+func (p *Peer) enqueue(frame []byte) bool {
+	select {
+	case p.out <- frame:
+		p.queued.Add(int64(len(frame)))
+		return true
 	default:
 		return false
 	}
 }
 
-// request sends a request whose response carries the same ID and waits.
-func (p *Peer) request(ctx context.Context, m Msg, id uint64) (Msg, error) {
+// respond queues a response, waiting while the peer's queue is full; a peer
+// that does not read for writeTimeout is cut and scored down.
+func (p *Peer) respond(m Msg) error {
+	frame, err := EncodeMsg(m)
+	if err != nil {
+		p.srv.log.Error("Cannot encode response", "code", m.code(), "err", err)
+		return nil // our failure, not the peer's
+	}
+	var timer <-chan time.Time
+	for !p.fits(len(frame)) || !p.enqueue(frame) {
+		if timer == nil {
+			t := p.srv.clock.NewTimer(writeTimeout)
+			defer t.Stop()
+			timer = t.C()
+		}
+		select {
+		case <-p.drained:
+		case <-p.ctx.Done():
+			return nil
+		case <-timer:
+			return errNotReading
+		}
+	}
+	return nil
+}
+
+var (
+	errNotReading  = errors.New("does not read what it asked for")
+	errPeerGone    = errors.New("peer disconnected")
+	errReqTimeout  = errors.New("request timed out")
+	errReqsPending = errors.New("too many requests in flight")
+)
+
+// request sends a request whose response carries the same ID and waits for
+// it. When wait is false and maxOutstanding requests are in flight it fails
+// at once with errReqsPending.
+func (p *Peer) request(ctx context.Context, m Msg, id uint64, wait bool) (Msg, error) {
+	select {
+	case p.reqSlots <- struct{}{}:
+	default:
+		if !wait {
+			return nil, errReqsPending
+		}
+		select {
+		case p.reqSlots <- struct{}{}:
+		case <-p.ctx.Done():
+			return nil, errPeerGone
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	defer func() { <-p.reqSlots }()
 	ch := make(chan Msg, 1)
 	p.mu.Lock()
 	p.pending[id] = ch
@@ -104,28 +212,22 @@ func (p *Peer) request(ctx context.Context, m Msg, id uint64) (Msg, error) {
 		delete(p.pending, id)
 		p.mu.Unlock()
 	}()
-	select {
-	case p.out <- m:
-	case <-p.closed:
-		return nil, errPeerGone
-	case <-ctx.Done():
-		return nil, ctx.Err()
+	if err := p.respond(m); err != nil {
+		return nil, err
 	}
-	timer := time.NewTimer(requestTimeout)
+	timer := p.srv.clock.NewTimer(requestTimeout)
 	defer timer.Stop()
 	select {
 	case r := <-ch:
 		return r, nil
-	case <-p.closed:
+	case <-p.ctx.Done():
 		return nil, errPeerGone
-	case <-timer.C:
-		return nil, fmt.Errorf("peer %s: request timed out", p.id)
+	case <-timer.C():
+		return nil, fmt.Errorf("peer %s: %w", short(p.id), errReqTimeout)
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
 }
-
-var errPeerGone = errors.New("peer disconnected")
 
 // deliver hands a response to its waiting request; unknown IDs are dropped.
 func (p *Peer) deliver(id uint64, m Msg) {
@@ -140,42 +242,57 @@ func (p *Peer) deliver(id uint64, m Msg) {
 	}
 }
 
-// close disconnects, telling the peer why.
+// close disconnects, telling the peer why (the writer sends the reason and
+// closes the connection).
 func (p *Peer) close(reason string) {
 	p.closeOnce.Do(func() {
 		p.reason.Store(reason)
-		p.conn.SetWriteDeadline(time.Now().Add(time.Second))
-		WriteMsg(p.conn, &Disconnect{Reason: truncate(reason)})
-		close(p.closed)
-		p.conn.Close()
+		p.cancel()
+		p.conn.SetWriteDeadline(p.srv.clock.Now().Add(time.Second))
 	})
 }
 
+// writeLoop writes queued frames until the peer is closed, then says why and
+// closes the connection.
 func (p *Peer) writeLoop() {
+	defer close(p.written)
+	defer p.conn.Close()
 	for {
 		select {
-		case m := <-p.out:
-			p.conn.SetWriteDeadline(time.Now().Add(writeTimeout))
-			if err := WriteMsg(p.conn, m); err != nil {
+		case frame := <-p.out:
+			p.conn.SetWriteDeadline(p.srv.clock.Now().Add(writeTimeout))
+			_, err := p.conn.Write(frame)
+			p.queued.Add(-int64(len(frame)))
+			select {
+			case p.drained <- struct{}{}:
+			default:
+			}
+			if err != nil {
+				if errors.Is(err, os.ErrDeadlineExceeded) && p.ctx.Err() == nil {
+					p.srv.penalise(p, scoreDrop, errNotReading.Error())
+				}
 				p.close("write failed: " + err.Error())
 				return
 			}
-		case <-p.closed:
+		case <-p.ctx.Done():
+			reason, _ := p.reason.Load().(string)
+			p.conn.SetWriteDeadline(p.srv.clock.Now().Add(time.Second))
+			WriteMsg(p.conn, &Disconnect{Reason: truncate(reason)})
 			return
 		}
 	}
 }
 
 func (p *Peer) pingLoop() {
-	t := time.NewTicker(pingInterval)
+	t := p.srv.clock.NewTicker(pingInterval)
 	defer t.Stop()
 	for {
 		select {
-		case <-t.C:
+		case <-t.C():
 			n := p.pingNonce.Add(1)
-			p.pingSent.Store(time.Now().UnixNano())
+			p.pingSent.Store(p.srv.clock.Now().UnixNano())
 			p.send(&Ping{Nonce: n})
-		case <-p.closed:
+		case <-p.ctx.Done():
 			return
 		}
 	}
@@ -207,13 +324,6 @@ func (s *boundedSet) add(h common.Hash) bool {
 	s.set[h] = struct{}{}
 	s.order = append(s.order, h)
 	return true
-}
-
-func (s *boundedSet) has(h common.Hash) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	_, ok := s.set[h]
-	return ok
 }
 
 // truncate shortens a disconnect reason to what the wire allows.

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"time"
 
 	"github.com/chaind/chaind/chain"
 	"github.com/chaind/chaind/mempool"
@@ -16,146 +15,36 @@ import (
 // maxResponseBytes keeps a response of blocks well under MaxFrameSize.
 const maxResponseBytes = MaxFrameSize / 2
 
-// readLoop serves p's messages until the connection fails.
-func (s *Server) readLoop(p *Peer) error {
-	for {
-		p.conn.SetReadDeadline(time.Now().Add(readTimeout))
-		m, err := ReadMsg(p.conn)
-		if err != nil {
-			select {
-			case <-p.closed:
-				return nil
-			default:
-			}
-			if errors.Is(err, ErrFrameTooLarge) || errors.Is(err, ErrBadMessage) {
-				s.misbehaved(p, err.Error())
-			}
-			return err
-		}
-		if err := s.handle(p, m); err != nil {
-			s.misbehaved(p, err.Error())
-			return err
-		}
-	}
-}
+// Announcement budgets: blocks fetched after announcements, in all and per
+// peer; announcements beyond them are dropped (a heavier branch still
+// arrives by sync), and the same hash is fetched from one peer at a time.
+const (
+	maxInflight         = 256
+	maxAnnouncedPerPeer = 16
+)
 
-// handle acts on one message; an error means the peer misbehaved.
-func (s *Server) handle(p *Peer, m Msg) error {
-	switch m := m.(type) {
-	case *Hello:
-		return errors.New("second hello")
-	case *Disconnect:
-		s.log.Info("Peer is disconnecting", "id", p.id, "reason", m.Reason)
-		p.close("peer said: " + m.Reason)
-	case *Ping:
-		p.send(&Pong{Nonce: m.Nonce})
-	case *Pong:
-		if m.Nonce == p.pingNonce.Load() {
-			p.latency.Store(time.Now().UnixNano() - p.pingSent.Load())
-		}
-	case *NewBlock:
-		p.knownBlocks.add(m.Hash)
-		p.setHead(m.Hash, m.Height, m.Weight)
-		if s.chain.GetHeader(m.Hash) == nil {
-			go s.fetchAnnounced(p, m.Hash)
-		}
-	case *PushBlock:
-		b := new(chain.Block)
-		if err := b.UnmarshalBinary(m.Block); err != nil {
-			return fmt.Errorf("undecodable pushed block: %w", err)
-		}
-		p.knownBlocks.add(b.Hash())
-		p.setHead(b.Hash(), b.Height(), m.Weight)
-		if s.chain.GetHeader(b.Hash()) == nil {
-			s.importBlock(p, b)
-		}
-	case *GetBlocks:
-		p.send(&Blocks{ID: m.ID, Blocks: s.encodeBlocks(m.Hashes)})
-	case *Blocks, *Headers, *Txs:
-		p.deliver(responseID(m), m)
-	case *GetHeaders:
-		headers, err := s.chain.HeadersAfter(m.Locator, int(m.Max))
-		if err != nil {
-			s.log.Error("Cannot serve headers", "err", err)
-		}
-		out := make([][]byte, 0, len(headers))
-		for _, h := range headers {
-			enc, err := h.MarshalBinary()
-			if err != nil {
-				return nil
-			}
-			out = append(out, enc)
-		}
-		p.send(&Headers{ID: m.ID, Headers: out})
-	case *NewTxs:
-		var want []common.Hash
-		for _, h := range m.Hashes {
-			if p.knownTxs.add(h) && s.pool.Get(h) == nil {
-				want = append(want, h)
-			}
-		}
-		if len(want) > 0 {
-			go s.fetchTxs(p, want)
-		}
-	case *GetTxs:
-		out := make([][]byte, 0, len(m.Hashes))
-		for _, h := range m.Hashes {
-			if tx := s.pool.Get(h); tx != nil {
-				if enc, err := tx.MarshalBinary(); err == nil {
-					out = append(out, enc)
-				}
-			}
-		}
-		p.send(&Txs{ID: m.ID, Txs: out})
-	case *GetAddrs:
-		p.send(&Addrs{Addrs: s.knownListenAddrs(p)})
-	case *Addrs:
-		s.mu.Lock()
-		for _, a := range m.Addrs {
-			if _, known := s.addrBook[a]; !known && a != s.Addr() {
-				s.addrBook[a] = false
-			}
-		}
-		s.mu.Unlock()
-	default:
-		return fmt.Errorf("unexpected message %T", m)
-	}
-	return nil
-}
-
-func responseID(m Msg) uint64 {
-	switch m := m.(type) {
-	case *Blocks:
-		return m.ID
-	case *Headers:
-		return m.ID
-	case *Txs:
-		return m.ID
-	}
-	return 0
-}
-
-func (s *Server) knownListenAddrs(except *Peer) []string {
-	var out []string
-	for _, p := range s.peerList() {
-		if p != except && p.hello.ListenAddr != "" && len(out) < maxAddrs {
-			out = append(out, p.hello.ListenAddr)
-		}
-	}
-	return out
+// isPeerFault reports whether err means the data was invalid (the sender's
+// fault) rather than our own failure or a block that may become valid.
+func isPeerFault(err error) bool {
+	return errors.Is(err, chain.ErrUnknownParent) || (chain.IsRuleError(err) && !errors.Is(err, chain.ErrFutureBlock))
 }
 
 // encodeBlocks returns the blocks we have among hashes, within the size budget.
 func (s *Server) encodeBlocks(hashes []common.Hash) [][]byte {
 	var out [][]byte
 	size := 0
+	seen := make(map[common.Hash]bool, len(hashes))
 	for _, h := range hashes {
+		if seen[h] {
+			continue // a block is sent once per request
+		}
+		seen[h] = true
 		b, err := s.chain.BlockByHash(h)
 		if err != nil {
 			continue
 		}
 		enc, err := b.MarshalBinary()
-		if err != nil || size+len(enc) > maxResponseBytes {
+		if err != nil || (len(out) > 0 && size+len(enc) > maxResponseBytes) {
 			break
 		}
 		size += len(enc)
@@ -166,9 +55,9 @@ func (s *Server) encodeBlocks(hashes []common.Hash) [][]byte {
 
 // fetchBlocks asks p for blocks and decodes them; a block that does not
 // decode or was not asked for is p's fault.
-func (s *Server) fetchBlocks(ctx context.Context, p *Peer, hashes []common.Hash) ([]*chain.Block, error) {
+func (s *Server) fetchBlocks(ctx context.Context, p *Peer, hashes []common.Hash, wait bool) ([]*chain.Block, error) {
 	id := p.nextID.Add(1)
-	resp, err := p.request(ctx, &GetBlocks{ID: id, Hashes: hashes}, id)
+	resp, err := p.request(ctx, &GetBlocks{ID: id, Hashes: hashes}, id, wait)
 	if err != nil {
 		return nil, err
 	}
@@ -192,31 +81,63 @@ func (s *Server) fetchBlocks(ctx context.Context, p *Peer, hashes []common.Hash)
 	return out, nil
 }
 
-// fetchAnnounced gets an announced block and imports it.
+// fetchAnnounced gets an announced block from p and imports it, within the
+// announcement budgets. A peer that does not serve what it announced is
+// scored down.
 func (s *Server) fetchAnnounced(p *Peer, hash common.Hash) {
 	s.mu.Lock()
-	if s.inflight[hash] {
+	if s.inflight[hash] || len(s.inflight) >= maxInflight {
+		s.mu.Unlock()
+		return
+	}
+	if p.announced.Add(1) > maxAnnouncedPerPeer {
+		p.announced.Add(-1)
 		s.mu.Unlock()
 		return
 	}
 	s.inflight[hash] = true
 	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		delete(s.inflight, hash)
-		s.mu.Unlock()
-	}()
-	blocks, err := s.fetchBlocks(context.Background(), p, []common.Hash{hash})
-	if err != nil || len(blocks) == 0 {
-		return
-	}
-	s.importBlock(p, blocks[0])
+	s.spawn(func() {
+		defer func() {
+			s.mu.Lock()
+			delete(s.inflight, hash)
+			s.mu.Unlock()
+			p.announced.Add(-1)
+		}()
+		blocks, err := s.fetchBlocks(p.ctx, p, []common.Hash{hash}, false)
+		switch {
+		case errors.Is(err, errReqTimeout):
+			s.penalise(p, scoreUnserved, fmt.Sprintf("announced block %x not served in time", hash))
+		case err == nil && len(blocks) == 0:
+			s.penalise(p, scoreUnserved, fmt.Sprintf("announced block %x it does not serve", hash))
+		case err == nil:
+			s.importBlock(p, blocks[0])
+		}
+	})
 }
 
-// importBlock inserts a block from p. It returns false when the block was
-// refused as invalid (p has been dropped) or needs a sync first.
+// importBlock inserts a block from p, cheapest checks first: a block whose
+// parent we lack starts a sync and costs no signature recovery; a wrong
+// transaction root or an invalid header costs p its connection before any
+// signature is recovered. It returns false when the block was not imported.
 func (s *Server) importBlock(p *Peer, b *chain.Block) bool {
 	p.knownBlocks.add(b.Hash())
+	if s.chain.GetHeader(b.Header.ParentHash) == nil {
+		s.syncer.trigger()
+		return false
+	}
+	if root := chain.TxRoot(b.Txs); root != b.Header.TxRoot {
+		s.misbehaved(p, fmt.Sprintf("invalid block %d (%x): %v: body %x, header %x", b.Height(), b.Hash(), chain.ErrBadTxRoot, root, b.Header.TxRoot))
+		return false
+	}
+	if _, err := s.chain.VerifyHeaders([]*chain.Header{b.Header}); err != nil {
+		if isPeerFault(err) {
+			s.misbehaved(p, fmt.Sprintf("invalid block %d (%x): %v", b.Height(), b.Hash(), err))
+		} else {
+			s.log.Info("Block not imported", "height", b.Height(), "hash", b.Hash(), "err", err)
+		}
+		return false
+	}
 	// Transactions we already admitted carry their recovered sender: use
 	// those copies so that no signature is recovered twice.
 	for i, tx := range b.Txs {
@@ -234,10 +155,10 @@ func (s *Server) importBlock(p *Peer, b *chain.Block) bool {
 	case errors.Is(err, chain.ErrUnknownParent):
 		s.syncer.trigger()
 		return false
-	case chain.IsRuleError(err):
+	case isPeerFault(err):
 		s.misbehaved(p, fmt.Sprintf("invalid block %d (%x): %v", b.Height(), b.Hash(), err))
 		return false
-	default:
+	default: // our failure (disk, internal): the peer keeps its standing
 		s.log.Error("Cannot import block", "height", b.Height(), "hash", b.Hash(), "err", err)
 		return false
 	}
@@ -258,7 +179,11 @@ func (s *Server) announce(b *chain.Block, from *Peer) {
 	if err != nil {
 		return
 	}
-	push := &PushBlock{Block: enc, Weight: weight}
+	push, err := EncodeMsg(&PushBlock{Block: enc, Weight: weight}) // once for every peer
+	if err != nil {
+		s.log.Error("Cannot encode block", "hash", b.Hash(), "err", err)
+		return
+	}
 	ann := &NewBlock{Hash: b.Hash(), Height: b.Height(), Weight: weight}
 	peers := s.peerList()
 	pushTo := len(peers)
@@ -270,7 +195,7 @@ func (s *Server) announce(b *chain.Block, from *Peer) {
 			continue
 		}
 		if i < pushTo {
-			p.send(push)
+			p.sendFrame(push)
 		} else {
 			p.send(ann)
 		}
@@ -288,7 +213,7 @@ func (s *Server) onHead(ev chain.HeadEvent) {
 	}
 }
 
-func (s *Server) onNewTxs(txs []*types.Transaction) {
+func (s *Server) onPoolTxs(txs []*types.Transaction) {
 	for _, tx := range txs {
 		select {
 		case s.txQueue <- tx.Hash():
@@ -314,20 +239,19 @@ func (s *Server) announcePool(p *Peer) {
 
 // txBroadcastLoop announces new pool transactions in batches.
 func (s *Server) txBroadcastLoop() {
-	defer s.wg.Done()
-	t := time.NewTicker(50 * time.Millisecond)
+	t := s.clock.NewTicker(txBroadcastInterval)
 	defer t.Stop()
 	var batch []common.Hash
 	for {
 		select {
-		case <-s.quit:
+		case <-s.ctx.Done():
 			return
 		case h := <-s.txQueue:
 			batch = append(batch, h)
 			if len(batch) < maxHashes {
 				continue
 			}
-		case <-t.C:
+		case <-t.C():
 		}
 		if len(batch) == 0 {
 			continue
@@ -351,13 +275,32 @@ func (s *Server) txBroadcastLoop() {
 var txFaults = []error{chain.ErrBadSignature, chain.ErrWrongChainID, chain.ErrUnprotected, chain.ErrTxType,
 	chain.ErrContractCreation, chain.ErrCalldata, chain.ErrTxTooLarge, chain.ErrValueTooLarge}
 
+// maxTxFetches bounds the transaction fetches from one peer, waiting or in
+// flight (each for at most maxHashes hashes); announcements beyond it are
+// dropped.
+const maxTxFetches = 32
+
+// fetchTxs gets announced transactions from p in the background, within
+// p's budgets.
 func (s *Server) fetchTxs(p *Peer, hashes []common.Hash) {
-	id := p.nextID.Add(1)
-	resp, err := p.request(context.Background(), &GetTxs{ID: id, Hashes: hashes}, id)
-	if err != nil {
+	if p.txFetches.Add(1) > maxTxFetches {
+		p.txFetches.Add(-1)
 		return
 	}
-	for _, enc := range resp.(*Txs).Txs {
+	s.spawn(func() {
+		defer p.txFetches.Add(-1)
+		id := p.nextID.Add(1)
+		resp, err := p.request(p.ctx, &GetTxs{ID: id, Hashes: hashes}, id, true)
+		if err == nil {
+			s.addTxs(p, resp.(*Txs).Txs)
+		}
+	})
+}
+
+// addTxs admits transactions from p; one that no honest node relays costs p
+// its connection.
+func (s *Server) addTxs(p *Peer, txs [][]byte) {
+	for _, enc := range txs {
 		tx := new(types.Transaction)
 		if err := tx.UnmarshalBinary(enc); err != nil {
 			s.misbehaved(p, "undecodable transaction: "+err.Error())

@@ -17,6 +17,7 @@ const (
 	blocksPerRequest  = 64
 	parallelFetches   = 4
 	progressInterval  = 2 * time.Second
+	recheckInterval   = 5 * time.Second // in case an announcement was missed
 )
 
 // SyncStatus is what eth_syncing reports while a sync runs.
@@ -56,37 +57,44 @@ func (s *Server) SyncStatus() (SyncStatus, bool) {
 	return *s.syncer.status, true
 }
 
+// loop syncs whenever woken (a new peer, a block with an unknown parent) and
+// every recheckInterval. In one round each peer is tried at most once, the
+// heaviest claim first, so a peer whose claim fails cannot hold sync: the
+// next is tried.
 func (y *syncer) loop() {
-	defer y.s.wg.Done()
-	t := time.NewTicker(5 * time.Second) // also look now and then, in case an announcement was missed
+	t := y.s.clock.NewTicker(recheckInterval)
 	defer t.Stop()
 	for {
 		select {
-		case <-y.s.quit:
+		case <-y.s.ctx.Done():
 			return
 		case <-y.wake:
-		case <-t.C:
+		case <-t.C():
 		}
-		for !y.s.stopped() {
-			p := y.bestPeer()
+		tried := make(map[*Peer]bool)
+		for y.s.ctx.Err() == nil {
+			p := y.bestPeer(tried)
 			if p == nil {
 				break
 			}
+			tried[p] = true
 			if err := y.syncWith(p); err != nil {
-				y.s.log.Info("Sync with peer stopped", "id", p.id, "err", err)
-				break
+				y.s.log.Info("Sync with peer stopped", "id", short(p.id), "err", err)
 			}
 		}
 		y.setStatus(nil)
 	}
 }
 
-// bestPeer is the peer whose branch is heavier than ours by the most.
-func (y *syncer) bestPeer() *Peer {
+// bestPeer is the untried peer whose branch is heavier than ours by the most.
+func (y *syncer) bestPeer(tried map[*Peer]bool) *Peer {
 	ours := y.s.chain.HeadWeight()
 	var best *Peer
 	bestWeight := ours
 	for _, p := range y.s.peerList() {
+		if tried[p] || p.ctx.Err() != nil {
+			continue
+		}
 		if _, _, w := p.Head(); w.Cmp(bestWeight) > 0 {
 			best, bestWeight = p, w
 		}
@@ -113,25 +121,19 @@ func (y *syncer) setStatus(st *SyncStatus) {
 // with p (or ahead of it).
 func (y *syncer) syncWith(p *Peer) error {
 	s := y.s
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go func() {
-		select {
-		case <-s.quit:
-		case <-p.closed:
-		case <-ctx.Done():
-		}
-		cancel()
-	}()
+	ctx := p.ctx
 	start := s.chain.Head().Height()
 	_, target, peerWeight := p.Head()
 	y.setStatus(&SyncStatus{StartingBlock: start, CurrentBlock: start, HighestBlock: target})
-	began, lastLog, imported := time.Now(), time.Time{}, 0
+	began, lastLog, imported := s.clock.Now(), time.Time{}, 0
 	logged := false
 	for {
 		id := p.nextID.Add(1)
-		resp, err := p.request(ctx, &GetHeaders{ID: id, Locator: s.chain.Locator(), Max: headersPerRequest}, id)
+		resp, err := p.request(ctx, &GetHeaders{ID: id, Locator: s.chain.Locator(), Max: headersPerRequest}, id, true)
 		if err != nil {
+			if errors.Is(err, errReqTimeout) || errors.Is(err, errNotReading) {
+				s.misbehaved(p, "sync: "+err.Error())
+			}
 			return err
 		}
 		headers, err := decodeHeaders(resp.(*Headers).Headers)
@@ -147,11 +149,17 @@ func (y *syncer) syncWith(p *Peer) error {
 			if full {
 				return errors.New("peer keeps sending headers we have")
 			}
+			if peerWeight.Cmp(s.chain.HeadWeight()) > 0 {
+				s.misbehaved(p, fmt.Sprintf("claimed a weight of %d bits but served no headers beyond ours", peerWeight.BitLen()))
+				return errors.New("weight claim not backed by headers")
+			}
 			break
 		}
 		weight, err := s.chain.VerifyHeaders(headers)
 		if err != nil {
-			s.misbehaved(p, fmt.Sprintf("invalid headers: %v", err))
+			if isPeerFault(err) {
+				s.misbehaved(p, fmt.Sprintf("invalid headers: %v", err))
+			}
 			return err
 		}
 		if !full && weight.Cmp(s.chain.HeadWeight()) <= 0 {
@@ -167,15 +175,15 @@ func (y *syncer) syncWith(p *Peer) error {
 		if err != nil {
 			return err
 		}
-		if time.Since(lastLog) >= progressInterval {
-			rate := float64(imported) / time.Since(began).Seconds()
+		if now := s.clock.Now(); now.Sub(lastLog) >= progressInterval {
+			rate := float64(imported) / now.Sub(began).Seconds()
 			st, _ := s.SyncStatus()
 			s.log.Info("Syncing", "height", st.CurrentBlock, "target", st.HighestBlock, "blocks_per_sec", fmt.Sprintf("%.0f", rate), "peer", p.id)
-			lastLog, logged = time.Now(), true
+			lastLog, logged = now, true
 		}
 	}
 	if imported > 0 && (logged || imported >= 100) {
-		s.log.Info("Sync done", "height", s.chain.Head().Height(), "blocks", imported, "seconds", fmt.Sprintf("%.1f", time.Since(began).Seconds()))
+		s.log.Info("Sync done", "height", s.chain.Head().Height(), "blocks", imported, "seconds", fmt.Sprintf("%.1f", s.clock.Now().Sub(began).Seconds()))
 	}
 	return nil
 }
@@ -219,7 +227,7 @@ func (y *syncer) fetchAndImport(ctx context.Context, p *Peer, headers []*chain.H
 		chunks = append(chunks, c)
 	}
 	sem := make(chan struct{}, parallelFetches)
-	go func() {
+	s.spawn(func() {
 		for i, c := range chunks {
 			select {
 			case sem <- struct{}{}:
@@ -228,20 +236,24 @@ func (y *syncer) fetchAndImport(ctx context.Context, p *Peer, headers []*chain.H
 				close(c.done)
 				continue
 			}
-			go func(i int, c *chunk) {
+			s.spawn(func() {
 				defer func() { <-sem; close(c.done) }()
 				c.from = helpers[i%len(helpers)]
-				c.blocks, c.err = s.fetchBlocks(ctx, c.from, c.hashes)
+				c.blocks, c.err = s.fetchBlocks(ctx, c.from, c.hashes, true)
 				if (c.err != nil || len(c.blocks) != len(c.hashes)) && c.from != p {
 					c.from = p // the sync peer must have them
-					c.blocks, c.err = s.fetchBlocks(ctx, p, c.hashes)
+					c.blocks, c.err = s.fetchBlocks(ctx, p, c.hashes, true)
+				}
+				if errors.Is(c.err, errReqTimeout) {
+					s.misbehaved(c.from, "sync: "+c.err.Error())
 				}
 				if c.err == nil && len(c.blocks) != len(c.hashes) {
-					c.err = fmt.Errorf("peer %s sent %d of %d blocks", c.from.id, len(c.blocks), len(c.hashes))
+					s.misbehaved(c.from, fmt.Sprintf("sent %d of %d blocks of headers it served", len(c.blocks), len(c.hashes)))
+					c.err = fmt.Errorf("peer %s sent %d of %d blocks", short(c.from.id), len(c.blocks), len(c.hashes))
 				}
-			}(i, c)
+			})
 		}
-	}()
+	})
 	imported := 0
 	for _, c := range chunks {
 		select {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/chaind/chaind/chain"
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/rlp"
 )
 
@@ -17,7 +18,7 @@ import (
 // allocated.
 const (
 	// ProtocolVersion is the version peers must share.
-	ProtocolVersion = 1
+	ProtocolVersion = 2
 	// MaxFrameSize bounds one message (a response full of blocks).
 	MaxFrameSize = 16 << 20
 	// Limits on list lengths inside messages.
@@ -47,6 +48,7 @@ const (
 	codeGetAddrs
 	codeAddrs
 	codePushBlock
+	codeAuth
 )
 
 // Msg is a wire message. Every decoded message is validated before use.
@@ -64,8 +66,15 @@ type Hello struct {
 	Height     uint64
 	Weight     *big.Int
 	ListenAddr string // host:port this node accepts connections on, or ""
-	NodeID     common.Hash
+	// NodeID is the sender's secp256k1 public key, compressed (33 bytes).
+	NodeID []byte
+	// Nonce is a fresh random challenge: the other side's Auth signs it.
+	Nonce common.Hash
 }
+
+// Auth is the second message each side sends: a signature by the sender's
+// node key over the receiver's nonce (see SignAuth), proving the NodeID.
+type Auth struct{ Sig []byte }
 
 // Disconnect says why the sender is closing the connection.
 type Disconnect struct{ Reason string }
@@ -140,6 +149,7 @@ type GetAddrs struct{}
 type Addrs struct{ Addrs []string }
 
 func (*Hello) code() byte      { return codeHello }
+func (*Auth) code() byte       { return codeAuth }
 func (*Disconnect) code() byte { return codeDisconnect }
 func (*Ping) code() byte       { return codePing }
 func (*Pong) code() byte       { return codePong }
@@ -173,7 +183,16 @@ func (m *Hello) validate() error {
 	if len(m.ListenAddr) > maxText {
 		return errors.New("hello: listen address too long")
 	}
+	if len(m.NodeID) != nodeIDLen {
+		return fmt.Errorf("hello: node id of %d bytes, want %d", len(m.NodeID), nodeIDLen)
+	}
 	return checkWeight(m.Weight)
+}
+func (m *Auth) validate() error {
+	if len(m.Sig) != crypto.SignatureLength {
+		return fmt.Errorf("auth: signature of %d bytes", len(m.Sig))
+	}
+	return nil
 }
 func (m *Disconnect) validate() error { return checkLen("disconnect reason", len(m.Reason), maxText) }
 func (m *Ping) validate() error       { return nil }
@@ -241,6 +260,8 @@ func newMsg(code byte) (Msg, error) {
 		return new(Addrs), nil
 	case codePushBlock:
 		return new(PushBlock), nil
+	case codeAuth:
+		return new(Auth), nil
 	}
 	return nil, fmt.Errorf("unknown message code %d", code)
 }

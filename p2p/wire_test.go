@@ -13,7 +13,8 @@ import (
 
 func TestWireRoundTrip(t *testing.T) {
 	msgs := []Msg{
-		&Hello{Version: 1, ChainID: 5, Genesis: common.Hash{1}, Head: common.Hash{2}, Height: 9, Weight: big.NewInt(77), ListenAddr: "127.0.0.1:1", NodeID: common.Hash{3}},
+		&Hello{Version: 1, ChainID: 5, Genesis: common.Hash{1}, Head: common.Hash{2}, Height: 9, Weight: big.NewInt(77), ListenAddr: "127.0.0.1:1", NodeID: make([]byte, 33), Nonce: common.Hash{3}},
+		&Auth{Sig: make([]byte, 65)},
 		&Disconnect{Reason: "bye"},
 		&Ping{Nonce: 4}, &Pong{Nonce: 4},
 		&NewBlock{Hash: common.Hash{5}, Height: 6, Weight: big.NewInt(7)},
@@ -87,7 +88,9 @@ func TestInvalidMessagesRefused(t *testing.T) {
 }
 
 func FuzzReadMsg(f *testing.F) {
-	frame, _ := EncodeMsg(&Hello{Weight: big.NewInt(1)})
+	frame, _ := EncodeMsg(&Hello{Weight: big.NewInt(1), NodeID: make([]byte, nodeIDLen)})
+	f.Add(frame)
+	frame, _ = EncodeMsg(&Auth{Sig: make([]byte, 65)})
 	f.Add(frame)
 	frame, _ = EncodeMsg(&Blocks{ID: 1, Blocks: [][]byte{{1}}})
 	f.Add(frame)

@@ -20,7 +20,7 @@ import (
 // other node at the end of the slot in which they were made.
 type validatorNet struct {
 	t      *testing.T
-	clk    *testClock
+	clk    *clocks.Sim
 	nodes  []node
 	pools  []*mempool.Pool
 	vals   []*Validator
@@ -29,7 +29,7 @@ type validatorNet struct {
 }
 
 func newValidatorNet(t *testing.T, g *chain.Genesis, byz map[int]Behaviour) *validatorNet {
-	net := &validatorNet{t: t, clk: &testClock{genesisTime}}
+	net := &validatorNet{t: t, clk: clocks.NewSim(genesisTime)}
 	for i := range g.Validators {
 		n := newNode(t, g, net.clk, key(i))
 		pool := mempool.New(mempool.Config{Chain: n.c})
@@ -51,8 +51,8 @@ func newValidatorNet(t *testing.T, g *chain.Genesis, byz map[int]Behaviour) *val
 // run plays slots slots.
 func (net *validatorNet) run(slots int) {
 	for s := 0; s < slots; s++ {
-		net.clk.t = net.clk.t.Add(slotMs * time.Millisecond)
-		slot := net.nodes[0].e.SlotAt(net.clk.t)
+		net.clk.Advance(slotMs * time.Millisecond)
+		slot := net.nodes[0].e.SlotAt(net.clk.Now())
 		for _, v := range net.vals {
 			v.tick(slot)
 			net.gossip()
@@ -151,7 +151,7 @@ func TestValidatorLoopOnSimulatedClock(t *testing.T) {
 	}
 	store := chain.OpenMemStore()
 	defer store.Close()
-	c, err := chain.Open(chain.Config{Store: store, Genesis: g, Engine: e, Now: sim.Now, Logger: slog.New(slog.DiscardHandler)})
+	c, err := chain.Open(chain.Config{Store: store, Genesis: g, Engine: e, Clock: sim, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}

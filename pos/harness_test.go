@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/chaind/chaind/chain"
+	clocks "github.com/chaind/chaind/clock"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 )
@@ -67,7 +68,7 @@ type world struct {
 	t       *testing.T
 	rng     *rand.Rand
 	g       *chain.Genesis
-	clk     *testClock
+	clk     *clocks.Sim
 	nodes   []*simNode
 	stake   []int64
 	total   int64
@@ -92,7 +93,7 @@ func newWorld(t *testing.T, seed uint64, stats *harnessStats) *world {
 	}
 	g := testGenesis(stakes...)
 	g.EpochLength = 4
-	w := &world{t: t, rng: rng, g: g, clk: &testClock{genesisTime}, stake: stakes, byz: make([]int, n), offline: make([]bool, n),
+	w := &world{t: t, rng: rng, g: g, clk: clocks.NewSim(genesisTime), stake: stakes, byz: make([]int, n), offline: make([]bool, n),
 		group: make([]int, n), headers: map[common.Hash]*chain.Header{}, votes: map[common.Address][]Vote{}, stats: stats}
 	for _, s := range stakes {
 		w.total += s
@@ -133,7 +134,7 @@ func (w *world) run(slots uint64) {
 
 // run1 plays slot s.
 func (w *world) run1(s uint64) {
-	w.clk.t = genesisTime.Add(time.Duration(s) * slotMs * time.Millisecond)
+	w.clk.AdvanceTo(genesisTime.Add(time.Duration(s) * slotMs * time.Millisecond))
 	w.weather()
 	w.deliver(s)
 	w.propose(s)
@@ -151,7 +152,7 @@ func (w *world) weather() {
 			w.offline[i] = w.rng.IntN(6) == 0
 		}
 	}
-	now := w.nodes[0].e.SlotAt(w.clk.t)
+	now := w.nodes[0].e.SlotAt(w.clk.Now())
 	switch {
 	case now == w.splitAt: // the coalition's partition: two to four epochs
 		for i := range w.group {
@@ -174,7 +175,7 @@ func (w *world) weather() {
 // send queues a block or transaction from node from to every other node,
 // each with its own delay.
 func (w *world) send(from int, b *chain.Block, tx *types.Transaction, minDelay uint64, to func(int) bool) {
-	now := w.nodes[0].e.SlotAt(w.clk.t)
+	now := w.nodes[0].e.SlotAt(w.clk.Now())
 	for i := range w.nodes {
 		if i == from || (to != nil && !to(i)) {
 			continue

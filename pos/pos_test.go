@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/chaind/chaind/chain"
+	clocks "github.com/chaind/chaind/clock"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
@@ -47,18 +48,13 @@ func testGenesis(stakes ...int64) *chain.Genesis {
 	return g
 }
 
-// testClock is a settable test clock.
-type testClock struct{ t time.Time }
-
-func (c *testClock) now() time.Time { return c.t }
-
 // node is one validator's chain with its own engine and key.
 type node struct {
 	c *chain.Chain
 	e *Engine
 }
 
-func newNodes(t *testing.T, g *chain.Genesis, clk *testClock) []node {
+func newNodes(t *testing.T, g *chain.Genesis, clk *clocks.Sim) []node {
 	t.Helper()
 	var out []node
 	for i := range g.Validators {
@@ -68,15 +64,15 @@ func newNodes(t *testing.T, g *chain.Genesis, clk *testClock) []node {
 }
 
 // newNode is a chain on an in-memory LevelDB whose engine holds k.
-func newNode(t *testing.T, g *chain.Genesis, clk *testClock, k *ecdsa.PrivateKey) node {
+func newNode(t *testing.T, g *chain.Genesis, clk *clocks.Sim, k *ecdsa.PrivateKey) node {
 	t.Helper()
-	e, err := New(g, k, clk.now)
+	e, err := New(g, k, clk.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
 	store := chain.OpenMemStore()
 	t.Cleanup(func() { store.Close() })
-	c, err := chain.Open(chain.Config{Store: store, Genesis: g, Engine: e, Now: clk.now, Logger: slog.New(slog.DiscardHandler)})
+	c, err := chain.Open(chain.Config{Store: store, Genesis: g, Engine: e, Clock: clk, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,9 +112,9 @@ func TestProposerSelectionIsFairAndDeterministic(t *testing.T) {
 
 // produce has the proposer of the current slot build a block and every node
 // import it; it returns the block (nil for an empty slot: proposer offline).
-func produce(t *testing.T, nodes []node, clk *testClock, offline map[int]bool, txs func(i int) []*types.Transaction) *chain.Block {
+func produce(t *testing.T, nodes []node, clk *clocks.Sim, offline map[int]bool, txs func(i int) []*types.Transaction) *chain.Block {
 	t.Helper()
-	slot := nodes[0].e.SlotAt(clk.t)
+	slot := nodes[0].e.SlotAt(clk.Now())
 	for i, n := range nodes {
 		if n.e.Proposer(HeadState{n.c}, slot) != n.e.Address() || offline[i] {
 			continue
@@ -159,12 +155,12 @@ func voteTx(t *testing.T, g *chain.Genesis, k *ecdsa.PrivateKey, nonce uint64, v
 
 // run produces blocks slot by slot for epochs; validators not in silent vote
 // once per epoch from its middle slot, as the validator loop does.
-func run(t *testing.T, g *chain.Genesis, nodes []node, clk *testClock, epochs int, offline, silent map[int]bool) {
+func run(t *testing.T, g *chain.Genesis, nodes []node, clk *clocks.Sim, epochs int, offline, silent map[int]bool) {
 	t.Helper()
 	voted := map[[2]uint64]bool{}
 	for s := 0; s < epochs*int(g.EpochLength); s++ {
-		clk.t = clk.t.Add(slotMs * time.Millisecond)
-		slot := nodes[0].e.SlotAt(clk.t)
+		clk.Advance(slotMs * time.Millisecond)
+		slot := nodes[0].e.SlotAt(clk.Now())
 		epoch := nodes[0].e.Epoch(slot)
 		produce(t, nodes, clk, offline, func(proposer int) []*types.Transaction {
 			if slot%g.EpochLength < g.EpochLength/2 {
@@ -188,7 +184,7 @@ func run(t *testing.T, g *chain.Genesis, nodes []node, clk *testClock, epochs in
 
 func TestFinalityAdvancesAndStopsWithoutTwoThirds(t *testing.T) {
 	g := testGenesis(10, 10, 10, 10)
-	clk := &testClock{genesisTime}
+	clk := clocks.NewSim(genesisTime)
 	nodes := newNodes(t, g, clk)
 	run(t, g, nodes, clk, 6, nil, nil)
 	st := HeadState{nodes[0].c}
@@ -231,10 +227,10 @@ func TestFinalityAdvancesAndStopsWithoutTwoThirds(t *testing.T) {
 // non-validator, are refused and change nothing.
 func TestBadBlocksAndVotesRefused(t *testing.T) {
 	g := testGenesis(10, 10, 10, 10)
-	clk := &testClock{genesisTime.Add(slotMs * time.Millisecond)}
+	clk := clocks.NewSim(genesisTime.Add(slotMs * time.Millisecond))
 	nodes := newNodes(t, g, clk)
 	c := nodes[0].c
-	slot := nodes[0].e.SlotAt(clk.t)
+	slot := nodes[0].e.SlotAt(clk.Now())
 	var proposer, other int
 	for i, n := range nodes {
 		if n.e.Proposer(HeadState{c}, slot) == n.e.Address() {
@@ -255,7 +251,7 @@ func TestBadBlocksAndVotesRefused(t *testing.T) {
 		sealed, _ := n.e.Seal(context.Background(), n.c, b)
 		return sealed
 	}
-	future := clk.t.Add(5 * slotMs * time.Millisecond)
+	future := clk.Now().Add(5 * slotMs * time.Millisecond)
 	tests := []struct {
 		name string
 		make func() *chain.Block
@@ -317,7 +313,7 @@ func TestFinalityOffFinalizesNothing(t *testing.T) {
 	g := testGenesis(10, 10, 10, 10)
 	off := false
 	g.Finality = &off
-	clk := &testClock{genesisTime}
+	clk := clocks.NewSim(genesisTime)
 	nodes := newNodes(t, g, clk)
 	run(t, g, nodes, clk, 6, nil, nil)
 	if f, s, ok := nodes[0].c.Finality(); !ok || f != (common.Hash{}) || s != (common.Hash{}) {

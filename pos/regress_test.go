@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/chaind/chaind/chain"
+	clocks "github.com/chaind/chaind/clock"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/rlp"
@@ -32,9 +33,9 @@ func keyOf(t *testing.T, a common.Address) *ecdsa.PrivateKey {
 // proposeOn has the proposer that v's head state draws for the current
 // slot build a block with txs on v's head; v imports it. It lends v's engine
 // that proposer's key, so that one view can build any branch.
-func proposeOn(t *testing.T, v node, clk *testClock, txs ...*types.Transaction) *chain.Block {
+func proposeOn(t *testing.T, v node, clk *clocks.Sim, txs ...*types.Transaction) *chain.Block {
 	t.Helper()
-	p := v.e.Proposer(HeadState{v.c}, v.e.SlotAt(clk.t))
+	p := v.e.Proposer(HeadState{v.c}, v.e.SlotAt(clk.Now()))
 	saved := v.e.key
 	v.e.key = keyOf(t, p)
 	defer func() { v.e.key = saved }()
@@ -56,18 +57,18 @@ func proposeOn(t *testing.T, v node, clk *testClock, txs ...*types.Transaction) 
 }
 
 // slotsOn advances the clock slot by slot up to slot last, a block in each.
-func slotsOn(t *testing.T, v node, clk *testClock, last uint64) []*chain.Block {
+func slotsOn(t *testing.T, v node, clk *clocks.Sim, last uint64) []*chain.Block {
 	t.Helper()
 	var out []*chain.Block
-	for v.e.SlotAt(clk.t) < last {
-		clk.t = clk.t.Add(slotMs * time.Millisecond)
+	for v.e.SlotAt(clk.Now()) < last {
+		clk.Advance(slotMs * time.Millisecond)
 		out = append(out, proposeOn(t, v, clk))
 	}
 	return out
 }
 
-func atSlot(clk *testClock, slot uint64) {
-	clk.t = genesisTime.Add(time.Duration(slot) * slotMs * time.Millisecond)
+func atSlot(clk *clocks.Sim, slot uint64) {
+	clk.AdvanceTo(genesisTime.Add(time.Duration(slot) * slotMs * time.Millisecond))
 }
 
 // nonces hands out consecutive nonces per validator, from the head state.
@@ -103,7 +104,7 @@ func (e *Engine) cp(t *testing.T, st StateReader, epoch uint64) Checkpoint {
 // up, so J+2 is not justified and J+1 is not finalized.
 func TestVotesWithDifferentSourcesAreNotSummed(t *testing.T) {
 	g := testGenesis(40, 30, 20, 10)
-	clk := &testClock{genesisTime}
+	clk := clocks.NewSim(genesisTime)
 	v := newNode(t, g, clk, nil)
 	slotsOn(t, v, clk, 8) // opens epoch 2
 	st := HeadState{v.c}
@@ -117,7 +118,7 @@ func TestVotesWithDifferentSourcesAreNotSummed(t *testing.T) {
 		txs = append(txs, n.vote(t, g, i, Vote{Source: j, Target: j1}))
 	}
 	txs = append(txs, n.vote(t, g, 0, Vote{Source: j1, Target: j2})) // 40%
-	clk.t = clk.t.Add(slotMs * time.Millisecond)
+	clk.Advance(slotMs * time.Millisecond)
 	proposeOn(t, v, clk, txs...)
 	if got := v.e.justified(st); got != j1 {
 		t.Fatalf("justified epoch %d, want %d: votes with different sources were summed", got.Epoch, j1.Epoch)
@@ -135,10 +136,10 @@ func ether(n int64) *big.Int { return new(big.Int).Mul(big.NewInt(n), big.NewInt
 // openEpoch2 is a chain with validators of the given stakes, a block in
 // every slot up to the first of epoch 2, and the checkpoints of epochs 0
 // and 2.
-func openEpoch2(t *testing.T, stakes ...int64) (*chain.Genesis, node, *testClock, Checkpoint, Checkpoint) {
+func openEpoch2(t *testing.T, stakes ...int64) (*chain.Genesis, node, *clocks.Sim, Checkpoint, Checkpoint) {
 	t.Helper()
 	g := testGenesis(stakes...)
-	clk := &testClock{genesisTime}
+	clk := clocks.NewSim(genesisTime)
 	v := newNode(t, g, clk, nil)
 	slotsOn(t, v, clk, 8)
 	st := HeadState{v.c}
@@ -154,7 +155,7 @@ func TestRemovedStakeKeepsNoVoteAndDenominatorHolds(t *testing.T) {
 		st := HeadState{v.c}
 		unbond, _ := rlp.EncodeToBytes(StakingCall{Unbond: ether(40)})
 		n := &nonces{c: v.c}
-		clk.t = clk.t.Add(slotMs * time.Millisecond)
+		clk.Advance(slotMs * time.Millisecond)
 		proposeOn(t, v, clk, callTx(t, g, key(2), v.c.Account(addr(2)).Nonce, chain.StakingAddress, nil, unbond),
 			n.vote(t, g, 0, Vote{Source: src, Target: tgt}), n.vote(t, g, 1, Vote{Source: src, Target: tgt}))
 		if got := v.e.justified(st); got.Epoch != 0 {
@@ -170,7 +171,7 @@ func TestRemovedStakeKeepsNoVoteAndDenominatorHolds(t *testing.T) {
 		ra, _ := first.MarshalBinary()
 		rb, _ := other.MarshalBinary()
 		ev, _ := rlp.EncodeToBytes(Evidence{Kind: DoubleVote, A: ra, B: rb})
-		clk.t = clk.t.Add(slotMs * time.Millisecond)
+		clk.Advance(slotMs * time.Millisecond)
 		proposeOn(t, v, clk, first, callTx(t, g, key(2), v.c.Account(addr(2)).Nonce, chain.SlashingAddress, nil, ev),
 			n.vote(t, g, 1, Vote{Source: src, Target: tgt}))
 		if !v.e.Slashed(st, addr(0)) {
@@ -201,11 +202,11 @@ func copyChain(t *testing.T, src *chain.Chain, dst node, height uint64) {
 
 // voteEpochs builds blocks up to slot last on v; in the middle slot of each
 // epoch every validator votes from the head's justified checkpoint.
-func voteEpochs(t *testing.T, g *chain.Genesis, v node, clk *testClock, last uint64, voters int) {
+func voteEpochs(t *testing.T, g *chain.Genesis, v node, clk *clocks.Sim, last uint64, voters int) {
 	t.Helper()
-	for v.e.SlotAt(clk.t) < last {
-		clk.t = clk.t.Add(slotMs * time.Millisecond)
-		slot := v.e.SlotAt(clk.t)
+	for v.e.SlotAt(clk.Now()) < last {
+		clk.Advance(slotMs * time.Millisecond)
+		slot := v.e.SlotAt(clk.Now())
 		var txs []*types.Transaction
 		if ep := v.e.Epoch(slot); ep > 0 && slot%g.EpochLength == g.EpochLength/2 {
 			st := HeadState{v.c}
@@ -224,12 +225,12 @@ func voteEpochs(t *testing.T, g *chain.Genesis, v node, clk *testClock, last uin
 // (also across a restart) and refuses the branch that reverts it.
 func TestFinalizedNeverMovesBack(t *testing.T) {
 	g := testGenesis(10, 10, 10, 10)
-	clk := &testClock{genesisTime}
+	clk := clocks.NewSim(genesisTime)
 	main := newNode(t, g, clk, nil)
 	store := chain.OpenMemStore()
 	defer store.Close()
-	obsEngine, _ := New(g, nil, clk.now)
-	obsChain, err := chain.Open(chain.Config{Store: store, Genesis: g, Engine: obsEngine, Now: clk.now})
+	obsEngine, _ := New(g, nil, clk.Now)
+	obsChain, err := chain.Open(chain.Config{Store: store, Genesis: g, Engine: obsEngine, Clock: clk})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -286,7 +287,7 @@ func TestFinalizedNeverMovesBack(t *testing.T) {
 		t.Fatal("the observer reverted its finalized block")
 	}
 	// The checkpoint is stored: a restart keeps it.
-	again, err := chain.Open(chain.Config{Store: store, Genesis: g, Engine: obsEngine, Now: clk.now})
+	again, err := chain.Open(chain.Config{Store: store, Genesis: g, Engine: obsEngine, Clock: clk})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -300,7 +301,7 @@ func TestFinalizedNeverMovesBack(t *testing.T) {
 // arrives first, with the checkpoint by number and hash or by hash alone.
 func TestCheckpointStart(t *testing.T) {
 	g := testGenesis(10, 10, 10, 10)
-	clk := &testClock{genesisTime}
+	clk := clocks.NewSim(genesisTime)
 	good := newNode(t, g, clk, nil)
 	slotsOn(t, good, clk, 12)
 	cpBlock, _ := good.c.BlockByHeight(8)
@@ -319,10 +320,10 @@ func TestCheckpointStart(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			e, _ := New(g, nil, clk.now)
+			e, _ := New(g, nil, clk.Now)
 			store := chain.OpenMemStore()
 			defer store.Close()
-			c, err := chain.Open(chain.Config{Store: store, Genesis: g, Engine: e, Now: clk.now, Checkpoint: cp})
+			c, err := chain.Open(chain.Config{Store: store, Genesis: g, Engine: e, Clock: clk, Checkpoint: cp})
 			if err != nil {
 				t.Fatal(err)
 			}

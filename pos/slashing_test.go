@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/chaind/chaind/chain"
+	clocks "github.com/chaind/chaind/clock"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
@@ -26,11 +27,11 @@ func callTx(t *testing.T, g *chain.Genesis, k *ecdsa.PrivateKey, nonce uint64, t
 }
 
 // nextSlotOf advances the clock to the next slot whose proposer is v.
-func nextSlotOf(t *testing.T, n node, clk *testClock, v common.Address) {
+func nextSlotOf(t *testing.T, n node, clk *clocks.Sim, v common.Address) {
 	t.Helper()
 	for i := 0; i < 1000; i++ {
-		clk.t = clk.t.Add(slotMs * time.Millisecond)
-		if n.e.Proposer(HeadState{n.c}, n.e.SlotAt(clk.t)) == v {
+		clk.Advance(slotMs * time.Millisecond)
+		if n.e.Proposer(HeadState{n.c}, n.e.SlotAt(clk.Now())) == v {
 			return
 		}
 	}
@@ -38,10 +39,10 @@ func nextSlotOf(t *testing.T, n node, clk *testClock, v common.Address) {
 }
 
 // includeEverywhere has the current slot's proposer build a block with txs.
-func includeEverywhere(t *testing.T, nodes []node, clk *testClock, txs ...*types.Transaction) {
+func includeEverywhere(t *testing.T, nodes []node, clk *clocks.Sim, txs ...*types.Transaction) {
 	t.Helper()
 	for i := 0; i < 100; i++ {
-		clk.t = clk.t.Add(slotMs * time.Millisecond)
+		clk.Advance(slotMs * time.Millisecond)
 		if b := produce(t, nodes, clk, nil, func(int) []*types.Transaction { return txs }); b != nil {
 			if len(b.Txs) != len(txs) {
 				t.Fatalf("%d of %d transactions included", len(b.Txs), len(txs))
@@ -67,7 +68,7 @@ func slashedEverywhere(t *testing.T, nodes []node, v common.Address) {
 // it is never drawn again.
 func TestDoubleProposalSlashed(t *testing.T) {
 	g := testGenesis(10, 10, 10, 10)
-	clk := &testClock{genesisTime}
+	clk := clocks.NewSim(genesisTime)
 	nodes := newNodes(t, g, clk)
 	cheat := nodes[1]
 	nextSlotOf(t, cheat, clk, cheat.e.Address())
@@ -94,7 +95,7 @@ func TestDoubleProposalSlashed(t *testing.T) {
 	includeEverywhere(t, nodes, clk, callTx(t, g, key(0), nodes[0].c.Account(addr(0)).Nonce, chain.SlashingAddress, nil, ev))
 	slashedEverywhere(t, nodes, addr(1))
 	for s := uint64(0); s < 200; s++ {
-		if nodes[0].e.Proposer(HeadState{nodes[0].c}, nodes[0].e.SlotAt(clk.t)+s) == addr(1) {
+		if nodes[0].e.Proposer(HeadState{nodes[0].c}, nodes[0].e.SlotAt(clk.Now())+s) == addr(1) {
 			t.Fatal("a slashed validator is still drawn")
 		}
 	}
@@ -118,7 +119,7 @@ func TestDoubleAndSurroundVotesSlashed(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := testGenesis(10, 10, 10, 10)
-			clk := &testClock{genesisTime}
+			clk := clocks.NewSim(genesisTime)
 			nodes := newNodes(t, g, clk)
 			ra, _ := voteTx(t, g, key(2), 7, tc.a).MarshalBinary()
 			rb, _ := voteTx(t, g, key(2), 8, tc.b).MarshalBinary()
@@ -137,7 +138,7 @@ func TestBondAndUnbond(t *testing.T) {
 	newcomer, _ := crypto.GenerateKey()
 	who := crypto.PubkeyToAddress(newcomer.PublicKey)
 	g.Alloc[who] = chain.GenesisAccount{Balance: chain.NewBigInt(new(big.Int).Mul(big.NewInt(1000), big.NewInt(1e18)))}
-	clk := &testClock{genesisTime}
+	clk := clocks.NewSim(genesisTime)
 	nodes := append(newNodes(t, g, clk), newNode(t, g, clk, newcomer))
 	bond := new(big.Int).Mul(big.NewInt(980), big.NewInt(1e18))
 	includeEverywhere(t, nodes, clk, callTx(t, g, newcomer, 0, chain.StakingAddress, bond, nil))
@@ -151,7 +152,7 @@ func TestBondAndUnbond(t *testing.T) {
 	}
 	drawn := 0
 	for s := uint64(1); s <= 100; s++ {
-		if nodes[0].e.Proposer(st, nodes[0].e.SlotAt(clk.t)+s) == who {
+		if nodes[0].e.Proposer(st, nodes[0].e.SlotAt(clk.Now())+s) == who {
 			drawn++
 		}
 	}

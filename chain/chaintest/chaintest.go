@@ -1,17 +1,14 @@
-// Package chaintest has helpers for tests of chain and the packages above it:
-// a fake engine that accepts any seal, a fixed clock, and a way to make a
-// chain on an in-memory LevelDB and to mine blocks on it.
 package chaintest
 
 import (
 	"context"
 	"crypto/ecdsa"
 	"math/big"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/chaind/chaind/chain"
+	"github.com/chaind/chaind/clock"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
@@ -42,28 +39,8 @@ func (Engine) Weight(h *chain.Header) *big.Int {
 	return big.NewInt(int64(h.Bits))
 }
 
-// Clock is a settable clock, safe for concurrent use.
-type Clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-// NewClock returns a clock at t.
-func NewClock(t time.Time) *Clock { return &Clock{now: t} }
-
-// Now returns the clock's time.
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-// Advance moves the clock forward.
-func (c *Clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
+// NewClock returns a simulated clock at t.
+func NewClock(t time.Time) *clock.Sim { return clock.NewSim(t) }
 
 // GenesisTime is the timestamp of Genesis chains.
 var GenesisTime = time.UnixMilli(1_700_000_000_000)
@@ -101,11 +78,11 @@ func Genesis(funded int) *chain.Genesis {
 }
 
 // NewChain opens a chain on an in-memory LevelDB with Engine and clock.
-func NewChain(t testing.TB, g *chain.Genesis, clock *Clock) *chain.Chain {
+func NewChain(t testing.TB, g *chain.Genesis, clk *clock.Sim) *chain.Chain {
 	t.Helper()
 	store := chain.OpenMemStore()
 	t.Cleanup(func() { store.Close() })
-	c, err := chain.Open(chain.Config{Store: store, Genesis: g, Engine: Engine{}, Now: clock.Now})
+	c, err := chain.Open(chain.Config{Store: store, Genesis: g, Engine: Engine{}, Clock: clk})
 	if err != nil {
 		t.Fatalf("open chain: %v", err)
 	}
@@ -114,9 +91,9 @@ func NewChain(t testing.TB, g *chain.Genesis, clock *Clock) *chain.Chain {
 
 // Mine builds a block on c's head with txs, advancing clock by a second
 // first, lets edit change it (nil: no change), inserts it and returns it.
-func Mine(t testing.TB, c *chain.Chain, clock *Clock, coinbase common.Address, txs []*types.Transaction, edit func(*chain.Block)) *chain.Block {
+func Mine(t testing.TB, c *chain.Chain, clk *clock.Sim, coinbase common.Address, txs []*types.Transaction, edit func(*chain.Block)) *chain.Block {
 	t.Helper()
-	clock.Advance(time.Second)
+	clk.Advance(time.Second)
 	b, err := c.BuildBlock(coinbase, txs)
 	if err != nil {
 		t.Fatalf("build block: %v", err)

@@ -16,6 +16,7 @@ import (
 	"github.com/chaind/chaind/chain"
 	ct "github.com/chaind/chaind/chain/chaintest"
 	"github.com/chaind/chaind/p2p"
+	"github.com/chaind/chaind/p2p/p2ptest"
 	"github.com/chaind/chaind/pow"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
@@ -31,38 +32,26 @@ type hostilePeer struct {
 
 func dialHostile(t *testing.T, addr string, g *chain.Genesis, id byte) (*hostilePeer, error) {
 	t.Helper()
-	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
-	if err != nil {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	peer, err := p2ptest.Dial(ctx, p2p.TCP{}, addr, p2ptest.Key(int(id)), p2ptest.Hello(g, new(big.Int)))
+	var refused *p2ptest.Refused
+	if errors.As(err, &refused) {
+		return nil, errors.New(refused.Reason)
+	} else if err != nil {
 		t.Fatal(err)
 	}
-	gen, _ := g.Block()
-	conn.SetDeadline(time.Now().Add(10 * time.Second))
-	if err := p2p.WriteMsg(conn, &p2p.Hello{Version: p2p.ProtocolVersion, ChainID: g.ChainID, Genesis: gen.Hash(),
-		Head: gen.Hash(), Weight: new(big.Int), NodeID: common.Hash{0xba, 0xd0, id}}); err != nil {
-		t.Fatal(err)
-	}
-	m, err := p2p.ReadMsg(conn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	switch m := m.(type) {
-	case *p2p.Hello:
-		// A refused peer gets the node's hello and then its reason.
-		conn.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
-		if next, err := p2p.ReadMsg(conn); err == nil {
-			if d, ok := next.(*p2p.Disconnect); ok {
-				conn.Close()
-				return nil, errors.New(d.Reason)
-			}
+	// A peer refused after the handshake (a ban, no slot) gets the reason next.
+	conn := peer.Conn
+	conn.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+	if next, err := p2p.ReadMsg(conn); err == nil {
+		if d, ok := next.(*p2p.Disconnect); ok {
+			conn.Close()
+			return nil, errors.New(d.Reason)
 		}
-		conn.SetDeadline(time.Time{})
-		return &hostilePeer{t: t, conn: conn, them: m}, nil
-	case *p2p.Disconnect:
-		conn.Close()
-		return nil, errors.New(m.Reason)
 	}
-	t.Fatalf("unexpected first message %T", m)
-	return nil, nil
+	conn.SetDeadline(time.Time{})
+	return &hostilePeer{t: t, conn: conn, them: peer.Them}, nil
 }
 
 // await reads until a message of type T arrives (skipping pings and

@@ -1,0 +1,164 @@
+package p2p
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/chaind/chaind/chain"
+	"github.com/ethereum/go-ethereum/common"
+)
+
+// handler acts on one message from p; an error means p misbehaved.
+type handler func(s *Server, p *Peer, m Msg) error
+
+// on adapts a handler of one message type to the table.
+func on[T Msg](f func(*Server, *Peer, T) error) handler {
+	return func(s *Server, p *Peer, m Msg) error { return f(s, p, m.(T)) }
+}
+
+// handlers has one function per message code.
+var handlers = map[byte]handler{
+	codeHello:      func(*Server, *Peer, Msg) error { return errors.New("second hello") },
+	codeAuth:       func(*Server, *Peer, Msg) error { return errors.New("auth after the handshake") },
+	codeDisconnect: on((*Server).onDisconnect),
+	codePing:       on((*Server).onPing),
+	codePong:       on((*Server).onPong),
+	codeNewBlock:   on((*Server).onNewBlock),
+	codePushBlock:  on((*Server).onPushBlock),
+	codeGetBlocks:  on((*Server).onGetBlocks),
+	codeBlocks:     on(func(_ *Server, p *Peer, m *Blocks) error { p.deliver(m.ID, m); return nil }),
+	codeGetHeaders: on((*Server).onGetHeaders),
+	codeHeaders:    on(func(_ *Server, p *Peer, m *Headers) error { p.deliver(m.ID, m); return nil }),
+	codeNewTxs:     on((*Server).onNewTxs),
+	codeGetTxs:     on((*Server).onGetTxs),
+	codeTxs:        on(func(_ *Server, p *Peer, m *Txs) error { p.deliver(m.ID, m); return nil }),
+	codeGetAddrs:   on((*Server).onGetAddrs),
+	codeAddrs:      on((*Server).onAddrs),
+}
+
+// readLoop serves p's messages until the connection fails.
+func (s *Server) readLoop(p *Peer) error {
+	for {
+		p.conn.SetReadDeadline(s.clock.Now().Add(readTimeout))
+		m, err := ReadMsg(p.conn)
+		if err != nil {
+			if p.ctx.Err() != nil {
+				return nil
+			}
+			if errors.Is(err, ErrFrameTooLarge) || errors.Is(err, ErrBadMessage) {
+				s.misbehaved(p, err.Error())
+			}
+			return err
+		}
+		if err := handlers[m.code()](s, p, m); err != nil {
+			s.misbehaved(p, err.Error())
+			return err
+		}
+	}
+}
+
+func (s *Server) onDisconnect(p *Peer, m *Disconnect) error {
+	s.log.Info("Peer is disconnecting", "id", short(p.id), "reason", m.Reason)
+	p.close("peer said: " + m.Reason)
+	return nil
+}
+
+func (s *Server) onPing(p *Peer, m *Ping) error {
+	p.send(&Pong{Nonce: m.Nonce})
+	return nil
+}
+
+func (s *Server) onPong(p *Peer, m *Pong) error {
+	if m.Nonce == p.pingNonce.Load() {
+		p.latency.Store(s.clock.Now().UnixNano() - p.pingSent.Load())
+	}
+	return nil
+}
+
+func (s *Server) onNewBlock(p *Peer, m *NewBlock) error {
+	p.knownBlocks.add(m.Hash)
+	p.setHead(m.Hash, m.Height, m.Weight)
+	if s.chain.GetHeader(m.Hash) == nil {
+		s.fetchAnnounced(p, m.Hash)
+	}
+	return nil
+}
+
+func (s *Server) onPushBlock(p *Peer, m *PushBlock) error {
+	b := new(chain.Block)
+	if err := b.UnmarshalBinary(m.Block); err != nil {
+		return fmt.Errorf("undecodable pushed block: %w", err)
+	}
+	p.knownBlocks.add(b.Hash())
+	p.setHead(b.Hash(), b.Height(), m.Weight)
+	if s.chain.GetHeader(b.Hash()) == nil {
+		s.importBlock(p, b)
+	}
+	return nil
+}
+
+func (s *Server) onGetBlocks(p *Peer, m *GetBlocks) error {
+	return p.respond(&Blocks{ID: m.ID, Blocks: s.encodeBlocks(m.Hashes)})
+}
+
+func (s *Server) onGetHeaders(p *Peer, m *GetHeaders) error {
+	headers, err := s.chain.HeadersAfter(m.Locator, int(m.Max))
+	if err != nil {
+		s.log.Error("Cannot serve headers", "err", err) // our failure: answer with what we have
+	}
+	out := make([][]byte, 0, len(headers))
+	for _, h := range headers {
+		enc, err := h.MarshalBinary()
+		if err != nil {
+			s.log.Error("Cannot encode header", "height", h.Height, "err", err)
+			break
+		}
+		out = append(out, enc)
+	}
+	return p.respond(&Headers{ID: m.ID, Headers: out})
+}
+
+func (s *Server) onNewTxs(p *Peer, m *NewTxs) error {
+	var want []common.Hash
+	for _, h := range m.Hashes {
+		if p.knownTxs.add(h) && s.pool.Get(h) == nil {
+			want = append(want, h)
+		}
+	}
+	if len(want) > 0 {
+		s.fetchTxs(p, want)
+	}
+	return nil
+}
+
+func (s *Server) onGetTxs(p *Peer, m *GetTxs) error {
+	out := make([][]byte, 0, len(m.Hashes))
+	for _, h := range m.Hashes {
+		if tx := s.pool.Get(h); tx != nil {
+			if enc, err := tx.MarshalBinary(); err == nil {
+				out = append(out, enc)
+			}
+		}
+	}
+	return p.respond(&Txs{ID: m.ID, Txs: out})
+}
+
+func (s *Server) onGetAddrs(p *Peer, _ *GetAddrs) error {
+	var out []string
+	for _, q := range s.peerList() {
+		if q != p && q.hello.ListenAddr != "" && len(out) < maxAddrs {
+			out = append(out, q.hello.ListenAddr)
+		}
+	}
+	p.send(&Addrs{Addrs: out})
+	return nil
+}
+
+func (s *Server) onAddrs(p *Peer, m *Addrs) error {
+	for _, a := range m.Addrs {
+		if a != s.Addr() {
+			s.book.add(p.id, a)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,146 @@
+// Package p2ptest is a hostile peer for tests: it completes chaind's
+// authenticated handshake with a key of its own and then sends whatever the
+// test wants, well formed or not, over any p2p.Transport.
+//
+// p2ptest imports p2p and chain; only tests import it.
+package p2ptest
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"math/big"
+	"net"
+	"time"
+
+	"github.com/chaind/chaind/chain"
+	"github.com/chaind/chaind/p2p"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/crypto"
+)
+
+// Timeout bounds each read and write of a Peer.
+const Timeout = 30 * time.Second
+
+// Key returns a deterministic node key for seed.
+func Key(seed int) *ecdsa.PrivateKey {
+	k, err := crypto.ToECDSA(crypto.Keccak256([]byte(fmt.Sprintf("p2ptest key %d", seed))))
+	if err != nil {
+		panic(err) // a keccak output is a valid key but with negligible probability
+	}
+	return k
+}
+
+// Hello is a hello for g's genesis with weight; Dial fills the id and nonce.
+func Hello(g *chain.Genesis, weight *big.Int) *p2p.Hello {
+	gen, _ := g.Block() // the genesis state is not needed
+	return &p2p.Hello{Version: p2p.ProtocolVersion, ChainID: g.ChainID, Genesis: gen.Hash(), Head: gen.Hash(), Weight: weight}
+}
+
+// Peer is a connection to a node, past the handshake.
+type Peer struct {
+	Conn net.Conn
+	Them *p2p.Hello // the node's hello
+}
+
+// Refused is a handshake the node ended with a Disconnect.
+type Refused struct{ Reason string }
+
+func (r *Refused) Error() string { return "refused: " + r.Reason }
+
+// Dial connects to addr and authenticates as key, sending hello (its NodeID
+// and Nonce are set here), and returns once the node has admitted it. A
+// refusal is a *Refused error.
+func Dial(ctx context.Context, tr p2p.Transport, addr string, key *ecdsa.PrivateKey, hello *p2p.Hello) (*Peer, error) {
+	conn, err := tr.Dial(ctx, addr)
+	if err != nil {
+		return nil, err
+	}
+	p := &Peer{Conn: conn}
+	h := *hello
+	h.NodeID = p2p.NodeIDOf(key)
+	rand.Read(h.Nonce[:]) // never fails (crypto/rand)
+	if err := p.Send(&h); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	them, err := Await[*p2p.Hello](p)
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	p.Them = them
+	auth, err := p2p.SignAuth(key, &h, them)
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	p.Send(auth) // on failure, the reason is read next
+	if _, err := Await[*p2p.Auth](p); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	// An admitted peer is first asked for addresses; a refused one gets
+	// the reason (a ban, no slot) instead.
+	if _, err := Await[*p2p.GetAddrs](p); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return p, nil
+}
+
+// Send writes m.
+func (p *Peer) Send(m p2p.Msg) error {
+	p.Conn.SetWriteDeadline(time.Now().Add(Timeout))
+	return p2p.WriteMsg(p.Conn, m)
+}
+
+// Write writes raw bytes (a malformed frame, garbage).
+func (p *Peer) Write(b []byte) error {
+	p.Conn.SetWriteDeadline(time.Now().Add(Timeout))
+	_, err := p.Conn.Write(b)
+	return err
+}
+
+// Await reads until a T arrives, skipping other messages; a Disconnect is a
+// *Refused error.
+func Await[T p2p.Msg](p *Peer) (T, error) {
+	var zero T
+	for {
+		p.Conn.SetReadDeadline(time.Now().Add(Timeout))
+		m, err := p2p.ReadMsg(p.Conn)
+		if err != nil {
+			return zero, fmt.Errorf("waiting for %T: %w", zero, err)
+		}
+		if t, ok := m.(T); ok {
+			return t, nil
+		}
+		if d, ok := m.(*p2p.Disconnect); ok {
+			return zero, &Refused{Reason: d.Reason}
+		}
+	}
+}
+
+// Disconnected reads until the node hangs up and returns the reason it gave
+// ("" if it closed without one).
+func (p *Peer) Disconnected() (string, error) {
+	for {
+		p.Conn.SetReadDeadline(time.Now().Add(Timeout))
+		m, err := p2p.ReadMsg(p.Conn)
+		if errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) {
+			return "", nil
+		}
+		if err != nil {
+			return "", fmt.Errorf("waiting for the node to hang up: %w", err)
+		}
+		if d, ok := m.(*p2p.Disconnect); ok {
+			return d.Reason, nil
+		}
+	}
+}
+
+// RandomHash is a hash no chain has.
+func RandomHash(i int) common.Hash { return crypto.Keccak256Hash([]byte(fmt.Sprintf("unknown %d", i))) }
