@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -14,23 +15,24 @@ import (
 	"github.com/ethereum/go-ethereum/crypto"
 )
 
-// TestEthersJS sends transfers with ethers.js v6, which batches its JSON-RPC
-// calls. It needs node and testdata/ethers/node_modules (`npm ci` there;
-// .ci/run does it) and is skipped without them.
-func TestEthersJS(t *testing.T) {
+// runJS runs a script of testdata/js with Node.js and returns its standard
+// output. It needs node and testdata/js/node_modules (`npm ci` there;
+// .ci/run does it) and skips the test without them.
+func runJS(t *testing.T, script string, args ...string) []byte {
+	t.Helper()
 	nodeBin, err := exec.LookPath("node")
 	if err != nil {
 		t.Skip("node (Node.js) is not installed")
 	}
-	dir, _ := filepath.Abs(filepath.Join("testdata", "ethers"))
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "ethers")); err != nil {
-		t.Skip("ethers is not installed: run npm ci in node/testdata/ethers")
+	dir, _ := filepath.Abs(filepath.Join("testdata", "js"))
+	for _, lib := range []string{"ethers", "viem", "web3"} {
+		if _, err := os.Stat(filepath.Join(dir, "node_modules", lib)); err != nil {
+			t.Skipf("%s is not installed: run npm ci in node/testdata/js", lib)
+		}
 	}
-	g := fastGenesis(1)
-	n := startNode(t, g)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, nodeBin, "send.mjs", n.RPCURL(), "0x"+hex.EncodeToString(crypto.FromECDSA(ct.Key(0))))
+	cmd := exec.CommandContext(ctx, nodeBin, append([]string{script}, args...)...)
 	cmd.Dir = dir
 	out, err := cmd.Output()
 	if err != nil {
@@ -38,8 +40,19 @@ func TestEthersJS(t *testing.T) {
 		if ee, ok := err.(*exec.ExitError); ok {
 			stderr = ee.Stderr
 		}
-		t.Fatalf("ethers script: %v\n%s\n%s", err, out, stderr)
+		t.Fatalf("%s %v: %v\n%s\n%s", script, args, err, out, stderr)
 	}
+	return out
+}
+
+func hexKey(i int) string { return "0x" + hex.EncodeToString(crypto.FromECDSA(ct.Key(i))) }
+
+// TestEthersJS sends transfers with ethers.js v6, which batches its JSON-RPC
+// calls.
+func TestEthersJS(t *testing.T) {
+	g := fastGenesis(1)
+	n := startNode(t, g)
+	out := runJS(t, "send.mjs", n.RPCURL(), hexKey(0))
 	var res struct {
 		ChainID    string `json:"chainId"`
 		Type1      int    `json:"type1"`
@@ -57,5 +70,43 @@ func TestEthersJS(t *testing.T) {
 	}
 	if res.Balance != "1250000000000001000" {
 		t.Fatalf("recipient balance %s, want 1.25 ether + 1000 wei", res.Balance)
+	}
+}
+
+// TestJSClients runs the same transfer flow with ethers v6, viem and
+// web3.js v4, each with its default options, over HTTP and over WebSocket:
+// the sender is debited exactly value + fee, eth_call of a transfer answers
+// "0x", eth_getLogs answers [], and each library sees new heads its own way.
+func TestJSClients(t *testing.T) {
+	g := fastGenesis(6)
+	n := startNode(t, g)
+	i := 0
+	for _, lib := range []string{"ethers", "viem", "web3"} {
+		for _, url := range []string{n.RPCURL(), n.WSURL()} {
+			key := i // one sender per flow, so that no flow sees another's nonces
+			i++
+			transport := "http"
+			if strings.HasPrefix(url, "ws") {
+				transport = "ws"
+			}
+			t.Run(lib+"/"+transport, func(t *testing.T) {
+				out := runJS(t, "clients.mjs", lib, url, hexKey(key))
+				var res struct {
+					ChainID        string `json:"chainId"`
+					Status         int    `json:"status"`
+					DebitedExactly bool   `json:"debitedExactly"`
+					Received       bool   `json:"received"`
+					Call           string `json:"call"`
+					Logs           int    `json:"logs"`
+					Heads          int    `json:"heads"`
+				}
+				if err := json.Unmarshal(out, &res); err != nil {
+					t.Fatalf("output %q: %v", out, err)
+				}
+				if res.ChainID != "1337" || res.Status != 1 || !res.DebitedExactly || !res.Received || res.Call != "0x" || res.Logs != 0 || res.Heads != 2 {
+					t.Fatalf("%s saw %s", lib, out)
+				}
+			})
+		}
 	}
 }

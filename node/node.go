@@ -65,6 +65,15 @@ type Config struct {
 	Checkpoint *chain.Checkpoint
 	// Byzantine (optional) makes the validator misbehave, for experiments.
 	Byzantine pos.Behaviour
+
+	// RPCAPIs are the JSON-RPC namespaces served; nil means rpc.DefaultAPIs
+	// (no control methods). RPCVHosts and RPCCORSDomains are the allowed
+	// Host names and browser origins (nil: localhost, and no origin).
+	RPCAPIs        []string
+	RPCVHosts      []string
+	RPCCORSDomains []string
+	// RPCObserve, when set, is called after every JSON-RPC call (metrics).
+	RPCObserve func(method string, d time.Duration, err error)
 }
 
 // Node is a running chaind node.
@@ -80,6 +89,7 @@ type Node struct {
 	p2p       *p2p.Server
 
 	listener net.Listener
+	rpc      *rpc.Server
 	server   *http.Server
 	served   chan struct{}
 }
@@ -211,10 +221,12 @@ func (n *Node) Start() error {
 	if n.miner != nil {
 		miner = n.miner
 	}
-	srv, err := rpc.New(rpc.Config{Chain: n.chain, Pool: n.pool, Miner: miner, P2P: n.p2p, Version: "chaind/v" + Version, Logger: n.log})
+	srv, err := rpc.New(rpc.Config{Chain: n.chain, Pool: n.pool, Miner: miner, Network: rpcNetwork{n.p2p}, Version: "chaind/v" + Version,
+		APIs: n.cfg.RPCAPIs, Server: rpc.ServerConfig{Logger: n.log, Clock: n.clock, VHosts: n.cfg.RPCVHosts, CORSDomains: n.cfg.RPCCORSDomains, Observe: n.cfg.RPCObserve}})
 	if err != nil {
 		return err
 	}
+	n.rpc = srv
 	if err := n.p2p.Start(); err != nil {
 		if n.cfg.P2PAddr != DefaultP2PAddr {
 			return err
@@ -258,6 +270,14 @@ func (n *Node) RPCURL() string {
 	return "http://" + n.listener.Addr().String()
 }
 
+// WSURL is the JSON-RPC endpoint for WebSocket clients (the same address).
+func (n *Node) WSURL() string {
+	if n.listener == nil {
+		return ""
+	}
+	return "ws://" + n.listener.Addr().String()
+}
+
 // ValidatorKeyAddress is the validator's address, or zero.
 func (c Config) ValidatorKeyAddress() common.Address {
 	if c.ValidatorKey == nil {
@@ -294,6 +314,7 @@ func (n *Node) Close() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		errs = append(errs, n.server.Shutdown(ctx))
 		cancel()
+		n.rpc.Close() // WebSocket connections, which Shutdown leaves open
 		<-n.served
 	}
 	if n.p2p != nil && n.p2p.Started() {

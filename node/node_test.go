@@ -11,6 +11,7 @@ import (
 	"github.com/chaind/chaind/chain"
 	ct "github.com/chaind/chaind/chain/chaintest"
 	"github.com/chaind/chaind/node"
+	"github.com/chaind/chaind/rpc"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/ethclient"
@@ -43,7 +44,7 @@ func startNode(t *testing.T, g *chain.Genesis) *node.Node {
 	t.Helper()
 	n, err := node.New(node.Config{
 		DataDir: t.TempDir(), Genesis: g, RPCAddr: "127.0.0.1:0", P2PAddr: "127.0.0.1:0", Mine: true, MinerThreads: 1,
-		Coinbase: minerAddr, Logger: slog.New(slog.DiscardHandler),
+		Coinbase: minerAddr, Logger: slog.New(slog.DiscardHandler), RPCAPIs: rpc.DevAPIs,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -75,12 +76,45 @@ func waitReceipt(t *testing.T, ec *ethclient.Client, hash common.Hash) *types.Re
 // TestEthclientTransfers: go-ethereum's ethclient sends an EIP-1559 and an
 // EIP-155 legacy transfer, waits for the receipts, and every balance moves
 // to the wei.
+// It does so over HTTP and over WebSocket, where it also follows the chain
+// with SubscribeNewHead.
 func TestEthclientTransfers(t *testing.T) {
-	g := fastGenesis(1)
+	g := fastGenesis(2)
 	n := startNode(t, g)
+	t.Run("http", func(t *testing.T) { ethclientTransfers(t, g, n.RPCURL(), 0) })
+	t.Run("ws", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+		defer cancel()
+		ec, err := ethclient.DialContext(ctx, n.WSURL())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ec.Close()
+		heads := make(chan *types.Header, 1024)
+		sub, err := ec.SubscribeNewHead(ctx, heads)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ethclientTransfers(t, g, n.WSURL(), 1)
+		sub.Unsubscribe()
+		close(heads)
+		var prev *types.Header
+		for h := range heads {
+			if prev != nil && h.Number.Uint64() != prev.Number.Uint64()+1 {
+				t.Fatalf("newHeads went from %v to %v", prev.Number, h.Number)
+			}
+			prev = h
+		}
+		if prev == nil {
+			t.Fatal("no new head arrived while two transfers were mined")
+		}
+	})
+}
+
+func ethclientTransfers(t *testing.T, g *chain.Genesis, url string, from int) {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	ec, err := ethclient.DialContext(ctx, n.RPCURL())
+	ec, err := ethclient.DialContext(ctx, url)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,8 +124,8 @@ func TestEthclientTransfers(t *testing.T) {
 	if err != nil || chainID.Uint64() != 1337 {
 		t.Fatalf("chain id %v %v", chainID, err)
 	}
-	key := ct.Key(0)
-	sender := ct.Addr(0)
+	key := ct.Key(from)
+	sender := ct.Addr(from)
 	nonce, err := ec.PendingNonceAt(ctx, sender)
 	if err != nil {
 		t.Fatal(err)
@@ -111,7 +145,7 @@ func TestEthclientTransfers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r1, r2 := common.Address{0x01, 0x11}, common.Address{0x02, 0x22}
+	r1, r2 := common.Address{0x01, 0x11, byte(from)}, common.Address{0x02, 0x22, byte(from)}
 	v1, v2 := ct.Ether(3), big.NewInt(123_456_789)
 	dyn := signTx(t, key, chainID, &types.DynamicFeeTx{ChainID: chainID, Nonce: nonce, GasTipCap: tip,
 		GasFeeCap: new(big.Int).Add(new(big.Int).Mul(head.BaseFee, big.NewInt(2)), tip), Gas: 21000, To: &r1, Value: v1})

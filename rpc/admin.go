@@ -3,6 +3,8 @@ package rpc
 import (
 	"context"
 	"errors"
+	"math/big"
+	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
@@ -18,6 +20,34 @@ func (a *api) adminMethods() map[string]any {
 
 var errNoP2P = errors.New("this node has no peer-to-peer networking")
 
+// Network is the peer-to-peer side as the RPC methods see it; the node
+// adapts its p2p server to it.
+type Network interface {
+	Peers() []PeerInfo
+	PeerCount() int
+	AddPeer(addr string) error
+	NodeID() string
+	Addr() string
+	SyncStatus() (SyncStatus, bool) // false when not syncing
+}
+
+// PeerInfo describes one connected peer.
+type PeerInfo struct {
+	ID         string
+	RemoteAddr string
+	ListenAddr string
+	Inbound    bool
+	Head       common.Hash
+	Height     uint64
+	Weight     *big.Int
+	Latency    time.Duration
+}
+
+// SyncStatus is the progress of a running sync.
+type SyncStatus struct {
+	StartingBlock, CurrentBlock, HighestBlock uint64
+}
+
 type peerJSON struct {
 	ID         string `json:"id"`
 	RemoteAddr string `json:"address"`
@@ -32,10 +62,10 @@ type peerJSON struct {
 }
 
 func (a *api) peers(context.Context) ([]peerJSON, error) {
-	if a.P2P == nil {
+	if a.Network == nil {
 		return nil, errNoP2P
 	}
-	infos := a.P2P.Peers()
+	infos := a.Network.Peers()
 	out := make([]peerJSON, len(infos))
 	for i, p := range infos {
 		out[i] = peerJSON{ID: p.ID, RemoteAddr: p.RemoteAddr, ListenAddr: p.ListenAddr, Direction: "outbound",
@@ -49,10 +79,10 @@ func (a *api) peers(context.Context) ([]peerJSON, error) {
 }
 
 func (a *api) addPeer(_ context.Context, addr string) (bool, error) {
-	if a.P2P == nil {
+	if a.Network == nil {
 		return false, errNoP2P
 	}
-	if err := a.P2P.AddPeer(addr); err != nil {
+	if err := a.Network.AddPeer(addr); err != nil {
 		return false, invalidParams("%v", err)
 	}
 	return true, nil
@@ -65,10 +95,10 @@ type nodeInfoJSON struct {
 }
 
 func (a *api) nodeInfo(context.Context) (*nodeInfoJSON, error) {
-	if a.P2P == nil {
+	if a.Network == nil {
 		return nil, errNoP2P
 	}
-	return &nodeInfoJSON{ID: a.P2P.NodeID(), ListenAddr: a.P2P.Addr(), Peers: a.P2P.PeerCount()}, nil
+	return &nodeInfoJSON{ID: a.Network.NodeID(), ListenAddr: a.Network.Addr(), Peers: a.Network.PeerCount()}, nil
 }
 
 type syncingJSON struct {
@@ -80,10 +110,10 @@ type syncingJSON struct {
 // syncing answers false, or the progress of a running sync, as Ethereum's
 // eth_syncing does.
 func (a *api) syncing(context.Context) (any, error) {
-	if a.P2P == nil {
+	if a.Network == nil {
 		return false, nil
 	}
-	st, ok := a.P2P.SyncStatus()
+	st, ok := a.Network.SyncStatus()
 	if !ok {
 		return false, nil
 	}

@@ -1,14 +1,17 @@
 package rpc
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math/big"
+	"slices"
+	"strings"
 	"sync"
 
 	"github.com/chaind/chaind/chain"
 	"github.com/chaind/chaind/mempool"
-	"github.com/chaind/chaind/p2p"
 	"github.com/ethereum/go-ethereum/common"
 )
 
@@ -22,41 +25,106 @@ type Miner interface {
 	Coinbase() common.Address
 }
 
+// NamespaceProvider is implemented by a consensus engine that serves
+// methods of its own (the PoS engine's chaind_finality, for example). The
+// handlers have the shape Server.Register takes.
+type NamespaceProvider interface {
+	RPCMethods(c *chain.Chain) map[string]any
+}
+
+// Namespaces a node serves unless told otherwise, and the control
+// namespaces added to them on a dev chain: "miner" (chaind_minerStart,
+// chaind_minerStop) and "admin" (peers, adding peers).
+var (
+	DefaultAPIs = []string{"eth", "net", "web3", "txpool", "chaind", "rpc"}
+	DevAPIs     = append(slices.Clone(DefaultAPIs), "admin", "miner")
+)
+
+// controlMethods are the methods of the chaind_ namespace that change what
+// the node does; they belong to the "miner" namespace for --rpc.api.
+var controlMethods = map[string]string{"chaind_minerStart": "miner", "chaind_minerStop": "miner"}
+
+// namespaceOf is the --rpc.api namespace of a method.
+func namespaceOf(method string) string {
+	if ns, ok := controlMethods[method]; ok {
+		return ns
+	}
+	ns, _, _ := strings.Cut(method, "_")
+	return ns
+}
+
 // Config is what the API serves from.
 type Config struct {
 	Chain   *chain.Chain  // required
 	Pool    *mempool.Pool // required
 	Miner   Miner         // optional: nil on a node that does not mine
-	P2P     *p2p.Server   // optional: nil on a node without networking
+	Network Network       // optional: nil on a node without networking
 	Version string        // for web3_clientVersion
-	Logger  *slog.Logger  // optional
+	// APIs are the namespaces served; nil means DefaultAPIs.
+	APIs   []string
+	Server ServerConfig // limits, hosts, origins, the clock and the Observe hook
 }
 
 // api holds the handlers; each namespace lives in its own file.
 type api struct {
 	Config
-	heads *headLog
+	log     *slog.Logger
+	heads   *headLog
+	feeds   *feeds
+	filters *filters
+	modules map[string]string
 
 	tipMu   sync.Mutex // guards the suggested tip, cached per head
 	tipHead common.Hash
 	tip     *big.Int
 }
 
-// New returns a server with every chaind method registered.
+// New returns a server with the methods of the configured namespaces.
 func New(cfg Config) (*Server, error) {
 	if cfg.Chain == nil || cfg.Pool == nil {
 		return nil, errors.New("rpc: Chain and Pool are required")
 	}
-	s := NewServer(cfg.Logger)
-	a := &api{Config: cfg, heads: newHeadLog(cfg.Chain)}
+	if cfg.APIs == nil {
+		cfg.APIs = DefaultAPIs
+	}
+	s := NewServerWith(cfg.Server)
+	a := &api{Config: cfg, log: s.log, heads: newHeadLog(cfg.Chain, s.cfg.Clock), modules: make(map[string]string)}
+	a.filters = newFilters(s.cfg.Clock)
+	a.feeds = newFeeds(a)
+	enabled := make(map[string]bool)
+	for _, ns := range cfg.APIs {
+		enabled[strings.TrimSpace(ns)] = true
+	}
+	groups := []map[string]any{a.ethMethods(), a.blockIndexMethods(), a.filterMethods(), a.subscriptionMethods(),
+		a.netMethods(), a.txpoolMethods(), a.chaindMethods(), a.adminMethods(), a.rpcMethods()}
+	if p, ok := cfg.Chain.Engine().(NamespaceProvider); ok {
+		groups = append(groups, p.RPCMethods(cfg.Chain))
+	}
+	known := make(map[string]bool)
 	var errs []error
-	for _, group := range []map[string]any{a.ethMethods(), a.netMethods(), a.txpoolMethods(), a.chaindMethods(), a.adminMethods(), a.posMethods()} {
+	for _, group := range groups {
 		for name, fn := range group {
-			errs = append(errs, s.Register(name, fn))
+			ns := namespaceOf(name)
+			known[ns] = true
+			if enabled[ns] {
+				errs = append(errs, s.Register(name, fn))
+				a.modules[ns] = "1.0"
+			}
+		}
+	}
+	for ns := range enabled {
+		if !known[ns] {
+			errs = append(errs, fmt.Errorf("rpc: unknown API namespace %q", ns))
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
 	return s, nil
+}
+
+func (a *api) rpcMethods() map[string]any {
+	return map[string]any{
+		"rpc_modules": func(context.Context) (map[string]string, error) { return a.modules, nil },
+	}
 }

@@ -1,8 +1,12 @@
-// Package rpc is chaind's JSON-RPC 2.0 API over HTTP: a server (gorilla/mux)
-// with batches, standard error codes and a request size limit; the handlers,
-// one file per namespace (eth_, net_/web3_, txpool_, chaind_); and a small
-// typed client that the wallet, the tests and the testnet supervisor use.
+// Package rpc is chaind's JSON-RPC 2.0 API over HTTP and WebSocket on one
+// address: a server (gorilla/mux, gorilla/websocket) with batches, standard
+// error codes with kinds in error.data, request and answer limits, Host and
+// Origin checks, subscriptions and polled filters; the handlers, one file per
+// namespace (eth_, net_/web3_, txpool_, chaind_, admin_); and a small typed
+// client that the wallet, the tests and the testnet supervisor use.
 //
-// rpc may import chain and mempool; miner control comes in through the Miner
-// interface. It must not import node or p2p.
+// rpc may import chain, mempool and clock. Miner control comes in through
+// the Miner interface, peers through Network, and a consensus engine's own
+// methods through NamespaceProvider, which the engine implements: rpc must
+// not import node, p2p or an engine package (pow, pos).
 package rpc

@@ -10,6 +10,7 @@ import (
 	"github.com/chaind/chaind/chain"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
+	"github.com/ethereum/go-ethereum/common/math"
 	"github.com/ethereum/go-ethereum/core/types"
 )
 
@@ -55,19 +56,20 @@ func (a *api) ethMethods() map[string]any {
 			}
 			return a.Miner.Coinbase(), nil
 		},
-		"eth_getBalance":            a.getBalance,
-		"eth_getTransactionCount":   a.getTransactionCount,
-		"eth_getCode":               a.getCode,
-		"eth_gasPrice":              a.gasPrice,
-		"eth_maxPriorityFeePerGas":  a.maxPriorityFeePerGas,
-		"eth_feeHistory":            a.feeHistory,
-		"eth_estimateGas":           a.estimateGas,
-		"eth_call":                  a.call,
-		"eth_sendRawTransaction":    a.sendRawTransaction,
-		"eth_getTransactionByHash":  a.getTransactionByHash,
-		"eth_getTransactionReceipt": a.getTransactionReceipt,
-		"eth_getBlockByNumber":      a.getBlockByNumber,
-		"eth_getBlockByHash":        a.getBlockByHash,
+		"eth_getBalance":              a.getBalance,
+		"eth_getTransactionCount":     a.getTransactionCount,
+		"eth_getCode":                 a.getCode,
+		"eth_gasPrice":                a.gasPrice,
+		"eth_maxPriorityFeePerGas":    a.maxPriorityFeePerGas,
+		"eth_feeHistory":              a.feeHistory,
+		"eth_estimateGas":             a.estimateGas,
+		"eth_call":                    a.call,
+		"eth_sendRawTransaction":      a.sendRawTransaction,
+		"eth_getTransactionByHash":    a.getTransactionByHash,
+		"eth_getTransactionReceipt":   a.getTransactionReceipt,
+		"eth_getRawTransactionByHash": a.getRawTransactionByHash,
+		"eth_getBlockByNumber":        a.getBlockByNumber,
+		"eth_getBlockByHash":          a.getBlockByHash,
 	}
 }
 
@@ -91,8 +93,11 @@ func (a *api) account(addr common.Address, ref *BlockRef) (chain.Account, error)
 }
 
 func blockError(err error) error {
+	if err == nil {
+		return nil
+	}
 	if errors.Is(err, chain.ErrNotFound) {
-		return &Error{Code: CodeServerError, Message: "block not found"}
+		return newError(CodeServerError, KindNotFound, "block not found")
 	}
 	return err
 }
@@ -176,12 +181,26 @@ type feeHistoryJSON struct {
 	Reward        [][]*hexutil.Big `json:"reward,omitempty"`
 }
 
-// maxFeeHistory bounds the block count of eth_feeHistory.
-const maxFeeHistory = 1024
+// Bounds of eth_feeHistory, as geth sets them: a longer span is cut to the
+// newest maxFeeHistory blocks; more percentiles are refused.
+const (
+	maxFeeHistory            = 1024
+	maxFeeHistoryPercentiles = 100
+)
 
-func (a *api) feeHistory(_ context.Context, count hexutil.Uint64, newest BlockRef, percentiles []float64) (*feeHistoryJSON, error) {
-	if count == 0 || count > maxFeeHistory {
-		return nil, invalidParams("block count must be between 1 and %d", maxFeeHistory)
+// feeHistory takes the block count as geth does: a hex or decimal string,
+// or a JSON number.
+func (a *api) feeHistory(ctx context.Context, count math.HexOrDecimal64, newest BlockRef, optPercentiles *[]float64) (*feeHistoryJSON, error) {
+	var percentiles []float64
+	if optPercentiles != nil {
+		percentiles = *optPercentiles
+	}
+	if count == 0 {
+		return nil, invalidParams("block count must be at least 1")
+	}
+	count = min(count, maxFeeHistory)
+	if len(percentiles) > maxFeeHistoryPercentiles {
+		return nil, invalidParams("invalid reward percentile: over the query limit %d", maxFeeHistoryPercentiles)
 	}
 	for i, p := range percentiles {
 		if p < 0 || p > 100 || (i > 0 && p < percentiles[i-1]) {
@@ -199,6 +218,9 @@ func (a *api) feeHistory(_ context.Context, count hexutil.Uint64, newest BlockRe
 	}
 	out := &feeHistoryJSON{OldestBlock: hexutil.Uint64(first)}
 	for h := first; h <= last.Height(); h++ {
+		if err := ctx.Err(); err != nil {
+			return nil, newError(CodeServerError, KindLimit, "eth_feeHistory: out of time: "+err.Error())
+		}
 		b, err := a.Chain.BlockByHeight(h)
 		if err != nil {
 			return nil, blockError(err)
@@ -233,37 +255,71 @@ func rewardPercentiles(g *chain.Genesis, b *chain.Block, percentiles []float64) 
 	return out
 }
 
-// errTransfersOnly explains what chaind cannot execute.
-func errTransfersOnly(what string) error {
-	return &Error{Code: CodeServerError, Message: what + ": chaind executes value transfers only (no contracts, no calldata)"}
+// errNoCode refuses a call or an estimate that would need code to run:
+// chaind has no contracts. The text starts "execution reverted", which
+// ethers, viem and web3.js report as a failed call (CALL_EXCEPTION,
+// ExecutionRevertedError).
+func errNoCode(what string) error {
+	return newError(CodeReverted, KindUnsupported, "execution reverted: "+what+": chaind executes value transfers only (no contracts, no calldata)")
 }
 
-func (a *api) estimateGas(_ context.Context, args callArgs, _ *BlockRef) (hexutil.Uint64, error) {
-	if args.To == nil {
-		return 0, errTransfersOnly("contract creation is not supported")
+// checkCall is what eth_call and eth_estimateGas check: a recipient, no
+// calldata for an estimate, the block, and the sender's funds for value.
+func (a *api) checkCall(args *callArgs, ref *BlockRef, estimate bool) error {
+	data := args.Data
+	if data == nil {
+		data = args.Input
 	}
-	if (args.Data != nil && len(*args.Data) > 0) || (args.Input != nil && len(*args.Input) > 0) {
-		return 0, errTransfersOnly("calldata is not supported")
+	hasData := data != nil && len(*data) > 0
+	if args.To == nil && (estimate || hasData) {
+		return errNoCode("contract creation is not supported")
 	}
-	if args.From != nil && args.Value != nil {
-		if bal := a.Chain.Account(*args.From).Balance; bal.Cmp(args.Value.ToInt()) < 0 {
-			return 0, fmt.Errorf("%w: address %s has %v, value %v", chain.ErrInsufficientFunds, args.From.Hex(), bal, args.Value.ToInt())
-		}
+	if estimate && hasData {
+		return errNoCode("calldata is not supported")
+	}
+	if args.From == nil || args.Value == nil {
+		_, err := a.resolve(ref)
+		return blockError(err)
+	}
+	acc, err := a.account(*args.From, ref)
+	if err != nil {
+		return err
+	}
+	if acc.Balance.Cmp(args.Value.ToInt()) < 0 {
+		return newError(CodeServerError, string(chain.ErrInsufficientFunds), fmt.Sprintf("%v: address %s have %v want %v",
+			chain.ErrInsufficientFunds, args.From.Hex(), acc.Balance, args.Value.ToInt()))
+	}
+	return nil
+}
+
+// estimateGas answers 21000 for a transfer, the only transaction chaind runs.
+func (a *api) estimateGas(_ context.Context, args callArgs, ref *BlockRef) (hexutil.Uint64, error) {
+	if err := a.checkCall(&args, ref, true); err != nil {
+		return 0, err
 	}
 	return chain.TransferGas, nil
 }
 
-func (a *api) call(context.Context, callArgs, *BlockRef) (hexutil.Bytes, error) {
-	return nil, errTransfersOnly("eth_call is not supported")
+// call answers "0x", as geth does for a call to an account without code:
+// no account on chaind has code.
+func (a *api) call(_ context.Context, args callArgs, ref *BlockRef) (hexutil.Bytes, error) {
+	if err := a.checkCall(&args, ref, false); err != nil {
+		return nil, err
+	}
+	return hexutil.Bytes{}, nil
 }
 
 func (a *api) sendRawTransaction(_ context.Context, raw hexutil.Bytes) (common.Hash, error) {
 	tx := new(types.Transaction)
 	if err := tx.UnmarshalBinary(raw); err != nil {
-		return common.Hash{}, &Error{Code: CodeInvalidParams, Message: "invalid params: cannot decode transaction: " + err.Error()}
+		return common.Hash{}, invalidParams("cannot decode transaction: %v", err)
 	}
 	if err := a.Pool.Add(tx); err != nil {
-		return common.Hash{}, &Error{Code: CodeServerError, Message: err.Error()}
+		e := txError(err)
+		if len(tx.AccessList()) > 0 && len(tx.Data()) == 0 && errors.Is(err, chain.ErrCalldata) {
+			e.Message = "transaction rejected: access lists are not supported: chaind executes value transfers only"
+		}
+		return common.Hash{}, e
 	}
 	return tx.Hash(), nil
 }
@@ -280,6 +336,19 @@ func (a *api) getTransactionByHash(_ context.Context, hash common.Hash) (map[str
 		return a.formatTx(tx, nil), nil
 	}
 	return nil, nil
+}
+
+// getRawTransactionByHash answers the signed transaction's encoding, from
+// the chain or the pool, or null.
+func (a *api) getRawTransactionByHash(_ context.Context, hash common.Hash) (hexutil.Bytes, error) {
+	tx, _, err := a.Chain.Tx(hash)
+	if errors.Is(err, chain.ErrNotFound) {
+		tx, err = a.Pool.Get(hash), nil
+	}
+	if err != nil || tx == nil {
+		return nil, err
+	}
+	return tx.MarshalBinary()
 }
 
 func (a *api) getTransactionReceipt(_ context.Context, hash common.Hash) (*receiptJSON, error) {
@@ -310,4 +379,27 @@ func (a *api) getBlockByHash(_ context.Context, hash common.Hash, fullTx *bool) 
 		return nil, err
 	}
 	return a.formatBlock(b, fullTx != nil && *fullTx)
+}
+
+// CodeTxRejected is EIP-1474's code for a transaction the node refuses by
+// design; viem reports it as TransactionRejectedRpcError.
+const CodeTxRejected = -32003
+
+// txError words a refused transaction so that clients map it: the chain's
+// message for the usual refusals (nonce, funds, price), geth's text for an
+// unprotected legacy transaction, and EIP-1474's "transaction rejected"
+// for what chaind cannot run.
+func txError(err error) *Error {
+	e := toError(err)
+	var kind chain.ErrorKind
+	if !errors.As(err, &kind) {
+		return e
+	}
+	switch kind {
+	case chain.ErrUnprotected:
+		e.Message = "only replay-protected (EIP-155) transactions allowed over RPC"
+	case chain.ErrCalldata, chain.ErrContractCreation, chain.ErrTxType:
+		e.Code, e.Message = CodeTxRejected, "transaction rejected: "+err.Error()
+	}
+	return e
 }

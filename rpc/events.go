@@ -3,9 +3,9 @@ package rpc
 import (
 	"context"
 	"sync"
-	"time"
 
 	"github.com/chaind/chaind/chain"
+	"github.com/chaind/chaind/clock"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
 )
@@ -13,6 +13,7 @@ import (
 // headLog keeps the node's recent head changes so that an observer (the
 // testnet supervisor) sees every reorg, however quickly the next one follows.
 type headLog struct {
+	clk    clock.Clock
 	mu     sync.Mutex
 	events []headEventJSON
 	next   uint64
@@ -29,14 +30,14 @@ type headEventJSON struct {
 	Added   []common.Hash  `json:"added"`   // blocks that became canonical, oldest first
 }
 
-func newHeadLog(c *chain.Chain) *headLog {
-	l := &headLog{}
+func newHeadLog(c *chain.Chain, clk clock.Clock) *headLog {
+	l := &headLog{clk: clk}
 	c.Subscribe(l.record)
 	return l
 }
 
 func (l *headLog) record(ev chain.HeadEvent) {
-	e := headEventJSON{TimeMs: time.Now().UnixMilli(), Hash: ev.Head.Hash(), Number: hexutil.Uint64(ev.Head.Height()),
+	e := headEventJSON{TimeMs: l.clk.Now().UnixMilli(), Hash: ev.Head.Hash(), Number: hexutil.Uint64(ev.Head.Height()),
 		Removed: make([]common.Hash, len(ev.Removed)), Added: make([]common.Hash, len(ev.Added))}
 	for i, b := range ev.Removed {
 		e.Removed[i] = b.Hash()

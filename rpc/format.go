@@ -14,7 +14,9 @@ import (
 // go-ethereum's ethclient read. Fields chaind has no use for (uncles, logs,
 // mix hash) carry their empty values.
 
-type blockJSON struct {
+// headerJSON is a block header as eth_getHeaderByNumber and the newHeads
+// subscription show it; go-ethereum's types.Header decodes it.
+type headerJSON struct {
 	Number           hexutil.Uint64   `json:"number"`
 	Hash             common.Hash      `json:"hash"`
 	ParentHash       common.Hash      `json:"parentHash"`
@@ -29,20 +31,25 @@ type blockJSON struct {
 	Difficulty       *hexutil.Big     `json:"difficulty"`
 	TotalDifficulty  *hexutil.Big     `json:"totalDifficulty"`
 	ExtraData        hexutil.Bytes    `json:"extraData"`
-	Size             hexutil.Uint64   `json:"size"`
 	GasLimit         hexutil.Uint64   `json:"gasLimit"`
 	GasUsed          hexutil.Uint64   `json:"gasUsed"`
 	Timestamp        hexutil.Uint64   `json:"timestamp"`
 	BaseFeePerGas    *hexutil.Big     `json:"baseFeePerGas"`
-	Transactions     []any            `json:"transactions"`
-	Uncles           []common.Hash    `json:"uncles"`
 	// chaind's own fields.
 	TimestampMs hexutil.Uint64 `json:"timestampMs"`
 	Bits        hexutil.Uint64 `json:"bits"`
 	Seal        hexutil.Bytes  `json:"seal,omitempty"`
 }
 
-func (a *api) formatBlock(b *chain.Block, fullTx bool) (*blockJSON, error) {
+// blockJSON is a block: its header, size, transactions and (no) uncles.
+type blockJSON struct {
+	*headerJSON
+	Size         hexutil.Uint64 `json:"size"`
+	Transactions []any          `json:"transactions"`
+	Uncles       []common.Hash  `json:"uncles"`
+}
+
+func (a *api) formatHeader(b *chain.Block) (*headerJSON, error) {
 	g := a.Chain.Genesis()
 	h := b.Header
 	hash := b.Hash()
@@ -50,11 +57,7 @@ func (a *api) formatBlock(b *chain.Block, fullTx bool) (*blockJSON, error) {
 	if err != nil {
 		return nil, err
 	}
-	enc, err := b.MarshalBinary()
-	if err != nil {
-		return nil, err
-	}
-	out := &blockJSON{
+	return &headerJSON{
 		Number:           hexutil.Uint64(h.Height),
 		Hash:             hash,
 		ParentHash:       h.ParentHash,
@@ -62,22 +65,31 @@ func (a *api) formatBlock(b *chain.Block, fullTx bool) (*blockJSON, error) {
 		Sha3Uncles:       types.EmptyUncleHash,
 		TransactionsRoot: h.TxRoot,
 		StateRoot:        h.StateRoot,
-		ReceiptsRoot:     receiptsRoot(g, b),
+		ReceiptsRoot:     receiptsRoot(b),
 		Miner:            h.Coinbase,
 		Difficulty:       (*hexutil.Big)(a.Chain.Engine().Weight(h)),
 		TotalDifficulty:  (*hexutil.Big)(td),
 		ExtraData:        hexutil.Bytes{},
-		Size:             hexutil.Uint64(len(enc)),
 		GasLimit:         hexutil.Uint64(g.GasLimit),
 		GasUsed:          hexutil.Uint64(h.GasUsed),
 		Timestamp:        hexutil.Uint64(h.TimeSeconds()),
 		BaseFeePerGas:    (*hexutil.Big)(g.BaseFee.Big()),
-		Transactions:     make([]any, len(b.Txs)),
-		Uncles:           []common.Hash{},
 		TimestampMs:      hexutil.Uint64(h.Time),
 		Bits:             hexutil.Uint64(h.Bits),
 		Seal:             h.Seal,
+	}, nil
+}
+
+func (a *api) formatBlock(b *chain.Block, fullTx bool) (*blockJSON, error) {
+	h, err := a.formatHeader(b)
+	if err != nil {
+		return nil, err
 	}
+	enc, err := b.MarshalBinary()
+	if err != nil {
+		return nil, err
+	}
+	out := &blockJSON{headerJSON: h, Size: hexutil.Uint64(len(enc)), Transactions: make([]any, len(b.Txs)), Uncles: []common.Hash{}}
 	for i, tx := range b.Txs {
 		if fullTx {
 			out.Transactions[i] = a.formatTx(tx, &chain.TxLocation{Block: b, Index: i})
@@ -151,7 +163,7 @@ func (a *api) formatReceipt(tx *types.Transaction, loc chain.TxLocation) *receip
 
 // receiptsRoot is the Ethereum receipts-trie root of b: every transfer in a
 // block succeeded, used 21000 gas and logged nothing.
-func receiptsRoot(g *chain.Genesis, b *chain.Block) common.Hash {
+func receiptsRoot(b *chain.Block) common.Hash {
 	receipts := make(types.Receipts, len(b.Txs))
 	for i, tx := range b.Txs {
 		receipts[i] = &types.Receipt{

@@ -19,10 +19,10 @@ func (a *api) netMethods() map[string]any {
 		},
 		"net_listening": func(context.Context) (bool, error) { return true, nil },
 		"net_peerCount": func(context.Context) (hexutil.Uint, error) {
-			if a.P2P == nil {
+			if a.Network == nil {
 				return 0, nil
 			}
-			return hexutil.Uint(a.P2P.PeerCount()), nil
+			return hexutil.Uint(a.Network.PeerCount()), nil
 		},
 	}
 }

@@ -6,28 +6,63 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"net/http"
 	"reflect"
 	"runtime/debug"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
 
+	"github.com/chaind/chaind/clock"
 	"github.com/gorilla/mux"
 )
 
-// Limits on what one HTTP request may ask.
+// Limits on what one request may ask, as geth sets them.
 const (
-	DefaultMaxBodyBytes = 5 << 20
-	DefaultMaxBatch     = 1000
+	DefaultMaxBodyBytes     = 5 << 20
+	DefaultMaxBatch         = 1000
+	DefaultMaxResponseBytes = 25 << 20
+	DefaultCallTimeout      = 10 * time.Second
 )
 
-// Server dispatches JSON-RPC 2.0 requests to registered handlers.
+// ServerConfig configures a Server; every field is optional.
+type ServerConfig struct {
+	Logger           *slog.Logger
+	MaxBodyBytes     int64         // request size limit; DefaultMaxBodyBytes
+	MaxBatch         int           // calls per batch; DefaultMaxBatch
+	MaxResponseBytes int           // bytes of one answer or one batch of answers; DefaultMaxResponseBytes
+	CallTimeout      time.Duration // deadline of the calls of one request or batch; DefaultCallTimeout
+	// VHosts are the host names an HTTP request's Host header may carry
+	// (DNS-rebinding protection). nil means "localhost"; "*" allows any.
+	// Requests addressed to an IP address are always allowed.
+	VHosts []string
+	// CORSDomains are the origins browsers may call from; nil allows none.
+	// "*" allows any. A request without an Origin header (not from a
+	// browser) is always allowed.
+	CORSDomains []string
+	// Observe, when set, is called after every call with its method name,
+	// duration and error (nil on success); metrics plug in here.
+	Observe func(method string, d time.Duration, err error)
+	Clock   clock.Clock // reads time for Observe and filter expiry; clock.Real
+	WS      WSConfig
+}
+
+// Server dispatches JSON-RPC 2.0 requests to registered handlers, over HTTP
+// and WebSocket.
 type Server struct {
-	methods  map[string]*method
-	maxBody  int64
-	maxBatch int
-	log      *slog.Logger
-	router   *mux.Router
+	cfg     ServerConfig
+	methods map[string]*method
+	log     *slog.Logger
+	router  *mux.Router
+	hosts   allowList
+	origins allowList
+
+	connMu    sync.Mutex // guards conns, upgrading and closed
+	conns     map[*wsConn]struct{}
+	upgrading int // WebSocket upgrades under way, counted against WS.MaxConns
+	closed    bool
+	wg        sync.WaitGroup // WebSocket goroutines
 }
 
 // method is a registered handler of the form
@@ -45,19 +80,38 @@ var (
 )
 
 // NewServer returns a server with no methods and default limits.
-func NewServer(log *slog.Logger) *Server {
-	if log == nil {
-		log = slog.Default()
+func NewServer(log *slog.Logger) *Server { return NewServerWith(ServerConfig{Logger: log}) }
+
+// NewServerWith returns a server with no methods, configured by cfg.
+func NewServerWith(cfg ServerConfig) *Server {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
 	}
-	s := &Server{methods: make(map[string]*method), maxBody: DefaultMaxBodyBytes, maxBatch: DefaultMaxBatch, log: log}
-	s.router = mux.NewRouter()
-	s.router.HandleFunc("/", s.serveRPC).Methods(http.MethodPost)
-	s.router.HandleFunc("/", s.serveInfo).Methods(http.MethodGet)
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.MaxBatch <= 0 {
+		cfg.MaxBatch = DefaultMaxBatch
+	}
+	if cfg.MaxResponseBytes <= 0 {
+		cfg.MaxResponseBytes = DefaultMaxResponseBytes
+	}
+	if cfg.CallTimeout <= 0 {
+		cfg.CallTimeout = DefaultCallTimeout
+	}
+	if cfg.VHosts == nil {
+		cfg.VHosts = []string{"localhost"}
+	}
+	cfg.Clock = clock.OrReal(cfg.Clock)
+	cfg.WS.fill()
+	s := &Server{cfg: cfg, methods: make(map[string]*method), log: cfg.Logger,
+		hosts: newAllowList(cfg.VHosts), origins: newAllowList(cfg.CORSDomains)}
+	s.router = s.newRouter()
 	return s
 }
 
 // SetMaxBodyBytes changes the request size limit.
-func (s *Server) SetMaxBodyBytes(n int64) { s.maxBody = n }
+func (s *Server) SetMaxBodyBytes(n int64) { s.cfg.MaxBodyBytes = n }
 
 // Register adds a handler; fn must be func(context.Context, args...) (R, error).
 func (s *Server) Register(name string, fn any) error {
@@ -87,14 +141,6 @@ func (s *Server) Methods() []string {
 	return out
 }
 
-// ServeHTTP implements http.Handler.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.ServeHTTP(w, r) }
-
-func (s *Server) serveInfo(w http.ResponseWriter, _ *http.Request) {
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	fmt.Fprintln(w, "chaind JSON-RPC 2.0: send POST requests with a JSON body to this URL.")
-}
-
 type request struct {
 	JSONRPC string          `json:"jsonrpc"`
 	ID      json.RawMessage `json:"id"`
@@ -105,59 +151,79 @@ type request struct {
 type response struct {
 	JSONRPC string          `json:"jsonrpc"`
 	ID      json.RawMessage `json:"id"`
-	Result  any             `json:"result,omitempty"`
+	Result  json.RawMessage `json:"result,omitempty"`
 	Error   *Error          `json:"error,omitempty"`
 }
 
 var nullID = json.RawMessage("null")
 
-func (s *Server) serveRPC(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.maxBody))
-	if err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			writeJSON(w, http.StatusRequestEntityTooLarge, errorResponse(nullID, &Error{Code: CodeInvalidRequest,
-				Message: fmt.Sprintf("request body too large: the limit is %d bytes", s.maxBody)}))
-			return
-		}
-		writeJSON(w, http.StatusBadRequest, errorResponse(nullID, &Error{Code: CodeInvalidRequest, Message: "cannot read request body: " + err.Error()}))
-		return
-	}
+// handleBody serves a request body, one call or a batch, and returns the
+// encoded answer, or nil when there is nothing to answer (notifications).
+//
+// The calls of one body share one deadline (CallTimeout), so that a batch
+// cannot take a thousand times the time of one call.
+func (s *Server) handleBody(ctx context.Context, body []byte) []byte {
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.CallTimeout)
+	defer cancel()
 	body = bytes.TrimSpace(body)
-	if len(body) > 0 && body[0] == '[' {
-		var raws []json.RawMessage
-		if err := json.Unmarshal(body, &raws); err != nil {
-			writeJSON(w, http.StatusOK, errorResponse(nullID, &Error{Code: CodeParseError, Message: "parse error: " + err.Error()}))
-			return
-		}
-		if len(raws) == 0 {
-			writeJSON(w, http.StatusOK, errorResponse(nullID, &Error{Code: CodeInvalidRequest, Message: "invalid request: empty batch"}))
-			return
-		}
-		if len(raws) > s.maxBatch {
-			writeJSON(w, http.StatusOK, errorResponse(nullID, &Error{Code: CodeInvalidRequest,
-				Message: fmt.Sprintf("invalid request: batch of %d calls exceeds the limit of %d", len(raws), s.maxBatch)}))
-			return
-		}
-		out := make([]*response, 0, len(raws))
-		for _, raw := range raws {
-			if resp := s.handle(r.Context(), raw); resp != nil {
-				out = append(out, resp)
-			}
-		}
-		if len(out) == 0 { // only notifications
-			w.WriteHeader(http.StatusNoContent)
-			return
-		}
-		writeJSON(w, http.StatusOK, out)
-		return
+	if len(body) == 0 || body[0] != '[' {
+		return s.encode(s.handle(ctx, body), s.cfg.MaxResponseBytes)
 	}
-	resp := s.handle(r.Context(), body)
+	var raws []json.RawMessage
+	if err := json.Unmarshal(body, &raws); err != nil {
+		return s.encode(errorResponse(nullID, newError(CodeParseError, KindParse, "parse error: "+err.Error())), s.cfg.MaxResponseBytes)
+	}
+	if len(raws) == 0 {
+		return s.encode(errorResponse(nullID, newError(CodeInvalidRequest, KindInvalidRequest, "invalid request: empty batch")), s.cfg.MaxResponseBytes)
+	}
+	if len(raws) > s.cfg.MaxBatch {
+		return s.encode(errorResponse(nullID, newError(CodeInvalidRequest, KindLimit,
+			fmt.Sprintf("invalid request: batch of %d calls exceeds the limit of %d", len(raws), s.cfg.MaxBatch))), s.cfg.MaxResponseBytes)
+	}
+	var out bytes.Buffer
+	out.WriteByte('[')
+	budget := s.cfg.MaxResponseBytes
+	for _, raw := range raws {
+		resp := s.handle(ctx, raw)
+		if resp == nil {
+			continue
+		}
+		if budget <= 0 { // the batch already answered as much as one response may hold
+			resp = errorResponse(resp.ID, errResponseTooLarge(s.cfg.MaxResponseBytes))
+		}
+		enc := s.encode(resp, budget)
+		budget -= len(enc)
+		if out.Len() > 1 {
+			out.WriteByte(',')
+		}
+		out.Write(enc)
+	}
+	if out.Len() == 1 { // only notifications
+		return nil
+	}
+	out.WriteByte(']')
+	return out.Bytes()
+}
+
+// encode marshals resp; an answer larger than limit (what is left of a
+// batch's budget) is replaced by an error.
+func (s *Server) encode(resp *response, limit int) []byte {
 	if resp == nil {
-		w.WriteHeader(http.StatusNoContent)
-		return
+		return nil
 	}
-	writeJSON(w, http.StatusOK, resp)
+	if len(resp.Result) > limit {
+		resp = errorResponse(resp.ID, errResponseTooLarge(s.cfg.MaxResponseBytes))
+	}
+	enc, err := json.Marshal(resp)
+	if err != nil { // cannot happen: every part is valid JSON
+		s.log.Error("RPC response not encoded", "err", err)
+		enc, _ = json.Marshal(errorResponse(nullID, newError(CodeInternal, KindInternal, "internal error")))
+	}
+	return enc
+}
+
+func errResponseTooLarge(limit int) *Error {
+	return newError(CodeServerError, KindLimit, fmt.Sprintf("response too large: the limit is %d bytes", limit))
 }
 
 // handle serves one call; it returns nil for a notification.
@@ -166,9 +232,9 @@ func (s *Server) handle(ctx context.Context, raw json.RawMessage) *response {
 	if err := json.Unmarshal(raw, &req); err != nil {
 		var syntax *json.SyntaxError
 		if errors.As(err, &syntax) {
-			return errorResponse(nullID, &Error{Code: CodeParseError, Message: "parse error: " + err.Error()})
+			return errorResponse(nullID, newError(CodeParseError, KindParse, "parse error: "+err.Error()))
 		}
-		return errorResponse(nullID, &Error{Code: CodeInvalidRequest, Message: "invalid request: " + err.Error()})
+		return errorResponse(nullID, newError(CodeInvalidRequest, KindInvalidRequest, "invalid request: "+err.Error()))
 	}
 	id := req.ID
 	notification := id == nil
@@ -176,42 +242,61 @@ func (s *Server) handle(ctx context.Context, raw json.RawMessage) *response {
 		id = nullID
 	}
 	if !validID(id) {
-		return errorResponse(nullID, &Error{Code: CodeInvalidRequest, Message: "invalid request: id must be a string, a number or null"})
+		return errorResponse(nullID, newError(CodeInvalidRequest, KindInvalidRequest, "invalid request: id must be a string of valid UTF-8, a number or null"))
 	}
 	if req.JSONRPC != "2.0" {
-		return errorResponse(id, &Error{Code: CodeInvalidRequest, Message: `invalid request: "jsonrpc" must be "2.0"`})
+		return errorResponse(id, newError(CodeInvalidRequest, KindInvalidRequest, `invalid request: "jsonrpc" must be "2.0"`))
 	}
 	if req.Method == "" {
-		return errorResponse(id, &Error{Code: CodeInvalidRequest, Message: "invalid request: missing method"})
+		return errorResponse(id, newError(CodeInvalidRequest, KindInvalidRequest, "invalid request: missing method"))
 	}
+	start := s.cfg.Clock.Now()
 	result, rpcErr := s.call(ctx, req.Method, req.Params)
-	s.log.Debug("RPC call", "method", req.Method, "params", string(req.Params), "err", rpcErr)
+	if len(result) > s.cfg.MaxResponseBytes {
+		result, rpcErr = nil, errResponseTooLarge(s.cfg.MaxResponseBytes)
+	}
+	if s.cfg.Observe != nil {
+		var err error
+		if rpcErr != nil {
+			err = rpcErr
+		}
+		s.cfg.Observe(req.Method, s.cfg.Clock.Now().Sub(start), err)
+	}
+	s.log.Debug("RPC call", "method", req.Method, "params", truncate(req.Params, 200), "err", rpcErr)
 	if notification {
 		return nil
 	}
 	if rpcErr != nil {
 		return errorResponse(id, rpcErr)
 	}
-	return &response{JSONRPC: "2.0", ID: id, Result: resultOrNull{result}}
+	return &response{JSONRPC: "2.0", ID: id, Result: result}
 }
 
+func truncate(b []byte, n int) string {
+	if len(b) > n {
+		return string(b[:n]) + "..."
+	}
+	return string(b)
+}
+
+// validID accepts what JSON-RPC allows as an id: a string (of valid UTF-8,
+// so that the echoed answer is valid JSON), a number or null.
 func validID(id json.RawMessage) bool {
 	switch id[0] {
-	case '"', 'n', '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
+	case '"':
+		var s string
+		return utf8.Valid(id) && json.Unmarshal(id, &s) == nil
+	case 'n', '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
 		return true
 	}
 	return false
 }
 
-// resultOrNull makes a nil result encode as JSON null instead of being omitted.
-type resultOrNull struct{ v any }
-
-func (r resultOrNull) MarshalJSON() ([]byte, error) { return json.Marshal(r.v) }
-
-func (s *Server) call(ctx context.Context, name string, params json.RawMessage) (result any, rpcErr *Error) {
+// call runs the method and returns its encoded result.
+func (s *Server) call(ctx context.Context, name string, params json.RawMessage) (result json.RawMessage, rpcErr *Error) {
 	m, ok := s.methods[name]
 	if !ok {
-		return nil, &Error{Code: CodeMethodNotFound, Message: fmt.Sprintf("the method %s does not exist/is not available", name)}
+		return nil, newError(CodeMethodNotFound, KindMethodNotFound, fmt.Sprintf("the method %s does not exist/is not available", name))
 	}
 	args, rpcErr := m.decodeArgs(params)
 	if rpcErr != nil {
@@ -220,18 +305,19 @@ func (s *Server) call(ctx context.Context, name string, params json.RawMessage) 
 	defer func() {
 		if p := recover(); p != nil {
 			s.log.Error("RPC handler panicked", "method", name, "panic", p, "stack", string(debug.Stack()))
-			result, rpcErr = nil, &Error{Code: CodeInternal, Message: "internal error"}
+			result, rpcErr = nil, newError(CodeInternal, KindInternal, "internal error")
 		}
 	}()
 	out := m.fn.Call(append([]reflect.Value{reflect.ValueOf(ctx)}, args...))
 	if err, _ := out[1].Interface().(error); err != nil {
-		var e *Error
-		if errors.As(err, &e) {
-			return nil, e
-		}
-		return nil, &Error{Code: CodeServerError, Message: err.Error()}
+		return nil, toError(err)
 	}
-	return out[0].Interface(), nil
+	enc, err := json.Marshal(out[0].Interface())
+	if err != nil {
+		s.log.Error("RPC result not encoded", "method", name, "err", err)
+		return nil, newError(CodeInternal, KindInternal, "internal error: result not encoded")
+	}
+	return enc, nil
 }
 
 func (m *method) decodeArgs(params json.RawMessage) ([]reflect.Value, *Error) {
@@ -271,10 +357,22 @@ func errorResponse(id json.RawMessage, e *Error) *response {
 	return &response{JSONRPC: "2.0", ID: id, Error: e}
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	if err := json.NewEncoder(w).Encode(v); err != nil {
-		slog.Debug("RPC response not written", "err", err)
-	}
+// allowList matches host names or origins against a configured list.
+type allowList struct {
+	any   bool
+	names map[string]bool
 }
+
+func newAllowList(names []string) allowList {
+	l := allowList{names: make(map[string]bool)}
+	for _, n := range names {
+		n = strings.ToLower(strings.TrimSpace(n))
+		if n == "*" {
+			l.any = true
+		}
+		l.names[n] = true
+	}
+	return l
+}
+
+func (l allowList) allows(name string) bool { return l.any || l.names[strings.ToLower(name)] }

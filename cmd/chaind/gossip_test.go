@@ -16,9 +16,10 @@ import (
 
 const testCoinbase = "0x00000000000000000000000000000000000000c0"
 
-// nodeArgs is a node on datadir with loopback ports chosen by the OS.
+// nodeArgs is a node on datadir with loopback ports chosen by the OS, and
+// the control methods (admin_, miner start/stop) the tests drive it with.
 func nodeArgs(datadir, genesis string, extra ...string) []string {
-	args := []string{"node", "--datadir", datadir, "--rpc.addr", "127.0.0.1:0", "--p2p.addr", "127.0.0.1:0"}
+	args := []string{"node", "--datadir", datadir, "--rpc.addr", "127.0.0.1:0", "--p2p.addr", "127.0.0.1:0", "--rpc.api", "eth,net,web3,txpool,chaind,admin,miner"}
 	if genesis != "" {
 		args = append(args, "--genesis", genesis)
 	}

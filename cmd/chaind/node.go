@@ -11,6 +11,7 @@ import (
 	"github.com/chaind/chaind/chain"
 	"github.com/chaind/chaind/node"
 	"github.com/chaind/chaind/pos"
+	"github.com/chaind/chaind/rpc"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
 )
@@ -20,7 +21,10 @@ func runNode(args []string) error {
 	dev := fs.Bool("dev", false, "throwaway single-node PoW chain that mines at once, with a funded dev account")
 	dataDir := fs.String("datadir", "", "data directory (required unless --dev, which makes a temporary one)")
 	genesisPath := fs.String("genesis", "", "genesis file for a new data directory")
-	rpcAddr := fs.String("rpc.addr", node.DefaultRPCAddr, "JSON-RPC listen address (port 0 picks a free port)")
+	rpcAddr := fs.String("rpc.addr", node.DefaultRPCAddr, "JSON-RPC listen address, HTTP and WebSocket (port 0 picks a free port)")
+	rpcAPIs := fs.StringSlice("rpc.api", rpc.DefaultAPIs, "JSON-RPC namespaces served; add admin,miner for the control methods (--dev does)")
+	rpcVHosts := fs.StringSlice("rpc.vhosts", []string{"localhost"}, `host names accepted in the Host header ("*": any; IP addresses always pass)`)
+	rpcCORS := fs.StringSlice("rpc.corsdomain", nil, `browser origins allowed to call the node ("*": any; default: none)`)
 	mine := fs.Bool("mine", false, "mine blocks")
 	threads := fs.Int("miner.threads", 0, "mining threads (0: one per CPU)")
 	coinbase := fs.String("miner.coinbase", "", "address that receives mined rewards and fees")
@@ -46,7 +50,8 @@ func runNode(args []string) error {
 		return err
 	}
 	cfg := node.Config{DataDir: *dataDir, RPCAddr: *rpcAddr, Mine: *mine, MinerThreads: *threads, Logger: log,
-		P2PAddr: *p2pAddr, Peers: *peers, Bootnodes: *bootnodes, MaxPeers: *maxPeers, NoDiscover: *noDiscover}
+		P2PAddr: *p2pAddr, Peers: *peers, Bootnodes: *bootnodes, MaxPeers: *maxPeers, NoDiscover: *noDiscover,
+		RPCAPIs: *rpcAPIs, RPCVHosts: *rpcVHosts, RPCCORSDomains: *rpcCORS}
 	if *coinbase != "" {
 		if !common.IsHexAddress(*coinbase) {
 			return fmt.Errorf("--miner.coinbase %q is not an address", *coinbase)
@@ -98,10 +103,15 @@ func runNode(args []string) error {
 		addr := crypto.PubkeyToAddress(key.PublicKey)
 		cfg.Genesis, cfg.Mine = g, true
 		if cfg.Coinbase == (common.Address{}) {
-			cfg.Coinbase = addr
+			if cfg.Coinbase, err = node.DevCoinbase(cfg.DataDir); err != nil {
+				return err
+			}
 		}
-		devInfo = fmt.Sprintf("  Chain ID:  %d\n  Account:   %s (1,000,000 ETH)\n  Key:       0x%s (also in %s/dev.key)\n  Genesis:   %s/genesis.json\n",
-			g.ChainID, addr.Hex(), hex.EncodeToString(crypto.FromECDSA(key)), cfg.DataDir, cfg.DataDir)
+		if !fs.Changed("rpc.api") {
+			cfg.RPCAPIs = rpc.DevAPIs
+		}
+		devInfo = fmt.Sprintf("  Chain ID:  %d\n  Account:   %s (1,000,000 ETH)\n  Key:       0x%s (also in %s/dev.key)\n  Coinbase:  %s (block rewards and fees; key in %s/coinbase.key)\n  Genesis:   %s/genesis.json\n",
+			g.ChainID, addr.Hex(), hex.EncodeToString(crypto.FromECDSA(key)), cfg.DataDir, cfg.Coinbase.Hex(), cfg.DataDir, cfg.DataDir)
 	}
 	if cfg.DataDir == "" {
 		return fmt.Errorf("node: --datadir is required (or use --dev)")
@@ -118,8 +128,8 @@ func runNode(args []string) error {
 	if a := n.P2PAddr(); a != "" {
 		p2pLine = a
 	}
-	fmt.Printf("chaind node running\n  RPC:       %s\n  P2P:       %s\n  Data dir:  %s\n%s", n.RPCURL(), p2pLine, cfg.DataDir, devInfo)
-	if *dev {
+	fmt.Printf("chaind node running\n  RPC:       %s\n  WebSocket: %s\n  P2P:       %s\n  Data dir:  %s\n%s", n.RPCURL(), n.WSURL(), p2pLine, cfg.DataDir, devInfo)
+	if *dev && n.P2PAddr() != "" {
 		fmt.Printf("Join this chain from another shell:\n  chaind node --genesis %s/genesis.json --datadir OTHER_DIR --peers %s --rpc.addr 127.0.0.1:0 [--mine --miner.coinbase ADDR]\n",
 			cfg.DataDir, n.P2PAddr())
 	}

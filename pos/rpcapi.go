@@ -1,30 +1,29 @@
-package rpc
+package pos
 
 import (
 	"context"
-	"errors"
 
-	"github.com/chaind/chaind/pos"
+	"github.com/chaind/chaind/chain"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
 )
 
-func (a *api) posMethods() map[string]any {
+// rpcAPI serves the engine's JSON-RPC methods: finality, validators and
+// proposer duties. The rpc package finds them through RPCMethods.
+type rpcAPI struct {
+	e     *Engine
+	Chain *chain.Chain
+}
+
+// RPCMethods returns the engine's JSON-RPC handlers, in the shape the rpc
+// package registers (func(context.Context, args...) (result, error)).
+func (e *Engine) RPCMethods(c *chain.Chain) map[string]any {
+	a := &rpcAPI{e: e, Chain: c}
 	return map[string]any{
 		"chaind_finality":   a.finality,
 		"chaind_validators": a.validators,
 		"chaind_duties":     a.duties,
 	}
-}
-
-var errNotPoS = errors.New("this chain is not proof of stake")
-
-func (a *api) posEngine() (*pos.Engine, error) {
-	e, ok := a.Chain.Engine().(*pos.Engine)
-	if !ok {
-		return nil, errNotPoS
-	}
-	return e, nil
 }
 
 type checkpointJSON struct {
@@ -49,7 +48,7 @@ type finalityJSON struct {
 	Tallies     []tallyJSON    `json:"tallies"` // epochs after the justified one
 }
 
-func (a *api) checkpointJSON(c pos.Checkpoint) checkpointJSON {
+func (a *rpcAPI) checkpointJSON(c Checkpoint) checkpointJSON {
 	out := checkpointJSON{Epoch: hexutil.Uint64(c.Epoch), Hash: c.Hash}
 	if h := a.Chain.GetHeader(c.Hash); h != nil {
 		n := hexutil.Uint64(h.Height)
@@ -60,12 +59,9 @@ func (a *api) checkpointJSON(c pos.Checkpoint) checkpointJSON {
 
 // finality shows the justified and finalized checkpoints of the head and the
 // stake that voted for the epochs after the justified one.
-func (a *api) finality(context.Context) (*finalityJSON, error) {
-	e, err := a.posEngine()
-	if err != nil {
-		return nil, err
-	}
-	st := pos.HeadState{C: a.Chain}
+func (a *rpcAPI) finality(context.Context) (*finalityJSON, error) {
+	e := a.e
+	st := HeadState{C: a.Chain}
 	slot := e.SlotAt(a.Chain.Now())
 	just := e.Justified(st)
 	out := &finalityJSON{Enabled: a.Chain.Genesis().FinalityOn(), Slot: hexutil.Uint64(slot), Epoch: hexutil.Uint64(e.Epoch(slot)),
@@ -89,12 +85,9 @@ type validatorJSON struct {
 	Slashed bool           `json:"slashed"`
 }
 
-func (a *api) validators(context.Context) ([]validatorJSON, error) {
-	e, err := a.posEngine()
-	if err != nil {
-		return nil, err
-	}
-	st := pos.HeadState{C: a.Chain}
+func (a *rpcAPI) validators(context.Context) ([]validatorJSON, error) {
+	e := a.e
+	st := HeadState{C: a.Chain}
 	var out []validatorJSON
 	for _, v := range e.ValidatorSet(st) {
 		s := e.Stake(st, v)
@@ -110,12 +103,9 @@ type dutyJSON struct {
 
 // duties lists the slots left in the current epoch that address proposes
 // (the next epoch's schedule is fixed only when it starts).
-func (a *api) duties(_ context.Context, addr common.Address) ([]dutyJSON, error) {
-	e, err := a.posEngine()
-	if err != nil {
-		return nil, err
-	}
-	st := pos.HeadState{C: a.Chain}
+func (a *rpcAPI) duties(_ context.Context, addr common.Address) ([]dutyJSON, error) {
+	e := a.e
+	st := HeadState{C: a.Chain}
 	slot := e.SlotAt(a.Chain.Now())
 	end := (e.Epoch(slot) + 1) * e.EpochLength()
 	out := []dutyJSON{}
