@@ -193,7 +193,7 @@ func TestSlashingProtectionSurvivesRestart(t *testing.T) {
 	if err := (voteRecord{Source: 0, Target: 4}).save(file); err != nil {
 		t.Fatal(err)
 	}
-	clk := &testClock{genesisTime}
+	clk := clocks.NewSim(genesisTime)
 	n := newNode(t, g, clk, key(0))
 	pool := mempool.New(mempool.Config{Chain: n.c})
 	n.c.Subscribe(pool.Reset)
@@ -202,14 +202,14 @@ func TestSlashingProtectionSurvivesRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	for s := uint64(1); s <= 4*g.EpochLength+g.EpochLength/2; s++ { // into epoch 4, past its voting slot
-		clk.t = genesisTime.Add(time.Duration(s) * slotMs * time.Millisecond)
+		clk.AdvanceTo(genesisTime.Add(time.Duration(s) * slotMs * time.Millisecond))
 		v.tick(s)
 	}
 	if voted, _ := n.e.Tally(HeadState{n.c}, 4); voted.Sign() != 0 || len(pool.Pending()) != 0 {
 		t.Fatal("voted again for an epoch up to the recorded target")
 	}
 	for s := 4*g.EpochLength + g.EpochLength/2 + 1; s <= 6*g.EpochLength; s++ {
-		clk.t = genesisTime.Add(time.Duration(s) * slotMs * time.Millisecond)
+		clk.AdvanceTo(genesisTime.Add(time.Duration(s) * slotMs * time.Millisecond))
 		v.tick(s)
 	}
 	if r, err := loadVoteRecord(file); err != nil || r.Target != 5 {
