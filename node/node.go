@@ -208,8 +208,11 @@ func (n *Node) build() error {
 		return err
 	}
 	if posEngine != nil && n.cfg.ValidatorKey != nil {
-		n.validator = pos.NewValidator(pos.ValidatorConfig{Chain: c, Engine: posEngine, Pool: n.pool, Logger: n.log,
-			Announce: n.p2p.Announce, Byzantine: n.cfg.Byzantine})
+		n.validator, err = pos.NewValidator(pos.ValidatorConfig{Chain: c, Engine: posEngine, Pool: n.pool, Logger: n.log,
+			Announce: n.p2p.Announce, Byzantine: n.cfg.Byzantine, ProtectionFile: filepath.Join(n.cfg.DataDir, "validator-votes.json")})
+		if err != nil {
+			return err
+		}
 		n.pool.SubscribeNewTxs(n.validator.ObserveTxs)
 	}
 	return nil

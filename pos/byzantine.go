@@ -59,6 +59,9 @@ func ParseBehaviour(s string) (Behaviour, error) {
 			return 0, fmt.Errorf("unknown Byzantine behaviour %q (want %s)", f, Behaviour(0xff))
 		}
 	}
+	if out == 0 {
+		return 0, fmt.Errorf("no Byzantine behaviour given (want %s)", Behaviour(0xff))
+	}
 	return out, nil
 }
 

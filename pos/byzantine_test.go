@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -33,8 +35,11 @@ func newValidatorNet(t *testing.T, g *chain.Genesis, byz map[int]Behaviour) *val
 		pool := mempool.New(mempool.Config{Chain: n.c})
 		n.c.Subscribe(pool.Reset)
 		n.c.Subscribe(func(ev chain.HeadEvent) { net.blocks = append(net.blocks, ev.Added...) })
-		v := NewValidator(ValidatorConfig{Chain: n.c, Engine: n.e, Pool: pool, Byzantine: byz[i],
+		v, err := NewValidator(ValidatorConfig{Chain: n.c, Engine: n.e, Pool: pool, Byzantine: byz[i],
 			Announce: func(b *chain.Block) { net.blocks = append(net.blocks, b) }})
+		if err != nil {
+			t.Fatal(err)
+		}
 		origin := i
 		net.txs = append(net.txs, nil)
 		pool.SubscribeNewTxs(func(txs []*types.Transaction) { net.txs[origin] = append(net.txs[origin], txs...) })
@@ -152,7 +157,11 @@ func TestValidatorLoopOnSimulatedClock(t *testing.T) {
 	}
 	pool := mempool.New(mempool.Config{Chain: c})
 	c.Subscribe(pool.Reset)
-	v := NewValidator(ValidatorConfig{Chain: c, Engine: e, Pool: pool, Clock: sim, Logger: slog.New(slog.DiscardHandler)})
+	v, err := NewValidator(ValidatorConfig{Chain: c, Engine: e, Pool: pool, Clock: sim, Logger: slog.New(slog.DiscardHandler),
+		ProtectionFile: filepath.Join(t.TempDir(), "votes.json")})
+	if err != nil {
+		t.Fatal(err)
+	}
 	v.Start()
 	defer v.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -172,5 +181,44 @@ func TestValidatorLoopOnSimulatedClock(t *testing.T) {
 	}
 	if f := c.Finalized(); f.Number == 0 {
 		t.Fatal("a validator with all the stake finalized nothing")
+	}
+}
+
+// TestSlashingProtectionSurvivesRestart: a validator that voted up to some
+// epoch, restarted on a node whose chain and pool lost its votes, does not
+// vote again for those epochs; an unreadable record stops it from starting.
+func TestSlashingProtectionSurvivesRestart(t *testing.T) {
+	g := testGenesis(32)
+	file := filepath.Join(t.TempDir(), "votes.json")
+	if err := (voteRecord{Source: 0, Target: 4}).save(file); err != nil {
+		t.Fatal(err)
+	}
+	clk := clocks.NewSim(genesisTime)
+	n := newNode(t, g, clk, key(0))
+	pool := mempool.New(mempool.Config{Chain: n.c})
+	n.c.Subscribe(pool.Reset)
+	v, err := NewValidator(ValidatorConfig{Chain: n.c, Engine: n.e, Pool: pool, ProtectionFile: file})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for s := uint64(1); s <= 4*g.EpochLength+g.EpochLength/2; s++ { // into epoch 4, past its voting slot
+		clk.AdvanceTo(genesisTime.Add(time.Duration(s) * slotMs * time.Millisecond))
+		v.tick(s)
+	}
+	if voted, _ := n.e.Tally(HeadState{n.c}, 4); voted.Sign() != 0 || len(pool.Pending()) != 0 {
+		t.Fatal("voted again for an epoch up to the recorded target")
+	}
+	for s := 4*g.EpochLength + g.EpochLength/2 + 1; s <= 6*g.EpochLength; s++ {
+		clk.AdvanceTo(genesisTime.Add(time.Duration(s) * slotMs * time.Millisecond))
+		v.tick(s)
+	}
+	if r, err := loadVoteRecord(file); err != nil || r.Target != 5 {
+		t.Fatalf("record after voting for epoch 5: %+v, %v", r, err)
+	}
+	if err := os.WriteFile(file, []byte("{"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := NewValidator(ValidatorConfig{Chain: n.c, Engine: n.e, Pool: pool, ProtectionFile: file}); err == nil {
+		t.Fatal("a validator started with an unreadable protection record")
 	}
 }

@@ -267,6 +267,10 @@ func TestFinalizedNeverMovesBack(t *testing.T) {
 	if got := obs.c.Finalized(); got.Hash != f.Hash {
 		t.Fatalf("finalized moved back from block %d to %d", fHeader.Height, got.Number)
 	}
+	finality := obs.e.RPCMethods(obs.c)["chaind_finality"].(func(context.Context) (*finalityJSON, error))
+	if view, err := finality(context.Background()); err != nil || view.NodeFinalized.Hash != f.Hash || uint64(view.Finalized.Epoch) >= 3 {
+		t.Fatalf("chaind_finality: %+v, %v; want the node's block %x next to the head state's older checkpoint", view, err, f.Hash)
+	}
 
 	// The deep branch: forked at F's parent, longer than the censoring one.
 	deep := newNode(t, g, clk, nil)

@@ -44,8 +44,17 @@ type finalityJSON struct {
 	EpochLength hexutil.Uint64 `json:"epochLength"`
 	Justified   checkpointJSON `json:"justified"`
 	Finalized   checkpointJSON `json:"finalized"`
-	TotalStake  *hexutil.Big   `json:"totalStake"`
-	Tallies     []tallyJSON    `json:"tallies"` // epochs after the justified one
+	// NodeFinalized is the node's own finalized block, which never moves
+	// back; Finalized is the head state's, which lags it when the head's
+	// branch lacks the votes that finalized it.
+	NodeFinalized blockRefJSON `json:"nodeFinalized"`
+	TotalStake    *hexutil.Big `json:"totalStake"`
+	Tallies       []tallyJSON  `json:"tallies"` // epochs after the justified one
+}
+
+type blockRefJSON struct {
+	Number hexutil.Uint64 `json:"number"`
+	Hash   common.Hash    `json:"hash"`
 }
 
 func (a *rpcAPI) checkpointJSON(c Checkpoint) checkpointJSON {
@@ -66,6 +75,8 @@ func (a *rpcAPI) finality(context.Context) (*finalityJSON, error) {
 	just := e.Justified(st)
 	out := &finalityJSON{Enabled: a.Chain.Genesis().FinalityOn(), Slot: hexutil.Uint64(slot), Epoch: hexutil.Uint64(e.Epoch(slot)),
 		EpochLength: hexutil.Uint64(e.EpochLength()), Justified: a.checkpointJSON(just), Finalized: a.checkpointJSON(e.FinalizedCheckpoint(st))}
+	fin := a.Chain.Finalized()
+	out.NodeFinalized = blockRefJSON{Number: hexutil.Uint64(fin.Number), Hash: fin.Hash}
 	for ep := just.Epoch + 1; ep <= e.Epoch(slot) && ep <= just.Epoch+64; ep++ {
 		voted, total := e.Tally(st, ep)
 		out.TotalStake = (*hexutil.Big)(total)

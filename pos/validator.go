@@ -35,6 +35,10 @@ type ValidatorConfig struct {
 	// Clock (optional, clock.Real) is what the loop waits on; it must agree
 	// with the engine's clock.
 	Clock clock.Clock
+	// ProtectionFile (optional) keeps the highest source and target epochs
+	// voted for across restarts (slashing protection); without it the
+	// validator remembers them only while it runs.
+	ProtectionFile string
 }
 
 // heldBlock is a withheld block (and its equivocating twin) and the slot
@@ -64,24 +68,33 @@ type Validator struct {
 	running    bool
 	lastVote   uint64 // epoch + 1 of the last vote cast
 	lastSource uint64 // highest source epoch it voted from
+	lastTarget uint64 // highest target epoch it voted for
 	reported   map[common.Address]bool
 	book       *VoteBook
 	observed   []*types.Transaction // votes seen, not yet checked
 	withheld   []heldBlock
 }
 
-// NewValidator returns a stopped validator; Start runs it.
-func NewValidator(cfg ValidatorConfig) *Validator {
+// NewValidator returns a stopped validator; Start runs it. It fails only
+// when the slashing-protection file exists and cannot be read.
+func NewValidator(cfg ValidatorConfig) (*Validator, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
 	v := &Validator{cfg: cfg, log: cfg.Logger, clk: clock.OrReal(cfg.Clock), quit: make(chan struct{}), reported: make(map[common.Address]bool), book: NewVoteBook(cfg.Engine)}
+	if cfg.ProtectionFile != "" {
+		r, err := loadVoteRecord(cfg.ProtectionFile)
+		if err != nil {
+			return nil, err
+		}
+		v.lastSource, v.lastTarget = r.Source, r.Target
+	}
 	cfg.Chain.Subscribe(func(ev HeadEvent) {
 		for _, b := range ev.Added {
 			v.ObserveTxs(b.Txs)
 		}
 	})
-	return v
+	return v, nil
 }
 
 // HeadEvent is the chain's head change.
@@ -241,9 +254,9 @@ func (v *Validator) vote(epoch uint64) {
 		return // no block of this epoch on our chain yet
 	}
 	source := e.justified(st)
-	if source.Epoch < v.lastSource {
-		v.log.Info("Not voting: the head's justified checkpoint is older than a source already used", "epoch", epoch, "source", source.Epoch, "used", v.lastSource)
-		return // the vote would surround our own earlier one
+	if source.Epoch < v.lastSource || epoch <= v.lastTarget {
+		v.log.Info("Not voting: it could conflict with an earlier vote", "epoch", epoch, "source", source.Epoch, "highest source", v.lastSource, "highest target", v.lastTarget)
+		return // it would surround, or double, our own earlier vote
 	}
 	vote := Vote{Source: source, Target: Checkpoint{Epoch: epoch, Hash: target}}
 	if v.cfg.Byzantine == 0 || v.badVotes(epoch, vote) {
@@ -251,11 +264,17 @@ func (v *Validator) vote(epoch uint64) {
 		if err != nil {
 			return
 		}
+		if v.cfg.ProtectionFile != "" {
+			if err := (voteRecord{Source: source.Epoch, Target: epoch}).save(v.cfg.ProtectionFile); err != nil {
+				v.log.Error("Not voting: cannot record the vote", "epoch", epoch, "err", err)
+				return
+			}
+		}
 		if err := v.submit(chain.FinalityAddress, data); err != nil {
 			v.log.Warn("Vote refused by the mempool", "epoch", epoch, "err", err)
 			return
 		}
-		v.lastSource = source.Epoch
+		v.lastSource, v.lastTarget = source.Epoch, epoch
 	}
 	v.mu.Lock()
 	v.lastVote = epoch + 1
