@@ -4,10 +4,8 @@ import (
 	"errors"
 	"math"
 	"math/big"
-	"os"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/chaind/chaind/chain"
@@ -195,23 +193,6 @@ func (s *sim) finish() {
 func (s *sim) progress(wall time.Duration) Progress {
 	return Progress{SimTime: s.clk.Now().Sub(genesisTime), Height: s.maxH, Blocks: len(s.rec.Blocks) - 1,
 		Events: s.events, EventsPerS: float64(s.events) / wall.Seconds(), WallElapsed: wall}
-}
-
-// PeakRSS is the process's peak resident memory in bytes (Linux), or 0.
-func PeakRSS() int64 {
-	data, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
-			if err == nil {
-				return kb << 10
-			}
-		}
-	}
-	return 0
 }
 
 // MedianArrival is the median, over every block and every node that saw it

@@ -90,7 +90,6 @@ func (l lognormalNetwork) String() string {
 // distribution with scale mean-5 ms and shape 0.2*mean, and a transfer runs
 // at the smaller of the sender's upload and the receiver's download rate.
 var (
-	regionNames = []string{"north-america", "europe", "south-america", "asia-pacific", "japan", "australia"}
 	regionShare = []float64{0.3316, 0.4998, 0.0090, 0.1177, 0.0224, 0.0195}
 	// regionLatencyMs[i][j] is the mean one-way latency from region i to j.
 	regionLatencyMs = [][]float64{
@@ -153,11 +152,3 @@ func (r *regionNetwork) Median() time.Duration {
 }
 
 func (*regionNetwork) String() string { return "bitcoin" }
-
-// RegionOf names node i's region ("" outside the bitcoin model).
-func RegionOf(n Network, i int) string {
-	if r, ok := n.(*regionNetwork); ok && i < len(r.region) {
-		return regionNames[r.region[i]]
-	}
-	return ""
-}

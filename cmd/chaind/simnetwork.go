@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/chaind/chaind/loadgen"
 	"github.com/chaind/chaind/netsim"
 	"github.com/chaind/chaind/testnet"
 )
@@ -103,6 +104,10 @@ func runSimNetwork(args []string) error {
 		}
 	}
 	rep := res.Report
+	peakRSS, err := loadgen.PeakRSS(os.Getpid())
+	if err != nil {
+		return fmt.Errorf("peak memory: %w", err)
+	}
 	if !*asJSON {
 		rep.WriteTable(os.Stdout)
 		if sr := res.Selfish; sr != nil {
@@ -111,7 +116,7 @@ func runSimNetwork(args []string) error {
 		}
 		fmt.Printf("  %-34s %d ms (median over blocks and nodes)\n", "time for a node to receive a block", netsim.MedianArrival(res.Records).Milliseconds())
 		fmt.Printf("  %-34s %.1f s, %d events (%.0f/s), peak RSS %.0f MiB\n", "wall time",
-			res.Wall.Seconds(), res.Events, float64(res.Events)/res.Wall.Seconds(), float64(netsim.PeakRSS())/(1<<20))
+			res.Wall.Seconds(), res.Events, float64(res.Events)/res.Wall.Seconds(), peakRSS)
 		return nil
 	}
 	summary := map[string]any{
@@ -123,7 +128,7 @@ func runSimNetwork(args []string) error {
 		"reorg_depths": rep.ReorgDepths, "finalized_reverted": rep.FinalizedReverted, "heads_agree": rep.HeadsAgree,
 		"simulated_seconds": rep.DurationSec, "events": res.Events, "seed": *seed,
 		"wall_seconds": res.Wall.Seconds(), "wall_events_per_second": float64(res.Events) / res.Wall.Seconds(),
-		"wall_peak_rss_bytes": netsim.PeakRSS(),
+		"wall_peak_rss_bytes": int64(peakRSS * (1 << 20)),
 	}
 	if res.Selfish != nil {
 		summary["selfish"] = res.Selfish
