@@ -33,6 +33,7 @@ type AttackResult struct {
 	Successes  int              `json:"successes"`
 	GivenShare float64          `json:"givenShare"`          // the attacker's hash-power share, held by its --miner.hashrate
 	Share      float64          `json:"attackerShare"`       // measured: attacker blocks / all blocks during the races
+	Blocks     stats.Proportion `json:"attackerBlocks"`      // the attacker's blocks of all blocks during the races
 	Rate       float64          `json:"successRate"`         // Successes / Trials
 	RateCI     stats.Proportion `json:"successRateInterval"` // with its exact 95% interval
 	PValue     float64          `json:"pValue"`              // exact binomial test of Successes against Exact
@@ -132,9 +133,8 @@ func Attack(opts AttackOptions) (*AttackResult, error) {
 	}
 	res.RateCI = stats.Binomial(res.Successes, res.Trials)
 	res.Rate = res.RateCI.P
-	if allBlocks > 0 {
-		res.Share = float64(attackerBlocks) / float64(allBlocks)
-	}
+	res.Blocks = stats.Binomial(attackerBlocks, allBlocks)
+	res.Share = res.Blocks.P
 	res.Exact = sim.Exact(opts.Share, opts.Z+1)
 	res.GiveUpBias = math.Pow(opts.Share/(1-opts.Share), float64(opts.GiveUp))
 	res.PValue = stats.BinomialPValue(res.Successes, res.Trials, res.Exact)
