@@ -27,6 +27,7 @@ type Phase struct {
 	P99Ms       float64 `json:"p99_admission_ms"`
 	P50TxMs     float64 `json:"p50_admission_ms_per_tx"` // a request's time divided by its transfers
 	P99TxMs     float64 `json:"p99_admission_ms_per_tx"`
+	NodeCPUUs   float64 `json:"node_cpu_us_per_tx,omitempty"` // the node process's CPU time per accepted transfer
 	Refused     int     `json:"refused"`
 	FirstError  string  `json:"first_error,omitempty"`
 }
@@ -52,7 +53,11 @@ type Config struct {
 	// waiting until its transfers are mined: it measures the node's intake
 	// alone, which a node that mines slowly would otherwise hide.
 	AdmissionOnly bool
-	Out           io.Writer // optional: a progress line per phase
+	// NodePID, when not 0, is the node's process: each phase reports the
+	// CPU time it used per accepted transfer, a figure that other load on
+	// the machine moves far less than the rates.
+	NodePID int
+	Out     io.Writer // optional: a progress line per phase
 }
 
 // NewKeys makes n fresh sender keys.
@@ -105,6 +110,9 @@ func (ph Phase) String() string {
 		ph.Mode, ph.Txs, ph.Calls, ph.AcceptedTPS, mined, ph.P50Ms, ph.P99Ms)
 	if ph.Mode == "batched" {
 		s += fmt.Sprintf(", per transfer p50 %.3f ms p99 %.3f ms", ph.P50TxMs, ph.P99TxMs)
+	}
+	if ph.NodeCPUUs > 0 {
+		s += fmt.Sprintf("; node CPU %.0f µs per transfer", ph.NodeCPUUs)
 	}
 	s += fmt.Sprintf("; %d refused", ph.Refused)
 	if ph.FirstError != "" {

@@ -4,7 +4,9 @@ import (
 	"log/slog"
 	"math/big"
 	"net/http/httptest"
+	"os"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -72,5 +74,30 @@ func TestPercentiles(t *testing.T) {
 	}
 	if p50, p99 := percentiles([]float64{7}); p50 != 7 || p99 != 7 {
 		t.Fatalf("one value: p50 %v p99 %v", p50, p99)
+	}
+}
+
+// TestProcessCPU reads this process's CPU time from /proc after burning
+// some: it agrees with getrusage to within a few clock ticks.
+func TestProcessCPU(t *testing.T) {
+	rusage := func() time.Duration {
+		var ru syscall.Rusage
+		if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+			t.Fatal(err)
+		}
+		return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	}
+	for x := 0; rusage() < 100*time.Millisecond; x++ {
+		_ = crypto.Keccak256([]byte{byte(x)})
+	}
+	got, err := ProcessCPU(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := rusage(); got <= 0 || got > want+30*time.Millisecond || got < want-30*time.Millisecond {
+		t.Fatalf("/proc says %v of CPU, getrusage %v", got, want)
+	}
+	if _, err := ProcessCPU(-1); err == nil {
+		t.Fatal("no error for a process that does not exist")
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/ecdsa"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -107,6 +108,7 @@ func runPhase(hc *http.Client, cfg Config, signed [][]hexutil.Bytes, batchSize, 
 	reqs := encodeRequests(signed, batchSize)
 	var mu sync.Mutex
 	var perCall, perTx []float64
+	cpu0, cpuErr := nodeCPU(cfg.NodePID)
 	start := time.Now()
 	var wg sync.WaitGroup
 	for w := 0; w < cfg.Workers; w++ {
@@ -132,6 +134,9 @@ func runPhase(hc *http.Client, cfg Config, signed [][]hexutil.Bytes, batchSize, 
 	}
 	wg.Wait()
 	sent := time.Since(start)
+	if cpu1, err := nodeCPU(cfg.NodePID); cpuErr == nil && err == nil && ph.Txs > ph.Refused {
+		ph.NodeCPUUs = float64((cpu1 - cpu0).Microseconds()) / float64(ph.Txs-ph.Refused)
+	}
 	ph.Seconds = sent.Seconds()
 	ph.AcceptedTPS = float64(ph.Txs-ph.Refused) / sent.Seconds()
 	ph.P50Ms, ph.P99Ms = percentiles(perCall)
@@ -147,6 +152,14 @@ func runPhase(hc *http.Client, cfg Config, signed [][]hexutil.Bytes, batchSize, 
 	}
 	ph.MinedTPS = float64(ph.Txs) / time.Since(start).Seconds()
 	return ph, nil
+}
+
+// nodeCPU is ProcessCPU of pid, or an error for pid 0 (not known).
+func nodeCPU(pid int) (time.Duration, error) {
+	if pid == 0 {
+		return 0, errors.New("no node process")
+	}
+	return ProcessCPU(pid)
 }
 
 // percentiles returns the median and the 99th percentile of xs (nearest

@@ -61,6 +61,7 @@ type Pool struct {
 	mu      sync.RWMutex
 	all     map[common.Hash]*entry
 	senders map[common.Address]map[uint64]*entry
+	spends  map[common.Address]*spend
 	evict   evictQueue
 	seq     uint64
 
@@ -85,6 +86,7 @@ func New(cfg Config) *Pool {
 		genesis: g,
 		all:     make(map[common.Hash]*entry),
 		senders: make(map[common.Address]map[uint64]*entry),
+		spends:  make(map[common.Address]*spend),
 		evict:   newEvictQueue(),
 	}
 }
@@ -156,9 +158,13 @@ func (p *Pool) insert(e *entry) error {
 			bump(old.tx.GasFeeCap()), bump(old.tx.GasTipCap()))
 	}
 	need := new(big.Int).Set(e.cost)
-	for n := acct.Nonce; n < nonce; n++ {
-		if prior := txs[n]; prior != nil {
-			need.Add(need, prior.cost)
+	if sp := p.spends[e.from]; sp != nil && old == nil && sp.low >= acct.Nonce && nonce > p.evict.last[e.from].tx.Nonce() {
+		need.Add(need, sp.total) // appended after all of the sender's others: O(1)
+	} else {
+		for n := acct.Nonce; n < nonce; n++ {
+			if prior := txs[n]; prior != nil {
+				need.Add(need, prior.cost)
+			}
 		}
 	}
 	if acct.Balance.Cmp(need) < 0 {
@@ -182,7 +188,22 @@ func (p *Pool) insert(e *entry) error {
 	p.senders[e.from][nonce] = e
 	p.all[hash] = e
 	p.evict.added(e)
+	if sp := p.spends[e.from]; sp == nil {
+		p.spends[e.from] = &spend{total: new(big.Int).Set(e.cost), low: nonce}
+	} else {
+		sp.total.Add(sp.total, e.cost)
+		sp.low = min(sp.low, nonce)
+	}
 	return nil
+}
+
+// spend sums what a sender's pooled transactions may cost and keeps its
+// lowest pooled nonce, so that the balance check of a transaction appended
+// after all the sender's others (what a busy sender does) costs O(1) under
+// the pool lock instead of a walk over its earlier nonces.
+type spend struct {
+	total *big.Int
+	low   uint64
 }
 
 // bumped reports whether repl raises both the max fee and the tip of old by
@@ -203,6 +224,13 @@ func (p *Pool) remove(e *entry) {
 	p.evict.removed(e, txs)
 	if len(txs) == 0 {
 		delete(p.senders, e.from)
+		delete(p.spends, e.from)
+		return
+	}
+	sp := p.spends[e.from]
+	sp.total.Sub(sp.total, e.cost)
+	for txs[sp.low] == nil { // the sender's lowest nonce left: walk up to the next one
+		sp.low++
 	}
 }
 

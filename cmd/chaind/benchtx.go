@@ -23,6 +23,7 @@ func benchTx(args []string) error {
 	batch := fs.Int("batch", 100, "calls per JSON-RPC batch in the batched phase")
 	workers := fs.Int("workers", 8*runtime.NumCPU(), "concurrent client connections")
 	admission := fs.Bool("admission-only", false, "measure admission only: end each phase when its last request is answered, without waiting until its transfers are mined")
+	pid := fs.Int("node-pid", 0, "with --rpc: the node's process id, to report its CPU time per transfer (Linux)")
 	asJSON := fs.Bool("json", false, "print one JSON object on the last line")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -34,7 +35,7 @@ func benchTx(args []string) error {
 	if err != nil {
 		return err
 	}
-	cfg := loadgen.Config{URL: *url, Keys: keys, Txs: *txs, Batch: *batch, Workers: *workers, AdmissionOnly: *admission, Out: os.Stdout}
+	cfg := loadgen.Config{URL: *url, Keys: keys, Txs: *txs, Batch: *batch, Workers: *workers, AdmissionOnly: *admission, NodePID: *pid, Out: os.Stdout}
 	var node *loadgen.Node
 	if *dev {
 		dir, err := os.MkdirTemp("", "chaind-bench-")
@@ -50,7 +51,7 @@ func benchTx(args []string) error {
 			return err
 		}
 		defer node.Stop()
-		cfg.URL, cfg.ChainID = node.URL, node.ChainID
+		cfg.URL, cfg.ChainID, cfg.NodePID = node.URL, node.ChainID, node.Cmd.Process.Pid
 	} else {
 		var funder *ecdsa.PrivateKey
 		if *keyFile != "" {
