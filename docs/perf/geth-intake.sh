@@ -6,11 +6,16 @@
 #
 #   docs/perf/geth-intake.sh [PAIRS] [TXS] > docs/perf/geth-intake.txt
 #
+# docs/performance.md's figures (from the repository's root):
+#   OUT=docs/perf/geth-intake-16 WORKERS=16 docs/perf/geth-intake.sh 5 20000 > docs/perf/geth-intake-16.txt
+#   OUT=docs/perf/geth-intake-64 WORKERS=64 docs/perf/geth-intake.sh 5 20000 > docs/perf/geth-intake-64.txt
+#   CONSENSUS=pow OUT=docs/perf/geth-intake-pow docs/perf/geth-intake.sh 2 20000 > docs/perf/geth-intake-pow.txt
+#
 # GETH is the geth binary (default /tmp/rpc-geth/geth; build it with
 # GOFLAGS=-mod=mod GOPATH=$(mktemp -d) go install github.com/ethereum/go-ethereum/cmd/geth@v1.17.10).
 # CONSENSUS=pow loads a mining chaind dev node instead; WORKERS sets the
 # client connections (default 16, bench tx's default on two cores). Each run's raw
-# output goes to $OUT/PAIR-NODE.out (default docs/perf/geth-intake/); the
+# output goes to $OUT/PAIR-NODE.txt (default docs/perf/geth-intake/); the
 # summary prints each pair's chaind/geth ratio of accepted transfers/s and
 # their median with min-max over the pairs. Both nodes log at warn level
 # (geth's info level writes a line per submitted transaction).
@@ -34,7 +39,7 @@ bench=("$tmp/chaind" bench tx --admission-only --txs "$txs" --workers "$workers"
 
 waitfor() { # waitfor FILE PATTERN: the first line of FILE matching PATTERN
   for _ in $(seq 300); do
-    if line=$(grep -m1 -E "$2" "$1"); then echo "$line"; return; fi
+    if line=$(grep -m1 -E "$2" "$1" 2>/dev/null); then echo "$line"; return; fi
     sleep 0.1
   done
   echo "timed out waiting for /$2/ in $1" >&2
@@ -50,8 +55,8 @@ run_geth() { # run_geth PAIR
   local url
   url=http://$(waitfor "$tmp/geth.log" 'HTTP server started' | sed -E 's/.*endpoint=([^ ]+).*/\1/')
   curl -s -H 'Content-Type: application/json' --data '{"jsonrpc":"2.0","id":1,"method":"debug_verbosity","params":[2]}' "$url" >/dev/null
-  echo "# geth $("$geth" version | sed -n 2p), load average $(cut -d' ' -f1-3 /proc/loadavg)" >"$out/$1-geth.out"
-  "${bench[@]}" --rpc "$url" --node-pid "$pid" >>"$out/$1-geth.out"
+  echo "# geth $("$geth" version | sed -n 2p), load average $(cut -d' ' -f1-3 /proc/loadavg)" >"$out/$1-geth.txt"
+  "${bench[@]}" --rpc "$url" --node-pid "$pid" >>"$out/$1-geth.txt"
   kill "$pid"; wait "$pid" 2>/dev/null || true; pid=
 }
 
@@ -61,8 +66,8 @@ run_chaind() { # run_chaind PAIR
   local url dir
   url=$(waitfor "$tmp/chaind.log" '^  RPC:' | awk '{print $2}')
   dir=$(waitfor "$tmp/chaind.log" '^  Data dir:' | awk '{print $3}')
-  echo "# chaind node --dev --consensus $consensus, load average $(cut -d' ' -f1-3 /proc/loadavg)" >"$out/$1-chaind.out"
-  "${bench[@]}" --rpc "$url" --key "$dir/dev.key" --node-pid "$pid" >>"$out/$1-chaind.out"
+  echo "# chaind node --dev --consensus $consensus, load average $(cut -d' ' -f1-3 /proc/loadavg)" >"$out/$1-chaind.txt"
+  "${bench[@]}" --rpc "$url" --key "$dir/dev.key" --node-pid "$pid" >>"$out/$1-chaind.txt"
   kill -INT "$pid"; wait "$pid" 2>/dev/null || true; pid=
 }
 
@@ -72,7 +77,7 @@ for i in $(seq "$pairs"); do
 done
 
 echo "chaind node --dev --consensus $consensus vs geth --dev --dev.period 1; bench tx --admission-only --txs $txs --workers $workers; $pairs pairs"
-field() { tail -1 "$out/$1-$2.out" | jq -r ".phases[$3].$4"; }
+field() { tail -1 "$out/$1-$2.txt" | jq -r ".phases[$3].$4"; }
 for ph in 0 1; do
   mode=$(field 1 geth $ph mode)
   echo "== $mode"
