@@ -62,6 +62,7 @@ type Pool struct {
 	all     map[common.Hash]*entry
 	senders map[common.Address]map[uint64]*entry
 	spends  map[common.Address]*spend
+	heads   map[common.Address]chain.Account // senders' accounts at the head of the last Reset
 	evict   evictQueue
 	seq     uint64
 
@@ -87,6 +88,7 @@ func New(cfg Config) *Pool {
 		all:     make(map[common.Hash]*entry),
 		senders: make(map[common.Address]map[uint64]*entry),
 		spends:  make(map[common.Address]*spend),
+		heads:   make(map[common.Address]chain.Account),
 		evict:   newEvictQueue(),
 	}
 }
@@ -143,7 +145,7 @@ func (p *Pool) insert(e *entry) error {
 	if _, ok := p.all[hash]; ok {
 		return fmt.Errorf("%w: %s", ErrAlreadyKnown, hash.Hex())
 	}
-	acct := p.cfg.Chain.Account(e.from)
+	acct := p.account(e.from)
 	nonce := e.tx.Nonce()
 	if nonce < acct.Nonce {
 		return fmt.Errorf("%w: address %s, next nonce %d, tx nonce %d", chain.ErrNonceTooLow, e.from.Hex(), acct.Nonce, nonce)
@@ -204,6 +206,25 @@ func (p *Pool) insert(e *entry) error {
 type spend struct {
 	total *big.Int
 	low   uint64
+}
+
+// account reads a sender's account at the head the pool last followed,
+// from the chain once per sender and head. p.mu is held. A block import
+// holds the chain's lock while it executes and writes; reading the chain
+// on every admission would stop all admissions for that long, under the
+// pool lock. Between an import and the Reset that follows it, admission
+// sees the previous head's state, and the Reset drops what the new head
+// makes invalid, as it does for transactions admitted just before.
+func (p *Pool) account(addr common.Address) chain.Account {
+	if a, ok := p.heads[addr]; ok {
+		return a
+	}
+	if len(p.heads) >= p.cfg.MaxTxs { // senders that never get in must not grow it without bound
+		clear(p.heads)
+	}
+	a := p.cfg.Chain.Account(addr)
+	p.heads[addr] = a
+	return a
 }
 
 // bumped reports whether repl raises both the max fee and the tip of old by
@@ -389,6 +410,7 @@ func (p *Pool) Reset(ev chain.HeadEvent) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	clear(p.heads)
 	for hash := range included {
 		if e := p.all[hash]; e != nil {
 			p.remove(e)

@@ -84,3 +84,18 @@ func TestBalanceCheckMatchesScan(t *testing.T) {
 		t.Fatalf("only %d transfers refused for funds: the test does not exercise the rule", refused)
 	}
 }
+
+// TestRefusedSendersStayBounded: transfers from many unfunded senders are
+// refused, and the accounts read to refuse them stay within the pool's size.
+func TestRefusedSendersStayBounded(t *testing.T) {
+	g := ct.Genesis(0)
+	p := New(Config{Chain: ct.NewChain(t, g, ct.NewClock(ct.GenesisTime)), MaxTxs: 4})
+	for i := range 30 {
+		if err := p.Add(ct.Transfer(g, i, 0, common.Address{1}, big.NewInt(1))); !errors.Is(err, chain.ErrInsufficientFunds) {
+			t.Fatalf("sender %d: %v, want %v", i, err, chain.ErrInsufficientFunds)
+		}
+		if len(p.heads) > 4 {
+			t.Fatalf("after %d senders, %d accounts kept for a pool of 4", i+1, len(p.heads))
+		}
+	}
+}
