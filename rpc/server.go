@@ -169,22 +169,34 @@ func (s *Server) handleBody(ctx context.Context, body []byte) []byte {
 	if len(body) == 0 || body[0] != '[' {
 		return s.encode(s.handle(ctx, body), s.cfg.MaxResponseBytes)
 	}
+	// The common batch, an array of well-formed calls, decodes in one pass;
+	// anything else is split into raw calls, each answered on its own.
+	var reqs []request
 	var raws []json.RawMessage
-	if err := json.Unmarshal(body, &raws); err != nil {
-		return s.encode(errorResponse(nullID, newError(CodeParseError, KindParse, "parse error: "+err.Error())), s.cfg.MaxResponseBytes)
+	if json.Unmarshal(body, &reqs) != nil {
+		reqs = nil
+		if err := json.Unmarshal(body, &raws); err != nil {
+			return s.encode(errorResponse(nullID, newError(CodeParseError, KindParse, "parse error: "+err.Error())), s.cfg.MaxResponseBytes)
+		}
 	}
-	if len(raws) == 0 {
+	n := max(len(reqs), len(raws))
+	if n == 0 {
 		return s.encode(errorResponse(nullID, newError(CodeInvalidRequest, KindInvalidRequest, "invalid request: empty batch")), s.cfg.MaxResponseBytes)
 	}
-	if len(raws) > s.cfg.MaxBatch {
+	if n > s.cfg.MaxBatch {
 		return s.encode(errorResponse(nullID, newError(CodeInvalidRequest, KindLimit,
-			fmt.Sprintf("invalid request: batch of %d calls exceeds the limit of %d", len(raws), s.cfg.MaxBatch))), s.cfg.MaxResponseBytes)
+			fmt.Sprintf("invalid request: batch of %d calls exceeds the limit of %d", n, s.cfg.MaxBatch))), s.cfg.MaxResponseBytes)
 	}
 	var out bytes.Buffer
 	out.WriteByte('[')
 	budget := s.cfg.MaxResponseBytes
-	for _, raw := range raws {
-		resp := s.handle(ctx, raw)
+	for i := range n {
+		var resp *response
+		if reqs != nil {
+			resp = s.serve(ctx, &reqs[i])
+		} else {
+			resp = s.handle(ctx, raws[i])
+		}
 		if resp == nil {
 			continue
 		}
@@ -236,6 +248,11 @@ func (s *Server) handle(ctx context.Context, raw json.RawMessage) *response {
 		}
 		return errorResponse(nullID, newError(CodeInvalidRequest, KindInvalidRequest, "invalid request: "+err.Error()))
 	}
+	return s.serve(ctx, &req)
+}
+
+// serve answers one decoded call; it returns nil for a notification.
+func (s *Server) serve(ctx context.Context, req *request) *response {
 	id := req.ID
 	notification := id == nil
 	if id == nil {
