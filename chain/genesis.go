@@ -225,11 +225,14 @@ func (g *Genesis) Block() (*Block, *State) {
 	}
 	st.ClearJournal()
 	h := &Header{
-		ParentHash: g.configHash(),
-		TxRoot:     types.EmptyTxsHash,
-		StateRoot:  st.Root(),
-		Height:     0,
-		Time:       g.Timestamp,
+		ParentHash:  g.configHash(),
+		TxRoot:      types.EmptyTxsHash,
+		ReceiptRoot: types.EmptyReceiptsHash,
+		StateRoot:   st.Root(),
+		Height:      0,
+		Time:        g.Timestamp,
+		GasLimit:    g.GasLimit,
+		BaseFee:     new(big.Int).Set(g.BaseFee.Big()),
 	}
 	if g.Consensus == ConsensusPoW {
 		h.Bits = BigToCompact(TargetForDifficulty(g.Difficulty.Big()))
