@@ -85,19 +85,19 @@ func newTemplate(sealHash [32]byte) template {
 	return template{mid: sha256IV, tail: wordsOf(last[:])}
 }
 
-// withNonce returns the template's chunk with nonce in place.
-func (t *template) withNonce(nonce uint64) [16]uint32 {
-	w := t.tail
+// putNonce writes nonce into the chunk w, in place: the miner's loop copies
+// no more than the chunk it hands to the kernel.
+func putNonce(w *[16]uint32, nonce uint64) {
 	w[nonceWord] = uint32(nonce >> 32)
 	w[nonceWord+1] = uint32(nonce)
-	return w
 }
 
 // hash returns SHA-256d of the seal hash with nonce, as eight big-endian words,
 // with the SHA-NI instructions when the CPU has them.
 func (t *template) hash(nonce uint64) [8]uint32 {
 	if hasSHANI {
-		w := t.withNonce(nonce)
+		w := t.tail
+		putNonce(&w, nonce)
 		var out [8]uint32
 		sha256dSHANI(&t.mid, &w, &out)
 		return out
@@ -111,14 +111,17 @@ func (t *template) hash2(nonce uint64) (a, b [8]uint32) {
 	if !hasSHANI {
 		return t.hashGo(nonce), t.hashGo(nonce + 1)
 	}
-	wa, wb := t.withNonce(nonce), t.withNonce(nonce+1)
+	wa, wb := t.tail, t.tail
+	putNonce(&wa, nonce)
+	putNonce(&wb, nonce+1)
 	sha256d2SHANI(&t.mid, &wa, &wb, &a, &b)
 	return a, b
 }
 
 // hashGo is hash in plain Go.
 func (t *template) hashGo(nonce uint64) [8]uint32 {
-	w := t.withNonce(nonce)
+	w := t.tail
+	putNonce(&w, nonce)
 	first := t.mid
 	compress(&first, &w)
 	var w2 [16]uint32
