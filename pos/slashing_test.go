@@ -174,7 +174,7 @@ func TestSameBlockSignedTwiceIsNoEvidence(t *testing.T) {
 	copy(flipped.Seal, flipS(sa.Header.Seal[:crypto.SignatureLength]))
 	resigned := sa.Header.Copy()
 	copy(resigned.Seal, signWithNonce(t, sealHash[:], key(1), big.NewInt(123456789)))
-	if flipped.Hash() == sa.Hash() || resigned.Hash() == sa.Hash() || !bytes.Equal(resigned.Seal[64:], sa.Header.Seal[64:]) {
+	if flipped.Hash() == sa.Hash() || resigned.Hash() == sa.Hash() || !bytes.Equal(resigned.Seal[crypto.SignatureLength:], sa.Header.Seal[crypto.SignatureLength:]) {
 		t.Fatal("the copies must be other block hashes with the same reveal")
 	}
 	if err := honest.e.VerifyHeader(honest.c, flipped, parent); !errors.Is(err, ErrBadSeal) {
