@@ -61,6 +61,9 @@ func (ks Keystore) Import(key *ecdsa.PrivateKey, password string) (Entry, error)
 		return Entry{}, fmt.Errorf("import %s: %w", addr.Hex(), err)
 	}
 	n, p := ks.scrypt()
+	if err := checkScrypt(int64(n), 8, int64(p)); err != nil {
+		return Entry{}, fmt.Errorf("import %s: %w", addr.Hex(), err)
+	}
 	data, err := keystore.EncryptKey(&keystore.Key{Id: id, Address: addr, PrivateKey: key}, password, n, p)
 	if err != nil {
 		return Entry{}, fmt.Errorf("encrypt key %s: %w", addr.Hex(), err)
@@ -124,22 +127,43 @@ func (ks Keystore) Unlock(addr common.Address, password string) (*ecdsa.PrivateK
 	return LoadKeyFile(e.Path, password)
 }
 
-// LoadKeyFile decrypts one key file.
+// LoadKeyFile decrypts one key file. A file whose size, shape or key
+// derivation parameters are out of bounds (see MaxScryptMemory) is refused
+// with ErrBadKeyFile before any key is derived.
 func LoadKeyFile(path, password string) (*ecdsa.PrivateKey, error) {
-	data, err := os.ReadFile(path)
+	data, err := readKeyFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("read key file: %w", err)
+		return nil, err
 	}
-	key, err := keystore.DecryptKey(data, password)
+	return decryptKeyFile(path, data, password)
+}
+
+// ReadKey reads a private key from path: a keystore file, checked as
+// LoadKeyFile does and then decrypted with what password returns (asked only
+// for a keystore file that passed the check), or a file holding the key in
+// hex.
+func ReadKey(path string, password func() (string, error)) (*ecdsa.PrivateKey, error) {
+	data, err := readKeyFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("decrypt %s: %w", path, err)
+		return nil, err
 	}
-	return key.PrivateKey, nil
+	if !strings.HasPrefix(strings.TrimSpace(string(data)), "{") {
+		return ParseHexKey(string(data))
+	}
+	kf, err := parseKeyFile(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	pw, err := password()
+	if err != nil {
+		return nil, err
+	}
+	return kf.decrypt(path, pw)
 }
 
 // KeyFileAddress reads the address a key file declares, without decrypting.
 func KeyFileAddress(path string) (common.Address, error) {
-	data, err := os.ReadFile(path)
+	data, err := readKeyFile(path)
 	if err != nil {
 		return common.Address{}, err
 	}

@@ -289,16 +289,5 @@ func sendingKey(from, keyFile, dir, pwFile string) (*ecdsa.PrivateKey, error) {
 // loadKeyFile reads a private key from a keystore file (decrypted with the
 // password from passwordFile, or a prompt) or from a file holding it in hex.
 func loadKeyFile(path, passwordFile string) (*ecdsa.PrivateKey, error) {
-	if _, err := wallet.KeyFileAddress(path); err != nil {
-		data, rerr := os.ReadFile(path)
-		if rerr != nil {
-			return nil, rerr
-		}
-		return wallet.ParseHexKey(string(data))
-	}
-	pw, err := readPassword(passwordFile, false)
-	if err != nil {
-		return nil, err
-	}
-	return wallet.LoadKeyFile(path, pw)
+	return wallet.ReadKey(path, func() (string, error) { return readPassword(passwordFile, false) })
 }
