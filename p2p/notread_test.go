@@ -13,6 +13,7 @@ import (
 	"time"
 
 	ct "github.com/chaind/chaind/chain/chaintest"
+	"github.com/chaind/chaind/internal/poll"
 	"github.com/chaind/chaind/p2p"
 	"github.com/chaind/chaind/p2p/p2ptest"
 )
@@ -114,7 +115,7 @@ func TestNonReaderIsCutOverTCP(t *testing.T) {
 	}
 	defer h.Conn.Close()
 	hostileID := hex.EncodeToString(p2p.NodeIDOf(p2ptest.Key(1)))
-	waitUntil(t, 30*time.Second, "the honest peer to connect", func() bool { return connected(n, honest.srv.NodeID()) })
+	poll.Until(t, 30*time.Second, "the honest peer to connect", func() bool { return connected(n, honest.srv.NodeID()) })
 	// Blocks for both peers, and pings from the hostile one, until the node
 	// cuts it.
 	start := time.Now()
@@ -127,7 +128,7 @@ func TestNonReaderIsCutOverTCP(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	t.Logf("cut after %v with a write timeout of %v", time.Since(start).Round(100*time.Millisecond), writeTimeout)
-	waitUntil(t, 30*time.Second, "the honest peer to sync", func() bool {
+	poll.Until(t, 30*time.Second, "the honest peer to sync", func() bool {
 		return honest.chain.Head().Hash() == n.chain.Head().Hash()
 	})
 	if !connected(n, honest.srv.NodeID()) {

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chaind/chaind/internal/poll"
 	"github.com/ethereum/go-ethereum/common/hexutil"
 )
 
@@ -77,7 +78,7 @@ func TestDevNodeAndWalletCLI(t *testing.T) {
 
 	// Another node joins the dev chain with the genesis the dev node wrote.
 	joiner := startChaind(t, nodeArgs(filepath.Join(dir, "joiner"), filepath.Join(datadir, "genesis.json"), "--peers", p.p2p)...)
-	waitFor(t, 30*time.Second, "the joining node to sync the dev chain", func() bool {
+	poll.Until(t, 30*time.Second, "the joining node to sync the dev chain", func() bool {
 		var bal hexutil.Big
 		joiner.call(t, &bal, "eth_getBalance", newAddr, "latest")
 		return bal.ToInt().Cmp(big.NewInt(25e17)) == 0
