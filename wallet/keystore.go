@@ -71,6 +71,7 @@ func (ks Keystore) Import(key *ecdsa.PrivateKey, password string) (Entry, error)
 	if err := os.MkdirAll(ks.Dir, 0o700); err != nil {
 		return Entry{}, fmt.Errorf("create keystore: %w", err)
 	}
+	// wall-clock: the file name records when the key was made, as geth's do
 	name := fmt.Sprintf("UTC--%s--%x", time.Now().UTC().Format("2006-01-02T15-04-05.000000000Z"), addr[:])
 	path := filepath.Join(ks.Dir, name)
 	if err := writeFileAtomic(path, data, 0o600); err != nil {

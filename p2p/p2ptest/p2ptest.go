@@ -17,7 +17,9 @@ import (
 	"github.com/ethereum/go-ethereum/crypto"
 )
 
-// Timeout bounds each read and write of a Peer.
+// Timeout bounds each read and write of a Peer. The deadlines are set from
+// time.Now, as net.Conn deadlines are wall-clock by nature (inside a
+// testing/synctest bubble, the bubble's time).
 const Timeout = 30 * time.Second
 
 // Key returns a deterministic node key for seed.
