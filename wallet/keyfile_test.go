@@ -258,3 +258,56 @@ func TestReadKeyHexOrKeystore(t *testing.T) {
 		}
 	}
 }
+
+// TestImportFile: a keystore file is checked and copied without a password;
+// a hostile one leaves nothing in the keystore; a hex key file is encrypted
+// with the password asked for.
+func TestImportFile(t *testing.T) {
+	dir := t.TempDir()
+	ks := Keystore{Dir: filepath.Join(dir, "keystore"), ScryptN: keystore.LightScryptN, ScryptP: keystore.LightScryptP}
+	asked := 0
+	password := func() (string, error) { asked++; return "new", nil }
+	m := lightKeyFile(t)
+	edit(m, "crypto.kdfparams.p", 1<<40)
+	bad, _ := json.Marshal(m)
+	badPath := filepath.Join(dir, "bad.json")
+	if err := os.WriteFile(badPath, bad, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ks.ImportFile(badPath, password); !errors.Is(err, ErrBadKeyFile) || asked != 0 {
+		t.Fatalf("hostile keystore file: %v, password asked %d times", err, asked)
+	}
+	if entries, err := ks.List(); err != nil || len(entries) != 0 {
+		t.Fatalf("after a refused import the keystore holds %v (%v)", entries, err)
+	}
+	good, err := lightKeyFileJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	goodPath := filepath.Join(dir, "good.json")
+	if err := os.WriteFile(goodPath, good, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e, err := ks.ImportFile(goodPath, password)
+	if err != nil || asked != 0 {
+		t.Fatalf("keystore file: %v, password asked %d times", err, asked)
+	}
+	if key, err := ks.Unlock(e.Address, "pw"); err != nil || hex.EncodeToString(crypto.FromECDSA(key)) != vectorKey {
+		t.Fatalf("the copied file does not open with its own password: %v", err)
+	}
+	if _, err := ks.ImportFile(goodPath, password); err == nil {
+		t.Fatal("the same key imported twice")
+	}
+	other, _ := crypto.GenerateKey()
+	hexPath := filepath.Join(dir, "other.key")
+	if err := os.WriteFile(hexPath, []byte(hex.EncodeToString(crypto.FromECDSA(other))), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e, err = ks.ImportFile(hexPath, password)
+	if err != nil || asked != 1 {
+		t.Fatalf("hex key file: %v, password asked %d times", err, asked)
+	}
+	if key, err := ks.Unlock(e.Address, "new"); err != nil || !key.Equal(other) {
+		t.Fatalf("the imported hex key does not open with the new password: %v", err)
+	}
+}

@@ -68,10 +68,52 @@ func (ks Keystore) Import(key *ecdsa.PrivateKey, password string) (Entry, error)
 	if err != nil {
 		return Entry{}, fmt.Errorf("encrypt key %s: %w", addr.Hex(), err)
 	}
+	return ks.store(addr, data)
+}
+
+// ImportFile imports the key in the file at path. A keystore file (written
+// by geth, ethers or chaind) is copied as it is, without a password, once it
+// has passed the checks LoadKeyFile makes and declares its address; a file
+// holding a hex key is encrypted with what password returns. Importing a key
+// twice is an error.
+func (ks Keystore) ImportFile(path string, password func() (string, error)) (Entry, error) {
+	data, err := readKeyFile(path)
+	if err != nil {
+		return Entry{}, err
+	}
+	if !isKeystoreJSON(data) {
+		key, err := ParseHexKey(string(data))
+		if err != nil {
+			return Entry{}, fmt.Errorf("%s: %w", path, err)
+		}
+		pw, err := password()
+		if err != nil {
+			return Entry{}, err
+		}
+		return ks.Import(key, pw)
+	}
+	kf, err := parseKeyFile(data)
+	if err != nil {
+		return Entry{}, fmt.Errorf("%s: %w", path, err)
+	}
+	if kf.address == nil {
+		return Entry{}, fmt.Errorf("%s declares no address: %w", path, ErrBadKeyFile)
+	}
+	if _, err := ks.Find(*kf.address); err == nil {
+		return Entry{}, fmt.Errorf("import %s: already in %s", kf.address.Hex(), ks.Dir)
+	}
+	return ks.store(*kf.address, data)
+}
+
+// isKeystoreJSON tells a keystore file (a JSON object) from a hex key file.
+func isKeystoreJSON(data []byte) bool { return strings.HasPrefix(strings.TrimSpace(string(data)), "{") }
+
+// store writes the key file data of addr into the keystore.
+func (ks Keystore) store(addr common.Address, data []byte) (Entry, error) {
 	if err := os.MkdirAll(ks.Dir, 0o700); err != nil {
 		return Entry{}, fmt.Errorf("create keystore: %w", err)
 	}
-	// wall-clock: the file name records when the key was made, as geth's do
+	// wall-clock: the file name records when the key was stored, as geth's do
 	name := fmt.Sprintf("UTC--%s--%x", time.Now().UTC().Format("2006-01-02T15-04-05.000000000Z"), addr[:])
 	path := filepath.Join(ks.Dir, name)
 	if err := writeFileAtomic(path, data, 0o600); err != nil {
@@ -148,7 +190,7 @@ func ReadKey(path string, password func() (string, error)) (*ecdsa.PrivateKey, e
 	if err != nil {
 		return nil, err
 	}
-	if !strings.HasPrefix(strings.TrimSpace(string(data)), "{") {
+	if !isKeystoreJSON(data) {
 		return ParseHexKey(string(data))
 	}
 	kf, err := parseKeyFile(data)

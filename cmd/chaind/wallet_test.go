@@ -113,9 +113,9 @@ func TestDevNodeAndWalletCLI(t *testing.T) {
 }
 
 // TestHostileKeyFileRefused: a keystore file asking scrypt for a TiB is
-// refused before any key is derived, by the validator key loading and by
-// `wallet send --from` (a process that tried would be killed or would run
-// for minutes).
+// refused before any key is derived, by the validator key loading, by
+// `wallet send --from` and by `wallet import` (a process that tried would be
+// killed or would run for minutes).
 func TestHostileKeyFileRefused(t *testing.T) {
 	dir := t.TempDir()
 	const addr = "45dea0fb0bba44f4fcf290bba71fd57d7117cbb8"
@@ -138,6 +138,7 @@ func TestHostileKeyFileRefused(t *testing.T) {
 	for _, args := range [][]string{
 		{"node", "--dev", "--consensus", "pos", "--datadir", filepath.Join(dir, "node"), "--validator.key", keyFile, "--validator.password", pwFile},
 		{"wallet", "send", "--from", "0x" + addr, "--keystore", keystore, "--password-file", pwFile, "--to", "0x" + addr, "--value", "1", "--rpc", "http://127.0.0.1:1"},
+		{"wallet", "import", keyFile, "--keystore", filepath.Join(dir, "other"), "--password-file", pwFile},
 	} {
 		out, err := runChaind(t, args...)
 		if err == nil || !strings.Contains(out, "scrypt n=1073741824 r=8 needs 1048576 MiB") {
