@@ -109,7 +109,7 @@ func TestNonReaderIsCutOverTCP(t *testing.T) {
 	honest := w.node("", 0, func(c *p2p.Config) { tcp(c); c.StaticPeers = []string{n.srv.Addr()} })
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	h, err := p2ptest.Dial(ctx, p2p.TCP{}, n.srv.Addr(), p2ptest.Key(1), p2ptest.Hello(w.g, big.NewInt(0)))
+	h, err := p2ptest.Dial(ctx, p2p.TCP{}, n.srv.Addr(), p2ptest.Key(1), p2ptest.Hello(w.g, ct.Engine{}, big.NewInt(0)))
 	if err != nil {
 		t.Fatal(err)
 	}
