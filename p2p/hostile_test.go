@@ -13,6 +13,7 @@ import (
 
 	"github.com/chaind/chaind/chain"
 	ct "github.com/chaind/chaind/chain/chaintest"
+	"github.com/chaind/chaind/internal/poll"
 	"github.com/chaind/chaind/p2p"
 	"github.com/chaind/chaind/p2p/p2ptest"
 	"github.com/ethereum/go-ethereum/common"
@@ -170,7 +171,7 @@ func TestLiarCannotStallSync(t *testing.T) {
 				if !strings.Contains(reason, "misbehaviour") {
 					t.Fatalf("liar dropped with %q", reason)
 				}
-				waitUntil(t, 2*time.Minute, "sync from the honest peer", func() bool { return fresh.chain.Head().Height() == 31 })
+				poll.Until(t, 2*time.Minute, "sync from the honest peer", func() bool { return fresh.chain.Head().Height() == 31 })
 				if requests > 1 {
 					t.Fatalf("the liar got %d headers requests", requests)
 				}
@@ -381,7 +382,7 @@ func TestBansDoNotFollowClaimedAddresses(t *testing.T) {
 		if err := honest.srv.AddPeer(victim.srv.Addr()); err != nil {
 			t.Fatal(err)
 		}
-		waitUntil(t, time.Minute, "the honest node to connect", func() bool { return victim.srv.PeerCount() == 1 })
+		poll.Until(t, time.Minute, "the honest node to connect", func() bool { return victim.srv.PeerCount() == 1 })
 		if id := victim.srv.Peers()[0].ID; id != honest.srv.NodeID() {
 			t.Fatalf("connected to %s, want the honest node", id)
 		}

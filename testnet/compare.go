@@ -153,7 +153,7 @@ func Compare(opts CompareOptions) (*Comparison, error) {
 	}
 	cmp := &Comparison{Nodes: opts.Nodes, DurationSec: opts.Duration.Seconds(), BlockTimeMs: opts.BlockTime.Milliseconds()}
 	total := len(opts.Latencies) * len(Variants)
-	start := time.Now()
+	start := time.Now() // wall-clock: progress lines for the person waiting
 	for li, lat := range opts.Latencies {
 		for vi, v := range Variants {
 			n := li*len(Variants) + vi

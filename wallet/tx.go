@@ -114,7 +114,7 @@ func Send(ctx context.Context, c Caller, key *ecdsa.PrivateKey, to common.Addres
 // WaitReceipt polls for hash's receipt until it exists or ctx ends, and
 // returns it as the node sent it.
 func WaitReceipt(ctx context.Context, c Caller, hash common.Hash, poll time.Duration) (json.RawMessage, error) {
-	t := time.NewTicker(poll)
+	t := time.NewTicker(poll) // wall-clock: polling a node, a process with a clock of its own
 	defer t.Stop()
 	for {
 		var r json.RawMessage

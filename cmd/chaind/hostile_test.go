@@ -15,6 +15,7 @@ import (
 
 	"github.com/chaind/chaind/chain"
 	ct "github.com/chaind/chaind/chain/chaintest"
+	"github.com/chaind/chaind/internal/poll"
 	"github.com/chaind/chaind/p2p"
 	"github.com/chaind/chaind/p2p/p2ptest"
 	"github.com/chaind/chaind/pow"
@@ -149,7 +150,7 @@ func TestHostilePeer(t *testing.T) {
 	dir := t.TempDir()
 	g, genesis := writeFastGenesis(t, dir, 1)
 	honest := startChaind(t, nodeArgs(filepath.Join(dir, "honest"), genesis, mining...)...)
-	waitFor(t, 30*time.Second, "a few blocks", func() bool { return honest.head(t).Number >= 3 })
+	poll.Until(t, 30*time.Second, "a few blocks", func() bool { return honest.head(t).Number >= 3 })
 
 	forgedTo := common.Address{0xf0, 0x0d}
 	var offered []common.Hash
@@ -222,7 +223,7 @@ func TestHostilePeer(t *testing.T) {
 				t.Fatalf("head moved from %+v to %+v", before, after)
 			}
 			honest.call(t, nil, "chaind_minerStart")
-			waitFor(t, 30*time.Second, "the node to keep mining", func() bool { return honest.head(t).Number > before.Number })
+			poll.Until(t, 30*time.Second, "the node to keep mining", func() bool { return honest.head(t).Number > before.Number })
 		})
 	}
 	for _, hash := range offered {

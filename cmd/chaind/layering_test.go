@@ -38,6 +38,7 @@ var allowedImports = map[string][]string{
 	"testnet/dashboard": {"clock"},
 	"netsim":            {"chain", "clock", "pow", "testnet"},
 	"loadgen":           {"chain", "pow", "rpc", "wallet"},
+	"internal/poll":     {},
 	"cmd/chaind":        nil, // may import anything
 }
 
