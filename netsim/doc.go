@@ -18,6 +18,6 @@
 // same code that reports a run of real processes, so a simulated and a real
 // run can be compared number for number.
 //
-// netsim imports chain, clock, pow and testnet; nothing imports netsim but
+// netsim imports chain, clock, mempool, pow and testnet; nothing imports netsim but
 // cmd/chaind.
 package netsim

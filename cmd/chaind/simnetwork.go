@@ -18,7 +18,7 @@ import (
 	"github.com/chaind/chaind/testnet"
 )
 
-const simNetworkSynopsis = "sim network [--nodes N] [--block-time D] [--blocks N | --duration D] [--latency MODEL] [--peers K] [--block-size SIZE] [--hashpower 40,30,...] [--selfish SHARE] [--scenario FILE] [--seed S] [--out DIR] [--json]"
+const simNetworkSynopsis = "sim network [--nodes N] [--block-time D] [--blocks N | --duration D] [--latency MODEL] [--peers K] [--block-size SIZE] [--hashpower 40,30,...] [--selfish SHARE] [--tx-rate R] [--relay push|announce] [--scenario FILE] [--seed S] [--out DIR] [--json]"
 
 // runSimNetwork runs netsim and prints the testnet report of the run.
 func runSimNetwork(args []string) error {
@@ -36,6 +36,8 @@ func runSimNetwork(args []string) error {
 	halfLife := fs.Duration("half-life", 0, "difficulty half-life (default: the genesis default); a very long one holds difficulty constant")
 	processing := fs.Duration("processing", 2*time.Millisecond, "time a node takes to handle any block")
 	validation := fs.String("validation-rate", "20MB", "payload a node validates per second (0: free)")
+	txRate := fs.Float64("tx-rate", 0, "signed transfers arriving per simulated second at random nodes (then blocks carry them, up to --block-size)")
+	relay := fs.String("relay", "push", "how nodes pass blocks and transactions on: push (whole, at once) or announce (hash first, sent on request)")
 	seed := fs.Uint64("seed", 1, "random seed: the same flags and seed give the same results")
 	scenario := fs.String("scenario", "", "run the timeline (partition, heal, kill, restart, stop) of a testnet scenario file")
 	out := fs.String("out", "", "write records.json here (then 'chaind testnet report DIR' draws the plots)")
@@ -57,6 +59,10 @@ func runSimNetwork(args []string) error {
 	rate, err := parseSize(*validation)
 	if err != nil {
 		return fmt.Errorf("--validation-rate: %w", err)
+	}
+	relayMode, err := netsim.ParseRelay(*relay)
+	if err != nil {
+		return fmt.Errorf("--relay: %w", err)
 	}
 	shares, err := parseShares(*hashpower)
 	if err != nil {
@@ -80,13 +86,13 @@ func runSimNetwork(args []string) error {
 			steps = append(steps, st)
 		}
 		if skipped > 0 {
-			slog.Warn("Transactions are not simulated: the scenario's send steps are skipped", "steps", skipped)
+			slog.Warn("The scenario's send steps are skipped (--tx-rate sends transactions)", "steps", skipped)
 		}
 	}
 	cfg := netsim.Config{
 		Nodes: *nodes, BlockTime: *blockTime, Blocks: *blocks, Duration: *duration, BlockSize: int(size),
 		Network: network, Peers: min(*peers, max(*nodes-1, 1)), HashPower: shares, Processing: *processing,
-		ValidationRate: float64(rate), Seed: *seed, Selfish: *selfish, HalfLife: *halfLife, Steps: steps,
+		ValidationRate: float64(rate), TxRate: *txRate, Relay: relayMode, Seed: *seed, Selfish: *selfish, HalfLife: *halfLife, Steps: steps,
 		Progress: func(p netsim.Progress) {
 			slog.Info("Simulating", "simulated", p.SimTime.Round(time.Second), "height", p.Height, "blocks", p.Blocks,
 				"events/s", math.Round(p.EventsPerS))
@@ -120,7 +126,7 @@ func runSimNetwork(args []string) error {
 		return nil
 	}
 	summary := map[string]any{
-		"nodes": rep.Nodes, "latency": network.String(), "block_time_ms": rep.BlockTimeMs, "block_size": size,
+		"nodes": rep.Nodes, "latency": network.String(), "relay": relayMode.String(), "block_time_ms": rep.BlockTimeMs, "block_size": size,
 		"blocks": rep.Produced, "canonical_blocks": rep.Canonical, "stale_blocks": rep.Stale,
 		"stale_rate": rep.StaleRate, "stale_rate_interval": [2]float64{rep.StaleRateCI.Lo, rep.StaleRateCI.Hi},
 		"median_propagation_ms": netsim.MedianArrival(res.Records).Milliseconds(),
@@ -132,6 +138,12 @@ func runSimNetwork(args []string) error {
 	}
 	if res.Selfish != nil {
 		summary["selfish"] = res.Selfish
+	}
+	if *txRate > 0 {
+		summary["tx_rate"] = *txRate
+		summary["txs_sent"], summary["txs_included"] = rep.TxsSent, rep.TxsMined
+		summary["tx_inclusion_ms"] = rep.Confirmations[1]
+		summary["tx_confirmation_ms"] = rep.Confirmations
 	}
 	return printJSON(summary)
 }
