@@ -48,7 +48,7 @@ type Agreement struct {
 // test of homogeneity, each at the 1% level; both runs must have at least
 // 300 blocks. It takes about seven minutes of real processes:
 //
-//	go test -run SimulationAgreesWithTestnet -soak -timeout 30m ./netsim/ -agreement.out ../docs/simulation/agreement
+//	go test -count=1 -run SimulationAgreesWithTestnet -timeout 30m ./netsim/ -args -soak -agreement.out=../docs/simulation/agreement
 func TestSimulationAgreesWithTestnet(t *testing.T) {
 	if !*soak {
 		t.Skip("runs real processes for minutes; run with -soak")
