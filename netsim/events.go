@@ -103,8 +103,9 @@ func (s *sim) mine(n *node) {
 	s.arrive(n, &delivery{block: b, from: -1})
 }
 
-// arrive is a block reaching n: n records it, checks it (after the
-// validation time) and, if it is new and valid, imports and relays it.
+// arrive is a block or a transaction reaching n (one that a cut link
+// dropped ends n's request for it). A block n records, checks (after the
+// validation time) and, if it is new and valid, imports and relays.
 func (s *sim) arrive(n *node, d *delivery) {
 	if d.from >= 0 && !s.linked(s.nodes[d.from], n) {
 		s.requestFailed(n, d.hash())
