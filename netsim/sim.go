@@ -12,6 +12,7 @@ import (
 
 	"github.com/chaind/chaind/chain"
 	"github.com/chaind/chaind/clock"
+	"github.com/chaind/chaind/mempool"
 	"github.com/chaind/chaind/pow"
 	"github.com/chaind/chaind/testnet"
 	"github.com/ethereum/go-ethereum/common"
@@ -50,7 +51,15 @@ type Config struct {
 	// relays it: Processing plus BlockSize at ValidationRate bytes/s.
 	Processing     time.Duration
 	ValidationRate float64
-	Seed           uint64
+	// TxRate is how many transactions arrive per simulated second, each
+	// at a random node (a Poisson process); 0 sends none. With it, blocks
+	// carry real transactions up to BlockSize bytes instead of a simulated
+	// payload.
+	TxRate float64
+	// Relay is how nodes pass blocks and transactions on: RelayPush (the
+	// default) or RelayAnnounce.
+	Relay Relay
+	Seed  uint64
 	// Progress, when set, is called about every second of wall time.
 	Progress func(Progress)
 	Logger   *slog.Logger
@@ -93,6 +102,11 @@ type node struct {
 	down    bool                        // killed: neither mines nor receives
 	seen    map[common.Hash]bool        // blocks that reached the node
 	orphans map[common.Hash][]*delivery // blocks waiting for their parent, by parent hash
+	pool    *mempool.Pool               // with Config.TxRate
+	txSeen  map[common.Hash]bool        // transactions that reached the node
+	// requested holds, for each message the node has asked a peer for (with
+	// RelayAnnounce), the other peers that announced it, to ask next.
+	requested map[common.Hash][]int
 }
 
 type sim struct {
@@ -110,7 +124,9 @@ type sim struct {
 	hashesPerSec float64
 	selfish      *selfishMiner // with Config.Selfish
 	blocks       map[common.Hash]*blockInfo
-	group        []int // partition group of each node while partitioned, else nil
+	group        []int     // partition group of each node while partitioned, else nil
+	txSrc        *txSource // with Config.TxRate
+	txs          map[common.Hash]*txInfo
 }
 
 // Run simulates cfg to the end and reports.
@@ -126,6 +142,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	defer s.close()
 	for i := range s.nodes {
 		s.scheduleMining(s.nodes[i])
+	}
+	if cfg.TxRate > 0 {
+		s.scheduleTx()
 	}
 	lastProgress := time.Now()
 	for s.clk.Step() {
@@ -189,6 +208,15 @@ func (cfg *Config) check() error {
 	if cfg.ValidationRate < 0 || cfg.Processing < 0 {
 		errs = append(errs, errors.New("validation time must not be negative"))
 	}
+	if cfg.TxRate < 0 || math.IsNaN(cfg.TxRate) || math.IsInf(cfg.TxRate, 0) {
+		errs = append(errs, errors.New("the transaction rate must be a non-negative number"))
+	}
+	if cfg.TxRate > 0 && cfg.BlockSize < minTxBlock {
+		errs = append(errs, fmt.Errorf("with transactions the block size (%d bytes) is a block's capacity: give at least %d", cfg.BlockSize, minTxBlock))
+	}
+	if cfg.Relay != RelayPush && cfg.Relay != RelayAnnounce {
+		errs = append(errs, fmt.Errorf("relay %d: want push or announce", cfg.Relay))
+	}
 	return errors.Join(errs...)
 }
 
@@ -197,6 +225,7 @@ func newSim(cfg Config) (*sim, error) {
 		cfg:    cfg,
 		clk:    clock.NewSim(genesisTime),
 		blocks: map[common.Hash]*blockInfo{},
+		txs:    map[common.Hash]*txInfo{},
 		rng:    rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15)),
 	}
 	s.genesis = &chain.Genesis{
@@ -208,7 +237,17 @@ func newSim(cfg Config) (*sim, error) {
 		MaxFuture:  chain.Duration(max(15*time.Second, cfg.BlockTime/4)),
 		HalfLife:   chain.Duration(cfg.HalfLife),
 	}
+	if cfg.TxRate > 0 {
+		s.genesis.GasLimit = txGasLimit(cfg.BlockSize)
+	}
 	s.genesis.FillDefaults()
+	if cfg.TxRate > 0 {
+		src, err := newTxSource(cfg.Seed, s.genesis)
+		if err != nil {
+			return nil, err
+		}
+		s.txSrc = src
+	}
 	if err := s.genesis.Validate(); err != nil {
 		return nil, fmt.Errorf("simulation genesis: %w", err)
 	}
@@ -242,10 +281,15 @@ func newSim(cfg Config) (*sim, error) {
 			return nil, fmt.Errorf("node %d: %w", i, err)
 		}
 		n := &node{id: i, store: store, chain: c, peers: adj[i], share: shares[i],
-			seen: map[common.Hash]bool{}, orphans: map[common.Hash][]*delivery{}}
+			seen: map[common.Hash]bool{}, orphans: map[common.Hash][]*delivery{},
+			txSeen: map[common.Hash]bool{}, requested: map[common.Hash][]int{}}
 		s.nodes = append(s.nodes, n)
 		s.rec.Producers[coinbase(i)] = i
 		c.Subscribe(func(ev chain.HeadEvent) { s.onHead(n, ev) })
+		if cfg.TxRate > 0 {
+			n.pool = mempool.New(mempool.Config{Chain: c})
+			c.Subscribe(n.pool.Reset)
+		}
 	}
 	s.hashesPerSec = float64(genesisDifficulty.Int64()) / cfg.BlockTime.Seconds()
 	if cfg.Selfish > 0 {
