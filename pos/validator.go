@@ -144,7 +144,7 @@ func (v *Validator) loop() {
 		now := e.now()
 		slot := e.SlotAt(now)
 		next := e.SlotTime(slot + 1)
-		v.tick(slot)
+		v.Duties(slot)
 		t := v.clk.NewTimer(next.Sub(now))
 		select {
 		case <-v.quit:
@@ -155,9 +155,11 @@ func (v *Validator) loop() {
 	}
 }
 
-// tick does the duties of slot: release withheld blocks, propose, report
-// offences, vote (from the middle of the epoch on).
-func (v *Validator) tick(slot uint64) {
+// Duties does the duties of slot: release withheld blocks, propose, report
+// offences, vote (from the middle of the epoch on). The running validator
+// calls it at the start of every slot; a simulation that drives its own
+// clock calls it directly instead of Start.
+func (v *Validator) Duties(slot uint64) {
 	e := v.cfg.Engine
 	v.release(slot)
 	v.propose(slot)
