@@ -1,5 +1,6 @@
-// Package chain holds chaind's core data and rules: headers with a fixed binary
-// encoding, blocks of Ethereum-signed value transfers, the genesis file, account
+// Package chain holds chaind's core data and rules: headers that map one to
+// one onto Ethereum headers (their RLP is the encoding, its keccak256 the
+// block hash), blocks of Ethereum-signed value transfers, the genesis file, account
 // state with a state root that commits to every account, block validation, fork
 // choice by total weight, reorgs through per-block undo records, and the LevelDB
 // store in which every import or reorg is one atomic batch. The store records

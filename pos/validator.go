@@ -368,7 +368,7 @@ func (v *Validator) reportDoubleProposals(epoch uint64) {
 			seen[k] = h
 			continue
 		}
-		if v.reported[h.Coinbase] || h.Coinbase == e.Address() || e.Slashed(HeadState{c}, h.Coinbase) {
+		if v.reported[h.Coinbase] || h.Coinbase == e.Address() || first.SealHash() == h.SealHash() || e.Slashed(HeadState{c}, h.Coinbase) {
 			continue
 		}
 		a, _ := first.MarshalBinary()
