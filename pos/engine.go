@@ -38,8 +38,9 @@ type Engine struct {
 	g           *chain.Genesis
 	genesisHash common.Hash
 	slotMs      uint64
-	validators  []common.Address  // sorted, from genesis; later bonders are listed in the state
-	key         *ecdsa.PrivateKey // optional: this node's validator key
+	validators  []common.Address               // sorted, from genesis; later bonders are listed in the state
+	stakeKeys   map[common.Address]common.Hash // keyStake of each genesis validator, computed once
+	key         *ecdsa.PrivateKey              // optional: this node's validator key
 	now         func() time.Time
 }
 
@@ -58,8 +59,10 @@ func New(g *chain.Genesis, key *ecdsa.PrivateKey, now func() time.Time) (*Engine
 		now = time.Now
 	}
 	e := &Engine{g: g, slotMs: uint64(g.SlotTime.D().Milliseconds()), key: key, now: now}
+	e.stakeKeys = make(map[common.Address]common.Hash, len(g.Validators))
 	for _, v := range g.Validators {
 		e.validators = append(e.validators, v.Address)
+		e.stakeKeys[v.Address] = keyStake(v.Address)
 	}
 	sort.Slice(e.validators, func(i, j int) bool { return bytes.Compare(e.validators[i][:], e.validators[j][:]) < 0 })
 	gb, _ := g.Block(e)
@@ -94,7 +97,11 @@ func (e *Engine) SlotTime(slot uint64) time.Time {
 
 // Stake is the validator's stake in st.
 func (e *Engine) Stake(st StateReader, v common.Address) *big.Int {
-	a, _ := getRec(st, keyStake(v))
+	k, ok := e.stakeKeys[v]
+	if !ok {
+		k = keyStake(v)
+	}
+	a, _ := getRec(st, k)
 	return a.Value
 }
 
