@@ -244,9 +244,15 @@ func TestStateRootCommitsToEveryAccountInAnyOrder(t *testing.T) {
 }
 
 func FuzzHeaderDecode(f *testing.F) {
-	h := randomHeader(rand.New(rand.NewSource(3)))
-	enc, _ := h.MarshalBinary()
-	f.Add(enc)
+	r := rand.New(rand.NewSource(3))
+	for _, seal := range []int{-1, 0, 130, MaxSealSize} {
+		h := randomHeader(r)
+		if seal >= 0 {
+			h.Seal = make([]byte, seal)
+		}
+		enc, _ := h.MarshalBinary()
+		f.Add(enc)
+	}
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var h Header
@@ -256,6 +262,9 @@ func FuzzHeaderDecode(f *testing.F) {
 		enc, err := h.MarshalBinary()
 		if err != nil || !bytes.Equal(enc, data) {
 			t.Fatalf("decoded header does not re-encode to its input")
+		}
+		if h.Hash() != crypto.Keccak256Hash(data) {
+			t.Fatalf("hash is not keccak256 of the encoding")
 		}
 	})
 }
@@ -290,5 +299,16 @@ func TestOpenRefusesAnOlderBlockFormat(t *testing.T) {
 	s.Close()
 	if _, _, err := openTestChain(t, dir); err == nil || !strings.Contains(err.Error(), "format 1, this chaind reads format 2") {
 		t.Fatalf("opened a format-1 database: %v", err)
+	}
+}
+
+// BenchmarkHeaderHash is the block hash of a PoS-sized header (130-byte
+// seal): an RLP encoding and keccak256.
+func BenchmarkHeaderHash(b *testing.B) {
+	h := randomHeader(rand.New(rand.NewSource(7)))
+	h.Seal = make([]byte, 130)
+	b.ReportAllocs()
+	for b.Loop() {
+		h.Hash()
 	}
 }
