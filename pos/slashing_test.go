@@ -127,7 +127,7 @@ func signWithNonce(t *testing.T, hash []byte, k *ecdsa.PrivateKey, nonce *big.In
 	n := curve.Params().N
 	x, _ := curve.ScalarBaseMult(nonce.Bytes())
 	r := new(big.Int).Mod(x, n)
-	s := new(big.Int).Mul(r, k.D)
+	s := new(big.Int).Mul(r, new(big.Int).SetBytes(crypto.FromECDSA(k)))
 	s.Add(s, new(big.Int).SetBytes(hash))
 	s.Mul(s, new(big.Int).ModInverse(nonce, n))
 	s.Mod(s, n)
