@@ -101,7 +101,7 @@ func Open(cfg Config) (*Chain, error) {
 	if c.log == nil {
 		c.log = slog.Default()
 	}
-	gblock, gstate := cfg.Genesis.Block()
+	gblock, gstate := cfg.Genesis.Block(cfg.Engine)
 	c.genesisHeader = gblock.Header
 	gjson, err := json.Marshal(cfg.Genesis)
 	if err != nil {
@@ -141,7 +141,7 @@ func (c *Chain) checkStored(stored, gjson []byte, gblock *Block) error {
 	var other Genesis
 	otherHash := "unreadable"
 	if json.Unmarshal(stored, &other) == nil {
-		otherBlock, _ := other.Block()
+		otherBlock, _ := other.Block(c.engine)
 		otherHash = otherBlock.Hash().Hex()
 	}
 	return fmt.Errorf("the database was created with another genesis (block %s); this genesis is block %s", otherHash, gblock.Hash().Hex())
@@ -155,11 +155,7 @@ func (c *Chain) writeGenesis(g *Block, st *State, gjson []byte) error {
 	if err := b.setCanonical(g, undoRecord{}); err != nil {
 		return err
 	}
-	addrs := make([]common.Address, 0, st.Len())
-	for a := range st.accounts {
-		addrs = append(addrs, a)
-	}
-	if err := b.putAccounts(st, addrs); err != nil {
+	if err := b.putState(st, st.everything()); err != nil {
 		return err
 	}
 	b.setHead(g.Hash())
@@ -385,7 +381,7 @@ func (c *Chain) extendHead(b *Block, weight *big.Int) (*HeadEvent, error) {
 		err = batch.setCanonical(b, undo)
 	}
 	if err == nil {
-		err = batch.putAccounts(c.state, undo.addresses())
+		err = batch.putState(c.state, undo)
 	}
 	var fin Checkpoint
 	if err == nil {
@@ -446,7 +442,7 @@ func (c *Chain) reorg(newHead *Block, weight *big.Int, batch *storeBatch) (*Head
 			return nil, err
 		}
 	}
-	if err := batch.putAccounts(c.state, c.state.undoSince(mark).addresses()); err != nil {
+	if err := batch.putState(c.state, c.state.undoSince(mark)); err != nil {
 		c.state.RevertTo(mark)
 		return nil, err
 	}
@@ -526,7 +522,7 @@ func (c *Chain) BuildBlock(coinbase common.Address, txs []*types.Transaction) (*
 	}
 	mark := c.state.Mark()
 	defer c.state.RevertTo(mark)
-	if err := c.beginBlock(c.state, h); err != nil {
+	if err := engineStep("begin", h, c.engine.BeginBlock(c, c.state, h)); err != nil {
 		return nil, fmt.Errorf("build block %d: %w", h.Height, err)
 	}
 	failed := make(map[common.Address]bool)
@@ -548,7 +544,9 @@ func (c *Chain) BuildBlock(coinbase common.Address, txs []*types.Transaction) (*
 		included = append(included, tx)
 		h.GasUsed += TransferGas
 	}
-	credit(c.state, h.Coinbase, c.genesis.BlockReward.Big())
+	if err := engineStep("finalize", h, c.engine.Finalize(c, c.state, h)); err != nil {
+		return nil, fmt.Errorf("build block %d: %w", h.Height, err)
+	}
 	h.StateRoot = c.state.Root()
 	h.TxRoot = TxRoot(included)
 	h.ReceiptRoot = ReceiptRoot(included)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"sync"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
@@ -92,11 +93,25 @@ func (h *Header) SealHash() common.Hash {
 // Ethereum header shows it; 0 for bits 0 (PoS headers) and for bits whose
 // target is negative.
 func Work(bits uint32) *big.Int {
-	target := CompactToBig(bits)
-	if bits == 0 || target.Sign() < 0 {
-		return new(big.Int)
+	slot := &works[bits%uint32(len(works))]
+	slot.mu.Lock()
+	defer slot.mu.Unlock()
+	if slot.work == nil || slot.bits != bits {
+		slot.bits, slot.work = bits, new(big.Int)
+		if target := CompactToBig(bits); bits != 0 && target.Sign() >= 0 {
+			slot.work = DifficultyForTarget(target)
+		}
 	}
-	return DifficultyForTarget(target)
+	return new(big.Int).Set(slot.work)
+}
+
+// works remembers recent results of Work: every block hash needs its
+// header's work, a 256-bit division, and neighbouring blocks mostly share
+// their bits.
+var works [256]struct {
+	mu   sync.Mutex
+	bits uint32
+	work *big.Int
 }
 
 // MarshalBinary encodes the header as the RLP of its Ethereum header.

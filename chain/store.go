@@ -1,6 +1,7 @@
 package chain
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -32,6 +33,7 @@ var (
 	prefixByHeight  = []byte("n") // n + height + hash -> nothing: every stored block
 	prefixTxLookup  = []byte("x") // x + tx hash -> block hash + index (canonical txs)
 	prefixAccount   = []byte("a") // a + address -> RLP account
+	prefixRecord    = []byte("e") // e + key -> engine record
 	prefixUndo      = []byte("u") // u + hash -> undo record of a canonical block
 	keyHead         = []byte("head")
 	keyGenesis      = []byte("genesis")      // genesis file JSON
@@ -288,7 +290,7 @@ func (s *Store) Head() (common.Hash, error) {
 // GenesisJSON reads the genesis file the database was created with.
 func (s *Store) GenesisJSON() ([]byte, error) { return s.get(keyGenesis) }
 
-// loadState reads every account into a fresh State.
+// loadState reads every account and engine record into a fresh State.
 func (s *Store) loadState() (*State, error) {
 	st := NewState()
 	s.mu.RLock()
@@ -304,6 +306,17 @@ func (s *Store) loadState() (*State, error) {
 	}
 	if err := it.Error(); err != nil {
 		return nil, fmt.Errorf("read accounts: %w", err)
+	}
+	rit := s.db.NewIterator(util.BytesPrefix(prefixRecord), nil)
+	defer rit.Release()
+	for rit.Next() {
+		if len(rit.Key()) != 1+common.HashLength || len(rit.Value()) > MaxRecordSize {
+			return nil, fmt.Errorf("engine record %x: %d-byte key, %d-byte value", rit.Key(), len(rit.Key()), len(rit.Value()))
+		}
+		st.putRecord(common.BytesToHash(rit.Key()[1:]), bytes.Clone(rit.Value()))
+	}
+	if err := rit.Error(); err != nil {
+		return nil, fmt.Errorf("read engine records: %w", err)
 	}
 	return st, nil
 }
@@ -362,8 +375,17 @@ func (b *storeBatch) unsetCanonical(blk *Block, undo undoRecord) {
 	b.deleteHistory(blk.Height(), undo)
 }
 
-func (b *storeBatch) putAccounts(st *State, addrs []common.Address) error {
-	for _, addr := range addrs {
+// putState writes the current value of every account and engine record that
+// u names.
+func (b *storeBatch) putState(st *State, u undoRecord) error {
+	for _, e := range u.Records {
+		if v, ok := st.records[e.Key]; ok {
+			b.b.Put(key(prefixRecord, e.Key[:]), v)
+		} else {
+			b.b.Delete(key(prefixRecord, e.Key[:]))
+		}
+	}
+	for _, addr := range u.addresses() {
 		a, ok := st.accounts[addr]
 		if !ok {
 			b.b.Delete(key(prefixAccount, addr[:]))

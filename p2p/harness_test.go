@@ -82,7 +82,7 @@ func (w *world) node(ip string, blocks int, edit func(*p2p.Config)) *testNode {
 
 // hostile dials n from ip as the peer with key seed, claiming weight.
 func (w *world) hostile(n *testNode, ip string, seed int, weight *big.Int) (*p2ptest.Peer, error) {
-	return p2ptest.Dial(context.Background(), w.net.Host(ip), n.srv.Addr(), p2ptest.Key(seed), p2ptest.Hello(w.g, weight))
+	return p2ptest.Dial(context.Background(), w.net.Host(ip), n.srv.Addr(), p2ptest.Key(seed), p2ptest.Hello(w.g, ct.Engine{}, weight))
 }
 
 // waitUntil polls cond on the bubble's clock, failing after limit.

@@ -2,7 +2,7 @@
 // proposer per slot drawn in proportion to stake from a RANDAO seed, blocks
 // signed by their proposer in their own slot, longest-chain fork choice, and
 // a Casper-FFG finality gadget whose votes are transactions to
-// chain.FinalityAddress, so that they are gossiped, included in blocks,
+// FinalityAddress, so that they are gossiped, included in blocks,
 // rolled back on reorgs and committed to by the state root like any transfer.
 // Votes are tallied per (source, target) link against a stake snapshot fixed
 // at each epoch's start (ffg.go); staking with delayed exits (staking.go);

@@ -44,9 +44,8 @@ type Engine struct {
 }
 
 var (
-	_ chain.Engine         = (*Engine)(nil)
-	_ chain.StateProcessor = (*Engine)(nil)
-	_ chain.Finalizer      = (*Engine)(nil)
+	_ chain.Engine    = (*Engine)(nil)
+	_ chain.Finalizer = (*Engine)(nil)
 )
 
 // New returns the engine of a PoS genesis. key (optional) is the local
@@ -58,12 +57,13 @@ func New(g *chain.Genesis, key *ecdsa.PrivateKey, now func() time.Time) (*Engine
 	if now == nil {
 		now = time.Now
 	}
-	gb, _ := g.Block()
-	e := &Engine{g: g, genesisHash: gb.Hash(), slotMs: uint64(g.SlotTime.D().Milliseconds()), key: key, now: now}
+	e := &Engine{g: g, slotMs: uint64(g.SlotTime.D().Milliseconds()), key: key, now: now}
 	for _, v := range g.Validators {
 		e.validators = append(e.validators, v.Address)
 	}
 	sort.Slice(e.validators, func(i, j int) bool { return bytes.Compare(e.validators[i][:], e.validators[j][:]) < 0 })
+	gb, _ := g.Block(e)
+	e.genesisHash = gb.Hash()
 	return e, nil
 }
 
@@ -94,11 +94,8 @@ func (e *Engine) SlotTime(slot uint64) time.Time {
 
 // Stake is the validator's stake in st.
 func (e *Engine) Stake(st StateReader, v common.Address) *big.Int {
-	a, _ := st.Get(v)
-	if a.Stake == nil {
-		return new(big.Int)
-	}
-	return a.Stake
+	a, _ := getRec(st, keyStake(v))
+	return a.Value
 }
 
 func (e *Engine) totalStake(st StateReader) *big.Int {
@@ -112,10 +109,10 @@ func (e *Engine) totalStake(st StateReader) *big.Int {
 // seed is the seed of epoch as st knows it: fixed by the epoch's first block,
 // or the current mix while the epoch has no block yet.
 func (e *Engine) seed(st StateReader, epoch uint64) common.Hash {
-	if a, ok := st.Get(addrSeed); ok && a.Nonce == epoch+1 {
+	if a, ok := getRec(st, keySeed); ok && a.Nonce == epoch+1 {
 		return hashOf(a)
 	}
-	mix, _ := st.Get(addrMix)
+	mix, _ := getRec(st, keyMix)
 	return hashOf(mix)
 }
 
@@ -126,17 +123,17 @@ func (e *Engine) seed(st StateReader, epoch uint64) common.Hash {
 func (e *Engine) Proposer(st StateReader, slot uint64) common.Address {
 	epoch := e.Epoch(slot)
 	opened := false
-	if a, ok := st.Get(addrSeed); ok && a.Nonce == epoch+1 {
+	if a, ok := getRec(st, keySeed); ok && a.Nonce == epoch+1 {
 		opened = true
 	}
 	stake := func(v common.Address) *big.Int {
 		s := e.Stake(st, v)
 		if !opened {
-			if p, _ := st.Get(addrPending(v)); p.Balance.Sign() > 0 {
-				s = new(big.Int).Add(s, p.Balance)
+			if p, _ := getRec(st, keyPending(v)); p.Value.Sign() > 0 {
+				s = new(big.Int).Add(s, p.Value)
 			}
-			if x, _ := st.Get(addrExiting(v)); x.Balance.Sign() > 0 && x.Nonce <= epoch {
-				s = new(big.Int).Sub(s, x.Balance)
+			if x, _ := getRec(st, keyExiting(v)); x.Value.Sign() > 0 && x.Nonce <= epoch {
+				s = new(big.Int).Sub(s, x.Value)
 			}
 		}
 		return s
@@ -308,14 +305,14 @@ func (e *Engine) beyondGenesis(c Checkpoint) common.Hash {
 // maxEpochGap bounds the checkpoints one block records after a long gap.
 const maxEpochGap = 1024
 
-// ProcessBlock opens a new epoch if h is its first block (fixing the seed and
+// BeginBlock opens a new epoch if h is its first block (fixing the seed and
 // recording the checkpoint), checks that h's proposer is the one drawn for
 // its slot, and mixes its RANDAO reveal into the seed of later epochs.
-func (e *Engine) ProcessBlock(st *chain.State, h *chain.Header) error {
+func (e *Engine) BeginBlock(_ chain.ChainReader, st *chain.State, h *chain.Header) error {
 	slot, epoch := h.Nonce, e.Epoch(h.Nonce)
-	if seed, _ := st.Get(addrSeed); seed.Nonce != epoch+1 {
-		mix, _ := st.Get(addrMix)
-		setWord(st, addrSeed, epoch+1, hashOf(mix))
+	if seed, _ := getRec(st, keySeed); seed.Nonce != epoch+1 {
+		mix, _ := getRec(st, keyMix)
+		setWord(st, keySeed, epoch+1, hashOf(mix))
 		first := uint64(1)
 		if seed.Nonce > 0 {
 			first = seed.Nonce // the epoch after the last one that had a block
@@ -323,7 +320,7 @@ func (e *Engine) ProcessBlock(st *chain.State, h *chain.Header) error {
 		first = max(first, epoch-min(epoch, maxEpochGap))
 		for ep := first; ep <= epoch; ep++ {
 			if ep > 0 {
-				setWord(st, addrCheckpoint(ep), 1, h.ParentHash)
+				setWord(st, keyCheckpoint(ep), 1, h.ParentHash)
 			}
 		}
 		e.settleStakes(st, epoch)
@@ -336,9 +333,9 @@ func (e *Engine) ProcessBlock(st *chain.State, h *chain.Header) error {
 	if signer, err := recoverSigner(revealMessage(epoch), reveal); err != nil || signer != h.Coinbase {
 		return chain.NewRuleError(ErrBadReveal, "block %d", h.Height)
 	}
-	mix, _ := st.Get(addrMix)
+	mix, _ := getRec(st, keyMix)
 	m := hashOf(mix)
-	setWord(st, addrMix, 0, common.BytesToHash(crypto.Keccak256(m[:], crypto.Keccak256(reveal))))
+	setWord(st, keyMix, 0, common.BytesToHash(crypto.Keccak256(m[:], crypto.Keccak256(reveal))))
 	return nil
 }
 
@@ -349,14 +346,14 @@ type Vote struct {
 	Target Checkpoint
 }
 
-// SystemTx applies a transaction to a system address: a bond or an unbond
-// (StakingAddress), evidence of equivocation (SlashingAddress), or a finality
-// vote (FinalityAddress, see vote).
-func (e *Engine) SystemTx(st *chain.State, h *chain.Header, from common.Address, tx *types.Transaction) error {
+// ApplySystemTx applies a transaction to a system address: a bond or an
+// unbond (StakingAddress), evidence of equivocation (SlashingAddress), or a
+// finality vote (FinalityAddress, see vote).
+func (e *Engine) ApplySystemTx(st *chain.State, h *chain.Header, from common.Address, tx *types.Transaction) error {
 	switch *tx.To() {
-	case chain.StakingAddress:
+	case StakingAddress:
 		return e.staking(st, h, from, tx)
-	case chain.SlashingAddress:
+	case SlashingAddress:
 		return e.slashing(st, h, tx)
 	}
 	return e.vote(st, h, from, tx)

@@ -94,7 +94,7 @@ func TestDoubleProposalSlashed(t *testing.T) {
 	ha, _ := sa.Header.MarshalBinary()
 	hb, _ := sb.Header.MarshalBinary()
 	ev, _ := rlp.EncodeToBytes(Evidence{Kind: DoubleProposal, A: ha, B: hb})
-	includeEverywhere(t, nodes, clk, callTx(t, g, key(0), nodes[0].c.Account(addr(0)).Nonce, chain.SlashingAddress, nil, ev))
+	includeEverywhere(t, nodes, clk, callTx(t, g, key(0), nodes[0].c.Account(addr(0)).Nonce, SlashingAddress, nil, ev))
 	slashedEverywhere(t, nodes, addr(1))
 	for s := uint64(0); s < 200; s++ {
 		if nodes[0].e.Proposer(HeadState{nodes[0].c}, nodes[0].e.SlotAt(clk.Now())+s) == addr(1) {
@@ -104,7 +104,7 @@ func TestDoubleProposalSlashed(t *testing.T) {
 	// Evidence that proves nothing is refused.
 	bogus, _ := rlp.EncodeToBytes(Evidence{Kind: DoubleProposal, A: ha, B: ha})
 	st := nodes[0].c
-	if b, _ := st.BuildBlock(addr(0), []*types.Transaction{callTx(t, g, key(2), st.Account(addr(2)).Nonce, chain.SlashingAddress, nil, bogus)}); b != nil && len(b.Txs) != 0 {
+	if b, _ := st.BuildBlock(addr(0), []*types.Transaction{callTx(t, g, key(2), st.Account(addr(2)).Nonce, SlashingAddress, nil, bogus)}); b != nil && len(b.Txs) != 0 {
 		t.Fatal("bogus evidence was accepted")
 	}
 }
@@ -174,7 +174,7 @@ func TestSameBlockSignedTwiceIsNoEvidence(t *testing.T) {
 	copy(flipped.Seal, flipS(sa.Header.Seal[:crypto.SignatureLength]))
 	resigned := sa.Header.Copy()
 	copy(resigned.Seal, signWithNonce(t, sealHash[:], key(1), big.NewInt(123456789)))
-	if flipped.Hash() == sa.Hash() || resigned.Hash() == sa.Hash() || !bytes.Equal(resigned.Seal[64:], sa.Header.Seal[64:]) {
+	if flipped.Hash() == sa.Hash() || resigned.Hash() == sa.Hash() || !bytes.Equal(resigned.Seal[crypto.SignatureLength:], sa.Header.Seal[crypto.SignatureLength:]) {
 		t.Fatal("the copies must be other block hashes with the same reveal")
 	}
 	if err := honest.e.VerifyHeader(honest.c, flipped, parent); !errors.Is(err, ErrBadSeal) {
@@ -217,7 +217,7 @@ func TestDoubleAndSurroundVotesSlashed(t *testing.T) {
 			ra, _ := voteTx(t, g, key(2), 7, tc.a).MarshalBinary()
 			rb, _ := voteTx(t, g, key(2), 8, tc.b).MarshalBinary()
 			ev, _ := rlp.EncodeToBytes(Evidence{Kind: DoubleVote, A: ra, B: rb})
-			includeEverywhere(t, nodes, clk, callTx(t, g, key(3), 0, chain.SlashingAddress, nil, ev))
+			includeEverywhere(t, nodes, clk, callTx(t, g, key(3), 0, SlashingAddress, nil, ev))
 			slashedEverywhere(t, nodes, addr(2))
 		})
 	}
@@ -234,7 +234,7 @@ func TestBondAndUnbond(t *testing.T) {
 	clk := clocks.NewSim(genesisTime)
 	nodes := append(newNodes(t, g, clk), newNode(t, g, clk, newcomer))
 	bond := new(big.Int).Mul(big.NewInt(980), big.NewInt(1e18))
-	includeEverywhere(t, nodes, clk, callTx(t, g, newcomer, 0, chain.StakingAddress, bond, nil))
+	includeEverywhere(t, nodes, clk, callTx(t, g, newcomer, 0, StakingAddress, bond, nil))
 	st := HeadState{nodes[0].c}
 	if nodes[0].e.Stake(st, who).Sign() != 0 {
 		t.Fatal("bonded stake active before the next epoch")
@@ -254,7 +254,7 @@ func TestBondAndUnbond(t *testing.T) {
 	}
 	before := nodes[0].c.Account(who).Balance
 	data, _ := rlp.EncodeToBytes(StakingCall{Unbond: bond})
-	includeEverywhere(t, nodes, clk, callTx(t, g, newcomer, 1, chain.StakingAddress, nil, data))
+	includeEverywhere(t, nodes, clk, callTx(t, g, newcomer, 1, StakingAddress, nil, data))
 	if nodes[0].e.Stake(st, who).Cmp(bond) != 0 {
 		t.Fatal("an exit took effect before the epoch boundary")
 	}

@@ -107,7 +107,7 @@ func (v *Validator) ObserveTxs(txs []*types.Transaction) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	for _, tx := range txs {
-		if to := tx.To(); to != nil && *to == chain.FinalityAddress && len(v.observed) < maxObserved {
+		if to := tx.To(); to != nil && *to == FinalityAddress && len(v.observed) < maxObserved {
 			v.observed = append(v.observed, tx)
 		}
 	}
@@ -270,7 +270,7 @@ func (v *Validator) vote(epoch uint64) {
 				return
 			}
 		}
-		if err := v.submit(chain.FinalityAddress, data); err != nil {
+		if err := v.submit(FinalityAddress, data); err != nil {
 			v.log.Warn("Vote refused by the mempool", "epoch", epoch, "err", err)
 			return
 		}
@@ -288,11 +288,11 @@ func (v *Validator) vote(epoch uint64) {
 // restart.)
 func (v *Validator) votedBefore(st HeadState, epoch uint64) bool {
 	e := v.cfg.Engine
-	if rec, _ := st.Get(addrVoted(epoch, e.Address())); rec.Nonce != 0 {
+	if rec, _ := getRec(st, keyVoted(epoch, e.Address())); rec.Nonce != 0 {
 		return true
 	}
 	for _, tx := range v.cfg.Pool.Pending() {
-		if to := tx.To(); to == nil || *to != chain.FinalityAddress {
+		if to := tx.To(); to == nil || *to != FinalityAddress {
 			continue
 		}
 		var vote Vote
@@ -319,7 +319,7 @@ func (v *Validator) reportVotes() {
 		if offender == v.cfg.Engine.Address() || v.cfg.Engine.Slashed(HeadState{v.cfg.Chain}, offender) {
 			continue
 		}
-		if err := v.submit(chain.SlashingAddress, ev.Encode()); err != nil {
+		if err := v.submit(SlashingAddress, ev.Encode()); err != nil {
 			v.log.Warn("Evidence refused by the mempool", "offender", offender, "err", err)
 			continue
 		}
@@ -362,7 +362,7 @@ func (v *Validator) reportDoubleProposals() {
 		if err != nil {
 			continue
 		}
-		if err := v.submit(chain.SlashingAddress, data); err != nil {
+		if err := v.submit(SlashingAddress, data); err != nil {
 			v.log.Warn("Evidence refused by the mempool", "offender", h.Coinbase, "err", err)
 			continue
 		}

@@ -23,8 +23,10 @@ const (
 // stop flag.
 const stopCheckInterval = 1 << 15
 
-// Engine is the proof-of-work consensus engine.
+// Engine is the proof-of-work consensus engine. It takes no system calls
+// and keeps no records: its state transition is the block reward.
 type Engine struct {
+	chain.NoSystemCalls
 	threads  int
 	throttle *throttle     // nil: as fast as the CPU goes
 	hashes   atomic.Uint64 // nonces tried, for the hashrate
@@ -64,6 +66,18 @@ func (e *Engine) Threads() int { return e.threads }
 
 // Hashes is the number of nonces tried so far.
 func (e *Engine) Hashes() uint64 { return e.hashes.Load() }
+
+// InitGenesis sets the genesis target from the genesis difficulty (the
+// expected number of hashes per block).
+func (e *Engine) InitGenesis(g *chain.Genesis, h *chain.Header, _ *chain.State) {
+	h.Bits = chain.BigToCompact(chain.TargetForDifficulty(g.Difficulty.Big()))
+}
+
+// Finalize pays the block reward to the miner.
+func (e *Engine) Finalize(c chain.ChainReader, st *chain.State, h *chain.Header) error {
+	st.Credit(h.Coinbase, c.Genesis().BlockReward.Big())
+	return nil
+}
 
 // VerifyHeader checks the difficulty bits against the adjustment rule and
 // the hash against the target.

@@ -79,7 +79,7 @@ func testGenesis(difficulty int64) *chain.Genesis {
 
 func TestRuleStepsByHalfLifeAndCapsTheSolveTime(t *testing.T) {
 	g := testGenesis(1 << 20) // T = 1 s, H = 10 s, F = 2 s: C = 8 s
-	gen, _ := g.Block()
+	gen, _ := g.Block(New(1))
 	if got := NextTarget(g, nil, gen.Header); got.Cmp(chain.CompactToBig(gen.Header.Bits)) != 0 {
 		t.Errorf("genesis's child: target %x, want genesis's", got)
 	}

@@ -34,7 +34,7 @@ func dialHostile(t *testing.T, addr string, g *chain.Genesis, id byte) (*hostile
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	peer, err := p2ptest.Dial(ctx, p2p.TCP{}, addr, p2ptest.Key(int(id)), p2ptest.Hello(g, new(big.Int)))
+	peer, err := p2ptest.Dial(ctx, p2p.TCP{}, addr, p2ptest.Key(int(id)), p2ptest.Hello(g, pow.New(1), new(big.Int)))
 	var refused *p2ptest.Refused
 	if errors.As(err, &refused) {
 		return nil, errors.New(refused.Reason)

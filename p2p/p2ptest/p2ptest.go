@@ -29,9 +29,10 @@ func Key(seed int) *ecdsa.PrivateKey {
 	return k
 }
 
-// Hello is a hello for g's genesis with weight; Dial fills the id and nonce.
-func Hello(g *chain.Genesis, weight *big.Int) *p2p.Hello {
-	gen, _ := g.Block() // the genesis state is not needed
+// Hello is a hello for the genesis block that g and engine e build, with
+// weight; Dial fills the id and nonce.
+func Hello(g *chain.Genesis, e chain.GenesisInit, weight *big.Int) *p2p.Hello {
+	gen, _ := g.Block(e) // the genesis state is not needed
 	return &p2p.Hello{Version: p2p.ProtocolVersion, ChainID: g.ChainID, Genesis: gen.Hash(), Head: gen.Hash(), Weight: weight}
 }
 
