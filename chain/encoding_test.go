@@ -303,12 +303,68 @@ func TestOpenRefusesAnOlderBlockFormat(t *testing.T) {
 }
 
 // BenchmarkHeaderHash is the block hash of a PoS-sized header (130-byte
-// seal): an RLP encoding and keccak256.
+// seal): the hand-written encoding and keccak256, against go-ethereum's
+// types.Header built and hashed (the reference for the ratio).
 func BenchmarkHeaderHash(b *testing.B) {
 	h := randomHeader(rand.New(rand.NewSource(7)))
 	h.Seal = make([]byte, 130)
-	b.ReportAllocs()
-	for b.Loop() {
-		h.Hash()
+	b.Run("chaind", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			h.Hash()
+		}
+	})
+	b.Run("go-ethereum", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			h.Ethereum().Hash()
+		}
+	})
+}
+
+// TestFastEncodingIsGoEthereums holds the hand-written encoding to
+// go-ethereum's RLP of h.Ethereum(), hash and seal hash, on headers whose
+// integers are zero, single bytes, every width up to 64 bits and beyond (a
+// base fee or a work above 64 bits), with seals of every length.
+func TestFastEncodingIsGoEthereums(t *testing.T) {
+	r := rand.New(rand.NewSource(8))
+	num := func() uint64 {
+		switch r.Intn(4) {
+		case 0:
+			return 0
+		case 1:
+			return uint64(r.Intn(0x100))
+		}
+		return r.Uint64() >> r.Intn(64)
+	}
+	bits := []uint32{0, 1, 0x04800001, 0x1d00ffff, 0x207fffff, 0x03000001, 0x01003456, 0xff7fffff}
+	for i := 0; i < 3000; i++ {
+		h := randomHeader(r)
+		h.Height, h.Time, h.GasLimit, h.GasUsed, h.Nonce = num(), num(), num(), num(), num()
+		h.Bits = bits[r.Intn(len(bits))]
+		if r.Intn(3) == 0 {
+			h.Bits = r.Uint32()
+		}
+		switch r.Intn(4) {
+		case 0:
+			h.BaseFee = nil
+		case 1:
+			h.BaseFee = new(big.Int).SetUint64(num())
+		}
+		h.Seal = make([]byte, r.Intn(MaxSealSize+1))
+		r.Read(h.Seal)
+		want, err := rlp.EncodeToBytes(h.Ethereum())
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := h.MarshalBinary()
+		if err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("header %d (%+v): encoding\n%x\nwant\n%x", i, h, got, want)
+		}
+		sealed := h.Ethereum()
+		sealed.Nonce, sealed.Extra = types.BlockNonce{}, sealed.Extra[:ExtraPrefixSize]
+		if h.Hash() != h.Ethereum().Hash() || h.SealHash() != sealed.Hash() {
+			t.Fatalf("header %d: hash or seal hash differs from go-ethereum's", i)
+		}
 	}
 }
