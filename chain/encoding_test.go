@@ -6,6 +6,7 @@ import (
 	"math/rand"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -366,5 +367,36 @@ func TestFastEncodingIsGoEthereums(t *testing.T) {
 		if h.Hash() != h.Ethereum().Hash() || h.SealHash() != sealed.Hash() {
 			t.Fatalf("header %d: hash or seal hash differs from go-ethereum's", i)
 		}
+	}
+}
+
+// TestHashMemoIsExactAndBounded: remembered hashes are keyed by the whole
+// encoding, so a copy, an edited header or a header decoded anew gets its
+// own hash; the memo never holds more than maxCachedHashes, however many
+// headers pass (two goroutines at once, for the race detector).
+func TestHashMemoIsExactAndBounded(t *testing.T) {
+	var wg sync.WaitGroup
+	for g := 0; g < 2; g++ {
+		wg.Add(1)
+		go func(seed int64) {
+			defer wg.Done()
+			r := rand.New(rand.NewSource(seed))
+			for i := 0; i < maxCachedHashes+500; i++ {
+				h := randomHeader(r)
+				first := h.Hash()
+				h.Nonce++
+				if h.Hash() != h.Ethereum().Hash() || h.Hash() == first {
+					t.Errorf("header %d: the remembered hash outlived an edit", i)
+					return
+				}
+			}
+		}(int64(10 + g))
+	}
+	wg.Wait()
+	hashes.Lock()
+	n := len(hashes.m)
+	hashes.Unlock()
+	if n > maxCachedHashes {
+		t.Fatalf("the memo holds %d hashes, more than %d", n, maxCachedHashes)
 	}
 }

@@ -24,8 +24,38 @@ var encBufs = sync.Pool{New: func() any { b := make([]byte, 0, MaxHeaderSize); r
 func (h *Header) hashRLP(sealed bool) common.Hash {
 	buf := encBufs.Get().(*[]byte)
 	*buf = h.appendRLP((*buf)[:0], sealed)
-	hash := crypto.Keccak256Hash(*buf)
+	hash := keccakMemo(*buf)
 	encBufs.Put(buf)
+	return hash
+}
+
+// hashes remembers keccak256 of recent encodings, keyed by the encoding
+// itself, so a hit is exact whatever copy of a header asks: a block's hash
+// is asked for many times during its import, and in a process that runs
+// many nodes (simulations, tests) by every node. Encoding and looking up
+// cost a small part of the hash. The map is cleared when full, so hostile
+// headers cost recomputation, never memory.
+var hashes = struct {
+	sync.Mutex
+	m map[string]common.Hash
+}{m: make(map[string]common.Hash)}
+
+const maxCachedHashes = 4096
+
+func keccakMemo(enc []byte) common.Hash {
+	hashes.Lock()
+	hash, ok := hashes.m[string(enc)]
+	hashes.Unlock()
+	if ok {
+		return hash
+	}
+	hash = crypto.Keccak256Hash(enc)
+	hashes.Lock()
+	if len(hashes.m) >= maxCachedHashes {
+		clear(hashes.m)
+	}
+	hashes.m[string(enc)] = hash
+	hashes.Unlock()
 	return hash
 }
 
