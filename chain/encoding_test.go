@@ -6,6 +6,7 @@ import (
 	"math/rand"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -244,9 +245,15 @@ func TestStateRootCommitsToEveryAccountInAnyOrder(t *testing.T) {
 }
 
 func FuzzHeaderDecode(f *testing.F) {
-	h := randomHeader(rand.New(rand.NewSource(3)))
-	enc, _ := h.MarshalBinary()
-	f.Add(enc)
+	r := rand.New(rand.NewSource(3))
+	for _, seal := range []int{-1, 0, 130, MaxSealSize} {
+		h := randomHeader(r)
+		if seal >= 0 {
+			h.Seal = make([]byte, seal)
+		}
+		enc, _ := h.MarshalBinary()
+		f.Add(enc)
+	}
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var h Header
@@ -256,6 +263,9 @@ func FuzzHeaderDecode(f *testing.F) {
 		enc, err := h.MarshalBinary()
 		if err != nil || !bytes.Equal(enc, data) {
 			t.Fatalf("decoded header does not re-encode to its input")
+		}
+		if h.Hash() != crypto.Keccak256Hash(data) {
+			t.Fatalf("hash is not keccak256 of the encoding")
 		}
 	})
 }
@@ -290,5 +300,103 @@ func TestOpenRefusesAnOlderBlockFormat(t *testing.T) {
 	s.Close()
 	if _, _, err := openTestChain(t, dir); err == nil || !strings.Contains(err.Error(), "format 1, this chaind reads format 2") {
 		t.Fatalf("opened a format-1 database: %v", err)
+	}
+}
+
+// BenchmarkHeaderHash is the block hash of a PoS-sized header (130-byte
+// seal): the hand-written encoding and keccak256, against go-ethereum's
+// types.Header built and hashed (the reference for the ratio).
+func BenchmarkHeaderHash(b *testing.B) {
+	h := randomHeader(rand.New(rand.NewSource(7)))
+	h.Seal = make([]byte, 130)
+	b.Run("chaind", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			h.Hash()
+		}
+	})
+	b.Run("go-ethereum", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			h.Ethereum().Hash()
+		}
+	})
+}
+
+// TestFastEncodingIsGoEthereums holds the hand-written encoding to
+// go-ethereum's RLP of h.Ethereum(), hash and seal hash, on headers whose
+// integers are zero, single bytes, every width up to 64 bits and beyond (a
+// base fee or a work above 64 bits), with seals of every length.
+func TestFastEncodingIsGoEthereums(t *testing.T) {
+	r := rand.New(rand.NewSource(8))
+	num := func() uint64 {
+		switch r.Intn(4) {
+		case 0:
+			return 0
+		case 1:
+			return uint64(r.Intn(0x100))
+		}
+		return r.Uint64() >> r.Intn(64)
+	}
+	bits := []uint32{0, 1, 0x04800001, 0x1d00ffff, 0x207fffff, 0x03000001, 0x01003456, 0xff7fffff}
+	for i := 0; i < 3000; i++ {
+		h := randomHeader(r)
+		h.Height, h.Time, h.GasLimit, h.GasUsed, h.Nonce = num(), num(), num(), num(), num()
+		h.Bits = bits[r.Intn(len(bits))]
+		if r.Intn(3) == 0 {
+			h.Bits = r.Uint32()
+		}
+		switch r.Intn(4) {
+		case 0:
+			h.BaseFee = nil
+		case 1:
+			h.BaseFee = new(big.Int).SetUint64(num())
+		}
+		h.Seal = make([]byte, r.Intn(MaxSealSize+1))
+		r.Read(h.Seal)
+		want, err := rlp.EncodeToBytes(h.Ethereum())
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := h.MarshalBinary()
+		if err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("header %d (%+v): encoding\n%x\nwant\n%x", i, h, got, want)
+		}
+		sealed := h.Ethereum()
+		sealed.Nonce, sealed.Extra = types.BlockNonce{}, sealed.Extra[:ExtraPrefixSize]
+		if h.Hash() != h.Ethereum().Hash() || h.SealHash() != sealed.Hash() {
+			t.Fatalf("header %d: hash or seal hash differs from go-ethereum's", i)
+		}
+	}
+}
+
+// TestHashMemoIsExactAndBounded: remembered hashes are keyed by the whole
+// encoding, so a copy, an edited header or a header decoded anew gets its
+// own hash; the memo never holds more than maxCachedHashes, however many
+// headers pass (two goroutines at once, for the race detector).
+func TestHashMemoIsExactAndBounded(t *testing.T) {
+	var wg sync.WaitGroup
+	for g := 0; g < 2; g++ {
+		wg.Add(1)
+		go func(seed int64) {
+			defer wg.Done()
+			r := rand.New(rand.NewSource(seed))
+			for i := 0; i < maxCachedHashes+500; i++ {
+				h := randomHeader(r)
+				first := h.Hash()
+				h.Nonce++
+				if h.Hash() != h.Ethereum().Hash() || h.Hash() == first {
+					t.Errorf("header %d: the remembered hash outlived an edit", i)
+					return
+				}
+			}
+		}(int64(10 + g))
+	}
+	wg.Wait()
+	hashes.Lock()
+	n := len(hashes.m)
+	hashes.Unlock()
+	if n > maxCachedHashes {
+		t.Fatalf("the memo holds %d hashes, more than %d", n, maxCachedHashes)
 	}
 }

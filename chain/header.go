@@ -76,18 +76,13 @@ func (h *Header) Ethereum() *types.Header {
 
 // Hash is the block hash: keccak256 of the RLP of the Ethereum header, that
 // is of h's encoding.
-func (h *Header) Hash() common.Hash { return h.Ethereum().Hash() }
+func (h *Header) Hash() common.Hash { return h.hashRLP(false) }
 
 // SealHash is what the engine seals: the hash of the Ethereum header with the
 // nonce zeroed and extraData cut to its sealed prefix, so neither the PoW
 // nonce nor the PoS signature is part of what they commit to (as ethash and
 // Clique keep the seal out of the hash they seal).
-func (h *Header) SealHash() common.Hash {
-	e := h.Ethereum()
-	e.Nonce = types.BlockNonce{}
-	e.Extra = e.Extra[:ExtraPrefixSize]
-	return e.Hash()
-}
+func (h *Header) SealHash() common.Hash { return h.hashRLP(true) }
 
 // Work is the difficulty that bits stand for, 2^256/(target+1), as the
 // Ethereum header shows it; 0 for bits 0 (PoS headers) and for bits whose
@@ -122,7 +117,7 @@ func (h *Header) MarshalBinary() ([]byte, error) {
 	if h.BaseFee != nil && h.BaseFee.Sign() < 0 {
 		return nil, fmt.Errorf("encode header: negative base fee %v", h.BaseFee)
 	}
-	return rlp.EncodeToBytes(h.Ethereum())
+	return h.appendRLP(make([]byte, 0, MaxHeaderSize), false), nil
 }
 
 // errHeader wraps a decoding failure.
@@ -165,8 +160,7 @@ func (h *Header) UnmarshalBinary(b []byte) error {
 	if e.Difficulty.Cmp(Work(d.Bits)) != 0 {
 		return errHeader("difficulty %v is not the work %v of bits %08x", e.Difficulty, Work(d.Bits), d.Bits)
 	}
-	again, err := rlp.EncodeToBytes(d.Ethereum())
-	if err != nil || !bytes.Equal(again, b) {
+	if again := d.appendRLP(make([]byte, 0, len(b)), false); !bytes.Equal(again, b) {
 		return errHeader("not in canonical form")
 	}
 	*h = d
