@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"strings"
 	"time"
 
 	"github.com/chaind/chaind/rpc"
@@ -52,7 +53,16 @@ func FundSenders(url string, funder *ecdsa.PrivateKey, keys []*ecdsa.PrivateKey,
 	var last common.Hash
 	for _, k := range keys {
 		var err error
-		if last, err = pay(crypto.PubkeyToAddress(k.PublicKey)); err != nil {
+		// The funder's account may also send on its own (a PoS dev node's
+		// validator votes from it), so a nonce read just before can be taken
+		// by the time the payment arrives: read it again and retry.
+		for try := 0; try < 5; try++ {
+			if last, err = pay(crypto.PubkeyToAddress(k.PublicKey)); !nonceTaken(err) {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		if err != nil {
 			return nil, fmt.Errorf("fund senders: %w", err)
 		}
 	}
@@ -60,4 +70,12 @@ func FundSenders(url string, funder *ecdsa.PrivateKey, keys []*ecdsa.PrivateKey,
 		return nil, err
 	}
 	return new(big.Int).SetUint64(uint64(id)), nil
+}
+
+// nonceTaken reports whether err says that the payment's nonce was used by
+// another transaction in the meantime.
+func nonceTaken(err error) bool {
+	var e *rpc.Error
+	return errors.As(err, &e) && (strings.Contains(e.Message, "replacement transaction underpriced") ||
+		strings.Contains(e.Message, "nonce too low") || strings.Contains(e.Message, "already known"))
 }

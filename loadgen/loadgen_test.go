@@ -1,6 +1,8 @@
 package loadgen
 
 import (
+	"errors"
+	"fmt"
 	"log/slog"
 	"math/big"
 	"net/http/httptest"
@@ -99,5 +101,17 @@ func TestProcessCPU(t *testing.T) {
 	}
 	if _, err := ProcessCPU(-1); err == nil {
 		t.Fatal("no error for a process that does not exist")
+	}
+}
+
+func TestNonceTaken(t *testing.T) {
+	taken := &rpc.Error{Code: -32000, Message: "replacement transaction underpriced: replacing nonce 3 needs max fee >= 2"}
+	if !nonceTaken(fmt.Errorf("send transaction: %w", taken)) {
+		t.Fatal("a replacement refusal is a taken nonce")
+	}
+	for _, err := range []error{nil, errors.New("replacement transaction underpriced"), &rpc.Error{Code: -32000, Message: "insufficient funds"}} {
+		if nonceTaken(err) {
+			t.Fatalf("%v taken for a used nonce", err)
+		}
 	}
 }
