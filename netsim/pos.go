@@ -35,6 +35,10 @@ func posGenesis(cfg Config) (*chain.Genesis, []*ecdsa.PrivateKey) {
 		Timestamp:   uint64(genesisTime.UnixMilli()),
 		Alloc:       chain.Alloc{},
 	}
+	if cfg.NoFinality {
+		off := false
+		g.Finality = &off
+	}
 	if cfg.TxRate > 0 {
 		g.GasLimit = txGasLimit(cfg.BlockSize)
 	}

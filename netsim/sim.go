@@ -34,6 +34,8 @@ type Config struct {
 	Stakes []float64
 	// Byzantine makes the PoS validators of the nodes it names misbehave.
 	Byzantine map[int]pos.Behaviour
+	// NoFinality turns the PoS finality gadget off (longest chain only).
+	NoFinality bool
 	// Blocks ends the run once the heaviest chain is this high; Duration
 	// ends it at this simulated time. At least one is required.
 	Blocks   uint64

@@ -34,10 +34,13 @@ type CompareOptions struct {
 }
 
 // Variants compared: the same network and block interval for each.
-var Variants = []struct {
+var Variants = []Variant{{"pow", "pow", false}, {"pos", "pos", true}, {"pos-nofinality", "pos", false}}
+
+// Variant is one consensus setting the comparison runs.
+type Variant struct {
 	Name, Consensus string
 	Finality        bool
-}{{"pow", "pow", false}, {"pos", "pos", true}, {"pos-nofinality", "pos", false}}
+}
 
 // Phases of each run, as fractions of its duration.
 const (
