@@ -400,3 +400,19 @@ func TestHashMemoIsExactAndBounded(t *testing.T) {
 		t.Fatalf("the memo holds %d hashes, more than %d", n, maxCachedHashes)
 	}
 }
+
+// TestHashOfAnOversizedSeal: a header no encoding carries (a seal of 70,000
+// bytes, whose list needs a 3-byte length) still hashes as go-ethereum
+// hashes its Ethereum header.
+func TestHashOfAnOversizedSeal(t *testing.T) {
+	for _, n := range []int{MaxSealSize + 1, 300, 65000, 70000} {
+		h := randomHeader(rand.New(rand.NewSource(int64(n))))
+		h.Seal = make([]byte, n)
+		if h.Hash() != h.Ethereum().Hash() {
+			t.Fatalf("seal of %d bytes: hash differs from go-ethereum's", n)
+		}
+		if _, err := h.MarshalBinary(); err == nil {
+			t.Fatalf("seal of %d bytes encoded", n)
+		}
+	}
+}

@@ -101,7 +101,17 @@ func (h *Header) appendRLP(b []byte, sealed bool) []byte {
 	} else {
 		b = appendBig(b, h.BaseFee)
 	}
-	binary.BigEndian.PutUint16(b[start+1:], uint16(len(b)-start-3))
+	n := len(b) - start - 3
+	if n <= 0xffff {
+		binary.BigEndian.PutUint16(b[start+1:], uint16(n))
+		return b
+	}
+	// Only a seal far above MaxSealSize, which no encoding carries, gets
+	// here: make room for a longer length.
+	head := appendLength(nil, 0xf7, uint64(n))
+	b = append(b, head[3:]...)
+	copy(b[start+len(head):], b[start+3:start+3+n])
+	copy(b[start:], head)
 	return b
 }
 
@@ -115,10 +125,20 @@ func appendStringHeader(b []byte, n int) []byte {
 	if n < 56 {
 		return append(b, byte(0x80+n))
 	}
-	if n < 256 {
-		return append(b, 0xb8, byte(n))
+	return appendLength(b, 0xb7, uint64(n))
+}
+
+// appendLength appends base plus the length of n's big-endian bytes, then
+// those bytes: the long form of an RLP prefix (base 0xb7 or 0xf7), or an
+// integer of 1 to 8 bytes (base 0x80).
+func appendLength(b []byte, base byte, n uint64) []byte {
+	var be [8]byte
+	binary.BigEndian.PutUint64(be[:], n)
+	k := 8
+	for be[8-k] == 0 {
+		k--
 	}
-	return append(b, 0xb9, byte(n>>8), byte(n))
+	return append(append(b, base+byte(k)), be[8-k:]...)
 }
 
 // appendUint appends v as an RLP integer: big-endian, no leading zeros.
@@ -129,13 +149,7 @@ func appendUint(b []byte, v uint64) []byte {
 	case v < 0x80:
 		return append(b, byte(v))
 	}
-	var be [8]byte
-	binary.BigEndian.PutUint64(be[:], v)
-	n := 8
-	for be[8-n] == 0 {
-		n--
-	}
-	return append(append(b, byte(0x80+n)), be[8-n:]...)
+	return appendLength(b, 0x80, v)
 }
 
 // appendBig appends |x| as an RLP integer.
