@@ -115,14 +115,10 @@ func Open(cfg Config) (*Chain, error) {
 		}
 	case err != nil:
 		return nil, fmt.Errorf("open chain: %w", err)
-	case !bytes.Equal(stored, gjson):
-		var other Genesis
-		otherHash := "unreadable"
-		if json.Unmarshal(stored, &other) == nil {
-			otherBlock, _ := other.Block(cfg.Engine)
-			otherHash = otherBlock.Hash().Hex()
+	default:
+		if err := c.checkStored(stored, gjson, gblock); err != nil {
+			return nil, fmt.Errorf("open chain: %w", err)
 		}
-		return nil, fmt.Errorf("open chain: the database was created with another genesis (block %s); this genesis is block %s", otherHash, gblock.Hash().Hex())
 	}
 	if err := c.loadHead(); err != nil {
 		return nil, fmt.Errorf("open chain: %w", err)
@@ -131,6 +127,24 @@ func Open(cfg Config) (*Chain, error) {
 		return nil, fmt.Errorf("open chain: %w", err)
 	}
 	return c, nil
+}
+
+// checkStored refuses a store written in another block format or with
+// another genesis than gjson (whose block is gblock).
+func (c *Chain) checkStored(stored, gjson []byte, gblock *Block) error {
+	if err := c.store.checkBlockFormat(); err != nil {
+		return err
+	}
+	if bytes.Equal(stored, gjson) {
+		return nil
+	}
+	var other Genesis
+	otherHash := "unreadable"
+	if json.Unmarshal(stored, &other) == nil {
+		otherBlock, _ := other.Block(c.engine)
+		otherHash = otherBlock.Hash().Hex()
+	}
+	return fmt.Errorf("the database was created with another genesis (block %s); this genesis is block %s", otherHash, gblock.Hash().Hex())
 }
 
 func (c *Chain) writeGenesis(g *Block, st *State, gjson []byte) error {
@@ -316,6 +330,9 @@ func (c *Chain) verifyBlock(b *Block, parent *Header) error {
 	if root := TxRoot(b.Txs); root != h.TxRoot {
 		return NewRuleError(ErrBadTxRoot, "header has %x, body gives %x", h.TxRoot, root)
 	}
+	if root := ReceiptRoot(b.Txs); root != h.ReceiptRoot {
+		return NewRuleError(ErrBadReceiptRoot, "header has %x, body gives %x", h.ReceiptRoot, root)
+	}
 	return nil
 }
 
@@ -330,6 +347,12 @@ func (c *Chain) verifyHeader(r ChainReader, h, parent *Header) error {
 	}
 	if limit := uint64(c.clock.Now().Add(c.genesis.MaxFuture.D()).UnixMilli()); h.Time > limit {
 		return NewRuleError(ErrFutureBlock, "time %d is more than %v ahead of local time", h.Time, c.genesis.MaxFuture.D())
+	}
+	if h.GasLimit != c.genesis.GasLimit {
+		return NewRuleError(ErrBadGasLimit, "gas limit %d, the genesis sets %d", h.GasLimit, c.genesis.GasLimit)
+	}
+	if h.BaseFee == nil || h.BaseFee.Cmp(c.genesis.BaseFee.Big()) != 0 {
+		return NewRuleError(ErrBadBaseFee, "base fee %v, the genesis sets %v", h.BaseFee, c.genesis.BaseFee.Big())
 	}
 	if h.GasUsed > c.genesis.GasLimit || h.GasUsed%TransferGas != 0 {
 		return NewRuleError(ErrBadGasUsed, "gas used %d: not a multiple of %d within the limit %d", h.GasUsed, TransferGas, c.genesis.GasLimit)
@@ -491,6 +514,8 @@ func (c *Chain) BuildBlock(coinbase common.Address, txs []*types.Transaction) (*
 		Coinbase:   coinbase,
 		Height:     parent.Height + 1,
 		Time:       max(uint64(c.clock.Now().UnixMilli()), parent.Time+1),
+		GasLimit:   c.genesis.GasLimit,
+		BaseFee:    new(big.Int).Set(c.genesis.BaseFee.Big()),
 	}
 	if err := c.engine.Prepare(c, h, parent); err != nil {
 		return nil, fmt.Errorf("prepare block %d: %w", h.Height, err)
@@ -524,5 +549,6 @@ func (c *Chain) BuildBlock(coinbase common.Address, txs []*types.Transaction) (*
 	}
 	h.StateRoot = c.state.Root()
 	h.TxRoot = TxRoot(included)
+	h.ReceiptRoot = ReceiptRoot(included)
 	return &Block{Header: h, Txs: included}, nil
 }

@@ -215,10 +215,13 @@ func (g *Genesis) Block(e GenesisInit) (*Block, *State) {
 		st.Set(addr, Account{Balance: new(big.Int).Set(acc.Balance.Big())})
 	}
 	h := &Header{
-		ParentHash: g.configHash(),
-		TxRoot:     types.EmptyTxsHash,
-		Height:     0,
-		Time:       g.Timestamp,
+		ParentHash:  g.configHash(),
+		TxRoot:      types.EmptyTxsHash,
+		ReceiptRoot: types.EmptyReceiptsHash,
+		Height:      0,
+		Time:        g.Timestamp,
+		GasLimit:    g.GasLimit,
+		BaseFee:     new(big.Int).Set(g.BaseFee.Big()),
 	}
 	e.InitGenesis(g, h, st)
 	st.ClearJournal()

@@ -99,7 +99,8 @@ func TestEngineRecordsAreStateButNotAccounts(t *testing.T) {
 	var branchB []*Block
 	parent := fork.Header
 	for i := range 8 {
-		h := &Header{ParentHash: parent.Hash(), Coinbase: common.Address{byte(3 + rng.IntN(9))}, Height: parent.Height + 1, Time: parent.Time + 1}
+		h := &Header{ParentHash: parent.Hash(), Coinbase: common.Address{byte(3 + rng.IntN(9))}, Height: parent.Height + 1, Time: parent.Time + 1,
+			GasLimit: c.genesis.GasLimit, BaseFee: c.genesis.BaseFee.Big()}
 		st := c.stateAt(t, fork, branchB)
 		if err := (recordEngine{}).BeginBlock(c, st, h); err != nil {
 			t.Fatal(err)
@@ -108,7 +109,7 @@ func TestEngineRecordsAreStateButNotAccounts(t *testing.T) {
 			t.Fatal(err)
 		}
 		h.StateRoot = st.Root()
-		h.TxRoot = TxRoot(nil)
+		h.TxRoot, h.ReceiptRoot = TxRoot(nil), ReceiptRoot(nil)
 		b := &Block{Header: h}
 		if err := c.InsertBlock(b); err != nil {
 			t.Fatalf("branch B block %d: %v", i, err)

@@ -241,7 +241,7 @@ func (s *State) Root() common.Hash {
 		addr := common.Address(k[:common.AddressLength])
 		return s.accounts[addr].appendLeaf(b, addr)
 	})
-	records := emptyTreeNodes()[1]
+	records := emptyTreeRoot()
 	if s.recordTree != nil {
 		records = s.recordTree.root(func(b []byte, k common.Hash) []byte {
 			v := s.records[k]
@@ -312,6 +312,12 @@ var emptyTreeNodes = sync.OnceValue(func() (nodes [2 * numBuckets]common.Hash) {
 		nodes[i] = hashPair(nodes[2*i], nodes[2*i+1])
 	}
 	return nodes
+})
+
+// emptyTreeRoot is the root of the tree over empty buckets.
+var emptyTreeRoot = sync.OnceValue(func() common.Hash {
+	nodes := emptyTreeNodes()
+	return nodes[1]
 })
 
 func newStateTree() *stateTree {

@@ -36,8 +36,33 @@ var (
 	prefixRecord    = []byte("e") // e + key -> engine record
 	prefixUndo      = []byte("u") // u + hash -> undo record of a canonical block
 	keyHead         = []byte("head")
-	keyGenesis      = []byte("genesis") // genesis file JSON
+	keyGenesis      = []byte("genesis")      // genesis file JSON
+	keyBlockFormat  = []byte("block-format") // blockFormat, one byte; absent in format 1
 )
+
+// blockFormat is the version of the header and block encoding the store
+// holds. Format 1 was a fixed binary header hashed with SHA-256d; format 2 is
+// the RLP of the Ethereum header, hashed with keccak256.
+const blockFormat = 2
+
+// checkBlockFormat refuses a store written in another block format: its
+// hashes and encodings would be misread.
+func (s *Store) checkBlockFormat() error {
+	v, err := s.get(keyBlockFormat)
+	format := 1
+	switch {
+	case err == nil && len(v) == 1:
+		format = int(v[0])
+	case err == nil:
+		return fmt.Errorf("unreadable block format marker %x", v)
+	case !errors.Is(err, ErrNotFound):
+		return err
+	}
+	if format != blockFormat {
+		return fmt.Errorf("the database holds blocks in format %d, this chaind reads format %d (block hashes changed); start with a new data directory", format, blockFormat)
+	}
+	return nil
+}
 
 // Store is chaind's LevelDB database. Reads return ErrNotFound for absent keys;
 // writes go through a storeBatch committed with one synced write, after which
@@ -382,6 +407,7 @@ func (b *storeBatch) setHead(hash common.Hash) {
 
 func (b *storeBatch) setGenesis(data []byte) {
 	b.b.Put(keyGenesis, data)
+	b.b.Put(keyBlockFormat, []byte{blockFormat})
 	b.b.Put(keyHistoryV1, nil) // a new chain is indexed from its first block
 }
 

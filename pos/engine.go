@@ -27,8 +27,10 @@ const (
 	ErrBadVote       = chain.ErrorKind("bad finality vote")
 )
 
-// sealSize: the proposer's signature over the header hash, then its RANDAO
-// reveal (its signature over the epoch number).
+// sealSize: the proposer's signature over the header's seal hash, then its
+// RANDAO reveal (its signature over the epoch number). The seal is part of
+// the block hash, so both must be canonical (low s): otherwise anyone could
+// flip s and v and make a second valid block of an honest proposer.
 const sealSize = 2 * crypto.SignatureLength
 
 // Engine is the proof-of-stake engine.
@@ -36,8 +38,9 @@ type Engine struct {
 	g           *chain.Genesis
 	genesisHash common.Hash
 	slotMs      uint64
-	validators  []common.Address  // sorted, from genesis; later bonders are listed in the state
-	key         *ecdsa.PrivateKey // optional: this node's validator key
+	validators  []common.Address               // sorted, from genesis; later bonders are listed in the state
+	stakeKeys   map[common.Address]common.Hash // keyStake of each genesis validator, computed once
+	key         *ecdsa.PrivateKey              // optional: this node's validator key
 	now         func() time.Time
 }
 
@@ -56,8 +59,10 @@ func New(g *chain.Genesis, key *ecdsa.PrivateKey, now func() time.Time) (*Engine
 		now = time.Now
 	}
 	e := &Engine{g: g, slotMs: uint64(g.SlotTime.D().Milliseconds()), key: key, now: now}
+	e.stakeKeys = make(map[common.Address]common.Hash, len(g.Validators))
 	for _, v := range g.Validators {
 		e.validators = append(e.validators, v.Address)
+		e.stakeKeys[v.Address] = keyStake(v.Address)
 	}
 	sort.Slice(e.validators, func(i, j int) bool { return bytes.Compare(e.validators[i][:], e.validators[j][:]) < 0 })
 	gb, _ := g.Block(e)
@@ -92,7 +97,11 @@ func (e *Engine) SlotTime(slot uint64) time.Time {
 
 // Stake is the validator's stake in st.
 func (e *Engine) Stake(st StateReader, v common.Address) *big.Int {
-	a, _ := getRec(st, keyStake(v))
+	k, ok := e.stakeKeys[v]
+	if !ok {
+		k = keyStake(v)
+	}
+	a, _ := getRec(st, k)
 	return a.Value
 }
 
@@ -215,11 +224,29 @@ func (e *Engine) VerifyHeader(_ chain.ChainReader, h, parent *chain.Header) erro
 	case len(h.Seal) != sealSize:
 		return chain.NewRuleError(ErrBadSeal, "seal of %d bytes, want %d", len(h.Seal), sealSize)
 	}
-	hash := h.Hash()
-	if signer, err := recoverSigner(hash[:], h.Seal[:crypto.SignatureLength]); err != nil || signer != h.Coinbase {
+	if !lowS(h.Seal[:crypto.SignatureLength]) || !lowS(h.Seal[crypto.SignatureLength:]) {
+		return chain.NewRuleError(ErrBadSeal, "block %d: a seal signature is not canonical (high s or bad v)", h.Height)
+	}
+	if !signedByProposer(h) {
 		return chain.NewRuleError(ErrBadSeal, "block %d is not signed by its proposer %s", h.Height, h.Coinbase.Hex())
 	}
 	return nil
+}
+
+// signedByProposer reports whether the seal's signature over h's seal hash
+// is its coinbase's.
+func signedByProposer(h *chain.Header) bool {
+	hash := h.SealHash()
+	signer, err := recoverSigner(hash[:], h.Seal[:crypto.SignatureLength])
+	return err == nil && signer == h.Coinbase
+}
+
+// lowS reports whether sig is a signature with r and s in range, s in the
+// lower half of the curve order and v 0 or 1: the one form of each
+// signature that crypto.Sign produces.
+func lowS(sig []byte) bool {
+	return len(sig) == crypto.SignatureLength &&
+		crypto.ValidateSignatureValues(sig[64], new(big.Int).SetBytes(sig[:32]), new(big.Int).SetBytes(sig[32:64]), true)
 }
 
 // errNotOurSlot is returned by Prepare when this node has no key or the
@@ -242,13 +269,16 @@ func (e *Engine) Prepare(_ chain.ChainReader, h, parent *chain.Header) error {
 	return nil
 }
 
-// Seal signs the header hash.
+// Seal signs the header's seal hash.
 func (e *Engine) Seal(_ context.Context, _ chain.ChainReader, b *chain.Block) (*chain.Block, error) {
 	if e.key == nil {
 		return nil, errors.New("pos: no validator key")
 	}
 	h := b.Header.Copy()
-	hash := h.Hash()
+	if len(h.Seal) != sealSize {
+		return nil, fmt.Errorf("pos: seal of %d bytes, Prepare makes %d", len(h.Seal), sealSize)
+	}
+	hash := h.SealHash()
 	sig, err := crypto.Sign(hash[:], e.key)
 	if err != nil {
 		return nil, err

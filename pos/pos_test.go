@@ -273,7 +273,7 @@ func TestBadBlocksAndVotesRefused(t *testing.T) {
 			b := build(proposer, nil) // then claimed and signed by another validator
 			b.Header.Coinbase = addr(other)
 			reveal, _ := crypto.Sign(revealMessage(nodes[0].e.Epoch(slot)), key(other))
-			hash := b.Header.Hash()
+			hash := b.Header.SealHash()
 			sig, _ := crypto.Sign(hash[:], key(other))
 			b.Header.Seal = append(sig, reveal...)
 			return b
@@ -291,9 +291,19 @@ func TestBadBlocksAndVotesRefused(t *testing.T) {
 			b.Header.Seal[5] ^= 0xff
 			return b
 		}, ErrBadSeal},
+		{"high-s signature", func() *chain.Block {
+			b := build(proposer, nil) // the proposer's signature, s flipped: still recovers to it
+			copy(b.Header.Seal, flipS(b.Header.Seal[:crypto.SignatureLength]))
+			return b
+		}, ErrBadSeal},
+		{"high-s reveal", func() *chain.Block {
+			b := build(proposer, nil)
+			copy(b.Header.Seal[crypto.SignatureLength:], flipS(b.Header.Seal[crypto.SignatureLength:]))
+			return b
+		}, ErrBadSeal},
 		{"signed by another validator", func() *chain.Block {
 			b := build(proposer, nil)
-			hash := b.Header.Hash()
+			hash := b.Header.SealHash()
 			sig, _ := crypto.Sign(hash[:], key(other))
 			copy(b.Header.Seal, sig)
 			return b

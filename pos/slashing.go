@@ -58,22 +58,22 @@ func (e *Engine) slashing(st *chain.State, h *chain.Header, tx *types.Transactio
 	return nil
 }
 
-// checkDoubleProposal: two different headers for one slot, both signed by
-// their (same) proposer.
+// checkDoubleProposal: two headers for one slot, both signed by their (same)
+// proposer, with different seal hashes. Two headers that differ only in their
+// seal (the same block signed twice) are not two proposals.
 func (e *Engine) checkDoubleProposal(a, b []byte) (common.Address, error) {
 	var ha, hb chain.Header
 	if ha.UnmarshalBinary(a) != nil || hb.UnmarshalBinary(b) != nil {
 		return common.Address{}, evidenceError("undecodable header")
 	}
-	if ha.Nonce != hb.Nonce || ha.Coinbase != hb.Coinbase || ha.Hash() == hb.Hash() {
+	if ha.Nonce != hb.Nonce || ha.Coinbase != hb.Coinbase || ha.SealHash() == hb.SealHash() {
 		return common.Address{}, evidenceError("not two different headers of one proposer for one slot")
 	}
 	for _, h := range []*chain.Header{&ha, &hb} {
-		hash := h.Hash()
 		if len(h.Seal) != sealSize {
 			return common.Address{}, evidenceError("header without a seal")
 		}
-		if signer, err := recoverSigner(hash[:], h.Seal[:crypto.SignatureLength]); err != nil || signer != h.Coinbase {
+		if !lowS(h.Seal[:crypto.SignatureLength]) || !signedByProposer(h) {
 			return common.Address{}, evidenceError("header not signed by its proposer")
 		}
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/chaind/chaind/chain"
 	"github.com/chaind/chaind/clock"
+	"github.com/ethereum/go-ethereum/common"
 )
 
 // PoW rule violations.
@@ -91,11 +92,18 @@ func (e *Engine) VerifyHeader(c chain.ChainReader, h, parent *chain.Header) erro
 	if len(h.Seal) != 0 {
 		return chain.NewRuleError(ErrSeal, "PoW headers carry no seal, got %d bytes", len(h.Seal))
 	}
-	hash := h.Hash()
-	if new(big.Int).SetBytes(hash[:]).Cmp(chain.CompactToBig(h.Bits)) > 0 {
-		return chain.NewRuleError(ErrBadPoW, "block %d hash %x", h.Height, hash)
+	value := Value(h)
+	if new(big.Int).SetBytes(value[:]).Cmp(chain.CompactToBig(h.Bits)) > 0 {
+		return chain.NewRuleError(ErrBadPoW, "block %d proof-of-work value %x", h.Height, value)
 	}
 	return nil
+}
+
+// Value is h's proof-of-work value, which must not exceed the target of its
+// bits: SHA-256d of its seal hash followed by its nonce, big-endian.
+func Value(h *chain.Header) common.Hash {
+	t := newTemplate(h.SealHash())
+	return wordsToBytes(t.hash(h.Nonce))
 }
 
 // Prepare sets the difficulty bits of h.
@@ -107,7 +115,7 @@ func (e *Engine) Prepare(c chain.ChainReader, h, parent *chain.Header) error {
 
 // Weight is the expected number of hashes the block took: 2^256/(target+1).
 func (e *Engine) Weight(h *chain.Header) *big.Int {
-	return chain.DifficultyForTarget(chain.CompactToBig(h.Bits))
+	return chain.Work(h.Bits)
 }
 
 // Seal searches nonces on all workers until one meets the target or ctx ends.
@@ -130,7 +138,7 @@ func (e *Engine) Seal(ctx context.Context, c chain.ChainReader, b *chain.Block) 
 
 // search tries the whole nonce space for h across the workers.
 func (e *Engine) search(ctx context.Context, h *chain.Header) (uint64, bool, error) {
-	tmpl := newTemplate(h.HashingBytes())
+	tmpl := newTemplate(h.SealHash())
 	target := targetWords(chain.CompactToBig(h.Bits))
 	var (
 		stop   atomic.Bool

@@ -128,7 +128,8 @@ func (h *hostilePeer) offer(b *chain.Block) {
 func childOf(t *testing.T, g *chain.Genesis, grand, parent *chain.Block, txs []*types.Transaction, edit func(*chain.Header)) *chain.Block {
 	t.Helper()
 	h := &chain.Header{ParentHash: parent.Hash(), Height: parent.Height() + 1, Coinbase: common.Address{0xee},
-		Time: max(uint64(time.Now().UnixMilli()), parent.Header.Time+1), TxRoot: chain.TxRoot(txs),
+		Time: max(uint64(time.Now().UnixMilli()), parent.Header.Time+1), TxRoot: chain.TxRoot(txs), ReceiptRoot: chain.ReceiptRoot(txs),
+		GasLimit: g.GasLimit, BaseFee: g.BaseFee.Big(),
 		GasUsed: uint64(len(txs)) * chain.TransferGas, StateRoot: common.Hash{0x5a}, Bits: pow.NextBits(g, grand.Header, parent.Header)}
 	if edit != nil {
 		edit(h)
@@ -169,7 +170,7 @@ func TestHostilePeer(t *testing.T) {
 		{"bad seal", blockCase(func(grand, parent *chain.Block) *chain.Block {
 			b := childOf(t, g, grand, parent, nil, nil)
 			target := chain.CompactToBig(b.Header.Bits)
-			for hash := b.Hash(); new(big.Int).SetBytes(hash[:]).Cmp(target) <= 0; hash = b.Hash() {
+			for value := pow.Value(b.Header); new(big.Int).SetBytes(value[:]).Cmp(target) <= 0; value = pow.Value(b.Header) {
 				b.Header.Nonce++
 			}
 			return b
