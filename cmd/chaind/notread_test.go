@@ -22,6 +22,9 @@ import (
 // for 20 s) with a log line saying so; the honest peer beside it stays
 // connected and follows the chain.
 func TestNonReaderCutOnARealNode(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits 20 s for the ping deadline; p2p's TestNonReaderIsCutOverTCP covers it in seconds")
+	}
 	dir := t.TempDir()
 	g, genesis := writeFastGenesis(t, dir, 1)
 	miner := startChaind(t, nodeArgs(filepath.Join(dir, "miner"), genesis, mining...)...)
