@@ -49,8 +49,8 @@ func connected(n *testNode, id string) bool {
 // TestSilentNonReaderIsCutOnTheClock: a peer that completes the handshake
 // and then never reads, while the node sends it small blocks that its socket
 // window absorbs (so no write ever blocks), is cut exactly when none of the
-// node's pings has been answered for twice the write timeout; an honest peer
-// on the same node stays.
+// node's pings has been answered for twice the write timeout, and banned
+// the second time; an honest peer on the same node stays.
 func TestSilentNonReaderIsCutOnTheClock(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		w := newWorld(t)
@@ -84,6 +84,17 @@ func TestSilentNonReaderIsCutOnTheClock(t *testing.T) {
 		}
 		if !strings.Contains(logs.String(), "does not read what we send: no ping answered for 20s") {
 			t.Fatalf("no log line says why the peer was cut:\n%s", logs)
+		}
+		// Scored down: cut a second time, its id is banned.
+		again, err := w.hostile(n, "10.0.0.66", 1, big.NewInt(0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer again.Conn.Close()
+		time.Sleep(21 * time.Second)
+		synctest.Wait()
+		if _, err := w.hostile(n, "10.0.0.66", 1, big.NewInt(0)); !strings.Contains(refusal(t, err), "banned") {
+			t.Fatal("cut twice for not reading, and not banned")
 		}
 		// The honest peer answered every ping and has every block.
 		time.Sleep(time.Minute)

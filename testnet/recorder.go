@@ -172,9 +172,14 @@ func (s *Supervisor) saveLoop() {
 // and asks the live nodes for their final heads and where the sent
 // transactions were mined, while they are still up.
 func (s *Supervisor) finishRecords() {
+	// wall-clock: RPC calls to node processes. Stopping the miners may use
+	// its whole budget (the nodes may never agree), so the questions that
+	// follow have a budget of their own.
+	stopCtx, stop := context.WithTimeout(context.Background(), 30*time.Second)
+	s.stopMiners(stopCtx)
+	stop()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	s.stopMiners(ctx)
 	var any *rpc.Client
 	for i := 0; i < s.opts.Nodes; i++ {
 		p, _ := s.proc(i)
