@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/chaind/chaind/chain"
+	"github.com/chaind/chaind/clock"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
@@ -50,13 +51,14 @@ var (
 )
 
 // New returns the engine of a PoS genesis. key (optional) is the local
-// validator's key, needed to propose; now (optional) is the clock.
+// validator's key, needed to propose; now (optional, clock.Real's) reads the
+// node's clock.
 func New(g *chain.Genesis, key *ecdsa.PrivateKey, now func() time.Time) (*Engine, error) {
 	if g.Consensus != chain.ConsensusPoS {
 		return nil, fmt.Errorf("pos: genesis consensus is %q", g.Consensus)
 	}
 	if now == nil {
-		now = time.Now
+		now = clock.OrReal(nil).Now
 	}
 	e := &Engine{g: g, slotMs: uint64(g.SlotTime.D().Milliseconds()), key: key, now: now}
 	e.stakeKeys = make(map[common.Address]common.Hash, len(g.Validators))
