@@ -23,6 +23,8 @@ const (
 // ChainState is what the pool reads from the chain.
 type ChainState interface {
 	Genesis() *chain.Genesis
+	// CheckTx applies the rules that need no state (chain.Chain.CheckTx).
+	CheckTx(tx *types.Transaction) error
 	Account(addr common.Address) chain.Account
 }
 
@@ -123,7 +125,7 @@ func (p *Pool) Add(tx *types.Transaction) error {
 // check applies the stateless rules and recovers the sender (once: it stays
 // cached in tx), without holding the pool lock.
 func (p *Pool) check(tx *types.Transaction) (*entry, error) {
-	if err := p.genesis.CheckTx(tx); err != nil {
+	if err := p.cfg.Chain.CheckTx(tx); err != nil {
 		return nil, err
 	}
 	if p.Get(tx.Hash()) != nil { // before the costly recovery

@@ -11,6 +11,8 @@ import (
 	"github.com/chaind/chaind/chain"
 	"github.com/chaind/chaind/pow"
 	"github.com/chaind/chaind/testnet"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
 )
 
 // headerBytes is what a block costs on the wire besides its payload.
@@ -23,10 +25,39 @@ type blockInfo struct {
 	seq   int
 }
 
-// delivery is a block on its way to a node, and the peer it came from.
+// delivery is a block or a transaction on its way to a node, and the peer
+// it came from (-1: the node made it).
 type delivery struct {
 	block *chain.Block
+	tx    *types.Transaction
 	from  int
+}
+
+func (d *delivery) hash() common.Hash {
+	if d.block != nil {
+		return d.block.Hash()
+	}
+	return d.tx.Hash()
+}
+
+// payload is the part of d that costs validation time: a block's
+// transactions, or its simulated payload when it carries none.
+func (s *sim) payload(d *delivery) int {
+	switch {
+	case d.tx != nil:
+		return int(d.tx.Size())
+	case s.cfg.TxRate > 0:
+		return txBytes(d.block.Txs)
+	}
+	return s.cfg.BlockSize + txBytes(d.block.Txs) // PoS blocks carry votes
+}
+
+// wireSize is what d costs on a link.
+func (s *sim) wireSize(d *delivery) int {
+	if d.tx != nil {
+		return s.payload(d)
+	}
+	return headerBytes + s.payload(d)
 }
 
 // scheduleMining draws the time until n finds a block on its current head
@@ -57,7 +88,7 @@ func (s *sim) mine(n *node) {
 	if s.stopped {
 		return
 	}
-	b, err := n.chain.BuildBlock(coinbase(n.id), nil)
+	b, err := n.chain.BuildBlock(coinbase(n.id), s.pickTxs(n))
 	if err != nil {
 		panic("netsim: build block: " + err.Error()) // the simulation's own chain: cannot fail
 	}
@@ -72,18 +103,28 @@ func (s *sim) mine(n *node) {
 	s.arrive(n, &delivery{block: b, from: -1})
 }
 
-// arrive is a block reaching n: n records it, checks it (after the
-// validation time) and, if it is new and valid, imports and relays it.
+// arrive is a block or a transaction reaching n (one that a cut link
+// dropped ends n's request for it). A block n records, checks (after the
+// validation time) and, if it is new and valid, imports and relays.
 func (s *sim) arrive(n *node, d *delivery) {
+	if d.from >= 0 && !s.linked(s.nodes[d.from], n) {
+		s.requestFailed(n, d.hash())
+		return
+	}
+	if d.tx != nil {
+		s.arriveTx(n, d)
+		return
+	}
 	hash := d.block.Hash()
-	if n.seen[hash] || (d.from >= 0 && !s.linked(s.nodes[d.from], n)) {
+	if n.seen[hash] {
 		return
 	}
 	n.seen[hash] = true
+	s.received(n, hash)
 	s.rec.Blocks[hash].SeenMs[n.id] = s.clk.Now().UnixMilli()
 	check := s.cfg.Processing
 	if s.cfg.ValidationRate > 0 && d.from >= 0 {
-		check += time.Duration(float64(s.cfg.BlockSize) / s.cfg.ValidationRate * float64(time.Second))
+		check += time.Duration(float64(s.payload(d)) / s.cfg.ValidationRate * float64(time.Second))
 	}
 	if d.from < 0 {
 		check = 0 // the producer built it
@@ -95,9 +136,13 @@ func (s *sim) importBlock(n *node, d *delivery) {
 	err := n.chain.InsertBlock(d.block)
 	switch {
 	case err == nil:
+	case errors.Is(err, chain.ErrKnownBlock) && d.from < 0: // the producer's validator imported it
 	case errors.Is(err, chain.ErrUnknownParent):
 		parent := d.block.Header.ParentHash
 		n.orphans[parent] = append(n.orphans[parent], d)
+		return
+	case refusedByRule(err):
+		s.refused++
 		return
 	default:
 		panic("netsim: node " + strconv.Itoa(n.id) + " refused a simulated block: " + err.Error())
@@ -122,20 +167,12 @@ func (s *sim) importBlock(n *node, d *delivery) {
 	}
 }
 
-// relay sends b to every peer of n but the one it came from.
-func (s *sim) relay(n *node, d *delivery) {
-	for _, p := range n.peers {
-		if p != d.from {
-			s.send(n, s.nodes[p], d.block)
-		}
-	}
-}
-
-// send puts b on the link from n to peer: it waits for n's uplink (a node
-// uploads one block at a time), takes its transfer time at the slower end's
-// bandwidth, then the link's latency. A cut link drops it.
-func (s *sim) send(n, peer *node, b *chain.Block) {
+// send puts d on the link from n to peer: it waits for n's uplink (a node
+// uploads one message at a time), takes its transfer time at the slower
+// end's bandwidth, then the link's latency. A cut link drops it.
+func (s *sim) send(n, peer *node, d *delivery) {
 	if !s.linked(n, peer) {
+		s.requestFailed(peer, d.hash())
 		return
 	}
 	now := s.clk.Now()
@@ -145,12 +182,12 @@ func (s *sim) send(n, peer *node, b *chain.Block) {
 	}
 	end := start
 	if bw := s.cfg.Network.Bandwidth(n.id, peer.id); bw > 0 {
-		bits := float64(8 * (s.cfg.BlockSize + headerBytes))
+		bits := float64(8 * s.wireSize(d))
 		end = start.Add(time.Duration(bits / bw * float64(time.Second)))
 	}
 	n.upFree = end
 	at := end.Add(s.cfg.Network.Latency(n.id, peer.id, s.rng))
-	msg := &delivery{block: b, from: n.id}
+	msg := &delivery{block: d.block, tx: d.tx, from: n.id}
 	s.clk.AfterFunc(at.Sub(now), func() { s.arrive(peer, msg) })
 }
 
@@ -164,6 +201,7 @@ func (s *sim) onHead(n *node, ev chain.HeadEvent) {
 		rec.Added = append(rec.Added, b.Hash())
 	}
 	s.rec.Events = append(s.rec.Events, rec)
+	s.recordFinality(n)
 	s.scheduleMining(n)
 }
 
@@ -188,6 +226,7 @@ func (s *sim) finish() {
 	for _, n := range s.nodes {
 		s.rec.FinalHeads[n.id] = n.chain.CurrentHeader().Hash()
 	}
+	s.recordInclusion()
 }
 
 func (s *sim) progress(wall time.Duration) Progress {

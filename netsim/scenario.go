@@ -124,6 +124,6 @@ func (s *sim) sendMissing(from, to *node) {
 		return x.seq - y.seq
 	})
 	for _, bi := range missing {
-		s.send(from, to, bi.block)
+		s.send(from, to, &delivery{block: bi.block, from: from.id})
 	}
 }

@@ -190,7 +190,7 @@ func (n *Node) build() error {
 	c.Subscribe(n.pool.Reset)
 	c.Subscribe(n.logHead)
 	if powEngine != nil {
-		n.miner = pow.NewMiner(pow.MinerConfig{Chain: c, Engine: powEngine, Txs: n.pool, Coinbase: n.cfg.Coinbase, Logger: n.log})
+		n.miner = pow.NewMiner(pow.MinerConfig{Chain: c, Engine: powEngine, Txs: n.pool, Coinbase: n.cfg.Coinbase, Logger: n.log, Clock: n.clock})
 		n.pool.SubscribeNewTxs(func([]*types.Transaction) { n.miner.NotifyTxs() })
 	}
 	if n.cfg.Byzantine != 0 && (posEngine == nil || n.cfg.ValidatorKey == nil) {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/chaind/chaind/chain"
+	"github.com/chaind/chaind/clock"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 )
@@ -32,6 +33,9 @@ type MinerConfig struct {
 	// than twice the time the last one took, so that a large mempool
 	// cannot keep the miner building templates instead of hashing.
 	Refresh time.Duration
+	// Clock (optional, clock.Real) times the refresh, the rebuild guard and
+	// the hash-rate meter.
+	Clock clock.Clock
 }
 
 // Miner builds block templates on the head, seals them with the engine and
@@ -59,6 +63,7 @@ func NewMiner(cfg MinerConfig) *Miner {
 	if cfg.Refresh <= 0 {
 		cfg.Refresh = 20 * time.Millisecond
 	}
+	cfg.Clock = clock.OrReal(cfg.Clock)
 	m := &Miner{
 		cfg:    cfg,
 		log:    cfg.Logger,
@@ -125,7 +130,8 @@ func (m *Miner) loop() {
 	var (
 		cancel    context.CancelFunc = func() {}
 		results   chan sealResult
-		refresh   = time.NewTicker(m.cfg.Refresh)
+		clk       = m.cfg.Clock
+		refresh   = clk.NewTicker(m.cfg.Refresh)
 		newTxs    bool
 		lastBuild time.Time
 		buildTook time.Duration
@@ -140,9 +146,9 @@ func (m *Miner) loop() {
 		}
 		drain(m.headCh)
 		newTxs = false
-		lastBuild = time.Now()
+		lastBuild = clk.Now()
 		tmpl, err := m.cfg.Chain.BuildBlock(m.cfg.Coinbase, m.cfg.Txs.Pending())
-		buildTook = time.Since(lastBuild)
+		buildTook = clk.Now().Sub(lastBuild)
 		if err != nil {
 			m.log.Error("Cannot build block template", "err", err)
 			return
@@ -169,8 +175,8 @@ func (m *Miner) loop() {
 			restart()
 		case <-m.txCh:
 			newTxs = true
-		case <-refresh.C:
-			if newTxs && time.Since(lastBuild) >= 2*buildTook {
+		case <-refresh.C():
+			if newTxs && clk.Now().Sub(lastBuild) >= 2*buildTook {
 				restart()
 			}
 		case r := <-results:
@@ -203,14 +209,14 @@ func drain(ch chan struct{}) {
 // measure samples the engine's nonce counter once a second.
 func (m *Miner) measure() {
 	defer m.wg.Done()
-	t := time.NewTicker(time.Second)
+	t := m.cfg.Clock.NewTicker(time.Second)
 	defer t.Stop()
-	last, lastAt := m.cfg.Engine.Hashes(), time.Now()
+	last, lastAt := m.cfg.Engine.Hashes(), m.cfg.Clock.Now()
 	for {
 		select {
 		case <-m.quit:
 			return
-		case now := <-t.C:
+		case now := <-t.C():
 			n := m.cfg.Engine.Hashes()
 			rate := float64(n-last) / now.Sub(lastAt).Seconds()
 			last, lastAt = n, now

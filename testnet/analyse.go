@@ -10,6 +10,12 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 )
 
+// Analyse is the comparison's analysis of one run's records, real or
+// simulated: latency is the run's one-way latency, halves its partition.
+func Analyse(name string, latency time.Duration, r *Records, halves [][]int) *RunResult {
+	return analyse(name, latency, r, halves)
+}
+
 // analyse derives the comparison's numbers from one run's records.
 func analyse(name string, lat time.Duration, r *Records, halves [][]int) *RunResult {
 	rep := Compute(r)
@@ -24,9 +30,9 @@ func analyse(name string, lat time.Duration, r *Records, halves [][]int) *RunRes
 		return r.EndMs
 	}
 	tPart, tHeal := actionAt("partition"), actionAt("heal")
-	kills := []int64{}
+	kills := []int64{} // the distinct times of the crashes
 	for _, a := range r.Actions {
-		if strings.HasPrefix(a.What, "kill") {
+		if strings.HasPrefix(a.What, "kill") && (len(kills) == 0 || kills[len(kills)-1] != a.TimeMs) {
 			kills = append(kills, a.TimeMs)
 		}
 	}

@@ -34,10 +34,13 @@ type CompareOptions struct {
 }
 
 // Variants compared: the same network and block interval for each.
-var Variants = []struct {
+var Variants = []Variant{{"pow", "pow", false}, {"pos", "pos", true}, {"pos-nofinality", "pos", false}}
+
+// Variant is one consensus setting the comparison runs.
+type Variant struct {
 	Name, Consensus string
 	Finality        bool
-}{{"pow", "pow", false}, {"pos", "pos", true}, {"pos-nofinality", "pos", false}}
+}
 
 // Phases of each run, as fractions of its duration.
 const (
@@ -153,7 +156,7 @@ func Compare(opts CompareOptions) (*Comparison, error) {
 	}
 	cmp := &Comparison{Nodes: opts.Nodes, DurationSec: opts.Duration.Seconds(), BlockTimeMs: opts.BlockTime.Milliseconds()}
 	total := len(opts.Latencies) * len(Variants)
-	start := time.Now()
+	start := time.Now() // wall-clock: progress lines for the person waiting
 	for li, lat := range opts.Latencies {
 		for vi, v := range Variants {
 			n := li*len(Variants) + vi
@@ -184,6 +187,40 @@ func Compare(opts CompareOptions) (*Comparison, error) {
 	fmt.Fprintf(opts.Progress, "done in %v: %s\n", time.Since(start).Round(time.Second), filepath.Join(opts.Out, "report.md"))
 	return cmp, nil
 }
+
+// CompareSteps is the timeline of one comparison run of duration d:
+// transactions at 2 per second, the nodes split in two halves and healed,
+// then the last quarter of the nodes crashed, then the quarter before it,
+// and all of them restarted (with 4 nodes: node 3, then node 2, restarted a
+// second apart). The
+// simulator runs the same timeline at scale.
+func CompareSteps(nodes int, d time.Duration) []Step {
+	at := func(f float64) chain.Duration { return chain.Duration(time.Duration(f * float64(d))) }
+	steps := []Step{
+		{At: 0, Do: "send", Count: int(d.Seconds() * 2), Rate: 2},
+		{At: at(phasePartition), Do: "partition", Groups: halves(nodes)},
+		{At: at(phaseHeal), Do: "heal"},
+	}
+	quarter := max(nodes/4, 1)
+	first, second := nodes-quarter, max(nodes-2*quarter, 0)
+	for i := nodes - 1; i >= first; i-- {
+		steps = append(steps, Step{At: at(phaseCrash1), Do: "kill", Node: i})
+	}
+	for i := first - 1; i >= second; i-- {
+		steps = append(steps, Step{At: at(phaseCrash2), Do: "kill", Node: i})
+	}
+	// One node after another, the first crashed first: a second apart, or
+	// closer when many nodes must restart within 2% of the run.
+	gap := min(time.Second, d/50/time.Duration(nodes-second))
+	for i := nodes - 1; i >= second; i-- {
+		steps = append(steps, Step{At: at(phaseRecover) + chain.Duration(time.Duration(nodes-1-i)*gap), Do: "restart", Node: i})
+	}
+	return append(steps, Step{At: chain.Duration(d), Do: "stop"})
+}
+
+// Halves is the partition of CompareSteps: the first half of the nodes
+// and the rest.
+func Halves(nodes int) [][]int { return halves(nodes) }
 
 func runDir(opts CompareOptions, name string, lat time.Duration) string {
 	return filepath.Join(opts.Out, "runs", fmt.Sprintf("%s-%dms", name, lat.Milliseconds()))
@@ -224,19 +261,7 @@ func runVariant(opts CompareOptions, name, consensus string, finality bool, lat 
 	}
 	defer s.Down()
 	half := halves(opts.Nodes)
-	d := opts.Duration
-	at := func(f float64) time.Duration { return time.Duration(f * float64(d)) }
-	steps := []Step{
-		{At: 0, Do: "send", Count: int(d.Seconds() * 2), Rate: 2},
-		{At: chain.Duration(at(phasePartition)), Do: "partition", Groups: half},
-		{At: chain.Duration(at(phaseHeal)), Do: "heal"},
-		{At: chain.Duration(at(phaseCrash1)), Do: "kill", Node: opts.Nodes - 1},
-		{At: chain.Duration(at(phaseCrash2)), Do: "kill", Node: opts.Nodes - 2},
-		{At: chain.Duration(at(phaseRecover)), Do: "restart", Node: opts.Nodes - 1},
-		{At: chain.Duration(at(phaseRecover) + time.Second), Do: "restart", Node: opts.Nodes - 2},
-		{At: chain.Duration(d), Do: "stop"},
-	}
-	sc := &Scenario{Nodes: opts.Nodes, Steps: steps}
+	sc := &Scenario{Nodes: opts.Nodes, Steps: CompareSteps(opts.Nodes, opts.Duration)}
 	if err := sc.Run(s, nil); err != nil {
 		return nil, err
 	}

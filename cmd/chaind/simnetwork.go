@@ -15,83 +15,57 @@ import (
 
 	"github.com/chaind/chaind/loadgen"
 	"github.com/chaind/chaind/netsim"
+	"github.com/chaind/chaind/pos"
 	"github.com/chaind/chaind/testnet"
+	"github.com/spf13/pflag"
 )
 
-const simNetworkSynopsis = "sim network [--nodes N] [--block-time D] [--blocks N | --duration D] [--latency MODEL] [--peers K] [--block-size SIZE] [--hashpower 40,30,...] [--selfish SHARE] [--scenario FILE] [--seed S] [--out DIR] [--json]"
+const simNetworkSynopsis = "sim network [--consensus pow|pos] [--nodes N] [--block-time D] [--blocks N | --duration D] [--latency MODEL] [--peers K] [--block-size SIZE] [--hashpower 40,30,... | --stakes 40,30,...] [--selfish SHARE] [--epoch-length N] [--byzantine N=B1+B2,...] [--tx-rate R] [--relay push|announce] [--scenario FILE] [--seed S] [--out DIR] [--json]"
 
 // runSimNetwork runs netsim and prints the testnet report of the run.
 func runSimNetwork(args []string) error {
 	fs := newFlagSet("sim network", simNetworkSynopsis)
-	consensus := fs.String("consensus", "pow", "consensus to simulate (pow)")
-	nodes := fs.Int("nodes", 100, "number of nodes")
-	blockTime := fs.Duration("block-time", 600*time.Second, "target block interval")
+	consensus := fs.String("consensus", "pow", "consensus to simulate: pow or pos (every node a validator)")
+	shared := addSimFlags(fs, 600*time.Second, 0)
+	epochLength := fs.Uint64("epoch-length", 32, "PoS: slots per epoch")
+	stakes := fs.String("stakes", "", "PoS: stake shares per node, e.g. 40,30,20,10 (default: equal)")
+	byzantine := fs.String("byzantine", "", "PoS: misbehaving validators, e.g. 0=equivocate+withhold,3=double-vote (behaviours: equivocate, double-vote, surround-vote, censor, withhold)")
 	blocks := fs.Uint64("blocks", 100, "stop when the best chain reaches this height (0: use --duration)")
 	duration := fs.Duration("duration", 0, "stop at this simulated time instead")
 	latency := fs.String("latency", "bitcoin", "link model: const:D, lognormal:MEDIAN,SIGMA, or bitcoin (SimBlock's regions)")
-	peers := fs.Int("peers", 8, "neighbours per node (a random regular graph)")
-	blockSize := fs.String("block-size", "1MB", "simulated payload per block (bytes; kB and MB suffixes)")
-	hashpower := fs.String("hashpower", "", "hash-power shares per node, e.g. 40,30,20,10 (default: equal)")
 	selfish := fs.Float64("selfish", 0, "make node 0 an Eyal-Sirer selfish miner with this share of the hash power")
-	halfLife := fs.Duration("half-life", 0, "difficulty half-life (default: the genesis default); a very long one holds difficulty constant")
-	processing := fs.Duration("processing", 2*time.Millisecond, "time a node takes to handle any block")
-	validation := fs.String("validation-rate", "20MB", "payload a node validates per second (0: free)")
-	seed := fs.Uint64("seed", 1, "random seed: the same flags and seed give the same results")
 	scenario := fs.String("scenario", "", "run the timeline (partition, heal, kill, restart, stop) of a testnet scenario file")
 	out := fs.String("out", "", "write records.json here (then 'chaind testnet report DIR' draws the plots)")
 	asJSON := fs.Bool("json", false, "print one JSON object on the last line")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *consensus != "pow" {
-		return fmt.Errorf("--consensus %q: the network simulation runs proof of work only so far", *consensus)
+	cfg, err := shared.config()
+	if err != nil {
+		return err
+	}
+	cfg.Consensus, cfg.EpochLength = *consensus, *epochLength
+	if cfg.Stakes, err = parseShares(*stakes); err != nil {
+		return fmt.Errorf("--stakes: %w", err)
+	}
+	if cfg.Byzantine, err = parseBehaviours(*byzantine, cfg.Nodes); err != nil {
+		return fmt.Errorf("--byzantine: %w", err)
 	}
 	network, err := netsim.ParseNetwork(*latency)
 	if err != nil {
 		return fmt.Errorf("--latency: %w", err)
 	}
-	size, err := parseSize(*blockSize)
-	if err != nil {
-		return fmt.Errorf("--block-size: %w", err)
-	}
-	rate, err := parseSize(*validation)
-	if err != nil {
-		return fmt.Errorf("--validation-rate: %w", err)
-	}
-	shares, err := parseShares(*hashpower)
-	if err != nil {
-		return fmt.Errorf("--hashpower: %w", err)
-	}
 	if *duration > 0 {
 		*blocks = 0
 	}
-	var steps []testnet.Step
 	if *scenario != "" {
 		sc, err := testnet.LoadScenario(*scenario)
 		if err != nil {
 			return err
 		}
-		skipped := 0
-		for _, st := range sc.Steps {
-			if st.Do == "send" {
-				skipped++
-				continue
-			}
-			steps = append(steps, st)
-		}
-		if skipped > 0 {
-			slog.Warn("Transactions are not simulated: the scenario's send steps are skipped", "steps", skipped)
-		}
+		cfg.Steps = simSteps(sc.Steps)
 	}
-	cfg := netsim.Config{
-		Nodes: *nodes, BlockTime: *blockTime, Blocks: *blocks, Duration: *duration, BlockSize: int(size),
-		Network: network, Peers: min(*peers, max(*nodes-1, 1)), HashPower: shares, Processing: *processing,
-		ValidationRate: float64(rate), Seed: *seed, Selfish: *selfish, HalfLife: *halfLife, Steps: steps,
-		Progress: func(p netsim.Progress) {
-			slog.Info("Simulating", "simulated", p.SimTime.Round(time.Second), "height", p.Height, "blocks", p.Blocks,
-				"events/s", math.Round(p.EventsPerS))
-		},
-	}
+	cfg.Network, cfg.Blocks, cfg.Duration, cfg.Selfish = network, *blocks, *duration, *selfish
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	res, err := netsim.Run(ctx, cfg)
@@ -120,20 +94,119 @@ func runSimNetwork(args []string) error {
 		return nil
 	}
 	summary := map[string]any{
-		"nodes": rep.Nodes, "latency": network.String(), "block_time_ms": rep.BlockTimeMs, "block_size": size,
+		"nodes": rep.Nodes, "latency": network.String(), "relay": cfg.Relay.String(), "block_time_ms": rep.BlockTimeMs, "block_size": cfg.BlockSize,
 		"blocks": rep.Produced, "canonical_blocks": rep.Canonical, "stale_blocks": rep.Stale,
 		"stale_rate": rep.StaleRate, "stale_rate_interval": [2]float64{rep.StaleRateCI.Lo, rep.StaleRateCI.Hi},
 		"median_propagation_ms": netsim.MedianArrival(res.Records).Milliseconds(),
 		"propagation_to_all_ms": rep.Propagation, "reorgs": rep.Reorgs, "max_reorg_depth": rep.MaxReorgDepth,
 		"reorg_depths": rep.ReorgDepths, "finalized_reverted": rep.FinalizedReverted, "heads_agree": rep.HeadsAgree,
-		"simulated_seconds": rep.DurationSec, "events": res.Events, "seed": *seed,
+		"simulated_seconds": rep.DurationSec, "events": res.Events, "seed": cfg.Seed, "consensus": cfg.Consensus,
+		"finalized_height": rep.FinalizedHeight, "time_to_finality_ms": rep.TimeToFinality, "refused_blocks": res.Refused,
 		"wall_seconds": res.Wall.Seconds(), "wall_events_per_second": float64(res.Events) / res.Wall.Seconds(),
 		"wall_peak_rss_bytes": int64(peakRSS * (1 << 20)),
 	}
 	if res.Selfish != nil {
 		summary["selfish"] = res.Selfish
 	}
+	if cfg.TxRate > 0 {
+		summary["tx_rate"] = cfg.TxRate
+		summary["txs_sent"], summary["txs_included"] = rep.TxsSent, rep.TxsMined
+		summary["tx_inclusion_ms"] = rep.Confirmations[1]
+		summary["tx_confirmation_ms"] = rep.Confirmations
+	}
 	return printJSON(summary)
+}
+
+// simFlags are the flags that sim network and sim compare share.
+type simFlags struct {
+	nodes, peers                    *int
+	blockTime, halfLife, processing *time.Duration
+	blockSize, validation, hashpwr  *string
+	relay                           *string
+	txRate                          *float64
+	seed                            *uint64
+}
+
+// addSimFlags registers the shared flags with these defaults.
+func addSimFlags(fs *pflag.FlagSet, blockTime time.Duration, txRate float64) *simFlags {
+	return &simFlags{
+		nodes:      fs.Int("nodes", 100, "number of nodes"),
+		blockTime:  fs.Duration("block-time", blockTime, "target block interval"),
+		peers:      fs.Int("peers", 8, "neighbours per node (a random regular graph)"),
+		blockSize:  fs.String("block-size", "1MB", "simulated payload per block (bytes; kB and MB suffixes); with --tx-rate, a block's capacity"),
+		hashpwr:    fs.String("hashpower", "", "hash-power shares per node, e.g. 40,30,20,10 (default: equal)"),
+		halfLife:   fs.Duration("half-life", 0, "difficulty half-life (default: the genesis default); a very long one holds difficulty constant"),
+		processing: fs.Duration("processing", 2*time.Millisecond, "time a node takes to handle any block"),
+		validation: fs.String("validation-rate", "20MB", "payload a node validates per second (0: free)"),
+		txRate:     fs.Float64("tx-rate", txRate, "signed transfers arriving per simulated second at random nodes (then blocks carry them, up to --block-size)"),
+		relay:      fs.String("relay", "push", "how nodes pass blocks and transactions on: push (whole, at once) or announce (hash first, sent on request)"),
+		seed:       fs.Uint64("seed", 1, "random seed: the same flags and seed give the same results"),
+	}
+}
+
+// config is the run the shared flags describe, without its network, its
+// end or its scenario.
+func (f *simFlags) config() (netsim.Config, error) {
+	size, err := parseSize(*f.blockSize)
+	if err != nil {
+		return netsim.Config{}, fmt.Errorf("--block-size: %w", err)
+	}
+	rate, err := parseSize(*f.validation)
+	if err != nil {
+		return netsim.Config{}, fmt.Errorf("--validation-rate: %w", err)
+	}
+	relay, err := netsim.ParseRelay(*f.relay)
+	if err != nil {
+		return netsim.Config{}, fmt.Errorf("--relay: %w", err)
+	}
+	shares, err := parseShares(*f.hashpwr)
+	if err != nil {
+		return netsim.Config{}, fmt.Errorf("--hashpower: %w", err)
+	}
+	return netsim.Config{
+		Nodes: *f.nodes, BlockTime: *f.blockTime, BlockSize: int(size), Peers: min(*f.peers, max(*f.nodes-1, 1)),
+		HashPower: shares, HalfLife: *f.halfLife, Processing: *f.processing, ValidationRate: float64(rate),
+		TxRate: *f.txRate, Relay: relay, Seed: *f.seed, Progress: logProgress,
+	}, nil
+}
+
+// parseBehaviours reads --byzantine (node=behaviour+behaviour,...) into
+// PoS behaviours.
+func parseBehaviours(s string, nodes int) (map[int]pos.Behaviour, error) {
+	byz, err := parseByzantine(s, nodes)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[int]pos.Behaviour, len(byz))
+	for n, b := range byz {
+		if out[n], err = pos.ParseBehaviour(b); err != nil {
+			return nil, fmt.Errorf("node %d: %w", n, err)
+		}
+	}
+	return out, nil
+}
+
+func logProgress(p netsim.Progress) {
+	slog.Info("Simulating", "simulated", p.SimTime.Round(time.Second), "height", p.Height, "blocks", p.Blocks,
+		"events/s", math.Round(p.EventsPerS))
+}
+
+// simSteps is a scenario's timeline without its send steps: --tx-rate
+// sends the simulation's transactions.
+func simSteps(steps []testnet.Step) []testnet.Step {
+	var out []testnet.Step
+	skipped := 0
+	for _, st := range steps {
+		if st.Do == "send" {
+			skipped++
+			continue
+		}
+		out = append(out, st)
+	}
+	if skipped > 0 {
+		slog.Warn("The scenario's send steps are skipped (--tx-rate sends transactions)", "steps", skipped)
+	}
+	return out
 }
 
 func writeRecords(dir string, res *netsim.Result) error {
