@@ -2,6 +2,9 @@ package chain
 
 import (
 	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
 	"math/big"
 	"math/rand"
 	"reflect"
@@ -258,6 +261,7 @@ func FuzzHeaderDecode(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var h Header
 		if err := h.UnmarshalBinary(data); err != nil {
+			agree(t, data)
 			return
 		}
 		enc, err := h.MarshalBinary()
@@ -267,6 +271,7 @@ func FuzzHeaderDecode(f *testing.F) {
 		if h.Hash() != crypto.Keccak256Hash(data) {
 			t.Fatalf("hash is not keccak256 of the encoding")
 		}
+		agree(t, data)
 	})
 }
 
@@ -414,5 +419,114 @@ func TestHashOfAnOversizedSeal(t *testing.T) {
 		if _, err := h.MarshalBinary(); err == nil {
 			t.Fatalf("seal of %d bytes encoded", n)
 		}
+	}
+}
+
+// decodeViaGoEthereum is the reference for UnmarshalBinary: go-ethereum's
+// RLP decoder into a types.Header, the same checks, the same canonical
+// test. The fuzz target and TestDecoderAgreesWithGoEthereum hold the
+// hand-written decoder to it.
+func decodeViaGoEthereum(h *Header, b []byte) error {
+	if len(b) > MaxHeaderSize {
+		return errHeader("%d bytes exceed the %d-byte limit", len(b), MaxHeaderSize)
+	}
+	var e types.Header
+	if err := rlp.DecodeBytes(b, &e); err != nil {
+		return errHeader("%w", err)
+	}
+	if err := checkEthereum(&e); err != nil {
+		return errHeader("%w", err)
+	}
+	ms := binary.BigEndian.Uint16(e.Extra)
+	d := Header{
+		ParentHash:  e.ParentHash,
+		TxRoot:      e.TxHash,
+		ReceiptRoot: e.ReceiptHash,
+		StateRoot:   e.Root,
+		Coinbase:    e.Coinbase,
+		Height:      e.Number.Uint64(),
+		Time:        e.Time*1000 + uint64(ms),
+		GasLimit:    e.GasLimit,
+		GasUsed:     e.GasUsed,
+		BaseFee:     e.BaseFee,
+		Bits:        binary.BigEndian.Uint32(e.Extra[2:]),
+		Nonce:       e.Nonce.Uint64(),
+	}
+	if len(e.Extra) > ExtraPrefixSize {
+		d.Seal = bytes.Clone(e.Extra[ExtraPrefixSize:])
+	}
+	if e.Difficulty.Cmp(Work(d.Bits)) != 0 {
+		return errHeader("difficulty %v is not the work %v of bits %08x", e.Difficulty, Work(d.Bits), d.Bits)
+	}
+	if again := d.appendRLP(make([]byte, 0, len(b)), false); !bytes.Equal(again, b) {
+		return errHeader("not in canonical form")
+	}
+	*h = d
+	return nil
+}
+
+// checkEthereum checks the fields of e that a chaind header fixes.
+func checkEthereum(e *types.Header) error {
+	switch {
+	case e.UncleHash != types.EmptyUncleHash:
+		return fmt.Errorf("uncle hash %x, want the empty list's", e.UncleHash)
+	case e.Bloom != types.Bloom{}:
+		return errors.New("non-zero logs bloom")
+	case e.MixDigest != common.Hash{}:
+		return errors.New("non-zero mix digest")
+	case e.BaseFee == nil:
+		return errors.New("no base fee")
+	case e.WithdrawalsHash != nil || e.BlobGasUsed != nil || e.ExcessBlobGas != nil || e.ParentBeaconRoot != nil ||
+		e.RequestsHash != nil || e.BlockAccessListHash != nil || e.SlotNumber != nil:
+		return errors.New("fields after the base fee")
+	case !e.Number.IsUint64():
+		return fmt.Errorf("number %v exceeds 64 bits", e.Number)
+	case len(e.Extra) < ExtraPrefixSize || len(e.Extra) > ExtraPrefixSize+MaxSealSize:
+		return fmt.Errorf("extra data of %d bytes, want %d to %d", len(e.Extra), ExtraPrefixSize, ExtraPrefixSize+MaxSealSize)
+	case binary.BigEndian.Uint16(e.Extra) >= 1000:
+		return fmt.Errorf("millisecond part %d is not below 1000", binary.BigEndian.Uint16(e.Extra))
+	case e.Time > (^uint64(0)-uint64(binary.BigEndian.Uint16(e.Extra)))/1000:
+		return fmt.Errorf("time %d s overflows 64 bits of milliseconds", e.Time)
+	}
+	return nil
+}
+
+// TestDecoderAgreesWithGoEthereum: on valid headers and on every one-byte
+// change, truncation and extension of them, the hand-written decoder
+// accepts exactly what go-ethereum's decoder with the same checks accepts,
+// and decodes the same header.
+func TestDecoderAgreesWithGoEthereum(t *testing.T) {
+	r := rand.New(rand.NewSource(12))
+	for i := 0; i < 40; i++ {
+		h := randomHeader(r)
+		if i%4 == 0 {
+			h.Seal = nil
+		}
+		enc, err := h.MarshalBinary()
+		if err != nil {
+			t.Fatal(err)
+		}
+		inputs := [][]byte{enc, enc[:len(enc)-1], append(append([]byte(nil), enc...), 0x80)}
+		for j := 0; j < 300; j++ {
+			m := append([]byte(nil), enc...)
+			m[r.Intn(len(m))] = byte(r.Intn(256))
+			inputs = append(inputs, m)
+		}
+		for _, in := range inputs {
+			agree(t, in)
+		}
+	}
+}
+
+// agree fails t unless UnmarshalBinary and decodeViaGoEthereum agree on in.
+func agree(t *testing.T, in []byte) {
+	t.Helper()
+	var got, want Header
+	errGot, errWant := got.UnmarshalBinary(in), decodeViaGoEthereum(&want, in)
+	if (errGot == nil) != (errWant == nil) {
+		t.Fatalf("input %x: decoder says %v, go-ethereum's says %v", in, errGot, errWant)
+	}
+	if errGot == nil && !sameHeader(&got, &want) {
+		t.Fatalf("input %x: decoded\n%+v\ngo-ethereum's\n%+v", in, &got, &want)
 	}
 }

@@ -3,14 +3,12 @@ package chain
 import (
 	"bytes"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"math/big"
 	"sync"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
-	"github.com/ethereum/go-ethereum/rlp"
 )
 
 // Block identity. A header maps one to one onto an Ethereum header
@@ -132,64 +130,14 @@ func (h *Header) UnmarshalBinary(b []byte) error {
 	if len(b) > MaxHeaderSize {
 		return errHeader("%d bytes exceed the %d-byte limit", len(b), MaxHeaderSize)
 	}
-	var e types.Header
-	if err := rlp.DecodeBytes(b, &e); err != nil {
+	d, err := decodeRLP(b)
+	if err != nil {
 		return errHeader("%w", err)
-	}
-	if err := checkEthereum(&e); err != nil {
-		return errHeader("%w", err)
-	}
-	ms := binary.BigEndian.Uint16(e.Extra)
-	d := Header{
-		ParentHash:  e.ParentHash,
-		TxRoot:      e.TxHash,
-		ReceiptRoot: e.ReceiptHash,
-		StateRoot:   e.Root,
-		Coinbase:    e.Coinbase,
-		Height:      e.Number.Uint64(),
-		Time:        e.Time*1000 + uint64(ms),
-		GasLimit:    e.GasLimit,
-		GasUsed:     e.GasUsed,
-		BaseFee:     e.BaseFee,
-		Bits:        binary.BigEndian.Uint32(e.Extra[2:]),
-		Nonce:       e.Nonce.Uint64(),
-	}
-	if len(e.Extra) > ExtraPrefixSize {
-		d.Seal = bytes.Clone(e.Extra[ExtraPrefixSize:])
-	}
-	if e.Difficulty.Cmp(Work(d.Bits)) != 0 {
-		return errHeader("difficulty %v is not the work %v of bits %08x", e.Difficulty, Work(d.Bits), d.Bits)
 	}
 	if again := d.appendRLP(make([]byte, 0, len(b)), false); !bytes.Equal(again, b) {
 		return errHeader("not in canonical form")
 	}
 	*h = d
-	return nil
-}
-
-// checkEthereum checks the fields of e that a chaind header fixes.
-func checkEthereum(e *types.Header) error {
-	switch {
-	case e.UncleHash != types.EmptyUncleHash:
-		return fmt.Errorf("uncle hash %x, want the empty list's", e.UncleHash)
-	case e.Bloom != types.Bloom{}:
-		return errors.New("non-zero logs bloom")
-	case e.MixDigest != common.Hash{}:
-		return errors.New("non-zero mix digest")
-	case e.BaseFee == nil:
-		return errors.New("no base fee")
-	case e.WithdrawalsHash != nil || e.BlobGasUsed != nil || e.ExcessBlobGas != nil || e.ParentBeaconRoot != nil ||
-		e.RequestsHash != nil || e.BlockAccessListHash != nil || e.SlotNumber != nil:
-		return errors.New("fields after the base fee")
-	case !e.Number.IsUint64():
-		return fmt.Errorf("number %v exceeds 64 bits", e.Number)
-	case len(e.Extra) < ExtraPrefixSize || len(e.Extra) > ExtraPrefixSize+MaxSealSize:
-		return fmt.Errorf("extra data of %d bytes, want %d to %d", len(e.Extra), ExtraPrefixSize, ExtraPrefixSize+MaxSealSize)
-	case binary.BigEndian.Uint16(e.Extra) >= 1000:
-		return fmt.Errorf("millisecond part %d is not below 1000", binary.BigEndian.Uint16(e.Extra))
-	case e.Time > (^uint64(0)-uint64(binary.BigEndian.Uint16(e.Extra)))/1000:
-		return fmt.Errorf("time %d s overflows 64 bits of milliseconds", e.Time)
-	}
 	return nil
 }
 

@@ -1,13 +1,17 @@
 package chain
 
 import (
+	"bytes"
 	"encoding/binary"
+	"errors"
+	"fmt"
 	"math/big"
 	"sync"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/rlp"
 )
 
 // The RLP of a header's Ethereum header, written straight from the chaind
@@ -162,4 +166,122 @@ func appendBig(b []byte, x *big.Int) []byte {
 	b = append(b, make([]byte, n)...)
 	x.FillBytes(b[len(b)-n:])
 	return b
+}
+
+// decodeRLP reads the fields of an Ethereum header's RLP into a chaind
+// header and checks those a chaind header fixes. It does not check that b
+// is canonical: UnmarshalBinary re-encodes and compares.
+func decodeRLP(b []byte) (Header, error) {
+	var d Header
+	list, rest, err := rlp.SplitList(b)
+	if err != nil {
+		return d, err
+	}
+	if len(rest) != 0 {
+		return d, fmt.Errorf("%d bytes after the header", len(rest))
+	}
+	r := fieldReader{b: list}
+	var uncles, mix common.Hash
+	r.fixed("parent hash", d.ParentHash[:])
+	r.fixed("uncle hash", uncles[:])
+	r.fixed("coinbase", d.Coinbase[:])
+	r.fixed("state root", d.StateRoot[:])
+	r.fixed("transactions root", d.TxRoot[:])
+	r.fixed("receipts root", d.ReceiptRoot[:])
+	bloom := r.string("logs bloom")
+	difficulty := r.string("difficulty")
+	d.Height = r.uint("number")
+	d.GasLimit = r.uint("gas limit")
+	d.GasUsed = r.uint("gas used")
+	secs := r.uint("time")
+	extra := r.string("extra data")
+	r.fixed("mix digest", mix[:])
+	var nonce [8]byte
+	r.fixed("nonce", nonce[:])
+	if r.err == nil && len(r.b) == 0 {
+		return d, errors.New("no base fee")
+	}
+	d.BaseFee = new(big.Int).SetBytes(r.string("base fee"))
+	switch {
+	case r.err != nil:
+		return d, r.err
+	case len(r.b) != 0:
+		return d, errors.New("fields after the base fee")
+	case uncles != types.EmptyUncleHash:
+		return d, fmt.Errorf("uncle hash %x, want the empty list's", uncles)
+	case len(bloom) != types.BloomByteLength || !allZero(bloom):
+		return d, errors.New("non-zero logs bloom")
+	case mix != common.Hash{}:
+		return d, errors.New("non-zero mix digest")
+	case len(extra) < ExtraPrefixSize || len(extra) > ExtraPrefixSize+MaxSealSize:
+		return d, fmt.Errorf("extra data of %d bytes, want %d to %d", len(extra), ExtraPrefixSize, ExtraPrefixSize+MaxSealSize)
+	}
+	ms := uint64(binary.BigEndian.Uint16(extra))
+	switch {
+	case ms >= 1000:
+		return d, fmt.Errorf("millisecond part %d is not below 1000", ms)
+	case secs > (^uint64(0)-ms)/1000:
+		return d, fmt.Errorf("time %d s overflows 64 bits of milliseconds", secs)
+	}
+	d.Time = secs*1000 + ms
+	d.Bits = binary.BigEndian.Uint32(extra[2:])
+	d.Nonce = binary.BigEndian.Uint64(nonce[:])
+	if len(extra) > ExtraPrefixSize {
+		d.Seal = bytes.Clone(extra[ExtraPrefixSize:])
+	}
+	if work := Work(d.Bits); new(big.Int).SetBytes(difficulty).Cmp(work) != 0 {
+		return d, fmt.Errorf("difficulty %x is not the work %v of bits %08x", difficulty, work, d.Bits)
+	}
+	return d, nil
+}
+
+// fieldReader reads the items of an RLP list one by one; the first error
+// sticks and names its field.
+type fieldReader struct {
+	b   []byte
+	err error
+}
+
+func (r *fieldReader) string(field string) []byte {
+	if r.err != nil {
+		return nil
+	}
+	s, rest, err := rlp.SplitString(r.b)
+	if err != nil {
+		r.err = fmt.Errorf("%s: %w", field, err)
+		return nil
+	}
+	r.b = rest
+	return s
+}
+
+// fixed reads a string of exactly len(dst) bytes into dst.
+func (r *fieldReader) fixed(field string, dst []byte) {
+	s := r.string(field)
+	if r.err == nil && len(s) != len(dst) {
+		r.err = fmt.Errorf("%s of %d bytes, want %d", field, len(s), len(dst))
+	}
+	copy(dst, s)
+}
+
+func (r *fieldReader) uint(field string) uint64 {
+	if r.err != nil {
+		return 0
+	}
+	v, rest, err := rlp.SplitUint64(r.b)
+	if err != nil {
+		r.err = fmt.Errorf("%s: %w", field, err)
+		return 0
+	}
+	r.b = rest
+	return v
+}
+
+func allZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
 }
