@@ -101,7 +101,7 @@ func Open(cfg Config) (*Chain, error) {
 	if c.log == nil {
 		c.log = slog.Default()
 	}
-	gblock, gstate := cfg.Genesis.Block()
+	gblock, gstate := cfg.Genesis.Block(cfg.Engine)
 	c.genesisHeader = gblock.Header
 	gjson, err := json.Marshal(cfg.Genesis)
 	if err != nil {
@@ -115,14 +115,10 @@ func Open(cfg Config) (*Chain, error) {
 		}
 	case err != nil:
 		return nil, fmt.Errorf("open chain: %w", err)
-	case !bytes.Equal(stored, gjson):
-		var other Genesis
-		otherHash := "unreadable"
-		if json.Unmarshal(stored, &other) == nil {
-			otherBlock, _ := other.Block()
-			otherHash = otherBlock.Hash().Hex()
+	default:
+		if err := c.checkStored(stored, gjson, gblock); err != nil {
+			return nil, fmt.Errorf("open chain: %w", err)
 		}
-		return nil, fmt.Errorf("open chain: the database was created with another genesis (block %s); this genesis is block %s", otherHash, gblock.Hash().Hex())
 	}
 	if err := c.loadHead(); err != nil {
 		return nil, fmt.Errorf("open chain: %w", err)
@@ -133,6 +129,24 @@ func Open(cfg Config) (*Chain, error) {
 	return c, nil
 }
 
+// checkStored refuses a store written in another block format or with
+// another genesis than gjson (whose block is gblock).
+func (c *Chain) checkStored(stored, gjson []byte, gblock *Block) error {
+	if err := c.store.checkBlockFormat(); err != nil {
+		return err
+	}
+	if bytes.Equal(stored, gjson) {
+		return nil
+	}
+	var other Genesis
+	otherHash := "unreadable"
+	if json.Unmarshal(stored, &other) == nil {
+		otherBlock, _ := other.Block(c.engine)
+		otherHash = otherBlock.Hash().Hex()
+	}
+	return fmt.Errorf("the database was created with another genesis (block %s); this genesis is block %s", otherHash, gblock.Hash().Hex())
+}
+
 func (c *Chain) writeGenesis(g *Block, st *State, gjson []byte) error {
 	b := newBatch()
 	if err := b.putBlock(g, new(big.Int)); err != nil {
@@ -141,11 +155,7 @@ func (c *Chain) writeGenesis(g *Block, st *State, gjson []byte) error {
 	if err := b.setCanonical(g, undoRecord{}); err != nil {
 		return err
 	}
-	addrs := make([]common.Address, 0, st.Len())
-	for a := range st.accounts {
-		addrs = append(addrs, a)
-	}
-	if err := b.putAccounts(st, addrs); err != nil {
+	if err := b.putState(st, st.everything()); err != nil {
 		return err
 	}
 	b.setHead(g.Hash())
@@ -320,6 +330,9 @@ func (c *Chain) verifyBlock(b *Block, parent *Header) error {
 	if root := TxRoot(b.Txs); root != h.TxRoot {
 		return NewRuleError(ErrBadTxRoot, "header has %x, body gives %x", h.TxRoot, root)
 	}
+	if root := ReceiptRoot(b.Txs); root != h.ReceiptRoot {
+		return NewRuleError(ErrBadReceiptRoot, "header has %x, body gives %x", h.ReceiptRoot, root)
+	}
 	return nil
 }
 
@@ -334,6 +347,12 @@ func (c *Chain) verifyHeader(r ChainReader, h, parent *Header) error {
 	}
 	if limit := uint64(c.clock.Now().Add(c.genesis.MaxFuture.D()).UnixMilli()); h.Time > limit {
 		return NewRuleError(ErrFutureBlock, "time %d is more than %v ahead of local time", h.Time, c.genesis.MaxFuture.D())
+	}
+	if h.GasLimit != c.genesis.GasLimit {
+		return NewRuleError(ErrBadGasLimit, "gas limit %d, the genesis sets %d", h.GasLimit, c.genesis.GasLimit)
+	}
+	if h.BaseFee == nil || h.BaseFee.Cmp(c.genesis.BaseFee.Big()) != 0 {
+		return NewRuleError(ErrBadBaseFee, "base fee %v, the genesis sets %v", h.BaseFee, c.genesis.BaseFee.Big())
 	}
 	if h.GasUsed > c.genesis.GasLimit || h.GasUsed%TransferGas != 0 {
 		return NewRuleError(ErrBadGasUsed, "gas used %d: not a multiple of %d within the limit %d", h.GasUsed, TransferGas, c.genesis.GasLimit)
@@ -362,7 +381,7 @@ func (c *Chain) extendHead(b *Block, weight *big.Int) (*HeadEvent, error) {
 		err = batch.setCanonical(b, undo)
 	}
 	if err == nil {
-		err = batch.putAccounts(c.state, undo.addresses())
+		err = batch.putState(c.state, undo)
 	}
 	var fin Checkpoint
 	if err == nil {
@@ -423,7 +442,7 @@ func (c *Chain) reorg(newHead *Block, weight *big.Int, batch *storeBatch) (*Head
 			return nil, err
 		}
 	}
-	if err := batch.putAccounts(c.state, c.state.undoSince(mark).addresses()); err != nil {
+	if err := batch.putState(c.state, c.state.undoSince(mark)); err != nil {
 		c.state.RevertTo(mark)
 		return nil, err
 	}
@@ -495,13 +514,15 @@ func (c *Chain) BuildBlock(coinbase common.Address, txs []*types.Transaction) (*
 		Coinbase:   coinbase,
 		Height:     parent.Height + 1,
 		Time:       max(uint64(c.clock.Now().UnixMilli()), parent.Time+1),
+		GasLimit:   c.genesis.GasLimit,
+		BaseFee:    new(big.Int).Set(c.genesis.BaseFee.Big()),
 	}
 	if err := c.engine.Prepare(c, h, parent); err != nil {
 		return nil, fmt.Errorf("prepare block %d: %w", h.Height, err)
 	}
 	mark := c.state.Mark()
 	defer c.state.RevertTo(mark)
-	if err := c.beginBlock(c.state, h); err != nil {
+	if err := engineStep("begin", h, c.engine.BeginBlock(c, c.state, h)); err != nil {
 		return nil, fmt.Errorf("build block %d: %w", h.Height, err)
 	}
 	failed := make(map[common.Address]bool)
@@ -523,8 +544,11 @@ func (c *Chain) BuildBlock(coinbase common.Address, txs []*types.Transaction) (*
 		included = append(included, tx)
 		h.GasUsed += TransferGas
 	}
-	credit(c.state, h.Coinbase, c.genesis.BlockReward.Big())
+	if err := engineStep("finalize", h, c.engine.Finalize(c, c.state, h)); err != nil {
+		return nil, fmt.Errorf("build block %d: %w", h.Height, err)
+	}
 	h.StateRoot = c.state.Root()
 	h.TxRoot = TxRoot(included)
+	h.ReceiptRoot = ReceiptRoot(included)
 	return &Block{Header: h, Txs: included}, nil
 }

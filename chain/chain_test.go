@@ -69,7 +69,9 @@ func TestBlockAcceptance(t *testing.T) {
 		}
 		return b
 	}
-	resign := func(b *chain.Block) { b.Header.TxRoot = chain.TxRoot(b.Txs) }
+	resign := func(b *chain.Block) {
+		b.Header.TxRoot, b.Header.ReceiptRoot = chain.TxRoot(b.Txs), chain.ReceiptRoot(b.Txs)
+	}
 	to := common.Address{2}
 	tests := []struct {
 		name string
@@ -89,6 +91,14 @@ func TestBlockAcceptance(t *testing.T) {
 			b.Header.TxRoot = common.Hash{7}
 			return b
 		}, chain.ErrBadTxRoot},
+		{"bad receipt root", func() *chain.Block {
+			b := valid(ct.Transfer(g, 0, 1, to, big.NewInt(1)))
+			b.Header.ReceiptRoot = common.Hash{7}
+			return b
+		}, chain.ErrBadReceiptRoot},
+		{"bad gas limit", func() *chain.Block { b := valid(); b.Header.GasLimit++; return b }, chain.ErrBadGasLimit},
+		{"bad base fee", func() *chain.Block { b := valid(); b.Header.BaseFee = big.NewInt(1); return b }, chain.ErrBadBaseFee},
+		{"no base fee", func() *chain.Block { b := valid(); b.Header.BaseFee = nil; return b }, chain.ErrBadBaseFee},
 		{"bad gas used", func() *chain.Block { b := valid(); b.Header.GasUsed = chain.TransferGas; return b }, chain.ErrBadGasUsed},
 		{"bad state root", func() *chain.Block { b := valid(); b.Header.StateRoot = common.Hash{1}; return b }, chain.ErrBadStateRoot},
 		{"nonce gap", func() *chain.Block {

@@ -16,7 +16,13 @@ import (
 
 // anyEngine accepts everything; chain's own tests use it (chaintest's Engine
 // cannot be imported here without a cycle).
-type anyEngine struct{}
+type anyEngine struct{ NoSystemCalls }
+
+func (anyEngine) InitGenesis(*Genesis, *Header, *State) {}
+func (anyEngine) Finalize(c ChainReader, st *State, h *Header) error {
+	st.Credit(h.Coinbase, c.Genesis().BlockReward.Big())
+	return nil
+}
 
 func (anyEngine) VerifyHeader(ChainReader, *Header, *Header) error { return nil }
 func (anyEngine) Prepare(ChainReader, *Header, *Header) error      { return nil }
@@ -27,6 +33,12 @@ func (anyEngine) Weight(*Header) *big.Int { return big.NewInt(1) }
 
 func openTestChain(t testing.TB, dir string) (*Store, *Chain, error) {
 	t.Helper()
+	return openTestChainWith(t, dir, anyEngine{})
+}
+
+// openTestChainWith opens the test chain in dir with engine e.
+func openTestChainWith(t testing.TB, dir string, e Engine) (*Store, *Chain, error) {
+	t.Helper()
 	g := &Genesis{ChainID: 9, Consensus: ConsensusPoW, Difficulty: NewBigInt(big.NewInt(1)), Timestamp: 1,
 		Alloc: Alloc{common.Address{1}: {Balance: NewBigInt(big.NewInt(1000))}}}
 	g.FillDefaults()
@@ -34,7 +46,7 @@ func openTestChain(t testing.TB, dir string) (*Store, *Chain, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	c, err := Open(Config{Store: s, Genesis: g, Engine: anyEngine{}, Clock: clock.NewSim(time.UnixMilli(1_000_000))})
+	c, err := Open(Config{Store: s, Genesis: g, Engine: e, Clock: clock.NewSim(time.UnixMilli(1_000_000))})
 	if err != nil {
 		s.Close()
 		return nil, nil, err

@@ -10,8 +10,6 @@ import (
 
 	"github.com/chaind/chaind/chain"
 	ct "github.com/chaind/chaind/chain/chaintest"
-	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/core/types"
 )
 
 // probeEngine reads the chain inside every hook, as an engine that looks at
@@ -58,18 +56,15 @@ func (p *probeEngine) Seal(ctx context.Context, c chain.ChainReader, b *chain.Bl
 	return b, nil
 }
 
-// ProcessBlock and SystemTx make it a chain.StateProcessor, so the state
-// transition hooks are probed too.
-func (p *probeEngine) ProcessBlock(st *chain.State, h *chain.Header) error {
-	p.mu.Lock()
-	c := p.c
-	p.mu.Unlock()
+// The state transition hooks are probed too.
+func (p *probeEngine) BeginBlock(c chain.ChainReader, st *chain.State, h *chain.Header) error {
 	p.read(c, nil)
 	return nil
 }
 
-func (p *probeEngine) SystemTx(st *chain.State, h *chain.Header, from common.Address, tx *types.Transaction) error {
-	return nil
+func (p *probeEngine) Finalize(c chain.ChainReader, st *chain.State, h *chain.Header) error {
+	p.read(c, nil)
+	return p.Engine.Finalize(c, st, h)
 }
 
 func (p *probeEngine) Weight(h *chain.Header) *big.Int { return big.NewInt(1) }

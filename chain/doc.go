@@ -1,6 +1,8 @@
-// Package chain holds chaind's core data and rules: headers with a fixed binary
-// encoding, blocks of Ethereum-signed value transfers, the genesis file, account
-// state with a state root that commits to every account, block validation, fork
+// Package chain holds chaind's core data and rules: headers that map one to
+// one onto Ethereum headers (their RLP is the encoding, its keccak256 the
+// block hash), blocks of Ethereum-signed value transfers, the genesis file, the
+// state (accounts, and the engine's own records apart from them) with a state
+// root that commits to both, block validation, fork
 // choice by total weight, reorgs through per-block undo records, and the LevelDB
 // store in which every import or reorg is one atomic batch. The store records
 // each acknowledged head outside LevelDB's log and refuses, at start, a
@@ -8,7 +10,9 @@
 // its writes, not its reads, until it can write again.
 //
 // Consensus engines (pow/, pos/) plug in through the Engine interface defined here
-// and read the chain only through ChainReader. chain must not import any other
+// (header rules, sealing, fork-choice weight, and their part of the state
+// transition: genesis, begin, system calls, finalize) and read the chain only
+// through ChainReader; chain names no consensus concept. chain must not import any other
 // chaind package but clock: it sits at the bottom of the dependency graph, and it tells the
 // rest of the node about new heads through Subscribe callbacks.
 package chain

@@ -5,6 +5,7 @@ import (
 	"math/big"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
 )
 
 // ChainReader is the read-only view of the chain that engines get.
@@ -21,8 +22,17 @@ type ChainReader interface {
 }
 
 // Engine is a consensus engine: it fills in, checks and seals the consensus
-// fields of headers, and says how much each block weighs in fork choice.
+// fields of headers, says how much each block weighs in fork choice, and
+// owns its part of the state transition (go-ethereum's consensus.Engine is
+// the model). The chain names no consensus concept: whatever an engine keeps
+// in the state (proof of stake: stakes, checkpoints, vote tallies) it keeps
+// in its own records (State.Record), which the state root commits to and
+// undo records roll back, apart from the accounts that clients read.
 type Engine interface {
+	// InitGenesis fills the engine's part of the genesis block: header
+	// fields (PoW: the first target) and initial records and balances
+	// (PoS: the validators' stakes and the escrow holding them).
+	InitGenesis(g *Genesis, h *Header, st *State)
 	// VerifyHeader checks h's consensus fields and seal against its parent.
 	VerifyHeader(c ChainReader, h, parent *Header) error
 	// Prepare fills the consensus fields of a new header built on parent.
@@ -32,6 +42,42 @@ type Engine interface {
 	Seal(ctx context.Context, c ChainReader, b *Block) (*Block, error)
 	// Weight is what h adds to its branch in fork choice.
 	Weight(h *Header) *big.Int
+	StateTransition
+}
+
+// StateTransition is an engine's part of executing a block. The chain calls
+// it on every path that executes one: building, importing and replaying,
+// with its write lock held: c never takes the chain's lock.
+// Errors that are rule errors (NewRuleError) make the block invalid; any
+// other error is a local failure and the block may come again.
+type StateTransition interface {
+	// BeginBlock applies the engine's transition for h before its
+	// transactions, so that its rules see the state h was built on.
+	BeginBlock(c ChainReader, st *State, h *Header) error
+	// SystemAddress reports whether transactions to addr are calls to the
+	// engine: they may carry calldata, and ApplySystemTx applies them.
+	SystemAddress(addr common.Address) bool
+	// ApplySystemTx applies tx, sent by from to a system address, after
+	// its fee and value were paid.
+	ApplySystemTx(st *State, h *Header, from common.Address, tx *types.Transaction) error
+	// Finalize applies the end of h's transition, after its transactions:
+	// the block reward.
+	Finalize(c ChainReader, st *State, h *Header) error
+}
+
+// NoSystemCalls is embedded by engines that take no calls from transactions
+// and change no state before a block's transactions (proof of work).
+type NoSystemCalls struct{}
+
+// BeginBlock changes nothing.
+func (NoSystemCalls) BeginBlock(ChainReader, *State, *Header) error { return nil }
+
+// SystemAddress is false for every address.
+func (NoSystemCalls) SystemAddress(common.Address) bool { return false }
+
+// ApplySystemTx is never called: no address is a system address.
+func (NoSystemCalls) ApplySystemTx(_ *State, _ *Header, _ common.Address, tx *types.Transaction) error {
+	return NewRuleError(ErrCalldata, "this engine takes no calls (transaction %s)", tx.Hash().Hex())
 }
 
 // Finalizer is implemented by engines that finalize blocks. The chain keeps

@@ -15,8 +15,10 @@ import (
 const MaxTxSize = 32 << 10
 
 // CheckTx applies the rules that need no state: type, replay protection, chain
-// id, value transfer only, gas and fee bounds. It does not recover the sender.
-func (g *Genesis) CheckTx(tx *types.Transaction) error {
+// id, value transfer only (calldata only to the engine's system addresses),
+// gas and fee bounds. It does not recover the sender.
+func (c *Chain) CheckTx(tx *types.Transaction) error {
+	g := c.genesis
 	switch tx.Type() {
 	case types.LegacyTxType, types.AccessListTxType, types.DynamicFeeTxType:
 	default:
@@ -34,7 +36,7 @@ func (g *Genesis) CheckTx(tx *types.Transaction) error {
 	if tx.To() == nil {
 		return NewRuleError(ErrContractCreation, "chaind executes value transfers only; a transaction needs a recipient")
 	}
-	if len(tx.AccessList()) > 0 || (len(tx.Data()) > 0 && !g.systemCall(*tx.To())) {
+	if len(tx.AccessList()) > 0 || (len(tx.Data()) > 0 && !c.engine.SystemAddress(*tx.To())) {
 		return NewRuleError(ErrCalldata, "chaind executes value transfers only; calldata and access lists must be empty (got %d bytes)", len(tx.Data()))
 	}
 	if tx.Gas() < TransferGas {
@@ -107,42 +109,10 @@ func MaxCost(tx *types.Transaction) *big.Int {
 	return c.Add(c, tx.Value())
 }
 
-// Proof-of-stake system addresses. Transactions to them carry calldata that
-// the engine interprets (see the pos package).
-var (
-	// FinalityAddress receives finality votes: RLP-encoded votes, signed by
-	// a validator's account.
-	FinalityAddress = common.HexToAddress("0x00000000000000000000000000000000000F1A11")
-	// StakingAddress bonds the value sent to it as the sender's stake;
-	// calldata "unbond" with an amount starts unbonding.
-	StakingAddress = common.HexToAddress("0x0000000000000000000000000000000000005A6E")
-	// SlashingAddress takes evidence of equivocation, from anyone.
-	SlashingAddress = common.HexToAddress("0x0000000000000000000000000000000000005A54")
-)
-
-// systemCall reports whether addr is a system address of this chain.
-func (g *Genesis) systemCall(addr common.Address) bool {
-	return g.Consensus == ConsensusPoS && (addr == FinalityAddress || addr == StakingAddress || addr == SlashingAddress)
-}
-
-// StateProcessor is implemented by engines whose rules read or write the
-// state (proof of stake): the chain calls it while executing every block,
-// when building, importing and replaying alike.
-type StateProcessor interface {
-	// SystemTx applies the effect of a transaction to a system address
-	// (FinalityAddress) after its fee and value were paid; an error makes
-	// the transaction, and a block holding it, invalid.
-	SystemTx(st *State, h *Header, from common.Address, tx *types.Transaction) error
-	// ProcessBlock applies the engine's state transition for h before its
-	// transactions (so that its rules see the state the block was built on);
-	// an error makes the block invalid.
-	ProcessBlock(st *State, h *Header) error
-}
-
 // applyTx executes one transfer on st, paying the fee to h's producer.
 func (c *Chain) applyTx(st *State, h *Header, tx *types.Transaction) error {
 	g := c.genesis
-	if err := g.CheckTx(tx); err != nil {
+	if err := c.CheckTx(tx); err != nil {
 		return err
 	}
 	from, err := g.Sender(tx)
@@ -163,42 +133,30 @@ func (c *Chain) applyTx(st *State, h *Header, tx *types.Transaction) error {
 	sender.Balance = new(big.Int).Sub(sender.Balance, new(big.Int).Add(fee, tx.Value()))
 	sender.Nonce++
 	st.Set(from, sender)
-	credit(st, *tx.To(), tx.Value())
-	credit(st, h.Coinbase, fee)
-	if g.systemCall(*tx.To()) {
-		sp, ok := c.engine.(StateProcessor)
-		if !ok {
-			return NewRuleError(ErrCalldata, "this engine takes no system calls")
-		}
-		return sp.SystemTx(st, h, from, tx)
+	st.Credit(*tx.To(), tx.Value())
+	st.Credit(h.Coinbase, fee)
+	if c.engine.SystemAddress(*tx.To()) {
+		return c.engine.ApplySystemTx(st, h, from, tx)
 	}
 	return nil
 }
 
-// beginBlock applies the engine's state transition, before the transactions.
-func (c *Chain) beginBlock(st *State, h *Header) error {
-	if sp, ok := c.engine.(StateProcessor); ok {
-		if err := sp.ProcessBlock(st, h); err != nil {
-			if IsRuleError(err) {
-				return fmt.Errorf("%w: %w", ErrConsensus, err)
-			}
-			return fmt.Errorf("engine state transition of block %d: %w", h.Height, err)
-		}
+// engineStep wraps the error of one of the engine's state-transition hooks.
+func engineStep(step string, h *Header, err error) error {
+	if err == nil {
+		return nil
 	}
-	return nil
-}
-
-func credit(st *State, addr common.Address, amount *big.Int) {
-	a, _ := st.Get(addr)
-	a.Balance = new(big.Int).Add(a.Balance, amount)
-	st.Set(addr, a)
+	if IsRuleError(err) {
+		return fmt.Errorf("%w: %s: %w", ErrConsensus, step, err)
+	}
+	return fmt.Errorf("engine %s of block %d: %w", step, h.Height, err)
 }
 
 // applyBlock executes b's transactions, the engine's state transition and
 // the reward on st and checks the resulting state root. On error st is left
 // partly changed: the caller reverts.
 func (c *Chain) applyBlock(st *State, b *Block) error {
-	if err := c.beginBlock(st, b.Header); err != nil {
+	if err := engineStep("begin", b.Header, c.engine.BeginBlock(c, st, b.Header)); err != nil {
 		return err
 	}
 	for i, tx := range b.Txs {
@@ -206,7 +164,9 @@ func (c *Chain) applyBlock(st *State, b *Block) error {
 			return fmt.Errorf("%w: transaction %d (%s): %w", ErrInvalidTx, i, tx.Hash().Hex(), err)
 		}
 	}
-	credit(st, b.Header.Coinbase, c.genesis.BlockReward.Big())
+	if err := engineStep("finalize", b.Header, c.engine.Finalize(c, st, b.Header)); err != nil {
+		return err
+	}
 	if root := st.Root(); root != b.Header.StateRoot {
 		return NewRuleError(ErrBadStateRoot, "block %d: header has %x, execution gives %x", b.Height(), b.Header.StateRoot, root)
 	}

@@ -27,7 +27,7 @@ func FuzzGenesisJSON(f *testing.F) {
 		if err != nil {
 			return
 		}
-		g.Block() // a genesis that parses must build its block
+		g.Block(anyEngine{}) // a genesis that parses must build its block
 		enc, err := json.Marshal(g)
 		if err != nil {
 			t.Fatalf("re-encode a parsed genesis: %v", err)
@@ -59,7 +59,8 @@ func FuzzStoredBody(f *testing.F) {
 }
 
 func FuzzUndoRecord(f *testing.F) {
-	u := undoRecord{Entries: []journalEntry{{Addr: common.Address{1}, Existed: true, Prev: Account{Balance: big.NewInt(5), Nonce: 2}}}}
+	u := undoRecord{Entries: []journalEntry{{Addr: common.Address{1}, Existed: true, Prev: Account{Balance: big.NewInt(5), Nonce: 2}}},
+		Records: []recordEntry{{Key: common.Hash{2}, Prev: []byte{7}}, {Key: common.Hash{3}}}}
 	enc, _ := u.encode()
 	f.Add(enc)
 	empty, _ := undoRecord{}.encode()
@@ -74,14 +75,14 @@ func FuzzUndoRecord(f *testing.F) {
 			t.Fatalf("re-encode: %v", err)
 		}
 		again, err := decodeUndo(enc)
-		if err != nil || len(again.Entries) != len(u.Entries) {
+		if err != nil || len(again.Entries) != len(u.Entries) || len(again.Records) != len(u.Records) {
 			t.Fatalf("round trip changed the record: %v", err)
 		}
 	})
 }
 
 func FuzzStoredAccount(f *testing.F) {
-	enc, _ := rlp.EncodeToBytes(Account{Balance: big.NewInt(1e18), Nonce: 7, Stake: big.NewInt(3)})
+	enc, _ := rlp.EncodeToBytes(Account{Balance: big.NewInt(1e18), Nonce: 7})
 	f.Add(enc)
 	f.Add([]byte{0xc0})
 	f.Fuzz(func(t *testing.T, data []byte) {

@@ -207,34 +207,31 @@ func (g *Genesis) configHash() common.Hash {
 	return crypto.Keccak256Hash(data)
 }
 
-// Block builds the genesis block and its state.
-func (g *Genesis) Block() (*Block, *State) {
+// Block builds the genesis block and its state: the allocated balances, then
+// the engine's part (GenesisInit is what it needs of the engine).
+func (g *Genesis) Block(e GenesisInit) (*Block, *State) {
 	st := NewState()
 	for addr, acc := range g.Alloc {
 		st.Set(addr, Account{Balance: new(big.Int).Set(acc.Balance.Big())})
 	}
-	escrow := new(big.Int) // the staking address holds every bonded wei
-	for _, v := range g.Validators {
-		a, _ := st.Get(v.Address)
-		a.Stake = new(big.Int).Set(v.Stake.Big())
-		st.Set(v.Address, a)
-		escrow.Add(escrow, v.Stake.Big())
-	}
-	if escrow.Sign() > 0 {
-		st.Set(StakingAddress, Account{Balance: escrow})
-	}
-	st.ClearJournal()
 	h := &Header{
-		ParentHash: g.configHash(),
-		TxRoot:     types.EmptyTxsHash,
-		StateRoot:  st.Root(),
-		Height:     0,
-		Time:       g.Timestamp,
+		ParentHash:  g.configHash(),
+		TxRoot:      types.EmptyTxsHash,
+		ReceiptRoot: types.EmptyReceiptsHash,
+		Height:      0,
+		Time:        g.Timestamp,
+		GasLimit:    g.GasLimit,
+		BaseFee:     new(big.Int).Set(g.BaseFee.Big()),
 	}
-	if g.Consensus == ConsensusPoW {
-		h.Bits = BigToCompact(TargetForDifficulty(g.Difficulty.Big()))
-	}
+	e.InitGenesis(g, h, st)
+	st.ClearJournal()
+	h.StateRoot = st.Root()
 	return &Block{Header: h}, st
+}
+
+// GenesisInit is the part of an engine the genesis block needs.
+type GenesisInit interface {
+	InitGenesis(g *Genesis, h *Header, st *State)
 }
 
 // Write saves the genesis file as indented JSON.

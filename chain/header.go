@@ -2,107 +2,193 @@ package chain
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math/big"
+	"sync"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/rlp"
 )
 
-// Header layout: a fixed big-endian encoding, so that a hash never depends on
-// an encoder. The PoW nonce sits in the last 64-byte SHA-256 chunk, so a miner
-// hashes the first HeaderMidstateLen bytes once per template.
+// Block identity. A header maps one to one onto an Ethereum header
+// (Ethereum): the block hash is keccak256 of that header's RLP, which is also
+// the header's wire and storage encoding, so an Ethereum client that
+// recomputes the hash from the JSON-RPC fields gets chaind's hash. The fields
+// Ethereum has no place for travel in its extraData: the millisecond part of
+// the time, the difficulty bits and the engine's seal.
 const (
-	offParent   = 0
-	offTxRoot   = 32
-	offState    = 64
-	offCoinbase = 96
-	offHeight   = 116
-	offTime     = 124
-	offGasUsed  = 132
-	offBits     = 140
-	offNonce    = 144
-
-	// HeaderSize is the length of the hashed part of an encoded header.
-	HeaderSize = 152
-	// HeaderNonceOffset is where the 8-byte nonce starts in the encoding.
-	HeaderNonceOffset = offNonce
-	// HeaderMidstateLen is the prefix a miner can hash once per template.
-	HeaderMidstateLen = 128
-	// MaxSealSize bounds the unhashed seal (PoS: a signature and a RANDAO reveal).
+	// ExtraPrefixSize is the sealed part of extraData: 2 bytes of
+	// milliseconds (Time % 1000) and 4 bytes of Bits, big-endian.
+	ExtraPrefixSize = 6
+	// MaxSealSize bounds the seal (PoS: a signature and a RANDAO reveal).
 	MaxSealSize = 160
+	// MaxHeaderSize bounds an encoded header.
+	MaxHeaderSize = 1024
 )
 
-// Header is a block header. The hash covers every field but Seal.
+// Header is a block header.
 type Header struct {
-	ParentHash common.Hash    // hash of the parent block
-	TxRoot     common.Hash    // Ethereum transactions-trie root of the body
-	StateRoot  common.Hash    // state root after executing the block
-	Coinbase   common.Address // producer; receives the reward and the fees
-	Height     uint64         // parent's height + 1; genesis is 0
-	Time       uint64         // Unix time in milliseconds
-	GasUsed    uint64         // 21000 per transaction
-	Bits       uint32         // engine field: PoW compact target
-	Nonce      uint64         // engine field: PoW nonce
-	Seal       []byte         // engine data outside the hash (PoS signature)
+	ParentHash  common.Hash    // hash of the parent block
+	TxRoot      common.Hash    // Ethereum transactions-trie root of the body
+	ReceiptRoot common.Hash    // Ethereum receipts-trie root of the body
+	StateRoot   common.Hash    // state root after executing the block
+	Coinbase    common.Address // producer; receives the reward and the fees
+	Height      uint64         // parent's height + 1; genesis is 0
+	Time        uint64         // Unix time in milliseconds
+	GasLimit    uint64         // the genesis's block gas limit
+	GasUsed     uint64         // 21000 per transaction
+	BaseFee     *big.Int       // the genesis's base fee per gas; nil reads as 0
+	Bits        uint32         // engine field: PoW compact target, 0 for PoS
+	Nonce       uint64         // engine field: PoW nonce, PoS slot
+	Seal        []byte         // engine data outside the seal hash (PoS signature)
 }
 
-// Hash is SHA-256d of the fixed encoding (Seal excluded).
-func (h *Header) Hash() common.Hash {
-	var buf [HeaderSize]byte
-	h.encodeFixed(buf[:])
-	first := sha256.Sum256(buf[:])
-	return sha256.Sum256(first[:])
+// Ethereum is the Ethereum header h maps to; its hash is h's hash.
+func (h *Header) Ethereum() *types.Header {
+	extra := make([]byte, ExtraPrefixSize+len(h.Seal))
+	binary.BigEndian.PutUint16(extra, uint16(h.Time%1000))
+	binary.BigEndian.PutUint32(extra[2:], h.Bits)
+	copy(extra[ExtraPrefixSize:], h.Seal)
+	baseFee := new(big.Int)
+	if h.BaseFee != nil {
+		baseFee.Set(h.BaseFee)
+	}
+	return &types.Header{
+		ParentHash:  h.ParentHash,
+		UncleHash:   types.EmptyUncleHash,
+		Coinbase:    h.Coinbase,
+		Root:        h.StateRoot,
+		TxHash:      h.TxRoot,
+		ReceiptHash: h.ReceiptRoot,
+		Difficulty:  Work(h.Bits),
+		Number:      new(big.Int).SetUint64(h.Height),
+		GasLimit:    h.GasLimit,
+		GasUsed:     h.GasUsed,
+		Time:        h.Time / 1000,
+		Extra:       extra,
+		Nonce:       types.EncodeNonce(h.Nonce),
+		BaseFee:     baseFee,
+	}
 }
 
-func (h *Header) encodeFixed(b []byte) {
-	copy(b[offParent:], h.ParentHash[:])
-	copy(b[offTxRoot:], h.TxRoot[:])
-	copy(b[offState:], h.StateRoot[:])
-	copy(b[offCoinbase:], h.Coinbase[:])
-	binary.BigEndian.PutUint64(b[offHeight:], h.Height)
-	binary.BigEndian.PutUint64(b[offTime:], h.Time)
-	binary.BigEndian.PutUint64(b[offGasUsed:], h.GasUsed)
-	binary.BigEndian.PutUint32(b[offBits:], h.Bits)
-	binary.BigEndian.PutUint64(b[offNonce:], h.Nonce)
+// Hash is the block hash: keccak256 of the RLP of the Ethereum header, that
+// is of h's encoding.
+func (h *Header) Hash() common.Hash { return h.hashRLP(false) }
+
+// SealHash is what the engine seals: the hash of the Ethereum header with the
+// nonce zeroed and extraData cut to its sealed prefix, so neither the PoW
+// nonce nor the PoS signature is part of what they commit to (as ethash and
+// Clique keep the seal out of the hash they seal).
+func (h *Header) SealHash() common.Hash { return h.hashRLP(true) }
+
+// Work is the difficulty that bits stand for, 2^256/(target+1), as the
+// Ethereum header shows it; 0 for bits 0 (PoS headers) and for bits whose
+// target is negative.
+func Work(bits uint32) *big.Int {
+	slot := &works[bits%uint32(len(works))]
+	slot.mu.Lock()
+	defer slot.mu.Unlock()
+	if slot.work == nil || slot.bits != bits {
+		slot.bits, slot.work = bits, new(big.Int)
+		if target := CompactToBig(bits); bits != 0 && target.Sign() >= 0 {
+			slot.work = DifficultyForTarget(target)
+		}
+	}
+	return new(big.Int).Set(slot.work)
 }
 
-// HashingBytes returns the hashed part of the encoding (HeaderSize bytes).
-func (h *Header) HashingBytes() []byte {
-	b := make([]byte, HeaderSize)
-	h.encodeFixed(b)
-	return b
+// works remembers recent results of Work: every block hash needs its
+// header's work, a 256-bit division, and neighbouring blocks mostly share
+// their bits.
+var works [256]struct {
+	mu   sync.Mutex
+	bits uint32
+	work *big.Int
 }
 
-// MarshalBinary encodes the header: the fixed part followed by the seal.
+// MarshalBinary encodes the header as the RLP of its Ethereum header.
 func (h *Header) MarshalBinary() ([]byte, error) {
 	if len(h.Seal) > MaxSealSize {
 		return nil, fmt.Errorf("encode header: seal of %d bytes exceeds %d", len(h.Seal), MaxSealSize)
 	}
-	b := make([]byte, HeaderSize+len(h.Seal))
-	h.encodeFixed(b)
-	copy(b[HeaderSize:], h.Seal)
-	return b, nil
+	if h.BaseFee != nil && h.BaseFee.Sign() < 0 {
+		return nil, fmt.Errorf("encode header: negative base fee %v", h.BaseFee)
+	}
+	return h.appendRLP(make([]byte, 0, MaxHeaderSize), false), nil
 }
 
-// UnmarshalBinary decodes a header written by MarshalBinary.
+// errHeader wraps a decoding failure.
+func errHeader(format string, args ...any) error {
+	return fmt.Errorf("decode header: "+format, args...)
+}
+
+// UnmarshalBinary decodes a header written by MarshalBinary. It is strict:
+// every input that decodes re-encodes to itself, so no two encodings (and
+// hashes) stand for one header.
 func (h *Header) UnmarshalBinary(b []byte) error {
-	if len(b) < HeaderSize || len(b) > HeaderSize+MaxSealSize {
-		return fmt.Errorf("decode header: %d bytes, want %d to %d", len(b), HeaderSize, HeaderSize+MaxSealSize)
+	if len(b) > MaxHeaderSize {
+		return errHeader("%d bytes exceed the %d-byte limit", len(b), MaxHeaderSize)
 	}
-	copy(h.ParentHash[:], b[offParent:])
-	copy(h.TxRoot[:], b[offTxRoot:])
-	copy(h.StateRoot[:], b[offState:])
-	copy(h.Coinbase[:], b[offCoinbase:])
-	h.Height = binary.BigEndian.Uint64(b[offHeight:])
-	h.Time = binary.BigEndian.Uint64(b[offTime:])
-	h.GasUsed = binary.BigEndian.Uint64(b[offGasUsed:])
-	h.Bits = binary.BigEndian.Uint32(b[offBits:])
-	h.Nonce = binary.BigEndian.Uint64(b[offNonce:])
-	h.Seal = nil
-	if len(b) > HeaderSize {
-		h.Seal = append([]byte(nil), b[HeaderSize:]...)
+	var e types.Header
+	if err := rlp.DecodeBytes(b, &e); err != nil {
+		return errHeader("%w", err)
+	}
+	if err := checkEthereum(&e); err != nil {
+		return errHeader("%w", err)
+	}
+	ms := binary.BigEndian.Uint16(e.Extra)
+	d := Header{
+		ParentHash:  e.ParentHash,
+		TxRoot:      e.TxHash,
+		ReceiptRoot: e.ReceiptHash,
+		StateRoot:   e.Root,
+		Coinbase:    e.Coinbase,
+		Height:      e.Number.Uint64(),
+		Time:        e.Time*1000 + uint64(ms),
+		GasLimit:    e.GasLimit,
+		GasUsed:     e.GasUsed,
+		BaseFee:     e.BaseFee,
+		Bits:        binary.BigEndian.Uint32(e.Extra[2:]),
+		Nonce:       e.Nonce.Uint64(),
+	}
+	if len(e.Extra) > ExtraPrefixSize {
+		d.Seal = bytes.Clone(e.Extra[ExtraPrefixSize:])
+	}
+	if e.Difficulty.Cmp(Work(d.Bits)) != 0 {
+		return errHeader("difficulty %v is not the work %v of bits %08x", e.Difficulty, Work(d.Bits), d.Bits)
+	}
+	if again := d.appendRLP(make([]byte, 0, len(b)), false); !bytes.Equal(again, b) {
+		return errHeader("not in canonical form")
+	}
+	*h = d
+	return nil
+}
+
+// checkEthereum checks the fields of e that a chaind header fixes.
+func checkEthereum(e *types.Header) error {
+	switch {
+	case e.UncleHash != types.EmptyUncleHash:
+		return fmt.Errorf("uncle hash %x, want the empty list's", e.UncleHash)
+	case e.Bloom != types.Bloom{}:
+		return errors.New("non-zero logs bloom")
+	case e.MixDigest != common.Hash{}:
+		return errors.New("non-zero mix digest")
+	case e.BaseFee == nil:
+		return errors.New("no base fee")
+	case e.WithdrawalsHash != nil || e.BlobGasUsed != nil || e.ExcessBlobGas != nil || e.ParentBeaconRoot != nil ||
+		e.RequestsHash != nil || e.BlockAccessListHash != nil || e.SlotNumber != nil:
+		return errors.New("fields after the base fee")
+	case !e.Number.IsUint64():
+		return fmt.Errorf("number %v exceeds 64 bits", e.Number)
+	case len(e.Extra) < ExtraPrefixSize || len(e.Extra) > ExtraPrefixSize+MaxSealSize:
+		return fmt.Errorf("extra data of %d bytes, want %d to %d", len(e.Extra), ExtraPrefixSize, ExtraPrefixSize+MaxSealSize)
+	case binary.BigEndian.Uint16(e.Extra) >= 1000:
+		return fmt.Errorf("millisecond part %d is not below 1000", binary.BigEndian.Uint16(e.Extra))
+	case e.Time > (^uint64(0)-uint64(binary.BigEndian.Uint16(e.Extra)))/1000:
+		return fmt.Errorf("time %d s overflows 64 bits of milliseconds", e.Time)
 	}
 	return nil
 }
@@ -111,6 +197,9 @@ func (h *Header) UnmarshalBinary(b []byte) error {
 func (h *Header) Copy() *Header {
 	c := *h
 	c.Seal = bytes.Clone(h.Seal)
+	if h.BaseFee != nil {
+		c.BaseFee = new(big.Int).Set(h.BaseFee)
+	}
 	return &c
 }
 

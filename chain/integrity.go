@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -155,26 +156,45 @@ func (s *Store) checkRecentBlocks(head common.Hash) error {
 // checkNewestTables reads every block of the newest live table files with
 // its checksum verified: the files written last are where a crash or a bad
 // disk leaves damage, and LevelDB itself would only notice on a later read.
+//
+// LevelDB compacts in the background from the moment it opens, so a listed
+// table may be deleted before it is read: a table that is missing and no
+// longer live was compacted away, not lost.
 func (s *Store) checkNewestTables() error {
+	live, err := s.liveTables()
+	if err != nil {
+		return err
+	}
+	slices.SortFunc(live, func(a, b int64) int { return cmp.Compare(b, a) })
+	for _, num := range live[:min(len(live), checkedTables)] {
+		fd := storage.FileDesc{Type: storage.TypeTable, Num: num}
+		err := s.checkTable(fd)
+		if errors.Is(err, os.ErrNotExist) {
+			if now, lerr := s.liveTables(); lerr == nil && !slices.Contains(now, num) {
+				continue
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("%w: table file %s: %w; run 'chaind verify --datadir DIR' to see what is intact, or move the data directory aside and resync", ErrDamaged, fd, err)
+		}
+	}
+	return nil
+}
+
+// liveTables lists the file numbers of the tables in LevelDB's current version.
+func (s *Store) liveTables() ([]int64, error) {
 	prop, err := s.db.GetProperty("leveldb.sstables")
 	if err != nil {
-		return fmt.Errorf("list table files: %w", err)
+		return nil, fmt.Errorf("list table files: %w", err)
 	}
-	var live []int64 // file numbers of the tables in the current version
+	var live []int64
 	for _, line := range strings.Split(prop, "\n") {
 		var num, size int64
 		if _, err := fmt.Sscanf(line, "%d:%d", &num, &size); err == nil {
 			live = append(live, num)
 		}
 	}
-	slices.SortFunc(live, func(a, b int64) int { return cmp.Compare(b, a) })
-	for _, num := range live[:min(len(live), checkedTables)] {
-		fd := storage.FileDesc{Type: storage.TypeTable, Num: num}
-		if err := s.checkTable(fd); err != nil {
-			return fmt.Errorf("%w: table file %s: %w; run 'chaind verify --datadir DIR' to see what is intact, or move the data directory aside and resync", ErrDamaged, fd, err)
-		}
-	}
-	return nil
+	return live, nil
 }
 
 func (s *Store) checkTable(fd storage.FileDesc) error {

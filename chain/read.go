@@ -84,6 +84,13 @@ func (c *Chain) Account(addr common.Address) Account {
 	return a
 }
 
+// Record returns the engine record at key in the head state, or nil.
+func (c *Chain) Record(key common.Hash) []byte {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.state.Record(key)
+}
+
 // AccountAt returns addr's account after the canonical block at height. It
 // reads the account-history index in one seek on a database snapshot and
 // takes no chain lock, so it costs the same at any height and never holds
@@ -218,7 +225,7 @@ func (c *Chain) BlockTree(from, to uint64) ([]TreeNode, error) {
 // It is the check to run on a data directory one does not trust.
 func (c *Chain) VerifyReplay() error {
 	head := c.Head()
-	_, st := c.genesis.Block()
+	_, st := c.genesis.Block(c.engine)
 	for h := uint64(1); h <= head.Height(); h++ {
 		b, err := c.BlockByHeight(h)
 		if err != nil {

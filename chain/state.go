@@ -18,14 +18,6 @@ import (
 type Account struct {
 	Nonce   uint64
 	Balance *big.Int
-	Stake   *big.Int `rlp:"optional"` // bonded stake (PoS); nil means zero
-}
-
-func (a Account) stake() *big.Int {
-	if a.Stake == nil {
-		return new(big.Int)
-	}
-	return a.Stake
 }
 
 func (a Account) appendLeaf(b []byte, addr common.Address) []byte {
@@ -33,18 +25,27 @@ func (a Account) appendLeaf(b []byte, addr common.Address) []byte {
 	b = binary.BigEndian.AppendUint64(b, a.Nonce)
 	var word [32]byte
 	a.Balance.FillBytes(word[:])
-	b = append(b, word[:]...)
-	a.stake().FillBytes(word[:])
 	return append(b, word[:]...)
 }
 
-// State holds every account in memory with a Merkle commitment to all of them
-// (see stateTree), and a journal of changes so that a failed block or reorg can
-// be rolled back and an undo record built for a successful one.
+// MaxRecordSize bounds one engine record.
+const MaxRecordSize = 1024
+
+// State is the world state: every account, and the consensus engine's own
+// records (proof of stake: stakes, checkpoints, vote tallies), each in memory
+// with a Merkle commitment (see stateTree). The state root commits to both;
+// the account space is what eth_getBalance and friends read, the records are
+// the engine's alone and never appear as accounts. A journal of changes lets
+// a failed block or a reorg be rolled back and builds each block's undo
+// record.
 type State struct {
 	accounts map[common.Address]Account
 	tree     *stateTree
 	journal  []journalEntry
+
+	records       map[common.Hash][]byte
+	recordTree    *stateTree // nil until the first record: PoW keeps none
+	recordJournal []recordEntry
 }
 
 // journalEntry records an account's value before a change.
@@ -54,9 +55,15 @@ type journalEntry struct {
 	Prev    Account
 }
 
+// recordEntry records an engine record's value before a change (nil: absent).
+type recordEntry struct {
+	Key  common.Hash
+	Prev []byte
+}
+
 // NewState returns an empty state.
 func NewState() *State {
-	return &State{accounts: make(map[common.Address]Account), tree: newStateTree()}
+	return &State{accounts: make(map[common.Address]Account), tree: newStateTree(), records: make(map[common.Hash][]byte)}
 }
 
 // Get returns addr's account and whether it exists. A missing account reads as
@@ -76,33 +83,77 @@ func (s *State) Set(addr common.Address, a Account) {
 	s.put(addr, a)
 }
 
+// Credit adds amount to addr's balance.
+func (s *State) Credit(addr common.Address, amount *big.Int) {
+	a, _ := s.Get(addr)
+	a.Balance = new(big.Int).Add(a.Balance, amount)
+	s.Set(addr, a)
+}
+
 func (s *State) put(addr common.Address, a Account) {
-	if a.Balance.BitLen() > 256 || a.stake().BitLen() > 256 {
+	if a.Balance.BitLen() > 256 {
 		panic(fmt.Sprintf("state: account %s out of range", addr.Hex()))
 	}
 	if _, ok := s.accounts[addr]; !ok {
-		s.tree.insert(addr)
+		s.tree.insert(accountKey(addr))
 	}
 	s.accounts[addr] = a
-	s.tree.touch(addr)
+	s.tree.touch(accountKey(addr))
 }
 
 func (s *State) remove(addr common.Address) {
 	if _, ok := s.accounts[addr]; ok {
 		delete(s.accounts, addr)
-		s.tree.remove(addr)
+		s.tree.remove(accountKey(addr))
+	}
+}
+
+// Record returns the engine record at key, or nil if there is none. The
+// slice must not be modified.
+func (s *State) Record(key common.Hash) []byte { return s.records[key] }
+
+// SetRecord stores the engine record at key, journaling the previous value;
+// an empty value deletes the record. Records longer than MaxRecordSize are a
+// programming error of the engine and panic.
+func (s *State) SetRecord(key common.Hash, value []byte) {
+	if len(value) > MaxRecordSize {
+		panic(fmt.Sprintf("state: record %x of %d bytes", key, len(value)))
+	}
+	s.recordJournal = append(s.recordJournal, recordEntry{Key: key, Prev: s.records[key]})
+	s.putRecord(key, bytes.Clone(value))
+}
+
+func (s *State) putRecord(key common.Hash, value []byte) {
+	if s.recordTree == nil {
+		s.recordTree = newStateTree()
+	}
+	_, existed := s.records[key]
+	switch {
+	case len(value) == 0 && existed:
+		delete(s.records, key)
+		s.recordTree.remove(key)
+	case len(value) == 0:
+	case existed:
+		s.records[key] = value
+		s.recordTree.touch(key)
+	default:
+		s.records[key] = value
+		s.recordTree.insert(key)
 	}
 }
 
 // Len is the number of accounts.
 func (s *State) Len() int { return len(s.accounts) }
 
-// Mark returns a position in the journal to revert to.
-func (s *State) Mark() int { return len(s.journal) }
+// Mark is a position in the journal to revert to.
+type Mark struct{ accounts, records int }
+
+// Mark returns the current position in the journal.
+func (s *State) Mark() Mark { return Mark{len(s.journal), len(s.recordJournal)} }
 
 // RevertTo undoes every change made since mark.
-func (s *State) RevertTo(mark int) {
-	for i := len(s.journal) - 1; i >= mark; i-- {
+func (s *State) RevertTo(mark Mark) {
+	for i := len(s.journal) - 1; i >= mark.accounts; i-- {
 		e := s.journal[i]
 		if e.Existed {
 			s.put(e.Addr, e.Prev)
@@ -110,22 +161,50 @@ func (s *State) RevertTo(mark int) {
 			s.remove(e.Addr)
 		}
 	}
-	s.journal = s.journal[:mark]
+	s.journal = s.journal[:mark.accounts]
+	for i := len(s.recordJournal) - 1; i >= mark.records; i-- {
+		e := s.recordJournal[i]
+		s.putRecord(e.Key, e.Prev)
+	}
+	s.recordJournal = s.recordJournal[:mark.records]
 }
 
 // ClearJournal forgets the journal: the changes become permanent.
-func (s *State) ClearJournal() { s.journal = s.journal[:0] }
+func (s *State) ClearJournal() {
+	s.journal = s.journal[:0]
+	s.recordJournal = s.recordJournal[:0]
+}
 
-// undoSince returns, for each address changed since mark, its value before the
-// first change: applying it restores the state at mark.
-func (s *State) undoSince(mark int) undoRecord {
-	seen := make(map[common.Address]bool)
+// undoSince returns, for each account and record changed since mark, its
+// value before the first change: applying it restores the state at mark.
+func (s *State) undoSince(mark Mark) undoRecord {
 	var u undoRecord
-	for _, e := range s.journal[mark:] {
+	seen := make(map[common.Address]bool)
+	for _, e := range s.journal[mark.accounts:] {
 		if !seen[e.Addr] {
 			seen[e.Addr] = true
 			u.Entries = append(u.Entries, e)
 		}
+	}
+	seenKey := make(map[common.Hash]bool)
+	for _, e := range s.recordJournal[mark.records:] {
+		if !seenKey[e.Key] {
+			seenKey[e.Key] = true
+			u.Records = append(u.Records, e)
+		}
+	}
+	return u
+}
+
+// everything returns an undo record naming every account and record (with
+// empty previous values): what a fresh database must store.
+func (s *State) everything() undoRecord {
+	var u undoRecord
+	for addr := range s.accounts {
+		u.Entries = append(u.Entries, journalEntry{Addr: addr})
+	}
+	for key := range s.records {
+		u.Records = append(u.Records, recordEntry{Key: key})
 	}
 	return u
 }
@@ -150,16 +229,41 @@ func (s *State) applyUndo(u undoRecord) {
 			s.remove(e.Addr)
 		}
 	}
+	for _, e := range u.Records {
+		s.SetRecord(e.Key, e.Prev)
+	}
 }
 
-// Root is the state root: the Merkle root over all accounts.
-func (s *State) Root() common.Hash { return s.tree.root(s.accounts) }
+// Root is the state root: SHA-256 of the Merkle root over all accounts and
+// the Merkle root over all engine records.
+func (s *State) Root() common.Hash {
+	accounts := s.tree.root(func(b []byte, k common.Hash) []byte {
+		addr := common.Address(k[:common.AddressLength])
+		return s.accounts[addr].appendLeaf(b, addr)
+	})
+	records := emptyTreeRoot()
+	if s.recordTree != nil {
+		records = s.recordTree.root(func(b []byte, k common.Hash) []byte {
+			v := s.records[k]
+			b = append(b, k[:]...)
+			b = binary.BigEndian.AppendUint16(b, uint16(len(v)))
+			return append(b, v...)
+		})
+	}
+	return hashPair(accounts, records)
+}
 
 // Copy returns an independent copy with an empty journal.
 func (s *State) Copy() *State {
-	c := &State{accounts: make(map[common.Address]Account, len(s.accounts)), tree: s.tree.copy()}
+	c := &State{accounts: make(map[common.Address]Account, len(s.accounts)), tree: s.tree.copy(), records: make(map[common.Hash][]byte, len(s.records))}
 	for k, v := range s.accounts {
 		c.accounts[k] = v
+	}
+	for k, v := range s.records {
+		c.records[k] = v // values are never modified in place
+	}
+	if s.recordTree != nil {
+		c.recordTree = s.recordTree.copy()
 	}
 	return c
 }
@@ -167,6 +271,7 @@ func (s *State) Copy() *State {
 // undoRecord is what a block changed, stored so a reorg can roll it back.
 type undoRecord struct {
 	Entries []journalEntry
+	Records []recordEntry `rlp:"optional"`
 }
 
 func (u undoRecord) encode() ([]byte, error) { return rlp.EncodeToBytes(u) }
@@ -178,12 +283,13 @@ func decodeUndo(data []byte) (undoRecord, error) {
 }
 
 // The state tree is a fixed binary Merkle tree over 2^bucketBits buckets. An
-// account lives in the bucket named by the first bucketBits bits of its
-// address (addresses are Keccak outputs, so buckets fill evenly); a bucket's
-// leaf is SHA-256 of its accounts' encodings in address order, and each inner
-// node is SHA-256 of its two children. Changing k accounts rehashes k buckets
-// and k paths of bucketBits nodes: cheap per block, and a root that commits to
-// every account.
+// entry (an account, keyed by its address left-aligned in 32 bytes, or an
+// engine record, keyed by its 32-byte key) lives in the bucket named by the
+// first bucketBits bits of its key (addresses and record keys are Keccak
+// outputs, so buckets fill evenly); a bucket's leaf is SHA-256 of its
+// entries' encodings in key order, and each inner node is SHA-256 of its two
+// children. Changing k entries rehashes k buckets and k paths of bucketBits
+// nodes: cheap per block, and a root that commits to every entry.
 const (
 	bucketBits = 12
 	numBuckets = 1 << bucketBits
@@ -191,7 +297,7 @@ const (
 
 type stateTree struct {
 	nodes   [2 * numBuckets]common.Hash // 1 is the root; leaves at numBuckets+i
-	buckets [numBuckets][]common.Address
+	buckets [numBuckets][]common.Hash
 	dirty   map[int]struct{}
 }
 
@@ -208,36 +314,49 @@ var emptyTreeNodes = sync.OnceValue(func() (nodes [2 * numBuckets]common.Hash) {
 	return nodes
 })
 
+// emptyTreeRoot is the root of the tree over empty buckets.
+var emptyTreeRoot = sync.OnceValue(func() common.Hash {
+	nodes := emptyTreeNodes()
+	return nodes[1]
+})
+
 func newStateTree() *stateTree {
 	return &stateTree{nodes: emptyTreeNodes(), dirty: make(map[int]struct{})}
 }
 
-func bucketOf(addr common.Address) int {
-	return int(binary.BigEndian.Uint16(addr[:2]) >> (16 - bucketBits))
+// accountKey is an account's key in the tree: its address, left-aligned.
+func accountKey(addr common.Address) (k common.Hash) {
+	copy(k[:], addr[:])
+	return k
 }
 
-func (t *stateTree) insert(addr common.Address) {
-	b := bucketOf(addr)
+func bucketOf(k common.Hash) int {
+	return int(binary.BigEndian.Uint16(k[:2]) >> (16 - bucketBits))
+}
+
+func (t *stateTree) insert(k common.Hash) {
+	b := bucketOf(k)
 	list := t.buckets[b]
-	i, found := slices.BinarySearchFunc(list, addr, compareAddr)
+	i, found := slices.BinarySearchFunc(list, k, compareKey)
 	if !found {
-		t.buckets[b] = slices.Insert(list, i, addr)
+		t.buckets[b] = slices.Insert(list, i, k)
 	}
 	t.dirty[b] = struct{}{}
 }
 
-func (t *stateTree) remove(addr common.Address) {
-	b := bucketOf(addr)
+func (t *stateTree) remove(k common.Hash) {
+	b := bucketOf(k)
 	list := t.buckets[b]
-	if i, found := slices.BinarySearchFunc(list, addr, compareAddr); found {
+	if i, found := slices.BinarySearchFunc(list, k, compareKey); found {
 		t.buckets[b] = slices.Delete(list, i, i+1)
 	}
 	t.dirty[b] = struct{}{}
 }
 
-func (t *stateTree) touch(addr common.Address) { t.dirty[bucketOf(addr)] = struct{}{} }
+func (t *stateTree) touch(k common.Hash) { t.dirty[bucketOf(k)] = struct{}{} }
 
-func (t *stateTree) root(accounts map[common.Address]Account) common.Hash {
+// root rehashes the dirty buckets, encoding each entry with leaf.
+func (t *stateTree) root(leaf func(b []byte, k common.Hash) []byte) common.Hash {
 	if len(t.dirty) == 0 {
 		return t.nodes[1]
 	}
@@ -245,8 +364,8 @@ func (t *stateTree) root(accounts map[common.Address]Account) common.Hash {
 	parents := make(map[int]struct{}, len(t.dirty))
 	for b := range t.dirty {
 		buf = buf[:0]
-		for _, addr := range t.buckets[b] {
-			buf = accounts[addr].appendLeaf(buf, addr)
+		for _, k := range t.buckets[b] {
+			buf = leaf(buf, k)
 		}
 		t.nodes[numBuckets+b] = sha256.Sum256(buf)
 		parents[(numBuckets+b)/2] = struct{}{}
@@ -283,4 +402,4 @@ func hashPair(a, b common.Hash) common.Hash {
 	return sha256.Sum256(buf[:])
 }
 
-func compareAddr(a, b common.Address) int { return bytes.Compare(a[:], b[:]) }
+func compareKey(a, b common.Hash) int { return bytes.Compare(a[:], b[:]) }

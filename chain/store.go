@@ -1,6 +1,7 @@
 package chain
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -32,10 +33,36 @@ var (
 	prefixByHeight  = []byte("n") // n + height + hash -> nothing: every stored block
 	prefixTxLookup  = []byte("x") // x + tx hash -> block hash + index (canonical txs)
 	prefixAccount   = []byte("a") // a + address -> RLP account
+	prefixRecord    = []byte("e") // e + key -> engine record
 	prefixUndo      = []byte("u") // u + hash -> undo record of a canonical block
 	keyHead         = []byte("head")
-	keyGenesis      = []byte("genesis") // genesis file JSON
+	keyGenesis      = []byte("genesis")      // genesis file JSON
+	keyBlockFormat  = []byte("block-format") // blockFormat, one byte; absent in format 1
 )
+
+// blockFormat is the version of the header and block encoding the store
+// holds. Format 1 was a fixed binary header hashed with SHA-256d; format 2 is
+// the RLP of the Ethereum header, hashed with keccak256.
+const blockFormat = 2
+
+// checkBlockFormat refuses a store written in another block format: its
+// hashes and encodings would be misread.
+func (s *Store) checkBlockFormat() error {
+	v, err := s.get(keyBlockFormat)
+	format := 1
+	switch {
+	case err == nil && len(v) == 1:
+		format = int(v[0])
+	case err == nil:
+		return fmt.Errorf("unreadable block format marker %x", v)
+	case !errors.Is(err, ErrNotFound):
+		return err
+	}
+	if format != blockFormat {
+		return fmt.Errorf("the database holds blocks in format %d, this chaind reads format %d (block hashes changed); start with a new data directory", format, blockFormat)
+	}
+	return nil
+}
 
 // Store is chaind's LevelDB database. Reads return ErrNotFound for absent keys;
 // writes go through a storeBatch committed with one synced write, after which
@@ -263,7 +290,7 @@ func (s *Store) Head() (common.Hash, error) {
 // GenesisJSON reads the genesis file the database was created with.
 func (s *Store) GenesisJSON() ([]byte, error) { return s.get(keyGenesis) }
 
-// loadState reads every account into a fresh State.
+// loadState reads every account and engine record into a fresh State.
 func (s *Store) loadState() (*State, error) {
 	st := NewState()
 	s.mu.RLock()
@@ -279,6 +306,17 @@ func (s *Store) loadState() (*State, error) {
 	}
 	if err := it.Error(); err != nil {
 		return nil, fmt.Errorf("read accounts: %w", err)
+	}
+	rit := s.db.NewIterator(util.BytesPrefix(prefixRecord), nil)
+	defer rit.Release()
+	for rit.Next() {
+		if len(rit.Key()) != 1+common.HashLength || len(rit.Value()) > MaxRecordSize {
+			return nil, fmt.Errorf("engine record %x: %d-byte key, %d-byte value", rit.Key(), len(rit.Key()), len(rit.Value()))
+		}
+		st.putRecord(common.BytesToHash(rit.Key()[1:]), bytes.Clone(rit.Value()))
+	}
+	if err := rit.Error(); err != nil {
+		return nil, fmt.Errorf("read engine records: %w", err)
 	}
 	return st, nil
 }
@@ -337,8 +375,17 @@ func (b *storeBatch) unsetCanonical(blk *Block, undo undoRecord) {
 	b.deleteHistory(blk.Height(), undo)
 }
 
-func (b *storeBatch) putAccounts(st *State, addrs []common.Address) error {
-	for _, addr := range addrs {
+// putState writes the current value of every account and engine record that
+// u names.
+func (b *storeBatch) putState(st *State, u undoRecord) error {
+	for _, e := range u.Records {
+		if v, ok := st.records[e.Key]; ok {
+			b.b.Put(key(prefixRecord, e.Key[:]), v)
+		} else {
+			b.b.Delete(key(prefixRecord, e.Key[:]))
+		}
+	}
+	for _, addr := range u.addresses() {
 		a, ok := st.accounts[addr]
 		if !ok {
 			b.b.Delete(key(prefixAccount, addr[:]))
@@ -360,6 +407,7 @@ func (b *storeBatch) setHead(hash common.Hash) {
 
 func (b *storeBatch) setGenesis(data []byte) {
 	b.b.Put(keyGenesis, data)
+	b.b.Put(keyBlockFormat, []byte{blockFormat})
 	b.b.Put(keyHistoryV1, nil) // a new chain is indexed from its first block
 }
 

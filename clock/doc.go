@@ -1,7 +1,8 @@
-// Package clock is the one source of time for chaind: everything that reads
-// the time or waits (chain, engines, miner, validator loop, p2p, mempool, the
-// testnet supervisor) takes a Clock instead of calling the time package, so
-// that tests and simulations can run on simulated time.
+// Package clock is the one source of time for chaind: what reads the time or
+// waits where simulated time makes tests and simulations exact (chain, the
+// store's retries, the PoS engine and validator loop, the miner's hash-rate
+// throttle, p2p and p2p/memnet, RPC filters, the testnet supervisor and its
+// dashboard, netsim) takes a Clock instead of calling the time package.
 //
 // Real is the wall clock. Sim is a simulated clock whose time moves only when
 // its owner advances it; timers fire in deadline order (ties in the order they

@@ -99,6 +99,33 @@ func StartNode(exe, dir, consensus string, keys []*ecdsa.PrivateKey) (*Node, err
 	return nil, errors.New("loadgen: the node did not start")
 }
 
+// ProcessCPU reads the CPU time (user and system) a process has used so far
+// (Linux: /proc/PID/stat, in clock ticks of 1/100 s).
+func ProcessCPU(pid int) (time.Duration, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// The command name, field 2, may hold spaces; the fields after it are fixed.
+	i := strings.LastIndexByte(string(data), ')')
+	if i < 0 {
+		return 0, fmt.Errorf("unexpected /proc/%d/stat: %.100q", pid, data)
+	}
+	f := strings.Fields(string(data[i+1:]))
+	if len(f) < 13 {
+		return 0, fmt.Errorf("unexpected /proc/%d/stat: %.100q", pid, data)
+	}
+	var ticks int64
+	for _, s := range f[11:13] { // utime and stime, fields 14 and 15
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("/proc/%d/stat: %w", pid, err)
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * 10 * time.Millisecond, nil
+}
+
 // PeakRSS reads a process's peak resident set size in MiB (Linux).
 func PeakRSS(pid int) (float64, error) {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))

@@ -4,9 +4,11 @@ import (
 	"math/big"
 	"math/rand/v2"
 	"testing"
+	"time"
 
 	"github.com/chaind/chaind/chain"
 	ct "github.com/chaind/chaind/chain/chaintest"
+	"github.com/chaind/chaind/clock"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 )
@@ -29,6 +31,20 @@ func scanCheapest(p *Pool) *entry {
 	return victim
 }
 
+// minePending advances the clock by a second and imports a block of the
+// pool's pending transactions.
+func minePending(t *testing.T, c *chain.Chain, clk *clock.Sim, p *Pool) {
+	t.Helper()
+	clk.Advance(time.Second)
+	b, err := c.BuildBlock(common.Address{0xc0}, p.Pending())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.InsertBlock(b); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestEvictQueueMatchesScan: over random adds (gaps, replacements, a full
 // pool evicting), mined blocks and the resets they cause, the queue's
 // candidate is always the one a scan of the whole pool finds.
@@ -42,14 +58,7 @@ func TestEvictQueueMatchesScan(t *testing.T) {
 		c.Subscribe(p.Reset)
 		for step := range 300 {
 			if rng.IntN(25) == 0 {
-				clock.Advance(1e9)
-				b, err := c.BuildBlock(common.Address{0xc0}, p.Pending())
-				if err != nil {
-					t.Fatal(err)
-				}
-				if err := c.InsertBlock(b); err != nil {
-					t.Fatal(err)
-				}
+				minePending(t, c, clock, p)
 			} else {
 				from := rng.IntN(8)
 				nonce := c.Account(ct.Addr(from)).Nonce + uint64(rng.IntN(5))

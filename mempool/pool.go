@@ -23,6 +23,8 @@ const (
 // ChainState is what the pool reads from the chain.
 type ChainState interface {
 	Genesis() *chain.Genesis
+	// CheckTx applies the rules that need no state (chain.Chain.CheckTx).
+	CheckTx(tx *types.Transaction) error
 	Account(addr common.Address) chain.Account
 }
 
@@ -61,6 +63,8 @@ type Pool struct {
 	mu      sync.RWMutex
 	all     map[common.Hash]*entry
 	senders map[common.Address]map[uint64]*entry
+	spends  map[common.Address]*spend
+	heads   map[common.Address]chain.Account // senders' accounts at the head of the last Reset
 	evict   evictQueue
 	seq     uint64
 
@@ -85,6 +89,8 @@ func New(cfg Config) *Pool {
 		genesis: g,
 		all:     make(map[common.Hash]*entry),
 		senders: make(map[common.Address]map[uint64]*entry),
+		spends:  make(map[common.Address]*spend),
+		heads:   make(map[common.Address]chain.Account),
 		evict:   newEvictQueue(),
 	}
 }
@@ -119,7 +125,7 @@ func (p *Pool) Add(tx *types.Transaction) error {
 // check applies the stateless rules and recovers the sender (once: it stays
 // cached in tx), without holding the pool lock.
 func (p *Pool) check(tx *types.Transaction) (*entry, error) {
-	if err := p.genesis.CheckTx(tx); err != nil {
+	if err := p.cfg.Chain.CheckTx(tx); err != nil {
 		return nil, err
 	}
 	if p.Get(tx.Hash()) != nil { // before the costly recovery
@@ -141,7 +147,7 @@ func (p *Pool) insert(e *entry) error {
 	if _, ok := p.all[hash]; ok {
 		return fmt.Errorf("%w: %s", ErrAlreadyKnown, hash.Hex())
 	}
-	acct := p.cfg.Chain.Account(e.from)
+	acct := p.account(e.from)
 	nonce := e.tx.Nonce()
 	if nonce < acct.Nonce {
 		return fmt.Errorf("%w: address %s, next nonce %d, tx nonce %d", chain.ErrNonceTooLow, e.from.Hex(), acct.Nonce, nonce)
@@ -156,9 +162,13 @@ func (p *Pool) insert(e *entry) error {
 			bump(old.tx.GasFeeCap()), bump(old.tx.GasTipCap()))
 	}
 	need := new(big.Int).Set(e.cost)
-	for n := acct.Nonce; n < nonce; n++ {
-		if prior := txs[n]; prior != nil {
-			need.Add(need, prior.cost)
+	if sp := p.spends[e.from]; sp != nil && old == nil && sp.low >= acct.Nonce && nonce > p.evict.last[e.from].tx.Nonce() {
+		need.Add(need, sp.total) // appended after all of the sender's others: O(1)
+	} else {
+		for n := acct.Nonce; n < nonce; n++ {
+			if prior := txs[n]; prior != nil {
+				need.Add(need, prior.cost)
+			}
 		}
 	}
 	if acct.Balance.Cmp(need) < 0 {
@@ -182,7 +192,41 @@ func (p *Pool) insert(e *entry) error {
 	p.senders[e.from][nonce] = e
 	p.all[hash] = e
 	p.evict.added(e)
+	if sp := p.spends[e.from]; sp == nil {
+		p.spends[e.from] = &spend{total: new(big.Int).Set(e.cost), low: nonce}
+	} else {
+		sp.total.Add(sp.total, e.cost)
+		sp.low = min(sp.low, nonce)
+	}
 	return nil
+}
+
+// spend sums what a sender's pooled transactions may cost and keeps its
+// lowest pooled nonce, so that the balance check of a transaction appended
+// after all the sender's others (what a busy sender does) costs O(1) under
+// the pool lock instead of a walk over its earlier nonces.
+type spend struct {
+	total *big.Int
+	low   uint64
+}
+
+// account reads a sender's account at the head the pool last followed,
+// from the chain once per sender and head. p.mu is held. A block import
+// holds the chain's lock while it executes and writes; reading the chain
+// on every admission would stop all admissions for that long, under the
+// pool lock. Between an import and the Reset that follows it, admission
+// sees the previous head's state, and the Reset drops what the new head
+// makes invalid, as it does for transactions admitted just before.
+func (p *Pool) account(addr common.Address) chain.Account {
+	if a, ok := p.heads[addr]; ok {
+		return a
+	}
+	if len(p.heads) >= p.cfg.MaxTxs { // senders that never get in must not grow it without bound
+		clear(p.heads)
+	}
+	a := p.cfg.Chain.Account(addr)
+	p.heads[addr] = a
+	return a
 }
 
 // bumped reports whether repl raises both the max fee and the tip of old by
@@ -203,6 +247,13 @@ func (p *Pool) remove(e *entry) {
 	p.evict.removed(e, txs)
 	if len(txs) == 0 {
 		delete(p.senders, e.from)
+		delete(p.spends, e.from)
+		return
+	}
+	sp := p.spends[e.from]
+	sp.total.Sub(sp.total, e.cost)
+	for txs[sp.low] == nil { // the sender's lowest nonce left: walk up to the next one
+		sp.low++
 	}
 }
 
@@ -361,6 +412,7 @@ func (p *Pool) Reset(ev chain.HeadEvent) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	clear(p.heads)
 	for hash := range included {
 		if e := p.all[hash]; e != nil {
 			p.remove(e)

@@ -17,10 +17,16 @@
 // sent on request (Config.Relay). Transactions (Config.TxRate) are real
 // signed transfers that go through each node's real mempool into blocks.
 //
+// Proof of stake runs the real thing too: every node is a validator
+// (pos.Validator, its duties driven at the start of each simulated slot)
+// with the real PoS engine, chain and mempool; votes and slashing evidence
+// travel as transactions. Slots start at the same simulated instant
+// everywhere (perfect clocks). Byzantine validators use pos's behaviours.
+//
 // The measurements are made from testnet.Records by testnet.Compute, the
 // same code that reports a run of real processes, so a simulated and a real
 // run can be compared number for number.
 //
-// netsim imports chain, clock, mempool, pow and testnet; nothing imports netsim but
+// netsim imports chain, clock, mempool, pos, pow and testnet; nothing imports netsim but
 // cmd/chaind.
 package netsim

@@ -19,7 +19,10 @@ const ErrNotSimulated = chain.ErrorKind("not a simulated-work block")
 
 // engine is proof of work with the hashing simulated: the difficulty bits
 // and the fork-choice weight are the real engine's; the seal is the marker.
-type engine struct{ real *pow.Engine }
+type engine struct {
+	chain.NoSystemCalls
+	real *pow.Engine
+}
 
 var _ chain.Engine = engine{}
 
@@ -54,3 +57,11 @@ func sealed(b *chain.Block) *chain.Block {
 }
 
 func (e engine) Weight(h *chain.Header) *big.Int { return e.real.Weight(h) }
+
+func (e engine) InitGenesis(g *chain.Genesis, h *chain.Header, st *chain.State) {
+	e.real.InitGenesis(g, h, st)
+}
+
+func (e engine) Finalize(c chain.ChainReader, st *chain.State, h *chain.Header) error {
+	return e.real.Finalize(c, st, h)
+}

@@ -49,7 +49,7 @@ func (s *sim) payload(d *delivery) int {
 	case s.cfg.TxRate > 0:
 		return txBytes(d.block.Txs)
 	}
-	return s.cfg.BlockSize
+	return s.cfg.BlockSize + txBytes(d.block.Txs) // PoS blocks carry votes
 }
 
 // wireSize is what d costs on a link.
@@ -136,9 +136,13 @@ func (s *sim) importBlock(n *node, d *delivery) {
 	err := n.chain.InsertBlock(d.block)
 	switch {
 	case err == nil:
+	case errors.Is(err, chain.ErrKnownBlock) && d.from < 0: // the producer's validator imported it
 	case errors.Is(err, chain.ErrUnknownParent):
 		parent := d.block.Header.ParentHash
 		n.orphans[parent] = append(n.orphans[parent], d)
+		return
+	case refusedByRule(err):
+		s.refused++
 		return
 	default:
 		panic("netsim: node " + strconv.Itoa(n.id) + " refused a simulated block: " + err.Error())
@@ -197,6 +201,7 @@ func (s *sim) onHead(n *node, ev chain.HeadEvent) {
 		rec.Added = append(rec.Added, b.Hash())
 	}
 	s.rec.Events = append(s.rec.Events, rec)
+	s.recordFinality(n)
 	s.scheduleMining(n)
 }
 

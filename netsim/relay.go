@@ -123,5 +123,8 @@ func (s *sim) message(hash common.Hash) *delivery {
 	if bi := s.blocks[hash]; bi != nil {
 		return &delivery{block: bi.block}
 	}
-	return &delivery{tx: s.txs[hash].tx}
+	if ti := s.txs[hash]; ti != nil {
+		return &delivery{tx: ti.tx}
+	}
+	return &delivery{tx: s.sysTxs[hash]}
 }

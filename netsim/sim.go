@@ -2,6 +2,7 @@ package netsim
 
 import (
 	"context"
+	"crypto/ecdsa"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -13,15 +14,28 @@ import (
 	"github.com/chaind/chaind/chain"
 	"github.com/chaind/chaind/clock"
 	"github.com/chaind/chaind/mempool"
+	"github.com/chaind/chaind/pos"
 	"github.com/chaind/chaind/pow"
 	"github.com/chaind/chaind/testnet"
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
 )
 
 // Config describes one simulated run.
 type Config struct {
+	// Consensus is chain.ConsensusPoW (the default) or chain.ConsensusPoS.
+	Consensus string
 	Nodes     int           // number of nodes; required
-	BlockTime time.Duration // target block interval; required
+	BlockTime time.Duration // target block interval (PoS: the slot); required
+	// EpochLength is the PoS epoch in slots; 0 keeps the genesis default.
+	EpochLength uint64
+	// Stakes is each PoS validator's (node's) share of the stake; nil
+	// gives every node an equal share.
+	Stakes []float64
+	// Byzantine makes the PoS validators of the nodes it names misbehave.
+	Byzantine map[int]pos.Behaviour
+	// NoFinality turns the PoS finality gadget off (longest chain only).
+	NoFinality bool
 	// Blocks ends the run once the heaviest chain is this high; Duration
 	// ends it at this simulated time. At least one is required.
 	Blocks   uint64
@@ -81,6 +95,7 @@ type Result struct {
 	Report  *testnet.Report
 	Selfish *SelfishResult // with Config.Selfish
 	Events  uint64         // simulation events processed
+	Refused int            // blocks nodes refused by rule (PoS: rivals of a finalized checkpoint, Byzantine blocks)
 	Wall    time.Duration  // wall time of the run
 }
 
@@ -97,16 +112,20 @@ type node struct {
 	chain   *chain.Chain
 	peers   []int
 	share   float64
-	mining  clock.Timer                 // the pending block-found event, if any
+	mining  clock.Timer                 // the pending block-found event, if any (PoW)
 	upFree  time.Time                   // when the node's uplink is next free
 	down    bool                        // killed: neither mines nor receives
 	seen    map[common.Hash]bool        // blocks that reached the node
 	orphans map[common.Hash][]*delivery // blocks waiting for their parent, by parent hash
-	pool    *mempool.Pool               // with Config.TxRate
+	pool    *mempool.Pool               // with Config.TxRate, and for PoS
 	txSeen  map[common.Hash]bool        // transactions that reached the node
 	// requested holds, for each message the node has asked a peer for (with
 	// RelayAnnounce), the other peers that announced it, to ask next.
 	requested map[common.Hash][]int
+	// PoS: the node's validator, its address, its finalized checkpoint.
+	validator *pos.Validator
+	address   common.Address
+	finalized common.Hash
 }
 
 type sim struct {
@@ -127,6 +146,8 @@ type sim struct {
 	group        []int     // partition group of each node while partitioned, else nil
 	txSrc        *txSource // with Config.TxRate
 	txs          map[common.Hash]*txInfo
+	sysTxs       map[common.Hash]*types.Transaction // PoS: votes and evidence the validators sent
+	refused      int                                // blocks a node refused by rule (PoS: rivals of its finalized checkpoint, Byzantine blocks)
 }
 
 // Run simulates cfg to the end and reports.
@@ -140,6 +161,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 	defer s.close()
+	if cfg.Consensus == chain.ConsensusPoS {
+		s.scheduleSlot(1)
+	}
 	for i := range s.nodes {
 		s.scheduleMining(s.nodes[i])
 	}
@@ -161,7 +185,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		}
 	}
 	s.finish()
-	res := &Result{Records: s.rec, Report: testnet.Compute(s.rec), Events: s.events}
+	res := &Result{Records: s.rec, Report: testnet.Compute(s.rec), Events: s.events, Refused: s.refused}
 	if s.selfish != nil {
 		res.Selfish = s.selfish.result(res.Report)
 	}
@@ -171,6 +195,32 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 
 func (cfg *Config) check() error {
 	var errs []error
+	switch cfg.Consensus {
+	case "":
+		cfg.Consensus = chain.ConsensusPoW
+	case chain.ConsensusPoW, chain.ConsensusPoS:
+	default:
+		errs = append(errs, fmt.Errorf("consensus %q: want %s or %s", cfg.Consensus, chain.ConsensusPoW, chain.ConsensusPoS))
+	}
+	if cfg.Consensus == chain.ConsensusPoS && (cfg.HashPower != nil || cfg.Selfish > 0) {
+		errs = append(errs, errors.New("hash power and a selfish miner are proof of work's; give stakes and Byzantine validators"))
+	}
+	if cfg.Consensus != chain.ConsensusPoS && (cfg.Stakes != nil || len(cfg.Byzantine) > 0) {
+		errs = append(errs, errors.New("stakes and Byzantine validators are proof of stake's"))
+	}
+	if cfg.Stakes != nil && len(cfg.Stakes) != cfg.Nodes {
+		errs = append(errs, fmt.Errorf("%d stakes for %d nodes", len(cfg.Stakes), cfg.Nodes))
+	}
+	for _, st := range cfg.Stakes {
+		if !(st > 0) || math.IsInf(st, 0) {
+			errs = append(errs, fmt.Errorf("stake %v is not a positive number", st))
+		}
+	}
+	for i := range cfg.Byzantine {
+		if i < 0 || i >= cfg.Nodes {
+			errs = append(errs, fmt.Errorf("byzantine validator %d: there are %d nodes", i, cfg.Nodes))
+		}
+	}
 	if cfg.Nodes < 1 {
 		errs = append(errs, errors.New("nodes must be at least 1"))
 	}
@@ -226,19 +276,25 @@ func newSim(cfg Config) (*sim, error) {
 		clk:    clock.NewSim(genesisTime),
 		blocks: map[common.Hash]*blockInfo{},
 		txs:    map[common.Hash]*txInfo{},
+		sysTxs: map[common.Hash]*types.Transaction{},
 		rng:    rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15)),
 	}
-	s.genesis = &chain.Genesis{
-		ChainID:    7357,
-		Consensus:  chain.ConsensusPoW,
-		BlockTime:  chain.Duration(cfg.BlockTime),
-		Difficulty: chain.NewBigInt(genesisDifficulty),
-		Timestamp:  uint64(genesisTime.UnixMilli()),
-		MaxFuture:  chain.Duration(max(15*time.Second, cfg.BlockTime/4)),
-		HalfLife:   chain.Duration(cfg.HalfLife),
-	}
-	if cfg.TxRate > 0 {
-		s.genesis.GasLimit = txGasLimit(cfg.BlockSize)
+	var keys []*ecdsa.PrivateKey
+	if cfg.Consensus == chain.ConsensusPoS {
+		s.genesis, keys = posGenesis(cfg)
+	} else {
+		s.genesis = &chain.Genesis{
+			ChainID:    7357,
+			Consensus:  chain.ConsensusPoW,
+			BlockTime:  chain.Duration(cfg.BlockTime),
+			Difficulty: chain.NewBigInt(genesisDifficulty),
+			Timestamp:  uint64(genesisTime.UnixMilli()),
+			MaxFuture:  chain.Duration(max(15*time.Second, cfg.BlockTime/4)),
+			HalfLife:   chain.Duration(cfg.HalfLife),
+		}
+		if cfg.TxRate > 0 {
+			s.genesis.GasLimit = txGasLimit(cfg.BlockSize)
+		}
 	}
 	s.genesis.FillDefaults()
 	if cfg.TxRate > 0 {
@@ -265,14 +321,28 @@ func newSim(cfg Config) (*sim, error) {
 		shares[0] = cfg.Selfish
 	}
 	s.rec = &testnet.Records{
-		Nodes: cfg.Nodes, Consensus: chain.ConsensusPoW, BlockTimeMs: cfg.BlockTime.Milliseconds(),
+		Nodes: cfg.Nodes, Consensus: cfg.Consensus, BlockTimeMs: cfg.BlockTime.Milliseconds(),
 		Link:      testnet.LinkParams{Latency: cfg.Network.Median()},
 		StartMs:   genesisTime.UnixMilli(),
 		Producers: map[common.Address]int{}, Blocks: map[common.Hash]*testnet.BlockRec{},
-		FinalHeads: map[int]common.Hash{},
+		FinalHeads: map[int]common.Hash{}, Finalized: map[int][]testnet.FinalizedRec{},
 	}
-	eng := engine{real: pow.New(1)}
+	powEngine := engine{real: pow.New(1)}
 	for i := range cfg.Nodes {
+		var (
+			eng       chain.Engine = powEngine
+			posEngine *pos.Engine
+		)
+		n := &node{id: i, peers: adj[i], share: shares[i], address: coinbase(i),
+			seen: map[common.Hash]bool{}, orphans: map[common.Hash][]*delivery{},
+			txSeen: map[common.Hash]bool{}, requested: map[common.Hash][]int{}}
+		if keys != nil {
+			if posEngine, err = s.posNode(n, keys[i]); err != nil {
+				s.close()
+				return nil, fmt.Errorf("node %d: %w", i, err)
+			}
+			eng, n.share = posEngine, 0
+		}
 		store := chain.OpenMemStore()
 		c, err := chain.Open(chain.Config{Store: store, Genesis: s.genesis, Engine: eng, Clock: s.clk, Logger: quiet})
 		if err != nil {
@@ -280,15 +350,18 @@ func newSim(cfg Config) (*sim, error) {
 			s.close()
 			return nil, fmt.Errorf("node %d: %w", i, err)
 		}
-		n := &node{id: i, store: store, chain: c, peers: adj[i], share: shares[i],
-			seen: map[common.Hash]bool{}, orphans: map[common.Hash][]*delivery{},
-			txSeen: map[common.Hash]bool{}, requested: map[common.Hash][]int{}}
+		n.store, n.chain = store, c
 		s.nodes = append(s.nodes, n)
-		s.rec.Producers[coinbase(i)] = i
+		s.rec.Producers[n.address] = i
 		c.Subscribe(func(ev chain.HeadEvent) { s.onHead(n, ev) })
-		if cfg.TxRate > 0 {
-			n.pool = mempool.New(mempool.Config{Chain: c})
-			c.Subscribe(n.pool.Reset)
+		if cfg.TxRate > 0 || posEngine != nil {
+			newPoolFor(n)
+		}
+		if posEngine != nil {
+			if err := s.startValidator(n, posEngine, cfg.Byzantine[i]); err != nil {
+				s.close()
+				return nil, fmt.Errorf("node %d: %w", i, err)
+			}
 		}
 	}
 	s.hashesPerSec = float64(genesisDifficulty.Int64()) / cfg.BlockTime.Seconds()

@@ -25,16 +25,16 @@ func mustNetwork(t *testing.T, s string) Network {
 	return n
 }
 
-func TestSmallRunAgreesAndIsDeterministic(t *testing.T) {
-	cfg := Config{Nodes: 8, BlockTime: 10 * time.Second, Blocks: 60, Peers: 3, BlockSize: 100_000, Seed: 7,
-		ValidationRate: 20e6, Processing: 2 * time.Millisecond}
-	cfg.Network = mustNetwork(t, "bitcoin")
-	a, err := Run(context.Background(), cfg)
+// runTwice runs the configuration cfg makes twice and checks that the two
+// reports are identical (a network model keeps per-run state, so cfg makes a
+// fresh one each time).
+func runTwice(t *testing.T, cfg func() Config) *Result {
+	t.Helper()
+	a, err := Run(context.Background(), cfg())
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.Network = mustNetwork(t, "bitcoin")
-	b, err := Run(context.Background(), cfg)
+	b, err := Run(context.Background(), cfg())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,13 +43,21 @@ func TestSmallRunAgreesAndIsDeterministic(t *testing.T) {
 	if string(ja) != string(jb) {
 		t.Fatalf("same seed, different reports:\n%s\n%s", ja, jb)
 	}
+	t.Logf("%s", ja)
+	return a
+}
+
+func TestSmallRunAgreesAndIsDeterministic(t *testing.T) {
+	a := runTwice(t, func() Config {
+		return Config{Nodes: 8, BlockTime: 10 * time.Second, Blocks: 60, Peers: 3, BlockSize: 100_000, Seed: 7,
+			ValidationRate: 20e6, Processing: 2 * time.Millisecond, Network: mustNetwork(t, "bitcoin")}
+	})
 	if !a.Report.HeadsAgree {
 		t.Fatal("nodes ended on different heads")
 	}
 	if a.Report.Canonical < 60 {
 		t.Fatalf("%d canonical blocks, want at least 60", a.Report.Canonical)
 	}
-	t.Logf("%s", ja)
 }
 
 // TestStaleRateFollowsModel sweeps d/T on a complete graph of four equal

@@ -171,7 +171,11 @@ func (s *sim) recordInclusion() {
 			return // genesis
 		}
 		for _, tx := range bi.block.Txs {
-			rec := &s.rec.Txs[s.txs[tx.Hash()].rec]
+			ti := s.txs[tx.Hash()]
+			if ti == nil {
+				continue // a validator's vote or evidence
+			}
+			rec := &s.rec.Txs[ti.rec]
 			hash := h
 			rec.Block, rec.Height = &hash, bi.block.Height()
 		}

@@ -9,20 +9,10 @@ import (
 
 	"github.com/chaind/chaind/chain"
 	ct "github.com/chaind/chaind/chain/chaintest"
+	"github.com/chaind/chaind/internal/poll"
 	"github.com/chaind/chaind/node"
 	"github.com/ethereum/go-ethereum/ethclient"
 )
-
-func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting until %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
 
 // TestFullDiskPausesMining: when the disk fills, a mining node stops mining
 // with one storage error line, keeps answering RPC reads, and resumes mining
@@ -41,10 +31,10 @@ func TestFullDiskPausesMining(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer n.Close()
-	waitFor(t, "3 blocks are mined", 60*time.Second, func() bool { return n.Chain().Head().Height() >= 3 })
+	poll.Until(t, 60*time.Second, "3 blocks are mined", func() bool { return n.Chain().Head().Height() >= 3 })
 
 	disk.Full.Store(true)
-	waitFor(t, "the miner stops", 60*time.Second, func() bool { return !n.Miner().Mining() })
+	poll.Until(t, 60*time.Second, "the miner stops", func() bool { return !n.Miner().Mining() })
 	frozen := n.Chain().Head().Height()
 	ec, err := ethclient.Dial(n.RPCURL())
 	if err != nil {
@@ -59,7 +49,7 @@ func TestFullDiskPausesMining(t *testing.T) {
 	}
 
 	disk.Full.Store(false)
-	waitFor(t, "mining resumes", 60*time.Second, func() bool { return n.Chain().Head().Height() >= frozen+2 })
+	poll.Until(t, 60*time.Second, "mining resumes", func() bool { return n.Chain().Head().Height() >= frozen+2 })
 	if c := strings.Count(logs.String(), "Storage failed"); c != 1 {
 		t.Fatalf("%d storage error lines, want 1", c)
 	}

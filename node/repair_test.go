@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/chaind/chaind/chain"
+	"github.com/chaind/chaind/internal/poll"
 	"github.com/chaind/chaind/node"
 )
 
@@ -25,7 +26,7 @@ func runMiner(t *testing.T, dir string, g *chain.Genesis, height uint64) {
 	if err := n.Start(); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the miner passes its height", 60*time.Second, func() bool { return n.Chain().Head().Height() >= height })
+	poll.Until(t, 60*time.Second, "the miner passes its height", func() bool { return n.Chain().Head().Height() >= height })
 	if err := n.Close(); err != nil {
 		t.Fatal(err)
 	}

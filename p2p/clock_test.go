@@ -8,6 +8,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	ct "github.com/chaind/chaind/chain/chaintest"
 	"github.com/chaind/chaind/clock"
 	"github.com/chaind/chaind/p2p"
 	"github.com/chaind/chaind/p2p/memnet"
@@ -25,7 +26,7 @@ func TestRequestTimeoutOnSimClock(t *testing.T) {
 		w.net = memnet.New(sim, 1)
 		n := w.node("10.0.0.1", 0, func(c *p2p.Config) { c.Clock = sim })
 		liar, err := p2ptest.Dial(context.Background(), w.net.Host("10.0.0.66"), n.srv.Addr(), p2ptest.Key(1),
-			p2ptest.Hello(w.g, big.NewInt(1000)))
+			p2ptest.Hello(w.g, ct.Engine{}, big.NewInt(1000)))
 		if err != nil {
 			t.Fatal(err)
 		}

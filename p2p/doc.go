@@ -5,7 +5,8 @@
 // block and transaction relay by announcing hashes and sending bodies on
 // request; headers-first sync from a block locator with bodies fetched from
 // several peers in parallel; peer-address exchange into a bounded book; and
-// per-peer budgets (queued bytes, requests, announcements), slots and scores
+// per-peer budgets (queued bytes, requests, announcements), a write timeout
+// and unanswered pings that cut a peer that does not read, slots and scores
 // that drop and ban peers by id and IP for their faults, never for ours.
 // Messages are dispatched through a table of one handler per code; every
 // goroutine is owned by the Server and waited for on Close; every timer goes

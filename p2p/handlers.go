@@ -63,15 +63,14 @@ func (s *Server) onDisconnect(p *Peer, m *Disconnect) error {
 	return nil
 }
 
+// onPing answers at once or, while p's queue is full, once it has room
+// (a pong dropped would make us look like a peer that does not read).
 func (s *Server) onPing(p *Peer, m *Ping) error {
-	p.send(&Pong{Nonce: m.Nonce})
-	return nil
+	return p.respond(&Pong{Nonce: m.Nonce})
 }
 
 func (s *Server) onPong(p *Peer, m *Pong) error {
-	if m.Nonce == p.pingNonce.Load() {
-		p.latency.Store(s.clock.Now().UnixNano() - p.pingSent.Load())
-	}
+	p.ponged(m.Nonce, s.clock.Now())
 	return nil
 }
 

@@ -82,17 +82,5 @@ func (w *world) node(ip string, blocks int, edit func(*p2p.Config)) *testNode {
 
 // hostile dials n from ip as the peer with key seed, claiming weight.
 func (w *world) hostile(n *testNode, ip string, seed int, weight *big.Int) (*p2ptest.Peer, error) {
-	return p2ptest.Dial(context.Background(), w.net.Host(ip), n.srv.Addr(), p2ptest.Key(seed), p2ptest.Hello(w.g, weight))
-}
-
-// waitUntil polls cond on the bubble's clock, failing after limit.
-func waitUntil(t *testing.T, limit time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(limit)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", limit, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	return p2ptest.Dial(context.Background(), w.net.Host(ip), n.srv.Addr(), p2ptest.Key(seed), p2ptest.Hello(w.g, ct.Engine{}, weight))
 }

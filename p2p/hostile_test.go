@@ -13,6 +13,7 @@ import (
 
 	"github.com/chaind/chaind/chain"
 	ct "github.com/chaind/chaind/chain/chaintest"
+	"github.com/chaind/chaind/internal/poll"
 	"github.com/chaind/chaind/p2p"
 	"github.com/chaind/chaind/p2p/p2ptest"
 	"github.com/ethereum/go-ethereum/common"
@@ -40,11 +41,11 @@ func TestHandshakeRefusals(t *testing.T) {
 			_, err := p2ptest.Dial(t.Context(), w.net.Host("10.0.0.9"), n.srv.Addr(), p2ptest.Key(key), hello)
 			return err
 		}
-		other := p2ptest.Hello(ct.Genesis(3), new(big.Int))
+		other := p2ptest.Hello(ct.Genesis(3), ct.Engine{}, new(big.Int))
 		if r := refusal(t, dial(other, 1)); !strings.Contains(r, "genesis") {
 			t.Fatalf("other genesis refused with %q", r)
 		}
-		old := p2ptest.Hello(w.g, new(big.Int))
+		old := p2ptest.Hello(w.g, ct.Engine{}, new(big.Int))
 		old.Version = 1
 		if r := refusal(t, dial(old, 2)); !strings.Contains(r, "protocol version") {
 			t.Fatalf("old version refused with %q", r)
@@ -62,7 +63,7 @@ func TestHandshakeRefusals(t *testing.T) {
 			t.Fatal(err)
 		}
 		imp := &p2ptest.Peer{Conn: conn}
-		hello := p2ptest.Hello(w.g, new(big.Int))
+		hello := p2ptest.Hello(w.g, ct.Engine{}, new(big.Int))
 		hello.NodeID = p2p.NodeIDOf(p2ptest.Key(7))
 		imp.Send(hello)
 		them, err := p2ptest.Await[*p2p.Hello](imp)
@@ -170,7 +171,7 @@ func TestLiarCannotStallSync(t *testing.T) {
 				if !strings.Contains(reason, "misbehaviour") {
 					t.Fatalf("liar dropped with %q", reason)
 				}
-				waitUntil(t, 2*time.Minute, "sync from the honest peer", func() bool { return fresh.chain.Head().Height() == 31 })
+				poll.Until(t, 2*time.Minute, "sync from the honest peer", func() bool { return fresh.chain.Head().Height() == 31 })
 				if requests > 1 {
 					t.Fatalf("the liar got %d headers requests", requests)
 				}
@@ -368,7 +369,7 @@ func TestBansDoNotFollowClaimedAddresses(t *testing.T) {
 		defer w.close()
 		victim := w.node("10.0.0.1", 1, nil)
 		honest := w.node("10.0.0.2", 1, nil)
-		hello := p2ptest.Hello(w.g, big.NewInt(0))
+		hello := p2ptest.Hello(w.g, ct.Engine{}, big.NewInt(0))
 		hello.ListenAddr = honest.srv.Addr()
 		for range 2 {
 			h, err := p2ptest.Dial(t.Context(), w.net.Host("10.0.0.66"), victim.srv.Addr(), p2ptest.Key(1), hello)
@@ -381,7 +382,7 @@ func TestBansDoNotFollowClaimedAddresses(t *testing.T) {
 		if err := honest.srv.AddPeer(victim.srv.Addr()); err != nil {
 			t.Fatal(err)
 		}
-		waitUntil(t, time.Minute, "the honest node to connect", func() bool { return victim.srv.PeerCount() == 1 })
+		poll.Until(t, time.Minute, "the honest node to connect", func() bool { return victim.srv.PeerCount() == 1 })
 		if id := victim.srv.Peers()[0].ID; id != honest.srv.NodeID() {
 			t.Fatalf("connected to %s, want the honest node", id)
 		}

@@ -2,6 +2,8 @@ package p2p
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -18,11 +20,15 @@ import (
 // Timing of a connection.
 const (
 	handshakeTimeout = 5 * time.Second
-	pingInterval     = 10 * time.Second
-	readTimeout      = 3 * pingInterval
-	writeTimeout     = 10 * time.Second
-	requestTimeout   = 20 * time.Second
-	knownCap         = 8192
+	// readTimeout cuts a peer that sends nothing, not even a ping, for this
+	// long (peers ping every WriteTimeout/4, 2.5 s by default).
+	readTimeout         = 30 * time.Second
+	defaultWriteTimeout = 10 * time.Second
+	requestTimeout      = 20 * time.Second
+	knownCap            = 8192
+	// pingRing is how many of our latest pings a pong may answer (a ping
+	// or pong lost on a lossy testnet link is not an offence).
+	pingRing = 8
 )
 
 // Per-peer budgets.
@@ -30,7 +36,7 @@ const (
 	// maxQueuedBytes bounds the frames waiting to be written to one peer.
 	// A broadcast that does not fit is dropped (the peer catches up by
 	// sync); a response waits for room, and a peer that leaves it full for
-	// writeTimeout is cut.
+	// WriteTimeout is cut.
 	maxQueuedBytes = MaxFrameSize
 	// maxOutstanding bounds our requests in flight to one peer.
 	maxOutstanding = 8
@@ -68,15 +74,23 @@ type Peer struct {
 	knownBlocks *boundedSet
 	knownTxs    *boundedSet
 
-	nextID    atomic.Uint64
-	latency   atomic.Int64 // nanoseconds, last ping round trip
-	pingNonce atomic.Uint64
-	pingSent  atomic.Int64
+	pings    [pingRing]sentPing // our latest pings, guarded by mu
+	nextPing int
+
+	nextID   atomic.Uint64
+	latency  atomic.Int64 // nanoseconds, last ping round trip
+	lastPong atomic.Int64 // unix nanoseconds of the last answered ping (at first, of the connection)
+}
+
+// sentPing is one ping awaiting its pong.
+type sentPing struct {
+	nonce uint64
+	at    time.Time // zero once answered
 }
 
 func newPeer(srv *Server, conn net.Conn, hello *Hello, inbound, static bool) *Peer {
 	ctx, cancel := context.WithCancel(srv.ctx)
-	return &Peer{
+	p := &Peer{
 		srv: srv, conn: conn, hello: hello, inbound: inbound, static: static, id: hex.EncodeToString(hello.NodeID),
 		ip: hostOf(conn.RemoteAddr()), ctx: ctx, cancel: cancel,
 		out: make(chan []byte, 4096), drained: make(chan struct{}, 1), written: make(chan struct{}),
@@ -84,6 +98,8 @@ func newPeer(srv *Server, conn net.Conn, hello *Hello, inbound, static bool) *Pe
 		head:     hello.Head, height: hello.Height, weight: new(big.Int).Set(hello.Weight),
 		pending: make(map[uint64]chan Msg), knownBlocks: newBoundedSet(knownCap), knownTxs: newBoundedSet(knownCap),
 	}
+	p.lastPong.Store(srv.clock.Now().UnixNano())
+	return p
 }
 
 // hostOf is the IP of addr.
@@ -152,7 +168,7 @@ func (p *Peer) enqueue(frame []byte) bool {
 }
 
 // respond queues a response, waiting while the peer's queue is full; a peer
-// that does not read for writeTimeout is cut and scored down.
+// that does not read for WriteTimeout is cut and scored down.
 func (p *Peer) respond(m Msg) error {
 	frame, err := EncodeMsg(m)
 	if err != nil {
@@ -162,7 +178,7 @@ func (p *Peer) respond(m Msg) error {
 	var timer <-chan time.Time
 	for !p.fits(len(frame)) || !p.enqueue(frame) {
 		if timer == nil {
-			t := p.srv.clock.NewTimer(writeTimeout)
+			t := p.srv.clock.NewTimer(p.srv.cfg.WriteTimeout)
 			defer t.Stop()
 			timer = t.C()
 		}
@@ -179,6 +195,7 @@ func (p *Peer) respond(m Msg) error {
 
 var (
 	errNotReading  = errors.New("does not read what it asked for")
+	errNoPong      = errors.New("does not read what we send")
 	errPeerGone    = errors.New("peer disconnected")
 	errReqTimeout  = errors.New("request timed out")
 	errReqsPending = errors.New("too many requests in flight")
@@ -260,7 +277,7 @@ func (p *Peer) writeLoop() {
 	for {
 		select {
 		case frame := <-p.out:
-			p.conn.SetWriteDeadline(p.srv.clock.Now().Add(writeTimeout))
+			p.conn.SetWriteDeadline(p.srv.clock.Now().Add(p.srv.cfg.WriteTimeout))
 			_, err := p.conn.Write(frame)
 			p.queued.Add(-int64(len(frame)))
 			select {
@@ -283,16 +300,53 @@ func (p *Peer) writeLoop() {
 	}
 }
 
+// pingLoop pings the peer every WriteTimeout/4 and cuts it, scored down,
+// once none of its pings has been answered for 2×WriteTimeout. A pong
+// carries the random nonce of a ping, and the connection is in order, so
+// only a peer that has read everything sent before that ping can answer it:
+// this finds a peer that does not read even while the kernel's socket
+// buffers still take what we write, where the write deadline cannot.
 func (p *Peer) pingLoop() {
-	t := p.srv.clock.NewTicker(pingInterval)
+	clk, wt := p.srv.clock, p.srv.cfg.WriteTimeout
+	t := clk.NewTicker(wt / 4)
 	defer t.Stop()
 	for {
 		select {
 		case <-t.C():
-			n := p.pingNonce.Add(1)
-			p.pingSent.Store(p.srv.clock.Now().UnixNano())
-			p.send(&Ping{Nonce: n})
+			now := clk.Now()
+			if silent := now.Sub(time.Unix(0, p.lastPong.Load())); silent >= 2*wt {
+				p.srv.penalise(p, scoreDrop, fmt.Sprintf("%v: no ping answered for %v", errNoPong, silent))
+				return
+			}
+			p.ping(now)
 		case <-p.ctx.Done():
+			return
+		}
+	}
+}
+
+// ping sends a ping with a fresh random nonce and remembers it.
+func (p *Peer) ping(now time.Time) {
+	var b [8]byte
+	rand.Read(b[:]) // never fails (crypto/rand)
+	nonce := binary.BigEndian.Uint64(b[:])
+	p.mu.Lock()
+	p.pings[p.nextPing%pingRing] = sentPing{nonce: nonce, at: now}
+	p.nextPing++
+	p.mu.Unlock()
+	p.send(&Ping{Nonce: nonce})
+}
+
+// ponged records the answer to one of our latest pings; any other pong is
+// ignored.
+func (p *Peer) ponged(nonce uint64, now time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for i := range p.pings {
+		if sent := p.pings[i]; sent.nonce == nonce && !sent.at.IsZero() {
+			p.pings[i].at = time.Time{}
+			p.latency.Store(int64(now.Sub(sent.at)))
+			p.lastPong.Store(now.UnixNano())
 			return
 		}
 	}

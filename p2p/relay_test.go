@@ -9,6 +9,7 @@ import (
 	"time"
 
 	ct "github.com/chaind/chaind/chain/chaintest"
+	"github.com/chaind/chaind/internal/poll"
 	"github.com/chaind/chaind/p2p"
 )
 
@@ -35,16 +36,16 @@ func TestSyncRelayAndClose(t *testing.T) {
 		defer w.close()
 		a := w.node("10.0.0.1", 300, nil)
 		b := w.node("10.0.0.2", 0, func(c *p2p.Config) { c.StaticPeers = []string{a.srv.Addr()} })
-		waitUntil(t, time.Minute, "sync", func() bool { return b.chain.Head().Hash() == a.chain.Head().Hash() })
+		poll.Until(t, time.Minute, "sync", func() bool { return b.chain.Head().Hash() == a.chain.Head().Hash() })
 
 		ct.Mine(t, a.chain, w.clk, ct.Addr(1), nil, nil)
-		waitUntil(t, time.Minute, "relay of a new block", func() bool { return b.chain.Head().Hash() == a.chain.Head().Hash() })
+		poll.Until(t, time.Minute, "relay of a new block", func() bool { return b.chain.Head().Hash() == a.chain.Head().Hash() })
 
 		tx := ct.Transfer(w.g, 0, 0, ct.Addr(1), big.NewInt(5))
 		if err := a.pool.Add(tx); err != nil {
 			t.Fatal(err)
 		}
-		waitUntil(t, time.Minute, "relay of a transaction", func() bool { return b.pool.Get(tx.Hash()) != nil })
+		poll.Until(t, time.Minute, "relay of a transaction", func() bool { return b.pool.Get(tx.Hash()) != nil })
 		if got := a.srv.Peers(); len(got) != 1 || got[0].ID != b.srv.NodeID() {
 			t.Fatalf("a's peers %+v, want b (%s) authenticated", got, b.srv.NodeID())
 		}

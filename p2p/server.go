@@ -50,7 +50,16 @@ type Config struct {
 	// BanDuration is how long a banned id or IP is refused; optional, 10
 	// minutes.
 	BanDuration time.Duration
-	Logger      *slog.Logger // optional
+	// WriteTimeout bounds how long a peer may leave what we send unread:
+	// a frame not written to the connection within it, or a response that
+	// waits that long for room in the peer's queue, cuts the peer, and so
+	// does a peer that has answered none of our pings (sent every
+	// WriteTimeout/4) for twice it, which catches a peer that does not
+	// read while the kernel's socket buffers still take our writes.
+	// Optional, 10 seconds. The connection's write deadline is wall-clock
+	// time on TCP; the rest follows Clock.
+	WriteTimeout time.Duration
+	Logger       *slog.Logger // optional
 }
 
 // PeerInfo describes a connected peer.
@@ -117,6 +126,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.BanDuration <= 0 {
 		cfg.BanDuration = 10 * time.Minute
+	}
+	if cfg.WriteTimeout <= 0 {
+		cfg.WriteTimeout = defaultWriteTimeout
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()

@@ -9,6 +9,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/chaind/chaind/internal/poll"
 	"github.com/chaind/chaind/p2p"
 )
 
@@ -41,7 +42,7 @@ func TestInboundFloodLeavesOutboundRoom(t *testing.T) {
 		if err := victim.srv.AddPeer(honest.srv.Addr()); err != nil {
 			t.Fatal(err)
 		}
-		waitUntil(t, time.Minute, "sync from the dialled peer", func() bool { return victim.chain.Head().Height() == 20 })
+		poll.Until(t, time.Minute, "sync from the dialled peer", func() bool { return victim.chain.Head().Height() == 20 })
 	})
 }
 

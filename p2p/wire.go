@@ -17,8 +17,9 @@ import (
 // and the RLP payload. n is checked against MaxFrameSize before anything is
 // allocated.
 const (
-	// ProtocolVersion is the version peers must share.
-	ProtocolVersion = 2
+	// ProtocolVersion is the version peers must share. 3: headers are the
+	// RLP of Ethereum headers, hashed with keccak256.
+	ProtocolVersion = 3
 	// MaxFrameSize bounds one message (a response full of blocks).
 	MaxFrameSize = 16 << 20
 	// Limits on list lengths inside messages.

@@ -85,7 +85,7 @@ func (v *Validator) censored(txs []*types.Transaction) []*types.Transaction {
 	var out []*types.Transaction
 	for _, tx := range txs {
 		to := tx.To()
-		if to != nil && (*to == chain.FinalityAddress || *to == chain.SlashingAddress) {
+		if to != nil && (*to == FinalityAddress || *to == SlashingAddress) {
 			if from, err := v.cfg.Engine.g.Sender(tx); err != nil || from != self {
 				continue
 			}
@@ -148,7 +148,7 @@ func (v *Validator) submitVote(vote Vote) {
 	if err != nil {
 		return
 	}
-	if err := v.submit(chain.FinalityAddress, data); err != nil {
+	if err := v.submit(FinalityAddress, data); err != nil {
 		v.log.Warn("Vote refused by the mempool", "epoch", vote.Target.Epoch, "err", err)
 	}
 }

@@ -54,7 +54,7 @@ func (net *validatorNet) run(slots int) {
 		net.clk.Advance(slotMs * time.Millisecond)
 		slot := net.nodes[0].e.SlotAt(net.clk.Now())
 		for _, v := range net.vals {
-			v.tick(slot)
+			v.Duties(slot)
 			net.gossip()
 		}
 	}
@@ -203,14 +203,14 @@ func TestSlashingProtectionSurvivesRestart(t *testing.T) {
 	}
 	for s := uint64(1); s <= 4*g.EpochLength+g.EpochLength/2; s++ { // into epoch 4, past its voting slot
 		clk.AdvanceTo(genesisTime.Add(time.Duration(s) * slotMs * time.Millisecond))
-		v.tick(s)
+		v.Duties(s)
 	}
 	if voted, _ := n.e.Tally(HeadState{n.c}, 4); voted.Sign() != 0 || len(pool.Pending()) != 0 {
 		t.Fatal("voted again for an epoch up to the recorded target")
 	}
 	for s := 4*g.EpochLength + g.EpochLength/2 + 1; s <= 6*g.EpochLength; s++ {
 		clk.AdvanceTo(genesisTime.Add(time.Duration(s) * slotMs * time.Millisecond))
-		v.tick(s)
+		v.Duties(s)
 	}
 	if r, err := loadVoteRecord(file); err != nil || r.Target != 5 {
 		t.Fatalf("record after voting for epoch 5: %+v, %v", r, err)

@@ -2,15 +2,18 @@
 // proposer per slot drawn in proportion to stake from a RANDAO seed, blocks
 // signed by their proposer in their own slot, longest-chain fork choice, and
 // a Casper-FFG finality gadget whose votes are transactions to
-// chain.FinalityAddress, so that they are gossiped, included in blocks,
+// FinalityAddress, so that they are gossiped, included in blocks,
 // rolled back on reorgs and committed to by the state root like any transfer.
+// Its consensus state (stakes, seeds, checkpoints, snapshots, tallies) lives
+// in the chain's engine records, never in accounts (state.go); the staking
+// address's balance is the escrowed wei (system.go).
 // Votes are tallied per (source, target) link against a stake snapshot fixed
 // at each epoch's start (ffg.go); staking with delayed exits (staking.go);
 // slashing for double proposals and double or surround votes, detected
 // automatically (slashing.go, evidence.go); the validator loop, which can be
 // told to misbehave for experiments (validator.go, byzantine.go).
 //
-// pos implements chain.Engine, chain.StateProcessor and chain.Finalizer. It
+// pos implements chain.Engine (with its StateTransition) and chain.Finalizer. It
 // must not import mempool, p2p, rpc or node; the validator loop takes its
 // transactions through small interfaces.
 package pos

@@ -27,8 +27,10 @@ const (
 	ErrBadVote       = chain.ErrorKind("bad finality vote")
 )
 
-// sealSize: the proposer's signature over the header hash, then its RANDAO
-// reveal (its signature over the epoch number).
+// sealSize: the proposer's signature over the header's seal hash, then its
+// RANDAO reveal (its signature over the epoch number). The seal is part of
+// the block hash, so both must be canonical (low s): otherwise anyone could
+// flip s and v and make a second valid block of an honest proposer.
 const sealSize = 2 * crypto.SignatureLength
 
 // Engine is the proof-of-stake engine.
@@ -36,15 +38,15 @@ type Engine struct {
 	g           *chain.Genesis
 	genesisHash common.Hash
 	slotMs      uint64
-	validators  []common.Address  // sorted, from genesis; later bonders are listed in the state
-	key         *ecdsa.PrivateKey // optional: this node's validator key
+	validators  []common.Address               // sorted, from genesis; later bonders are listed in the state
+	stakeKeys   map[common.Address]common.Hash // keyStake of each genesis validator, computed once
+	key         *ecdsa.PrivateKey              // optional: this node's validator key
 	now         func() time.Time
 }
 
 var (
-	_ chain.Engine         = (*Engine)(nil)
-	_ chain.StateProcessor = (*Engine)(nil)
-	_ chain.Finalizer      = (*Engine)(nil)
+	_ chain.Engine    = (*Engine)(nil)
+	_ chain.Finalizer = (*Engine)(nil)
 )
 
 // New returns the engine of a PoS genesis. key (optional) is the local
@@ -56,12 +58,15 @@ func New(g *chain.Genesis, key *ecdsa.PrivateKey, now func() time.Time) (*Engine
 	if now == nil {
 		now = time.Now
 	}
-	gb, _ := g.Block()
-	e := &Engine{g: g, genesisHash: gb.Hash(), slotMs: uint64(g.SlotTime.D().Milliseconds()), key: key, now: now}
+	e := &Engine{g: g, slotMs: uint64(g.SlotTime.D().Milliseconds()), key: key, now: now}
+	e.stakeKeys = make(map[common.Address]common.Hash, len(g.Validators))
 	for _, v := range g.Validators {
 		e.validators = append(e.validators, v.Address)
+		e.stakeKeys[v.Address] = keyStake(v.Address)
 	}
 	sort.Slice(e.validators, func(i, j int) bool { return bytes.Compare(e.validators[i][:], e.validators[j][:]) < 0 })
+	gb, _ := g.Block(e)
+	e.genesisHash = gb.Hash()
 	return e, nil
 }
 
@@ -92,11 +97,12 @@ func (e *Engine) SlotTime(slot uint64) time.Time {
 
 // Stake is the validator's stake in st.
 func (e *Engine) Stake(st StateReader, v common.Address) *big.Int {
-	a, _ := st.Get(v)
-	if a.Stake == nil {
-		return new(big.Int)
+	k, ok := e.stakeKeys[v]
+	if !ok {
+		k = keyStake(v)
 	}
-	return a.Stake
+	a, _ := getRec(st, k)
+	return a.Value
 }
 
 func (e *Engine) totalStake(st StateReader) *big.Int {
@@ -110,10 +116,10 @@ func (e *Engine) totalStake(st StateReader) *big.Int {
 // seed is the seed of epoch as st knows it: fixed by the epoch's first block,
 // or the current mix while the epoch has no block yet.
 func (e *Engine) seed(st StateReader, epoch uint64) common.Hash {
-	if a, ok := st.Get(addrSeed); ok && a.Nonce == epoch+1 {
+	if a, ok := getRec(st, keySeed); ok && a.Nonce == epoch+1 {
 		return hashOf(a)
 	}
-	mix, _ := st.Get(addrMix)
+	mix, _ := getRec(st, keyMix)
 	return hashOf(mix)
 }
 
@@ -124,17 +130,17 @@ func (e *Engine) seed(st StateReader, epoch uint64) common.Hash {
 func (e *Engine) Proposer(st StateReader, slot uint64) common.Address {
 	epoch := e.Epoch(slot)
 	opened := false
-	if a, ok := st.Get(addrSeed); ok && a.Nonce == epoch+1 {
+	if a, ok := getRec(st, keySeed); ok && a.Nonce == epoch+1 {
 		opened = true
 	}
 	stake := func(v common.Address) *big.Int {
 		s := e.Stake(st, v)
 		if !opened {
-			if p, _ := st.Get(addrPending(v)); p.Balance.Sign() > 0 {
-				s = new(big.Int).Add(s, p.Balance)
+			if p, _ := getRec(st, keyPending(v)); p.Value.Sign() > 0 {
+				s = new(big.Int).Add(s, p.Value)
 			}
-			if x, _ := st.Get(addrExiting(v)); x.Balance.Sign() > 0 && x.Nonce <= epoch {
-				s = new(big.Int).Sub(s, x.Balance)
+			if x, _ := getRec(st, keyExiting(v)); x.Value.Sign() > 0 && x.Nonce <= epoch {
+				s = new(big.Int).Sub(s, x.Value)
 			}
 		}
 		return s
@@ -218,11 +224,29 @@ func (e *Engine) VerifyHeader(_ chain.ChainReader, h, parent *chain.Header) erro
 	case len(h.Seal) != sealSize:
 		return chain.NewRuleError(ErrBadSeal, "seal of %d bytes, want %d", len(h.Seal), sealSize)
 	}
-	hash := h.Hash()
-	if signer, err := recoverSigner(hash[:], h.Seal[:crypto.SignatureLength]); err != nil || signer != h.Coinbase {
+	if !lowS(h.Seal[:crypto.SignatureLength]) || !lowS(h.Seal[crypto.SignatureLength:]) {
+		return chain.NewRuleError(ErrBadSeal, "block %d: a seal signature is not canonical (high s or bad v)", h.Height)
+	}
+	if !signedByProposer(h) {
 		return chain.NewRuleError(ErrBadSeal, "block %d is not signed by its proposer %s", h.Height, h.Coinbase.Hex())
 	}
 	return nil
+}
+
+// signedByProposer reports whether the seal's signature over h's seal hash
+// is its coinbase's.
+func signedByProposer(h *chain.Header) bool {
+	hash := h.SealHash()
+	signer, err := recoverSigner(hash[:], h.Seal[:crypto.SignatureLength])
+	return err == nil && signer == h.Coinbase
+}
+
+// lowS reports whether sig is a signature with r and s in range, s in the
+// lower half of the curve order and v 0 or 1: the one form of each
+// signature that crypto.Sign produces.
+func lowS(sig []byte) bool {
+	return len(sig) == crypto.SignatureLength &&
+		crypto.ValidateSignatureValues(sig[64], new(big.Int).SetBytes(sig[:32]), new(big.Int).SetBytes(sig[32:64]), true)
 }
 
 // errNotOurSlot is returned by Prepare when this node has no key or the
@@ -245,13 +269,16 @@ func (e *Engine) Prepare(_ chain.ChainReader, h, parent *chain.Header) error {
 	return nil
 }
 
-// Seal signs the header hash.
+// Seal signs the header's seal hash.
 func (e *Engine) Seal(_ context.Context, _ chain.ChainReader, b *chain.Block) (*chain.Block, error) {
 	if e.key == nil {
 		return nil, errors.New("pos: no validator key")
 	}
 	h := b.Header.Copy()
-	hash := h.Hash()
+	if len(h.Seal) != sealSize {
+		return nil, fmt.Errorf("pos: seal of %d bytes, Prepare makes %d", len(h.Seal), sealSize)
+	}
+	hash := h.SealHash()
 	sig, err := crypto.Sign(hash[:], e.key)
 	if err != nil {
 		return nil, err
@@ -285,14 +312,14 @@ func (e *Engine) beyondGenesis(c Checkpoint) common.Hash {
 // maxEpochGap bounds the checkpoints one block records after a long gap.
 const maxEpochGap = 1024
 
-// ProcessBlock opens a new epoch if h is its first block (fixing the seed and
+// BeginBlock opens a new epoch if h is its first block (fixing the seed and
 // recording the checkpoint), checks that h's proposer is the one drawn for
 // its slot, and mixes its RANDAO reveal into the seed of later epochs.
-func (e *Engine) ProcessBlock(st *chain.State, h *chain.Header) error {
+func (e *Engine) BeginBlock(_ chain.ChainReader, st *chain.State, h *chain.Header) error {
 	slot, epoch := h.Nonce, e.Epoch(h.Nonce)
-	if seed, _ := st.Get(addrSeed); seed.Nonce != epoch+1 {
-		mix, _ := st.Get(addrMix)
-		setWord(st, addrSeed, epoch+1, hashOf(mix))
+	if seed, _ := getRec(st, keySeed); seed.Nonce != epoch+1 {
+		mix, _ := getRec(st, keyMix)
+		setWord(st, keySeed, epoch+1, hashOf(mix))
 		first := uint64(1)
 		if seed.Nonce > 0 {
 			first = seed.Nonce // the epoch after the last one that had a block
@@ -300,7 +327,7 @@ func (e *Engine) ProcessBlock(st *chain.State, h *chain.Header) error {
 		first = max(first, epoch-min(epoch, maxEpochGap))
 		for ep := first; ep <= epoch; ep++ {
 			if ep > 0 {
-				setWord(st, addrCheckpoint(ep), 1, h.ParentHash)
+				setWord(st, keyCheckpoint(ep), 1, h.ParentHash)
 			}
 		}
 		e.settleStakes(st, epoch)
@@ -313,9 +340,9 @@ func (e *Engine) ProcessBlock(st *chain.State, h *chain.Header) error {
 	if signer, err := recoverSigner(revealMessage(epoch), reveal); err != nil || signer != h.Coinbase {
 		return chain.NewRuleError(ErrBadReveal, "block %d", h.Height)
 	}
-	mix, _ := st.Get(addrMix)
+	mix, _ := getRec(st, keyMix)
 	m := hashOf(mix)
-	setWord(st, addrMix, 0, common.BytesToHash(crypto.Keccak256(m[:], crypto.Keccak256(reveal))))
+	setWord(st, keyMix, 0, common.BytesToHash(crypto.Keccak256(m[:], crypto.Keccak256(reveal))))
 	return nil
 }
 
@@ -326,14 +353,14 @@ type Vote struct {
 	Target Checkpoint
 }
 
-// SystemTx applies a transaction to a system address: a bond or an unbond
-// (StakingAddress), evidence of equivocation (SlashingAddress), or a finality
-// vote (FinalityAddress, see vote).
-func (e *Engine) SystemTx(st *chain.State, h *chain.Header, from common.Address, tx *types.Transaction) error {
+// ApplySystemTx applies a transaction to a system address: a bond or an
+// unbond (StakingAddress), evidence of equivocation (SlashingAddress), or a
+// finality vote (FinalityAddress, see vote).
+func (e *Engine) ApplySystemTx(st *chain.State, h *chain.Header, from common.Address, tx *types.Transaction) error {
 	switch *tx.To() {
-	case chain.StakingAddress:
+	case StakingAddress:
 		return e.staking(st, h, from, tx)
-	case chain.SlashingAddress:
+	case SlashingAddress:
 		return e.slashing(st, h, tx)
 	}
 	return e.vote(st, h, from, tx)

@@ -4,7 +4,6 @@ import (
 	"sort"
 	"sync"
 
-	"github.com/chaind/chaind/chain"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/rlp"
@@ -50,7 +49,7 @@ func Conflict(a, b Vote) bool {
 // slashes its sender if it conflicts with a vote seen before; nil otherwise,
 // and nil again once the sender was reported.
 func (b *VoteBook) Add(tx *types.Transaction) *Evidence {
-	if tx.To() == nil || *tx.To() != chain.FinalityAddress {
+	if tx.To() == nil || *tx.To() != FinalityAddress {
 		return nil
 	}
 	var v Vote

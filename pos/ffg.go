@@ -31,19 +31,19 @@ import (
 // T and T is the epoch right after S, S is finalized. Gasper's k = 2 rule is
 // not implemented; it only finalizes sooner, never differently.
 
-// addrSnapshot holds v's voting weight in the snapshot taken at the start of
-// epoch base; addrSnapshotTotal(base) the snapshot's total. An epoch with no
+// keySnapshot holds v's voting weight in the snapshot taken at the start of
+// epoch base; keySnapshotTotal(base) the snapshot's total. An epoch with no
 // block of its own shares the snapshot of the epoch that was opened with it:
-// addrSnapshotOf(epoch).Nonce is that epoch + 1.
-func addrSnapshot(base uint64, v common.Address) common.Address {
-	return sysAddr("snapshot", u64(base), v[:])
+// keySnapshotOf(epoch).Nonce is that epoch + 1.
+func keySnapshot(base uint64, v common.Address) common.Hash {
+	return sysKey("snapshot", u64(base), v[:])
 }
-func addrSnapshotTotal(base uint64) common.Address { return sysAddr("snapshot-total", u64(base)) }
-func addrSnapshotOf(epoch uint64) common.Address   { return sysAddr("snapshot-of", u64(epoch)) }
+func keySnapshotTotal(base uint64) common.Hash { return sysKey("snapshot-total", u64(base)) }
+func keySnapshotOf(epoch uint64) common.Hash   { return sysKey("snapshot-of", u64(epoch)) }
 
-// addrLink tallies the stake behind the link source -> target.
-func addrLink(source, target Checkpoint) common.Address {
-	return sysAddr("link", u64(source.Epoch), source.Hash[:], u64(target.Epoch), target.Hash[:])
+// keyLink tallies the stake behind the link source -> target.
+func keyLink(source, target Checkpoint) common.Hash {
+	return sysKey("link", u64(source.Epoch), source.Hash[:], u64(target.Epoch), target.Hash[:])
 }
 
 // takeSnapshot records the stakes of st as the snapshot of epochs first..last
@@ -56,17 +56,17 @@ func (e *Engine) takeSnapshot(st *chain.State, first, last uint64) {
 			continue
 		}
 		total.Add(total, s)
-		st.Set(addrSnapshot(last, v), chain.Account{Balance: new(big.Int).Set(s)})
+		setRec(st, keySnapshot(last, v), rec{Value: new(big.Int).Set(s)})
 	}
-	st.Set(addrSnapshotTotal(last), chain.Account{Balance: total})
+	setRec(st, keySnapshotTotal(last), rec{Value: total})
 	for ep := first; ep <= last; ep++ {
-		st.Set(addrSnapshotOf(ep), chain.Account{Nonce: last + 1, Balance: new(big.Int)})
+		setRec(st, keySnapshotOf(ep), rec{Nonce: last + 1, Value: new(big.Int)})
 	}
 }
 
 // snapshotBase is the epoch whose snapshot applies to epoch.
 func (e *Engine) snapshotBase(st StateReader, epoch uint64) (uint64, bool) {
-	a, ok := st.Get(addrSnapshotOf(epoch))
+	a, ok := getRec(st, keySnapshotOf(epoch))
 	if !ok || a.Nonce == 0 {
 		return 0, false
 	}
@@ -80,8 +80,8 @@ func (e *Engine) SnapshotTotal(st StateReader, epoch uint64) *big.Int {
 	if !ok {
 		return e.totalStake(st)
 	}
-	a, _ := st.Get(addrSnapshotTotal(base))
-	return new(big.Int).Set(a.Balance)
+	a, _ := getRec(st, keySnapshotTotal(base))
+	return new(big.Int).Set(a.Value)
 }
 
 // SnapshotStake is v's stake in epoch's snapshot (see SnapshotTotal).
@@ -90,8 +90,8 @@ func (e *Engine) SnapshotStake(st StateReader, epoch uint64, v common.Address) *
 	if !ok {
 		return e.Stake(st, v)
 	}
-	a, _ := st.Get(addrSnapshot(base, v))
-	return new(big.Int).Set(a.Balance)
+	a, _ := getRec(st, keySnapshot(base, v))
+	return new(big.Int).Set(a.Value)
 }
 
 // VotingWeight is what v's vote for a target in epoch adds to a link: its
@@ -105,8 +105,8 @@ func (e *Engine) VotingWeight(st StateReader, epoch uint64, v common.Address) *b
 
 // LinkStake is the stake tallied on the link source -> target in st.
 func (e *Engine) LinkStake(st StateReader, source, target Checkpoint) *big.Int {
-	a, _ := st.Get(addrLink(source, target))
-	return new(big.Int).Set(a.Balance)
+	a, _ := getRec(st, keyLink(source, target))
+	return new(big.Int).Set(a.Value)
 }
 
 // supermajority reports 3*part >= 2*total (and total > 0).
@@ -153,9 +153,9 @@ func (e *Engine) vote(st *chain.State, h *chain.Header, from common.Address, tx 
 	if e.Slashed(st, from) {
 		return nil
 	}
-	voted := addrVoted(v.Target.Epoch, from)
-	if rec, _ := st.Get(voted); rec.Nonce != 0 {
-		if hashOf(rec) != linkID(v) {
+	voted := keyVoted(v.Target.Epoch, from)
+	if prev, _ := getRec(st, voted); prev.Nonce != 0 {
+		if hashOf(prev) != linkID(v) {
 			e.slash(st, h, from)
 		}
 		return nil
@@ -171,23 +171,23 @@ func (e *Engine) vote(st *chain.State, h *chain.Header, from common.Address, tx 
 	if weight.Sign() == 0 {
 		return nil
 	}
-	link := addrLink(v.Source, v.Target)
+	link := keyLink(v.Source, v.Target)
 	sum := new(big.Int).Add(e.LinkStake(st, v.Source, v.Target), weight)
-	st.Set(link, chain.Account{Balance: sum})
-	setWord(st, addrVoteLink(v.Target.Epoch, from), v.Source.Epoch, v.Source.Hash)
+	setRec(st, link, rec{Value: sum})
+	setWord(st, keyVoteLink(v.Target.Epoch, from), v.Source.Epoch, v.Source.Hash)
 	if supermajority(sum, e.SnapshotTotal(st, v.Target.Epoch)) {
-		setWord(st, addrJustified, v.Target.Epoch, v.Target.Hash)
+		setWord(st, keyJustified, v.Target.Epoch, v.Target.Hash)
 		if just.Epoch+1 == v.Target.Epoch && just.Hash != e.genesisHash {
-			setWord(st, addrFinalized, just.Epoch, just.Hash)
+			setWord(st, keyFinalized, just.Epoch, just.Hash)
 		}
 	}
 	return nil
 }
 
-// addrVoteLink keeps the source of v's counted vote for a target epoch, so
+// keyVoteLink keeps the source of v's counted vote for a target epoch, so
 // that a slashing can take the vote back.
-func addrVoteLink(epoch uint64, v common.Address) common.Address {
-	return sysAddr("vote-source", u64(epoch), v[:])
+func keyVoteLink(epoch uint64, v common.Address) common.Hash {
+	return sysKey("vote-source", u64(epoch), v[:])
 }
 
 // withdrawVotes takes v's counted votes for the targets still open (after
@@ -195,8 +195,8 @@ func addrVoteLink(epoch uint64, v common.Address) common.Address {
 func (e *Engine) withdrawVotes(st *chain.State, h *chain.Header, v common.Address) {
 	just := e.justified(st)
 	for ep := just.Epoch + 1; ep <= e.Epoch(h.Nonce) && ep <= just.Epoch+maxEpochGap; ep++ {
-		src, _ := st.Get(addrVoteLink(ep, v))
-		if src.Balance.Sign() == 0 {
+		src, _ := getRec(st, keyVoteLink(ep, v))
+		if src.Value.Sign() == 0 {
 			continue
 		}
 		target, ok := e.checkpoint(st, ep)
@@ -210,7 +210,7 @@ func (e *Engine) withdrawVotes(st *chain.State, h *chain.Header, v common.Addres
 		if sum.Sign() < 0 {
 			sum.SetInt64(0)
 		}
-		st.Set(addrLink(source, tgt), chain.Account{Balance: sum})
+		setRec(st, keyLink(source, tgt), rec{Value: sum})
 	}
 }
 

@@ -114,7 +114,11 @@ func newWorld(t *testing.T, seed uint64, stats *harnessStats) *world {
 	if strong {
 		w.splitAt = 1 + uint64(rng.IntN(int(2*g.EpochLength)))
 	}
-	gb, _ := g.Block()
+	genesisEngine, err := New(g, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gb, _ := g.Block(genesisEngine)
 	w.headers[gb.Hash()] = gb.Header
 	for i := 0; i < n; i++ {
 		nd := newNode(t, g, w.clk, key(i))
@@ -367,7 +371,7 @@ func (w *world) build(n *simNode, txs []*types.Transaction) *chain.Block {
 func (w *world) reportConflicts(n *simNode) {
 	for _, tx := range n.pending(false) {
 		if ev := n.book.Add(tx); ev != nil {
-			e := callTx(w.t, w.g, key(n.id), w.nextNonce(n.id, n), chain.SlashingAddress, nil, ev.Encode())
+			e := callTx(w.t, w.g, key(n.id), w.nextNonce(n.id, n), SlashingAddress, nil, ev.Encode())
 			n.addTx(e)
 			w.send(n.id, nil, e, 0, nil)
 			w.stats.evidence++

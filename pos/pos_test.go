@@ -87,7 +87,7 @@ func TestProposerSelectionIsFairAndDeterministic(t *testing.T) {
 	g := testGenesis(stakes...)
 	a, _ := New(g, nil, nil)
 	b, _ := New(testGenesis(stakes...), nil, nil)
-	_, st := g.Block()
+	_, st := g.Block(a)
 	counts := map[common.Address]int{}
 	const slots = 10_000
 	for s := uint64(1); s <= slots; s++ {
@@ -144,7 +144,7 @@ func produce(t *testing.T, nodes []node, clk *clocks.Sim, offline map[int]bool, 
 func voteTx(t *testing.T, g *chain.Genesis, k *ecdsa.PrivateKey, nonce uint64, v Vote) *types.Transaction {
 	t.Helper()
 	data, _ := rlp.EncodeToBytes(v)
-	to := chain.FinalityAddress
+	to := FinalityAddress
 	tx, err := types.SignNewTx(k, g.Signer(), &types.DynamicFeeTx{ChainID: big.NewInt(int64(g.ChainID)), Nonce: nonce,
 		GasTipCap: big.NewInt(1e9), GasFeeCap: big.NewInt(2e9), Gas: chain.TransferGas, To: &to, Data: data})
 	if err != nil {
@@ -170,7 +170,7 @@ func run(t *testing.T, g *chain.Genesis, nodes []node, clk *clocks.Sim, epochs i
 			for i, n := range nodes {
 				st := HeadState{n.c}
 				target, ok := n.e.checkpoint(st, epoch)
-				done, _ := st.Get(addrVoted(epoch, addr(i))) // voted in an earlier run: voting again would be a double vote
+				done, _ := getRec(st, keyVoted(epoch, addr(i))) // voted in an earlier run: voting again would be a double vote
 				if silent[i] || offline[i] || voted[[2]uint64{uint64(i), epoch}] || done.Nonce != 0 || !ok || epoch == 0 {
 					continue
 				}
@@ -273,7 +273,7 @@ func TestBadBlocksAndVotesRefused(t *testing.T) {
 			b := build(proposer, nil) // then claimed and signed by another validator
 			b.Header.Coinbase = addr(other)
 			reveal, _ := crypto.Sign(revealMessage(nodes[0].e.Epoch(slot)), key(other))
-			hash := b.Header.Hash()
+			hash := b.Header.SealHash()
 			sig, _ := crypto.Sign(hash[:], key(other))
 			b.Header.Seal = append(sig, reveal...)
 			return b
@@ -291,9 +291,19 @@ func TestBadBlocksAndVotesRefused(t *testing.T) {
 			b.Header.Seal[5] ^= 0xff
 			return b
 		}, ErrBadSeal},
+		{"high-s signature", func() *chain.Block {
+			b := build(proposer, nil) // the proposer's signature, s flipped: still recovers to it
+			copy(b.Header.Seal, flipS(b.Header.Seal[:crypto.SignatureLength]))
+			return b
+		}, ErrBadSeal},
+		{"high-s reveal", func() *chain.Block {
+			b := build(proposer, nil)
+			copy(b.Header.Seal[crypto.SignatureLength:], flipS(b.Header.Seal[crypto.SignatureLength:]))
+			return b
+		}, ErrBadSeal},
 		{"signed by another validator", func() *chain.Block {
 			b := build(proposer, nil)
-			hash := b.Header.Hash()
+			hash := b.Header.SealHash()
 			sig, _ := crypto.Sign(hash[:], key(other))
 			copy(b.Header.Seal, sig)
 			return b
@@ -312,11 +322,11 @@ func TestBadBlocksAndVotesRefused(t *testing.T) {
 	}
 	outsider, _ := crypto.GenerateKey()
 	vote := voteTx(t, g, outsider, 0, Vote{Source: Checkpoint{Hash: nodes[0].e.genesisHash}, Target: Checkpoint{Epoch: 1}})
-	_, st := g.Block()
-	if err := nodes[0].e.SystemTx(st, c.Head().Header, crypto.PubkeyToAddress(outsider.PublicKey), vote); !errors.Is(err, ErrNotValidator) {
+	_, st := g.Block(nodes[0].e)
+	if err := nodes[0].e.ApplySystemTx(st, c.Head().Header, crypto.PubkeyToAddress(outsider.PublicKey), vote); !errors.Is(err, ErrNotValidator) {
 		t.Fatalf("vote from a non-validator: %v", err)
 	}
-	if err := nodes[0].e.SystemTx(st, c.Head().Header, addr(0), voteTx(t, g, key(0), 0, Vote{})); err != nil {
+	if err := nodes[0].e.ApplySystemTx(st, c.Head().Header, addr(0), voteTx(t, g, key(0), 0, Vote{})); err != nil {
 		t.Fatalf("a stale vote must be accepted and ignored: %v", err)
 	}
 }

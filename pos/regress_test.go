@@ -156,7 +156,7 @@ func TestRemovedStakeKeepsNoVoteAndDenominatorHolds(t *testing.T) {
 		unbond, _ := rlp.EncodeToBytes(StakingCall{Unbond: ether(40)})
 		n := &nonces{c: v.c}
 		clk.Advance(slotMs * time.Millisecond)
-		proposeOn(t, v, clk, callTx(t, g, key(2), v.c.Account(addr(2)).Nonce, chain.StakingAddress, nil, unbond),
+		proposeOn(t, v, clk, callTx(t, g, key(2), v.c.Account(addr(2)).Nonce, StakingAddress, nil, unbond),
 			n.vote(t, g, 0, Vote{Source: src, Target: tgt}), n.vote(t, g, 1, Vote{Source: src, Target: tgt}))
 		if got := v.e.justified(st); got.Epoch != 0 {
 			t.Fatalf("epoch %d justified by 60 of the 100 staked at its start", got.Epoch)
@@ -172,7 +172,7 @@ func TestRemovedStakeKeepsNoVoteAndDenominatorHolds(t *testing.T) {
 		rb, _ := other.MarshalBinary()
 		ev, _ := rlp.EncodeToBytes(Evidence{Kind: DoubleVote, A: ra, B: rb})
 		clk.Advance(slotMs * time.Millisecond)
-		proposeOn(t, v, clk, first, callTx(t, g, key(2), v.c.Account(addr(2)).Nonce, chain.SlashingAddress, nil, ev),
+		proposeOn(t, v, clk, first, callTx(t, g, key(2), v.c.Account(addr(2)).Nonce, SlashingAddress, nil, ev),
 			n.vote(t, g, 1, Vote{Source: src, Target: tgt}))
 		if !v.e.Slashed(st, addr(0)) {
 			t.Fatal("validator 0 not slashed")

@@ -11,7 +11,7 @@ import (
 	"github.com/ethereum/go-ethereum/rlp"
 )
 
-// Slashing. Anyone may send evidence to chain.SlashingAddress: two signed
+// Slashing. Anyone may send evidence to SlashingAddress: two signed
 // headers of one proposer for one slot, or two finality votes of one
 // validator that conflict (two for one target epoch, or one surrounding the
 // other). The offender's active, pending and unbonding stake is burned and it
@@ -23,7 +23,7 @@ const (
 	DoubleVote     uint8 = 2 // A, B: encoded vote transactions
 )
 
-// Evidence is the calldata of a transaction to chain.SlashingAddress.
+// Evidence is the calldata of a transaction to SlashingAddress.
 type Evidence struct {
 	Kind uint8
 	A, B []byte
@@ -58,22 +58,22 @@ func (e *Engine) slashing(st *chain.State, h *chain.Header, tx *types.Transactio
 	return nil
 }
 
-// checkDoubleProposal: two different headers for one slot, both signed by
-// their (same) proposer.
+// checkDoubleProposal: two headers for one slot, both signed by their (same)
+// proposer, with different seal hashes. Two headers that differ only in their
+// seal (the same block signed twice) are not two proposals.
 func (e *Engine) checkDoubleProposal(a, b []byte) (common.Address, error) {
 	var ha, hb chain.Header
 	if ha.UnmarshalBinary(a) != nil || hb.UnmarshalBinary(b) != nil {
 		return common.Address{}, evidenceError("undecodable header")
 	}
-	if ha.Nonce != hb.Nonce || ha.Coinbase != hb.Coinbase || ha.Hash() == hb.Hash() {
+	if ha.Nonce != hb.Nonce || ha.Coinbase != hb.Coinbase || ha.SealHash() == hb.SealHash() {
 		return common.Address{}, evidenceError("not two different headers of one proposer for one slot")
 	}
 	for _, h := range []*chain.Header{&ha, &hb} {
-		hash := h.Hash()
 		if len(h.Seal) != sealSize {
 			return common.Address{}, evidenceError("header without a seal")
 		}
-		if signer, err := recoverSigner(hash[:], h.Seal[:crypto.SignatureLength]); err != nil || signer != h.Coinbase {
+		if !lowS(h.Seal[:crypto.SignatureLength]) || !signedByProposer(h) {
 			return common.Address{}, evidenceError("header not signed by its proposer")
 		}
 	}
@@ -102,7 +102,7 @@ func (e *Engine) checkDoubleVote(a, b []byte) (common.Address, error) {
 
 func (e *Engine) decodeVoteTx(raw []byte) (Vote, common.Address, error) {
 	tx := new(types.Transaction)
-	if err := tx.UnmarshalBinary(raw); err != nil || tx.To() == nil || *tx.To() != chain.FinalityAddress {
+	if err := tx.UnmarshalBinary(raw); err != nil || tx.To() == nil || *tx.To() != FinalityAddress {
 		return Vote{}, common.Address{}, evidenceError("not a vote transaction")
 	}
 	from, err := e.g.Sender(tx)
@@ -120,29 +120,27 @@ func (e *Engine) decodeVoteTx(raw []byte) (Vote, common.Address, error) {
 // back and bars it from staking again. Evidence against an already slashed
 // validator changes nothing.
 func (e *Engine) slash(st *chain.State, h *chain.Header, v common.Address) {
-	if s, _ := st.Get(addrSlashed(v)); s.Nonce != 0 {
+	if s, _ := getRec(st, keySlashed(v)); s.Nonce != 0 {
 		return
 	}
 	e.withdrawVotes(st, h, v)
-	acct, _ := st.Get(v)
 	burned := new(big.Int).Set(e.Stake(st, v))
-	acct.Stake = new(big.Int)
-	st.Set(v, acct)
-	st.Set(addrExiting(v), chain.Account{Balance: new(big.Int)}) // a part of the stake just burned
-	for _, a := range []common.Address{addrPending(v), addrUnbonding(v)} {
-		if x, _ := st.Get(a); x.Balance.Sign() > 0 {
-			burned.Add(burned, x.Balance)
-			st.Set(a, chain.Account{Balance: new(big.Int)})
+	setStake(st, v, nil)
+	setRec(st, keyExiting(v), rec{}) // a part of the stake just burned
+	for _, k := range []common.Hash{keyPending(v), keyUnbonding(v)} {
+		if x, _ := getRec(st, k); x.Value.Sign() > 0 {
+			burned.Add(burned, x.Value)
+			setRec(st, k, rec{})
 		}
 	}
-	escrow, _ := st.Get(chain.StakingAddress)
+	escrow, _ := st.Get(StakingAddress)
 	escrow.Balance = new(big.Int).Sub(escrow.Balance, burned)
-	st.Set(chain.StakingAddress, escrow)
-	st.Set(addrSlashed(v), chain.Account{Nonce: 1, Balance: new(big.Int)})
+	st.Set(StakingAddress, escrow)
+	setRec(st, keySlashed(v), rec{Nonce: 1, Value: new(big.Int)})
 }
 
 // Slashed reports whether v was slashed in st.
 func (e *Engine) Slashed(st StateReader, v common.Address) bool {
-	s, _ := st.Get(addrSlashed(v))
+	s, _ := getRec(st, keySlashed(v))
 	return s.Nonce != 0
 }

@@ -1,8 +1,10 @@
 package pos
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
+	"errors"
 	"math/big"
 	"testing"
 	"time"
@@ -92,7 +94,7 @@ func TestDoubleProposalSlashed(t *testing.T) {
 	ha, _ := sa.Header.MarshalBinary()
 	hb, _ := sb.Header.MarshalBinary()
 	ev, _ := rlp.EncodeToBytes(Evidence{Kind: DoubleProposal, A: ha, B: hb})
-	includeEverywhere(t, nodes, clk, callTx(t, g, key(0), nodes[0].c.Account(addr(0)).Nonce, chain.SlashingAddress, nil, ev))
+	includeEverywhere(t, nodes, clk, callTx(t, g, key(0), nodes[0].c.Account(addr(0)).Nonce, SlashingAddress, nil, ev))
 	slashedEverywhere(t, nodes, addr(1))
 	for s := uint64(0); s < 200; s++ {
 		if nodes[0].e.Proposer(HeadState{nodes[0].c}, nodes[0].e.SlotAt(clk.Now())+s) == addr(1) {
@@ -102,8 +104,99 @@ func TestDoubleProposalSlashed(t *testing.T) {
 	// Evidence that proves nothing is refused.
 	bogus, _ := rlp.EncodeToBytes(Evidence{Kind: DoubleProposal, A: ha, B: ha})
 	st := nodes[0].c
-	if b, _ := st.BuildBlock(addr(0), []*types.Transaction{callTx(t, g, key(2), st.Account(addr(2)).Nonce, chain.SlashingAddress, nil, bogus)}); b != nil && len(b.Txs) != 0 {
+	if b, _ := st.BuildBlock(addr(0), []*types.Transaction{callTx(t, g, key(2), st.Account(addr(2)).Nonce, SlashingAddress, nil, bogus)}); b != nil && len(b.Txs) != 0 {
 		t.Fatal("bogus evidence was accepted")
+	}
+}
+
+// flipS returns sig's twin: s replaced by N - s and the recovery id
+// flipped. It verifies and recovers to the same key as sig.
+func flipS(sig []byte) []byte {
+	n := crypto.S256().Params().N
+	out := append([]byte(nil), sig...)
+	new(big.Int).Sub(n, new(big.Int).SetBytes(sig[32:64])).FillBytes(out[32:64])
+	out[64] ^= 1
+	return out
+}
+
+// signWithNonce signs hash with k and the ECDSA nonce nonce (not RFC 6979's),
+// in canonical low-s form: a second valid signature of the same message.
+func signWithNonce(t *testing.T, hash []byte, k *ecdsa.PrivateKey, nonce *big.Int) []byte {
+	t.Helper()
+	curve := crypto.S256()
+	n := curve.Params().N
+	x, _ := curve.ScalarBaseMult(nonce.Bytes())
+	r := new(big.Int).Mod(x, n)
+	s := new(big.Int).Mul(r, new(big.Int).SetBytes(crypto.FromECDSA(k)))
+	s.Add(s, new(big.Int).SetBytes(hash))
+	s.Mul(s, new(big.Int).ModInverse(nonce, n))
+	s.Mod(s, n)
+	if s.Cmp(new(big.Int).Rsh(n, 1)) > 0 {
+		s.Sub(n, s)
+	}
+	sig := make([]byte, crypto.SignatureLength)
+	r.FillBytes(sig[:32])
+	s.FillBytes(sig[32:64])
+	for v := byte(0); v < 2; v++ {
+		sig[64] = v
+		if pub, err := crypto.SigToPub(hash, sig); err == nil && crypto.PubkeyToAddress(*pub) == crypto.PubkeyToAddress(k.PublicKey) {
+			return sig
+		}
+	}
+	t.Fatal("no recovery id recovers the key")
+	return nil
+}
+
+// TestSameBlockSignedTwiceIsNoEvidence: the block hash covers the seal, so a
+// header whose signature was re-made (a second valid low-s signature by the
+// proposer) or s-flipped (by anyone) is another block hash for the same
+// proposal. Neither pairs with the original as evidence; the s-flipped one
+// is not even a valid block.
+func TestSameBlockSignedTwiceIsNoEvidence(t *testing.T) {
+	g := testGenesis(10, 10, 10, 10)
+	clk := clocks.NewSim(genesisTime)
+	nodes := newNodes(t, g, clk)
+	honest := nodes[1]
+	nextSlotOf(t, honest, clk, honest.e.Address())
+	a, err := honest.c.BuildBlock(honest.e.Address(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := honest.c.BuildBlock(honest.e.Address(), []*types.Transaction{callTx(t, g, key(1), 0, common.Address{9}, big.NewInt(1), nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sa, _ := honest.e.Seal(context.Background(), honest.c, a)
+	so, _ := honest.e.Seal(context.Background(), honest.c, other)
+	parent := honest.c.Head().Header
+	sealHash := sa.Header.SealHash()
+	flipped := sa.Header.Copy()
+	copy(flipped.Seal, flipS(sa.Header.Seal[:crypto.SignatureLength]))
+	resigned := sa.Header.Copy()
+	copy(resigned.Seal, signWithNonce(t, sealHash[:], key(1), big.NewInt(123456789)))
+	if flipped.Hash() == sa.Hash() || resigned.Hash() == sa.Hash() || !bytes.Equal(resigned.Seal[crypto.SignatureLength:], sa.Header.Seal[crypto.SignatureLength:]) {
+		t.Fatal("the copies must be other block hashes with the same reveal")
+	}
+	if err := honest.e.VerifyHeader(honest.c, flipped, parent); !errors.Is(err, ErrBadSeal) {
+		t.Fatalf("an s-flipped seal: %v", err)
+	}
+	if err := honest.e.VerifyHeader(honest.c, resigned, parent); err != nil {
+		t.Fatalf("the proposer's second signature must be a valid seal: %v", err)
+	}
+	enc := func(h *chain.Header) []byte {
+		b, err := h.MarshalBinary()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	for name, copy := range map[string]*chain.Header{"s-flipped": flipped, "re-signed": resigned} {
+		if _, err := honest.e.checkDoubleProposal(enc(sa.Header), enc(copy)); !errors.Is(err, ErrBadEvidence) {
+			t.Fatalf("%s copy taken as evidence: %v", name, err)
+		}
+	}
+	if who, err := honest.e.checkDoubleProposal(enc(sa.Header), enc(so.Header)); err != nil || who != addr(1) {
+		t.Fatalf("two proposals for one slot: %v, %v", who, err)
 	}
 }
 
@@ -124,7 +217,7 @@ func TestDoubleAndSurroundVotesSlashed(t *testing.T) {
 			ra, _ := voteTx(t, g, key(2), 7, tc.a).MarshalBinary()
 			rb, _ := voteTx(t, g, key(2), 8, tc.b).MarshalBinary()
 			ev, _ := rlp.EncodeToBytes(Evidence{Kind: DoubleVote, A: ra, B: rb})
-			includeEverywhere(t, nodes, clk, callTx(t, g, key(3), 0, chain.SlashingAddress, nil, ev))
+			includeEverywhere(t, nodes, clk, callTx(t, g, key(3), 0, SlashingAddress, nil, ev))
 			slashedEverywhere(t, nodes, addr(2))
 		})
 	}
@@ -141,7 +234,7 @@ func TestBondAndUnbond(t *testing.T) {
 	clk := clocks.NewSim(genesisTime)
 	nodes := append(newNodes(t, g, clk), newNode(t, g, clk, newcomer))
 	bond := new(big.Int).Mul(big.NewInt(980), big.NewInt(1e18))
-	includeEverywhere(t, nodes, clk, callTx(t, g, newcomer, 0, chain.StakingAddress, bond, nil))
+	includeEverywhere(t, nodes, clk, callTx(t, g, newcomer, 0, StakingAddress, bond, nil))
 	st := HeadState{nodes[0].c}
 	if nodes[0].e.Stake(st, who).Sign() != 0 {
 		t.Fatal("bonded stake active before the next epoch")
@@ -161,7 +254,7 @@ func TestBondAndUnbond(t *testing.T) {
 	}
 	before := nodes[0].c.Account(who).Balance
 	data, _ := rlp.EncodeToBytes(StakingCall{Unbond: bond})
-	includeEverywhere(t, nodes, clk, callTx(t, g, newcomer, 1, chain.StakingAddress, nil, data))
+	includeEverywhere(t, nodes, clk, callTx(t, g, newcomer, 1, StakingAddress, nil, data))
 	if nodes[0].e.Stake(st, who).Cmp(bond) != 0 {
 		t.Fatal("an exit took effect before the epoch boundary")
 	}

@@ -9,7 +9,7 @@ import (
 	"github.com/ethereum/go-ethereum/rlp"
 )
 
-// Staking. A transfer to chain.StakingAddress bonds its value: the stake
+// Staking. A transfer to StakingAddress bonds its value: the stake
 // becomes active at the next epoch, so that an epoch's proposer schedule
 // never changes once it has started. Calldata RLP(StakingCall{Unbond: x})
 // asks to exit with x: x stays active (it votes, proposes and can be
@@ -23,19 +23,19 @@ import (
 // in epoch E leaves the active stake when epoch E+ExitDelay opens.
 const ExitDelay = 2
 
-// StakingCall is the calldata of a transaction to chain.StakingAddress.
+// StakingCall is the calldata of a transaction to StakingAddress.
 type StakingCall struct {
 	Unbond *big.Int
 }
 
 func (e *Engine) staking(st *chain.State, h *chain.Header, from common.Address, tx *types.Transaction) error {
-	if slashed, _ := st.Get(addrSlashed(from)); slashed.Nonce != 0 {
+	if slashed, _ := getRec(st, keySlashed(from)); slashed.Nonce != 0 {
 		return chain.NewRuleError(ErrNotValidator, "%s was slashed and cannot stake", from.Hex())
 	}
 	if v := tx.Value(); v.Sign() > 0 {
 		e.register(st, from)
-		p, _ := st.Get(addrPending(from))
-		st.Set(addrPending(from), chain.Account{Balance: new(big.Int).Add(p.Balance, v)})
+		p, _ := getRec(st, keyPending(from))
+		setRec(st, keyPending(from), rec{Value: new(big.Int).Add(p.Value, v)})
 	}
 	if len(tx.Data()) == 0 {
 		return nil
@@ -44,12 +44,12 @@ func (e *Engine) staking(st *chain.State, h *chain.Header, from common.Address, 
 	if err := rlp.DecodeBytes(tx.Data(), &call); err != nil || call.Unbond == nil || call.Unbond.Sign() <= 0 {
 		return chain.NewRuleError(chain.ErrCalldata, "staking call: want RLP(StakingCall{Unbond: amount > 0})")
 	}
-	exiting, _ := st.Get(addrExiting(from))
-	free := new(big.Int).Sub(e.Stake(st, from), exiting.Balance)
+	exiting, _ := getRec(st, keyExiting(from))
+	free := new(big.Int).Sub(e.Stake(st, from), exiting.Value)
 	if free.Cmp(call.Unbond) < 0 {
 		return chain.NewRuleError(chain.ErrInsufficientFunds, "unbond %v: %s has %v active stake not already exiting", call.Unbond, from.Hex(), free)
 	}
-	st.Set(addrExiting(from), chain.Account{Nonce: e.Epoch(h.Nonce) + ExitDelay, Balance: new(big.Int).Add(exiting.Balance, call.Unbond)})
+	setRec(st, keyExiting(from), rec{Nonce: e.Epoch(h.Nonce) + ExitDelay, Value: new(big.Int).Add(exiting.Value, call.Unbond)})
 	return nil
 }
 
@@ -60,9 +60,9 @@ func (e *Engine) register(st *chain.State, v common.Address) {
 			return
 		}
 	}
-	n, _ := st.Get(addrValidatorCount)
-	st.Set(addrValidator(n.Nonce), chain.Account{Balance: new(big.Int).SetBytes(v[:])})
-	st.Set(addrValidatorCount, chain.Account{Nonce: n.Nonce + 1, Balance: new(big.Int)})
+	n, _ := getRec(st, keyValidatorCount)
+	setRec(st, keyValidator(n.Nonce), rec{Value: new(big.Int).SetBytes(v[:])})
+	setRec(st, keyValidatorCount, rec{Nonce: n.Nonce + 1, Value: new(big.Int)})
 }
 
 // settleStakes runs at the first block of epoch: pending bonds become
@@ -70,28 +70,24 @@ func (e *Engine) register(st *chain.State, v common.Address) {
 // unbondings are paid out of the staking address.
 func (e *Engine) settleStakes(st *chain.State, epoch uint64) {
 	for _, v := range e.ValidatorSet(st) {
-		if x, _ := st.Get(addrExiting(v)); x.Balance.Sign() > 0 && x.Nonce <= epoch {
-			acct, _ := st.Get(v)
-			acct.Stake = new(big.Int).Sub(e.Stake(st, v), x.Balance)
-			st.Set(v, acct)
-			st.Set(addrExiting(v), chain.Account{Balance: new(big.Int)})
-			u, _ := st.Get(addrUnbonding(v))
-			st.Set(addrUnbonding(v), chain.Account{Nonce: epoch + e.g.UnbondDelay, Balance: new(big.Int).Add(u.Balance, x.Balance)})
+		if x, _ := getRec(st, keyExiting(v)); x.Value.Sign() > 0 && x.Nonce <= epoch {
+			setStake(st, v, new(big.Int).Sub(e.Stake(st, v), x.Value))
+			setRec(st, keyExiting(v), rec{Value: new(big.Int)})
+			u, _ := getRec(st, keyUnbonding(v))
+			setRec(st, keyUnbonding(v), rec{Nonce: epoch + e.g.UnbondDelay, Value: new(big.Int).Add(u.Value, x.Value)})
 		}
-		if p, _ := st.Get(addrPending(v)); p.Balance.Sign() > 0 {
-			acct, _ := st.Get(v)
-			acct.Stake = new(big.Int).Add(e.Stake(st, v), p.Balance)
-			st.Set(v, acct)
-			st.Set(addrPending(v), chain.Account{Balance: new(big.Int)})
+		if p, _ := getRec(st, keyPending(v)); p.Value.Sign() > 0 {
+			setStake(st, v, new(big.Int).Add(e.Stake(st, v), p.Value))
+			setRec(st, keyPending(v), rec{Value: new(big.Int)})
 		}
-		if u, _ := st.Get(addrUnbonding(v)); u.Balance.Sign() > 0 && u.Nonce <= epoch {
-			escrow, _ := st.Get(chain.StakingAddress)
-			escrow.Balance = new(big.Int).Sub(escrow.Balance, u.Balance)
-			st.Set(chain.StakingAddress, escrow)
+		if u, _ := getRec(st, keyUnbonding(v)); u.Value.Sign() > 0 && u.Nonce <= epoch {
+			escrow, _ := st.Get(StakingAddress)
+			escrow.Balance = new(big.Int).Sub(escrow.Balance, u.Value)
+			st.Set(StakingAddress, escrow)
 			acct, _ := st.Get(v)
-			acct.Balance = new(big.Int).Add(acct.Balance, u.Balance)
+			acct.Balance = new(big.Int).Add(acct.Balance, u.Value)
 			st.Set(v, acct)
-			st.Set(addrUnbonding(v), chain.Account{Balance: new(big.Int)})
+			setRec(st, keyUnbonding(v), rec{Value: new(big.Int)})
 		}
 	}
 }

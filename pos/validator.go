@@ -48,6 +48,10 @@ type heldBlock struct {
 	blocks  []*chain.Block
 }
 
+// recentHeights is how far below the head every slot's scan for double
+// proposals looks (see reportDoubleProposals).
+const recentHeights = 4
+
 // maxObserved bounds the transactions waiting to be checked for conflicts.
 const maxObserved = 4096
 
@@ -73,6 +77,7 @@ type Validator struct {
 	book       *VoteBook
 	observed   []*types.Transaction // votes seen, not yet checked
 	withheld   []heldBlock
+	fullScan   uint64 // epoch + 1 of the last scan of the whole window for double proposals
 }
 
 // NewValidator returns a stopped validator; Start runs it. It fails only
@@ -107,7 +112,7 @@ func (v *Validator) ObserveTxs(txs []*types.Transaction) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	for _, tx := range txs {
-		if to := tx.To(); to != nil && *to == chain.FinalityAddress && len(v.observed) < maxObserved {
+		if to := tx.To(); to != nil && *to == FinalityAddress && len(v.observed) < maxObserved {
 			v.observed = append(v.observed, tx)
 		}
 	}
@@ -144,7 +149,7 @@ func (v *Validator) loop() {
 		now := e.now()
 		slot := e.SlotAt(now)
 		next := e.SlotTime(slot + 1)
-		v.tick(slot)
+		v.Duties(slot)
 		t := v.clk.NewTimer(next.Sub(now))
 		select {
 		case <-v.quit:
@@ -155,13 +160,15 @@ func (v *Validator) loop() {
 	}
 }
 
-// tick does the duties of slot: release withheld blocks, propose, report
-// offences, vote (from the middle of the epoch on).
-func (v *Validator) tick(slot uint64) {
+// Duties does the duties of slot: release withheld blocks, propose, report
+// offences, vote (from the middle of the epoch on). The running validator
+// calls it at the start of every slot; a simulation that drives its own
+// clock calls it directly instead of Start.
+func (v *Validator) Duties(slot uint64) {
 	e := v.cfg.Engine
 	v.release(slot)
 	v.propose(slot)
-	v.reportDoubleProposals()
+	v.reportDoubleProposals(e.Epoch(slot))
 	v.reportVotes()
 	if within := slot % e.g.EpochLength; within >= e.g.EpochLength/2 {
 		v.vote(e.Epoch(slot))
@@ -270,7 +277,7 @@ func (v *Validator) vote(epoch uint64) {
 				return
 			}
 		}
-		if err := v.submit(chain.FinalityAddress, data); err != nil {
+		if err := v.submit(FinalityAddress, data); err != nil {
 			v.log.Warn("Vote refused by the mempool", "epoch", epoch, "err", err)
 			return
 		}
@@ -288,11 +295,11 @@ func (v *Validator) vote(epoch uint64) {
 // restart.)
 func (v *Validator) votedBefore(st HeadState, epoch uint64) bool {
 	e := v.cfg.Engine
-	if rec, _ := st.Get(addrVoted(epoch, e.Address())); rec.Nonce != 0 {
+	if rec, _ := getRec(st, keyVoted(epoch, e.Address())); rec.Nonce != 0 {
 		return true
 	}
 	for _, tx := range v.cfg.Pool.Pending() {
-		if to := tx.To(); to == nil || *to != chain.FinalityAddress {
+		if to := tx.To(); to == nil || *to != FinalityAddress {
 			continue
 		}
 		var vote Vote
@@ -319,7 +326,7 @@ func (v *Validator) reportVotes() {
 		if offender == v.cfg.Engine.Address() || v.cfg.Engine.Slashed(HeadState{v.cfg.Chain}, offender) {
 			continue
 		}
-		if err := v.submit(chain.SlashingAddress, ev.Encode()); err != nil {
+		if err := v.submit(SlashingAddress, ev.Encode()); err != nil {
 			v.log.Warn("Evidence refused by the mempool", "offender", offender, "err", err)
 			continue
 		}
@@ -329,12 +336,20 @@ func (v *Validator) reportVotes() {
 
 // reportDoubleProposals looks for two blocks of one proposer for one slot
 // among the recent blocks this node stored, and sends the evidence (once per
-// offender) so that the offender is slashed.
-func (v *Validator) reportDoubleProposals() {
+// offender) so that the offender is slashed. It scans the last two epochs'
+// heights once an epoch and the last recentHeights heights at every other
+// slot: a twin made in the slot shows at once, one released late within an
+// epoch, and a slot's duties cost O(1) reads rather than O(epoch).
+func (v *Validator) reportDoubleProposals(epoch uint64) {
 	c, e := v.cfg.Chain, v.cfg.Engine
 	head := c.Head().Height()
+	window := min(head, recentHeights)
+	if v.fullScan != epoch+1 {
+		v.fullScan = epoch + 1
+		window = min(head, 2*e.g.EpochLength)
+	}
 	var headers []*chain.Header
-	for height := head - min(head, 2*e.g.EpochLength); height <= head; height++ {
+	for height := head - window; height <= head; height++ {
 		hs, err := c.HeadersAt(height)
 		if err != nil {
 			return
@@ -353,7 +368,7 @@ func (v *Validator) reportDoubleProposals() {
 			seen[k] = h
 			continue
 		}
-		if v.reported[h.Coinbase] || h.Coinbase == e.Address() || e.Slashed(HeadState{c}, h.Coinbase) {
+		if v.reported[h.Coinbase] || h.Coinbase == e.Address() || first.SealHash() == h.SealHash() || e.Slashed(HeadState{c}, h.Coinbase) {
 			continue
 		}
 		a, _ := first.MarshalBinary()
@@ -362,7 +377,7 @@ func (v *Validator) reportDoubleProposals() {
 		if err != nil {
 			continue
 		}
-		if err := v.submit(chain.SlashingAddress, data); err != nil {
+		if err := v.submit(SlashingAddress, data); err != nil {
 			v.log.Warn("Evidence refused by the mempool", "offender", h.Coinbase, "err", err)
 			continue
 		}

@@ -10,15 +10,15 @@ import (
 // HasSHANI reports whether the miner uses the CPU's SHA instructions.
 func HasSHANI() bool { return hasSHANI }
 
-// MeasureHashrate runs the nonce loop on a dummy header at an unreachable
+// MeasureHashrate runs the nonce loop on a dummy seal hash at an unreachable
 // target on threads workers for about d and returns nonces per second in total
 // and per worker.
 func MeasureHashrate(threads int, d time.Duration) (total float64, perThread []float64) {
-	header := make([]byte, 152)
-	for i := range header {
-		header[i] = byte(i * 7)
+	var sealHash [32]byte
+	for i := range sealHash {
+		sealHash[i] = byte(i * 7)
 	}
-	tmpl := newTemplate(header)
+	tmpl := newTemplate(sealHash)
 	var zero [8]uint32 // no hash is <= 0 in practice
 	var stop atomic.Bool
 	counts := make([]atomic.Uint64, threads)
@@ -66,8 +66,7 @@ const capacityProbes = 5
 // divisor openssl speed uses, so that other load on the machine does not
 // lower it. ok is false where a thread's CPU time cannot be read.
 func MeasureThreadCPU(d time.Duration) (rate float64, ok bool) {
-	header := make([]byte, 152)
-	tmpl := newTemplate(header)
+	tmpl := newTemplate([32]byte{})
 	var zero [8]uint32
 	var stop atomic.Bool
 	var count atomic.Uint64

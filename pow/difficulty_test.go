@@ -27,7 +27,7 @@ func newSimChain(blockTime time.Duration, rate float64, seed int64) *simChain {
 	g := &chain.Genesis{ChainID: 7, Consensus: chain.ConsensusPoW, BlockTime: chain.Duration(blockTime),
 		Difficulty: chain.NewBigInt(big.NewInt(int64(rate * blockTime.Seconds()))), Timestamp: 1_000_000}
 	g.FillDefaults()
-	gen, _ := g.Block()
+	gen, _ := g.Block(New(1))
 	clk := clock.NewSim(time.UnixMilli(int64(g.Timestamp)))
 	return &simChain{g: g, clk: clk, rng: rand.New(rand.NewSource(seed)), headers: []*chain.Header{gen.Header}, by: []int{-1}}
 }

@@ -1,5 +1,6 @@
-// Package pow is chaind's proof-of-work engine: SHA-256d sealing over the
-// fixed header encoding with a midstate per template, ASERT difficulty
+// Package pow is chaind's proof-of-work engine: SHA-256d of the header's seal
+// hash and the nonce (one padded chunk per template, two compressions per
+// nonce, SHA-NI kernels where the CPU has them), ASERT difficulty
 // adjustment relative to the parent with a capped solve time, and a multi-threaded miner that switches
 // templates as soon as the head or the mempool changes.
 //

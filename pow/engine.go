@@ -9,6 +9,7 @@ import (
 
 	"github.com/chaind/chaind/chain"
 	"github.com/chaind/chaind/clock"
+	"github.com/ethereum/go-ethereum/common"
 )
 
 // PoW rule violations.
@@ -22,8 +23,10 @@ const (
 // stop flag.
 const stopCheckInterval = 1 << 15
 
-// Engine is the proof-of-work consensus engine.
+// Engine is the proof-of-work consensus engine. It takes no system calls
+// and keeps no records: its state transition is the block reward.
 type Engine struct {
+	chain.NoSystemCalls
 	threads  int
 	throttle *throttle     // nil: as fast as the CPU goes
 	hashes   atomic.Uint64 // nonces tried, for the hashrate
@@ -64,6 +67,18 @@ func (e *Engine) Threads() int { return e.threads }
 // Hashes is the number of nonces tried so far.
 func (e *Engine) Hashes() uint64 { return e.hashes.Load() }
 
+// InitGenesis sets the genesis target from the genesis difficulty (the
+// expected number of hashes per block).
+func (e *Engine) InitGenesis(g *chain.Genesis, h *chain.Header, _ *chain.State) {
+	h.Bits = chain.BigToCompact(chain.TargetForDifficulty(g.Difficulty.Big()))
+}
+
+// Finalize pays the block reward to the miner.
+func (e *Engine) Finalize(c chain.ChainReader, st *chain.State, h *chain.Header) error {
+	st.Credit(h.Coinbase, c.Genesis().BlockReward.Big())
+	return nil
+}
+
 // VerifyHeader checks the difficulty bits against the adjustment rule and
 // the hash against the target.
 func (e *Engine) VerifyHeader(c chain.ChainReader, h, parent *chain.Header) error {
@@ -77,11 +92,18 @@ func (e *Engine) VerifyHeader(c chain.ChainReader, h, parent *chain.Header) erro
 	if len(h.Seal) != 0 {
 		return chain.NewRuleError(ErrSeal, "PoW headers carry no seal, got %d bytes", len(h.Seal))
 	}
-	hash := h.Hash()
-	if new(big.Int).SetBytes(hash[:]).Cmp(chain.CompactToBig(h.Bits)) > 0 {
-		return chain.NewRuleError(ErrBadPoW, "block %d hash %x", h.Height, hash)
+	value := Value(h)
+	if new(big.Int).SetBytes(value[:]).Cmp(chain.CompactToBig(h.Bits)) > 0 {
+		return chain.NewRuleError(ErrBadPoW, "block %d proof-of-work value %x", h.Height, value)
 	}
 	return nil
+}
+
+// Value is h's proof-of-work value, which must not exceed the target of its
+// bits: SHA-256d of its seal hash followed by its nonce, big-endian.
+func Value(h *chain.Header) common.Hash {
+	t := newTemplate(h.SealHash())
+	return wordsToBytes(t.hash(h.Nonce))
 }
 
 // Prepare sets the difficulty bits of h.
@@ -93,7 +115,7 @@ func (e *Engine) Prepare(c chain.ChainReader, h, parent *chain.Header) error {
 
 // Weight is the expected number of hashes the block took: 2^256/(target+1).
 func (e *Engine) Weight(h *chain.Header) *big.Int {
-	return chain.DifficultyForTarget(chain.CompactToBig(h.Bits))
+	return chain.Work(h.Bits)
 }
 
 // Seal searches nonces on all workers until one meets the target or ctx ends.
@@ -116,7 +138,7 @@ func (e *Engine) Seal(ctx context.Context, c chain.ChainReader, b *chain.Block) 
 
 // search tries the whole nonce space for h across the workers.
 func (e *Engine) search(ctx context.Context, h *chain.Header) (uint64, bool, error) {
-	tmpl := newTemplate(h.HashingBytes())
+	tmpl := newTemplate(h.SealHash())
 	target := targetWords(chain.CompactToBig(h.Bits))
 	var (
 		stop   atomic.Bool

@@ -3,6 +3,7 @@ package pow
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"math"
 	"math/big"
@@ -15,22 +16,19 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 )
 
-// sha256d is the reference: crypto/sha256 twice over the header with nonce.
-func sha256d(header []byte, nonce uint64) [32]byte {
-	h := append([]byte(nil), header...)
-	for k := 0; k < 8; k++ {
-		h[chain.HeaderNonceOffset+k] = byte(nonce >> (56 - 8*k))
-	}
-	first := sha256.Sum256(h)
+// sha256d is the reference: crypto/sha256 twice over the seal hash followed
+// by the nonce, big-endian.
+func sha256d(sealHash [32]byte, nonce uint64) [32]byte {
+	first := sha256.Sum256(binary.BigEndian.AppendUint64(sealHash[:], nonce))
 	return sha256.Sum256(first[:])
 }
 
 // checkPaths compares every path (pure Go, SHA-NI one lane, SHA-NI two
 // lanes for nonce and nonce+1) with crypto/sha256.
-func checkPaths(t *testing.T, header []byte, nonce uint64) {
+func checkPaths(t *testing.T, sealHash [32]byte, nonce uint64) {
 	t.Helper()
-	tmpl := newTemplate(header)
-	want, wantNext := sha256d(header, nonce), sha256d(header, nonce+1)
+	tmpl := newTemplate(sealHash)
+	want, wantNext := sha256d(sealHash, nonce), sha256d(sealHash, nonce+1)
 	if got := wordsToBytes(tmpl.hashGo(nonce)); got != want {
 		t.Fatalf("nonce %x: pure Go path gives %x, want %x", nonce, got, want)
 	}
@@ -49,26 +47,26 @@ func TestTemplateHashEqualsCryptoSHA256d(t *testing.T) {
 	// wraps, and random ones.
 	edges := []uint64{0, 1, 0xffffffff, 0x1_ffffffff, ^uint64(0) - 1, ^uint64(0)}
 	for i := 0; i < 500; i++ {
-		header := make([]byte, chain.HeaderSize)
-		r.Read(header)
+		var sealHash [32]byte
+		r.Read(sealHash[:])
 		nonces := []uint64{r.Uint64(), r.Uint64()}
 		if i < len(edges) {
 			nonces = append(nonces, edges[i])
 		}
 		for _, nonce := range nonces {
-			checkPaths(t, header, nonce)
+			checkPaths(t, sealHash, nonce)
 		}
 	}
 }
 
 func FuzzTemplateHash(f *testing.F) {
-	f.Add(make([]byte, chain.HeaderSize), uint64(0))
-	f.Add(make([]byte, chain.HeaderSize), uint64(0xffffffff))
-	f.Fuzz(func(t *testing.T, header []byte, nonce uint64) {
-		if len(header) != chain.HeaderSize {
+	f.Add(make([]byte, 32), uint64(0))
+	f.Add(make([]byte, 32), uint64(0xffffffff))
+	f.Fuzz(func(t *testing.T, sealHash []byte, nonce uint64) {
+		if len(sealHash) != 32 {
 			return
 		}
-		checkPaths(t, header, nonce)
+		checkPaths(t, [32]byte(sealHash), nonce)
 	})
 }
 
@@ -81,7 +79,7 @@ func testGenesis(difficulty int64) *chain.Genesis {
 
 func TestRuleStepsByHalfLifeAndCapsTheSolveTime(t *testing.T) {
 	g := testGenesis(1 << 20) // T = 1 s, H = 10 s, F = 2 s: C = 8 s
-	gen, _ := g.Block()
+	gen, _ := g.Block(New(1))
 	if got := NextTarget(g, nil, gen.Header); got.Cmp(chain.CompactToBig(gen.Header.Bits)) != 0 {
 		t.Errorf("genesis's child: target %x, want genesis's", got)
 	}
@@ -138,6 +136,10 @@ func TestSealedBlockVerifiesAndTamperingFails(t *testing.T) {
 	if err := e.VerifyHeader(c, sealed.Header, gen.Header); err != nil {
 		t.Fatalf("sealed header refused: %v", err)
 	}
+	value := Value(sealed.Header)
+	if value != sha256d(sealed.Header.SealHash(), sealed.Header.Nonce) || new(big.Int).SetBytes(value[:]).Cmp(chain.CompactToBig(sealed.Header.Bits)) > 0 {
+		t.Fatalf("proof-of-work value %x is not SHA-256d(seal hash, nonce) within the target", value)
+	}
 	if err := c.InsertBlock(sealed); err != nil || c.Head().Hash() != sealed.Hash() {
 		t.Fatalf("chain refused the sealed block: %v", err)
 	}
@@ -191,7 +193,7 @@ func BenchmarkCompress(b *testing.B) {
 
 // BenchmarkNonceLoopGo is the pure-Go path, for comparison.
 func BenchmarkNonceLoopGo(b *testing.B) {
-	tmpl := newTemplate(make([]byte, chain.HeaderSize))
+	tmpl := newTemplate([32]byte{})
 	var zero [8]uint32
 	for i := 0; i < b.N; i++ {
 		h := tmpl.hashGo(uint64(i))
@@ -203,7 +205,7 @@ func BenchmarkNonceLoopGo(b *testing.B) {
 
 // BenchmarkNonceLoop is the miner's per-nonce work (SHA-NI when available).
 func BenchmarkNonceLoop(b *testing.B) {
-	tmpl := newTemplate(make([]byte, chain.HeaderSize))
+	tmpl := newTemplate([32]byte{})
 	var zero [8]uint32
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -215,7 +217,7 @@ func BenchmarkNonceLoop(b *testing.B) {
 }
 
 func TestNonceLoopAllocatesNothing(t *testing.T) {
-	tmpl := newTemplate(make([]byte, chain.HeaderSize))
+	tmpl := newTemplate([32]byte{})
 	var zero [8]uint32
 	var stop atomic.Bool
 	var hashes atomic.Uint64
@@ -260,7 +262,7 @@ func TestBatchOfHeadersVerifies(t *testing.T) {
 
 // BenchmarkNonceLoop2 is the two-lane path: b.N nonces, two per call.
 func BenchmarkNonceLoop2(b *testing.B) {
-	tmpl := newTemplate(make([]byte, chain.HeaderSize))
+	tmpl := newTemplate([32]byte{})
 	var zero [8]uint32
 	for i := 0; i < b.N; i += 2 {
 		h1, h2 := tmpl.hash2(uint64(i))
@@ -277,9 +279,9 @@ func TestScanFindsTheFirstNonce(t *testing.T) {
 	r := rand.New(rand.NewSource(9))
 	lanes := map[uint64]bool{}
 	for i := 0; i < 40; i++ {
-		header := make([]byte, chain.HeaderSize)
-		r.Read(header)
-		tmpl := newTemplate(header)
+		var sealHash [32]byte
+		r.Read(sealHash[:])
+		tmpl := newTemplate(sealHash)
 		best, at := [8]uint32{^uint32(0)}, uint64(0)
 		for n := uint64(0); n < 100; n++ {
 			if h := tmpl.hashGo(1000 + n); !lessOrEqual(&best, &h) {

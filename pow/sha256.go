@@ -6,8 +6,8 @@ import (
 )
 
 // A SHA-256 compression function that works on a state the caller keeps, so
-// that the miner can hash a header's fixed prefix once per template (the
-// midstate) and only the last 64-byte chunk, plus the second hash, per nonce.
+// that the miner prepares a header's padded chunk once per template and per
+// nonce only writes the nonce into it and runs the two compressions.
 
 var k256 = [64]uint32{
 	0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
@@ -60,38 +60,44 @@ func wordsOf(chunk []byte) (w [16]uint32) {
 	return w
 }
 
-// template is a header prepared for nonce search: the midstate after the
-// fixed prefix and the padded last chunk with the nonce at words 4 and 5.
+// The puzzle is SHA-256d of a header's seal hash followed by the nonce,
+// big-endian: 40 bytes, which with SHA-256's padding fill one 64-byte chunk.
+// So the first hash is one compression from the IV and the second another,
+// two per nonce, and the nonce sits at words 8 and 9 of that chunk.
+const (
+	puzzleLen = 32 + 8
+	nonceWord = 8
+)
+
+// template is a seal hash prepared for nonce search: the state the chunk is
+// compressed on (SHA-256's IV) and the padded chunk, nonce words zero.
 type template struct {
 	mid  [8]uint32
 	tail [16]uint32
 }
 
-// newTemplate prepares header (the chain.HeaderSize hashed bytes). The nonce
-// must be the last 8 bytes and the header 128 < len <= 183 bytes long, so that
-// everything from byte 128 on, the padding and the length fit one chunk.
-func newTemplate(header []byte) template {
-	var t template
-	t.mid = sha256IV
-	for off := 0; off < 128; off += 64 {
-		w := wordsOf(header[off : off+64])
-		compress(&t.mid, &w)
-	}
+// newTemplate prepares the search over sealHash.
+func newTemplate(sealHash [32]byte) template {
 	var last [64]byte
-	n := copy(last[:], header[128:])
-	last[n] = 0x80
-	binary.BigEndian.PutUint64(last[56:], uint64(len(header))*8)
-	t.tail = wordsOf(last[:])
-	return t
+	copy(last[:], sealHash[:])
+	last[puzzleLen] = 0x80
+	binary.BigEndian.PutUint64(last[56:], puzzleLen*8)
+	return template{mid: sha256IV, tail: wordsOf(last[:])}
 }
 
-// hash returns SHA-256d of the header with nonce, as eight big-endian words,
+// putNonce writes nonce into the chunk w, in place: the miner's loop copies
+// no more than the chunk it hands to the kernel.
+func putNonce(w *[16]uint32, nonce uint64) {
+	w[nonceWord] = uint32(nonce >> 32)
+	w[nonceWord+1] = uint32(nonce)
+}
+
+// hash returns SHA-256d of the seal hash with nonce, as eight big-endian words,
 // with the SHA-NI instructions when the CPU has them.
 func (t *template) hash(nonce uint64) [8]uint32 {
 	if hasSHANI {
 		w := t.tail
-		w[4] = uint32(nonce >> 32)
-		w[5] = uint32(nonce)
+		putNonce(&w, nonce)
 		var out [8]uint32
 		sha256dSHANI(&t.mid, &w, &out)
 		return out
@@ -106,8 +112,8 @@ func (t *template) hash2(nonce uint64) (a, b [8]uint32) {
 		return t.hashGo(nonce), t.hashGo(nonce + 1)
 	}
 	wa, wb := t.tail, t.tail
-	wa[4], wa[5] = uint32(nonce>>32), uint32(nonce)
-	wb[4], wb[5] = uint32((nonce+1)>>32), uint32(nonce+1)
+	putNonce(&wa, nonce)
+	putNonce(&wb, nonce+1)
 	sha256d2SHANI(&t.mid, &wa, &wb, &a, &b)
 	return a, b
 }
@@ -115,8 +121,7 @@ func (t *template) hash2(nonce uint64) (a, b [8]uint32) {
 // hashGo is hash in plain Go.
 func (t *template) hashGo(nonce uint64) [8]uint32 {
 	w := t.tail
-	w[4] = uint32(nonce >> 32)
-	w[5] = uint32(nonce)
+	putNonce(&w, nonce)
 	first := t.mid
 	compress(&first, &w)
 	var w2 [16]uint32

@@ -7,12 +7,13 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/core/types"
-	"github.com/ethereum/go-ethereum/trie"
 )
 
 // The JSON shapes below follow Ethereum's, with every field ethers.js v6 and
-// go-ethereum's ethclient read. Fields chaind has no use for (uncles, logs,
-// mix hash) carry their empty values.
+// go-ethereum's ethclient read. A header shows every field of the Ethereum
+// header it maps to (chain.Header.Ethereum), so that a client recomputing the
+// hash from them gets the block hash. Fields chaind has no use for (uncles,
+// logs, mix hash) carry their empty values.
 
 // headerJSON is a block header as eth_getHeaderByNumber and the newHeads
 // subscription show it; go-ethereum's types.Header decodes it.
@@ -50,9 +51,9 @@ type blockJSON struct {
 }
 
 func (a *api) formatHeader(b *chain.Block) (*headerJSON, error) {
-	g := a.Chain.Genesis()
 	h := b.Header
-	hash := b.Hash()
+	e := h.Ethereum()
+	hash := e.Hash()
 	td, err := a.Chain.Weight(hash)
 	if err != nil {
 		return nil, err
@@ -60,20 +61,22 @@ func (a *api) formatHeader(b *chain.Block) (*headerJSON, error) {
 	return &headerJSON{
 		Number:           hexutil.Uint64(h.Height),
 		Hash:             hash,
-		ParentHash:       h.ParentHash,
-		Nonce:            types.EncodeNonce(h.Nonce),
-		Sha3Uncles:       types.EmptyUncleHash,
-		TransactionsRoot: h.TxRoot,
-		StateRoot:        h.StateRoot,
-		ReceiptsRoot:     receiptsRoot(b),
-		Miner:            h.Coinbase,
-		Difficulty:       (*hexutil.Big)(a.Chain.Engine().Weight(h)),
+		ParentHash:       e.ParentHash,
+		Nonce:            e.Nonce,
+		MixHash:          e.MixDigest,
+		Sha3Uncles:       e.UncleHash,
+		LogsBloom:        e.Bloom,
+		TransactionsRoot: e.TxHash,
+		StateRoot:        e.Root,
+		ReceiptsRoot:     e.ReceiptHash,
+		Miner:            e.Coinbase,
+		Difficulty:       (*hexutil.Big)(e.Difficulty),
 		TotalDifficulty:  (*hexutil.Big)(td),
-		ExtraData:        hexutil.Bytes{},
-		GasLimit:         hexutil.Uint64(g.GasLimit),
-		GasUsed:          hexutil.Uint64(h.GasUsed),
-		Timestamp:        hexutil.Uint64(h.TimeSeconds()),
-		BaseFeePerGas:    (*hexutil.Big)(g.BaseFee.Big()),
+		ExtraData:        e.Extra,
+		GasLimit:         hexutil.Uint64(e.GasLimit),
+		GasUsed:          hexutil.Uint64(e.GasUsed),
+		Timestamp:        hexutil.Uint64(e.Time),
+		BaseFeePerGas:    (*hexutil.Big)(e.BaseFee),
 		TimestampMs:      hexutil.Uint64(h.Time),
 		Bits:             hexutil.Uint64(h.Bits),
 		Seal:             h.Seal,
@@ -159,19 +162,4 @@ func (a *api) formatReceipt(tx *types.Transaction, loc chain.TxLocation) *receip
 		Type:              hexutil.Uint64(tx.Type()),
 		Status:            hexutil.Uint64(types.ReceiptStatusSuccessful),
 	}
-}
-
-// receiptsRoot is the Ethereum receipts-trie root of b: every transfer in a
-// block succeeded, used 21000 gas and logged nothing.
-func receiptsRoot(b *chain.Block) common.Hash {
-	receipts := make(types.Receipts, len(b.Txs))
-	for i, tx := range b.Txs {
-		receipts[i] = &types.Receipt{
-			Type:              tx.Type(),
-			Status:            types.ReceiptStatusSuccessful,
-			CumulativeGasUsed: uint64(i+1) * chain.TransferGas,
-			Logs:              []*types.Log{},
-		}
-	}
-	return types.DeriveSha(receipts, trie.NewStackTrie(nil))
 }

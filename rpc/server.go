@@ -262,7 +262,9 @@ func (s *Server) handle(ctx context.Context, raw json.RawMessage) *response {
 		}
 		s.cfg.Observe(req.Method, s.cfg.Clock.Now().Sub(start), err)
 	}
-	s.log.Debug("RPC call", "method", req.Method, "params", truncate(req.Params, 200), "err", rpcErr)
+	if s.log.Enabled(ctx, slog.LevelDebug) { // the params' copy costs on every call otherwise
+		s.log.Debug("RPC call", "method", req.Method, "params", truncate(req.Params, 200), "err", rpcErr)
+	}
 	if notification {
 		return nil
 	}

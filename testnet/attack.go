@@ -8,6 +8,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/chaind/chaind/clock"
 	"github.com/chaind/chaind/sim"
 	"github.com/chaind/chaind/stats"
 )
@@ -85,7 +86,7 @@ func Attack(opts AttackOptions) (*AttackResult, error) {
 	defer s.Down()
 	ctx := context.Background()
 	waitHeight := func(min uint64) {
-		for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		for deadline := s.clock.Now().Add(time.Minute); s.clock.Now().Before(deadline); clock.Sleep(ctx, s.clock, 20*time.Millisecond) {
 			if st := s.Status(ctx); st[0].Alive && st[0].Height >= min {
 				return
 			}
@@ -108,7 +109,7 @@ func Attack(opts AttackOptions) (*AttackResult, error) {
 		}
 		won := false
 		for {
-			time.Sleep(opts.BlockTime / 10)
+			clock.Sleep(ctx, s.clock, opts.BlockTime/10)
 			st := s.Status(ctx)
 			att, hon := int64(st[0].Height)-int64(fork), int64(st[1].Height)-int64(fork)
 			// Fork choice is by total work, which the difficulty rule makes differ slightly

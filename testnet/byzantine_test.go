@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chaind/chaind/internal/poll"
 	"github.com/chaind/chaind/rpc"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
@@ -92,13 +93,13 @@ func TestPoSByzantineValidatorSlashed(t *testing.T) {
 	s := up(t, opts)
 	w := newFinalityWatch(t, s)
 	start := time.Now()
-	waitUntil(t, epochs(30), "every node to slash validator 0", func() bool {
+	poll.Until(t, epochs(30), "every node to slash validator 0", func() bool {
 		w.heights()
 		return slashedOn(s, s.coinbases[0]) == opts.Nodes
 	})
 	slashedAfter := time.Since(start)
 	at := w.heights()
-	waitUntil(t, epochs(16), "finality to advance after the slashing", func() bool { return minOf(w.heights(), nil) > maxOf(at) })
+	poll.Until(t, epochs(16), "finality to advance after the slashing", func() bool { return minOf(w.heights(), nil) > maxOf(at) })
 	fin := w.heights()
 	finalizedAgree(t, s, minOf(fin, nil))
 	if err := s.Down(); err != nil {
@@ -124,7 +125,7 @@ func TestPoSMinorityPartitionFinalizesNothing(t *testing.T) {
 	opts.Stakes = []int64{40, 30, 20, 10}
 	s := up(t, opts)
 	w := newFinalityWatch(t, s)
-	waitUntil(t, epochs(12), "every node to finalize", func() bool { return minOf(w.heights(), nil) > 0 })
+	poll.Until(t, epochs(12), "every node to finalize", func() bool { return minOf(w.heights(), nil) > 0 })
 	if err := s.Partition([][]int{{0}, {1, 2, 3}}); err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +139,7 @@ func TestPoSMinorityPartitionFinalizesNothing(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 	s.Heal()
-	waitUntil(t, epochs(20), "finality to resume after the heal", func() bool { return minOf(w.heights(), nil) > maxOf(before) })
+	poll.Until(t, epochs(20), "finality to resume after the heal", func() bool { return minOf(w.heights(), nil) > maxOf(before) })
 	after := w.heights()
 	finalizedAgree(t, s, minOf(after, nil))
 	if err := s.Down(); err != nil {

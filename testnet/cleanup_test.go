@@ -6,6 +6,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/chaind/chaind/internal/poll"
 )
 
 // statePIDs waits for the supervisor in dir to write its state and returns
@@ -13,7 +15,7 @@ import (
 func statePIDs(t *testing.T, dir string, nodes int) (int, []int) {
 	t.Helper()
 	var st *State
-	waitUntil(t, 60*time.Second, "the testnet to come up", func() bool {
+	poll.Until(t, 60*time.Second, "the testnet to come up", func() bool {
 		s, err := ReadState(dir)
 		if err != nil || len(s.Nodes) != nodes {
 			return false
@@ -35,7 +37,7 @@ func statePIDs(t *testing.T, dir string, nodes int) (int, []int) {
 
 func allGone(t *testing.T, what string, pids ...int) {
 	t.Helper()
-	waitUntil(t, 30*time.Second, what, func() bool {
+	poll.Until(t, 30*time.Second, what, func() bool {
 		for _, p := range pids {
 			if !processGone(p) {
 				return false

@@ -34,10 +34,13 @@ type CompareOptions struct {
 }
 
 // Variants compared: the same network and block interval for each.
-var Variants = []struct {
+var Variants = []Variant{{"pow", "pow", false}, {"pos", "pos", true}, {"pos-nofinality", "pos", false}}
+
+// Variant is one consensus setting the comparison runs.
+type Variant struct {
 	Name, Consensus string
 	Finality        bool
-}{{"pow", "pow", false}, {"pos", "pos", true}, {"pos-nofinality", "pos", false}}
+}
 
 // Phases of each run, as fractions of its duration.
 const (
@@ -153,7 +156,7 @@ func Compare(opts CompareOptions) (*Comparison, error) {
 	}
 	cmp := &Comparison{Nodes: opts.Nodes, DurationSec: opts.Duration.Seconds(), BlockTimeMs: opts.BlockTime.Milliseconds()}
 	total := len(opts.Latencies) * len(Variants)
-	start := time.Now()
+	start := time.Now() // wall-clock: progress lines for the person waiting
 	for li, lat := range opts.Latencies {
 		for vi, v := range Variants {
 			n := li*len(Variants) + vi

@@ -34,7 +34,7 @@ func (s *Supervisor) serveControl() error {
 		},
 		"testnet_down": func(context.Context) (bool, error) {
 			go func() {
-				time.Sleep(50 * time.Millisecond) // let the answer go out first
+				time.Sleep(50 * time.Millisecond) // wall-clock: let the HTTP answer leave the socket first
 				s.Down()
 			}()
 			return true, nil

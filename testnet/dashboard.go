@@ -52,7 +52,7 @@ func (s *Supervisor) DashboardURL() string { return "http://" + s.dashAddr + "/"
 func (v *liveView) state(ctx context.Context) dashboard.State {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	now := time.Now()
+	now := v.s.clock.Now()
 	if !v.at.IsZero() && now.Sub(v.at) < v.cacheFor {
 		return v.last
 	}
@@ -75,7 +75,7 @@ func (v *liveView) state(ctx context.Context) dashboard.State {
 // snapshot assembles a dashboard state from the nodes' status and the
 // records.
 func (s *Supervisor) snapshot(st []NodeStatus, upDown []dashboard.Event) dashboard.State {
-	out := dashboard.State{Consensus: s.opts.Consensus, TimeMs: time.Now().UnixMilli()}
+	out := dashboard.State{Consensus: s.opts.Consensus, TimeMs: s.nowMs()}
 	heads := map[common.Hash][]int{}
 	var best *NodeStatus
 	for i, n := range st {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chaind/chaind/internal/poll"
 	"github.com/chromedp/chromedp"
 )
 
@@ -52,7 +53,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	}
 	waitJS := func(what, js string) {
 		t.Helper()
-		waitUntil(t, 90*time.Second, what, func() bool { return evalJS[bool](ctx, t, js) })
+		poll.Until(t, 90*time.Second, what, func() bool { return evalJS[bool](ctx, t, js) })
 	}
 	waitJS("the page to show 4 nodes", `document.querySelectorAll('#nodes .node').length === 4`)
 	names := evalJS[string](ctx, t, `[...document.querySelectorAll('#nodes .node b')].map(b => b.textContent).join(',')`)

@@ -7,6 +7,13 @@
 // live dashboard (package testnet/dashboard) over the control API and can
 // run Prometheus on the nodes' metrics.
 //
+// Its own timing (the records, the scenario timeline, the link shaping, the
+// transaction pacing, the polls) reads Options.Clock, so the parts that run
+// without nodes are tested exactly on a clock.Sim; waits on OS processes and
+// sockets, and progress lines for people, stay on the wall clock.
+//
 // testnet talks to nodes only through processes, sockets and rpc's client:
-// it must never import node or p2p.
+// it must never import node or p2p. It imports chain (genesis and types),
+// clock, figure, pow (hash rate calibration), rpc (the client), sim and stats
+// (the report's theory and intervals), testnet/dashboard and wallet.
 package testnet

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chaind/chaind/internal/poll"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
 )
@@ -23,7 +24,7 @@ func TestHashPowerShares(t *testing.T) {
 	shares := []float64{0.4, 0.3, 0.2, 0.1}
 	s := up(t, Options{Nodes: 4, BlockTime: 250 * time.Millisecond, Seed: 3, HashPower: []float64{40, 30, 20, 10},
 		Link: LinkParams{Latency: 2 * time.Millisecond}})
-	waitUntil(t, 5*time.Minute, "120 blocks on every node", func() bool { return minHeight(s) >= blocks })
+	poll.Until(t, 5*time.Minute, "120 blocks on every node", func() bool { return minHeight(s) >= blocks })
 
 	producer := map[common.Address]int{}
 	for i, cb := range s.coinbases {

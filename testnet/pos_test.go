@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/chaind/chaind/internal/poll"
 )
 
 // finalizedHeights is each live node's finalized block height (-1 if down).
@@ -56,7 +58,7 @@ func epochs(n int) time.Duration { return time.Duration(n*posEpoch) * posSlot }
 // it resumes when they return. No finalized block is ever reverted.
 func TestPoSFinalityUnderCrashes(t *testing.T) {
 	s := up(t, posOptions())
-	waitUntil(t, epochs(12), "every node to finalize", func() bool { return minOf(finalizedHeights(s), nil) > 0 })
+	poll.Until(t, epochs(12), "every node to finalize", func() bool { return minOf(finalizedHeights(s), nil) > 0 })
 	healthy := finalizedHeights(s)
 	// Healthy: blocks in most slots. That every slot is filled without a
 	// reorg when messages arrive in time is TestFinalityAdvancesAndStops-
@@ -72,7 +74,7 @@ func TestPoSFinalityUnderCrashes(t *testing.T) {
 		t.Fatal(err)
 	}
 	down := map[int]bool{3: true}
-	waitUntil(t, epochs(8), "finality to continue with 3/4 of stake", func() bool {
+	poll.Until(t, epochs(8), "finality to continue with 3/4 of stake", func() bool {
 		return minOf(finalizedHeights(s), down) > maxOf(healthy)
 	})
 	if err := s.Kill(2); err != nil {
@@ -94,7 +96,7 @@ func TestPoSFinalityUnderCrashes(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	waitUntil(t, epochs(12), "finality to resume", func() bool { return minOf(finalizedHeights(s), nil) > maxOf(stalled) })
+	poll.Until(t, epochs(12), "finality to resume", func() bool { return minOf(finalizedHeights(s), nil) > maxOf(stalled) })
 	if err := s.Down(); err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +116,7 @@ func TestPoSFinalityUnderCrashes(t *testing.T) {
 // heal the nodes converge and finality resumes.
 func TestPoSPartitionKeepsSafety(t *testing.T) {
 	s := up(t, posOptions())
-	waitUntil(t, epochs(12), "every node to finalize", func() bool { return minOf(finalizedHeights(s), nil) > 0 })
+	poll.Until(t, epochs(12), "every node to finalize", func() bool { return minOf(finalizedHeights(s), nil) > 0 })
 	if err := s.Partition([][]int{{0, 1}, {2, 3}}); err != nil {
 		t.Fatal(err)
 	}
@@ -125,8 +127,8 @@ func TestPoSPartitionKeepsSafety(t *testing.T) {
 		t.Fatalf("a half finalized during the partition: %v -> %v", before, after)
 	}
 	s.Heal()
-	waitUntil(t, epochs(14), "finality to resume after the heal", func() bool { return minOf(finalizedHeights(s), nil) > maxOf(before) })
-	waitUntil(t, epochs(4), "the nodes to converge", sameHeadSoon(s))
+	poll.Until(t, epochs(14), "finality to resume after the heal", func() bool { return minOf(finalizedHeights(s), nil) > maxOf(before) })
+	poll.Until(t, epochs(4), "the nodes to converge", sameHeadSoon(s))
 	if err := s.Down(); err != nil {
 		t.Fatal(err)
 	}

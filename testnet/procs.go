@@ -97,7 +97,7 @@ func (s *spawner) startNode(binary string, index int, logPath string, args []str
 		return p, nil
 	case <-p.done:
 		return nil, fmt.Errorf("node %d exited at start; see %s", index, logPath)
-	case <-time.After(60 * time.Second):
+	case <-time.After(60 * time.Second): // wall-clock: an OS process starting
 		p.kill()
 		return nil, fmt.Errorf("node %d did not start in time; see %s", index, logPath)
 	}
@@ -126,7 +126,7 @@ func (p *nodeProc) stop(timeout time.Duration) {
 	interrupt(p.cmd.Process)
 	select {
 	case <-p.done:
-	case <-time.After(timeout):
+	case <-time.After(timeout): // wall-clock: an OS process stopping
 		p.kill()
 	}
 }

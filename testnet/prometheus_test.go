@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/chaind/chaind/internal/poll"
 )
 
 // TestPrometheusScrapesEveryNode runs a 3-node testnet with Prometheus and
@@ -29,7 +31,7 @@ func TestPrometheusScrapesEveryNode(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(s.Dir(), "prometheus", "prometheus.yml")); err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, 60*time.Second, "Prometheus to report chaind_head_height > 0 for all 3 nodes", func() bool {
+	poll.Until(t, 60*time.Second, "Prometheus to report chaind_head_height > 0 for all 3 nodes", func() bool {
 		return len(headHeights(t, u)) == 3
 	})
 	if err := s.Kill(1); err != nil {
@@ -39,7 +41,7 @@ func TestPrometheusScrapesEveryNode(t *testing.T) {
 		t.Fatal(err)
 	}
 	rpc1 := s.State().Nodes[1].RPC
-	waitUntil(t, 60*time.Second, "Prometheus to scrape the restarted node on its new port", func() bool {
+	poll.Until(t, 60*time.Second, "Prometheus to scrape the restarted node on its new port", func() bool {
 		v, ok := queryTargets(t, u)[rpc1]
 		return ok && v == "up"
 	})

@@ -8,6 +8,8 @@ import (
 	"net"
 	"sync"
 	"time"
+
+	"github.com/chaind/chaind/clock"
 )
 
 // LinkParams shape one direction of a link.
@@ -37,6 +39,7 @@ type link struct {
 
 // network holds every link's parameters and proxies.
 type network struct {
+	clock  clock.Clock // times the shaping
 	mu     sync.Mutex
 	params map[[2]int]LinkParams
 	rng    *rand.Rand
@@ -45,8 +48,8 @@ type network struct {
 	wg     sync.WaitGroup
 }
 
-func newNetwork(seed int64, target func(int) string) *network {
-	return &network{params: make(map[[2]int]LinkParams), rng: rand.New(rand.NewSource(seed)), target: target}
+func newNetwork(seed int64, target func(int) string, clk clock.Clock) *network {
+	return &network{clock: clock.OrReal(clk), params: make(map[[2]int]LinkParams), rng: rand.New(rand.NewSource(seed)), target: target}
 }
 
 func (n *network) get(from, to int) LinkParams {
@@ -126,7 +129,7 @@ func (l *link) serve(in net.Conn) {
 	if target == "" || l.tn.get(l.from, l.to).Cut || l.tn.get(l.to, l.from).Cut {
 		return
 	}
-	out, err := net.DialTimeout("tcp", target, 2*time.Second)
+	out, err := net.DialTimeout("tcp", target, 2*time.Second) // wall-clock: a real dial
 	if err != nil {
 		return
 	}
@@ -135,9 +138,10 @@ func (l *link) serve(in net.Conn) {
 		return
 	}
 	defer l.untrack(in, out)
-	done := make(chan struct{}, 2)
-	go func() { l.pipe(out, in, l.from, l.to); done <- struct{}{} }()
-	go func() { l.pipe(in, out, l.to, l.from); done <- struct{}{} }()
+	done, stop := make(chan struct{}, 2), make(chan struct{})
+	defer close(stop)
+	go func() { l.pipe(out, in, l.from, l.to, stop); done <- struct{}{} }()
+	go func() { l.pipe(in, out, l.to, l.from, stop); done <- struct{}{} }()
 	<-done
 }
 
@@ -177,8 +181,9 @@ type frame struct {
 // pipe relays frames from src to dst as the link from->to would carry them:
 // each frame waits its turn on the wire (bandwidth), then the one-way
 // latency plus jitter, in order; a lost frame is dropped whole, so the
-// stream stays decodable, as a lost datagram would be.
-func (l *link) pipe(dst io.WriteCloser, src io.ReadCloser, from, to int) {
+// stream stays decodable, as a lost datagram would be. The delays are on
+// the network's clock; it gives up a frame's wait once stop is closed.
+func (l *link) pipe(dst io.WriteCloser, src io.ReadCloser, from, to int, stop <-chan struct{}) {
 	defer dst.Close()
 	defer src.Close()
 	queue := make(chan frame, 4096)
@@ -206,7 +211,7 @@ func (l *link) pipe(dst io.WriteCloser, src io.ReadCloser, from, to int) {
 			if p.Loss > 0 && l.tn.random() < p.Loss {
 				continue
 			}
-			now := time.Now()
+			now := l.tn.clock.Now()
 			start := now
 			if wireFree.After(start) {
 				start = wireFree
@@ -229,13 +234,27 @@ func (l *link) pipe(dst io.WriteCloser, src io.ReadCloser, from, to int) {
 			at = last // a stream keeps its order
 		}
 		last = at
-		if d := time.Until(at); d > 0 {
-			time.Sleep(d)
+		if d := at.Sub(l.tn.clock.Now()); d > 0 && !l.wait(d, stop) {
+			for range queue {
+			}
+			return
 		}
 		if _, err := dst.Write(f.data); err != nil {
 			for range queue {
 			}
 			return
 		}
+	}
+}
+
+// wait waits d on the network's clock and reports false if stop came first.
+func (l *link) wait(d time.Duration, stop <-chan struct{}) bool {
+	t := l.tn.clock.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C():
+		return true
+	case <-stop:
+		return false
 	}
 }

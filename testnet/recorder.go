@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/chaind/chaind/chain"
+	"github.com/chaind/chaind/clock"
 	"github.com/chaind/chaind/rpc"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
@@ -44,13 +45,13 @@ func (s *Supervisor) watch(i int) {
 		since   uint64
 		from    uint64
 	)
-	t := time.NewTicker(pollInterval)
+	t := s.clock.NewTicker(pollInterval)
 	defer t.Stop()
 	for {
 		select {
 		case <-s.quit:
 			return
-		case <-t.C:
+		case <-t.C():
 		}
 		p, _ := s.proc(i)
 		if p == nil || !p.alive() {
@@ -146,20 +147,20 @@ func (s *Supervisor) pollFinality(ctx context.Context, i int, c *rpc.Client) {
 	if len(recs) > 0 && recs[len(recs)-1].Hash == f.Finalized.Hash {
 		return
 	}
-	s.rec.Finalized[i] = append(recs, FinalizedRec{TimeMs: time.Now().UnixMilli(), Hash: f.Finalized.Hash, Height: uint64(*f.Finalized.Number)})
+	s.rec.Finalized[i] = append(recs, FinalizedRec{TimeMs: s.nowMs(), Hash: f.Finalized.Hash, Height: uint64(*f.Finalized.Number)})
 }
 
 // saveLoop writes the records every few seconds, so a report can be made
 // even if the supervisor is killed.
 func (s *Supervisor) saveLoop() {
 	defer s.wg.Done()
-	t := time.NewTicker(3 * time.Second)
+	t := s.clock.NewTicker(3 * time.Second)
 	defer t.Stop()
 	for {
 		select {
 		case <-s.quit:
 			return
-		case <-t.C:
+		case <-t.C():
 			if err := s.rec.save(); err != nil {
 				s.log.Warn("Cannot save records", "err", err)
 			}
@@ -243,7 +244,7 @@ func (s *Supervisor) stopMiners(ctx context.Context) {
 // waitAgree waits up to timeout for the live nodes to report one head, and
 // says whether they did.
 func (s *Supervisor) waitAgree(ctx context.Context, timeout time.Duration) bool {
-	deadline := time.Now().Add(timeout)
+	deadline := s.clock.Now().Add(timeout)
 	for {
 		heads := map[common.Hash]bool{}
 		for _, n := range s.Status(ctx) {
@@ -254,10 +255,9 @@ func (s *Supervisor) waitAgree(ctx context.Context, timeout time.Duration) bool 
 		if len(heads) <= 1 {
 			return true
 		}
-		if time.Now().After(deadline) {
+		if s.clock.Now().After(deadline) || clock.Sleep(ctx, s.clock, 50*time.Millisecond) != nil {
 			return false
 		}
-		time.Sleep(50 * time.Millisecond)
 	}
 }
 

@@ -93,17 +93,19 @@ func (sc *Scenario) Options(dir, binary string, log *slog.Logger) Options {
 // the stop step (without taking the testnet down). progress, if not nil, is
 // called before each step.
 func (sc *Scenario) Run(s *Supervisor, progress func(step Step, elapsed time.Duration)) error {
-	start := time.Now()
+	start := s.clock.Now()
 	for _, st := range sc.Steps {
-		if d := time.Until(start.Add(st.At.D())); d > 0 {
+		if d := start.Add(st.At.D()).Sub(s.clock.Now()); d > 0 {
+			t := s.clock.NewTimer(d)
 			select {
-			case <-time.After(d):
+			case <-t.C():
 			case <-s.down:
+				t.Stop()
 				return errors.New("testnet went down before the scenario ended")
 			}
 		}
 		if progress != nil {
-			progress(st, time.Since(start))
+			progress(st, s.clock.Now().Sub(start))
 		}
 		var err error
 		switch st.Do {

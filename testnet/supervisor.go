@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/chaind/chaind/chain"
+	"github.com/chaind/chaind/clock"
 	"github.com/chaind/chaind/rpc"
 	"github.com/chaind/chaind/wallet"
 	"github.com/ethereum/go-ethereum/accounts/keystore"
@@ -36,6 +37,12 @@ type Options struct {
 	Seed      int64         // seeds the links' loss and jitter
 	Binary    string        // chaind executable; default this program
 	Logger    *slog.Logger  // optional
+	// Clock times the records, the scenario timeline, the link shaping,
+	// the transaction pacing, the dashboard and the polls; optional,
+	// clock.Real. The nodes are processes on the wall clock, so a testnet
+	// of real nodes runs on clock.Real; a clock.Sim makes the parts that
+	// run without them (the link proxies) exact in tests.
+	Clock clock.Clock
 
 	// Proof of work: each miner is held to its share of a declared total.
 	HashPower []float64 // relative share of each node, such as 40,30,20,10; default equal
@@ -81,6 +88,7 @@ type NodeState struct {
 type Supervisor struct {
 	opts      Options
 	log       *slog.Logger
+	clock     clock.Clock
 	binary    string
 	genesis   *chain.Genesis
 	gpath     string
@@ -153,7 +161,7 @@ func Up(opts Options) (*Supervisor, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Supervisor{opts: opts, log: opts.Logger, binary: binary, links: make(map[[2]int]*link),
+	s := &Supervisor{opts: opts, log: opts.Logger, clock: clock.OrReal(opts.Clock), binary: binary, links: make(map[[2]int]*link),
 		quit: make(chan struct{}), down: make(chan struct{}), procs: make([]*nodeProc, opts.Nodes)}
 	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("testnet: %w", err)
@@ -163,11 +171,11 @@ func Up(opts Options) (*Supervisor, error) {
 	}
 	s.rec = newRecords(filepath.Join(opts.Dir, recordsFile))
 	s.rec.Nodes, s.rec.Consensus, s.rec.BlockTimeMs, s.rec.Link = opts.Nodes, opts.Consensus, opts.BlockTime.Milliseconds(), opts.Link
-	s.rec.StartMs = time.Now().UnixMilli()
+	s.rec.StartMs = s.nowMs()
 	for i, cb := range s.coinbases {
 		s.rec.Producers[cb] = i
 	}
-	s.net = newNetwork(opts.Seed, s.p2pAddrOf)
+	s.net = newNetwork(opts.Seed, s.p2pAddrOf, s.clock)
 	for a := 0; a < opts.Nodes; a++ {
 		for b := 0; b < opts.Nodes; b++ {
 			if a == b {
@@ -202,7 +210,7 @@ func Up(opts Options) (*Supervisor, error) {
 			return nil, err
 		}
 	}
-	s.rec.action(time.Now().UnixMilli(), "start %d nodes", opts.Nodes)
+	s.rec.action(s.nowMs(), "start %d nodes", opts.Nodes)
 	for i := 0; i < opts.Nodes; i++ {
 		s.wg.Add(1)
 		go s.watch(i)
@@ -251,7 +259,7 @@ func (s *Supervisor) prepare() error {
 	g := &chain.Genesis{
 		ChainID:   TestnetChainID,
 		Consensus: s.opts.Consensus,
-		Timestamp: uint64(time.Now().UnixMilli()),
+		Timestamp: uint64(time.Now().UnixMilli()), // wall-clock: the nodes are processes that check block times against it
 		ExtraData: fmt.Sprintf("chaind testnet of %d nodes", s.opts.Nodes),
 		Alloc:     chain.Alloc{crypto.PubkeyToAddress(key.PublicKey): {Balance: ether(1e6)}},
 	}
@@ -455,7 +463,7 @@ func (s *Supervisor) Kill(i int) error {
 		return fmt.Errorf("node %d is not running", i)
 	}
 	p.kill()
-	s.rec.action(time.Now().UnixMilli(), "kill %d", i)
+	s.rec.action(s.nowMs(), "kill %d", i)
 	s.log.Info("Node killed", "node", i)
 	return s.writeState()
 }
@@ -472,7 +480,7 @@ func (s *Supervisor) Restart(i int) error {
 	if err := s.startNode(i); err != nil {
 		return err
 	}
-	s.rec.action(time.Now().UnixMilli(), "restart %d", i)
+	s.rec.action(s.nowMs(), "restart %d", i)
 	return nil
 }
 
@@ -505,7 +513,7 @@ func (s *Supervisor) Partition(groups [][]int) error {
 			}
 		}
 	}
-	s.rec.action(time.Now().UnixMilli(), "partition %v", groups)
+	s.rec.action(s.nowMs(), "partition %v", groups)
 	s.log.Info("Partitioned", "groups", fmt.Sprint(groups))
 	return nil
 }
@@ -521,7 +529,7 @@ func (s *Supervisor) Heal() {
 			}
 		}
 	}
-	s.rec.action(time.Now().UnixMilli(), "heal")
+	s.rec.action(s.nowMs(), "heal")
 	s.log.Info("Healed")
 }
 
@@ -532,9 +540,13 @@ func (s *Supervisor) SetLink(a, b int, p LinkParams) error {
 	}
 	p.Cut = s.net.get(a, b).Cut
 	s.net.set(a, b, p)
-	s.rec.action(time.Now().UnixMilli(), "set-link %d->%d latency=%v loss=%.3f", a, b, p.Latency, p.Loss)
+	s.rec.action(s.nowMs(), "set-link %d->%d latency=%v loss=%.3f", a, b, p.Latency, p.Loss)
 	return nil
 }
+
+// nowMs is the supervisor's clock in Unix milliseconds, the unit of the
+// records.
+func (s *Supervisor) nowMs() int64 { return s.clock.Now().UnixMilli() }
 
 // Wait blocks until the testnet is taken down (Down, or testnet_down).
 func (s *Supervisor) Wait() error {
@@ -557,17 +569,17 @@ func (s *Supervisor) Down() error {
 		for _, p := range procs {
 			if p != nil {
 				wg.Add(1)
-				go func() { defer wg.Done(); p.stop(15 * time.Second) }()
+				go func() { defer wg.Done(); p.stop(15 * time.Second) }() // wall-clock: an OS process
 			}
 		}
 		wg.Wait()
 		s.stopPrometheus()
 		s.net.close()
-		s.rec.EndMs = time.Now().UnixMilli()
+		s.rec.EndMs = s.nowMs()
 		errs := []error{s.rec.save(), s.writeState()}
 		for _, srv := range []*http.Server{s.dash, s.ctl} {
 			if srv != nil {
-				ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+				ctx, cancel := context.WithTimeout(context.Background(), time.Second) // wall-clock: an HTTP server's sockets
 				srv.Shutdown(ctx)
 				cancel()
 			}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/chaind/chaind/internal/poll"
 	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/crypto"
 	"log/slog"
@@ -58,17 +59,6 @@ func up(t *testing.T, opts Options) *Supervisor {
 	return s
 }
 
-func waitUntil(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
 // heights returns each live node's head height (-1 for a dead node).
 func heights(s *Supervisor) []int64 {
 	var out []int64
@@ -107,7 +97,7 @@ func sameHead(s *Supervisor) bool {
 func TestKillRestartPartitionHeal(t *testing.T) {
 	s := up(t, Options{Nodes: 4, BlockTime: 300 * time.Millisecond, Seed: 7,
 		Link: LinkParams{Latency: 10 * time.Millisecond, Jitter: 5 * time.Millisecond}})
-	waitUntil(t, 60*time.Second, "all nodes past height 3", func() bool { return minHeight(s) >= 3 })
+	poll.Until(t, 60*time.Second, "all nodes past height 3", func() bool { return minHeight(s) >= 3 })
 	if err := s.SendTxs(20, 20); err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +108,7 @@ func TestKillRestartPartitionHeal(t *testing.T) {
 	if err := s.Restart(3); err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, 60*time.Second, "the restarted node to catch up", sameHeadSoon(s))
+	poll.Until(t, 60*time.Second, "the restarted node to catch up", sameHeadSoon(s))
 	if err := s.Partition([][]int{{0, 1}, {2, 3}}); err != nil {
 		t.Fatal(err)
 	}
@@ -126,13 +116,13 @@ func TestKillRestartPartitionHeal(t *testing.T) {
 	if err := s.SendTxs(20, 40); err != nil { // nonces alternate between the halves
 		t.Fatal(err)
 	}
-	waitUntil(t, 60*time.Second, "both halves to grow by 4 blocks", func() bool {
+	poll.Until(t, 60*time.Second, "both halves to grow by 4 blocks", func() bool {
 		h := heights(s)
 		return h[0] >= split[0]+4 && h[2] >= split[2]+4
 	})
 	s.Heal()
-	waitUntil(t, 60*time.Second, "the nodes to converge after the heal", sameHeadSoon(s))
-	waitUntil(t, 60*time.Second, "every transfer to be mined once the halves meet", func() bool {
+	poll.Until(t, 60*time.Second, "the nodes to converge after the heal", sameHeadSoon(s))
+	poll.Until(t, 60*time.Second, "every transfer to be mined once the halves meet", func() bool {
 		var n hexutil.Uint64
 		_, c := s.liveClient(0)
 		return c.Call(context.Background(), &n, "eth_getTransactionCount", crypto.PubkeyToAddress(s.funded.PublicKey), "latest") == nil && n == 40

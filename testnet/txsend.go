@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/chaind/chaind/clock"
 	"github.com/chaind/chaind/rpc"
 	"github.com/chaind/chaind/wallet"
 	"github.com/ethereum/go-ethereum/common"
@@ -50,7 +51,7 @@ func (s *Supervisor) SendTxs(count int, rate float64) error {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	t.cancel, t.done = cancel, make(chan struct{})
-	s.rec.action(time.Now().UnixMilli(), "send %d txs at %.1f/s", count, rate)
+	s.rec.action(s.nowMs(), "send %d txs at %.1f/s", count, rate)
 	go func(done chan struct{}) {
 		defer close(done)
 		if err := s.sendLoop(ctx, count, rate); err != nil && !errors.Is(err, context.Canceled) {
@@ -65,14 +66,10 @@ func (s *Supervisor) sendLoop(ctx context.Context, count int, rate float64) erro
 	chainID := new(big.Int).SetUint64(s.genesis.ChainID)
 	fee := new(big.Int).Mul(s.genesis.BaseFee.Big(), big.NewInt(3))
 	interval := time.Duration(float64(time.Second) / rate)
-	next := time.Now()
+	next := s.clock.Now()
 	for k := 0; k < count; k++ {
-		if d := time.Until(next); d > 0 {
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(d):
-			}
+		if err := clock.Sleep(ctx, s.clock, next.Sub(s.clock.Now())); err != nil {
+			return err
 		}
 		next = next.Add(interval)
 		node, c := s.liveClient(k)
@@ -93,7 +90,7 @@ func (s *Supervisor) sendLoop(ctx context.Context, count int, rate float64) erro
 			return err
 		}
 		raw, _ := tx.MarshalBinary()
-		sent := time.Now().UnixMilli()
+		sent := s.nowMs()
 		if err := c.Call(ctx, nil, "eth_sendRawTransaction", hexutil.Bytes(raw)); err != nil {
 			s.log.Debug("Transaction refused", "node", node, "err", err)
 			s.txs.nonce = nil // ask again: the node may have been restarted with a shorter mempool

@@ -1,6 +1,8 @@
 package wallet
 
 import (
+	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -38,9 +40,7 @@ func FuzzParseHexKey(f *testing.F) {
 	})
 }
 
-// FuzzKeyFileAddress reads hostile key files. Decryption itself is not
-// fuzzed: its cost is set by the file's scrypt parameters (see the report in
-// docs/performance.md).
+// FuzzKeyFileAddress reads hostile key files.
 func FuzzKeyFileAddress(f *testing.F) {
 	f.Add([]byte(`{"address":"7e5f4552091a69125d5dfcb7b8c2659029395bdf","crypto":{"cipher":"aes-128-ctr"},"version":3}`))
 	f.Add([]byte(`{"address":"0x7e5f4552091a69125d5dfcb7b8c2659029395bdf","crypto":null}`))
@@ -52,5 +52,50 @@ func FuzzKeyFileAddress(f *testing.F) {
 			t.Fatal(err)
 		}
 		KeyFileAddress(path)
+	})
+}
+
+// FuzzCheckKeyFile checks hostile key files: whatever passes the check asks
+// for no more than the bounds, and decrypting it (done here when its cost is
+// small) returns an error or a key, never a panic.
+func FuzzCheckKeyFile(f *testing.F) {
+	for _, name := range []string{"pbkdf2-vector.json", "scrypt-vector.json"} {
+		data, err := os.ReadFile(filepath.Join("testdata", "keyfiles", name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	light, err := lightKeyFileJSON()
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(light)
+	f.Add(bytes.Replace(light, []byte(`"n":4096`), []byte(`"n":1073741824`), 1))
+	f.Add(bytes.Replace(light, []byte(`"dklen":32`), []byte(`"dklen":16`), 1))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		kf, err := parseKeyFile(data)
+		if err != nil {
+			if !errors.Is(err, ErrBadKeyFile) {
+				t.Fatalf("refusal without ErrBadKeyFile: %v", err)
+			}
+			return
+		}
+		p := kf.crypto.KDFParams
+		var cost int
+		if kf.crypto.KDF == "scrypt" {
+			n, r := p["n"].(int), p["r"].(int)
+			if 128*n*r > MaxScryptMemory || n*r*p["p"].(int) > MaxScryptWork {
+				t.Fatalf("accepted scrypt n=%d r=%d p=%d", n, r, p["p"])
+			}
+			cost = n * r * p["p"].(int)
+		} else {
+			if cost = p["c"].(int); cost > MaxPBKDF2Rounds {
+				t.Fatalf("accepted pbkdf2 c=%d", cost)
+			}
+		}
+		if cost <= 1<<12 {
+			decryptKeyFile("fuzz", data, "pw")
+		}
 	})
 }

@@ -61,13 +61,59 @@ func (ks Keystore) Import(key *ecdsa.PrivateKey, password string) (Entry, error)
 		return Entry{}, fmt.Errorf("import %s: %w", addr.Hex(), err)
 	}
 	n, p := ks.scrypt()
+	if err := checkScrypt(int64(n), 8, int64(p)); err != nil {
+		return Entry{}, fmt.Errorf("import %s: %w", addr.Hex(), err)
+	}
 	data, err := keystore.EncryptKey(&keystore.Key{Id: id, Address: addr, PrivateKey: key}, password, n, p)
 	if err != nil {
 		return Entry{}, fmt.Errorf("encrypt key %s: %w", addr.Hex(), err)
 	}
+	return ks.store(addr, data)
+}
+
+// ImportFile imports the key in the file at path. A keystore file (written
+// by geth, ethers or chaind) is copied as it is, without a password, once it
+// has passed the checks LoadKeyFile makes and declares its address; a file
+// holding a hex key is encrypted with what password returns. Importing a key
+// twice is an error.
+func (ks Keystore) ImportFile(path string, password func() (string, error)) (Entry, error) {
+	data, err := readKeyFile(path)
+	if err != nil {
+		return Entry{}, err
+	}
+	if !isKeystoreJSON(data) {
+		key, err := ParseHexKey(string(data))
+		if err != nil {
+			return Entry{}, fmt.Errorf("%s: %w", path, err)
+		}
+		pw, err := password()
+		if err != nil {
+			return Entry{}, err
+		}
+		return ks.Import(key, pw)
+	}
+	kf, err := parseKeyFile(data)
+	if err != nil {
+		return Entry{}, fmt.Errorf("%s: %w", path, err)
+	}
+	if kf.address == nil {
+		return Entry{}, fmt.Errorf("%s declares no address: %w", path, ErrBadKeyFile)
+	}
+	if _, err := ks.Find(*kf.address); err == nil {
+		return Entry{}, fmt.Errorf("import %s: already in %s", kf.address.Hex(), ks.Dir)
+	}
+	return ks.store(*kf.address, data)
+}
+
+// isKeystoreJSON tells a keystore file (a JSON object) from a hex key file.
+func isKeystoreJSON(data []byte) bool { return strings.HasPrefix(strings.TrimSpace(string(data)), "{") }
+
+// store writes the key file data of addr into the keystore.
+func (ks Keystore) store(addr common.Address, data []byte) (Entry, error) {
 	if err := os.MkdirAll(ks.Dir, 0o700); err != nil {
 		return Entry{}, fmt.Errorf("create keystore: %w", err)
 	}
+	// wall-clock: the file name records when the key was stored, as geth's do
 	name := fmt.Sprintf("UTC--%s--%x", time.Now().UTC().Format("2006-01-02T15-04-05.000000000Z"), addr[:])
 	path := filepath.Join(ks.Dir, name)
 	if err := writeFileAtomic(path, data, 0o600); err != nil {
@@ -124,22 +170,43 @@ func (ks Keystore) Unlock(addr common.Address, password string) (*ecdsa.PrivateK
 	return LoadKeyFile(e.Path, password)
 }
 
-// LoadKeyFile decrypts one key file.
+// LoadKeyFile decrypts one key file. A file whose size, shape or key
+// derivation parameters are out of bounds (see MaxScryptMemory) is refused
+// with ErrBadKeyFile before any key is derived.
 func LoadKeyFile(path, password string) (*ecdsa.PrivateKey, error) {
-	data, err := os.ReadFile(path)
+	data, err := readKeyFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("read key file: %w", err)
+		return nil, err
 	}
-	key, err := keystore.DecryptKey(data, password)
+	return decryptKeyFile(path, data, password)
+}
+
+// ReadKey reads a private key from path: a keystore file, checked as
+// LoadKeyFile does and then decrypted with what password returns (asked only
+// for a keystore file that passed the check), or a file holding the key in
+// hex.
+func ReadKey(path string, password func() (string, error)) (*ecdsa.PrivateKey, error) {
+	data, err := readKeyFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("decrypt %s: %w", path, err)
+		return nil, err
 	}
-	return key.PrivateKey, nil
+	if !isKeystoreJSON(data) {
+		return ParseHexKey(string(data))
+	}
+	kf, err := parseKeyFile(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	pw, err := password()
+	if err != nil {
+		return nil, err
+	}
+	return kf.decrypt(path, pw)
 }
 
 // KeyFileAddress reads the address a key file declares, without decrypting.
 func KeyFileAddress(path string) (common.Address, error) {
-	data, err := os.ReadFile(path)
+	data, err := readKeyFile(path)
 	if err != nil {
 		return common.Address{}, err
 	}

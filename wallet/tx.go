@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"strconv"
 	"strings"
 	"time"
 
@@ -114,7 +115,7 @@ func Send(ctx context.Context, c Caller, key *ecdsa.PrivateKey, to common.Addres
 // WaitReceipt polls for hash's receipt until it exists or ctx ends, and
 // returns it as the node sent it.
 func WaitReceipt(ctx context.Context, c Caller, hash common.Hash, poll time.Duration) (json.RawMessage, error) {
-	t := time.NewTicker(poll)
+	t := time.NewTicker(poll) // wall-clock: polling a node, a process with a clock of its own
 	defer t.Stop()
 	for {
 		var r json.RawMessage
@@ -161,6 +162,13 @@ func ParseAmount(s string) (*big.Int, error) {
 			break
 		}
 	}
+	if i := strings.IndexAny(s, "ep"); i >= 0 {
+		// big.Rat would build 10^exp in full: bound it before parsing (no
+		// amount of wei has more than 78 digits).
+		if exp, err := strconv.Atoi(s[i+1:]); err != nil || exp < -maxAmountExponent || exp > maxAmountExponent {
+			return nil, fmt.Errorf("amount %q: the exponent must be a whole number between -%d and %d", s, maxAmountExponent, maxAmountExponent)
+		}
+	}
 	r, ok := new(big.Rat).SetString(s)
 	if !ok || r.Sign() < 0 {
 		return nil, fmt.Errorf("amount %q: want a non-negative number with an optional unit (wei, gwei, eth)", s)
@@ -169,5 +177,11 @@ func ParseAmount(s string) (*big.Int, error) {
 	if !r.IsInt() {
 		return nil, errors.New("amount " + s + ": not a whole number of wei")
 	}
+	if r.Num().BitLen() > 256 {
+		return nil, fmt.Errorf("amount %q: more than 2^256 wei", s)
+	}
 	return r.Num(), nil
 }
+
+// maxAmountExponent bounds the exponent of an amount like 1.5e18.
+const maxAmountExponent = 100

@@ -28,7 +28,7 @@ func TestParseAmount(t *testing.T) {
 			t.Errorf("%q: %v %v, want %s", in, got, err, want)
 		}
 	}
-	for _, bad := range []string{"", "-1", "1.5", "0.1wei", "abc", "1 btc"} {
+	for _, bad := range []string{"", "-1", "1.5", "0.1wei", "abc", "1 btc", "002E1000000", "1e-1000000000", "1p99999999", "2e78eth"} {
 		if _, err := ParseAmount(bad); err == nil {
 			t.Errorf("%q accepted", bad)
 		}

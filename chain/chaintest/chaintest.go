@@ -15,8 +15,18 @@ import (
 )
 
 // Engine accepts every header. A block's weight is its Bits field, or 1 when
-// Bits is 0, so tests can make branches of chosen weight.
-type Engine struct{}
+// Bits is 0, so tests can make branches of chosen weight. It pays the block
+// reward and takes no system calls.
+type Engine struct{ chain.NoSystemCalls }
+
+// InitGenesis adds nothing to the genesis block.
+func (Engine) InitGenesis(*chain.Genesis, *chain.Header, *chain.State) {}
+
+// Finalize pays the block reward to the producer.
+func (Engine) Finalize(c chain.ChainReader, st *chain.State, h *chain.Header) error {
+	st.Credit(h.Coinbase, c.Genesis().BlockReward.Big())
+	return nil
+}
 
 var _ chain.Engine = Engine{}
 

@@ -15,7 +15,7 @@ import (
 func benchCommands() []command {
 	return []command{
 		{"mine", "the miner: nonces/s per thread and in total, against openssl's SHA-256", benchMine, nil},
-		{"tx", "transfers/s through eth_sendRawTransaction, accepted and mined", benchTx, nil},
+		{"tx", "transfers/s through eth_sendRawTransaction, accepted (and mined), with admission latency", benchTx, nil},
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	ct "github.com/chaind/chaind/chain/chaintest"
+	"github.com/chaind/chaind/internal/poll"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/core/types"
@@ -50,23 +51,11 @@ func (p *proc) head(t *testing.T) headInfo {
 	return h
 }
 
-// waitFor polls cond until it holds or timeout passes.
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 // sameHead waits until every node reports the same head and state root.
 func sameHead(t *testing.T, timeout time.Duration, nodes ...*proc) headInfo {
 	t.Helper()
 	var h headInfo
-	waitFor(t, timeout, "nodes to agree on the head", func() bool {
+	poll.Until(t, timeout, "nodes to agree on the head", func() bool {
 		h = nodes[0].head(t)
 		for _, n := range nodes[1:] {
 			if o := n.head(t); o.Hash != h.Hash || o.StateRoot != h.StateRoot {
@@ -100,14 +89,14 @@ func TestThreeNodesOneMiner(t *testing.T) {
 	miner := startChaind(t, nodeArgs(filepath.Join(dir, "a"), genesis, mining...)...)
 	b := startChaind(t, nodeArgs(filepath.Join(dir, "b"), genesis, "--peers", miner.p2p)...)
 	c := startChaind(t, nodeArgs(filepath.Join(dir, "c"), genesis, "--bootnodes", b.p2p)...)
-	waitFor(t, 20*time.Second, "c to find the miner through b", func() bool {
+	poll.Until(t, 20*time.Second, "c to find the miner through b", func() bool {
 		var n hexutil.Uint
 		c.call(t, &n, "net_peerCount")
 		return n >= 2
 	})
 	tx := ct.Transfer(g, 0, 0, common.Address{0xfe}, ct.Ether(1))
 	sendRaw(t, c, tx)
-	waitFor(t, 30*time.Second, "the transfer's receipt on all three nodes", func() bool {
+	poll.Until(t, 30*time.Second, "the transfer's receipt on all three nodes", func() bool {
 		for _, n := range []*proc{miner, b, c} {
 			if receipt(t, n, tx.Hash()) == nil {
 				return false
@@ -130,12 +119,12 @@ func TestLateJoinSyncs(t *testing.T) {
 	genesis := writeInstantGenesis(t, dir)
 	const target = 2000
 	a := startChaind(t, nodeArgs(filepath.Join(dir, "a"), genesis, mining...)...)
-	waitFor(t, 3*time.Minute, "the first node to mine 2,000 blocks", func() bool { return a.head(t).Number >= target })
+	poll.Until(t, 3*time.Minute, "the first node to mine 2,000 blocks", func() bool { return a.head(t).Number >= target })
 	a.stopMining(t)
 	want := a.head(t)
 	b := startChaind(t, nodeArgs(filepath.Join(dir, "b"), genesis, "--peers", a.p2p)...)
 	sawSyncing := false
-	waitFor(t, 2*time.Minute, "the late node to sync", func() bool {
+	poll.Until(t, 2*time.Minute, "the late node to sync", func() bool {
 		var s json.RawMessage
 		b.call(t, &s, "eth_syncing")
 		if string(s) != "false" {

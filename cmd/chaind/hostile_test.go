@@ -15,6 +15,7 @@ import (
 
 	"github.com/chaind/chaind/chain"
 	ct "github.com/chaind/chaind/chain/chaintest"
+	"github.com/chaind/chaind/internal/poll"
 	"github.com/chaind/chaind/p2p"
 	"github.com/chaind/chaind/p2p/p2ptest"
 	"github.com/chaind/chaind/pow"
@@ -34,7 +35,7 @@ func dialHostile(t *testing.T, addr string, g *chain.Genesis, id byte) (*hostile
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	peer, err := p2ptest.Dial(ctx, p2p.TCP{}, addr, p2ptest.Key(int(id)), p2ptest.Hello(g, new(big.Int)))
+	peer, err := p2ptest.Dial(ctx, p2p.TCP{}, addr, p2ptest.Key(int(id)), p2ptest.Hello(g, pow.New(1), new(big.Int)))
 	var refused *p2ptest.Refused
 	if errors.As(err, &refused) {
 		return nil, errors.New(refused.Reason)
@@ -127,7 +128,8 @@ func (h *hostilePeer) offer(b *chain.Block) {
 func childOf(t *testing.T, g *chain.Genesis, grand, parent *chain.Block, txs []*types.Transaction, edit func(*chain.Header)) *chain.Block {
 	t.Helper()
 	h := &chain.Header{ParentHash: parent.Hash(), Height: parent.Height() + 1, Coinbase: common.Address{0xee},
-		Time: max(uint64(time.Now().UnixMilli()), parent.Header.Time+1), TxRoot: chain.TxRoot(txs),
+		Time: max(uint64(time.Now().UnixMilli()), parent.Header.Time+1), TxRoot: chain.TxRoot(txs), ReceiptRoot: chain.ReceiptRoot(txs),
+		GasLimit: g.GasLimit, BaseFee: g.BaseFee.Big(),
 		GasUsed: uint64(len(txs)) * chain.TransferGas, StateRoot: common.Hash{0x5a}, Bits: pow.NextBits(g, grand.Header, parent.Header)}
 	if edit != nil {
 		edit(h)
@@ -148,7 +150,7 @@ func TestHostilePeer(t *testing.T) {
 	dir := t.TempDir()
 	g, genesis := writeFastGenesis(t, dir, 1)
 	honest := startChaind(t, nodeArgs(filepath.Join(dir, "honest"), genesis, mining...)...)
-	waitFor(t, 30*time.Second, "a few blocks", func() bool { return honest.head(t).Number >= 3 })
+	poll.Until(t, 30*time.Second, "a few blocks", func() bool { return honest.head(t).Number >= 3 })
 
 	forgedTo := common.Address{0xf0, 0x0d}
 	var offered []common.Hash
@@ -168,7 +170,7 @@ func TestHostilePeer(t *testing.T) {
 		{"bad seal", blockCase(func(grand, parent *chain.Block) *chain.Block {
 			b := childOf(t, g, grand, parent, nil, nil)
 			target := chain.CompactToBig(b.Header.Bits)
-			for hash := b.Hash(); new(big.Int).SetBytes(hash[:]).Cmp(target) <= 0; hash = b.Hash() {
+			for value := pow.Value(b.Header); new(big.Int).SetBytes(value[:]).Cmp(target) <= 0; value = pow.Value(b.Header) {
 				b.Header.Nonce++
 			}
 			return b
@@ -221,7 +223,7 @@ func TestHostilePeer(t *testing.T) {
 				t.Fatalf("head moved from %+v to %+v", before, after)
 			}
 			honest.call(t, nil, "chaind_minerStart")
-			waitFor(t, 30*time.Second, "the node to keep mining", func() bool { return honest.head(t).Number > before.Number })
+			poll.Until(t, 30*time.Second, "the node to keep mining", func() bool { return honest.head(t).Number > before.Number })
 		})
 	}
 	for _, hash := range offered {

@@ -36,8 +36,9 @@ var allowedImports = map[string][]string{
 	"node":              {"chain", "clock", "mempool", "metrics", "p2p", "pos", "pow", "rpc", "wallet"},
 	"testnet":           {"chain", "clock", "figure", "pow", "rpc", "sim", "stats", "testnet/dashboard", "wallet"},
 	"testnet/dashboard": {"clock"},
-	"netsim":            {"chain", "clock", "mempool", "pow", "testnet"},
+	"netsim":            {"chain", "clock", "mempool", "pos", "pow", "testnet"},
 	"loadgen":           {"chain", "pow", "rpc", "wallet"},
+	"internal/poll":     {},
 	"cmd/chaind":        nil, // may import anything
 }
 

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	ct "github.com/chaind/chaind/chain/chaintest"
+	"github.com/chaind/chaind/internal/poll"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
 )
@@ -31,7 +32,7 @@ func TestSplitAndHeal(t *testing.T) {
 	txB := ct.Transfer(g, 1, 0, common.Address{0xbb}, ct.Ether(2))
 	sendRaw(t, a, txA)
 	sendRaw(t, b, txB)
-	waitFor(t, 30*time.Second, "both branches to grow with their own transfer", func() bool {
+	poll.Until(t, 30*time.Second, "both branches to grow with their own transfer", func() bool {
 		return receipt(t, a, txA.Hash()) != nil && receipt(t, b, txB.Hash()) != nil && a.head(t).Number >= 8 && b.head(t).Number >= 8
 	})
 	if receipt(t, a, txB.Hash()) != nil || receipt(t, b, txA.Hash()) != nil {
@@ -40,7 +41,7 @@ func TestSplitAndHeal(t *testing.T) {
 	headA, headB := a.head(t), b.head(t)
 
 	a.call(t, nil, "admin_addPeer", b.p2p)
-	waitFor(t, 60*time.Second, "both transfers on both nodes after the heal", func() bool {
+	poll.Until(t, 60*time.Second, "both transfers on both nodes after the heal", func() bool {
 		for _, n := range []*proc{a, b} {
 			for _, h := range []common.Hash{txA.Hash(), txB.Hash()} {
 				if receipt(t, n, h) == nil {
@@ -112,7 +113,7 @@ func TestOtherGenesisRefused(t *testing.T) {
 	_, genesisB := writeFastGenesis(t, otherDir, 2) // same chain id, other allocations
 	a := startChaind(t, nodeArgs(filepath.Join(dir, "a"), genesisA)...)
 	b := startChaind(t, nodeArgs(filepath.Join(dir, "b"), genesisB, "--peers", a.p2p)...)
-	waitFor(t, 20*time.Second, "both sides to log the genesis mismatch", func() bool {
+	poll.Until(t, 20*time.Second, "both sides to log the genesis mismatch", func() bool {
 		return strings.Contains(a.stderr.String(), `reason="genesis `) && strings.Contains(b.stderr.String(), `reason="genesis `)
 	})
 	for _, n := range []*proc{a, b} {

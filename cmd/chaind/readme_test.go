@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chaind/chaind/internal/poll"
 	"github.com/ethereum/go-ethereum/common/hexutil"
 )
 
@@ -119,7 +120,7 @@ func TestReadmeWalkthrough(t *testing.T) {
 // balance it prints is the balance at the height it names.
 func checkBanner(t *testing.T, p *proc) {
 	t.Helper()
-	waitFor(t, 30*time.Second, "the dev banner", func() bool { return strings.Contains(p.stdout.String(), "Genesis:") })
+	poll.Until(t, 30*time.Second, "the dev banner", func() bool { return strings.Contains(p.stdout.String(), "Genesis:") })
 	m := bannerBalance.FindStringSubmatch(p.stdout.String())
 	if m == nil {
 		t.Fatalf("no account balance in the banner:\n%s", p.stdout)

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chaind/chaind/internal/poll"
 	"github.com/chaind/chaind/loadgen"
 )
 
@@ -28,12 +29,12 @@ func TestMemoryAfter100kBlocks(t *testing.T) {
 	dir := t.TempDir()
 	genesis := writeInstantGenesis(t, dir)
 	a := startChaind(t, nodeArgs(filepath.Join(dir, "a"), genesis, mining...)...)
-	waitFor(t, wait, "the mined blocks", func() bool { return uint64(a.head(t).Number) >= blocks })
+	poll.Until(t, wait, "the mined blocks", func() bool { return uint64(a.head(t).Number) >= blocks })
 	a.stopMining(t)
 	want := a.head(t)
 	start := time.Now()
 	b := startChaind(t, nodeArgs(filepath.Join(dir, "b"), genesis, "--peers", a.p2p)...)
-	waitFor(t, wait, "the sync", func() bool { return b.head(t).Hash == want.Hash })
+	poll.Until(t, wait, "the sync", func() bool { return b.head(t).Hash == want.Hash })
 	syncSecs := time.Since(start).Seconds()
 	rssA, errA := loadgen.PeakRSS(a.cmd.Process.Pid)
 	rssB, errB := loadgen.PeakRSS(b.cmd.Process.Pid)

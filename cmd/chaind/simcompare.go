@@ -17,7 +17,7 @@ import (
 	"github.com/chaind/chaind/testnet"
 )
 
-const simCompareSynopsis = "sim compare [--consensus pow] [--nodes N] [--block-time D] [--duration D] [--latency MODEL]... [--peers K] [--tx-rate R] [--relay push|announce] [--seed S] [--out DIR] [--json]"
+const simCompareSynopsis = "sim compare [--consensus pow,pos] [--nodes N] [--block-time D] [--duration D] [--latency MODEL]... [--peers K] [--tx-rate R] [--relay push|announce] [--seed S] [--out DIR] [--json]"
 
 // simCompare runs the comparison of 'chaind testnet compare' (a healthy
 // stretch, a partition into halves and its heal, crashes of a quarter and
@@ -25,7 +25,7 @@ const simCompareSynopsis = "sim compare [--consensus pow] [--nodes N] [--block-t
 // number of nodes, and measures it with the testnet's own analysis.
 func simCompare(args []string) error {
 	fs := newFlagSet("sim compare", simCompareSynopsis)
-	consensus := fs.StringSlice("consensus", []string{"pow"}, "consensus variants to compare (pow; pos runs on real processes only so far)")
+	consensus := fs.StringSlice("consensus", []string{"pow", "pos"}, "consensus variants to compare: pow, and pos (with and without finality)")
 	shared := addSimFlags(fs, 10*time.Second, 2)
 	duration := fs.Duration("duration", time.Hour, "simulated time per run")
 	latencies := fs.StringArray("latency", []string{"const:200ms", "bitcoin"}, "link model of one run (repeat the flag to compare several)")
@@ -56,14 +56,18 @@ func simCompare(args []string) error {
 			return fmt.Errorf("--latency: %w", err)
 		}
 		for _, v := range variants {
-			slog.Info("Comparison run", "variant", v, "latency", model)
+			slog.Info("Comparison run", "variant", v.Name, "latency", model)
 			cfg := base
 			cfg.Network = network
+			cfg.Consensus, cfg.NoFinality = v.Consensus, !v.Finality
+			if v.Consensus == "pos" {
+				cfg.HashPower = nil
+			}
 			res, err := netsim.Run(ctx, cfg)
 			if err != nil {
-				return fmt.Errorf("%s at %s: %w", v, model, err)
+				return fmt.Errorf("%s at %s: %w", v.Name, model, err)
 			}
-			cmp.Runs = append(cmp.Runs, *testnet.Analyse(v, network.Median(), res.Records, testnet.Halves(base.Nodes)))
+			cmp.Runs = append(cmp.Runs, *testnet.Analyse(v.Name, network.Median(), res.Records, testnet.Halves(base.Nodes)))
 			models = append(models, model)
 		}
 	}
@@ -78,24 +82,20 @@ func simCompare(args []string) error {
 	return writeComparisonTable(os.Stdout, cmp, models)
 }
 
-// simVariants checks the --consensus list: each variant of 'testnet
-// compare' whose consensus the simulator runs.
-func simVariants(consensus []string) ([]string, error) {
-	var out []string
+// simVariants is the variants of 'testnet compare' whose consensus is in
+// the --consensus list.
+func simVariants(consensus []string) ([]testnet.Variant, error) {
+	var out []testnet.Variant
 	for _, c := range consensus {
 		found := false
 		for _, v := range testnet.Variants {
-			if v.Consensus != c {
-				continue
+			if v.Consensus == c {
+				found = true
+				out = append(out, v)
 			}
-			found = true
-			if c != "pow" {
-				return nil, fmt.Errorf("--consensus %s: the simulator runs proof of work only so far ('chaind testnet compare' runs %s on real processes)", c, c)
-			}
-			out = append(out, v.Name)
 		}
 		if !found {
-			return nil, fmt.Errorf("--consensus %q: want pow", c)
+			return nil, fmt.Errorf("--consensus %q: want pow or pos", c)
 		}
 	}
 	return out, nil

@@ -15,17 +15,21 @@ import (
 
 	"github.com/chaind/chaind/loadgen"
 	"github.com/chaind/chaind/netsim"
+	"github.com/chaind/chaind/pos"
 	"github.com/chaind/chaind/testnet"
 	"github.com/spf13/pflag"
 )
 
-const simNetworkSynopsis = "sim network [--nodes N] [--block-time D] [--blocks N | --duration D] [--latency MODEL] [--peers K] [--block-size SIZE] [--hashpower 40,30,...] [--selfish SHARE] [--tx-rate R] [--relay push|announce] [--scenario FILE] [--seed S] [--out DIR] [--json]"
+const simNetworkSynopsis = "sim network [--consensus pow|pos] [--nodes N] [--block-time D] [--blocks N | --duration D] [--latency MODEL] [--peers K] [--block-size SIZE] [--hashpower 40,30,... | --stakes 40,30,...] [--selfish SHARE] [--epoch-length N] [--byzantine N=B1+B2,...] [--tx-rate R] [--relay push|announce] [--scenario FILE] [--seed S] [--out DIR] [--json]"
 
 // runSimNetwork runs netsim and prints the testnet report of the run.
 func runSimNetwork(args []string) error {
 	fs := newFlagSet("sim network", simNetworkSynopsis)
-	consensus := fs.String("consensus", "pow", "consensus to simulate (pow)")
+	consensus := fs.String("consensus", "pow", "consensus to simulate: pow or pos (every node a validator)")
 	shared := addSimFlags(fs, 600*time.Second, 0)
+	epochLength := fs.Uint64("epoch-length", 32, "PoS: slots per epoch")
+	stakes := fs.String("stakes", "", "PoS: stake shares per node, e.g. 40,30,20,10 (default: equal)")
+	byzantine := fs.String("byzantine", "", "PoS: misbehaving validators, e.g. 0=equivocate+withhold,3=double-vote (behaviours: equivocate, double-vote, surround-vote, censor, withhold)")
 	blocks := fs.Uint64("blocks", 100, "stop when the best chain reaches this height (0: use --duration)")
 	duration := fs.Duration("duration", 0, "stop at this simulated time instead")
 	latency := fs.String("latency", "bitcoin", "link model: const:D, lognormal:MEDIAN,SIGMA, or bitcoin (SimBlock's regions)")
@@ -36,12 +40,16 @@ func runSimNetwork(args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *consensus != "pow" {
-		return fmt.Errorf("--consensus %q: the network simulation runs proof of work only so far", *consensus)
-	}
 	cfg, err := shared.config()
 	if err != nil {
 		return err
+	}
+	cfg.Consensus, cfg.EpochLength = *consensus, *epochLength
+	if cfg.Stakes, err = parseShares(*stakes); err != nil {
+		return fmt.Errorf("--stakes: %w", err)
+	}
+	if cfg.Byzantine, err = parseBehaviours(*byzantine, cfg.Nodes); err != nil {
+		return fmt.Errorf("--byzantine: %w", err)
 	}
 	network, err := netsim.ParseNetwork(*latency)
 	if err != nil {
@@ -92,7 +100,8 @@ func runSimNetwork(args []string) error {
 		"median_propagation_ms": netsim.MedianArrival(res.Records).Milliseconds(),
 		"propagation_to_all_ms": rep.Propagation, "reorgs": rep.Reorgs, "max_reorg_depth": rep.MaxReorgDepth,
 		"reorg_depths": rep.ReorgDepths, "finalized_reverted": rep.FinalizedReverted, "heads_agree": rep.HeadsAgree,
-		"simulated_seconds": rep.DurationSec, "events": res.Events, "seed": cfg.Seed,
+		"simulated_seconds": rep.DurationSec, "events": res.Events, "seed": cfg.Seed, "consensus": cfg.Consensus,
+		"finalized_height": rep.FinalizedHeight, "time_to_finality_ms": rep.TimeToFinality, "refused_blocks": res.Refused,
 		"wall_seconds": res.Wall.Seconds(), "wall_events_per_second": float64(res.Events) / res.Wall.Seconds(),
 		"wall_peak_rss_bytes": int64(peakRSS * (1 << 20)),
 	}
@@ -159,6 +168,22 @@ func (f *simFlags) config() (netsim.Config, error) {
 		HashPower: shares, HalfLife: *f.halfLife, Processing: *f.processing, ValidationRate: float64(rate),
 		TxRate: *f.txRate, Relay: relay, Seed: *f.seed, Progress: logProgress,
 	}, nil
+}
+
+// parseBehaviours reads --byzantine (node=behaviour+behaviour,...) into
+// PoS behaviours.
+func parseBehaviours(s string, nodes int) (map[int]pos.Behaviour, error) {
+	byz, err := parseByzantine(s, nodes)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[int]pos.Behaviour, len(byz))
+	for n, b := range byz {
+		if out[n], err = pos.ParseBehaviour(b); err != nil {
+			return nil, fmt.Errorf("node %d: %w", n, err)
+		}
+	}
+	return out, nil
 }
 
 func logProgress(p netsim.Progress) {

@@ -136,11 +136,11 @@ func superviseUntilDone(s *testnet.Supervisor, duration time.Duration) error {
 	defer signal.Stop(sigs)
 	var timeout <-chan time.Time
 	if duration > 0 {
-		timeout = time.After(duration)
+		timeout = time.After(duration) // wall-clock: the nodes are OS processes
 	}
 	down := make(chan error, 1)
 	go func() { down <- s.Wait() }()
-	tick := time.NewTicker(10 * time.Second)
+	tick := time.NewTicker(10 * time.Second) // wall-clock: progress lines for the person waiting
 	defer tick.Stop()
 	start := time.Now()
 	for {
@@ -213,7 +213,7 @@ func detachSupervisor(dir string, args []string) error {
 	}
 	exited := make(chan struct{})
 	go func() { cmd.Wait(); close(exited) }()
-	deadline := time.After(2 * time.Minute)
+	deadline := time.After(2 * time.Minute) // wall-clock: waiting for OS processes
 	for {
 		if c, err := testnet.Dial(dir); err == nil && everyNodeUp(c.State) {
 			fmt.Printf("testnet supervisor running in the background (pid %d); log in %s\n", cmd.Process.Pid, filepath.Join(dir, "supervisor.log"))
@@ -282,7 +282,7 @@ func testnetRun(args []string) error {
 		}
 	}()
 	total := sc.Steps[len(sc.Steps)-1].At.D()
-	start := time.Now()
+	start := time.Now() // wall-clock: progress lines for the person waiting
 	progress := func(what string) {
 		fmt.Printf("[%5.1fs / %.0fs] %-9s %s\n", time.Since(start).Seconds(), total.Seconds(), what, heightsLine(s.Status(context.Background())))
 	}
@@ -496,7 +496,7 @@ func testnetDown(args []string) error {
 	if err := call(c, nil, "testnet_down"); err != nil {
 		return err
 	}
-	deadline := time.Now().Add(60 * time.Second)
+	deadline := time.Now().Add(60 * time.Second) // wall-clock: waiting for an OS process
 	for time.Now().Before(deadline) {
 		if syscall.Kill(c.State.PID, 0) != nil {
 			fmt.Println("testnet down")

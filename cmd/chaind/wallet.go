@@ -132,27 +132,35 @@ func walletList(args []string) error {
 }
 
 func walletImport(args []string) error {
-	fs := newFlagSet("wallet import", "wallet import <hexkey|file> [--keystore DIR] [--password-file FILE]")
+	fs := newFlagSet("wallet import", "wallet import <hexkey|file> [--keystore DIR] [--password-file FILE]\n\nA file may hold a hex key, or be a keystore file (from geth, ethers or chaind), which is checked and copied as it is.")
 	dir, pwFile, light := keystoreFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
-		return errors.New("wallet import: give one hex private key, or a file holding one")
+		return errors.New("wallet import: give one hex private key, or a file holding one or a keystore file")
 	}
-	src := fs.Arg(0)
-	if data, err := os.ReadFile(src); err == nil {
-		src = string(data)
+	src, ks := fs.Arg(0), openKeystore(*dir, *light)
+	password := func() (string, error) { return readPassword(*pwFile, true) }
+	var (
+		e   wallet.Entry
+		err error
+	)
+	if _, statErr := os.Stat(src); statErr == nil {
+		e, err = ks.ImportFile(src, password)
+	} else {
+		var (
+			key *ecdsa.PrivateKey
+			pw  string
+		)
+		if key, err = wallet.ParseHexKey(src); err != nil {
+			return err
+		}
+		if pw, err = password(); err != nil {
+			return err
+		}
+		e, err = ks.Import(key, pw)
 	}
-	key, err := wallet.ParseHexKey(src)
-	if err != nil {
-		return err
-	}
-	pw, err := readPassword(*pwFile, true)
-	if err != nil {
-		return err
-	}
-	e, err := openKeystore(*dir, *light).Import(key, pw)
 	if err != nil {
 		return err
 	}
@@ -289,16 +297,5 @@ func sendingKey(from, keyFile, dir, pwFile string) (*ecdsa.PrivateKey, error) {
 // loadKeyFile reads a private key from a keystore file (decrypted with the
 // password from passwordFile, or a prompt) or from a file holding it in hex.
 func loadKeyFile(path, passwordFile string) (*ecdsa.PrivateKey, error) {
-	if _, err := wallet.KeyFileAddress(path); err != nil {
-		data, rerr := os.ReadFile(path)
-		if rerr != nil {
-			return nil, rerr
-		}
-		return wallet.ParseHexKey(string(data))
-	}
-	pw, err := readPassword(passwordFile, false)
-	if err != nil {
-		return nil, err
-	}
-	return wallet.LoadKeyFile(path, pw)
+	return wallet.ReadKey(path, func() (string, error) { return readPassword(passwordFile, false) })
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chaind/chaind/internal/poll"
 	"github.com/ethereum/go-ethereum/common/hexutil"
 )
 
@@ -77,7 +78,7 @@ func TestDevNodeAndWalletCLI(t *testing.T) {
 
 	// Another node joins the dev chain with the genesis the dev node wrote.
 	joiner := startChaind(t, nodeArgs(filepath.Join(dir, "joiner"), filepath.Join(datadir, "genesis.json"), "--peers", p.p2p)...)
-	waitFor(t, 30*time.Second, "the joining node to sync the dev chain", func() bool {
+	poll.Until(t, 30*time.Second, "the joining node to sync the dev chain", func() bool {
 		var bal hexutil.Big
 		joiner.call(t, &bal, "eth_getBalance", newAddr, "latest")
 		return bal.ToInt().Cmp(big.NewInt(25e17)) == 0
@@ -108,5 +109,40 @@ func TestDevNodeAndWalletCLI(t *testing.T) {
 	out, err = runChaind(t, "wallet", "balance", newAddr, "--rpc", p2.url)
 	if err != nil || !strings.HasPrefix(out, "2500000000000000000 wei") {
 		t.Fatalf("balance after restart: %v\n%s", err, out)
+	}
+}
+
+// TestHostileKeyFileRefused: a keystore file asking scrypt for a TiB is
+// refused before any key is derived, by the validator key loading, by
+// `wallet send --from` and by `wallet import` (a process that tried would be
+// killed or would run for minutes).
+func TestHostileKeyFileRefused(t *testing.T) {
+	dir := t.TempDir()
+	const addr = "45dea0fb0bba44f4fcf290bba71fd57d7117cbb8"
+	hostile := `{"address":"` + addr + `","crypto":{"cipher":"aes-128-ctr","ciphertext":"b87781948a1befd247bff51ef4063f716cf6c2d3481163e9a8f42e1f9bb74145",` +
+		`"cipherparams":{"iv":"dc4926b48a105133d2f16b96833abf1e"},"kdf":"scrypt","kdfparams":{"dklen":32,"n":1073741824,"p":1,"r":8,` +
+		`"salt":"004244bbdc51cadda545b1cfa43cff9ed2ae88e08c61f1479dbb45410722f8f0"},"mac":"39990c1684557447940d4c69e06b1b82b2aceacb43f284df65c956daf3046b85"},` +
+		`"id":"ce541d8d-c79b-40f8-9f8c-20f59616faba","version":3}`
+	keystore := filepath.Join(dir, "keystore")
+	keyFile := filepath.Join(keystore, "UTC--hostile")
+	pwFile := filepath.Join(dir, "password")
+	if err := os.MkdirAll(keystore, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, []byte(hostile), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(pwFile, []byte("pw\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"node", "--dev", "--consensus", "pos", "--datadir", filepath.Join(dir, "node"), "--validator.key", keyFile, "--validator.password", pwFile},
+		{"wallet", "send", "--from", "0x" + addr, "--keystore", keystore, "--password-file", pwFile, "--to", "0x" + addr, "--value", "1", "--rpc", "http://127.0.0.1:1"},
+		{"wallet", "import", keyFile, "--keystore", filepath.Join(dir, "other"), "--password-file", pwFile},
+	} {
+		out, err := runChaind(t, args...)
+		if err == nil || !strings.Contains(out, "scrypt n=1073741824 r=8 needs 1048576 MiB") {
+			t.Fatalf("%s: %v\n%s", args[0], err, out)
+		}
 	}
 }

@@ -17,7 +17,9 @@ import (
 	"github.com/ethereum/go-ethereum/crypto"
 )
 
-// Timeout bounds each read and write of a Peer.
+// Timeout bounds each read and write of a Peer. The deadlines are set from
+// time.Now, as net.Conn deadlines are wall-clock by nature (inside a
+// testing/synctest bubble, the bubble's time).
 const Timeout = 30 * time.Second
 
 // Key returns a deterministic node key for seed.
@@ -29,9 +31,10 @@ func Key(seed int) *ecdsa.PrivateKey {
 	return k
 }
 
-// Hello is a hello for g's genesis with weight; Dial fills the id and nonce.
-func Hello(g *chain.Genesis, weight *big.Int) *p2p.Hello {
-	gen, _ := g.Block() // the genesis state is not needed
+// Hello is a hello for the genesis block that g and engine e build, with
+// weight; Dial fills the id and nonce.
+func Hello(g *chain.Genesis, e chain.GenesisInit, weight *big.Int) *p2p.Hello {
+	gen, _ := g.Block(e) // the genesis state is not needed
 	return &p2p.Hello{Version: p2p.ProtocolVersion, ChainID: g.ChainID, Genesis: gen.Hash(), Head: gen.Hash(), Weight: weight}
 }
 
@@ -100,8 +103,8 @@ func (p *Peer) Write(b []byte) error {
 	return err
 }
 
-// Await reads until a T arrives, skipping other messages; a Disconnect is a
-// *Refused error.
+// Await reads until a T arrives, skipping other messages (and answering
+// pings, as a peer that reads does); a Disconnect is a *Refused error.
 func Await[T p2p.Msg](p *Peer) (T, error) {
 	var zero T
 	for {
@@ -116,11 +119,19 @@ func Await[T p2p.Msg](p *Peer) (T, error) {
 		if d, ok := m.(*p2p.Disconnect); ok {
 			return zero, &Refused{Reason: d.Reason}
 		}
+		p.pong(m)
 	}
 }
 
-// Disconnected reads until the node hangs up and returns the reason it gave
-// ("" if it closed without one).
+// pong answers m if it is a ping; a write failure shows on the next read.
+func (p *Peer) pong(m p2p.Msg) {
+	if ping, ok := m.(*p2p.Ping); ok {
+		p.Send(&p2p.Pong{Nonce: ping.Nonce})
+	}
+}
+
+// Disconnected reads until the node hangs up, answering pings, and returns
+// the reason it gave ("" if it closed without one).
 func (p *Peer) Disconnected() (string, error) {
 	for {
 		p.Conn.SetReadDeadline(time.Now().Add(Timeout))
@@ -134,6 +145,7 @@ func (p *Peer) Disconnected() (string, error) {
 		if d, ok := m.(*p2p.Disconnect); ok {
 			return d.Reason, nil
 		}
+		p.pong(m)
 	}
 }
 

@@ -1,0 +1,169 @@
+package netsim
+
+import (
+	"crypto/ecdsa"
+	"errors"
+	"fmt"
+	"math/big"
+	"time"
+
+	"github.com/chaind/chaind/chain"
+	"github.com/chaind/chaind/mempool"
+	"github.com/chaind/chaind/pos"
+	"github.com/chaind/chaind/testnet"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/crypto"
+)
+
+// Proof of stake in the simulation is the real thing: every node is a
+// validator running pos.Validator's duties (propose in its slots, vote half
+// way through each epoch, report double proposals and conflicting votes)
+// with the real engine, chain and mempool, on the simulated clock. Blocks
+// and votes travel the simulated network like everything else; slots start
+// at the same simulated instant at every node (perfect clocks).
+
+// posGenesis is the PoS genesis of a simulation: one validator per node,
+// with the stakes of cfg (equal by default), each funded for its votes.
+func posGenesis(cfg Config) (*chain.Genesis, []*ecdsa.PrivateKey) {
+	stakes := normalised(cfg.Stakes, cfg.Nodes)
+	g := &chain.Genesis{
+		ChainID:     7357,
+		Consensus:   chain.ConsensusPoS,
+		SlotTime:    chain.Duration(cfg.BlockTime),
+		EpochLength: cfg.EpochLength,
+		Timestamp:   uint64(genesisTime.UnixMilli()),
+		Alloc:       chain.Alloc{},
+	}
+	if cfg.NoFinality {
+		off := false
+		g.Finality = &off
+	}
+	if cfg.TxRate > 0 {
+		g.GasLimit = txGasLimit(cfg.BlockSize)
+	}
+	keys := make([]*ecdsa.PrivateKey, cfg.Nodes)
+	for i := range keys {
+		keys[i] = validatorKey(i)
+		addr := crypto.PubkeyToAddress(keys[i].PublicKey)
+		// Stakes in units of 1/1,000,000 of 32,000 ether, so that any
+		// distribution of shares keeps six digits.
+		stake := new(big.Int).Mul(big.NewInt(int64(stakes[i]*1e6)), ether(32_000))
+		stake.Div(stake, big.NewInt(1e6))
+		g.Validators = append(g.Validators, chain.GenesisValidator{Address: addr, Stake: chain.NewBigInt(stake)})
+		g.Alloc[addr] = chain.GenesisAccount{Balance: chain.NewBigInt(ether(1_000))}
+	}
+	return g, keys
+}
+
+func ether(n int64) *big.Int { return new(big.Int).Mul(big.NewInt(n), big.NewInt(1e18)) }
+
+// validatorKey is node i's validator key, the same in every run.
+func validatorKey(i int) *ecdsa.PrivateKey {
+	k, err := crypto.ToECDSA(crypto.Keccak256([]byte(fmt.Sprintf("chaind/netsim validator %d", i))))
+	if err != nil {
+		panic(err) // a Keccak output is a valid key but with negligible probability
+	}
+	return k
+}
+
+// posNode makes n a validator: its engine holds key, its pool takes the
+// validator's votes and evidence and gossips them.
+func (s *sim) posNode(n *node, key *ecdsa.PrivateKey) (*pos.Engine, error) {
+	e, err := pos.New(s.genesis, key, s.clk.Now)
+	if err != nil {
+		return nil, err
+	}
+	n.address = e.Address()
+	return e, nil
+}
+
+// startValidator attaches the validator to n once its chain and pool exist.
+func (s *sim) startValidator(n *node, e *pos.Engine, b pos.Behaviour) error {
+	v, err := pos.NewValidator(pos.ValidatorConfig{Chain: n.chain, Engine: e, Pool: simPool{s, n}, Logger: quiet,
+		Clock: s.clk, Byzantine: b, Announce: func(blk *chain.Block) { s.produced(n, blk) }})
+	if err != nil {
+		return err
+	}
+	n.pool.SubscribeNewTxs(v.ObserveTxs)
+	n.validator = v
+	return nil
+}
+
+// newPoolFor gives n a mempool that follows its chain.
+func newPoolFor(n *node) {
+	n.pool = mempool.New(mempool.Config{Chain: n.chain})
+	n.chain.Subscribe(n.pool.Reset)
+}
+
+// simPool is the validator's view of its node's mempool: what it adds
+// (votes, evidence) enters the pool and spreads like any transaction.
+type simPool struct {
+	s *sim
+	n *node
+}
+
+func (p simPool) Pending() []*types.Transaction           { return p.n.pool.Pending() }
+func (p simPool) PendingNonce(addr common.Address) uint64 { return p.n.pool.PendingNonce(addr) }
+
+// Add admits tx to the pool and relays it.
+func (p simPool) Add(tx *types.Transaction) error {
+	if err := p.n.pool.Add(tx); err != nil {
+		return err
+	}
+	p.s.sysTxs[tx.Hash()] = tx
+	p.n.txSeen[tx.Hash()] = true
+	p.s.relay(p.n, &delivery{tx: tx, from: -1})
+	return nil
+}
+
+// scheduleSlot runs every running validator's duties at the start of slot.
+func (s *sim) scheduleSlot(slot uint64) {
+	at := time.UnixMilli(int64(s.genesis.Timestamp) + int64(slot)*s.cfg.BlockTime.Milliseconds())
+	s.clk.AfterFunc(at.Sub(s.clk.Now()), func() {
+		if s.stopped {
+			return
+		}
+		for _, n := range s.nodes {
+			if n.down {
+				continue
+			}
+			before := n.chain.CurrentHeader().Hash()
+			n.validator.Duties(slot)
+			if head := n.chain.Head(); head.Hash() != before && head.Header.Coinbase == n.address && head.Header.Nonce == slot {
+				s.produced(n, head)
+			}
+		}
+		s.scheduleSlot(slot + 1)
+	})
+}
+
+// produced is a block n's validator made and imported: it is recorded and
+// sent to n's peers.
+func (s *sim) produced(n *node, b *chain.Block) {
+	hash := b.Hash()
+	if s.blocks[hash] != nil {
+		return
+	}
+	s.blocks[hash] = &blockInfo{block: b, seq: len(s.blocks)}
+	s.rec.Blocks[hash] = &testnet.BlockRec{Hash: hash, Parent: b.Header.ParentHash, Height: b.Height(),
+		Producer: b.Header.Coinbase, TimeMs: int64(b.Header.Time), SeenMs: map[int]int64{}}
+	s.arrive(n, &delivery{block: b, from: -1})
+}
+
+// recordFinality notes when n's finalized checkpoint moves.
+func (s *sim) recordFinality(n *node) {
+	fin := n.chain.Finalized()
+	if fin.Number == 0 || fin.Hash == n.finalized {
+		return
+	}
+	n.finalized = fin.Hash
+	s.rec.Finalized[n.id] = append(s.rec.Finalized[n.id], testnet.FinalizedRec{TimeMs: s.clk.Now().UnixMilli(), Hash: fin.Hash, Height: fin.Number})
+}
+
+// refusedByRule reports whether err is a block that a correct node may see
+// and must refuse (a rival of its finalized checkpoint, a Byzantine block),
+// as opposed to a fault of the simulation.
+func refusedByRule(err error) bool {
+	return chain.IsRuleError(err) || errors.Is(err, chain.ErrRevertsFinalized) || errors.Is(err, chain.ErrInvalidAncestor)
+}

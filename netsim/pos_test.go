@@ -1,0 +1,116 @@
+package netsim
+
+import (
+	"context"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/chaind/chaind/chain"
+	"github.com/chaind/chaind/pos"
+	"github.com/chaind/chaind/testnet"
+	"github.com/ethereum/go-ethereum/common"
+)
+
+// TestPoSRunFinalizesAndIsDeterministic: on a healthy network every slot
+// gets its block, all nodes agree, and finality trails the head by at most
+// three epochs, the same in two runs.
+func TestPoSRunFinalizesAndIsDeterministic(t *testing.T) {
+	const slots, epoch = 300, 8
+	a := runTwice(t, func() Config {
+		return Config{Consensus: "pos", Nodes: 6, BlockTime: 2 * time.Second, EpochLength: epoch, Duration: slots * 2 * time.Second,
+			Peers: 3, Seed: 3, Network: mustNetwork(t, "const:150ms")}
+	})
+	rep := a.Report
+	if rep.Canonical != slots || rep.Stale != 0 || !rep.HeadsAgree || rep.Reorgs != 0 {
+		t.Fatalf("%d canonical blocks of %d slots, %d stale, heads agree %v, %d reorgs", rep.Canonical, slots, rep.Stale, rep.HeadsAgree, rep.Reorgs)
+	}
+	if rep.FinalizedHeight+3*epoch < slots || rep.FinalizedReverted != 0 {
+		t.Fatalf("finalized height %d after %d slots (%d reverted)", rep.FinalizedHeight, slots, rep.FinalizedReverted)
+	}
+}
+
+// TestPoSPartitionsNeverRevertFinality runs many random schedules of a PoS
+// network split three ways (1|2|1 in spirit: no side holds 2/3 of the stake
+// unless the draw makes it so), with Byzantine validators holding less than
+// a third of the stake, and a heal. In every schedule: no node ever
+// finalizes a block that conflicts with a block another node finalized, no
+// node's finalized checkpoint moves to a non-descendant, no finalized block
+// is off the final chain, and once the network heals finality advances.
+func TestPoSPartitionsNeverRevertFinality(t *testing.T) {
+	schedules := 24
+	if testing.Short() {
+		schedules = 6
+	}
+	behaviours := []pos.Behaviour{pos.ByzEquivocate, pos.ByzDoubleVote, pos.ByzSurroundVote, pos.ByzCensor, pos.ByzWithhold}
+	for seed := range uint64(schedules) {
+		rng := rand.New(rand.NewPCG(seed, 121))
+		nodes := 4 + rng.IntN(6)
+		const epoch = 8
+		slot := 2 * time.Second
+		cfg := Config{Consensus: "pos", Nodes: nodes, BlockTime: slot, EpochLength: epoch, Peers: 3 + nodes%2, Seed: seed, // n*k even
+			Network: mustNetwork(t, "lognormal:200ms,0.5"), Byzantine: map[int]pos.Behaviour{}}
+		// Byzantine validators: fewer than a third of the (equal) stakes.
+		for i := range (nodes - 1) / 3 {
+			cfg.Byzantine[i] = behaviours[rng.IntN(len(behaviours))] | behaviours[rng.IntN(len(behaviours))]
+		}
+		perm := rng.Perm(nodes)
+		cut1 := 1 + rng.IntN(nodes-2)
+		cut2 := cut1 + 1 + rng.IntN(nodes-cut1-1)
+		groups := [][]int{perm[:cut1], perm[cut1:cut2], perm[cut2:]}
+		split := time.Duration(2+rng.IntN(4*epoch)) * slot
+		heal := split + time.Duration(epoch+rng.IntN(6*epoch))*slot
+		cfg.Duration = heal + 6*epoch*slot
+		cfg.Steps = []testnet.Step{
+			{At: chain.Duration(split), Do: "partition", Groups: groups},
+			{At: chain.Duration(heal), Do: "heal"},
+		}
+		res, err := Run(context.Background(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := res.Records
+		desc := func(a, b common.Hash) bool { // a descends from b
+			for h := a; ; {
+				if h == b {
+					return true
+				}
+				blk := r.Blocks[h]
+				if blk == nil || blk.Height == 0 {
+					return false
+				}
+				h = blk.Parent
+			}
+		}
+		var all []testnet.FinalizedRec
+		for n, recs := range r.Finalized {
+			for i := 1; i < len(recs); i++ {
+				if !desc(recs[i].Hash, recs[i-1].Hash) {
+					t.Fatalf("seed %d: node %d's finalized checkpoint moved from %x to %x, not a descendant", seed, n, recs[i-1].Hash, recs[i].Hash)
+				}
+			}
+			all = append(all, recs...)
+		}
+		for _, a := range all {
+			for _, b := range all {
+				if !desc(a.Hash, b.Hash) && !desc(b.Hash, a.Hash) {
+					t.Fatalf("seed %d: conflicting finalized blocks %x (height %d) and %x (height %d)", seed, a.Hash, a.Height, b.Hash, b.Height)
+				}
+			}
+		}
+		if res.Report.FinalizedReverted != 0 {
+			t.Fatalf("seed %d: %d finalized blocks reverted", seed, res.Report.FinalizedReverted)
+		}
+		healMs := genesisTime.Add(heal).UnixMilli()
+		advanced := false
+		for _, recs := range r.Finalized {
+			if len(recs) > 0 && recs[len(recs)-1].TimeMs > healMs {
+				advanced = true
+			}
+		}
+		if !advanced {
+			t.Fatalf("seed %d: no node finalized anything in the %d epochs after the heal (groups %v, byzantine %v)", seed, 6, groups, cfg.Byzantine)
+		}
+		t.Logf("seed %d: %d nodes, groups %v, byzantine %v, finalized height %d, refused %d", seed, nodes, groups, cfg.Byzantine, res.Report.FinalizedHeight, res.Refused)
+	}
+}
