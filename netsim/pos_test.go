@@ -52,7 +52,8 @@ func TestPoSPartitionsNeverRevertFinality(t *testing.T) {
 			Network: mustNetwork(t, "lognormal:200ms,0.5"), Byzantine: map[int]pos.Behaviour{}}
 		// Byzantine validators: fewer than a third of the (equal) stakes.
 		for i := range (nodes - 1) / 3 {
-			cfg.Byzantine[i] = behaviours[rng.IntN(len(behaviours))] | behaviours[rng.IntN(len(behaviours))]
+			first, second := behaviours[rng.IntN(len(behaviours))], behaviours[rng.IntN(len(behaviours))] // two draws, maybe the same
+			cfg.Byzantine[i] = first | second
 		}
 		perm := rng.Perm(nodes)
 		cut1 := 1 + rng.IntN(nodes-2)

@@ -113,7 +113,7 @@ func writeSimComparison(dir string, cmp *testnet.Comparison, models []string) er
 		return fmt.Errorf("write results: %w", err)
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "# PoW and PoS compared in the simulator\n\n%d nodes, target block interval %d ms, %.0f s of simulated time per run; healthy until %.0f%% of the run, then split in halves until %.0f%%, a quarter of the nodes crashed at %.0f%%, a second quarter at %.0f%%, all restarted from %.0f%%.\n\n",
+	fmt.Fprintf(&b, "# The comparison in the simulator\n\n%d nodes, target block interval %d ms, %.0f s of simulated time per run; healthy until %.0f%% of the run, then split in halves until %.0f%%, a quarter of the nodes crashed at %.0f%%, a second quarter at %.0f%%, all restarted from %.0f%%.\n\n",
 		cmp.Nodes, cmp.BlockTimeMs, cmp.DurationSec, 45.0, 65.0, 75.0, 85.0, 95.0)
 	b.WriteString("```\n")
 	if err := writeComparisonTable(&b, cmp, models); err != nil {
