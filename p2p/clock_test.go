@@ -17,14 +17,16 @@ import (
 
 // TestRequestTimeoutOnSimClock: on a simulated clock a sync peer that does
 // not answer keeps its connection until exactly the request timeout and
-// loses it then.
+// loses it then. (The liar reads nothing after the request, so the write
+// timeout is set long enough that the cut of a peer that does not read, at
+// twice the write timeout, cannot come at the same instant.)
 func TestRequestTimeoutOnSimClock(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		sim := clock.NewSim(time.Now())
 		w := newWorld(t)
 		defer w.close()
 		w.net = memnet.New(sim, 1)
-		n := w.node("10.0.0.1", 0, func(c *p2p.Config) { c.Clock = sim })
+		n := w.node("10.0.0.1", 0, func(c *p2p.Config) { c.Clock, c.WriteTimeout = sim, time.Minute })
 		liar, err := p2ptest.Dial(context.Background(), w.net.Host("10.0.0.66"), n.srv.Addr(), p2ptest.Key(1),
 			p2ptest.Hello(w.g, ct.Engine{}, big.NewInt(1000)))
 		if err != nil {
