@@ -180,7 +180,7 @@ func (s *Supervisor) finishRecords() {
 	stop()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	var any *rpc.Client
+	var live []*rpc.Client
 	for i := 0; i < s.opts.Nodes; i++ {
 		p, _ := s.proc(i)
 		if p == nil || !p.alive() {
@@ -195,29 +195,83 @@ func (s *Supervisor) finishRecords() {
 			s.rec.mu.Lock()
 			s.rec.FinalHeads[i] = head.Hash
 			s.rec.mu.Unlock()
-			any = c
+			live = append(live, c)
 		}
 	}
 	s.rec.mu.Lock()
 	s.rec.Events = dedupeEvents(s.rec.Events)
 	txs := append([]TxRec(nil), s.rec.Txs...)
 	s.rec.mu.Unlock()
-	if any == nil {
-		return
+	if len(live) > 0 {
+		s.fillAncestry(ctx, live[0])
 	}
+	// Each transfer's receipt from the first live node that has one.
 	for k := range txs {
-		var r *struct {
-			BlockHash   common.Hash    `json:"blockHash"`
-			BlockNumber hexutil.Uint64 `json:"blockNumber"`
-		}
-		if any.Call(ctx, &r, "eth_getTransactionReceipt", txs[k].Hash) == nil && r != nil {
-			h := r.BlockHash
-			txs[k].Block, txs[k].Height = &h, uint64(r.BlockNumber)
+		for _, c := range live {
+			var r *struct {
+				BlockHash   common.Hash    `json:"blockHash"`
+				BlockNumber hexutil.Uint64 `json:"blockNumber"`
+			}
+			if c.Call(ctx, &r, "eth_getTransactionReceipt", txs[k].Hash) == nil && r != nil {
+				h := r.BlockHash
+				txs[k].Block, txs[k].Height = &h, uint64(r.BlockNumber)
+				break
+			}
 		}
 	}
 	s.rec.mu.Lock()
 	s.rec.Txs = txs
 	s.rec.mu.Unlock()
+}
+
+// maxFilled bounds the blocks fillAncestry fetches.
+const maxFilled = 100_000
+
+// fillAncestry fetches from c the blocks between each final head and
+// genesis that no head event recorded (a poll that missed a node's events
+// would otherwise cut the canonical chain the report walks, and every
+// block and transfer below the gap would count as stale or unmined).
+func (s *Supervisor) fillAncestry(ctx context.Context, c *rpc.Client) {
+	s.rec.mu.Lock()
+	heads := make([]common.Hash, 0, len(s.rec.FinalHeads))
+	for _, h := range s.rec.FinalHeads {
+		heads = append(heads, h)
+	}
+	s.rec.mu.Unlock()
+	fetched := 0
+	for _, h := range heads {
+		for fetched < maxFilled {
+			s.rec.mu.Lock()
+			b, known := s.rec.Blocks[h]
+			s.rec.mu.Unlock()
+			if known {
+				if b.Height == 0 {
+					break
+				}
+				h = b.Parent
+				continue
+			}
+			var blk *struct {
+				Hash        common.Hash    `json:"hash"`
+				ParentHash  common.Hash    `json:"parentHash"`
+				Number      hexutil.Uint64 `json:"number"`
+				Miner       common.Address `json:"miner"`
+				TimestampMs hexutil.Uint64 `json:"timestampMs"`
+			}
+			if err := c.Call(ctx, &blk, "eth_getBlockByHash", h, false); err != nil || blk == nil || blk.Hash != h {
+				s.log.Warn("Records miss a block the nodes have", "hash", h, "err", err)
+				break
+			}
+			fetched++
+			s.rec.mu.Lock()
+			s.rec.Blocks[h] = &BlockRec{Hash: h, Parent: blk.ParentHash, Height: uint64(blk.Number), Producer: blk.Miner,
+				TimeMs: int64(blk.TimestampMs), SeenMs: map[int]int64{}}
+			s.rec.mu.Unlock()
+		}
+	}
+	if fetched > 0 {
+		s.log.Info("Filled blocks missing from the records from a node", "blocks", fetched)
+	}
 }
 
 // settleTimeout bounds the wait for the nodes to agree once mining stops.

@@ -153,7 +153,14 @@ func TestKillRestartPartitionHeal(t *testing.T) {
 		}
 	}
 	if rep.TxsSent == 0 || rep.TxsMined != rep.TxsSent {
-		t.Fatalf("%d of %d transfers mined", rep.TxsMined, rep.TxsSent)
+		r, _ := LoadRecords(s.Dir())
+		canon := canonicalChain(r)
+		for _, tx := range r.Txs {
+			if tx.Block == nil || !canon[*tx.Block] {
+				t.Logf("transfer %x: block %v, in the records %v", tx.Hash, tx.Block, tx.Block != nil && r.Blocks[*tx.Block] != nil)
+			}
+		}
+		t.Fatalf("%d of %d transfers mined (canonical chain %d blocks, %d recorded)", rep.TxsMined, rep.TxsSent, len(canon), len(r.Blocks))
 	}
 	t.Logf("stale %d/%d, reorgs %v, propagation %s", rep.Stale, rep.Produced, rep.ReorgDepths, rep.Propagation)
 }
