@@ -141,7 +141,7 @@ func (s *sim) importBlock(n *node, d *delivery) {
 		parent := d.block.Header.ParentHash
 		n.orphans[parent] = append(n.orphans[parent], d)
 		return
-	case refusedByRule(err):
+	case chain.IsRuleError(err): // a block a correct node refuses: a rival of its finalized checkpoint, a Byzantine block
 		s.refused++
 		return
 	default:

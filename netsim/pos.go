@@ -2,7 +2,6 @@ package netsim
 
 import (
 	"crypto/ecdsa"
-	"errors"
 	"fmt"
 	"math/big"
 	"time"
@@ -159,11 +158,4 @@ func (s *sim) recordFinality(n *node) {
 	}
 	n.finalized = fin.Hash
 	s.rec.Finalized[n.id] = append(s.rec.Finalized[n.id], testnet.FinalizedRec{TimeMs: s.clk.Now().UnixMilli(), Hash: fin.Hash, Height: fin.Number})
-}
-
-// refusedByRule reports whether err is a block that a correct node may see
-// and must refuse (a rival of its finalized checkpoint, a Byzantine block),
-// as opposed to a fault of the simulation.
-func refusedByRule(err error) bool {
-	return chain.IsRuleError(err) || errors.Is(err, chain.ErrRevertsFinalized) || errors.Is(err, chain.ErrInvalidAncestor)
 }
