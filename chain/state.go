@@ -119,7 +119,11 @@ func (s *State) SetRecord(key common.Hash, value []byte) {
 	if len(value) > MaxRecordSize {
 		panic(fmt.Sprintf("state: record %x of %d bytes", key, len(value)))
 	}
-	s.recordJournal = append(s.recordJournal, recordEntry{Key: key, Prev: s.records[key]})
+	prev, existed := s.records[key]
+	if len(value) == 0 && !existed {
+		return // deleting nothing: no change to journal or undo
+	}
+	s.recordJournal = append(s.recordJournal, recordEntry{Key: key, Prev: prev})
 	s.putRecord(key, bytes.Clone(value))
 }
 

@@ -155,7 +155,7 @@ func OpenStoreWith(dir string, o StoreOptions) (*Store, error) {
 // buffer: LevelDB allocates it whole for every database).
 func OpenMemStore() *Store {
 	stor := storage.NewMemStorage()
-	db, err := leveldb.Open(stor, &opt.Options{WriteBuffer: 256 << 10, BlockCacheCapacity: 256 << 10, Compression: opt.NoCompression})
+	db, err := leveldb.Open(stor, &opt.Options{WriteBuffer: 256 << 10, BlockCacheCapacity: 256 << 10})
 	if err != nil {
 		panic(fmt.Sprintf("open memory database: %v", err)) // cannot fail on memory storage
 	}

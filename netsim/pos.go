@@ -22,10 +22,18 @@ import (
 // and votes travel the simulated network like everything else; slots start
 // at the same simulated instant at every node (perfect clocks).
 
-// posGenesis is the PoS genesis of a simulation: one validator per node,
-// with the stakes of cfg (equal by default), each funded for its votes.
+// ValidatorCount is the number of PoS validators cfg asks for.
+func (cfg *Config) ValidatorCount() int {
+	if cfg.Validators > 0 {
+		return cfg.Validators
+	}
+	return cfg.Nodes
+}
+
+// posGenesis is the PoS genesis of a simulation: cfg's validators with its
+// stakes (equal by default), each funded for its votes.
 func posGenesis(cfg Config) (*chain.Genesis, []*ecdsa.PrivateKey) {
-	stakes := normalised(cfg.Stakes, cfg.Nodes)
+	stakes := normalised(cfg.Stakes, cfg.ValidatorCount())
 	g := &chain.Genesis{
 		ChainID:     7357,
 		Consensus:   chain.ConsensusPoS,
@@ -41,7 +49,7 @@ func posGenesis(cfg Config) (*chain.Genesis, []*ecdsa.PrivateKey) {
 	if cfg.TxRate > 0 {
 		g.GasLimit = txGasLimit(cfg.BlockSize)
 	}
-	keys := make([]*ecdsa.PrivateKey, cfg.Nodes)
+	keys := make([]*ecdsa.PrivateKey, cfg.ValidatorCount())
 	for i := range keys {
 		keys[i] = validatorKey(i)
 		addr := crypto.PubkeyToAddress(keys[i].PublicKey)
@@ -57,7 +65,7 @@ func posGenesis(cfg Config) (*chain.Genesis, []*ecdsa.PrivateKey) {
 
 func ether(n int64) *big.Int { return new(big.Int).Mul(big.NewInt(n), big.NewInt(1e18)) }
 
-// validatorKey is node i's validator key, the same in every run.
+// validatorKey is validator i's key, the same in every run.
 func validatorKey(i int) *ecdsa.PrivateKey {
 	k, err := crypto.ToECDSA(crypto.Keccak256([]byte(fmt.Sprintf("chaind/netsim validator %d", i))))
 	if err != nil {
@@ -66,18 +74,22 @@ func validatorKey(i int) *ecdsa.PrivateKey {
 	return k
 }
 
-// posNode makes n a validator: its engine holds key, its pool takes the
-// validator's votes and evidence and gossips them.
-func (s *sim) posNode(n *node, key *ecdsa.PrivateKey) (*pos.Engine, error) {
-	e, err := pos.New(s.genesis, key, s.clk.Now)
+// posNode gives n its PoS engine, holding the keys of the validators n
+// serves: keys[j] for every j = n.id mod the number of nodes.
+func (s *sim) posNode(n *node, keys []*ecdsa.PrivateKey) (*pos.Engine, error) {
+	e, err := pos.New(s.genesis, nil, s.clk.Now)
 	if err != nil {
 		return nil, err
 	}
-	n.address = e.Address()
+	n.validators = map[common.Address]bool{}
+	for j := n.id; j < len(keys); j += s.cfg.Nodes {
+		n.validators[e.AddKey(keys[j])] = true
+	}
 	return e, nil
 }
 
-// startValidator attaches the validator to n once its chain and pool exist.
+// startValidator attaches the validator of n's keys to n once its chain
+// and pool exist.
 func (s *sim) startValidator(n *node, e *pos.Engine, b pos.Behaviour) error {
 	v, err := pos.NewValidator(pos.ValidatorConfig{Chain: n.chain, Engine: e, Pool: simPool{s, n}, Logger: quiet,
 		Clock: s.clk, Byzantine: b, Announce: func(blk *chain.Block) { s.produced(n, blk) }})
@@ -124,12 +136,12 @@ func (s *sim) scheduleSlot(slot uint64) {
 			return
 		}
 		for _, n := range s.nodes {
-			if n.down {
+			if n.down || n.validator == nil {
 				continue
 			}
 			before := n.chain.CurrentHeader().Hash()
 			n.validator.Duties(slot)
-			if head := n.chain.Head(); head.Hash() != before && head.Header.Coinbase == n.address && head.Header.Nonce == slot {
+			if head := n.chain.Head(); head.Hash() != before && n.validators[head.Header.Coinbase] && head.Header.Nonce == slot {
 				s.produced(n, head)
 			}
 		}

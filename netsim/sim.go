@@ -29,10 +29,16 @@ type Config struct {
 	BlockTime time.Duration // target block interval (PoS: the slot); required
 	// EpochLength is the PoS epoch in slots; 0 keeps the genesis default.
 	EpochLength uint64
-	// Stakes is each PoS validator's (node's) share of the stake; nil
-	// gives every node an equal share.
+	// Validators is the number of PoS validators; 0 gives one per node.
+	// Validator j runs on node j mod Nodes, so a node serves several when
+	// there are more validators than nodes (as a beacon node does) and
+	// none when there are fewer (an observer).
+	Validators int
+	// Stakes is each PoS validator's share of the stake; nil gives every
+	// validator an equal share.
 	Stakes []float64
-	// Byzantine makes the PoS validators of the nodes it names misbehave.
+	// Byzantine makes all the PoS validators of the nodes it names
+	// misbehave.
 	Byzantine map[int]pos.Behaviour
 	// NoFinality turns the PoS finality gadget off (longest chain only).
 	NoFinality bool
@@ -122,10 +128,13 @@ type node struct {
 	// requested holds, for each message the node has asked a peer for (with
 	// RelayAnnounce), the other peers that announced it, to ask next.
 	requested map[common.Hash][]int
-	// PoS: the node's validator, its address, its finalized checkpoint.
-	validator *pos.Validator
-	address   common.Address
-	finalized common.Hash
+	// address names the node as a block's producer (PoW); PoS: the
+	// node's validator (nil when it serves no key), the addresses of its
+	// keys, its finalized checkpoint.
+	address    common.Address
+	validator  *pos.Validator
+	validators map[common.Address]bool
+	finalized  common.Hash
 }
 
 type sim struct {
@@ -208,8 +217,11 @@ func (cfg *Config) check() error {
 	if cfg.Consensus != chain.ConsensusPoS && (cfg.Stakes != nil || len(cfg.Byzantine) > 0) {
 		errs = append(errs, errors.New("stakes and Byzantine validators are proof of stake's"))
 	}
-	if cfg.Stakes != nil && len(cfg.Stakes) != cfg.Nodes {
-		errs = append(errs, fmt.Errorf("%d stakes for %d nodes", len(cfg.Stakes), cfg.Nodes))
+	if cfg.Validators < 0 || (cfg.Validators > 0 && cfg.Consensus != chain.ConsensusPoS) {
+		errs = append(errs, fmt.Errorf("%d validators: want a positive number, and proof of stake", cfg.Validators))
+	}
+	if cfg.Stakes != nil && len(cfg.Stakes) != cfg.ValidatorCount() {
+		errs = append(errs, fmt.Errorf("%d stakes for %d validators", len(cfg.Stakes), cfg.ValidatorCount()))
 	}
 	for _, st := range cfg.Stakes {
 		if !(st > 0) || math.IsInf(st, 0) {
@@ -217,8 +229,8 @@ func (cfg *Config) check() error {
 		}
 	}
 	for i := range cfg.Byzantine {
-		if i < 0 || i >= cfg.Nodes {
-			errs = append(errs, fmt.Errorf("byzantine validator %d: there are %d nodes", i, cfg.Nodes))
+		if i < 0 || i >= min(cfg.Nodes, cfg.ValidatorCount()) {
+			errs = append(errs, fmt.Errorf("byzantine node %d: nodes 0 to %d serve validators", i, min(cfg.Nodes, cfg.ValidatorCount())-1))
 		}
 	}
 	if cfg.Nodes < 1 {
@@ -337,7 +349,7 @@ func newSim(cfg Config) (*sim, error) {
 			seen: map[common.Hash]bool{}, orphans: map[common.Hash][]*delivery{},
 			txSeen: map[common.Hash]bool{}, requested: map[common.Hash][]int{}}
 		if keys != nil {
-			if posEngine, err = s.posNode(n, keys[i]); err != nil {
+			if posEngine, err = s.posNode(n, keys); err != nil {
 				s.close()
 				return nil, fmt.Errorf("node %d: %w", i, err)
 			}
@@ -353,11 +365,14 @@ func newSim(cfg Config) (*sim, error) {
 		n.store, n.chain = store, c
 		s.nodes = append(s.nodes, n)
 		s.rec.Producers[n.address] = i
+		for addr := range n.validators {
+			s.rec.Producers[addr] = i
+		}
 		c.Subscribe(func(ev chain.HeadEvent) { s.onHead(n, ev) })
 		if cfg.TxRate > 0 || posEngine != nil {
 			newPoolFor(n)
 		}
-		if posEngine != nil {
+		if len(n.validators) > 0 {
 			if err := s.startValidator(n, posEngine, cfg.Byzantine[i]); err != nil {
 				s.close()
 				return nil, fmt.Errorf("node %d: %w", i, err)

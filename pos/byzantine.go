@@ -81,12 +81,11 @@ func (v *Validator) censored(txs []*types.Transaction) []*types.Transaction {
 	if v.cfg.Byzantine&ByzCensor == 0 {
 		return txs
 	}
-	self := v.cfg.Engine.Address()
 	var out []*types.Transaction
 	for _, tx := range txs {
 		to := tx.To()
 		if to != nil && (*to == FinalityAddress || *to == SlashingAddress) {
-			if from, err := v.cfg.Engine.g.Sender(tx); err != nil || from != self {
+			if from, err := v.cfg.Engine.g.Sender(tx); err != nil || v.keyOf(from) == nil {
 				continue
 			}
 		}
@@ -95,19 +94,19 @@ func (v *Validator) censored(txs []*types.Transaction) []*types.Transaction {
 	return out
 }
 
-// equivocation builds a second block for a's slot: a's transactions plus a
-// transfer of one wei to itself, so that the two differ.
-func (v *Validator) equivocation(a *chain.Block) (*chain.Block, error) {
+// equivocation builds a second block for a's slot, proposed by k: a's
+// transactions plus a transfer of one wei to itself, so that the two differ.
+func (v *Validator) equivocation(k *validatorKey, a *chain.Block) (*chain.Block, error) {
 	e := v.cfg.Engine
 	tip := e.g.BaseFee.Big()
-	self := e.Address()
+	self := k.addr
 	nonce := v.cfg.Chain.Account(self).Nonce
 	for _, tx := range a.Txs {
 		if from, _ := e.g.Sender(tx); from == self {
 			nonce = max(nonce, tx.Nonce()+1)
 		}
 	}
-	extra, err := types.SignNewTx(e.key, e.g.Signer(), &types.DynamicFeeTx{
+	extra, err := types.SignNewTx(k.key, e.g.Signer(), &types.DynamicFeeTx{
 		ChainID: new(big.Int).SetUint64(e.g.ChainID), Nonce: nonce, GasTipCap: tip,
 		GasFeeCap: new(big.Int).Add(e.g.BaseFee.Big(), tip), Gas: chain.TransferGas, To: &self, Value: big.NewInt(1),
 	})
@@ -121,13 +120,13 @@ func (v *Validator) equivocation(a *chain.Block) (*chain.Block, error) {
 	return e.Seal(context.Background(), v.cfg.Chain, b)
 }
 
-// badVotes casts the Byzantine votes of epoch next to the honest vote
+// badVotes casts k's Byzantine votes of epoch next to the honest vote
 // (honest, which it may replace: it reports whether the honest vote is
 // still to be cast).
-func (v *Validator) badVotes(epoch uint64, honest Vote) (castHonest bool) {
+func (v *Validator) badVotes(k *validatorKey, epoch uint64, honest Vote) (castHonest bool) {
 	e := v.cfg.Engine
-	if v.cfg.Byzantine&ByzSurroundVote != 0 && v.lastSource > 0 {
-		v.submitVote(Vote{Source: Checkpoint{Epoch: 0, Hash: e.genesisHash}, Target: honest.Target})
+	if v.cfg.Byzantine&ByzSurroundVote != 0 && k.lastSource > 0 {
+		v.submitVote(k, Vote{Source: Checkpoint{Epoch: 0, Hash: e.genesisHash}, Target: honest.Target})
 		v.log.Warn("Byzantine: surround vote", "epoch", epoch)
 		return false
 	}
@@ -137,18 +136,18 @@ func (v *Validator) badVotes(epoch uint64, honest Vote) (castHonest bool) {
 		if other.Target.Hash == honest.Target.Hash {
 			other.Target.Hash = common.Hash{1}
 		}
-		v.submitVote(other)
+		v.submitVote(k, other)
 		v.log.Warn("Byzantine: double vote", "epoch", epoch)
 	}
 	return true
 }
 
-func (v *Validator) submitVote(vote Vote) {
+func (v *Validator) submitVote(k *validatorKey, vote Vote) {
 	data, err := rlp.EncodeToBytes(vote)
 	if err != nil {
 		return
 	}
-	if err := v.submit(FinalityAddress, data); err != nil {
+	if err := v.submit(k, FinalityAddress, data); err != nil {
 		v.log.Warn("Vote refused by the mempool", "epoch", vote.Target.Epoch, "err", err)
 	}
 }

@@ -41,8 +41,10 @@ type Engine struct {
 	slotMs      uint64
 	validators  []common.Address               // sorted, from genesis; later bonders are listed in the state
 	stakeKeys   map[common.Address]common.Hash // keyStake of each genesis validator, computed once
-	key         *ecdsa.PrivateKey              // optional: this node's validator key
+	keys        []*ecdsa.PrivateKey            // the validator keys this node signs with, if any
+	keyOf       map[common.Address]*ecdsa.PrivateKey
 	now         func() time.Time
+	draws       drawCache
 }
 
 var (
@@ -51,8 +53,8 @@ var (
 )
 
 // New returns the engine of a PoS genesis. key (optional) is the local
-// validator's key, needed to propose; now (optional, clock.Real's) reads the
-// node's clock.
+// validator's key, needed to propose (AddKey adds more); now (optional,
+// clock.Real's) reads the node's clock.
 func New(g *chain.Genesis, key *ecdsa.PrivateKey, now func() time.Time) (*Engine, error) {
 	if g.Consensus != chain.ConsensusPoS {
 		return nil, fmt.Errorf("pos: genesis consensus is %q", g.Consensus)
@@ -60,7 +62,10 @@ func New(g *chain.Genesis, key *ecdsa.PrivateKey, now func() time.Time) (*Engine
 	if now == nil {
 		now = clock.OrReal(nil).Now
 	}
-	e := &Engine{g: g, slotMs: uint64(g.SlotTime.D().Milliseconds()), key: key, now: now}
+	e := &Engine{g: g, slotMs: uint64(g.SlotTime.D().Milliseconds()), keyOf: make(map[common.Address]*ecdsa.PrivateKey), now: now}
+	if key != nil {
+		e.AddKey(key)
+	}
 	e.stakeKeys = make(map[common.Address]common.Hash, len(g.Validators))
 	for _, v := range g.Validators {
 		e.validators = append(e.validators, v.Address)
@@ -72,12 +77,26 @@ func New(g *chain.Genesis, key *ecdsa.PrivateKey, now func() time.Time) (*Engine
 	return e, nil
 }
 
-// Address is the local validator's address (zero without a key).
+// AddKey adds a validator key the node signs with, as a beacon node serves
+// many validators: Prepare and Seal sign a block with the key of its
+// coinbase. It returns the key's address. Keys are added before the engine
+// is used.
+func (e *Engine) AddKey(key *ecdsa.PrivateKey) common.Address {
+	addr := crypto.PubkeyToAddress(key.PublicKey)
+	if e.keyOf[addr] == nil {
+		e.keys = append(e.keys, key)
+		e.keyOf[addr] = key
+	}
+	return addr
+}
+
+// Address is the address of the local validator's (first) key, zero
+// without one.
 func (e *Engine) Address() common.Address {
-	if e.key == nil {
+	if len(e.keys) == 0 {
 		return common.Address{}
 	}
-	return crypto.PubkeyToAddress(e.key.PublicKey)
+	return crypto.PubkeyToAddress(e.keys[0].PublicKey)
 }
 
 // Epoch is the epoch of a slot.
@@ -123,53 +142,6 @@ func (e *Engine) seed(st StateReader, epoch uint64) common.Hash {
 	}
 	mix, _ := getRec(st, keyMix)
 	return hashOf(mix)
-}
-
-// Proposer draws the proposer of slot from the epoch's seed, each validator
-// with probability proportional to its stake. For an epoch that st has not
-// opened yet, pending bonds count and due exits do not: its first block
-// will settle them.
-func (e *Engine) Proposer(st StateReader, slot uint64) common.Address {
-	epoch := e.Epoch(slot)
-	opened := false
-	if a, ok := getRec(st, keySeed); ok && a.Nonce == epoch+1 {
-		opened = true
-	}
-	stake := func(v common.Address) *big.Int {
-		s := e.Stake(st, v)
-		if !opened {
-			if p, _ := getRec(st, keyPending(v)); p.Value.Sign() > 0 {
-				s = new(big.Int).Add(s, p.Value)
-			}
-			if x, _ := getRec(st, keyExiting(v)); x.Value.Sign() > 0 && x.Nonce <= epoch {
-				s = new(big.Int).Sub(s, x.Value)
-			}
-		}
-		return s
-	}
-	return draw(e.ValidatorSet(st), stake, e.seed(st, epoch), slot)
-}
-
-// draw picks from validators (sorted) with probability stake/total, using
-// keccak(seed, slot) as the random number.
-func draw(validators []common.Address, stake func(common.Address) *big.Int, seed common.Hash, slot uint64) common.Address {
-	total := new(big.Int)
-	for _, v := range validators {
-		total.Add(total, stake(v))
-	}
-	if total.Sign() == 0 {
-		return common.Address{}
-	}
-	r := new(big.Int).SetBytes(crypto.Keccak256(seed[:], u64(slot)))
-	r.Mod(r, total)
-	for _, v := range validators {
-		s := stake(v)
-		if r.Cmp(s) < 0 {
-			return v
-		}
-		r.Sub(r, s)
-	}
-	return validators[len(validators)-1]
 }
 
 func revealMessage(epoch uint64) []byte {
@@ -251,37 +223,40 @@ func lowS(sig []byte) bool {
 		crypto.ValidateSignatureValues(sig[64], new(big.Int).SetBytes(sig[:32]), new(big.Int).SetBytes(sig[32:64]), true)
 }
 
-// errNotOurSlot is returned by Prepare when this node has no key or the
-// current slot is not after the parent's.
+// errNotOurSlot is returned by Prepare when this node has no key for the
+// coinbase or the current slot is not after the parent's.
 var errNotOurSlot = errors.New("pos: no slot to propose in")
 
-// Prepare fills a header for the current slot, with this node as proposer
-// and its RANDAO reveal; Seal adds the signature.
+// Prepare fills a header for the current slot, with its coinbase (one of
+// this node's validator keys) as proposer and that key's RANDAO reveal; Seal
+// adds the signature.
 func (e *Engine) Prepare(_ chain.ChainReader, h, parent *chain.Header) error {
 	slot := e.SlotAt(e.now())
-	if e.key == nil || slot <= parent.Nonce {
+	key := e.keyOf[h.Coinbase]
+	if key == nil || slot <= parent.Nonce {
 		return errNotOurSlot
 	}
-	reveal, err := crypto.Sign(revealMessage(e.Epoch(slot)), e.key)
+	reveal, err := crypto.Sign(revealMessage(e.Epoch(slot)), key)
 	if err != nil {
 		return err
 	}
-	h.Nonce, h.Time, h.Bits, h.Coinbase = slot, e.g.Timestamp+slot*e.slotMs, 0, e.Address()
+	h.Nonce, h.Time, h.Bits = slot, e.g.Timestamp+slot*e.slotMs, 0
 	h.Seal = append(make([]byte, crypto.SignatureLength), reveal...)
 	return nil
 }
 
-// Seal signs the header's seal hash.
+// Seal signs the header's seal hash with the key of its coinbase.
 func (e *Engine) Seal(_ context.Context, _ chain.ChainReader, b *chain.Block) (*chain.Block, error) {
-	if e.key == nil {
-		return nil, errors.New("pos: no validator key")
+	key := e.keyOf[b.Header.Coinbase]
+	if key == nil {
+		return nil, fmt.Errorf("pos: no validator key for %s", b.Header.Coinbase.Hex())
 	}
 	h := b.Header.Copy()
 	if len(h.Seal) != sealSize {
 		return nil, fmt.Errorf("pos: seal of %d bytes, Prepare makes %d", len(h.Seal), sealSize)
 	}
 	hash := h.SealHash()
-	sig, err := crypto.Sign(hash[:], e.key)
+	sig, err := crypto.Sign(hash[:], key)
 	if err != nil {
 		return nil, err
 	}
@@ -334,6 +309,7 @@ func (e *Engine) BeginBlock(_ chain.ChainReader, st *chain.State, h *chain.Heade
 		}
 		e.settleStakes(st, epoch)
 		e.takeSnapshot(st, first, epoch)
+		e.prune(st)
 	}
 	if want := e.Proposer(st, slot); h.Coinbase != want {
 		return chain.NewRuleError(ErrWrongProposer, "slot %d belongs to %s, block from %s", slot, want.Hex(), h.Coinbase.Hex())

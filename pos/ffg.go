@@ -138,7 +138,9 @@ func linkID(v Vote) common.Hash {
 // validator's transactions never wait behind a vote that cannot count. A
 // second, different vote of one validator for one target epoch in this
 // chain, counted or not, is a double vote proven by the chain itself: the
-// voter is slashed.
+// voter is slashed; that holds for targets above the pruning horizon (see
+// prune), and a vote for an older target is ignored without a trace (the
+// watchers' evidence still slashes a double vote there).
 func (e *Engine) vote(st *chain.State, h *chain.Header, from common.Address, tx *types.Transaction) error {
 	if !e.g.FinalityOn() {
 		return chain.NewRuleError(ErrBadVote, "the finality gadget is off on this chain")
@@ -150,7 +152,7 @@ func (e *Engine) vote(st *chain.State, h *chain.Header, from common.Address, tx 
 	if !e.isValidator(st, from) {
 		return chain.NewRuleError(ErrNotValidator, "vote from %s", from.Hex())
 	}
-	if e.Slashed(st, from) {
+	if e.Slashed(st, from) || v.Target.Epoch < prunedBelow(st) {
 		return nil
 	}
 	voted := keyVoted(v.Target.Epoch, from)
@@ -214,12 +216,64 @@ func (e *Engine) withdrawVotes(st *chain.State, h *chain.Header, v common.Addres
 	}
 }
 
-// isValidator reports whether v is or was a validator of st.
+// isValidator reports whether v is or was a validator of st: a genesis
+// validator (a map lookup, as every vote asks) or one listed since.
 func (e *Engine) isValidator(st StateReader, v common.Address) bool {
-	for _, known := range e.ValidatorSet(st) {
-		if known == v {
+	if _, ok := e.stakeKeys[v]; ok {
+		return true
+	}
+	n, _ := getRec(st, keyValidatorCount)
+	for i := uint64(0); i < n.Nonce; i++ {
+		if a, _ := getRec(st, keyValidator(i)); common.BigToAddress(a.Value) == v {
 			return true
 		}
 	}
 	return false
+}
+
+// Pruning keeps the state's size proportional to the validators rather than
+// to the epochs. The per-validator records of a target epoch (who voted,
+// the source of a counted vote, the stake snapshot) matter only while a
+// vote for that target can still count, that is while the target is after
+// the justified checkpoint; justification only moves forward on a branch.
+// When an epoch opens, the records of targets before the justified epoch
+// are deleted, at most pruneEpochs epochs per block so that a block's work
+// stays bounded after a long stall. The per-epoch records (checkpoints,
+// snapshot totals, link tallies) stay: they are O(1) per epoch.
+
+// keyPruned holds (nonce) the first target epoch whose records are kept.
+var keyPruned = sysKey("pruned-below")
+
+const pruneEpochs = 4
+
+// prunedBelow is the first target epoch whose records st keeps.
+func prunedBelow(st StateReader) uint64 {
+	p, _ := getRec(st, keyPruned)
+	return p.Nonce
+}
+
+// prune deletes the per-validator records of up to pruneEpochs target
+// epochs before the justified one.
+func (e *Engine) prune(st *chain.State) {
+	just := e.justified(st)
+	from := prunedBelow(st)
+	to := min(just.Epoch, from+pruneEpochs)
+	if from >= to {
+		return
+	}
+	validators := e.ValidatorSet(st)
+	for ep := from; ep < to; ep++ {
+		snapshot := false
+		if base, ok := e.snapshotBase(st, ep); ok && base == ep {
+			snapshot = true // epochs sharing a snapshot end at its base, so none is still open
+		}
+		for _, v := range validators {
+			setRec(st, keyVoted(ep, v), rec{})
+			setRec(st, keyVoteLink(ep, v), rec{})
+			if snapshot {
+				setRec(st, keySnapshot(ep, v), rec{})
+			}
+		}
+	}
+	setRec(st, keyPruned, rec{Nonce: to, Value: new(big.Int)})
 }

@@ -50,6 +50,9 @@ func (w *world) check() {
 			w.checkConflicts(n.id, fin)
 		}
 		st := HeadState{n.c}
+		if head := n.c.Head(); head.Header.Nonce%n.e.g.EpochLength == 0 {
+			checkDraws(w.t, n.e, st, head.Header.Nonce+1)
+		}
 		if just := n.e.justified(st); just != n.just && just.Epoch > 0 {
 			n.just = just
 			w.checkJustified(n, just)

@@ -31,14 +31,12 @@ func keyOf(t *testing.T, a common.Address) *ecdsa.PrivateKey {
 }
 
 // proposeOn has the proposer that v's head state draws for the current
-// slot build a block with txs on v's head; v imports it. It lends v's engine
+// slot build a block with txs on v's head; v imports it. It gives v's engine
 // that proposer's key, so that one view can build any branch.
 func proposeOn(t *testing.T, v node, clk *clocks.Sim, txs ...*types.Transaction) *chain.Block {
 	t.Helper()
 	p := v.e.Proposer(HeadState{v.c}, v.e.SlotAt(clk.Now()))
-	saved := v.e.key
-	v.e.key = keyOf(t, p)
-	defer func() { v.e.key = saved }()
+	v.e.AddKey(keyOf(t, p))
 	b, err := v.c.BuildBlock(p, txs)
 	if err != nil {
 		t.Fatal(err)
@@ -53,6 +51,7 @@ func proposeOn(t *testing.T, v node, clk *clocks.Sim, txs ...*types.Transaction)
 	if err := v.c.InsertBlock(sealed); err != nil {
 		t.Fatalf("own block refused: %v", err)
 	}
+	checkDraws(t, v.e, HeadState{v.c}, sealed.Header.Nonce+1)
 	return sealed
 }
 

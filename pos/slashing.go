@@ -126,11 +126,11 @@ func (e *Engine) slash(st *chain.State, h *chain.Header, v common.Address) {
 	e.withdrawVotes(st, h, v)
 	burned := new(big.Int).Set(e.Stake(st, v))
 	setStake(st, v, nil)
-	setRec(st, keyExiting(v), rec{}) // a part of the stake just burned
+	setStakeRec(st, keyExiting(v), rec{}) // a part of the stake just burned
 	for _, k := range []common.Hash{keyPending(v), keyUnbonding(v)} {
 		if x, _ := getRec(st, k); x.Value.Sign() > 0 {
 			burned.Add(burned, x.Value)
-			setRec(st, k, rec{})
+			setStakeRec(st, k, rec{})
 		}
 	}
 	escrow, _ := st.Get(StakingAddress)

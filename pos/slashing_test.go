@@ -239,6 +239,7 @@ func TestBondAndUnbond(t *testing.T) {
 	if nodes[0].e.Stake(st, who).Sign() != 0 {
 		t.Fatal("bonded stake active before the next epoch")
 	}
+	checkDraws(t, nodes[0].e, st, nodes[0].e.SlotAt(clk.Now()))
 	run(t, g, nodes, clk, 2, nil, map[int]bool{2: true})
 	if got := nodes[0].e.Stake(st, who); got.Cmp(bond) != 0 {
 		t.Fatalf("stake %v after an epoch, want %v", got, bond)
@@ -258,15 +259,15 @@ func TestBondAndUnbond(t *testing.T) {
 	if nodes[0].e.Stake(st, who).Cmp(bond) != 0 {
 		t.Fatal("an exit took effect before the epoch boundary")
 	}
+	checkDraws(t, nodes[0].e, st, nodes[0].e.SlotAt(clk.Now()))
 	run(t, g, nodes, clk, ExitDelay, nil, map[int]bool{2: true})
 	if nodes[0].e.Stake(st, who).Sign() != 0 {
 		t.Fatalf("stake still active %d epochs after the exit", ExitDelay)
 	}
+	checkDraws(t, nodes[0].e, st, nodes[0].e.SlotAt(clk.Now()))
 	ether := func(n int64) *big.Int { return new(big.Int).Mul(big.NewInt(n), big.NewInt(1e18)) }
 	if gain := new(big.Int).Sub(nodes[0].c.Account(who).Balance, before); gain.Cmp(ether(100)) > 0 { // block rewards only
 		t.Fatalf("unbonded stake paid back at once (balance +%v)", gain)
-	}
-	for s := uint64(1); s <= 12; s++ {
 	}
 	run(t, g, nodes, clk, int(g.UnbondDelay)+1, nil, map[int]bool{2: true})
 	if after := nodes[0].c.Account(who).Balance; new(big.Int).Sub(after, before).Cmp(ether(979)) < 0 {

@@ -35,7 +35,7 @@ func (e *Engine) staking(st *chain.State, h *chain.Header, from common.Address, 
 	if v := tx.Value(); v.Sign() > 0 {
 		e.register(st, from)
 		p, _ := getRec(st, keyPending(from))
-		setRec(st, keyPending(from), rec{Value: new(big.Int).Add(p.Value, v)})
+		setStakeRec(st, keyPending(from), rec{Value: new(big.Int).Add(p.Value, v)})
 	}
 	if len(tx.Data()) == 0 {
 		return nil
@@ -49,7 +49,7 @@ func (e *Engine) staking(st *chain.State, h *chain.Header, from common.Address, 
 	if free.Cmp(call.Unbond) < 0 {
 		return chain.NewRuleError(chain.ErrInsufficientFunds, "unbond %v: %s has %v active stake not already exiting", call.Unbond, from.Hex(), free)
 	}
-	setRec(st, keyExiting(from), rec{Nonce: e.Epoch(h.Nonce) + ExitDelay, Value: new(big.Int).Add(exiting.Value, call.Unbond)})
+	setStakeRec(st, keyExiting(from), rec{Nonce: e.Epoch(h.Nonce) + ExitDelay, Value: new(big.Int).Add(exiting.Value, call.Unbond)})
 	return nil
 }
 
@@ -61,8 +61,8 @@ func (e *Engine) register(st *chain.State, v common.Address) {
 		}
 	}
 	n, _ := getRec(st, keyValidatorCount)
-	setRec(st, keyValidator(n.Nonce), rec{Value: new(big.Int).SetBytes(v[:])})
-	setRec(st, keyValidatorCount, rec{Nonce: n.Nonce + 1, Value: new(big.Int)})
+	setStakeRec(st, keyValidator(n.Nonce), rec{Value: new(big.Int).SetBytes(v[:])})
+	setStakeRec(st, keyValidatorCount, rec{Nonce: n.Nonce + 1, Value: new(big.Int)})
 }
 
 // settleStakes runs at the first block of epoch: pending bonds become
@@ -72,13 +72,13 @@ func (e *Engine) settleStakes(st *chain.State, epoch uint64) {
 	for _, v := range e.ValidatorSet(st) {
 		if x, _ := getRec(st, keyExiting(v)); x.Value.Sign() > 0 && x.Nonce <= epoch {
 			setStake(st, v, new(big.Int).Sub(e.Stake(st, v), x.Value))
-			setRec(st, keyExiting(v), rec{Value: new(big.Int)})
+			setStakeRec(st, keyExiting(v), rec{Value: new(big.Int)})
 			u, _ := getRec(st, keyUnbonding(v))
 			setRec(st, keyUnbonding(v), rec{Nonce: epoch + e.g.UnbondDelay, Value: new(big.Int).Add(u.Value, x.Value)})
 		}
 		if p, _ := getRec(st, keyPending(v)); p.Value.Sign() > 0 {
 			setStake(st, v, new(big.Int).Add(e.Stake(st, v), p.Value))
-			setRec(st, keyPending(v), rec{Value: new(big.Int)})
+			setStakeRec(st, keyPending(v), rec{Value: new(big.Int)})
 		}
 		if u, _ := getRec(st, keyUnbonding(v)); u.Value.Sign() > 0 && u.Nonce <= epoch {
 			escrow, _ := st.Get(StakingAddress)

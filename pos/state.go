@@ -98,7 +98,7 @@ func setWord(st *chain.State, key common.Hash, nonce uint64, word common.Hash) {
 func keyStake(v common.Address) common.Hash { return sysKey("stake", v[:]) }
 
 func setStake(st *chain.State, v common.Address, stake *big.Int) {
-	setRec(st, keyStake(v), rec{Value: stake})
+	setStakeRec(st, keyStake(v), rec{Value: stake})
 }
 
 // Checkpoint is an epoch and the block that opens it.

@@ -2,7 +2,9 @@ package pos
 
 import (
 	"context"
+	"crypto/ecdsa"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math/big"
 	"sync"
@@ -11,6 +13,7 @@ import (
 	"github.com/chaind/chaind/clock"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/rlp"
 )
 
@@ -23,8 +26,10 @@ type Pool interface {
 
 // ValidatorConfig configures a Validator.
 type ValidatorConfig struct {
-	Chain  *chain.Chain // required
-	Engine *Engine      // required, with a key
+	Chain *chain.Chain // required
+	// Engine is required, with at least one key: the validator serves
+	// every key the engine holds (see Engine.AddKey).
+	Engine *Engine
 	Pool   Pool         // required
 	Logger *slog.Logger // optional
 	// Announce (optional) sends a block to peers that the chain does not
@@ -37,7 +42,8 @@ type ValidatorConfig struct {
 	Clock clock.Clock
 	// ProtectionFile (optional) keeps the highest source and target epochs
 	// voted for across restarts (slashing protection); without it the
-	// validator remembers them only while it runs.
+	// validator remembers them only while it runs. It needs an engine with
+	// a single key.
 	ProtectionFile string
 }
 
@@ -55,12 +61,15 @@ const recentHeights = 4
 // maxObserved bounds the transactions waiting to be checked for conflicts.
 const maxObserved = 4096
 
-// Validator proposes a block in each of its slots and casts one finality
-// vote per epoch, half way through it. It never casts a slashable vote
-// unless told to misbehave: one vote per target epoch, never from a source
-// older than one it used. It reports every double proposal among the blocks
-// its node stored and every double or surround vote among the votes its
-// node saw in gossip or blocks, so that the offender is slashed.
+// Validator proposes a block in each slot of its keys and casts one
+// finality vote per key and epoch, half way through it. It never casts a
+// slashable vote unless told to misbehave: one vote per target epoch, never
+// from a source older than one it used. It reports every double proposal
+// among the blocks its node stored and every double or surround vote among
+// the votes its node saw in gossip or blocks, so that the offender is
+// slashed. One Validator serves all of a node's keys, as a beacon node
+// serves many validators: the node watches for offences once, whatever the
+// number of its keys.
 type Validator struct {
 	cfg  ValidatorConfig
 	log  *slog.Logger
@@ -68,31 +77,48 @@ type Validator struct {
 	quit chan struct{}
 	wg   sync.WaitGroup
 
-	mu         sync.Mutex
-	running    bool
-	lastVote   uint64 // epoch + 1 of the last vote cast
-	lastSource uint64 // highest source epoch it voted from
-	lastTarget uint64 // highest target epoch it voted for
-	reported   map[common.Address]bool
+	mu       sync.Mutex
+	running  bool
+	keys     []*validatorKey // in the engine's order; keys[0] reports offences
+	reported map[common.Address]bool
 	book       *VoteBook
 	observed   []*types.Transaction // votes seen, not yet checked
 	withheld   []heldBlock
 	fullScan   uint64 // epoch + 1 of the last scan of the whole window for double proposals
 }
 
-// NewValidator returns a stopped validator; Start runs it. It fails only
-// when the slashing-protection file exists and cannot be read.
+// validatorKey is one key a Validator serves and what it remembers of its
+// votes.
+type validatorKey struct {
+	key        *ecdsa.PrivateKey
+	addr       common.Address
+	lastVote   uint64 // epoch + 1 of the last vote cast
+	lastSource uint64 // highest source epoch it voted from
+	lastTarget uint64 // highest target epoch it voted for
+}
+
+// NewValidator returns a stopped validator; Start runs it. It fails when the
+// engine has no key, or the slashing-protection file exists and cannot be
+// read or the engine has more than one key.
 func NewValidator(cfg ValidatorConfig) (*Validator, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
 	v := &Validator{cfg: cfg, log: cfg.Logger, clk: clock.OrReal(cfg.Clock), quit: make(chan struct{}), reported: make(map[common.Address]bool), book: NewVoteBook(cfg.Engine)}
-	if cfg.ProtectionFile != "" {
+	for _, k := range cfg.Engine.keys {
+		v.keys = append(v.keys, &validatorKey{key: k, addr: crypto.PubkeyToAddress(k.PublicKey)})
+	}
+	switch {
+	case len(v.keys) == 0:
+		return nil, errors.New("pos: a validator needs an engine with a key")
+	case cfg.ProtectionFile != "" && len(v.keys) > 1:
+		return nil, fmt.Errorf("pos: one slashing-protection file cannot serve %d keys", len(v.keys))
+	case cfg.ProtectionFile != "":
 		r, err := loadVoteRecord(cfg.ProtectionFile)
 		if err != nil {
 			return nil, err
 		}
-		v.lastSource, v.lastTarget = r.Source, r.Target
+		v.keys[0].lastSource, v.keys[0].lastTarget = r.Source, r.Target
 	}
 	cfg.Chain.Subscribe(func(ev HeadEvent) {
 		for _, b := range ev.Added {
@@ -128,7 +154,7 @@ func (v *Validator) Start() {
 	v.running = true
 	v.wg.Add(1)
 	go v.loop()
-	v.log.Info("Validator started", "address", v.cfg.Engine.Address())
+	v.log.Info("Validator started", "address", v.keys[0].addr, "keys", len(v.keys))
 }
 
 // Close stops the validator.
@@ -161,7 +187,7 @@ func (v *Validator) loop() {
 }
 
 // Duties does the duties of slot: release withheld blocks, propose, report
-// offences, vote (from the middle of the epoch on). The running validator
+// offences, vote with every key (from the middle of the epoch on). The running validator
 // calls it at the start of every slot; a simulation that drives its own
 // clock calls it directly instead of Start.
 func (v *Validator) Duties(slot uint64) {
@@ -171,18 +197,34 @@ func (v *Validator) Duties(slot uint64) {
 	v.reportDoubleProposals(e.Epoch(slot))
 	v.reportVotes()
 	if within := slot % e.g.EpochLength; within >= e.g.EpochLength/2 {
-		v.vote(e.Epoch(slot))
+		for _, k := range v.keys {
+			v.vote(k, e.Epoch(slot))
+		}
 	}
 }
 
-// propose builds, signs and imports a block if slot is ours.
+// keyOf is the served key of addr, nil if addr is not one of ours.
+func (v *Validator) keyOf(addr common.Address) *validatorKey {
+	for _, k := range v.keys {
+		if k.addr == addr {
+			return k
+		}
+	}
+	return nil
+}
+
+// propose builds, signs and imports a block if slot is one of our keys'.
 func (v *Validator) propose(slot uint64) {
 	c, e := v.cfg.Chain, v.cfg.Engine
 	head := c.Head()
-	if slot == 0 || head.Header.Nonce >= slot || e.Proposer(HeadState{c}, slot) != e.Address() {
+	if slot == 0 || head.Header.Nonce >= slot {
 		return
 	}
-	b, err := c.BuildBlock(e.Address(), v.censored(v.cfg.Pool.Pending()))
+	k := v.keyOf(e.Proposer(HeadState{c}, slot))
+	if k == nil {
+		return
+	}
+	b, err := c.BuildBlock(k.addr, v.censored(v.cfg.Pool.Pending()))
 	if err != nil {
 		v.log.Debug("No block this slot", "slot", slot, "err", err)
 		return
@@ -194,7 +236,7 @@ func (v *Validator) propose(slot uint64) {
 	}
 	blocks := []*chain.Block{sealed}
 	if v.cfg.Byzantine&ByzEquivocate != 0 {
-		if twin, err := v.equivocation(sealed); err == nil {
+		if twin, err := v.equivocation(k, sealed); err == nil {
 			blocks = append(blocks, twin)
 			v.log.Warn("Byzantine: two blocks for one slot", "slot", slot, "a", sealed.Hash(), "b", twin.Hash())
 		}
@@ -239,20 +281,20 @@ func (v *Validator) release(slot uint64) {
 	v.withheld = keep
 }
 
-// vote casts this validator's vote for epoch, once: source is the justified
-// checkpoint of the head, target the checkpoint of epoch on the head chain.
-func (v *Validator) vote(epoch uint64) {
+// vote casts k's vote for epoch, once: source is the justified checkpoint
+// of the head, target the checkpoint of epoch on the head chain.
+func (v *Validator) vote(k *validatorKey, epoch uint64) {
 	c, e := v.cfg.Chain, v.cfg.Engine
 	v.mu.Lock()
-	done := v.lastVote == epoch+1
+	done := k.lastVote == epoch+1
 	v.mu.Unlock()
 	if done || epoch == 0 || !e.g.FinalityOn() {
 		return
 	}
 	st := HeadState{c}
-	if v.votedBefore(st, epoch) {
+	if v.votedBefore(st, k.addr, epoch) {
 		v.mu.Lock()
-		v.lastVote = epoch + 1
+		k.lastVote = epoch + 1
 		v.mu.Unlock()
 		return
 	}
@@ -261,12 +303,12 @@ func (v *Validator) vote(epoch uint64) {
 		return // no block of this epoch on our chain yet
 	}
 	source := e.justified(st)
-	if source.Epoch < v.lastSource || epoch <= v.lastTarget {
-		v.log.Info("Not voting: it could conflict with an earlier vote", "epoch", epoch, "source", source.Epoch, "highest source", v.lastSource, "highest target", v.lastTarget)
+	if source.Epoch < k.lastSource || epoch <= k.lastTarget {
+		v.log.Info("Not voting: it could conflict with an earlier vote", "validator", k.addr, "epoch", epoch, "source", source.Epoch, "highest source", k.lastSource, "highest target", k.lastTarget)
 		return // it would surround, or double, our own earlier vote
 	}
 	vote := Vote{Source: source, Target: Checkpoint{Epoch: epoch, Hash: target}}
-	if v.cfg.Byzantine == 0 || v.badVotes(epoch, vote) {
+	if v.cfg.Byzantine == 0 || v.badVotes(k, epoch, vote) {
 		data, err := rlp.EncodeToBytes(vote)
 		if err != nil {
 			return
@@ -277,25 +319,25 @@ func (v *Validator) vote(epoch uint64) {
 				return
 			}
 		}
-		if err := v.submit(FinalityAddress, data); err != nil {
-			v.log.Warn("Vote refused by the mempool", "epoch", epoch, "err", err)
+		if err := v.submit(k, FinalityAddress, data); err != nil {
+			v.log.Warn("Vote refused by the mempool", "validator", k.addr, "epoch", epoch, "err", err)
 			return
 		}
-		v.lastSource, v.lastTarget = source.Epoch, epoch
+		k.lastSource, k.lastTarget = source.Epoch, epoch
 	}
 	v.mu.Lock()
-	v.lastVote = epoch + 1
+	k.lastVote = epoch + 1
 	v.mu.Unlock()
-	v.log.Debug("Voted", "epoch", epoch, "target", target)
+	v.log.Debug("Voted", "validator", k.addr, "epoch", epoch, "target", target)
 }
 
-// votedBefore reports whether this validator already voted for epoch, as far
-// as its node can tell after a restart: a vote recorded in the head state or
+// votedBefore reports whether addr already voted for epoch, as far as its
+// node can tell after a restart: a vote recorded in the head state or
 // waiting in the pool. (Its memory of the last vote does not survive a
 // restart.)
-func (v *Validator) votedBefore(st HeadState, epoch uint64) bool {
+func (v *Validator) votedBefore(st HeadState, addr common.Address, epoch uint64) bool {
 	e := v.cfg.Engine
-	if rec, _ := getRec(st, keyVoted(epoch, e.Address())); rec.Nonce != 0 {
+	if rec, _ := getRec(st, keyVoted(epoch, addr)); rec.Nonce != 0 {
 		return true
 	}
 	for _, tx := range v.cfg.Pool.Pending() {
@@ -303,7 +345,7 @@ func (v *Validator) votedBefore(st HeadState, epoch uint64) bool {
 			continue
 		}
 		var vote Vote
-		if from, err := e.g.Sender(tx); err == nil && from == e.Address() && rlp.DecodeBytes(tx.Data(), &vote) == nil && vote.Target.Epoch == epoch {
+		if from, err := e.g.Sender(tx); err == nil && from == addr && rlp.DecodeBytes(tx.Data(), &vote) == nil && vote.Target.Epoch == epoch {
 			return true
 		}
 	}
@@ -323,10 +365,10 @@ func (v *Validator) reportVotes() {
 			continue
 		}
 		offender, _ := v.cfg.Engine.g.Sender(tx)
-		if offender == v.cfg.Engine.Address() || v.cfg.Engine.Slashed(HeadState{v.cfg.Chain}, offender) {
+		if v.keyOf(offender) != nil || v.cfg.Engine.Slashed(HeadState{v.cfg.Chain}, offender) {
 			continue
 		}
-		if err := v.submit(SlashingAddress, ev.Encode()); err != nil {
+		if err := v.submit(v.keys[0], SlashingAddress, ev.Encode()); err != nil {
 			v.log.Warn("Evidence refused by the mempool", "offender", offender, "err", err)
 			continue
 		}
@@ -368,7 +410,7 @@ func (v *Validator) reportDoubleProposals(epoch uint64) {
 			seen[k] = h
 			continue
 		}
-		if v.reported[h.Coinbase] || h.Coinbase == e.Address() || first.SealHash() == h.SealHash() || e.Slashed(HeadState{c}, h.Coinbase) {
+		if v.reported[h.Coinbase] || v.keyOf(h.Coinbase) != nil || first.SealHash() == h.SealHash() || e.Slashed(HeadState{c}, h.Coinbase) {
 			continue
 		}
 		a, _ := first.MarshalBinary()
@@ -377,7 +419,7 @@ func (v *Validator) reportDoubleProposals(epoch uint64) {
 		if err != nil {
 			continue
 		}
-		if err := v.submit(SlashingAddress, data); err != nil {
+		if err := v.submit(v.keys[0], SlashingAddress, data); err != nil {
 			v.log.Warn("Evidence refused by the mempool", "offender", h.Coinbase, "err", err)
 			continue
 		}
@@ -386,13 +428,13 @@ func (v *Validator) reportDoubleProposals(epoch uint64) {
 	}
 }
 
-// submit signs a system call from the validator's account and adds it to
-// the mempool, from where it spreads and gets mined.
-func (v *Validator) submit(to common.Address, data []byte) error {
+// submit signs a system call from k's account and adds it to the mempool,
+// from where it spreads and gets mined.
+func (v *Validator) submit(k *validatorKey, to common.Address, data []byte) error {
 	e := v.cfg.Engine
 	tip := e.g.BaseFee.Big()
-	tx, err := types.SignNewTx(e.key, e.g.Signer(), &types.DynamicFeeTx{
-		ChainID: new(big.Int).SetUint64(e.g.ChainID), Nonce: v.cfg.Pool.PendingNonce(e.Address()), GasTipCap: tip,
+	tx, err := types.SignNewTx(k.key, e.g.Signer(), &types.DynamicFeeTx{
+		ChainID: new(big.Int).SetUint64(e.g.ChainID), Nonce: v.cfg.Pool.PendingNonce(k.addr), GasTipCap: tip,
 		GasFeeCap: new(big.Int).Add(e.g.BaseFee.Big(), tip), Gas: chain.TransferGas, To: &to, Data: data,
 	})
 	if err != nil {

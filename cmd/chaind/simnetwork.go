@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/chaind/chaind/chain"
 	"github.com/chaind/chaind/loadgen"
 	"github.com/chaind/chaind/netsim"
 	"github.com/chaind/chaind/pos"
@@ -20,7 +21,7 @@ import (
 	"github.com/spf13/pflag"
 )
 
-const simNetworkSynopsis = "sim network [--consensus pow|pos] [--nodes N] [--block-time D] [--blocks N | --duration D] [--latency MODEL] [--peers K] [--block-size SIZE] [--hashpower 40,30,... | --stakes 40,30,...] [--selfish SHARE] [--epoch-length N] [--byzantine N=B1+B2,...] [--tx-rate R] [--relay push|announce] [--scenario FILE] [--seed S] [--out DIR] [--json]"
+const simNetworkSynopsis = "sim network [--consensus pow|pos] [--nodes N] [--block-time D] [--blocks N | --duration D] [--latency MODEL] [--peers K] [--block-size SIZE] [--hashpower 40,30,... | --validators N --stakes 40,30,...] [--selfish SHARE] [--epoch-length N] [--byzantine N=B1+B2,...] [--tx-rate R] [--relay push|announce] [--scenario FILE] [--seed S] [--out DIR] [--json]"
 
 // runSimNetwork runs netsim and prints the testnet report of the run.
 func runSimNetwork(args []string) error {
@@ -28,8 +29,9 @@ func runSimNetwork(args []string) error {
 	consensus := fs.String("consensus", "pow", "consensus to simulate: pow or pos (every node a validator)")
 	shared := addSimFlags(fs, 600*time.Second, 0)
 	epochLength := fs.Uint64("epoch-length", 32, "PoS: slots per epoch")
-	stakes := fs.String("stakes", "", "PoS: stake shares per node, e.g. 40,30,20,10 (default: equal)")
-	byzantine := fs.String("byzantine", "", "PoS: misbehaving validators, e.g. 0=equivocate+withhold,3=double-vote (behaviours: equivocate, double-vote, surround-vote, censor, withhold)")
+	validators := fs.Int("validators", 0, "PoS: number of validators, validator j on node j mod --nodes (default: one per node)")
+	stakes := fs.String("stakes", "", "PoS: stake shares per validator, e.g. 40,30,20,10 (default: equal)")
+	byzantine := fs.String("byzantine", "", "PoS: nodes whose validators misbehave, e.g. 0=equivocate+withhold,3=double-vote (behaviours: equivocate, double-vote, surround-vote, censor, withhold)")
 	blocks := fs.Uint64("blocks", 100, "stop when the best chain reaches this height (0: use --duration)")
 	duration := fs.Duration("duration", 0, "stop at this simulated time instead")
 	latency := fs.String("latency", "bitcoin", "link model: const:D, lognormal:MEDIAN,SIGMA, or bitcoin (SimBlock's regions)")
@@ -44,7 +46,7 @@ func runSimNetwork(args []string) error {
 	if err != nil {
 		return err
 	}
-	cfg.Consensus, cfg.EpochLength = *consensus, *epochLength
+	cfg.Consensus, cfg.EpochLength, cfg.Validators = *consensus, *epochLength, *validators
 	if cfg.Stakes, err = parseShares(*stakes); err != nil {
 		return fmt.Errorf("--stakes: %w", err)
 	}
@@ -107,6 +109,9 @@ func runSimNetwork(args []string) error {
 	}
 	if res.Selfish != nil {
 		summary["selfish"] = res.Selfish
+	}
+	if cfg.Consensus == chain.ConsensusPoS {
+		summary["validators"] = cfg.ValidatorCount()
 	}
 	if cfg.TxRate > 0 {
 		summary["tx_rate"] = cfg.TxRate
