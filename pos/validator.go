@@ -81,10 +81,10 @@ type Validator struct {
 	running  bool
 	keys     []*validatorKey // in the engine's order; keys[0] reports offences
 	reported map[common.Address]bool
-	book       *VoteBook
-	observed   []*types.Transaction // votes seen, not yet checked
-	withheld   []heldBlock
-	fullScan   uint64 // epoch + 1 of the last scan of the whole window for double proposals
+	book     *VoteBook
+	observed []*types.Transaction // votes seen, not yet checked
+	withheld []heldBlock
+	fullScan uint64 // epoch + 1 of the last scan of the whole window for double proposals
 }
 
 // validatorKey is one key a Validator serves and what it remembers of its
