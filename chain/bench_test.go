@@ -91,3 +91,24 @@ func BenchmarkStateRoot(b *testing.B) {
 		st.ClearJournal()
 	}
 }
+
+// BenchmarkSenderRecovery is one signature recovery of a transfer (a fresh
+// decode each time, so nothing is cached): the cost every node that admits
+// a transaction pays once, geth included, and so the floor of the CPU per
+// accepted transfer that docs/performance.md compares.
+func BenchmarkSenderRecovery(b *testing.B) {
+	g := ct.Genesis(1)
+	enc, err := ct.Transfer(g, 0, 0, common.Address{0xee}, big.NewInt(1)).MarshalBinary()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		tx := new(types.Transaction)
+		if err := tx.UnmarshalBinary(enc); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := g.Sender(tx); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

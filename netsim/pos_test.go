@@ -30,6 +30,34 @@ func TestPoSRunFinalizesAndIsDeterministic(t *testing.T) {
 	}
 }
 
+// TestPoSValidatorsSpreadOverNodes: 40 validators on 6 nodes all propose
+// and finality keeps up; with 3 validators on 6 nodes the other three nodes
+// only follow, and agree.
+func TestPoSValidatorsSpreadOverNodes(t *testing.T) {
+	const slots, epoch = 200, 8
+	for _, validators := range []int{40, 3} {
+		res, err := Run(context.Background(), Config{Consensus: "pos", Nodes: 6, Validators: validators, BlockTime: 2 * time.Second, EpochLength: epoch,
+			Duration: slots * 2 * time.Second, Peers: 3, Seed: 5, Network: mustNetwork(t, "const:150ms")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep := res.Report
+		if rep.Canonical != slots || !rep.HeadsAgree || rep.FinalizedHeight+3*epoch < slots || rep.FinalizedReverted != 0 {
+			t.Fatalf("%d validators: %d canonical blocks of %d slots, heads agree %v, finalized height %d (%d reverted)",
+				validators, rep.Canonical, slots, rep.HeadsAgree, rep.FinalizedHeight, rep.FinalizedReverted)
+		}
+		proposers := map[common.Address]bool{}
+		producing := map[int]bool{}
+		for _, b := range res.Records.Blocks {
+			proposers[b.Producer] = true
+			producing[res.Records.Producers[b.Producer]] = true
+		}
+		if wantNodes := min(validators, 6); len(proposers) < validators*3/4 || len(producing) != wantNodes {
+			t.Fatalf("%d validators: %d proposed, on %d nodes (want %d)", validators, len(proposers), len(producing), wantNodes)
+		}
+	}
+}
+
 // TestPoSPartitionsNeverRevertFinality runs many random schedules of a PoS
 // network split three ways (1|2|1 in spirit: no side holds 2/3 of the stake
 // unless the draw makes it so), with Byzantine validators holding less than
@@ -62,6 +90,7 @@ func TestPoSPartitionsNeverRevertFinality(t *testing.T) {
 		split := time.Duration(2+rng.IntN(4*epoch)) * slot
 		heal := split + time.Duration(epoch+rng.IntN(6*epoch))*slot
 		cfg.Duration = heal + 6*epoch*slot
+		cfg.Validators = nodes * (1 + rng.IntN(3)) // one to three keys per node, so node shares stay equal
 		cfg.Steps = []testnet.Step{
 			{At: chain.Duration(split), Do: "partition", Groups: groups},
 			{At: chain.Duration(heal), Do: "heal"},
@@ -112,6 +141,6 @@ func TestPoSPartitionsNeverRevertFinality(t *testing.T) {
 		if !advanced {
 			t.Fatalf("seed %d: no node finalized anything in the %d epochs after the heal (groups %v, byzantine %v)", seed, 6, groups, cfg.Byzantine)
 		}
-		t.Logf("seed %d: %d nodes, groups %v, byzantine %v, finalized height %d, refused %d", seed, nodes, groups, cfg.Byzantine, res.Report.FinalizedHeight, res.Refused)
+		t.Logf("seed %d: %d nodes, %d validators, groups %v, byzantine %v, finalized height %d, refused %d", seed, nodes, cfg.Validators, groups, cfg.Byzantine, res.Report.FinalizedHeight, res.Refused)
 	}
 }

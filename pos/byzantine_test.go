@@ -2,6 +2,7 @@ package pos
 
 import (
 	"context"
+	"crypto/ecdsa"
 	"errors"
 	"log/slog"
 	"os"
@@ -31,21 +32,30 @@ type validatorNet struct {
 func newValidatorNet(t *testing.T, g *chain.Genesis, byz map[int]Behaviour) *validatorNet {
 	net := &validatorNet{t: t, clk: clocks.NewSim(genesisTime)}
 	for i := range g.Validators {
-		n := newNode(t, g, net.clk, key(i))
-		pool := mempool.New(mempool.Config{Chain: n.c})
-		n.c.Subscribe(pool.Reset)
-		n.c.Subscribe(func(ev chain.HeadEvent) { net.blocks = append(net.blocks, ev.Added...) })
-		v, err := NewValidator(ValidatorConfig{Chain: n.c, Engine: n.e, Pool: pool, Byzantine: byz[i],
-			Announce: func(b *chain.Block) { net.blocks = append(net.blocks, b) }})
-		if err != nil {
-			t.Fatal(err)
-		}
-		origin := i
-		net.txs = append(net.txs, nil)
-		pool.SubscribeNewTxs(func(txs []*types.Transaction) { net.txs[origin] = append(net.txs[origin], txs...) })
-		net.nodes, net.pools, net.vals = append(net.nodes, n), append(net.pools, pool), append(net.vals, v)
+		net.addNode(g, byz[i], key(i))
 	}
 	return net
+}
+
+// addNode adds a node whose validator serves keys.
+func (net *validatorNet) addNode(g *chain.Genesis, byz Behaviour, keys ...*ecdsa.PrivateKey) {
+	t := net.t
+	n := newNode(t, g, net.clk, keys[0])
+	for _, k := range keys[1:] {
+		n.e.AddKey(k)
+	}
+	pool := mempool.New(mempool.Config{Chain: n.c})
+	n.c.Subscribe(pool.Reset)
+	n.c.Subscribe(func(ev chain.HeadEvent) { net.blocks = append(net.blocks, ev.Added...) })
+	v, err := NewValidator(ValidatorConfig{Chain: n.c, Engine: n.e, Pool: pool, Byzantine: byz,
+		Announce: func(b *chain.Block) { net.blocks = append(net.blocks, b) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	origin := len(net.nodes)
+	net.txs = append(net.txs, nil)
+	pool.SubscribeNewTxs(func(txs []*types.Transaction) { net.txs[origin] = append(net.txs[origin], txs...) })
+	net.nodes, net.pools, net.vals = append(net.nodes, n), append(net.pools, pool), append(net.vals, v)
 }
 
 // run plays slots slots.

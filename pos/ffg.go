@@ -263,16 +263,12 @@ func (e *Engine) prune(st *chain.State) {
 	}
 	validators := e.ValidatorSet(st)
 	for ep := from; ep < to; ep++ {
-		snapshot := false
-		if base, ok := e.snapshotBase(st, ep); ok && base == ep {
-			snapshot = true // epochs sharing a snapshot end at its base, so none is still open
-		}
 		for _, v := range validators {
 			setRec(st, keyVoted(ep, v), rec{})
 			setRec(st, keyVoteLink(ep, v), rec{})
-			if snapshot {
-				setRec(st, keySnapshot(ep, v), rec{})
-			}
+			// A snapshot taken at ep serves epochs up to ep only (those
+			// without a block of their own before it), so none is open.
+			setRec(st, keySnapshot(ep, v), rec{})
 		}
 	}
 	setRec(st, keyPruned, rec{Nonce: to, Value: new(big.Int)})
