@@ -135,28 +135,37 @@ func (c *Chain) checkFinality(b *Block, parent *Header) error {
 	if b.Height() <= fin.Number {
 		return NewRuleError(ErrRevertsFinalized, "block %d (%x) conflicts with finalized block %d (%x)", b.Height(), hash, fin.Number, fin.Hash)
 	}
-	fork, err := c.forkPoint(parent)
+	keeps, err := c.keepsFinalized(parent, fin)
 	if err != nil {
 		return err
 	}
-	if fork.Height < fin.Number {
-		return NewRuleError(ErrRevertsFinalized, "block %d (%x) forks at %d, below finalized block %d (%x)", b.Height(), hash, fork.Height, fin.Number, fin.Hash)
+	if !keeps {
+		return NewRuleError(ErrRevertsFinalized, "block %d (%x) is on a branch without finalized block %d (%x)", b.Height(), hash, fin.Number, fin.Hash)
 	}
 	return nil
 }
 
-// forkPoint is the newest canonical ancestor of h (h itself if canonical).
-func (c *Chain) forkPoint(h *Header) (*Header, error) {
-	for {
+// keepsFinalized reports whether the branch ending at h contains fin (h is
+// above it). It walks back from h until the branch meets the canonical
+// chain, which contains fin, or reaches fin's height, so a check costs at
+// most the blocks above finality: a hostile peer that feeds a long side
+// branch does not make each of its blocks walk the whole branch (proof of
+// work, where only genesis is final, walks nothing).
+func (c *Chain) keepsFinalized(h *Header, fin Checkpoint) (bool, error) {
+	if fin.Number == 0 {
+		return true, nil // only genesis is final, and every stored block descends from it
+	}
+	for h.Height > fin.Number {
 		if canon, err := c.store.CanonicalHash(h.Height); err == nil && canon == h.Hash() {
-			return h, nil
+			return true, nil
 		}
 		parent, err := c.store.Header(h.ParentHash)
 		if err != nil {
-			return nil, fmt.Errorf("read ancestor %x: %w", h.ParentHash, err)
+			return false, fmt.Errorf("read ancestor %x: %w", h.ParentHash, err)
 		}
 		h = parent
 	}
+	return h.Hash() == fin.Hash, nil
 }
 
 // mayAdopt reports whether the branch whose new blocks are added may become

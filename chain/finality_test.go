@@ -97,3 +97,52 @@ func TestParseCheckpoint(t *testing.T) {
 		}
 	}
 }
+
+// TestStoredSideBranchCannotGrowPastFinality: a side branch stored while
+// its fork was above finality cannot grow once the finalized block moves
+// past the fork, however far above the finalized height its new block is;
+// a branch that forks above the finalized block still can.
+func TestStoredSideBranchCannotGrowPastFinality(t *testing.T) {
+	g := ct.Genesis(1)
+	clock := ct.NewClock(ct.GenesisTime)
+	eng := &reporter{}
+	store := chain.OpenMemStore()
+	defer store.Close()
+	c, err := chain.Open(chain.Config{Store: store, Genesis: g, Engine: eng, Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	low, high := ct.NewChain(t, g, clock), ct.NewChain(t, g, clock) // fork at 2 and at 4
+	var main []*chain.Block
+	for i := 0; i < 6; i++ {
+		b := ct.Mine(t, c, clock, common.Address{1}, nil, nil)
+		main = append(main, b)
+		for _, side := range []*chain.Chain{low, high} {
+			if b.Height() <= 2 || (side == high && b.Height() <= 4) {
+				if err := side.InsertBlock(b); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+	lowBranch := []*chain.Block{ct.Mine(t, low, clock, common.Address{2}, nil, nil), ct.Mine(t, low, clock, common.Address{2}, nil, nil)}
+	highBranch := []*chain.Block{ct.Mine(t, high, clock, common.Address{3}, nil, nil)}
+	for _, b := range append(append([]*chain.Block(nil), lowBranch...), highBranch...) {
+		if err := c.InsertBlock(b); err != nil {
+			t.Fatalf("side block %d before finality: %v", b.Height(), err)
+		}
+	}
+	eng.fin = main[2].Hash()
+	ct.Mine(t, c, clock, common.Address{1}, nil, nil)
+	if got := c.Finalized(); got.Number != 3 {
+		t.Fatalf("finalized %d, want 3", got.Number)
+	}
+	grow := ct.Mine(t, low, clock, common.Address{2}, nil, nil) // height 5, on a branch whose block 3 is not the finalized one
+	if err := c.InsertBlock(grow); !errors.Is(err, chain.ErrRevertsFinalized) {
+		t.Fatalf("block %d on a branch forked below finality: %v", grow.Height(), err)
+	}
+	ok := ct.Mine(t, high, clock, common.Address{3}, nil, nil) // height 6, forked at 4
+	if err := c.InsertBlock(ok); err != nil {
+		t.Fatalf("block %d on a branch forked above finality: %v", ok.Height(), err)
+	}
+}
