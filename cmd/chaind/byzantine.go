@@ -9,11 +9,11 @@ import (
 )
 
 // parseByzantine reads "N=B1+B2,M=B3": node index, then its behaviours.
-func parseByzantine(s string, nodes int) (map[int]string, error) {
+func parseByzantine(s string, nodes int) (map[int]pos.Behaviour, error) {
 	if s == "" {
 		return nil, nil
 	}
-	out := make(map[int]string)
+	out := make(map[int]pos.Behaviour)
 	for _, part := range strings.Split(s, ",") {
 		idx, list, ok := strings.Cut(part, "=")
 		n, err := strconv.Atoi(strings.TrimSpace(idx))
@@ -24,7 +24,16 @@ func parseByzantine(s string, nodes int) (map[int]string, error) {
 		if err != nil {
 			return nil, fmt.Errorf("--byzantine: node %d: %w", n, err)
 		}
-		out[n] = b.String()
+		out[n] = b
 	}
 	return out, nil
+}
+
+// behaviourNames is byz as the testnet passes it to its nodes' flags.
+func behaviourNames(byz map[int]pos.Behaviour) map[int]string {
+	out := make(map[int]string, len(byz))
+	for n, b := range byz {
+		out[n] = b.String()
+	}
+	return out
 }

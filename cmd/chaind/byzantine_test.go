@@ -10,7 +10,7 @@ func TestParseByzantine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := map[int]string{0: "equivocate+censor", 2: "double-vote"}; !reflect.DeepEqual(got, want) {
+	if want := map[int]string{0: "equivocate+censor", 2: "double-vote"}; !reflect.DeepEqual(behaviourNames(got), want) {
 		t.Fatalf("got %v, want %v", got, want)
 	}
 	for _, bad := range []string{"4=censor", "x=censor", "0=lie", "censor", "0="} {

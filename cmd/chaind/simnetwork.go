@@ -16,7 +16,6 @@ import (
 	"github.com/chaind/chaind/chain"
 	"github.com/chaind/chaind/loadgen"
 	"github.com/chaind/chaind/netsim"
-	"github.com/chaind/chaind/pos"
 	"github.com/chaind/chaind/testnet"
 	"github.com/spf13/pflag"
 )
@@ -50,7 +49,7 @@ func runSimNetwork(args []string) error {
 	if cfg.Stakes, err = parseShares(*stakes); err != nil {
 		return fmt.Errorf("--stakes: %w", err)
 	}
-	if cfg.Byzantine, err = parseBehaviours(*byzantine, cfg.Nodes); err != nil {
+	if cfg.Byzantine, err = parseByzantine(*byzantine, cfg.Nodes); err != nil {
 		return fmt.Errorf("--byzantine: %w", err)
 	}
 	network, err := netsim.ParseNetwork(*latency)
@@ -173,22 +172,6 @@ func (f *simFlags) config() (netsim.Config, error) {
 		HashPower: shares, HalfLife: *f.halfLife, Processing: *f.processing, ValidationRate: float64(rate),
 		TxRate: *f.txRate, Relay: relay, Seed: *f.seed, Progress: logProgress,
 	}, nil
-}
-
-// parseBehaviours reads --byzantine (node=behaviour+behaviour,...) into
-// PoS behaviours.
-func parseBehaviours(s string, nodes int) (map[int]pos.Behaviour, error) {
-	byz, err := parseByzantine(s, nodes)
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[int]pos.Behaviour, len(byz))
-	for n, b := range byz {
-		if out[n], err = pos.ParseBehaviour(b); err != nil {
-			return nil, fmt.Errorf("node %d: %w", n, err)
-		}
-	}
-	return out, nil
 }
 
 func logProgress(p netsim.Progress) {

@@ -115,7 +115,7 @@ func testnetUp(args []string) error {
 		return err
 	}
 	opts := testnet.Options{Dir: *dir, Nodes: *nodes, Consensus: *consensus, BlockTime: *blockTime, Seed: *seed, Logger: log,
-		Stakes: *stakes, EpochLength: *epochLength, NoFinality: !*finality, Byzantine: byz, HashPower: *hashpower, Hashrate: *hashrate, Prometheus: *prometheus}
+		Stakes: *stakes, EpochLength: *epochLength, NoFinality: !*finality, Byzantine: behaviourNames(byz), HashPower: *hashpower, Hashrate: *hashrate, Prometheus: *prometheus}
 	if err := applyLink(&opts.Link); err != nil {
 		return err
 	}
