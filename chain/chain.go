@@ -129,13 +129,17 @@ func Open(cfg Config) (*Chain, error) {
 	return c, nil
 }
 
-// checkStored refuses a store written in another block format or with
-// another genesis than gjson (whose block is gblock).
+// checkStored refuses a store written in another block format, with
+// another genesis than gjson (whose block is gblock), or with the same
+// genesis file under other rules (another genesis block).
 func (c *Chain) checkStored(stored, gjson []byte, gblock *Block) error {
 	if err := c.store.checkBlockFormat(); err != nil {
 		return err
 	}
 	if bytes.Equal(stored, gjson) {
+		if h, err := c.store.CanonicalHash(0); err == nil && h != gblock.Hash() {
+			return fmt.Errorf("the database's genesis block is %s, but this chaind builds %s from the same genesis file: the consensus rules changed since the data directory was made; start with a new data directory, or run the chaind that made it", h.Hex(), gblock.Hash().Hex())
+		}
 		return nil
 	}
 	var other Genesis

@@ -3,6 +3,7 @@ package chain_test
 import (
 	"errors"
 	"math/big"
+	"strings"
 	"testing"
 	"time"
 
@@ -277,7 +278,18 @@ func TestReopenResumesAndRefusesOtherGenesis(t *testing.T) {
 	if _, err := chain.Open(chain.Config{Store: store, Genesis: other, Engine: ct.Engine{}}); err == nil {
 		t.Fatal("opened a database with another genesis")
 	}
+	if _, err := chain.Open(chain.Config{Store: store, Genesis: g, Engine: recordingGenesis{}}); err == nil || !strings.Contains(err.Error(), "consensus rules changed") {
+		t.Fatalf("opened a database whose genesis block the engine now builds differently: %v", err)
+	}
 	store.Close()
+}
+
+// recordingGenesis is the test engine with one more record in its genesis
+// state: the same genesis file, another genesis block.
+type recordingGenesis struct{ ct.Engine }
+
+func (recordingGenesis) InitGenesis(_ *chain.Genesis, _ *chain.Header, st *chain.State) {
+	st.SetRecord(common.Hash{1}, []byte{1})
 }
 
 // TestSubscribersMayReadWhileOthersInsert: subscribers read the chain while
