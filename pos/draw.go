@@ -67,11 +67,12 @@ func (t *drawTable) pick(seed common.Hash, slot uint64) common.Address {
 	return t.validators[sort.Search(len(t.cumulative), func(i int) bool { return t.cumulative[i].Cmp(r) > 0 })]
 }
 
-// drawKey names a table: the stake digest, and for an epoch st has not
-// opened the epoch (whose due exits no longer count).
+// drawKey names a table: the stake digest, and the epoch when st has not
+// opened it yet (its pending bonds and due exits count), openedEpoch
+// otherwise.
 type drawKey struct {
 	digest common.Hash
-	epoch  uint64 // notOpened's epoch, or openedEpoch
+	epoch  uint64
 }
 
 const openedEpoch = ^uint64(0)

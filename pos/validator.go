@@ -187,9 +187,9 @@ func (v *Validator) loop() {
 }
 
 // Duties does the duties of slot: release withheld blocks, propose, report
-// offences, vote with every key (from the middle of the epoch on). The running validator
-// calls it at the start of every slot; a simulation that drives its own
-// clock calls it directly instead of Start.
+// offences, vote with every key (from the middle of the epoch on). The
+// running validator calls it at the start of every slot; a simulation that
+// drives its own clock calls it directly instead of Start.
 func (v *Validator) Duties(slot uint64) {
 	e := v.cfg.Engine
 	v.release(slot)
