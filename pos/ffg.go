@@ -2,6 +2,7 @@ package pos
 
 import (
 	"math/big"
+	"slices"
 
 	"github.com/chaind/chaind/chain"
 	"github.com/ethereum/go-ethereum/common"
@@ -219,16 +220,8 @@ func (e *Engine) withdrawVotes(st *chain.State, h *chain.Header, v common.Addres
 // isValidator reports whether v is or was a validator of st: a genesis
 // validator (a map lookup, as every vote asks) or one listed since.
 func (e *Engine) isValidator(st StateReader, v common.Address) bool {
-	if _, ok := e.stakeKeys[v]; ok {
-		return true
-	}
-	n, _ := getRec(st, keyValidatorCount)
-	for i := uint64(0); i < n.Nonce; i++ {
-		if a, _ := getRec(st, keyValidator(i)); common.BigToAddress(a.Value) == v {
-			return true
-		}
-	}
-	return false
+	_, genesis := e.stakeKeys[v]
+	return genesis || slices.Contains(registered(st), v)
 }
 
 // Pruning keeps the state's size proportional to the validators rather than

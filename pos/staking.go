@@ -55,10 +55,8 @@ func (e *Engine) staking(st *chain.State, h *chain.Header, from common.Address, 
 
 // register lists a new validator in the state.
 func (e *Engine) register(st *chain.State, v common.Address) {
-	for _, known := range e.ValidatorSet(st) {
-		if known == v {
-			return
-		}
+	if e.isValidator(st, v) {
+		return
 	}
 	n, _ := getRec(st, keyValidatorCount)
 	setStakeRec(st, keyValidator(n.Nonce), rec{Value: new(big.Int).SetBytes(v[:])})

@@ -146,8 +146,13 @@ func (e *Engine) FinalizedCheckpoint(st StateReader) Checkpoint { return e.final
 // address), then those that bonded later (in order). Slashed or unbonded
 // ones stay listed with stake zero, so they are never drawn.
 func (e *Engine) ValidatorSet(st StateReader) []common.Address {
-	out := append([]common.Address(nil), e.validators...)
+	return append(append([]common.Address(nil), e.validators...), registered(st)...)
+}
+
+// registered lists the validators that bonded after genesis, in order.
+func registered(st StateReader) []common.Address {
 	n, _ := getRec(st, keyValidatorCount)
+	out := make([]common.Address, 0, n.Nonce)
 	for i := uint64(0); i < n.Nonce; i++ {
 		a, _ := getRec(st, keyValidator(i))
 		out = append(out, common.BigToAddress(a.Value))
