@@ -6,6 +6,7 @@ import (
 
 	"github.com/chaind/chaind/chain"
 	ct "github.com/chaind/chaind/chain/chaintest"
+	"github.com/chaind/chaind/clock"
 	"github.com/ethereum/go-ethereum/common"
 )
 
@@ -18,19 +19,26 @@ type reporter struct {
 func (r *reporter) Finalized(*chain.State) common.Hash { return r.fin }
 func (r *reporter) Safe(*chain.State) common.Hash      { return common.Hash{} }
 
-// TestFinalizedCheckpointOnlyMovesForward: the chain's finalized block
-// follows the engine's report up, never down (when a head's state reports
-// an older one), is stored, and no block forking below it is accepted.
-func TestFinalizedCheckpointOnlyMovesForward(t *testing.T) {
+// reporterChain is a chain on an in-memory store whose engine is a reporter.
+func reporterChain(t *testing.T) (*chain.Genesis, *clock.Sim, *reporter, *chain.Store, *chain.Chain) {
+	t.Helper()
 	g := ct.Genesis(1)
 	clock := ct.NewClock(ct.GenesisTime)
 	eng := &reporter{}
 	store := chain.OpenMemStore()
-	defer store.Close()
+	t.Cleanup(func() { store.Close() })
 	c, err := chain.Open(chain.Config{Store: store, Genesis: g, Engine: eng, Clock: clock})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return g, clock, eng, store, c
+}
+
+// TestFinalizedCheckpointOnlyMovesForward: the chain's finalized block
+// follows the engine's report up, never down (when a head's state reports
+// an older one), is stored, and no block forking below it is accepted.
+func TestFinalizedCheckpointOnlyMovesForward(t *testing.T) {
+	g, clock, eng, store, c := reporterChain(t)
 	side := ct.NewChain(t, g, clock) // builds the competing branch
 	var main []*chain.Block
 	for i := 0; i < 5; i++ {
@@ -103,15 +111,7 @@ func TestParseCheckpoint(t *testing.T) {
 // past the fork, however far above the finalized height its new block is;
 // a branch that forks above the finalized block still can.
 func TestStoredSideBranchCannotGrowPastFinality(t *testing.T) {
-	g := ct.Genesis(1)
-	clock := ct.NewClock(ct.GenesisTime)
-	eng := &reporter{}
-	store := chain.OpenMemStore()
-	defer store.Close()
-	c, err := chain.Open(chain.Config{Store: store, Genesis: g, Engine: eng, Clock: clock})
-	if err != nil {
-		t.Fatal(err)
-	}
+	g, clock, eng, _, c := reporterChain(t)
 	low, high := ct.NewChain(t, g, clock), ct.NewChain(t, g, clock) // fork at 2 and at 4
 	var main []*chain.Block
 	for i := 0; i < 6; i++ {

@@ -2,6 +2,7 @@ package node_test
 
 import (
 	"context"
+	"crypto/ecdsa"
 	"log/slog"
 	"math/big"
 	"testing"
@@ -52,25 +53,10 @@ func TestDevCoinbaseIsNotTheDevAccount(t *testing.T) {
 // value and the fee (the rewards go to the validator).
 func TestPoSDevChain(t *testing.T) {
 	dir := t.TempDir()
-	g, key, err := node.DevSetup(dir, 1, chain.ConsensusPoS, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	producer, err := node.DevCoinbase(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	n, g, key, producer := startPoSDevNode(t, dir)
 	if g.Consensus != chain.ConsensusPoS || len(g.Validators) != 1 || g.Validators[0].Address != crypto.PubkeyToAddress(producer.PublicKey) {
 		t.Fatalf("dev genesis %+v", g)
 	}
-	n, err := node.New(node.Config{DataDir: dir, Genesis: g, ValidatorKey: producer, RPCAddr: "127.0.0.1:0", P2PAddr: "", Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := n.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer n.Close()
 	if n.Miner() != nil {
 		t.Fatal("a PoS dev node has a miner")
 	}
@@ -100,4 +86,28 @@ func TestPoSDevChain(t *testing.T) {
 	if _, _, err := node.DevSetup(dir, 1, chain.ConsensusPoW, 0); err == nil {
 		t.Fatal("a PoS dev directory reopened as PoW")
 	}
+}
+
+// startPoSDevNode sets a PoS dev chain up in dir and starts its node with
+// the producer key as validator. It returns the node, the genesis, the
+// funded key and the producer key.
+func startPoSDevNode(t *testing.T, dir string) (*node.Node, *chain.Genesis, *ecdsa.PrivateKey, *ecdsa.PrivateKey) {
+	t.Helper()
+	g, key, err := node.DevSetup(dir, 1, chain.ConsensusPoS, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	producer, err := node.DevCoinbase(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := node.New(node.Config{DataDir: dir, Genesis: g, ValidatorKey: producer, RPCAddr: "127.0.0.1:0", Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { n.Close() })
+	return n, g, key, producer
 }

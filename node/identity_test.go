@@ -3,12 +3,10 @@ package node_test
 import (
 	"context"
 	"crypto/ecdsa"
-	"log/slog"
 	"math/big"
 	"testing"
 	"time"
 
-	"github.com/chaind/chaind/chain"
 	ct "github.com/chaind/chaind/chain/chaintest"
 	"github.com/chaind/chaind/node"
 	"github.com/ethereum/go-ethereum/common"
@@ -32,23 +30,7 @@ func TestEthclientRecomputesBlockHashes(t *testing.T) {
 		checkBlockIdentity(t, n, ct.Key(0), new(big.Int).SetUint64(g.ChainID), 6)
 	})
 	t.Run("pos", func(t *testing.T) {
-		dir := t.TempDir()
-		g, key, err := node.DevSetup(dir, 1, chain.ConsensusPoS, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		producer, err := node.DevCoinbase(dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		n, err := node.New(node.Config{DataDir: dir, Genesis: g, ValidatorKey: producer, RPCAddr: "127.0.0.1:0", Logger: slog.New(slog.DiscardHandler)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := n.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { n.Close() })
+		n, g, key, _ := startPoSDevNode(t, t.TempDir())
 		checkBlockIdentity(t, n, key, new(big.Int).SetUint64(g.ChainID), 4)
 	})
 }
