@@ -15,10 +15,11 @@ import (
 	"github.com/ethereum/go-ethereum/crypto"
 )
 
-// Proof of stake in the simulation is the real thing: every node is a
-// validator running pos.Validator's duties (propose in its slots, vote half
-// way through each epoch, report double proposals and conflicting votes)
-// with the real engine, chain and mempool, on the simulated clock. Blocks
+// Proof of stake in the simulation is the real thing: every node that
+// serves validator keys (one each by default, see Config.Validators) runs
+// pos.Validator's duties for them (propose in their slots, vote half way
+// through each epoch, report double proposals and conflicting votes) with
+// the real engine, chain and mempool, on the simulated clock. Blocks
 // and votes travel the simulated network like everything else; slots start
 // at the same simulated instant at every node (perfect clocks).
 
