@@ -34,9 +34,9 @@ func TestAnnouncementsDeduplicated(t *testing.T) {
 			t.Fatal(err)
 		}
 		b.Send(&p2p.NewBlock{Hash: x, Height: 2, Weight: big.NewInt(0)})
-		b.Conn.SetReadDeadline(time.Now().Add(15 * time.Second)) // within a's request timeout
+		b.Raw.SetReadDeadline(time.Now().Add(15 * time.Second)) // within a's request timeout
 		for {
-			m, err := p2p.ReadMsg(b.Conn)
+			m, err := b.Conn.ReadMsg()
 			if errors.Is(err, os.ErrDeadlineExceeded) {
 				break
 			}

@@ -13,75 +13,71 @@ func (s *Server) ourHello() *Hello {
 	return &Hello{
 		Version: ProtocolVersion, ChainID: s.chain.Genesis().ChainID, Genesis: s.chain.GenesisHeader().Hash(),
 		Head: head.Hash(), Height: head.Height(), Weight: s.chain.HeadWeight(), ListenAddr: s.Addr(),
-		NodeID: s.nodeID, Nonce: newNonce(),
 	}
 }
 
-// handshake exchanges hellos and proofs of the node keys: each side signs the
-// other's fresh nonce, so a node id cannot be claimed without its private
-// key, nor a signature replayed on another connection. It returns the
-// other side's authenticated hello.
-func (s *Server) handshake(conn net.Conn) (*Hello, error) {
-	conn.SetDeadline(s.clock.Now().Add(handshakeTimeout))
-	ours := s.ourHello()
-	if err := WriteMsg(conn, ours); err != nil {
-		return nil, fmt.Errorf("handshake with %s: %w", conn.RemoteAddr(), err)
+// handshake runs the transport handshake on raw (as the dialler unless
+// inbound; want is the id the dialled address named, or nil), which proves
+// the other side's node key and encrypts what follows, then exchanges
+// hellos inside the encrypted channel. It returns the secured connection
+// and the other side's hello.
+func (s *Server) handshake(raw net.Conn, inbound bool, want []byte) (*Conn, *Hello, error) {
+	raw.SetDeadline(s.clock.Now().Add(handshakeTimeout))
+	var conn *Conn
+	var err error
+	if inbound {
+		conn, err = SecureAccept(raw, s.key)
+	} else {
+		conn, err = SecureDial(raw, s.key, want)
 	}
-	theirs, err := readHandshake[*Hello](conn)
 	if err != nil {
-		return nil, s.refuse(conn, err)
+		// Nothing can be said to a peer the channel was not set up with.
+		s.log.Warn("Refused peer", "addr", raw.RemoteAddr(), "reason", err)
+		return nil, nil, err
 	}
-	if reason := s.checkHello(theirs); reason != "" {
-		return nil, s.refuse(conn, errors.New(reason))
+	if err := conn.WriteMsg(s.ourHello()); err != nil {
+		return nil, nil, fmt.Errorf("handshake with %s: %w", raw.RemoteAddr(), err)
 	}
-	auth, err := SignAuth(s.key, ours, theirs)
+	theirs, err := readHello(conn)
 	if err != nil {
-		return nil, err
+		return nil, nil, s.refuse(conn, err)
 	}
-	if err := WriteMsg(conn, auth); err != nil {
-		return nil, fmt.Errorf("handshake with %s: %w", conn.RemoteAddr(), err)
+	if reason := s.checkHello(conn.RemoteID(), theirs); reason != "" {
+		return nil, nil, s.refuse(conn, errors.New(reason))
 	}
-	proof, err := readHandshake[*Auth](conn)
-	if err != nil {
-		return nil, s.refuse(conn, err)
-	}
-	if err := verifyAuth(proof, ours, theirs); err != nil {
-		return nil, s.refuse(conn, err)
-	}
-	conn.SetDeadline(time.Time{})
-	return theirs, nil
+	raw.SetDeadline(time.Time{})
+	return conn, theirs, nil
 }
 
 // errRefusedUs is a Disconnect received during the handshake.
 var errRefusedUs = errors.New("refused by peer")
 
-// readHandshake reads the next handshake message, which must be a T.
-func readHandshake[T Msg](conn net.Conn) (T, error) {
-	var zero T
-	m, err := ReadMsg(conn)
+// readHello reads the other side's hello.
+func readHello(conn *Conn) (*Hello, error) {
+	m, err := conn.ReadMsg()
 	if err != nil {
-		return zero, fmt.Errorf("handshake: %w", err)
+		return nil, fmt.Errorf("handshake: %w", err)
 	}
-	if d, ok := m.(*Disconnect); ok {
-		return zero, fmt.Errorf("%w: %s", errRefusedUs, d.Reason)
+	switch m := m.(type) {
+	case *Hello:
+		return m, nil
+	case *Disconnect:
+		return nil, fmt.Errorf("%w: %s", errRefusedUs, m.Reason)
 	}
-	t, ok := m.(T)
-	if !ok {
-		return zero, fmt.Errorf("handshake: unexpected message %d", m.code())
-	}
-	return t, nil
+	return nil, fmt.Errorf("handshake: unexpected message %d", m.code())
 }
 
-// runConn authenticates the other side and serves it until it disconnects.
-func (s *Server) runConn(conn net.Conn, inbound, static bool) error {
-	defer conn.Close()
-	hello, err := s.handshake(conn)
+// runConn authenticates the other side (which must be the node want names,
+// when not nil) and serves it until it disconnects.
+func (s *Server) runConn(raw net.Conn, inbound, static bool, want []byte) error {
+	defer raw.Close()
+	conn, hello, err := s.handshake(raw, inbound, want)
 	if inbound {
-		s.handshakeDone(hostOf(conn.RemoteAddr()))
+		s.handshakeDone(hostOf(raw.RemoteAddr()))
 	}
 	if err != nil {
 		if errors.Is(err, errRefusedUs) {
-			s.log.Warn("Peer refused us", "addr", conn.RemoteAddr(), "err", err)
+			s.log.Warn("Peer refused us", "addr", raw.RemoteAddr(), "err", err)
 		}
 		return err
 	}
@@ -90,7 +86,7 @@ func (s *Server) runConn(conn net.Conn, inbound, static bool) error {
 		return s.refuse(conn, errors.New(reason))
 	}
 	if hello.ListenAddr != "" {
-		s.book.markDialled(hello.ListenAddr)
+		s.book.markDialled(idAddr(p.id, hello.ListenAddr))
 	}
 	s.log.Info("Peer connected", "id", short(p.id), "addr", conn.RemoteAddr(), "inbound", inbound, "height", hello.Height)
 	s.spawn(p.writeLoop)
@@ -114,18 +110,20 @@ func errString(err error) string {
 	return err.Error()
 }
 
-// refuse tells the other side why and closes; both sides log the reason.
-func (s *Server) refuse(conn net.Conn, reason error) error {
+// refuse tells the other side why, inside the encrypted channel; both sides
+// log the reason.
+func (s *Server) refuse(conn *Conn, reason error) error {
 	if errors.Is(reason, errRefusedUs) {
 		return reason
 	}
 	s.log.Warn("Refused peer", "addr", conn.RemoteAddr(), "reason", reason)
 	conn.SetWriteDeadline(s.clock.Now().Add(time.Second))
-	WriteMsg(conn, &Disconnect{Reason: truncate(reason.Error())})
+	conn.WriteMsg(&Disconnect{Reason: truncate(reason.Error())})
 	return reason
 }
 
-func (s *Server) checkHello(h *Hello) string {
+// checkHello checks the hello of the peer with the proven id.
+func (s *Server) checkHello(id []byte, h *Hello) string {
 	switch {
 	case h.Version != ProtocolVersion:
 		return fmt.Sprintf("protocol version %d, want %d", h.Version, ProtocolVersion)
@@ -133,7 +131,7 @@ func (s *Server) checkHello(h *Hello) string {
 		return fmt.Sprintf("chain id %d, want %d", h.ChainID, s.chain.Genesis().ChainID)
 	case h.Genesis != s.chain.GenesisHeader().Hash():
 		return fmt.Sprintf("genesis %x, want %x", h.Genesis, s.chain.GenesisHeader().Hash())
-	case bytes.Equal(h.NodeID, s.nodeID):
+	case bytes.Equal(id, s.nodeID):
 		return "connected to self"
 	}
 	return ""

@@ -1,6 +1,7 @@
 package p2p
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 
@@ -19,7 +20,6 @@ func on[T Msg](f func(*Server, *Peer, T) error) handler {
 // handlers has one function per message code.
 var handlers = map[byte]handler{
 	codeHello:      func(*Server, *Peer, Msg) error { return errors.New("second hello") },
-	codeAuth:       func(*Server, *Peer, Msg) error { return errors.New("auth after the handshake") },
 	codeDisconnect: on((*Server).onDisconnect),
 	codePing:       on((*Server).onPing),
 	codePong:       on((*Server).onPong),
@@ -40,11 +40,14 @@ var handlers = map[byte]handler{
 func (s *Server) readLoop(p *Peer) error {
 	for {
 		p.conn.SetReadDeadline(s.clock.Now().Add(readTimeout))
-		m, err := ReadMsg(p.conn)
+		m, err := p.conn.ReadMsg()
 		if err != nil {
 			if p.ctx.Err() != nil {
 				return nil
 			}
+			// A frame that fails its MAC (ErrFrameAuth) ends the
+			// connection but costs the peer nothing: anyone on the path
+			// could have injected it.
 			if errors.Is(err, ErrFrameTooLarge) || errors.Is(err, ErrBadMessage) {
 				s.misbehaved(p, err.Error())
 			}
@@ -142,20 +145,24 @@ func (s *Server) onGetTxs(p *Peer, m *GetTxs) error {
 	return p.respond(&Txs{ID: m.ID, Txs: out})
 }
 
+// onGetAddrs answers with our peers' listen addresses, each with the id
+// the peer proved, so that a node dialling one admits only that node.
 func (s *Server) onGetAddrs(p *Peer, _ *GetAddrs) error {
 	var out []string
 	for _, q := range s.peerList() {
 		if q != p && q.hello.ListenAddr != "" && len(out) < maxAddrs {
-			out = append(out, q.hello.ListenAddr)
+			out = append(out, idAddr(q.id, q.hello.ListenAddr))
 		}
 	}
 	p.send(&Addrs{Addrs: out})
 	return nil
 }
 
+// onAddrs remembers the addresses that name a node id other than ours; an
+// address without an id could not be checked when dialled, and is dropped.
 func (s *Server) onAddrs(p *Peer, m *Addrs) error {
 	for _, a := range m.Addrs {
-		if a != s.Addr() {
+		if id, _, err := ParseAddr(a); err == nil && id != nil && !bytes.Equal(id, s.nodeID) {
 			s.book.add(p.id, a)
 		}
 	}

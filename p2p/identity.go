@@ -1,11 +1,13 @@
 package p2p
 
 import (
-	"bytes"
 	"crypto/ecdsa"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"net"
 	"os"
+	"strings"
 
 	"github.com/ethereum/go-ethereum/crypto"
 )
@@ -13,43 +15,34 @@ import (
 // nodeIDLen is the length of a node id: a compressed secp256k1 public key.
 const nodeIDLen = 33
 
-// authTag separates handshake signatures from every other use of a key.
-var authTag = []byte("chaind handshake v2")
-
 // NodeIDOf is the node id of key: its compressed public key.
 func NodeIDOf(key *ecdsa.PrivateKey) []byte { return crypto.CompressPubkey(&key.PublicKey) }
 
-// authDigest is what the signer signs: the verifier's fresh nonce binds the
-// signature to this connection, and both ids bind it to this pair.
-func authDigest(signer, verifier *Hello) []byte {
-	return crypto.Keccak256(authTag, verifier.Nonce[:], signer.Nonce[:], verifier.NodeID, signer.NodeID)
+// A peer address is host:port, or <id>@host:port with id the hex of the
+// node's id (as enode URLs carry the key): dialling an address with an id
+// admits only the node that proves that key.
+
+// ParseAddr splits a peer address into the node id it names (nil for a bare
+// host:port) and its host:port.
+func ParseAddr(addr string) (id []byte, hostport string, err error) {
+	hostport = addr
+	if at := strings.LastIndexByte(addr, '@'); at >= 0 {
+		hostport = addr[at+1:]
+		if id, err = hex.DecodeString(addr[:at]); err != nil || len(id) != nodeIDLen {
+			return nil, "", fmt.Errorf("peer address %q: the node id must be %d bytes of hex", addr, nodeIDLen)
+		}
+		if _, err := crypto.DecompressPubkey(id); err != nil {
+			return nil, "", fmt.Errorf("peer address %q: node id: %w", addr, err)
+		}
+	}
+	if _, _, err := net.SplitHostPort(hostport); err != nil {
+		return nil, "", fmt.Errorf("peer address %q: %w", addr, err)
+	}
+	return id, hostport, nil
 }
 
-// SignAuth answers the other side's challenge: ours is the Hello we sent
-// (with key's id), theirs the one we received.
-func SignAuth(key *ecdsa.PrivateKey, ours, theirs *Hello) (*Auth, error) {
-	sig, err := crypto.Sign(authDigest(ours, theirs), key)
-	if err != nil {
-		return nil, fmt.Errorf("sign handshake: %w", err)
-	}
-	return &Auth{Sig: sig}, nil
-}
-
-// errBadAuth is a handshake signature that does not prove the claimed id.
-var errBadAuth = errors.New("handshake signature does not match the node id")
-
-// verifyAuth checks that auth was made by the key of theirs.NodeID over the
-// nonce we sent in ours.
-func verifyAuth(auth *Auth, ours, theirs *Hello) error {
-	pub, err := crypto.SigToPub(authDigest(theirs, ours), auth.Sig)
-	if err != nil {
-		return fmt.Errorf("%w: %v", errBadAuth, err)
-	}
-	if !bytes.Equal(crypto.CompressPubkey(pub), theirs.NodeID) {
-		return errBadAuth
-	}
-	return nil
-}
+// idAddr is the address of the node with id (hex) at hostport.
+func idAddr(id, hostport string) string { return id + "@" + hostport }
 
 // LoadNodeKey reads the node key at path (hex, as geth's nodekey file), or
 // creates one there (mode 0600) when the file does not exist.

@@ -63,7 +63,7 @@ func TestSilentNonReaderIsCutOnTheClock(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer h.Conn.Close()
+		defer h.Close()
 		hostileID := hex.EncodeToString(p2p.NodeIDOf(p2ptest.Key(1)))
 		start := time.Now()
 		// For 2×10 s the node sends both peers a block a second; the
@@ -90,7 +90,7 @@ func TestSilentNonReaderIsCutOnTheClock(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer again.Conn.Close()
+		defer again.Close()
 		time.Sleep(21 * time.Second)
 		synctest.Wait()
 		if _, err := w.hostile(n, "10.0.0.66", 1, big.NewInt(0)); !strings.Contains(refusal(t, err), "banned") {
@@ -124,7 +124,7 @@ func TestNonReaderIsCutOverTCP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer h.Conn.Close()
+	defer h.Close()
 	hostileID := hex.EncodeToString(p2p.NodeIDOf(p2ptest.Key(1)))
 	poll.Until(t, 30*time.Second, "the honest peer to connect", func() bool { return connected(n, honest.srv.NodeID()) })
 	// Blocks for both peers, and pings from the hostile one, until the node

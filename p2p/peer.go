@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"math/big"
@@ -45,7 +44,7 @@ const (
 // Peer is one connected node.
 type Peer struct {
 	srv     *Server
-	conn    net.Conn
+	conn    *Conn
 	hello   *Hello
 	inbound bool
 	static  bool
@@ -88,10 +87,10 @@ type sentPing struct {
 	at    time.Time // zero once answered
 }
 
-func newPeer(srv *Server, conn net.Conn, hello *Hello, inbound, static bool) *Peer {
+func newPeer(srv *Server, conn *Conn, hello *Hello, inbound, static bool) *Peer {
 	ctx, cancel := context.WithCancel(srv.ctx)
 	p := &Peer{
-		srv: srv, conn: conn, hello: hello, inbound: inbound, static: static, id: hex.EncodeToString(hello.NodeID),
+		srv: srv, conn: conn, hello: hello, inbound: inbound, static: static, id: conn.RemoteIDHex(),
 		ip: hostOf(conn.RemoteAddr()), ctx: ctx, cancel: cancel,
 		out: make(chan []byte, 4096), drained: make(chan struct{}, 1), written: make(chan struct{}),
 		reqSlots: make(chan struct{}, maxOutstanding),
@@ -278,7 +277,7 @@ func (p *Peer) writeLoop() {
 		select {
 		case frame := <-p.out:
 			p.conn.SetWriteDeadline(p.srv.clock.Now().Add(p.srv.cfg.WriteTimeout))
-			_, err := p.conn.Write(frame)
+			err := p.conn.WriteFrame(frame)
 			p.queued.Add(-int64(len(frame)))
 			select {
 			case p.drained <- struct{}{}:
@@ -294,7 +293,7 @@ func (p *Peer) writeLoop() {
 		case <-p.ctx.Done():
 			reason, _ := p.reason.Load().(string)
 			p.conn.SetWriteDeadline(p.srv.clock.Now().Add(time.Second))
-			WriteMsg(p.conn, &Disconnect{Reason: truncate(reason)})
+			p.conn.WriteMsg(&Disconnect{Reason: truncate(reason)})
 			return
 		}
 	}

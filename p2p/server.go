@@ -3,7 +3,6 @@ package p2p
 import (
 	"context"
 	"crypto/ecdsa"
-	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -34,9 +33,10 @@ type Config struct {
 	// ListenAddr is the address to accept peers on; "" does not listen.
 	ListenAddr string
 	// StaticPeers are dialled at start and redialled with backoff; they
-	// take no peer slot.
+	// take no peer slot. An address is host:port, or <id>@host:port to admit
+	// only the node with that id (see ParseAddr).
 	StaticPeers []string
-	// Bootnodes seed the address book; they are dialled while we have room.
+	// Bootnodes are dialled while we have room; addresses as StaticPeers.
 	Bootnodes []string
 	// MaxPeers bounds the peers other than static ones; optional, 25. A
 	// third of them (at least one) are kept for our own dials.
@@ -117,6 +117,11 @@ type Server struct {
 func New(cfg Config) (*Server, error) {
 	if cfg.Chain == nil || cfg.Pool == nil {
 		return nil, errors.New("p2p: Chain and Pool are required")
+	}
+	for _, addr := range slices.Concat(cfg.StaticPeers, cfg.Bootnodes) {
+		if _, _, err := ParseAddr(addr); err != nil {
+			return nil, fmt.Errorf("p2p: %w", err)
+		}
 	}
 	if cfg.MaxPeers <= 0 {
 		cfg.MaxPeers = 25
@@ -235,14 +240,14 @@ func (s *Server) acceptLoop() {
 			conn.Close()
 			continue
 		}
-		s.spawn(func() { s.runConn(conn, true, false) })
+		s.spawn(func() { s.runConn(conn, true, false, nil) })
 	}
 }
 
-// AddPeer dials addr once in the background.
+// AddPeer dials addr (host:port or <id>@host:port) once in the background.
 func (s *Server) AddPeer(addr string) error {
-	if _, _, err := net.SplitHostPort(addr); err != nil {
-		return fmt.Errorf("peer address %q: %w", addr, err)
+	if _, _, err := ParseAddr(addr); err != nil {
+		return err
 	}
 	s.book.add("admin", addr)
 	s.book.markDialled(addr)
@@ -254,13 +259,18 @@ func (s *Server) AddPeer(addr string) error {
 	return nil
 }
 
-// dial connects to addr and runs the connection until it ends.
+// dial connects to addr and runs the connection until it ends; an address
+// with an id admits only the node that proves it.
 func (s *Server) dial(addr string, static bool) error {
-	conn, err := s.tr.Dial(s.ctx, addr)
+	want, hostport, err := ParseAddr(addr)
 	if err != nil {
 		return err
 	}
-	return s.runConn(conn, false, static)
+	conn, err := s.tr.Dial(s.ctx, hostport)
+	if err != nil {
+		return err
+	}
+	return s.runConn(conn, false, static, want)
 }
 
 // staticDialLoop keeps a connection to addr, redialling with backoff.
@@ -305,6 +315,7 @@ func (s *Server) dialCandidates() []string {
 	out := 0
 	for _, p := range s.peerList() {
 		connected[p.hello.ListenAddr] = true
+		connected[idAddr(p.id, p.hello.ListenAddr)] = true
 		if !p.inbound && !p.static {
 			out++
 		}
@@ -366,11 +377,4 @@ func (s *Server) peerList() []*Peer {
 		out = append(out, p)
 	}
 	return out
-}
-
-// newNonce is a fresh handshake challenge.
-func newNonce() common.Hash {
-	var n common.Hash
-	rand.Read(n[:]) // never fails (crypto/rand)
-	return n
 }

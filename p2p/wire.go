@@ -1,27 +1,27 @@
 package p2p
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"math/big"
 
 	"github.com/chaind/chaind/chain"
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/rlp"
 )
 
-// Frame layout: a 4-byte big-endian length n, then n bytes: one message code
-// and the RLP payload. n is checked against MaxFrameSize before anything is
-// allocated.
+// A frame is one message code and the RLP payload, carried in one RLPx
+// frame (see secure.go), which encrypts and authenticates it. RLPx's frame
+// header holds a 24-bit size, MACed: a reader allocates a frame only once
+// its header is authentic and at most MaxFrameSize.
 const (
 	// ProtocolVersion is the version peers must share. 3: headers are the
-	// RLP of Ethereum headers, hashed with keccak256.
-	ProtocolVersion = 3
-	// MaxFrameSize bounds one message (a response full of blocks).
-	MaxFrameSize = 16 << 20
+	// RLP of Ethereum headers, hashed with keccak256. 4: frames go over
+	// RLPx, the node id is the key its handshake proves.
+	ProtocolVersion = 4
+	// MaxFrameSize bounds one message (a response full of blocks): RLPx's
+	// 24-bit frame size.
+	MaxFrameSize = 1<<24 - 1
 	// Limits on list lengths inside messages.
 	maxHashes       = 4096
 	maxLocator      = 64
@@ -30,6 +30,8 @@ const (
 	maxTxsPerMsg    = 4096
 	maxAddrs        = 64
 	maxText         = 256
+	// maxAddrLen bounds an address in Addrs: id@ and a listen address.
+	maxAddrLen = 2*nodeIDLen + 1 + maxText
 )
 
 // Message codes.
@@ -49,7 +51,6 @@ const (
 	codeGetAddrs
 	codeAddrs
 	codePushBlock
-	codeAuth
 )
 
 // Msg is a wire message. Every decoded message is validated before use.
@@ -58,7 +59,9 @@ type Msg interface {
 	validate() error
 }
 
-// Hello is the first message each side sends.
+// Hello is the first message each side sends inside the encrypted channel.
+// The sender's node id is not in it: it is the key the transport handshake
+// proved.
 type Hello struct {
 	Version    uint32
 	ChainID    uint64
@@ -67,15 +70,7 @@ type Hello struct {
 	Height     uint64
 	Weight     *big.Int
 	ListenAddr string // host:port this node accepts connections on, or ""
-	// NodeID is the sender's secp256k1 public key, compressed (33 bytes).
-	NodeID []byte
-	// Nonce is a fresh random challenge: the other side's Auth signs it.
-	Nonce common.Hash
 }
-
-// Auth is the second message each side sends: a signature by the sender's
-// node key over the receiver's nonce (see SignAuth), proving the NodeID.
-type Auth struct{ Sig []byte }
 
 // Disconnect says why the sender is closing the connection.
 type Disconnect struct{ Reason string }
@@ -150,7 +145,6 @@ type GetAddrs struct{}
 type Addrs struct{ Addrs []string }
 
 func (*Hello) code() byte      { return codeHello }
-func (*Auth) code() byte       { return codeAuth }
 func (*Disconnect) code() byte { return codeDisconnect }
 func (*Ping) code() byte       { return codePing }
 func (*Pong) code() byte       { return codePong }
@@ -184,16 +178,7 @@ func (m *Hello) validate() error {
 	if len(m.ListenAddr) > maxText {
 		return errors.New("hello: listen address too long")
 	}
-	if len(m.NodeID) != nodeIDLen {
-		return fmt.Errorf("hello: node id of %d bytes, want %d", len(m.NodeID), nodeIDLen)
-	}
 	return checkWeight(m.Weight)
-}
-func (m *Auth) validate() error {
-	if len(m.Sig) != crypto.SignatureLength {
-		return fmt.Errorf("auth: signature of %d bytes", len(m.Sig))
-	}
-	return nil
 }
 func (m *Disconnect) validate() error { return checkLen("disconnect reason", len(m.Reason), maxText) }
 func (m *Ping) validate() error       { return nil }
@@ -222,7 +207,7 @@ func (m *GetAddrs) validate() error {
 }
 func (m *Addrs) validate() error {
 	for _, a := range m.Addrs {
-		if len(a) > maxText {
+		if len(a) > maxAddrLen {
 			return errors.New("addrs: address too long")
 		}
 	}
@@ -261,71 +246,50 @@ func newMsg(code byte) (Msg, error) {
 		return new(Addrs), nil
 	case codePushBlock:
 		return new(PushBlock), nil
-	case codeAuth:
-		return new(Auth), nil
 	}
 	return nil, fmt.Errorf("unknown message code %d", code)
 }
 
-// Errors of ReadMsg that are the sender's fault; other errors come from the
-// connection.
+// Errors of decoding that are the sender's fault.
 var (
 	ErrFrameTooLarge = errors.New("frame too large")
 	ErrBadMessage    = errors.New("bad message")
 )
 
-// EncodeMsg returns m as one frame.
+// EncodeMsg returns m as one frame: its code, then its RLP.
 func EncodeMsg(m Msg) ([]byte, error) {
 	payload, err := rlp.EncodeToBytes(m)
 	if err != nil {
 		return nil, fmt.Errorf("encode message %d: %w", m.code(), err)
 	}
-	n := 1 + len(payload)
-	if n > MaxFrameSize {
+	if n := 1 + len(payload); n > MaxFrameSize {
 		return nil, fmt.Errorf("%w: message %d of %d bytes", ErrFrameTooLarge, m.code(), n)
 	}
-	frame := make([]byte, 4, 4+n)
-	binary.BigEndian.PutUint32(frame, uint32(n))
-	frame = append(frame, m.code())
-	return append(frame, payload...), nil
+	return append([]byte{m.code()}, payload...), nil
 }
 
-// WriteMsg writes m as one frame.
-func WriteMsg(w io.Writer, m Msg) error {
-	frame, err := EncodeMsg(m)
-	if err != nil {
-		return err
-	}
-	_, err = w.Write(frame)
-	return err
-}
-
-// ReadMsg reads, decodes and validates one frame.
-func ReadMsg(r io.Reader) (Msg, error) {
-	var hdr [4]byte
-	if _, err := io.ReadFull(r, hdr[:]); err != nil {
-		return nil, err
-	}
-	n := binary.BigEndian.Uint32(hdr[:])
-	if n == 0 {
+// DecodeMsg decodes and validates one frame made by EncodeMsg.
+func DecodeMsg(frame []byte) (Msg, error) {
+	if len(frame) == 0 {
 		return nil, fmt.Errorf("%w: empty frame", ErrBadMessage)
 	}
-	if n > MaxFrameSize {
+	return decodeMsg(frame[0], frame[1:])
+}
+
+// decodeMsg decodes and validates the payload of a message with code.
+func decodeMsg(code byte, payload []byte) (Msg, error) {
+	if n := 1 + len(payload); n > MaxFrameSize {
 		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrFrameTooLarge, n, MaxFrameSize)
 	}
-	buf := make([]byte, n)
-	if _, err := io.ReadFull(r, buf); err != nil {
-		return nil, err
-	}
-	m, err := newMsg(buf[0])
+	m, err := newMsg(code)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBadMessage, err)
 	}
-	if err := rlp.DecodeBytes(buf[1:], m); err != nil {
-		return nil, fmt.Errorf("%w: decode message %d: %v", ErrBadMessage, buf[0], err)
+	if err := rlp.DecodeBytes(payload, m); err != nil {
+		return nil, fmt.Errorf("%w: decode message %d: %v", ErrBadMessage, code, err)
 	}
 	if err := m.validate(); err != nil {
-		return nil, fmt.Errorf("%w: message %d: %v", ErrBadMessage, buf[0], err)
+		return nil, fmt.Errorf("%w: message %d: %v", ErrBadMessage, code, err)
 	}
 	return m, nil
 }

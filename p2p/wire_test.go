@@ -13,8 +13,7 @@ import (
 
 func TestWireRoundTrip(t *testing.T) {
 	msgs := []Msg{
-		&Hello{Version: 1, ChainID: 5, Genesis: common.Hash{1}, Head: common.Hash{2}, Height: 9, Weight: big.NewInt(77), ListenAddr: "127.0.0.1:1", NodeID: make([]byte, 33), Nonce: common.Hash{3}},
-		&Auth{Sig: make([]byte, 65)},
+		&Hello{Version: 1, ChainID: 5, Genesis: common.Hash{1}, Head: common.Hash{2}, Height: 9, Weight: big.NewInt(77), ListenAddr: "127.0.0.1:1"},
 		&Disconnect{Reason: "bye"},
 		&Ping{Nonce: 4}, &Pong{Nonce: 4},
 		&NewBlock{Hash: common.Hash{5}, Height: 6, Weight: big.NewInt(7)},
@@ -30,11 +29,11 @@ func TestWireRoundTrip(t *testing.T) {
 		&Addrs{Addrs: []string{"127.0.0.1:2"}},
 	}
 	for _, m := range msgs {
-		var buf bytes.Buffer
-		if err := WriteMsg(&buf, m); err != nil {
+		frame, err := EncodeMsg(m)
+		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := ReadMsg(&buf)
+		got, err := DecodeMsg(frame)
 		if err != nil {
 			t.Fatalf("%T: %v", m, err)
 		}
@@ -56,15 +55,21 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func TestOversizedFrameRefusedBeforeReading(t *testing.T) {
+func TestOversizedPreambleRefusedBeforeReading(t *testing.T) {
 	var hdr [4]byte
-	binary.BigEndian.PutUint32(hdr[:], MaxFrameSize+1)
-	r := &countingReader{r: bytes.NewReader(append(hdr[:], make([]byte, 1024)...))}
-	if _, err := ReadMsg(r); !errors.Is(err, ErrFrameTooLarge) {
+	binary.BigEndian.PutUint32(hdr[:], maxPreamble+1)
+	r := &countingReader{r: bytes.NewReader(append(hdr[:], make([]byte, 2*maxPreamble)...))}
+	if _, err := readPreamble(r); !errors.Is(err, ErrBadMessage) {
 		t.Fatalf("got %v", err)
 	}
 	if r.read != 4 {
-		t.Fatalf("read %d bytes of an oversized frame", r.read)
+		t.Fatalf("read %d bytes of an oversized preamble", r.read)
+	}
+}
+
+func TestOversizedMessageNotEncoded(t *testing.T) {
+	if _, err := EncodeMsg(&Blocks{Blocks: [][]byte{make([]byte, MaxFrameSize)}}); !errors.Is(err, ErrFrameTooLarge) {
+		t.Fatalf("got %v", err)
 	}
 }
 
@@ -78,29 +83,37 @@ func TestInvalidMessagesRefused(t *testing.T) {
 		if err != nil {
 			continue // not even encodable: fine
 		}
-		if _, err := ReadMsg(bytes.NewReader(frame)); !errors.Is(err, ErrBadMessage) {
+		if _, err := DecodeMsg(frame); !errors.Is(err, ErrBadMessage) {
 			t.Errorf("%T accepted: %v", m, err)
 		}
 	}
-	if _, err := ReadMsg(bytes.NewReader([]byte{0, 0, 0, 2, 99, 0xc0})); !errors.Is(err, ErrBadMessage) {
-		t.Errorf("unknown code: %v", err)
+	for _, frame := range [][]byte{{99, 0xc0}, {}, {codeNewBlock, 0xff, 0x01}} {
+		if _, err := DecodeMsg(frame); !errors.Is(err, ErrBadMessage) {
+			t.Errorf("frame %x: %v", frame, err)
+		}
 	}
 }
 
-func FuzzReadMsg(f *testing.F) {
-	frame, _ := EncodeMsg(&Hello{Weight: big.NewInt(1), NodeID: make([]byte, nodeIDLen)})
-	f.Add(frame)
-	frame, _ = EncodeMsg(&Auth{Sig: make([]byte, 65)})
+func FuzzDecodeMsg(f *testing.F) {
+	frame, _ := EncodeMsg(&Hello{Weight: big.NewInt(1)})
 	f.Add(frame)
 	frame, _ = EncodeMsg(&Blocks{ID: 1, Blocks: [][]byte{{1}}})
 	f.Add(frame)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		m, err := ReadMsg(bytes.NewReader(data))
+		m, err := DecodeMsg(data)
 		if err != nil {
 			return
 		}
 		if _, err := EncodeMsg(m); err != nil {
 			t.Fatalf("decoded message does not re-encode: %v", err)
 		}
+	})
+}
+
+func FuzzReadPreamble(f *testing.F) {
+	frame, _ := encodePreamble(&preamble{Version: ProtocolVersion, Weight: new(big.Int), NodeID: make([]byte, nodeIDLen)})
+	f.Add(frame)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		readPreamble(bytes.NewReader(data)) // must not panic or allocate beyond maxPreamble
 	})
 }

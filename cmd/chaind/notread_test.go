@@ -35,7 +35,7 @@ func TestNonReaderCutOnARealNode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer h.Conn.Close()
+	defer h.Close()
 	hostileID := hex.EncodeToString(p2p.NodeIDOf(p2ptest.Key(77)))
 	peers := func() map[string]bool {
 		var ps []struct {

@@ -3,7 +3,6 @@ package p2ptest
 import (
 	"context"
 	"crypto/ecdsa"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -32,7 +31,7 @@ func Key(seed int) *ecdsa.PrivateKey {
 }
 
 // Hello is a hello for the genesis block that g and engine e build, with
-// weight; Dial fills the id and nonce.
+// weight.
 func Hello(g *chain.Genesis, e chain.GenesisInit, weight *big.Int) *p2p.Hello {
 	gen, _ := g.Block(e) // the genesis state is not needed
 	return &p2p.Hello{Version: p2p.ProtocolVersion, ChainID: g.ChainID, Genesis: gen.Hash(), Head: gen.Hash(), Weight: weight}
@@ -40,7 +39,10 @@ func Hello(g *chain.Genesis, e chain.GenesisInit, weight *big.Int) *p2p.Hello {
 
 // Peer is a connection to a node, past the handshake.
 type Peer struct {
-	Conn net.Conn
+	// Raw is the stream under the encryption: writing to it injects bytes
+	// as a middlebox could.
+	Raw  net.Conn
+	Conn *p2p.Conn
 	Them *p2p.Hello // the node's hello
 }
 
@@ -49,58 +51,76 @@ type Refused struct{ Reason string }
 
 func (r *Refused) Error() string { return "refused: " + r.Reason }
 
-// Dial connects to addr and authenticates as key, sending hello (its NodeID
-// and Nonce are set here), and returns once the node has admitted it. A
-// refusal is a *Refused error.
+// Dial connects to addr (host:port or <id>@host:port), runs the transport
+// handshake as key, sends hello and returns once the node has admitted it.
+// A refusal is a *Refused error.
 func Dial(ctx context.Context, tr p2p.Transport, addr string, key *ecdsa.PrivateKey, hello *p2p.Hello) (*Peer, error) {
-	conn, err := tr.Dial(ctx, addr)
+	want, hostport, err := p2p.ParseAddr(addr)
 	if err != nil {
 		return nil, err
 	}
-	p := &Peer{Conn: conn}
-	h := *hello
-	h.NodeID = p2p.NodeIDOf(key)
-	rand.Read(h.Nonce[:]) // never fails (crypto/rand)
-	if err := p.Send(&h); err != nil {
-		conn.Close()
-		return nil, err
-	}
-	them, err := Await[*p2p.Hello](p)
+	raw, err := tr.Dial(ctx, hostport)
 	if err != nil {
-		conn.Close()
 		return nil, err
 	}
-	p.Them = them
-	auth, err := p2p.SignAuth(key, &h, them)
+	p, err := handshake(raw, key, want, hello)
 	if err != nil {
-		conn.Close()
-		return nil, err
-	}
-	p.Send(auth) // on failure, the reason is read next
-	if _, err := Await[*p2p.Auth](p); err != nil {
-		conn.Close()
-		return nil, err
-	}
-	// An admitted peer is first asked for addresses; a refused one gets
-	// the reason (a ban, no slot) instead.
-	if _, err := Await[*p2p.GetAddrs](p); err != nil {
-		conn.Close()
+		raw.Close()
 		return nil, err
 	}
 	return p, nil
 }
 
-// Send writes m.
-func (p *Peer) Send(m p2p.Msg) error {
-	p.Conn.SetWriteDeadline(time.Now().Add(Timeout))
-	return p2p.WriteMsg(p.Conn, m)
+func handshake(raw net.Conn, key *ecdsa.PrivateKey, want []byte, hello *p2p.Hello) (*Peer, error) {
+	raw.SetDeadline(time.Now().Add(Timeout))
+	conn, err := p2p.SecureDial(raw, key, want)
+	if err != nil {
+		return nil, err
+	}
+	raw.SetDeadline(time.Time{})
+	p := &Peer{Raw: raw, Conn: conn}
+	if err := p.Send(hello); err != nil {
+		return nil, err
+	}
+	if p.Them, err = Await[*p2p.Hello](p); err != nil {
+		return nil, err
+	}
+	// An admitted peer is first asked for addresses; a refused one gets
+	// the reason (a ban, no slot) instead.
+	if _, err := Await[*p2p.GetAddrs](p); err != nil {
+		return nil, err
+	}
+	return p, nil
 }
 
-// Write writes raw bytes (a malformed frame, garbage).
-func (p *Peer) Write(b []byte) error {
-	p.Conn.SetWriteDeadline(time.Now().Add(Timeout))
-	_, err := p.Conn.Write(b)
+// Close closes the connection.
+func (p *Peer) Close() error { return p.Raw.Close() }
+
+// Send writes m.
+func (p *Peer) Send(m p2p.Msg) error {
+	p.Raw.SetWriteDeadline(time.Now().Add(Timeout))
+	return p.Conn.WriteMsg(m)
+}
+
+// SendFrame writes an authentic frame of any content (a code byte and a
+// payload, as p2p.EncodeMsg makes them): a malformed message, an unknown
+// code.
+func (p *Peer) SendFrame(frame []byte) error {
+	p.Raw.SetWriteDeadline(time.Now().Add(Timeout))
+	return p.Conn.WriteFrame(frame)
+}
+
+// Inject writes raw bytes under the encryption, as a middlebox could.
+func (p *Peer) Inject(b []byte) error {
+	p.Raw.SetWriteDeadline(time.Now().Add(Timeout))
+	_, err := p.Raw.Write(b)
 	return err
+}
+
+// Read reads the next message.
+func (p *Peer) Read() (p2p.Msg, error) {
+	p.Raw.SetReadDeadline(time.Now().Add(Timeout))
+	return p.Conn.ReadMsg()
 }
 
 // Await reads until a T arrives, skipping other messages (and answering
@@ -108,8 +128,7 @@ func (p *Peer) Write(b []byte) error {
 func Await[T p2p.Msg](p *Peer) (T, error) {
 	var zero T
 	for {
-		p.Conn.SetReadDeadline(time.Now().Add(Timeout))
-		m, err := p2p.ReadMsg(p.Conn)
+		m, err := p.Read()
 		if err != nil {
 			return zero, fmt.Errorf("waiting for %T: %w", zero, err)
 		}
@@ -134,8 +153,7 @@ func (p *Peer) pong(m p2p.Msg) {
 // the reason it gave ("" if it closed without one).
 func (p *Peer) Disconnected() (string, error) {
 	for {
-		p.Conn.SetReadDeadline(time.Now().Add(Timeout))
-		m, err := p2p.ReadMsg(p.Conn)
+		m, err := p.Read()
 		if errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) {
 			return "", nil
 		}
