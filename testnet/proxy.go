@@ -1,7 +1,6 @@
 package testnet
 
 import (
-	"encoding/binary"
 	"fmt"
 	"io"
 	"math/rand"
@@ -16,13 +15,20 @@ import (
 type LinkParams struct {
 	Latency   time.Duration `json:"latency"`   // one-way delay
 	Jitter    time.Duration `json:"jitter"`    // uniform extra delay in [0, Jitter)
-	Loss      float64       `json:"loss"`      // probability that a message is dropped
+	Loss      float64       `json:"loss"`      // probability that a segment is lost once and resent (arrives retransmitDelay late)
 	Bandwidth int64         `json:"bandwidth"` // bytes per second; 0 is unlimited
 	Cut       bool          `json:"cut"`       // partitioned: no connection gets through
 }
 
-// maxFrame bounds the frames the proxy relays (chaind's own limit).
-const maxFrame = 16 << 20
+// maxSegment bounds what the proxy relays as one piece: what one read of the
+// incoming socket returned. The stream is encrypted, so the proxy cannot
+// see chaind's frames; it shapes the bytes as they come, as a router does.
+const maxSegment = 64 << 10
+
+// retransmitDelay is what a lost segment costs: a minimum retransmission
+// timeout of 200 ms plus a round trip, as TCP resends it (and as p2p/memnet
+// models loss).
+func retransmitDelay(latency time.Duration) time.Duration { return 200*time.Millisecond + 2*latency }
 
 // link is the proxy for one directed pair: node From dials it to reach To.
 // Traffic from From to To follows params(From, To), the replies follow
@@ -173,43 +179,35 @@ func (l *link) closeAll() {
 	}
 }
 
-type frame struct {
+type segment struct {
 	data []byte
 	at   time.Time
 }
 
-// pipe relays frames from src to dst as the link from->to would carry them:
-// each frame waits its turn on the wire (bandwidth), then the one-way
-// latency plus jitter, in order; a lost frame is dropped whole, so the
-// stream stays decodable, as a lost datagram would be. The delays are on
-// the network's clock; it gives up a frame's wait once stop is closed.
+// pipe relays the bytes from src to dst as the link from->to would carry
+// them, a segment (one read) at a time: each waits its turn on the wire
+// (bandwidth), then the one-way latency plus jitter, in order; a lost
+// segment is resent, arriving retransmitDelay later, so the stream stays
+// whole as TCP keeps it (a dropped piece of an encrypted stream would only
+// break the connection). The delays are on the network's clock; it gives
+// up a segment's wait once stop is closed.
 func (l *link) pipe(dst io.WriteCloser, src io.ReadCloser, from, to int, stop <-chan struct{}) {
 	defer dst.Close()
 	defer src.Close()
-	queue := make(chan frame, 4096)
+	queue := make(chan segment, 4096)
 	go func() {
 		defer close(queue)
 		var wireFree time.Time
 		for {
-			var hdr [4]byte
-			if _, err := io.ReadFull(src, hdr[:]); err != nil {
+			buf := make([]byte, maxSegment)
+			n, err := src.Read(buf)
+			if err != nil {
 				return
 			}
-			n := binary.BigEndian.Uint32(hdr[:])
-			if n > maxFrame {
-				return
-			}
-			buf := make([]byte, 4+n)
-			copy(buf, hdr[:])
-			if _, err := io.ReadFull(src, buf[4:]); err != nil {
-				return
-			}
+			buf = buf[:n]
 			p := l.tn.get(from, to)
 			if p.Cut {
 				return
-			}
-			if p.Loss > 0 && l.tn.random() < p.Loss {
-				continue
 			}
 			now := l.tn.clock.Now()
 			start := now
@@ -224,7 +222,10 @@ func (l *link) pipe(dst io.WriteCloser, src io.ReadCloser, from, to int, stop <-
 			if p.Jitter > 0 {
 				delay += time.Duration(l.tn.random() * float64(p.Jitter))
 			}
-			queue <- frame{data: buf, at: start.Add(delay)}
+			if p.Loss > 0 && l.tn.random() < p.Loss {
+				delay += retransmitDelay(p.Latency)
+			}
+			queue <- segment{data: buf, at: start.Add(delay)}
 		}
 	}()
 	var last time.Time

@@ -111,8 +111,9 @@ func (sl *shapedLink) roundTrip(size int) time.Duration {
 
 // TestLinkShaping: on the network's simulated clock, a frame through a link
 // takes exactly the configured latency each way, plus exactly size /
-// bandwidth on the wire, plus a jitter within its bound; loss drops whole
-// frames; a cut link closes its connections and refuses new ones.
+// bandwidth on the wire, plus a jitter within its bound; a lost segment
+// arrives retransmitDelay late; a cut link closes its connections and
+// refuses new ones.
 func TestLinkShaping(t *testing.T) {
 	sl := newShapedLink(t)
 	const latency = 40 * time.Millisecond
@@ -133,16 +134,10 @@ func TestLinkShaping(t *testing.T) {
 			t.Fatalf("round trip %v with %v each way and a jitter of 30ms", rtt, latency)
 		}
 	}
-	// Loss 1: the frame is dropped, nothing comes back (a frame is written
-	// at once on an unshaped link, so a wrong one would be back long
-	// before the deadline).
-	both(LinkParams{Loss: 1})
-	if _, err := sl.c.Write(testFrame(10)); err != nil {
-		t.Fatal(err)
-	}
-	sl.c.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
-	if k, _ := sl.c.Read(make([]byte, 16)); k != 0 {
-		t.Fatal("a frame crossed a link with loss 1")
+	// Loss 1: every segment is lost once and resent, each way.
+	both(LinkParams{Latency: latency, Loss: 1})
+	if rtt, want := sl.roundTrip(10), 2*(latency+retransmitDelay(latency)); rtt != want {
+		t.Fatalf("round trip %v with every segment lost once, want %v", rtt, want)
 	}
 	// Cut: the open connection is closed and new ones refused.
 	c := sl.c

@@ -2,12 +2,9 @@ package main
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
-	"io"
 	"math/big"
 	"math/rand"
-	"net"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -26,11 +23,12 @@ import (
 
 // hostilePeer speaks chaind's wire protocol to send bad data on purpose.
 type hostilePeer struct {
-	t    *testing.T
-	conn net.Conn
-	them *p2p.Hello
+	t *testing.T
+	*p2ptest.Peer
 }
 
+// dialHostile connects to the node as the peer with key id; a refusal (a
+// ban, no slot) is returned as an error with the node's reason.
 func dialHostile(t *testing.T, addr string, g *chain.Genesis, id byte) (*hostilePeer, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -42,61 +40,37 @@ func dialHostile(t *testing.T, addr string, g *chain.Genesis, id byte) (*hostile
 	} else if err != nil {
 		t.Fatal(err)
 	}
-	// A peer refused after the handshake (a ban, no slot) gets the reason next.
-	conn := peer.Conn
-	conn.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
-	if next, err := p2p.ReadMsg(conn); err == nil {
-		if d, ok := next.(*p2p.Disconnect); ok {
-			conn.Close()
-			return nil, errors.New(d.Reason)
-		}
-	}
-	conn.SetDeadline(time.Time{})
-	return &hostilePeer{t: t, conn: conn, them: peer.Them}, nil
+	return &hostilePeer{t: t, Peer: peer}, nil
 }
 
-// await reads until a message of type T arrives (skipping pings and
+// await reads until a message of type T arrives (answering pings, skipping
 // announcements) and returns it.
 func await[T p2p.Msg](h *hostilePeer) T {
 	h.t.Helper()
-	h.conn.SetReadDeadline(time.Now().Add(10 * time.Second))
-	for {
-		m, err := p2p.ReadMsg(h.conn)
-		if err != nil {
-			h.t.Fatalf("waiting for %T: %v", *new(T), err)
-		}
-		if want, ok := m.(T); ok {
-			return want
-		}
+	m, err := p2ptest.Await[T](h.Peer)
+	if err != nil {
+		h.t.Fatal(err)
 	}
+	return m
 }
 
 // disconnected waits for the node to hang up and returns the reason it gave.
 func (h *hostilePeer) disconnected() string {
 	h.t.Helper()
-	h.conn.SetReadDeadline(time.Now().Add(10 * time.Second))
-	reason := ""
-	for {
-		m, err := p2p.ReadMsg(h.conn)
-		if err != nil {
-			if reason == "" && !errors.Is(err, io.EOF) {
-				h.t.Fatalf("connection not closed by the node: %v", err)
-			}
-			return reason
-		}
-		if d, ok := m.(*p2p.Disconnect); ok {
-			reason = d.Reason
-		}
+	reason, err := h.Disconnected()
+	if err != nil {
+		h.t.Fatalf("connection not closed by the node: %v", err)
 	}
+	return reason
 }
 
 // headBlock fetches the node's head block over the wire.
-func (h *hostilePeer) headBlock() *chain.Block { return h.block(h.them.Head) }
+func (h *hostilePeer) headBlock() *chain.Block { return h.block(h.Them.Head) }
 
 // block fetches the block with the given hash from the node.
 func (h *hostilePeer) block(hash common.Hash) *chain.Block {
 	h.t.Helper()
-	if err := p2p.WriteMsg(h.conn, &p2p.GetBlocks{ID: 77, Hashes: []common.Hash{hash}}); err != nil {
+	if err := h.Send(&p2p.GetBlocks{ID: 77, Hashes: []common.Hash{hash}}); err != nil {
 		h.t.Fatal(err)
 	}
 	resp := await[*p2p.Blocks](h)
@@ -114,11 +88,11 @@ func (h *hostilePeer) offer(b *chain.Block) {
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	if err := p2p.WriteMsg(h.conn, &p2p.NewBlock{Hash: b.Hash(), Height: b.Height(), Weight: big.NewInt(1 << 40)}); err != nil {
+	if err := h.Send(&p2p.NewBlock{Hash: b.Hash(), Height: b.Height(), Weight: big.NewInt(1 << 40)}); err != nil {
 		h.t.Fatal(err)
 	}
 	req := await[*p2p.GetBlocks](h)
-	if err := p2p.WriteMsg(h.conn, &p2p.Blocks{ID: req.ID, Blocks: [][]byte{enc}}); err != nil {
+	if err := h.Send(&p2p.Blocks{ID: req.ID, Blocks: [][]byte{enc}}); err != nil {
 		h.t.Fatal(err)
 	}
 }
@@ -189,17 +163,14 @@ func TestHostilePeer(t *testing.T) {
 			}
 			return childOf(t, g, grand, parent, []*types.Transaction{forged}, nil)
 		}), "invalid block"},
-		{"frame above the limit", func(h *hostilePeer) {
-			var hdr [4]byte
-			binary.BigEndian.PutUint32(hdr[:], p2p.MaxFrameSize+1)
-			h.conn.Write(append(hdr[:], make([]byte, 4096)...))
-		}, "frame too large"},
-		{"garbage bytes", func(h *hostilePeer) {
+		{"malformed message", func(h *hostilePeer) {
+			h.SendFrame([]byte{4 /* NewBlock */, 0xff, 0x01})
+		}, "bad message"},
+		{"garbage bytes under the encryption", func(h *hostilePeer) {
 			junk := make([]byte, 256)
 			rand.New(rand.NewSource(7)).Read(junk)
-			junk[0], junk[1], junk[2], junk[3] = 0, 0, 0, 200
-			h.conn.Write(junk)
-		}, "bad message"},
+			h.Inject(junk)
+		}, "frame failed authentication"},
 	}
 	// A node checks a block's state only when the block's branch would become
 	// canonical (headers first, as Bitcoin does); a side block is stored
@@ -246,7 +217,7 @@ func TestHostilePeer(t *testing.T) {
 	// A second offence from the same node id bans it.
 	h, err := dialHostile(t, honest.p2p, g, 0)
 	if err == nil {
-		h.conn.Write([]byte{0, 0, 0, 1, 250})
+		h.SendFrame([]byte{250})
 		h.disconnected()
 		_, err = dialHostile(t, honest.p2p, g, 0)
 	}
