@@ -1,13 +1,16 @@
-// Package p2p connects chaind nodes: framed RLP messages with a size limit
-// checked before allocation, over a Transport (TCP, or the in-memory
-// p2p/memnet); a handshake that refuses peers of another chain and proves
-// each side's node key (a secp256k1 key) over a fresh nonce from the other;
+// Package p2p connects chaind nodes: RLP messages in frames encrypted and
+// authenticated by go-ethereum's RLPx, whose handshake proves each side's
+// node key (a secp256k1 key; the peer's id is the key it proved), over a
+// Transport (TCP, or the in-memory p2p/memnet); a hello inside the
+// encrypted channel that refuses peers of another chain; addresses that may
+// name the node id they must reach (<id>@host:port);
 // block and transaction relay by announcing hashes and sending bodies on
 // request; headers-first sync from a block locator with bodies fetched from
 // several peers in parallel; peer-address exchange into a bounded book; and
 // per-peer budgets (queued bytes, requests, announcements), a write timeout
 // and unanswered pings that cut a peer that does not read, slots and scores
-// that drop and ban peers by id and IP for their faults, never for ours.
+// that drop and ban peers by id and IP for their faults, never for ours nor
+// for a frame that fails its MAC (anyone on the path could inject one).
 // Messages are dispatched through a table of one handler per code; every
 // goroutine is owned by the Server and waited for on Close; every timer goes
 // through a clock.Clock.
