@@ -48,7 +48,7 @@ func (s *Server) readLoop(p *Peer) error {
 			// A frame that fails its MAC (ErrFrameAuth) ends the
 			// connection but costs the peer nothing: anyone on the path
 			// could have injected it.
-			if errors.Is(err, ErrFrameTooLarge) || errors.Is(err, ErrBadMessage) {
+			if errors.Is(err, ErrBadMessage) {
 				s.misbehaved(p, err.Error())
 			}
 			return err

@@ -110,7 +110,8 @@ func SecureDial(conn net.Conn, key *ecdsa.PrivateKey, want []byte) (*Conn, error
 }
 
 // SecureAccept runs the transport handshake as the side that accepted conn,
-// with key; the dialler's id is what the RLPx handshake proves.
+// with key; the dialler's id is what the RLPx handshake proves (the id in
+// its preamble is not used).
 func SecureAccept(conn net.Conn, key *ecdsa.PrivateKey) (*Conn, error) {
 	if _, err := exchangePreambles(conn, key); err != nil {
 		return nil, err
@@ -213,7 +214,7 @@ func (c *Conn) ReadMsg() (Msg, error) {
 		return nil, fmt.Errorf("%w: %v", ErrFrameAuth, err)
 	}
 	if code > 0xff {
-		return nil, fmt.Errorf("%w: message code %d", ErrBadMessage, code)
+		return nil, fmt.Errorf("%w: unknown message code %d", ErrBadMessage, code)
 	}
 	return decodeMsg(byte(code), data)
 }

@@ -250,10 +250,12 @@ func newMsg(code byte) (Msg, error) {
 	return nil, fmt.Errorf("unknown message code %d", code)
 }
 
-// Errors of decoding that are the sender's fault.
 var (
+	// ErrFrameTooLarge is a message that does not fit in MaxFrameSize.
 	ErrFrameTooLarge = errors.New("frame too large")
-	ErrBadMessage    = errors.New("bad message")
+	// ErrBadMessage is a frame that does not decode or validate: the
+	// sender's fault.
+	ErrBadMessage = errors.New("bad message")
 )
 
 // EncodeMsg returns m as one frame: its code, then its RLP.
@@ -268,19 +270,8 @@ func EncodeMsg(m Msg) ([]byte, error) {
 	return append([]byte{m.code()}, payload...), nil
 }
 
-// DecodeMsg decodes and validates one frame made by EncodeMsg.
-func DecodeMsg(frame []byte) (Msg, error) {
-	if len(frame) == 0 {
-		return nil, fmt.Errorf("%w: empty frame", ErrBadMessage)
-	}
-	return decodeMsg(frame[0], frame[1:])
-}
-
 // decodeMsg decodes and validates the payload of a message with code.
 func decodeMsg(code byte, payload []byte) (Msg, error) {
-	if n := 1 + len(payload); n > MaxFrameSize {
-		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrFrameTooLarge, n, MaxFrameSize)
-	}
 	m, err := newMsg(code)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBadMessage, err)

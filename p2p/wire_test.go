@@ -4,12 +4,22 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"math/big"
 	"reflect"
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
 )
+
+// decodeFrame decodes a frame made by EncodeMsg, as Conn.ReadMsg does the
+// code and payload of an RLPx frame.
+func decodeFrame(frame []byte) (Msg, error) {
+	if len(frame) == 0 {
+		return nil, fmt.Errorf("%w: empty frame", ErrBadMessage)
+	}
+	return decodeMsg(frame[0], frame[1:])
+}
 
 func TestWireRoundTrip(t *testing.T) {
 	msgs := []Msg{
@@ -33,7 +43,7 @@ func TestWireRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := DecodeMsg(frame)
+		got, err := decodeFrame(frame)
 		if err != nil {
 			t.Fatalf("%T: %v", m, err)
 		}
@@ -83,24 +93,24 @@ func TestInvalidMessagesRefused(t *testing.T) {
 		if err != nil {
 			continue // not even encodable: fine
 		}
-		if _, err := DecodeMsg(frame); !errors.Is(err, ErrBadMessage) {
+		if _, err := decodeFrame(frame); !errors.Is(err, ErrBadMessage) {
 			t.Errorf("%T accepted: %v", m, err)
 		}
 	}
 	for _, frame := range [][]byte{{99, 0xc0}, {}, {codeNewBlock, 0xff, 0x01}} {
-		if _, err := DecodeMsg(frame); !errors.Is(err, ErrBadMessage) {
+		if _, err := decodeFrame(frame); !errors.Is(err, ErrBadMessage) {
 			t.Errorf("frame %x: %v", frame, err)
 		}
 	}
 }
 
-func FuzzDecodeMsg(f *testing.F) {
+func FuzzDecodeFrame(f *testing.F) {
 	frame, _ := EncodeMsg(&Hello{Weight: big.NewInt(1)})
 	f.Add(frame)
 	frame, _ = EncodeMsg(&Blocks{ID: 1, Blocks: [][]byte{{1}}})
 	f.Add(frame)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		m, err := DecodeMsg(data)
+		m, err := decodeFrame(data)
 		if err != nil {
 			return
 		}

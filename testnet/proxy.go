@@ -198,13 +198,13 @@ func (l *link) pipe(dst io.WriteCloser, src io.ReadCloser, from, to int, stop <-
 	go func() {
 		defer close(queue)
 		var wireFree time.Time
+		in := make([]byte, maxSegment)
 		for {
-			buf := make([]byte, maxSegment)
-			n, err := src.Read(buf)
+			n, err := src.Read(in)
 			if err != nil {
 				return
 			}
-			buf = buf[:n]
+			buf := append([]byte(nil), in[:n]...)
 			p := l.tn.get(from, to)
 			if p.Cut {
 				return
