@@ -92,8 +92,9 @@ func (s *sim) posNode(n *node, keys []*ecdsa.PrivateKey) (*pos.Engine, error) {
 // startValidator attaches the validator of n's keys to n once its chain
 // and pool exist.
 func (s *sim) startValidator(n *node, e *pos.Engine, b pos.Behaviour) error {
+	n.protection = pos.OpenMemProtection()
 	v, err := pos.NewValidator(pos.ValidatorConfig{Chain: n.chain, Engine: e, Pool: simPool{s, n}, Logger: quiet,
-		Clock: s.clk, Byzantine: b, Announce: func(blk *chain.Block) { s.produced(n, blk) }})
+		Clock: s.clk, Byzantine: b, Protection: n.protection, Announce: func(blk *chain.Block) { s.produced(n, blk) }})
 	if err != nil {
 		return err
 	}

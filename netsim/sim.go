@@ -133,6 +133,7 @@ type node struct {
 	// keys, its finalized checkpoint.
 	address    common.Address
 	validator  *pos.Validator
+	protection *pos.Protection // the validator's slashing-protection database
 	validators map[common.Address]bool
 	finalized  common.Hash
 }
@@ -419,5 +420,8 @@ func coinbase(i int) common.Address {
 func (s *sim) close() {
 	for _, n := range s.nodes {
 		n.store.Close()
+		if n.protection != nil {
+			n.protection.Close()
+		}
 	}
 }

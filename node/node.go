@@ -94,8 +94,11 @@ type Node struct {
 	pool      *mempool.Pool
 	miner     *pow.Miner     // PoW only
 	validator *pos.Validator // PoS with a validator key only
-	pause     *minerPause    // PoW only, once started
-	p2p       *p2p.Server
+	// protection is the validator's slashing-protection database, in the
+	// data directory (pos.ProtectionDir).
+	protection *pos.Protection
+	pause      *minerPause // PoW only, once started
+	p2p        *p2p.Server
 
 	listener net.Listener
 	rpc      *rpc.Server
@@ -143,6 +146,9 @@ func New(cfg Config) (*Node, error) {
 	}
 	n := &Node{cfg: cfg, log: cfg.Logger, clock: clock.OrReal(cfg.Clock), store: store}
 	if err := n.build(); err != nil {
+		if n.protection != nil {
+			n.protection.Close()
+		}
 		store.Close()
 		return nil, err
 	}
@@ -208,8 +214,11 @@ func (n *Node) build() error {
 		return err
 	}
 	if posEngine != nil && n.cfg.ValidatorKey != nil {
+		if n.protection, err = openProtection(n.cfg.DataDir, n.cfg.ValidatorKey); err != nil {
+			return fmt.Errorf("node: %w", err)
+		}
 		n.validator, err = pos.NewValidator(pos.ValidatorConfig{Chain: c, Engine: posEngine, Pool: n.pool, Logger: n.log,
-			Announce: n.p2p.Announce, Byzantine: n.cfg.Byzantine, ProtectionFile: filepath.Join(n.cfg.DataDir, "validator-votes.json")})
+			Announce: n.p2p.Announce, Byzantine: n.cfg.Byzantine, Protection: n.protection})
 		if err != nil {
 			return err
 		}
@@ -346,6 +355,9 @@ func (n *Node) Close() error {
 	}
 	if n.validator != nil {
 		n.validator.Close()
+	}
+	if n.protection != nil {
+		errs = append(errs, n.protection.Close())
 	}
 	errs = append(errs, n.store.Close())
 	n.log.Info("Node stopped")

@@ -9,7 +9,6 @@ import (
 	"github.com/chaind/chaind/chain"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
-	"github.com/ethereum/go-ethereum/rlp"
 )
 
 // Behaviour is a set of Byzantine behaviours a validator can be told to
@@ -143,11 +142,7 @@ func (v *Validator) badVotes(k *validatorKey, epoch uint64, honest Vote) (castHo
 }
 
 func (v *Validator) submitVote(k *validatorKey, vote Vote) {
-	data, err := rlp.EncodeToBytes(vote)
-	if err != nil {
-		return
-	}
-	if err := v.submit(k, FinalityAddress, data); err != nil {
+	if err := v.submit(k, FinalityAddress, v.cfg.Engine.EncodeVote(vote)); err != nil {
 		v.log.Warn("Vote refused by the mempool", "epoch", vote.Target.Epoch, "err", err)
 	}
 }

@@ -5,8 +5,6 @@ import (
 	"crypto/ecdsa"
 	"errors"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -37,17 +35,25 @@ func newValidatorNet(t *testing.T, g *chain.Genesis, byz map[int]Behaviour) *val
 	return net
 }
 
-// addNode adds a node whose validator serves keys.
+// addNode adds a node whose validator serves keys, with its own protection
+// database in memory.
 func (net *validatorNet) addNode(g *chain.Genesis, byz Behaviour, keys ...*ecdsa.PrivateKey) {
+	p := OpenMemProtection()
+	net.t.Cleanup(func() { p.Close() })
+	net.addNodeWith(newNode(net.t, g, net.clk, keys[0]), p, byz, keys...)
+}
+
+// addNodeWith adds n (whose engine holds keys[0]) with a validator that
+// serves keys and asks p.
+func (net *validatorNet) addNodeWith(n node, p *Protection, byz Behaviour, keys ...*ecdsa.PrivateKey) {
 	t := net.t
-	n := newNode(t, g, net.clk, keys[0])
 	for _, k := range keys[1:] {
 		n.e.AddKey(k)
 	}
 	pool := mempool.New(mempool.Config{Chain: n.c})
 	n.c.Subscribe(pool.Reset)
 	n.c.Subscribe(func(ev chain.HeadEvent) { net.blocks = append(net.blocks, ev.Added...) })
-	v, err := NewValidator(ValidatorConfig{Chain: n.c, Engine: n.e, Pool: pool, Byzantine: byz,
+	v, err := NewValidator(ValidatorConfig{Chain: n.c, Engine: n.e, Pool: pool, Byzantine: byz, Protection: p,
 		Announce: func(b *chain.Block) { net.blocks = append(net.blocks, b) }})
 	if err != nil {
 		t.Fatal(err)
@@ -167,8 +173,12 @@ func TestValidatorLoopOnSimulatedClock(t *testing.T) {
 	}
 	pool := mempool.New(mempool.Config{Chain: c})
 	c.Subscribe(pool.Reset)
-	v, err := NewValidator(ValidatorConfig{Chain: c, Engine: e, Pool: pool, Clock: sim, Logger: slog.New(slog.DiscardHandler),
-		ProtectionFile: filepath.Join(t.TempDir(), "votes.json")})
+	prot, err := OpenProtection(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer prot.Close()
+	v, err := NewValidator(ValidatorConfig{Chain: c, Engine: e, Pool: pool, Clock: sim, Logger: slog.New(slog.DiscardHandler), Protection: prot})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,44 +201,5 @@ func TestValidatorLoopOnSimulatedClock(t *testing.T) {
 	}
 	if f := c.Finalized(); f.Number == 0 {
 		t.Fatal("a validator with all the stake finalized nothing")
-	}
-}
-
-// TestSlashingProtectionSurvivesRestart: a validator that voted up to some
-// epoch, restarted on a node whose chain and pool lost its votes, does not
-// vote again for those epochs; an unreadable record stops it from starting.
-func TestSlashingProtectionSurvivesRestart(t *testing.T) {
-	g := testGenesis(32)
-	file := filepath.Join(t.TempDir(), "votes.json")
-	if err := (voteRecord{Source: 0, Target: 4}).save(file); err != nil {
-		t.Fatal(err)
-	}
-	clk := clocks.NewSim(genesisTime)
-	n := newNode(t, g, clk, key(0))
-	pool := mempool.New(mempool.Config{Chain: n.c})
-	n.c.Subscribe(pool.Reset)
-	v, err := NewValidator(ValidatorConfig{Chain: n.c, Engine: n.e, Pool: pool, ProtectionFile: file})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for s := uint64(1); s <= 4*g.EpochLength+g.EpochLength/2; s++ { // into epoch 4, past its voting slot
-		clk.AdvanceTo(genesisTime.Add(time.Duration(s) * slotMs * time.Millisecond))
-		v.Duties(s)
-	}
-	if voted, _ := n.e.Tally(HeadState{n.c}, 4); voted.Sign() != 0 || len(pool.Pending()) != 0 {
-		t.Fatal("voted again for an epoch up to the recorded target")
-	}
-	for s := 4*g.EpochLength + g.EpochLength/2 + 1; s <= 6*g.EpochLength; s++ {
-		clk.AdvanceTo(genesisTime.Add(time.Duration(s) * slotMs * time.Millisecond))
-		v.Duties(s)
-	}
-	if r, err := loadVoteRecord(file); err != nil || r.Target != 5 {
-		t.Fatalf("record after voting for epoch 5: %+v, %v", r, err)
-	}
-	if err := os.WriteFile(file, []byte("{"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := NewValidator(ValidatorConfig{Chain: n.c, Engine: n.e, Pool: pool, ProtectionFile: file}); err == nil {
-		t.Fatal("a validator started with an unreadable protection record")
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
-	"github.com/ethereum/go-ethereum/rlp"
 )
 
 // Casper FFG, as the state transition runs it.
@@ -146,9 +145,9 @@ func (e *Engine) vote(st *chain.State, h *chain.Header, from common.Address, tx 
 	if !e.g.FinalityOn() {
 		return chain.NewRuleError(ErrBadVote, "the finality gadget is off on this chain")
 	}
-	var v Vote
-	if err := rlp.DecodeBytes(tx.Data(), &v); err != nil {
-		return chain.NewRuleError(ErrBadVote, "%v", err)
+	v, err := e.DecodeVote(tx.Data())
+	if err != nil {
+		return err
 	}
 	if !e.isValidator(st, from) {
 		return chain.NewRuleError(ErrNotValidator, "vote from %s", from.Hex())

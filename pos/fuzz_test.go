@@ -25,7 +25,7 @@ func fuzzEngine(f *testing.F) *Engine {
 // slashing evidence): any bytes give a vote or an evidence error.
 func FuzzVoteTx(f *testing.F) {
 	e := fuzzEngine(f)
-	data, _ := rlp.EncodeToBytes(Vote{Source: Checkpoint{Epoch: 1}, Target: Checkpoint{Epoch: 2}})
+	data := e.EncodeVote(Vote{Source: Checkpoint{Epoch: 1}, Target: Checkpoint{Epoch: 2}})
 	raw, _ := types.NewTx(&types.LegacyTx{To: &FinalityAddress, Gas: 21000, GasPrice: big.NewInt(1), Data: data}).MarshalBinary()
 	f.Add(raw)
 	f.Add([]byte{0xc0})
