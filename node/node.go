@@ -192,7 +192,13 @@ func (n *Node) build() error {
 		return err
 	}
 	n.chain = c
-	n.pool = mempool.New(mempool.Config{Chain: c, MinGasPrice: n.cfg.MinGasPrice})
+	poolCfg := mempool.Config{Chain: c, MinGasPrice: n.cfg.MinGasPrice}
+	if posEngine != nil {
+		poolCfg.CheckCall = func(from common.Address, tx *types.Transaction) error {
+			return posEngine.CheckSystemTx(pos.HeadState{C: c}, from, tx)
+		}
+	}
+	n.pool = mempool.New(poolCfg)
 	c.Subscribe(n.pool.Reset)
 	c.Subscribe(n.logHead)
 	if powEngine != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/chaind/chaind/chain"
 	clocks "github.com/chaind/chaind/clock"
 	"github.com/chaind/chaind/mempool"
+	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 )
 
@@ -50,7 +51,9 @@ func (net *validatorNet) addNodeWith(n node, p *Protection, byz Behaviour, keys 
 	for _, k := range keys[1:] {
 		n.e.AddKey(k)
 	}
-	pool := mempool.New(mempool.Config{Chain: n.c})
+	pool := mempool.New(mempool.Config{Chain: n.c, CheckCall: func(from common.Address, tx *types.Transaction) error {
+		return n.e.CheckSystemTx(HeadState{n.c}, from, tx)
+	}})
 	n.c.Subscribe(pool.Reset)
 	n.c.Subscribe(func(ev chain.HeadEvent) { net.blocks = append(net.blocks, ev.Added...) })
 	v, err := NewValidator(ValidatorConfig{Chain: n.c, Engine: n.e, Pool: pool, Byzantine: byz, Protection: p,

@@ -37,25 +37,35 @@ func evidenceError(format string, args ...any) error {
 const ErrBadEvidence = chain.ErrorKind("bad slashing evidence")
 
 func (e *Engine) slashing(st *chain.State, h *chain.Header, tx *types.Transaction) error {
-	var ev Evidence
-	if err := rlp.DecodeBytes(tx.Data(), &ev); err != nil {
-		return evidenceError("%v", err)
-	}
-	var offender common.Address
-	var err error
-	switch ev.Kind {
-	case DoubleProposal:
-		offender, err = e.checkDoubleProposal(ev.A, ev.B)
-	case DoubleVote:
-		offender, err = e.checkDoubleVote(ev.A, ev.B)
-	default:
-		err = evidenceError("unknown kind %d", ev.Kind)
-	}
+	offender, err := e.checkEvidence(tx.Data())
 	if err != nil {
 		return err
 	}
 	e.slash(st, h, offender)
 	return nil
+}
+
+// maxEvidence bounds evidence calldata: two headers (or two vote
+// transactions, which are smaller) and the RLP around them.
+const maxEvidence = 2*chain.MaxHeaderSize + 16
+
+// checkEvidence decodes and checks evidence calldata and returns the
+// offender it proves.
+func (e *Engine) checkEvidence(data []byte) (common.Address, error) {
+	if len(data) > maxEvidence {
+		return common.Address{}, evidenceError("%d bytes, evidence has at most %d", len(data), maxEvidence)
+	}
+	var ev Evidence
+	if err := rlp.DecodeBytes(data, &ev); err != nil {
+		return common.Address{}, evidenceError("%v", err)
+	}
+	switch ev.Kind {
+	case DoubleProposal:
+		return e.checkDoubleProposal(ev.A, ev.B)
+	case DoubleVote:
+		return e.checkDoubleVote(ev.A, ev.B)
+	}
+	return common.Address{}, evidenceError("unknown kind %d", ev.Kind)
 }
 
 // checkDoubleProposal: two headers for one slot, both signed by their (same)
