@@ -5,6 +5,7 @@ import (
 	"crypto/ecdsa"
 	"errors"
 	"log/slog"
+	"math/big"
 	"testing"
 	"time"
 
@@ -204,5 +205,46 @@ func TestValidatorLoopOnSimulatedClock(t *testing.T) {
 	}
 	if f := c.Finalized(); f.Number == 0 {
 		t.Fatal("a validator with all the stake finalized nothing")
+	}
+}
+
+// TestTwinValidatorIsSlashed: validator 0's key runs on a second node too
+// (ByzTwin, an operator's failover mistake), each copy with its own
+// protection database. Both act in the key's slots before hearing each
+// other, and a user's transfers reach the twin first, so the two copies
+// sign different blocks for one slot: the honest nodes report it and the
+// key is slashed everywhere; no honest validator is, and finality goes on.
+func TestTwinValidatorIsSlashed(t *testing.T) {
+	g := testGenesis(10, 30, 30, 30)
+	user := key(9)
+	g.Alloc[addr(9)] = chain.GenesisAccount{Balance: chain.NewBigInt(big.NewInt(1e18))}
+	net := newValidatorNet(t, g, map[int]Behaviour{0: ByzTwin})
+	net.addNode(g, ByzTwin, key(0))
+	twin := len(net.nodes) - 1
+	for s := 0; s < 10*int(g.EpochLength); s++ {
+		net.clk.Advance(slotMs * time.Millisecond)
+		slot := net.nodes[0].e.SlotAt(net.clk.Now())
+		tx := callTx(t, g, user, net.pools[twin].PendingNonce(addr(9)), common.Address{0x55}, big.NewInt(1), nil)
+		if err := net.pools[twin].Add(tx); err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range net.vals { // at once: no copy hears the other first
+			v.Duties(slot)
+		}
+		net.gossip()
+	}
+	for i, n := range net.nodes[:twin] {
+		st := HeadState{n.c}
+		if !n.e.Slashed(st, addr(0)) {
+			t.Fatalf("node %d: the twinned key was not slashed", i)
+		}
+		for h := 1; h < 4; h++ {
+			if n.e.Slashed(st, addr(h)) {
+				t.Fatalf("node %d: honest validator %d slashed", i, h)
+			}
+		}
+		if n.c.Finalized().Number == 0 {
+			t.Fatalf("node %d finalized nothing", i)
+		}
 	}
 }
