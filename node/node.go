@@ -64,6 +64,9 @@ type Config struct {
 
 	// ValidatorKey makes a PoS node propose and vote; optional.
 	ValidatorKey *ecdsa.PrivateKey
+	// ValidatorKeys (optional, with ValidatorKey) are more keys the node's
+	// validator serves: one node, many validators, one protection database.
+	ValidatorKeys []*ecdsa.PrivateKey
 	// Checkpoint (optional) is a trusted block: the node only accepts
 	// chains that contain it (weak subjectivity).
 	Checkpoint *chain.Checkpoint
@@ -179,6 +182,12 @@ func (n *Node) build() error {
 		var err error
 		if posEngine, err = pos.New(g, n.cfg.ValidatorKey, n.clock.Now); err != nil {
 			return err
+		}
+		if len(n.cfg.ValidatorKeys) > 0 && n.cfg.ValidatorKey == nil {
+			return errors.New("node: more validator keys need a first one (ValidatorKey)")
+		}
+		for _, k := range n.cfg.ValidatorKeys {
+			posEngine.AddKey(k)
 		}
 		engine = posEngine
 	default:
