@@ -119,6 +119,9 @@ func testnetUp(args []string) error {
 		Stakes: *stakes, EpochLength: *epochLength, NoFinality: !*finality, Byzantine: behaviourNames(byz), HashPower: *hashpower, Hashrate: *hashrate, Prometheus: *prometheus}
 	for n, b := range byz {
 		if b&pos.ByzTwin != 0 {
+			if *nodes < 2 {
+				return fmt.Errorf("--byzantine %d=twin: a twin needs a second node to run on", n)
+			}
 			opts.Twins = append(opts.Twins, n)
 		}
 	}
