@@ -18,6 +18,7 @@ const (
 	ErrUnderpriced        = chain.ErrorKind("transaction underpriced")
 	ErrReplaceUnderpriced = chain.ErrorKind("replacement transaction underpriced")
 	ErrPoolFull           = chain.ErrorKind("txpool is full")
+	ErrBadCall            = chain.ErrorKind("call would fail in a block")
 )
 
 // ChainState is what the pool reads from the chain.
@@ -39,6 +40,13 @@ type Config struct {
 	// MaxNonceGap is how far ahead of the account nonce a queued transaction
 	// may be; optional, 1,024.
 	MaxNonceGap uint64
+	// CheckCall (optional) checks a call to one of the engine's system
+	// addresses against the head state, as executing it in a block would
+	// (PoS: pos.Engine.CheckSystemTx); it is nil for other transactions.
+	// A call it refuses is not admitted, and a pending one it refuses after
+	// a head change is dropped: a call that would fail in a block is never
+	// mined, so never pays, and must not wait in the pool for free.
+	CheckCall func(from common.Address, tx *types.Transaction) error
 }
 
 // PriceBump is the percentage by which a replacement must raise both the max
@@ -138,7 +146,21 @@ func (p *Pool) check(tx *types.Transaction) (*entry, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := p.checkCall(from, tx); err != nil {
+		return nil, err
+	}
 	return &entry{tx: tx, from: from, tip: p.genesis.EffectiveTip(tx), cost: chain.MaxCost(tx)}, nil
+}
+
+// checkCall applies Config.CheckCall, if any.
+func (p *Pool) checkCall(from common.Address, tx *types.Transaction) error {
+	if p.cfg.CheckCall == nil {
+		return nil
+	}
+	if err := p.cfg.CheckCall(from, tx); err != nil {
+		return fmt.Errorf("%w: %w", ErrBadCall, err)
+	}
+	return nil
 }
 
 // insert applies the stateful rules and stores e. p.mu is held.
@@ -434,7 +456,7 @@ func (p *Pool) Reset(ev chain.HeadEvent) {
 				continue
 			}
 			spent.Add(spent, e.cost)
-			if broke || spent.Cmp(acct.Balance) > 0 {
+			if broke || spent.Cmp(acct.Balance) > 0 || p.checkCall(from, e.tx) != nil {
 				broke = true // this and every later nonce can no longer execute
 				p.remove(e)
 			}

@@ -76,7 +76,8 @@ func validatorKey(i int) *ecdsa.PrivateKey {
 }
 
 // posNode gives n its PoS engine, holding the keys of the validators n
-// serves: keys[j] for every j = n.id mod the number of nodes.
+// serves: keys[j] for every j = n.id mod the number of nodes, and those of
+// the node before it if that one is a twin.
 func (s *sim) posNode(n *node, keys []*ecdsa.PrivateKey) (*pos.Engine, error) {
 	e, err := pos.New(s.genesis, nil, s.clk.Now)
 	if err != nil {
@@ -86,14 +87,22 @@ func (s *sim) posNode(n *node, keys []*ecdsa.PrivateKey) (*pos.Engine, error) {
 	for j := n.id; j < len(keys); j += s.cfg.Nodes {
 		n.validators[e.AddKey(keys[j])] = true
 	}
+	// The node after a twin (pos.ByzTwin) runs the twin's keys as well:
+	// the same keys on two nodes at once.
+	if prev := (n.id + s.cfg.Nodes - 1) % s.cfg.Nodes; prev != n.id && s.cfg.Byzantine[prev]&pos.ByzTwin != 0 {
+		for j := prev; j < len(keys); j += s.cfg.Nodes {
+			n.validators[e.AddKey(keys[j])] = true
+		}
+	}
 	return e, nil
 }
 
 // startValidator attaches the validator of n's keys to n once its chain
 // and pool exist.
 func (s *sim) startValidator(n *node, e *pos.Engine, b pos.Behaviour) error {
+	n.protection = pos.OpenMemProtection()
 	v, err := pos.NewValidator(pos.ValidatorConfig{Chain: n.chain, Engine: e, Pool: simPool{s, n}, Logger: quiet,
-		Clock: s.clk, Byzantine: b, Announce: func(blk *chain.Block) { s.produced(n, blk) }})
+		Clock: s.clk, Byzantine: b, Protection: n.protection, Announce: func(blk *chain.Block) { s.produced(n, blk) }})
 	if err != nil {
 		return err
 	}
@@ -154,13 +163,33 @@ func (s *sim) scheduleSlot(slot uint64) {
 // sent to n's peers.
 func (s *sim) produced(n *node, b *chain.Block) {
 	hash := b.Hash()
-	if s.blocks[hash] != nil {
-		return
+	if s.blocks[hash] == nil { // a twin (pos.ByzTwin) can make the very block another node made
+		s.blocks[hash] = &blockInfo{block: b, seq: len(s.blocks)}
+		s.rec.Blocks[hash] = &testnet.BlockRec{Hash: hash, Parent: b.Header.ParentHash, Height: b.Height(),
+			Producer: b.Header.Coinbase, TimeMs: int64(b.Header.Time), SeenMs: map[int]int64{}}
 	}
-	s.blocks[hash] = &blockInfo{block: b, seq: len(s.blocks)}
-	s.rec.Blocks[hash] = &testnet.BlockRec{Hash: hash, Parent: b.Header.ParentHash, Height: b.Height(),
-		Producer: b.Header.Coinbase, TimeMs: int64(b.Header.Time), SeenMs: map[int]int64{}}
 	s.arrive(n, &delivery{block: b, from: -1})
+}
+
+// slashed lists (by genesis index) the validators slashed on the highest
+// head among the nodes; nil for proof of work.
+func (s *sim) slashed() []int {
+	var best *node
+	for _, n := range s.nodes {
+		if n.engine != nil && (best == nil || n.chain.CurrentHeader().Height > best.chain.CurrentHeader().Height) {
+			best = n
+		}
+	}
+	if best == nil {
+		return nil
+	}
+	var out []int
+	for i, v := range s.genesis.Validators {
+		if best.engine.Slashed(pos.HeadState{C: best.chain}, v.Address) {
+			out = append(out, i)
+		}
+	}
+	return out
 }
 
 // recordFinality notes when n's finalized checkpoint moves.

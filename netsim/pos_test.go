@@ -144,3 +144,26 @@ func TestPoSPartitionsNeverRevertFinality(t *testing.T) {
 		t.Logf("seed %d: %d nodes, %d validators, groups %v, byzantine %v, finalized height %d, refused %d", seed, nodes, cfg.Validators, groups, cfg.Byzantine, res.Report.FinalizedHeight, res.Refused)
 	}
 }
+
+// TestPoSTwinIsSlashed: node 0's validator key also runs on node 1
+// (pos.ByzTwin). The two copies act in the key's slots before hearing each
+// other, with transfers reaching them at different times, so they sign
+// different blocks for one slot: the key, and only it, is slashed, and
+// finality keeps up. Without the twin nobody is slashed.
+func TestPoSTwinIsSlashed(t *testing.T) {
+	const slots, epoch = 200, 8
+	for _, byz := range []map[int]pos.Behaviour{{0: pos.ByzTwin}, nil} {
+		res, err := Run(context.Background(), Config{Consensus: "pos", Nodes: 6, BlockTime: 2 * time.Second, EpochLength: epoch,
+			Duration: slots * 2 * time.Second, Peers: 3, Seed: 5, TxRate: 5, BlockSize: minTxBlock, Byzantine: byz, Network: mustNetwork(t, "const:150ms")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []int(nil)
+		if byz != nil {
+			want = []int{0}
+		}
+		if rep := res.Report; len(res.Slashed) != len(want) || (want != nil && res.Slashed[0] != 0) || rep.FinalizedHeight+3*epoch < slots || rep.FinalizedReverted != 0 {
+			t.Fatalf("byzantine %v: slashed %v, want %v; finalized height %d of %d slots (%d reverted)", byz, res.Slashed, want, rep.FinalizedHeight, slots, rep.FinalizedReverted)
+		}
+	}
+}

@@ -38,7 +38,8 @@ type Config struct {
 	// validator an equal share.
 	Stakes []float64
 	// Byzantine makes all the PoS validators of the nodes it names
-	// misbehave.
+	// misbehave. With pos.ByzTwin the next node (i+1 mod Nodes) runs node
+	// i's validator keys too, so two nodes sign with them.
 	Byzantine map[int]pos.Behaviour
 	// NoFinality turns the PoS finality gadget off (longest chain only).
 	NoFinality bool
@@ -102,7 +103,10 @@ type Result struct {
 	Selfish *SelfishResult // with Config.Selfish
 	Events  uint64         // simulation events processed
 	Refused int            // blocks nodes refused by rule (PoS: rivals of a finalized checkpoint, Byzantine blocks)
-	Wall    time.Duration  // wall time of the run
+	// Slashed (PoS) lists the validators slashed on the highest head at
+	// the end, by index in the genesis's validator list.
+	Slashed []int
+	Wall    time.Duration // wall time of the run
 }
 
 // genesisTime is the simulated time at which every run starts.
@@ -132,7 +136,9 @@ type node struct {
 	// node's validator (nil when it serves no key), the addresses of its
 	// keys, its finalized checkpoint.
 	address    common.Address
+	engine     *pos.Engine // PoS
 	validator  *pos.Validator
+	protection *pos.Protection // the validator's slashing-protection database
 	validators map[common.Address]bool
 	finalized  common.Hash
 }
@@ -194,7 +200,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		}
 	}
 	s.finish()
-	res := &Result{Records: s.rec, Report: testnet.Compute(s.rec), Events: s.events, Refused: s.refused}
+	res := &Result{Records: s.rec, Report: testnet.Compute(s.rec), Events: s.events, Refused: s.refused, Slashed: s.slashed()}
 	if s.selfish != nil {
 		res.Selfish = s.selfish.result(res.Report)
 	}
@@ -228,9 +234,12 @@ func (cfg *Config) check() error {
 			errs = append(errs, fmt.Errorf("stake %v is not a positive number", st))
 		}
 	}
-	for i := range cfg.Byzantine {
+	for i, b := range cfg.Byzantine {
 		if i < 0 || i >= min(cfg.Nodes, cfg.ValidatorCount()) {
 			errs = append(errs, fmt.Errorf("byzantine node %d: nodes 0 to %d serve validators", i, min(cfg.Nodes, cfg.ValidatorCount())-1))
+		}
+		if b&pos.ByzTwin != 0 && cfg.Nodes < 2 {
+			errs = append(errs, fmt.Errorf("byzantine node %d: a twin needs a second node to run on", i))
 		}
 	}
 	if cfg.Nodes < 1 {
@@ -362,7 +371,7 @@ func newSim(cfg Config) (*sim, error) {
 			s.close()
 			return nil, fmt.Errorf("node %d: %w", i, err)
 		}
-		n.store, n.chain = store, c
+		n.store, n.chain, n.engine = store, c, posEngine
 		s.nodes = append(s.nodes, n)
 		s.rec.Producers[n.address] = i
 		for addr := range n.validators {
@@ -419,5 +428,8 @@ func coinbase(i int) common.Address {
 func (s *sim) close() {
 	for _, n := range s.nodes {
 		n.store.Close()
+		if n.protection != nil {
+			n.protection.Close()
+		}
 	}
 }

@@ -64,6 +64,9 @@ type Config struct {
 
 	// ValidatorKey makes a PoS node propose and vote; optional.
 	ValidatorKey *ecdsa.PrivateKey
+	// ValidatorKeys (optional, with ValidatorKey) are more keys the node's
+	// validator serves: one node, many validators, one protection database.
+	ValidatorKeys []*ecdsa.PrivateKey
 	// Checkpoint (optional) is a trusted block: the node only accepts
 	// chains that contain it (weak subjectivity).
 	Checkpoint *chain.Checkpoint
@@ -94,8 +97,11 @@ type Node struct {
 	pool      *mempool.Pool
 	miner     *pow.Miner     // PoW only
 	validator *pos.Validator // PoS with a validator key only
-	pause     *minerPause    // PoW only, once started
-	p2p       *p2p.Server
+	// protection is the validator's slashing-protection database, in the
+	// data directory (pos.ProtectionDir).
+	protection *pos.Protection
+	pause      *minerPause // PoW only, once started
+	p2p        *p2p.Server
 
 	listener net.Listener
 	rpc      *rpc.Server
@@ -143,6 +149,9 @@ func New(cfg Config) (*Node, error) {
 	}
 	n := &Node{cfg: cfg, log: cfg.Logger, clock: clock.OrReal(cfg.Clock), store: store}
 	if err := n.build(); err != nil {
+		if n.protection != nil {
+			n.protection.Close()
+		}
 		store.Close()
 		return nil, err
 	}
@@ -174,6 +183,12 @@ func (n *Node) build() error {
 		if posEngine, err = pos.New(g, n.cfg.ValidatorKey, n.clock.Now); err != nil {
 			return err
 		}
+		if len(n.cfg.ValidatorKeys) > 0 && n.cfg.ValidatorKey == nil {
+			return errors.New("node: more validator keys need a first one (ValidatorKey)")
+		}
+		for _, k := range n.cfg.ValidatorKeys {
+			posEngine.AddKey(k)
+		}
 		engine = posEngine
 	default:
 		return fmt.Errorf("node: consensus %q is not supported", g.Consensus)
@@ -186,7 +201,13 @@ func (n *Node) build() error {
 		return err
 	}
 	n.chain = c
-	n.pool = mempool.New(mempool.Config{Chain: c, MinGasPrice: n.cfg.MinGasPrice})
+	poolCfg := mempool.Config{Chain: c, MinGasPrice: n.cfg.MinGasPrice}
+	if posEngine != nil {
+		poolCfg.CheckCall = func(from common.Address, tx *types.Transaction) error {
+			return posEngine.CheckSystemTx(pos.HeadState{C: c}, from, tx)
+		}
+	}
+	n.pool = mempool.New(poolCfg)
 	c.Subscribe(n.pool.Reset)
 	c.Subscribe(n.logHead)
 	if powEngine != nil {
@@ -208,8 +229,11 @@ func (n *Node) build() error {
 		return err
 	}
 	if posEngine != nil && n.cfg.ValidatorKey != nil {
+		if n.protection, err = openProtection(n.cfg.DataDir, n.cfg.ValidatorKey); err != nil {
+			return fmt.Errorf("node: %w", err)
+		}
 		n.validator, err = pos.NewValidator(pos.ValidatorConfig{Chain: c, Engine: posEngine, Pool: n.pool, Logger: n.log,
-			Announce: n.p2p.Announce, Byzantine: n.cfg.Byzantine, ProtectionFile: filepath.Join(n.cfg.DataDir, "validator-votes.json")})
+			Announce: n.p2p.Announce, Byzantine: n.cfg.Byzantine, Protection: n.protection})
 		if err != nil {
 			return err
 		}
@@ -346,6 +370,9 @@ func (n *Node) Close() error {
 	}
 	if n.validator != nil {
 		n.validator.Close()
+	}
+	if n.protection != nil {
+		errs = append(errs, n.protection.Close())
 	}
 	errs = append(errs, n.store.Close())
 	n.log.Info("Node stopped")

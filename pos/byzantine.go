@@ -9,12 +9,11 @@ import (
 	"github.com/chaind/chaind/chain"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
-	"github.com/ethereum/go-ethereum/rlp"
 )
 
 // Behaviour is a set of Byzantine behaviours a validator can be told to
 // show, for experiments: honest nodes must detect and slash each of them
-// (equivocate, double-vote, surround-vote) or stay safe despite them
+// (equivocate, double-vote, surround-vote, twin) or stay safe despite them
 // (censor, withhold).
 type Behaviour uint8
 
@@ -34,12 +33,20 @@ const (
 	// ByzWithhold keeps its blocks private and releases them withholdSlots
 	// slots later.
 	ByzWithhold
+	// ByzTwin runs the validator's keys on a second node at the same time:
+	// an operator's failover mistake. Each copy signs honestly and asks its
+	// own node's protection database, which knows nothing of the other's
+	// messages; when the two sign different blocks for a slot or different
+	// votes for an epoch (their pools or views differ), the key is slashed.
+	// It changes nothing in the validator itself: the harness that starts
+	// the nodes (netsim, the testnet) starts the second copy.
+	ByzTwin
 )
 
 var behaviourNames = []struct {
 	b    Behaviour
 	name string
-}{{ByzEquivocate, "equivocate"}, {ByzDoubleVote, "double-vote"}, {ByzSurroundVote, "surround-vote"}, {ByzCensor, "censor"}, {ByzWithhold, "withhold"}}
+}{{ByzEquivocate, "equivocate"}, {ByzDoubleVote, "double-vote"}, {ByzSurroundVote, "surround-vote"}, {ByzCensor, "censor"}, {ByzWithhold, "withhold"}, {ByzTwin, "twin"}}
 
 // withholdSlots is how long a withholding validator keeps a block private.
 const withholdSlots = 3
@@ -143,11 +150,7 @@ func (v *Validator) badVotes(k *validatorKey, epoch uint64, honest Vote) (castHo
 }
 
 func (v *Validator) submitVote(k *validatorKey, vote Vote) {
-	data, err := rlp.EncodeToBytes(vote)
-	if err != nil {
-		return
-	}
-	if err := v.submit(k, FinalityAddress, data); err != nil {
+	if err := v.submit(k, FinalityAddress, v.cfg.Engine.EncodeVote(vote)); err != nil {
 		v.log.Warn("Vote refused by the mempool", "epoch", vote.Target.Epoch, "err", err)
 	}
 }

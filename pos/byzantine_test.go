@@ -5,14 +5,14 @@ import (
 	"crypto/ecdsa"
 	"errors"
 	"log/slog"
-	"os"
-	"path/filepath"
+	"math/big"
 	"testing"
 	"time"
 
 	"github.com/chaind/chaind/chain"
 	clocks "github.com/chaind/chaind/clock"
 	"github.com/chaind/chaind/mempool"
+	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 )
 
@@ -37,17 +37,27 @@ func newValidatorNet(t *testing.T, g *chain.Genesis, byz map[int]Behaviour) *val
 	return net
 }
 
-// addNode adds a node whose validator serves keys.
+// addNode adds a node whose validator serves keys, with its own protection
+// database in memory.
 func (net *validatorNet) addNode(g *chain.Genesis, byz Behaviour, keys ...*ecdsa.PrivateKey) {
+	p := OpenMemProtection()
+	net.t.Cleanup(func() { p.Close() })
+	net.addNodeWith(newNode(net.t, g, net.clk, keys[0]), p, byz, keys...)
+}
+
+// addNodeWith adds n (whose engine holds keys[0]) with a validator that
+// serves keys and asks p.
+func (net *validatorNet) addNodeWith(n node, p *Protection, byz Behaviour, keys ...*ecdsa.PrivateKey) {
 	t := net.t
-	n := newNode(t, g, net.clk, keys[0])
 	for _, k := range keys[1:] {
 		n.e.AddKey(k)
 	}
-	pool := mempool.New(mempool.Config{Chain: n.c})
+	pool := mempool.New(mempool.Config{Chain: n.c, CheckCall: func(from common.Address, tx *types.Transaction) error {
+		return n.e.CheckSystemTx(HeadState{n.c}, from, tx)
+	}})
 	n.c.Subscribe(pool.Reset)
 	n.c.Subscribe(func(ev chain.HeadEvent) { net.blocks = append(net.blocks, ev.Added...) })
-	v, err := NewValidator(ValidatorConfig{Chain: n.c, Engine: n.e, Pool: pool, Byzantine: byz,
+	v, err := NewValidator(ValidatorConfig{Chain: n.c, Engine: n.e, Pool: pool, Byzantine: byz, Protection: p,
 		Announce: func(b *chain.Block) { net.blocks = append(net.blocks, b) }})
 	if err != nil {
 		t.Fatal(err)
@@ -167,8 +177,12 @@ func TestValidatorLoopOnSimulatedClock(t *testing.T) {
 	}
 	pool := mempool.New(mempool.Config{Chain: c})
 	c.Subscribe(pool.Reset)
-	v, err := NewValidator(ValidatorConfig{Chain: c, Engine: e, Pool: pool, Clock: sim, Logger: slog.New(slog.DiscardHandler),
-		ProtectionFile: filepath.Join(t.TempDir(), "votes.json")})
+	prot, err := OpenProtection(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer prot.Close()
+	v, err := NewValidator(ValidatorConfig{Chain: c, Engine: e, Pool: pool, Clock: sim, Logger: slog.New(slog.DiscardHandler), Protection: prot})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,41 +208,43 @@ func TestValidatorLoopOnSimulatedClock(t *testing.T) {
 	}
 }
 
-// TestSlashingProtectionSurvivesRestart: a validator that voted up to some
-// epoch, restarted on a node whose chain and pool lost its votes, does not
-// vote again for those epochs; an unreadable record stops it from starting.
-func TestSlashingProtectionSurvivesRestart(t *testing.T) {
-	g := testGenesis(32)
-	file := filepath.Join(t.TempDir(), "votes.json")
-	if err := (voteRecord{Source: 0, Target: 4}).save(file); err != nil {
-		t.Fatal(err)
+// TestTwinValidatorIsSlashed: validator 0's key runs on a second node too
+// (ByzTwin, an operator's failover mistake), each copy with its own
+// protection database. Both act in the key's slots before hearing each
+// other, and a user's transfers reach the twin first, so the two copies
+// sign different blocks for one slot: the honest nodes report it and the
+// key is slashed everywhere; no honest validator is, and finality goes on.
+func TestTwinValidatorIsSlashed(t *testing.T) {
+	g := testGenesis(10, 30, 30, 30)
+	user := key(9)
+	g.Alloc[addr(9)] = chain.GenesisAccount{Balance: chain.NewBigInt(big.NewInt(1e18))}
+	net := newValidatorNet(t, g, map[int]Behaviour{0: ByzTwin})
+	net.addNode(g, ByzTwin, key(0))
+	twin := len(net.nodes) - 1
+	for s := 0; s < 10*int(g.EpochLength); s++ {
+		net.clk.Advance(slotMs * time.Millisecond)
+		slot := net.nodes[0].e.SlotAt(net.clk.Now())
+		tx := callTx(t, g, user, net.pools[twin].PendingNonce(addr(9)), common.Address{0x55}, big.NewInt(1), nil)
+		if err := net.pools[twin].Add(tx); err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range net.vals { // at once: no copy hears the other first
+			v.Duties(slot)
+		}
+		net.gossip()
 	}
-	clk := clocks.NewSim(genesisTime)
-	n := newNode(t, g, clk, key(0))
-	pool := mempool.New(mempool.Config{Chain: n.c})
-	n.c.Subscribe(pool.Reset)
-	v, err := NewValidator(ValidatorConfig{Chain: n.c, Engine: n.e, Pool: pool, ProtectionFile: file})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for s := uint64(1); s <= 4*g.EpochLength+g.EpochLength/2; s++ { // into epoch 4, past its voting slot
-		clk.AdvanceTo(genesisTime.Add(time.Duration(s) * slotMs * time.Millisecond))
-		v.Duties(s)
-	}
-	if voted, _ := n.e.Tally(HeadState{n.c}, 4); voted.Sign() != 0 || len(pool.Pending()) != 0 {
-		t.Fatal("voted again for an epoch up to the recorded target")
-	}
-	for s := 4*g.EpochLength + g.EpochLength/2 + 1; s <= 6*g.EpochLength; s++ {
-		clk.AdvanceTo(genesisTime.Add(time.Duration(s) * slotMs * time.Millisecond))
-		v.Duties(s)
-	}
-	if r, err := loadVoteRecord(file); err != nil || r.Target != 5 {
-		t.Fatalf("record after voting for epoch 5: %+v, %v", r, err)
-	}
-	if err := os.WriteFile(file, []byte("{"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := NewValidator(ValidatorConfig{Chain: n.c, Engine: n.e, Pool: pool, ProtectionFile: file}); err == nil {
-		t.Fatal("a validator started with an unreadable protection record")
+	for i, n := range net.nodes[:twin] {
+		st := HeadState{n.c}
+		if !n.e.Slashed(st, addr(0)) {
+			t.Fatalf("node %d: the twinned key was not slashed", i)
+		}
+		for h := 1; h < 4; h++ {
+			if n.e.Slashed(st, addr(h)) {
+				t.Fatalf("node %d: honest validator %d slashed", i, h)
+			}
+		}
+		if n.c.Finalized().Number == 0 {
+			t.Fatalf("node %d finalized nothing", i)
+		}
 	}
 }

@@ -12,6 +12,12 @@
 // slashing for double proposals and double or surround votes, detected
 // automatically (slashing.go, evidence.go); the validator loop, which can be
 // told to misbehave for experiments (validator.go, byzantine.go).
+// Everything a validator signs is signed over a domain of the message kind,
+// the chain id and the genesis hash (domain.go); every signature a
+// validator makes is first recorded in the node's slashing-protection
+// database, which imports and exports EIP-3076 files (protection.go,
+// interchange.go); calls to the system addresses are checked at a
+// mempool's intake as a block would (system.go's CheckSystemTx).
 //
 // pos implements chain.Engine (with its StateTransition) and chain.Finalizer. It
 // must not import mempool, p2p, rpc or node; the validator loop takes its

@@ -28,8 +28,9 @@ const (
 	ErrBadVote       = chain.ErrorKind("bad finality vote")
 )
 
-// sealSize: the proposer's signature over the header's seal hash, then its
-// RANDAO reveal (its signature over the epoch number). The seal is part of
+// sealSize: the proposer's signature over the block's signing root, then
+// its RANDAO reveal (its signature over the epoch number), both in this
+// chain's domains (domain.go). The seal is part of
 // the block hash, so both must be canonical (low s): otherwise anyone could
 // flip s and v and make a second valid block of an honest proposer.
 const sealSize = 2 * crypto.SignatureLength
@@ -38,6 +39,7 @@ const sealSize = 2 * crypto.SignatureLength
 type Engine struct {
 	g           *chain.Genesis
 	genesisHash common.Hash
+	dom         domains // signing domains, from the chain id and genesisHash
 	slotMs      uint64
 	validators  []common.Address               // sorted, from genesis; later bonders are listed in the state
 	stakeKeys   map[common.Address]common.Hash // keyStake of each genesis validator, computed once
@@ -74,6 +76,7 @@ func New(g *chain.Genesis, key *ecdsa.PrivateKey, now func() time.Time) (*Engine
 	sort.Slice(e.validators, func(i, j int) bool { return bytes.Compare(e.validators[i][:], e.validators[j][:]) < 0 })
 	gb, _ := g.Block(e)
 	e.genesisHash = gb.Hash()
+	e.dom = newDomains(g.ChainID, e.genesisHash)
 	return e, nil
 }
 
@@ -144,10 +147,6 @@ func (e *Engine) seed(st StateReader, epoch uint64) common.Hash {
 	return hashOf(mix)
 }
 
-func revealMessage(epoch uint64) []byte {
-	return crypto.Keccak256([]byte("chaind/pos/randao"), u64(epoch))
-}
-
 // signers remembers recovered signers, as clique's signature cache does: a
 // seal is checked by VerifyHeader and again by the double-proposal scan, and
 // in a process that runs many nodes (the tests, simulations) by every node.
@@ -201,17 +200,18 @@ func (e *Engine) VerifyHeader(_ chain.ChainReader, h, parent *chain.Header) erro
 	if !lowS(h.Seal[:crypto.SignatureLength]) || !lowS(h.Seal[crypto.SignatureLength:]) {
 		return chain.NewRuleError(ErrBadSeal, "block %d: a seal signature is not canonical (high s or bad v)", h.Height)
 	}
-	if !signedByProposer(h) {
+	if !e.signedByProposer(h) {
 		return chain.NewRuleError(ErrBadSeal, "block %d is not signed by its proposer %s", h.Height, h.Coinbase.Hex())
 	}
 	return nil
 }
 
-// signedByProposer reports whether the seal's signature over h's seal hash
-// is its coinbase's.
-func signedByProposer(h *chain.Header) bool {
-	hash := h.SealHash()
-	signer, err := recoverSigner(hash[:], h.Seal[:crypto.SignatureLength])
+// signedByProposer reports whether the seal's signature over h's signing
+// root (its seal hash and slot, in this chain's proposer domain) is its
+// coinbase's.
+func (e *Engine) signedByProposer(h *chain.Header) bool {
+	root := e.BlockSigningRoot(h)
+	signer, err := recoverSigner(root[:], h.Seal[:crypto.SignatureLength])
 	return err == nil && signer == h.Coinbase
 }
 
@@ -236,7 +236,7 @@ func (e *Engine) Prepare(_ chain.ChainReader, h, parent *chain.Header) error {
 	if key == nil || slot <= parent.Nonce {
 		return errNotOurSlot
 	}
-	reveal, err := crypto.Sign(revealMessage(e.Epoch(slot)), key)
+	reveal, err := sign(e.revealRoot(e.Epoch(slot)), key)
 	if err != nil {
 		return err
 	}
@@ -245,7 +245,8 @@ func (e *Engine) Prepare(_ chain.ChainReader, h, parent *chain.Header) error {
 	return nil
 }
 
-// Seal signs the header's seal hash with the key of its coinbase.
+// Seal signs the header's signing root (BlockSigningRoot) with the key of
+// its coinbase.
 func (e *Engine) Seal(_ context.Context, _ chain.ChainReader, b *chain.Block) (*chain.Block, error) {
 	key := e.keyOf[b.Header.Coinbase]
 	if key == nil {
@@ -255,8 +256,7 @@ func (e *Engine) Seal(_ context.Context, _ chain.ChainReader, b *chain.Block) (*
 	if len(h.Seal) != sealSize {
 		return nil, fmt.Errorf("pos: seal of %d bytes, Prepare makes %d", len(h.Seal), sealSize)
 	}
-	hash := h.SealHash()
-	sig, err := crypto.Sign(hash[:], key)
+	sig, err := sign(e.BlockSigningRoot(h), key)
 	if err != nil {
 		return nil, err
 	}
@@ -315,7 +315,8 @@ func (e *Engine) BeginBlock(_ chain.ChainReader, st *chain.State, h *chain.Heade
 		return chain.NewRuleError(ErrWrongProposer, "slot %d belongs to %s, block from %s", slot, want.Hex(), h.Coinbase.Hex())
 	}
 	reveal := h.Seal[crypto.SignatureLength:]
-	if signer, err := recoverSigner(revealMessage(epoch), reveal); err != nil || signer != h.Coinbase {
+	root := e.revealRoot(epoch)
+	if signer, err := recoverSigner(root[:], reveal); err != nil || signer != h.Coinbase {
 		return chain.NewRuleError(ErrBadReveal, "block %d", h.Height)
 	}
 	mix, _ := getRec(st, keyMix)

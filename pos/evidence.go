@@ -52,8 +52,8 @@ func (b *VoteBook) Add(tx *types.Transaction) *Evidence {
 	if tx.To() == nil || *tx.To() != FinalityAddress {
 		return nil
 	}
-	var v Vote
-	if rlp.DecodeBytes(tx.Data(), &v) != nil {
+	v, err := b.e.DecodeVote(tx.Data())
+	if err != nil {
 		return nil
 	}
 	from, err := b.e.g.Sender(tx)

@@ -8,7 +8,6 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
-	"github.com/ethereum/go-ethereum/rlp"
 )
 
 // Casper FFG, as the state transition runs it.
@@ -143,15 +142,9 @@ func linkID(v Vote) common.Hash {
 // prune), and a vote for an older target is ignored without a trace (the
 // watchers' evidence still slashes a double vote there).
 func (e *Engine) vote(st *chain.State, h *chain.Header, from common.Address, tx *types.Transaction) error {
-	if !e.g.FinalityOn() {
-		return chain.NewRuleError(ErrBadVote, "the finality gadget is off on this chain")
-	}
-	var v Vote
-	if err := rlp.DecodeBytes(tx.Data(), &v); err != nil {
-		return chain.NewRuleError(ErrBadVote, "%v", err)
-	}
-	if !e.isValidator(st, from) {
-		return chain.NewRuleError(ErrNotValidator, "vote from %s", from.Hex())
+	v, err := e.checkVote(st, from, tx.Data())
+	if err != nil {
+		return err
 	}
 	if e.Slashed(st, from) || v.Target.Epoch < prunedBelow(st) {
 		return nil
@@ -185,6 +178,23 @@ func (e *Engine) vote(st *chain.State, h *chain.Header, from common.Address, tx 
 		}
 	}
 	return nil
+}
+
+// checkVote decodes a vote of from and checks what makes the transaction
+// invalid: the gadget off, calldata that is not a vote for this chain, a
+// voter that never was a validator.
+func (e *Engine) checkVote(st StateReader, from common.Address, data []byte) (Vote, error) {
+	if !e.g.FinalityOn() {
+		return Vote{}, chain.NewRuleError(ErrBadVote, "the finality gadget is off on this chain")
+	}
+	v, err := e.DecodeVote(data)
+	if err != nil {
+		return Vote{}, err
+	}
+	if !e.isValidator(st, from) {
+		return Vote{}, chain.NewRuleError(ErrNotValidator, "vote from %s", from.Hex())
+	}
+	return v, nil
 }
 
 // keyVoteLink keeps the source of v's counted vote for a target epoch, so

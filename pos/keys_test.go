@@ -2,7 +2,6 @@ package pos
 
 import (
 	"crypto/ecdsa"
-	"path/filepath"
 	"testing"
 
 	clocks "github.com/chaind/chaind/clock"
@@ -50,23 +49,31 @@ func TestOneValidatorServesManyKeys(t *testing.T) {
 	}
 }
 
-// TestValidatorKeysAndProtectionFile: a validator needs a key, and a
-// slashing-protection file records one key's votes, so it refuses an
-// engine with several.
-func TestValidatorKeysAndProtectionFile(t *testing.T) {
+// TestValidatorKeysAndProtection: a validator needs a key and a
+// slashing-protection database, which serves any number of keys but only
+// the chain it was made on.
+func TestValidatorKeysAndProtection(t *testing.T) {
 	g := testGenesis(10, 10)
 	n := newNode(t, g, clocks.NewSim(genesisTime), nil)
 	pool := mempool.New(mempool.Config{Chain: n.c})
-	if _, err := NewValidator(ValidatorConfig{Chain: n.c, Engine: n.e, Pool: pool}); err == nil {
+	prot := OpenMemProtection()
+	defer prot.Close()
+	if _, err := NewValidator(ValidatorConfig{Chain: n.c, Engine: n.e, Pool: pool, Protection: prot}); err == nil {
 		t.Fatal("a validator without a key was built")
 	}
 	n.e.AddKey(key(0))
 	n.e.AddKey(key(1))
-	if _, err := NewValidator(ValidatorConfig{Chain: n.c, Engine: n.e, Pool: pool, ProtectionFile: filepath.Join(t.TempDir(), "votes.json")}); err == nil {
-		t.Fatal("one protection file took two keys")
+	if _, err := NewValidator(ValidatorConfig{Chain: n.c, Engine: n.e, Pool: pool}); err == nil {
+		t.Fatal("a validator without a protection database was built")
 	}
-	if _, err := NewValidator(ValidatorConfig{Chain: n.c, Engine: n.e, Pool: pool}); err != nil {
-		t.Fatalf("two keys without a protection file: %v", err)
+	if _, err := NewValidator(ValidatorConfig{Chain: n.c, Engine: n.e, Pool: pool, Protection: prot}); err != nil {
+		t.Fatalf("two keys, one protection database: %v", err)
+	}
+	other := testGenesis(10, 10)
+	other.Timestamp++
+	m := newNode(t, other, clocks.NewSim(genesisTime), key(0))
+	if _, err := NewValidator(ValidatorConfig{Chain: m.c, Engine: m.e, Pool: mempool.New(mempool.Config{Chain: m.c}), Protection: prot}); err == nil {
+		t.Fatal("a protection database made on one chain served another")
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"math/big"
+	"sync"
 	"testing"
 	"time"
 
@@ -14,7 +15,6 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
-	"github.com/ethereum/go-ethereum/rlp"
 )
 
 // testKeys are the validators' keys, derived once (deriving is slow).
@@ -46,6 +46,23 @@ func testGenesis(stakes ...int64) *chain.Genesis {
 	}
 	g.FillDefaults()
 	return g
+}
+
+// engines holds an engine without keys per test genesis, for the domain
+// votes are signed in.
+var engines sync.Map // *chain.Genesis -> *Engine
+
+func engineOf(t *testing.T, g *chain.Genesis) *Engine {
+	t.Helper()
+	if e, ok := engines.Load(g); ok {
+		return e.(*Engine)
+	}
+	e, err := New(g, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	engines.Store(g, e)
+	return e
 }
 
 // node is one validator's chain with its own engine and key.
@@ -143,7 +160,7 @@ func produce(t *testing.T, nodes []node, clk *clocks.Sim, offline map[int]bool, 
 
 func voteTx(t *testing.T, g *chain.Genesis, k *ecdsa.PrivateKey, nonce uint64, v Vote) *types.Transaction {
 	t.Helper()
-	data, _ := rlp.EncodeToBytes(v)
+	data := engineOf(t, g).EncodeVote(v)
 	to := FinalityAddress
 	tx, err := types.SignNewTx(k, g.Signer(), &types.DynamicFeeTx{ChainID: big.NewInt(int64(g.ChainID)), Nonce: nonce,
 		GasTipCap: big.NewInt(1e9), GasFeeCap: big.NewInt(2e9), Gas: chain.TransferGas, To: &to, Data: data})
@@ -272,9 +289,8 @@ func TestBadBlocksAndVotesRefused(t *testing.T) {
 		{"wrong proposer", func() *chain.Block {
 			b := build(proposer, nil) // then claimed and signed by another validator
 			b.Header.Coinbase = addr(other)
-			reveal, _ := crypto.Sign(revealMessage(nodes[0].e.Epoch(slot)), key(other))
-			hash := b.Header.SealHash()
-			sig, _ := crypto.Sign(hash[:], key(other))
+			reveal, _ := sign(nodes[0].e.revealRoot(nodes[0].e.Epoch(slot)), key(other))
+			sig, _ := sign(nodes[0].e.BlockSigningRoot(b.Header), key(other))
 			b.Header.Seal = append(sig, reveal...)
 			return b
 		}, ErrWrongProposer},
@@ -303,8 +319,7 @@ func TestBadBlocksAndVotesRefused(t *testing.T) {
 		}, ErrBadSeal},
 		{"signed by another validator", func() *chain.Block {
 			b := build(proposer, nil)
-			hash := b.Header.SealHash()
-			sig, _ := crypto.Sign(hash[:], key(other))
+			sig, _ := sign(nodes[0].e.BlockSigningRoot(b.Header), key(other))
 			copy(b.Header.Seal, sig)
 			return b
 		}, ErrBadSeal},

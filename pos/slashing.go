@@ -37,20 +37,7 @@ func evidenceError(format string, args ...any) error {
 const ErrBadEvidence = chain.ErrorKind("bad slashing evidence")
 
 func (e *Engine) slashing(st *chain.State, h *chain.Header, tx *types.Transaction) error {
-	var ev Evidence
-	if err := rlp.DecodeBytes(tx.Data(), &ev); err != nil {
-		return evidenceError("%v", err)
-	}
-	var offender common.Address
-	var err error
-	switch ev.Kind {
-	case DoubleProposal:
-		offender, err = e.checkDoubleProposal(ev.A, ev.B)
-	case DoubleVote:
-		offender, err = e.checkDoubleVote(ev.A, ev.B)
-	default:
-		err = evidenceError("unknown kind %d", ev.Kind)
-	}
+	offender, err := e.checkEvidence(tx.Data())
 	if err != nil {
 		return err
 	}
@@ -58,9 +45,35 @@ func (e *Engine) slashing(st *chain.State, h *chain.Header, tx *types.Transactio
 	return nil
 }
 
+// maxEvidence bounds evidence calldata: two headers (or two vote
+// transactions, which are smaller) and the RLP around them.
+const maxEvidence = 2*chain.MaxHeaderSize + 16
+
+// checkEvidence decodes and checks evidence calldata and returns the
+// offender it proves.
+func (e *Engine) checkEvidence(data []byte) (common.Address, error) {
+	if len(data) > maxEvidence {
+		return common.Address{}, evidenceError("%d bytes, evidence has at most %d", len(data), maxEvidence)
+	}
+	var ev Evidence
+	if err := rlp.DecodeBytes(data, &ev); err != nil {
+		return common.Address{}, evidenceError("%v", err)
+	}
+	switch ev.Kind {
+	case DoubleProposal:
+		return e.checkDoubleProposal(ev.A, ev.B)
+	case DoubleVote:
+		return e.checkDoubleVote(ev.A, ev.B)
+	}
+	return common.Address{}, evidenceError("unknown kind %d", ev.Kind)
+}
+
 // checkDoubleProposal: two headers for one slot, both signed by their (same)
-// proposer, with different seal hashes. Two headers that differ only in their
-// seal (the same block signed twice) are not two proposals.
+// proposer over this chain's proposer domain, with different seal hashes.
+// The slot is part of what the proposer signed (BlockSigningRoot), so a
+// header whose slot was rewritten no longer verifies, and each header's time
+// must be its slot's, as in a valid block. Two headers that differ only in
+// their seal (the same block signed twice) are not two proposals.
 func (e *Engine) checkDoubleProposal(a, b []byte) (common.Address, error) {
 	var ha, hb chain.Header
 	if ha.UnmarshalBinary(a) != nil || hb.UnmarshalBinary(b) != nil {
@@ -73,8 +86,11 @@ func (e *Engine) checkDoubleProposal(a, b []byte) (common.Address, error) {
 		if len(h.Seal) != sealSize {
 			return common.Address{}, evidenceError("header without a seal")
 		}
-		if !lowS(h.Seal[:crypto.SignatureLength]) || !signedByProposer(h) {
-			return common.Address{}, evidenceError("header not signed by its proposer")
+		if h.Time != e.g.Timestamp+h.Nonce*e.slotMs {
+			return common.Address{}, evidenceError("header time %d is not the start of slot %d", h.Time, h.Nonce)
+		}
+		if !lowS(h.Seal[:crypto.SignatureLength]) || !e.signedByProposer(h) {
+			return common.Address{}, evidenceError("header not signed by its proposer on this chain")
 		}
 	}
 	return ha.Coinbase, nil
@@ -109,9 +125,9 @@ func (e *Engine) decodeVoteTx(raw []byte) (Vote, common.Address, error) {
 	if err != nil {
 		return Vote{}, common.Address{}, evidenceError("vote signature: %v", err)
 	}
-	var v Vote
-	if err := rlp.DecodeBytes(tx.Data(), &v); err != nil {
-		return Vote{}, common.Address{}, evidenceError("undecodable vote")
+	v, err := e.DecodeVote(tx.Data())
+	if err != nil {
+		return Vote{}, common.Address{}, evidenceError("%v", err)
 	}
 	return v, from, nil
 }

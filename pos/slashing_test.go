@@ -169,11 +169,11 @@ func TestSameBlockSignedTwiceIsNoEvidence(t *testing.T) {
 	sa, _ := honest.e.Seal(context.Background(), honest.c, a)
 	so, _ := honest.e.Seal(context.Background(), honest.c, other)
 	parent := honest.c.Head().Header
-	sealHash := sa.Header.SealHash()
+	root := honest.e.BlockSigningRoot(sa.Header)
 	flipped := sa.Header.Copy()
 	copy(flipped.Seal, flipS(sa.Header.Seal[:crypto.SignatureLength]))
 	resigned := sa.Header.Copy()
-	copy(resigned.Seal, signWithNonce(t, sealHash[:], key(1), big.NewInt(123456789)))
+	copy(resigned.Seal, signWithNonce(t, root[:], key(1), big.NewInt(123456789)))
 	if flipped.Hash() == sa.Hash() || resigned.Hash() == sa.Hash() || !bytes.Equal(resigned.Seal[crypto.SignatureLength:], sa.Header.Seal[crypto.SignatureLength:]) {
 		t.Fatal("the copies must be other block hashes with the same reveal")
 	}

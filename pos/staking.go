@@ -29,8 +29,8 @@ type StakingCall struct {
 }
 
 func (e *Engine) staking(st *chain.State, h *chain.Header, from common.Address, tx *types.Transaction) error {
-	if slashed, _ := getRec(st, keySlashed(from)); slashed.Nonce != 0 {
-		return chain.NewRuleError(ErrNotValidator, "%s was slashed and cannot stake", from.Hex())
+	if err := e.checkStaker(st, from); err != nil {
+		return err
 	}
 	if v := tx.Value(); v.Sign() > 0 {
 		e.register(st, from)
@@ -40,17 +40,44 @@ func (e *Engine) staking(st *chain.State, h *chain.Header, from common.Address, 
 	if len(tx.Data()) == 0 {
 		return nil
 	}
+	call, err := e.checkUnbond(st, from, tx.Data())
+	if err != nil {
+		return err
+	}
+	exiting, _ := getRec(st, keyExiting(from))
+	setStakeRec(st, keyExiting(from), rec{Nonce: e.Epoch(h.Nonce) + ExitDelay, Value: new(big.Int).Add(exiting.Value, call.Unbond)})
+	return nil
+}
+
+// checkStaker refuses calls from a slashed validator.
+func (e *Engine) checkStaker(st StateReader, from common.Address) error {
+	if e.Slashed(st, from) {
+		return chain.NewRuleError(ErrNotValidator, "%s was slashed and cannot stake", from.Hex())
+	}
+	return nil
+}
+
+// maxStakingCall bounds staking calldata: RLP of a list of one 256-bit
+// number.
+const maxStakingCall = 40
+
+// checkUnbond decodes an unbond call of from and checks it against st: an
+// amount above zero and no more than from's active stake not already
+// exiting.
+func (e *Engine) checkUnbond(st StateReader, from common.Address, data []byte) (StakingCall, error) {
 	var call StakingCall
-	if err := rlp.DecodeBytes(tx.Data(), &call); err != nil || call.Unbond == nil || call.Unbond.Sign() <= 0 {
-		return chain.NewRuleError(chain.ErrCalldata, "staking call: want RLP(StakingCall{Unbond: amount > 0})")
+	if len(data) > maxStakingCall {
+		return call, chain.NewRuleError(chain.ErrCalldata, "staking call of %d bytes, at most %d", len(data), maxStakingCall)
+	}
+	if err := rlp.DecodeBytes(data, &call); err != nil || call.Unbond == nil || call.Unbond.Sign() <= 0 {
+		return call, chain.NewRuleError(chain.ErrCalldata, "staking call: want RLP(StakingCall{Unbond: amount > 0})")
 	}
 	exiting, _ := getRec(st, keyExiting(from))
 	free := new(big.Int).Sub(e.Stake(st, from), exiting.Value)
 	if free.Cmp(call.Unbond) < 0 {
-		return chain.NewRuleError(chain.ErrInsufficientFunds, "unbond %v: %s has %v active stake not already exiting", call.Unbond, from.Hex(), free)
+		return call, chain.NewRuleError(chain.ErrInsufficientFunds, "unbond %v: %s has %v active stake not already exiting", call.Unbond, from.Hex(), free)
 	}
-	setStakeRec(st, keyExiting(from), rec{Nonce: e.Epoch(h.Nonce) + ExitDelay, Value: new(big.Int).Add(exiting.Value, call.Unbond)})
-	return nil
+	return call, nil
 }
 
 // register lists a new validator in the state.

@@ -5,6 +5,7 @@ import (
 
 	"github.com/chaind/chaind/chain"
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
 )
 
 // System addresses: transactions to them carry calldata that the engine
@@ -24,6 +25,36 @@ var (
 // SystemAddress reports whether addr is one of the engine's system addresses.
 func (e *Engine) SystemAddress(addr common.Address) bool {
 	return addr == FinalityAddress || addr == StakingAddress || addr == SlashingAddress
+}
+
+// CheckSystemTx is the intake check of a call to a system address: it
+// applies, against st (the head state), the checks that would make the call
+// fail in a block (size, encoding, domain, evidence that proves nothing, a
+// voter that is no validator, an unbond of stake the sender lacks), so that
+// a mempool refuses what would never be mined and so never be paid for. It
+// is nil for transactions to other addresses. A call it passes can still
+// fail if the state changes before it is mined; the mempool asks again at
+// every head change.
+func (e *Engine) CheckSystemTx(st StateReader, from common.Address, tx *types.Transaction) error {
+	to := tx.To()
+	if to == nil {
+		return nil
+	}
+	switch *to {
+	case StakingAddress:
+		if err := e.checkStaker(st, from); err != nil || len(tx.Data()) == 0 {
+			return err
+		}
+		_, err := e.checkUnbond(st, from, tx.Data())
+		return err
+	case SlashingAddress:
+		_, err := e.checkEvidence(tx.Data())
+		return err
+	case FinalityAddress:
+		_, err := e.checkVote(st, from, tx.Data())
+		return err
+	}
+	return nil
 }
 
 // InitGenesis gives each genesis validator its stake and puts the stakes in

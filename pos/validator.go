@@ -40,11 +40,10 @@ type ValidatorConfig struct {
 	// Clock (optional, clock.Real) is what the loop waits on; it must agree
 	// with the engine's clock.
 	Clock clock.Clock
-	// ProtectionFile (optional) keeps the highest source and target epochs
-	// voted for across restarts (slashing protection); without it the
-	// validator remembers them only while it runs. It needs an engine with
-	// a single key.
-	ProtectionFile string
+	// Protection is required: the node's slashing-protection database,
+	// asked before every block and vote the validator signs for any of its
+	// keys (see Protection). NewValidator binds it to the chain's genesis.
+	Protection *Protection
 }
 
 // heldBlock is a withheld block (and its equivocating twin) and the slot
@@ -92,33 +91,30 @@ type Validator struct {
 type validatorKey struct {
 	key        *ecdsa.PrivateKey
 	addr       common.Address
+	pub        []byte // compressed public key: its name in the protection database
 	lastVote   uint64 // epoch + 1 of the last vote cast
-	lastSource uint64 // highest source epoch it voted from
-	lastTarget uint64 // highest target epoch it voted for
+	lastSource uint64 // source epoch of its last honest vote (for ByzSurroundVote)
 }
 
 // NewValidator returns a stopped validator; Start runs it. It fails when the
-// engine has no key, or the slashing-protection file exists and cannot be
-// read or the engine has more than one key.
+// engine has no key, there is no protection database, or the database is
+// another chain's.
 func NewValidator(cfg ValidatorConfig) (*Validator, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
 	v := &Validator{cfg: cfg, log: cfg.Logger, clk: clock.OrReal(cfg.Clock), quit: make(chan struct{}), reported: make(map[common.Address]bool), book: NewVoteBook(cfg.Engine)}
 	for _, k := range cfg.Engine.keys {
-		v.keys = append(v.keys, &validatorKey{key: k, addr: crypto.PubkeyToAddress(k.PublicKey)})
+		v.keys = append(v.keys, &validatorKey{key: k, addr: crypto.PubkeyToAddress(k.PublicKey), pub: crypto.CompressPubkey(&k.PublicKey)})
 	}
 	switch {
 	case len(v.keys) == 0:
 		return nil, errors.New("pos: a validator needs an engine with a key")
-	case cfg.ProtectionFile != "" && len(v.keys) > 1:
-		return nil, fmt.Errorf("pos: one slashing-protection file cannot serve %d keys", len(v.keys))
-	case cfg.ProtectionFile != "":
-		r, err := loadVoteRecord(cfg.ProtectionFile)
-		if err != nil {
-			return nil, err
-		}
-		v.keys[0].lastSource, v.keys[0].lastTarget = r.Source, r.Target
+	case cfg.Protection == nil:
+		return nil, errors.New("pos: a validator needs a slashing-protection database")
+	}
+	if err := cfg.Protection.Bind(cfg.Engine.genesisHash); err != nil {
+		return nil, fmt.Errorf("pos: %w", err)
 	}
 	cfg.Chain.Subscribe(func(ev HeadEvent) {
 		for _, b := range ev.Added {
@@ -229,6 +225,10 @@ func (v *Validator) propose(slot uint64) {
 		v.log.Debug("No block this slot", "slot", slot, "err", err)
 		return
 	}
+	if err := v.cfg.Protection.SignBlock(k.pub, slot, e.BlockSigningRoot(b.Header)); err != nil {
+		v.log.Warn("Not proposing", "validator", k.addr, "slot", slot, "err", err)
+		return
+	}
 	sealed, err := e.Seal(context.Background(), c, b)
 	if err != nil {
 		v.log.Error("Cannot sign block", "err", err)
@@ -303,27 +303,17 @@ func (v *Validator) vote(k *validatorKey, epoch uint64) {
 		return // no block of this epoch on our chain yet
 	}
 	source := e.justified(st)
-	if source.Epoch < k.lastSource || epoch <= k.lastTarget {
-		v.log.Info("Not voting: it could conflict with an earlier vote", "validator", k.addr, "epoch", epoch, "source", source.Epoch, "highest source", k.lastSource, "highest target", k.lastTarget)
-		return // it would surround, or double, our own earlier vote
-	}
 	vote := Vote{Source: source, Target: Checkpoint{Epoch: epoch, Hash: target}}
 	if v.cfg.Byzantine == 0 || v.badVotes(k, epoch, vote) {
-		data, err := rlp.EncodeToBytes(vote)
-		if err != nil {
-			return
+		if err := v.cfg.Protection.SignVote(k.pub, source.Epoch, epoch, e.VoteSigningRoot(vote)); err != nil {
+			v.log.Info("Not voting", "validator", k.addr, "epoch", epoch, "source", source.Epoch, "err", err)
+			return // it could double or surround an earlier vote, or could not be recorded
 		}
-		if v.cfg.ProtectionFile != "" {
-			if err := (voteRecord{Source: source.Epoch, Target: epoch}).save(v.cfg.ProtectionFile); err != nil {
-				v.log.Error("Not voting: cannot record the vote", "epoch", epoch, "err", err)
-				return
-			}
-		}
-		if err := v.submit(k, FinalityAddress, data); err != nil {
+		if err := v.submit(k, FinalityAddress, e.EncodeVote(vote)); err != nil {
 			v.log.Warn("Vote refused by the mempool", "validator", k.addr, "epoch", epoch, "err", err)
 			return
 		}
-		k.lastSource, k.lastTarget = source.Epoch, epoch
+		k.lastSource = source.Epoch
 	}
 	v.mu.Lock()
 	k.lastVote = epoch + 1
@@ -344,9 +334,10 @@ func (v *Validator) votedBefore(st HeadState, addr common.Address, epoch uint64)
 		if to := tx.To(); to == nil || *to != FinalityAddress {
 			continue
 		}
-		var vote Vote
-		if from, err := e.g.Sender(tx); err == nil && from == addr && rlp.DecodeBytes(tx.Data(), &vote) == nil && vote.Target.Epoch == epoch {
-			return true
+		if from, err := e.g.Sender(tx); err == nil && from == addr {
+			if vote, err := e.DecodeVote(tx.Data()); err == nil && vote.Target.Epoch == epoch {
+				return true
+			}
 		}
 	}
 	return false

@@ -2,6 +2,7 @@ package testnet
 
 import (
 	"context"
+	"math/big"
 	"testing"
 	"time"
 
@@ -9,6 +10,7 @@ import (
 	"github.com/chaind/chaind/rpc"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
+	"github.com/ethereum/go-ethereum/core/types"
 )
 
 // finalityWatch polls every node's finalized block and fails the test if
@@ -154,4 +156,46 @@ func TestPoSMinorityPartitionFinalizesNothing(t *testing.T) {
 	}
 	t.Logf("finalized %v before the split, unchanged for 6 epochs, %v after the heal; reorgs %v; time to finality %s",
 		before, after, rep.ReorgDepths, rep.TimeToFinality)
+}
+
+// TestPoSTwinValidatorSlashed: stakes 10,30,30,30, validator 0's key also
+// runs on node 1 (Options.Twins, the Byzantine behaviour twin). Transfers
+// sent to node 1 make the two copies' pools differ, so in some slot of the
+// key they sign different blocks: every node slashes the key, and
+// finality keeps advancing on the honest 90%.
+func TestPoSTwinValidatorSlashed(t *testing.T) {
+	opts := posOptions()
+	opts.Stakes = []int64{10, 30, 30, 30}
+	opts.Byzantine = map[int]string{0: "twin"}
+	opts.Twins = []int{0}
+	s := up(t, opts)
+	w := newFinalityWatch(t, s)
+	signer := types.LatestSignerForChainID(new(big.Int).SetUint64(TestnetChainID))
+	nonce := uint64(0)
+	send := func() {
+		tx, err := types.SignNewTx(s.funded, signer, &types.DynamicFeeTx{ChainID: new(big.Int).SetUint64(TestnetChainID), Nonce: nonce,
+			GasTipCap: big.NewInt(1e9), GasFeeCap: big.NewInt(100e9), Gas: 21000, To: &common.Address{0x77}, Value: big.NewInt(1)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := tx.MarshalBinary()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if rpc.NewClient(s.Status(ctx)[1].RPC).Call(ctx, nil, "eth_sendRawTransaction", hexutil.Encode(raw)) == nil {
+			nonce++
+		}
+	}
+	poll.Until(t, epochs(40), "every node to slash validator 0", func() bool {
+		send()
+		w.heights()
+		return slashedOn(s, s.coinbases[0]) == opts.Nodes
+	})
+	at := w.heights()
+	poll.Until(t, epochs(16), "finality to advance after the slashing", func() bool { return minOf(w.heights(), nil) > maxOf(at) })
+	finalizedAgree(t, s, minOf(w.heights(), nil))
+	for _, v := range s.coinbases[1:] {
+		if slashedOn(s, v) != 0 {
+			t.Fatalf("honest validator %s slashed", v.Hex())
+		}
+	}
 }

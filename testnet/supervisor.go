@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -51,6 +52,10 @@ type Options struct {
 	// Byzantine maps a node index to the --validator.byzantine list that
 	// node runs with (experiments).
 	Byzantine map[int]string
+	// Twins lists the nodes whose validator key also runs on the next node
+	// (i+1 mod Nodes): the Byzantine behaviour twin, an operator's failover
+	// mistake. That node serves both keys.
+	Twins []int
 
 	Prometheus bool // write a Prometheus scrape configuration and run prometheus when installed
 }
@@ -258,7 +263,11 @@ func (s *Supervisor) startNode(i int) error {
 	args := []string{"node", "--datadir", s.nodeDir(i), "--genesis", s.gpath, "--rpc.addr", "127.0.0.1:0", "--p2p.addr", "127.0.0.1:0", "--p2p.nodiscover",
 		"--rpc.api", "eth,net,web3,txpool,chaind,admin,miner"} // the supervisor stops the miners at the end
 	if s.opts.Consensus == chain.ConsensusPoS {
-		args = append(args, "--validator.key", s.validatorKeyPath(i), "--validator.password", filepath.Join(s.opts.Dir, passwordFile))
+		keys := s.validatorKeyPath(i)
+		if prev := (i + s.opts.Nodes - 1) % s.opts.Nodes; prev != i && slices.Contains(s.opts.Twins, prev) {
+			keys += "," + s.validatorKeyPath(prev)
+		}
+		args = append(args, "--validator.key", keys, "--validator.password", filepath.Join(s.opts.Dir, passwordFile))
 		if b := s.opts.Byzantine[i]; b != "" {
 			args = append(args, "--validator.byzantine", b)
 		}

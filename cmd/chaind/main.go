@@ -19,6 +19,7 @@ func commands() []command {
 		{"testnet", "run a local network of node processes with shaped links, and report on it", nil, testnetCommands()},
 		{"bench", "measure the miner (mine) or transaction throughput through JSON-RPC (tx)", nil, benchCommands()},
 		{"sim", "simulate attacks against consensus (doublespend) next to the closed-form results", nil, simCommands()},
+		{"validator", "PoS validator tools: slashing protection (export, import)", nil, validatorCommands()},
 		{"verify", "replay a data directory's chain from genesis and check every state root", runVerify, nil},
 		{"repair", "accept a database that lost its newest writes, once what is left checks", runRepair, nil},
 		{"version", "print the version", runVersion, nil},

@@ -37,9 +37,9 @@ func runNode(args []string) error {
 	bootnodes := fs.StringSlice("bootnodes", nil, "nodes host:port or <node id>@host:port,... to learn other peers from")
 	maxPeers := fs.Int("maxpeers", 25, "maximum number of peers")
 	noDiscover := fs.Bool("p2p.nodiscover", false, "dial only --peers and --bootnodes, not addresses learnt from peers")
-	validatorKey := fs.String("validator.key", "", "PoS: keystore file (or hex key file) of this node's validator; it proposes and votes")
+	validatorKey := fs.String("validator.key", "", "PoS: keystore file (or hex key file) of this node's validator; it proposes and votes (several, comma-separated: the node serves every key)")
 	validatorPassword := fs.String("validator.password", "", "file holding the validator keystore's password (default: prompt)")
-	byzantine := fs.String("validator.byzantine", "", "PoS experiments: make this validator misbehave: equivocate, double-vote, surround-vote, censor, withhold (joined by '+')")
+	byzantine := fs.String("validator.byzantine", "", "PoS experiments: make this validator misbehave: equivocate, double-vote, surround-vote, censor, withhold, twin (joined by '+')")
 	checkpoint := fs.String("checkpoint", "", "trusted block HASH or NUMBER:HASH: only chains that contain it are accepted (weak subjectivity)")
 	logLevel := fs.String("log.level", "info", "log level: debug, info, warn, error")
 	if err := fs.Parse(args); err != nil {
@@ -69,8 +69,16 @@ func runNode(args []string) error {
 		cfg.MinGasPrice = p
 	}
 	if *validatorKey != "" {
-		if cfg.ValidatorKey, err = loadKeyFile(*validatorKey, *validatorPassword); err != nil {
-			return fmt.Errorf("--validator.key: %w", err)
+		for i, path := range strings.Split(*validatorKey, ",") {
+			k, err := loadKeyFile(path, *validatorPassword)
+			if err != nil {
+				return fmt.Errorf("--validator.key %s: %w", path, err)
+			}
+			if i == 0 {
+				cfg.ValidatorKey = k
+			} else {
+				cfg.ValidatorKeys = append(cfg.ValidatorKeys, k)
+			}
 		}
 	}
 	if *byzantine != "" {

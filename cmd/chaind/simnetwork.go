@@ -30,7 +30,7 @@ func runSimNetwork(args []string) error {
 	epochLength := fs.Uint64("epoch-length", 32, "PoS: slots per epoch")
 	validators := fs.Int("validators", 0, "PoS: number of validators, validator j on node j mod --nodes (default: one per node)")
 	stakes := fs.String("stakes", "", "PoS: stake shares per validator, e.g. 40,30,20,10 (default: equal)")
-	byzantine := fs.String("byzantine", "", "PoS: nodes whose validators misbehave, e.g. 0=equivocate+withhold,3=double-vote (behaviours: equivocate, double-vote, surround-vote, censor, withhold)")
+	byzantine := fs.String("byzantine", "", "PoS: nodes whose validators misbehave, e.g. 0=equivocate+withhold,3=double-vote (behaviours: equivocate, double-vote, surround-vote, censor, withhold, twin: node i+1 runs node i's keys too)")
 	blocks := fs.Uint64("blocks", 100, "stop when the best chain reaches this height (0: use --duration)")
 	duration := fs.Duration("duration", 0, "stop at this simulated time instead")
 	latency := fs.String("latency", "bitcoin", "link model: const:D, lognormal:MEDIAN,SIGMA, or bitcoin (SimBlock's regions)")
@@ -89,6 +89,9 @@ func runSimNetwork(args []string) error {
 			fmt.Printf("  %-34s share %.3f, revenue %.4f (Eyal-Sirer at the measured gamma %.3f: %.4f)\n",
 				"selfish miner (node 0)", sr.Share, sr.RelativeRevenue, sr.Gamma, sr.Theory)
 		}
+		if cfg.Consensus == chain.ConsensusPoS {
+			fmt.Printf("  %-34s %v\n", "validators slashed", res.Slashed)
+		}
 		fmt.Printf("  %-34s %d ms (median over blocks and nodes)\n", "time for a node to receive a block", netsim.MedianArrival(res.Records).Milliseconds())
 		fmt.Printf("  %-34s %.1f s, %d events (%.0f/s), peak RSS %.0f MiB\n", "wall time",
 			res.Wall.Seconds(), res.Events, float64(res.Events)/res.Wall.Seconds(), peakRSS)
@@ -111,6 +114,7 @@ func runSimNetwork(args []string) error {
 	}
 	if cfg.Consensus == chain.ConsensusPoS {
 		summary["validators"] = cfg.ValidatorCount()
+		summary["validators_slashed"] = res.Slashed
 	}
 	if cfg.TxRate > 0 {
 		summary["tx_rate"] = cfg.TxRate

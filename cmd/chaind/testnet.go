@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/chaind/chaind/pos"
 	"github.com/chaind/chaind/testnet"
 	"github.com/spf13/pflag"
 )
@@ -116,6 +117,14 @@ func testnetUp(args []string) error {
 	}
 	opts := testnet.Options{Dir: *dir, Nodes: *nodes, Consensus: *consensus, BlockTime: *blockTime, Seed: *seed, Logger: log,
 		Stakes: *stakes, EpochLength: *epochLength, NoFinality: !*finality, Byzantine: behaviourNames(byz), HashPower: *hashpower, Hashrate: *hashrate, Prometheus: *prometheus}
+	for n, b := range byz {
+		if b&pos.ByzTwin != 0 {
+			if *nodes < 2 {
+				return fmt.Errorf("--byzantine %d=twin: a twin needs a second node to run on", n)
+			}
+			opts.Twins = append(opts.Twins, n)
+		}
+	}
 	if err := applyLink(&opts.Link); err != nil {
 		return err
 	}
