@@ -90,7 +90,7 @@ func New(cfg Config) (*Server, error) {
 	s := NewServerWith(cfg.Server)
 	a := &api{Config: cfg, log: s.log, heads: newHeadLog(cfg.Chain, s.cfg.Clock), modules: make(map[string]string)}
 	a.filters = newFilters(s.cfg.Clock)
-	a.feeds = newFeeds(a)
+	a.feeds = newFeeds(a, s.hub)
 	enabled := make(map[string]bool)
 	for _, ns := range cfg.APIs {
 		enabled[strings.TrimSpace(ns)] = true
