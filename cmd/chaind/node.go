@@ -108,6 +108,9 @@ func runNode(args []string) error {
 			cfg.MinerHashrate = node.DevHashrate(g)
 		}
 		devAddr, devKey = crypto.PubkeyToAddress(key.PublicKey), hex.EncodeToString(crypto.FromECDSA(key))
+		if cfg.UnlockedKeys, err = node.DevAccounts(key); err != nil {
+			return err
+		}
 		cfg.Genesis = g
 		producer, err := node.DevCoinbase(cfg.DataDir)
 		if err != nil {
@@ -147,6 +150,11 @@ func runNode(args []string) error {
 		fmt.Printf("  Chain ID:  %d\n  Account:   %s (%s ETH at height %d)\n  Key:       0x%s (also in %s/dev.key)\n  Coinbase:  %s (block rewards and fees; key in %s/coinbase.key)\n  Genesis:   %s/genesis.json\n",
 			cfg.Genesis.ChainID, devAddr.Hex(), etherText(n.Chain().Account(devAddr).Balance), n.Chain().Head().Height(), devKey, cfg.DataDir,
 			cfg.Coinbase.Hex(), cfg.DataDir, cfg.DataDir)
+		fmt.Printf("Unlocked accounts (eth_accounts, eth_sendTransaction, eth_sign): mnemonic %q, m/44'/60'/0'/0/i, then the account above\n", node.DevMnemonic)
+		for i, k := range cfg.UnlockedKeys[:node.DevMnemonicAccounts] {
+			addr := crypto.PubkeyToAddress(k.PublicKey)
+			fmt.Printf("  (%d) %s %s ETH  key 0x%s\n", i, addr.Hex(), etherText(n.Chain().Account(addr).Balance), hex.EncodeToString(crypto.FromECDSA(k)))
+		}
 	}
 	if *dev && n.P2PAddr() != "" {
 		fmt.Printf("Join this chain from another shell:\n  chaind node --genesis %s/genesis.json --datadir OTHER_DIR --peers %s --rpc.addr 127.0.0.1:0 [--mine --miner.coinbase ADDR]\n",
