@@ -24,7 +24,7 @@ func runNode(args []string) error {
 	dataDir := fs.String("datadir", "", "data directory (required unless --dev, which makes a temporary one)")
 	genesisPath := fs.String("genesis", "", "genesis file for a new data directory")
 	rpcAddr := fs.String("rpc.addr", node.DefaultRPCAddr, "JSON-RPC listen address, HTTP and WebSocket (port 0 picks a free port)")
-	rpcAPIs := fs.StringSlice("rpc.api", rpc.DefaultAPIs, "JSON-RPC namespaces served; add admin,miner for the control methods (--dev does)")
+	rpcAPIs := fs.StringSlice("rpc.api", rpc.DefaultAPIs, "JSON-RPC namespaces served; add admin,miner for the control methods and debug for the raw readers (--dev does)")
 	rpcVHosts := fs.StringSlice("rpc.vhosts", []string{"localhost"}, `host names accepted in the Host header ("*": any; IP addresses always pass)`)
 	rpcCORS := fs.StringSlice("rpc.corsdomain", nil, `browser origins allowed to call the node ("*": any; default: none)`)
 	mine := fs.Bool("mine", false, "mine blocks")
