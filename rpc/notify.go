@@ -32,9 +32,13 @@ const (
 // connection at most WSConfig.NotifyBudget notifications (its subscriptions
 // to the topic take turns beyond that); a connection queues at most
 // WSConfig.SendQueue of them; and all connections together are sent at
-// most WSConfig.NotifyRate per second. What does not fit is dropped: a
-// slow or flooding subscriber loses notifications, the node keeps its
-// intake.
+// most WSConfig.NotifyPerEvent per event plus WSConfig.NotifyRate per
+// second. The per-event share scales with the work that caused it, so a
+// node that is slowed down (by load, by a race detector) keeps the same
+// proportion between intake and notifications; the per-second share serves
+// rare events (new heads) to many subscribers. What does not fit is
+// dropped: a slow or flooding subscriber loses notifications, the node
+// keeps its intake.
 type hub struct {
 	budget int // WSConfig.NotifyBudget
 	clk    clock.Clock
@@ -42,19 +46,30 @@ type hub struct {
 	mu      sync.RWMutex
 	byTopic [numTopics]map[*wsConn]struct{} // connections with an active subscription to the topic
 
-	rateMu sync.Mutex
-	rate   float64 // notifications per second, WSConfig.NotifyRate
-	burst  float64
-	tokens float64
-	last   time.Time
+	rateMu   sync.Mutex
+	perEvent float64 // WSConfig.NotifyPerEvent
+	rate     float64 // notifications per second, WSConfig.NotifyRate
+	burst    float64 // the most tokens held: a second's worth, and at least an event's
+	tokens   float64
+	last     time.Time
 }
 
 func newHub(cfg WSConfig, clk clock.Clock) *hub {
-	return &hub{budget: cfg.NotifyBudget, clk: clk, rate: cfg.NotifyRate, burst: cfg.NotifyRate / 10, tokens: cfg.NotifyRate / 10}
+	burst := max(cfg.NotifyRate, float64(cfg.NotifyPerEvent))
+	return &hub{budget: cfg.NotifyBudget, clk: clk, perEvent: float64(cfg.NotifyPerEvent), rate: cfg.NotifyRate, burst: burst, tokens: burst}
 }
 
-// take returns how many of want notifications the node-wide rate allows
-// now; the tokens refill by the server's clock.
+// event adds one event's share (NotifyPerEvent) to the node-wide budget;
+// the feeds call it once per new head or pool transaction, whatever the
+// topics it is published to.
+func (h *hub) event() {
+	h.rateMu.Lock()
+	defer h.rateMu.Unlock()
+	h.tokens = min(h.burst, h.tokens+h.perEvent)
+}
+
+// take returns how many of want notifications the node-wide budget allows
+// now; besides the events' shares, the tokens refill by the server's clock.
 func (h *hub) take(want int) int {
 	h.rateMu.Lock()
 	defer h.rateMu.Unlock()

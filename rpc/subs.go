@@ -3,6 +3,7 @@ package rpc
 import (
 	"context"
 	"encoding/json"
+	"sync/atomic"
 
 	"github.com/chaind/chaind/chain"
 	"github.com/ethereum/go-ethereum/common"
@@ -14,8 +15,9 @@ import (
 // run on the path that admitted the block or transaction, so neither does
 // work per subscriber here.
 type feeds struct {
-	a   *api
-	hub *hub
+	a    *api
+	hub  *hub
+	turn atomic.Uint64 // which of a transaction's topics is served first
 }
 
 func newFeeds(a *api, h *hub) *feeds {
@@ -38,6 +40,7 @@ func (f *feeds) onHead(ev chain.HeadEvent) {
 	}
 	f.a.filters.add(blockFilter, hashes)
 	for _, b := range added {
+		f.hub.event()
 		err := f.hub.publish(topicHeads, func() ([]byte, error) {
 			h, err := f.a.formatHeader(b)
 			if err != nil {
@@ -58,9 +61,22 @@ func (f *feeds) onTxs(txs []*types.Transaction) {
 	}
 	f.a.filters.add(pendingTxFilter, hashes)
 	for i, tx := range txs {
-		f.hub.publish(topicTxHash, func() ([]byte, error) { return json.Marshal(hashes[i]) })
-		if err := f.hub.publish(topicTxFull, func() ([]byte, error) { return json.Marshal(f.a.formatTx(tx, nil)) }); err != nil {
-			f.a.log.Error("newPendingTransactions: transaction not encoded", "hash", hashes[i], "err", err)
+		// One event, two topics: they take turns at being served first,
+		// so that a short budget serves both alike and, when it runs out,
+		// the other's encoding is skipped.
+		f.hub.event()
+		topics := [2]topic{topicTxHash, topicTxFull}
+		if f.turn.Add(1)%2 == 0 {
+			topics[0], topics[1] = topics[1], topics[0]
+		}
+		for _, t := range topics {
+			encode := func() ([]byte, error) { return json.Marshal(hashes[i]) }
+			if t == topicTxFull {
+				encode = func() ([]byte, error) { return json.Marshal(f.a.formatTx(tx, nil)) }
+			}
+			if err := f.hub.publish(t, encode); err != nil {
+				f.a.log.Error("newPendingTransactions: transaction not encoded", "hash", hashes[i], "err", err)
+			}
 		}
 	}
 }

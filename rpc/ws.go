@@ -28,13 +28,14 @@ type WSConfig struct {
 	// what one event costs the node is bounded by the number of
 	// connections, not of subscriptions.
 	NotifyBudget int
-	// NotifyRate is how many notifications per second the node sends
-	// all its subscribers together, by the server's clock; 50,000, about
-	// a tenth of a core on the 2-core development machine, with a tenth
-	// of a second's worth at once. Beyond it notifications are dropped,
-	// every connection with the same chance to be served.
-	NotifyRate   float64
-	WriteTimeout time.Duration // a client that does not take a message in this time is cut; 10s
+	// NotifyPerEvent and NotifyRate bound the notifications all
+	// subscribers together are sent: NotifyPerEvent (2) for each event,
+	// plus NotifyRate (1,000) a second by the server's clock, at most a
+	// second's worth held. Beyond them notifications are dropped, every
+	// connection with the same chance to be served.
+	NotifyPerEvent int
+	NotifyRate     float64
+	WriteTimeout   time.Duration // a client that does not take a message in this time is cut; 10s
 }
 
 func (c *WSConfig) fill() {
@@ -50,8 +51,11 @@ func (c *WSConfig) fill() {
 	if c.NotifyBudget <= 0 {
 		c.NotifyBudget = 4
 	}
+	if c.NotifyPerEvent <= 0 {
+		c.NotifyPerEvent = 2
+	}
 	if c.NotifyRate <= 0 {
-		c.NotifyRate = 10_000
+		c.NotifyRate = 1_000
 	}
 	if c.WriteTimeout <= 0 {
 		c.WriteTimeout = 10 * time.Second
