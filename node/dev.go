@@ -9,11 +9,14 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/chaind/chaind/chain"
 	"github.com/chaind/chaind/pow"
+	"github.com/chaind/chaind/wallet"
+	"github.com/ethereum/go-ethereum/accounts"
 	"github.com/ethereum/go-ethereum/crypto"
 )
 
@@ -26,6 +29,49 @@ const (
 // DevBalance is what the dev account holds at genesis: one million ether.
 var DevBalance = new(big.Int).Mul(big.NewInt(1_000_000), big.NewInt(1e18))
 
+// DevMnemonic is the BIP-39 mnemonic of the dev chain's unlocked accounts:
+// anvil's and hardhat's, so that the accounts (and keys) tools and
+// tutorials expect are there: 0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266
+// first.
+const DevMnemonic = "test test test test test test test test test test test junk"
+
+// DevMnemonicAccounts is how many accounts a dev chain derives from
+// DevMnemonic, at m/44'/60'/0'/0/i, as anvil does.
+const DevMnemonicAccounts = 10
+
+// DevMnemonicBalance is what each mnemonic account holds at genesis: ten
+// thousand ether, as on anvil.
+var DevMnemonicBalance = new(big.Int).Mul(big.NewInt(10_000), big.NewInt(1e18))
+
+// DevMnemonicKeys derives the DevMnemonicAccounts keys of DevMnemonic.
+func DevMnemonicKeys() ([]*ecdsa.PrivateKey, error) {
+	seed, err := wallet.MnemonicSeed(DevMnemonic, "")
+	if err != nil {
+		return nil, err
+	}
+	keys := make([]*ecdsa.PrivateKey, DevMnemonicAccounts)
+	for i := range keys {
+		path := slices.Clone(accounts.DefaultBaseDerivationPath)
+		path[len(path)-1] = uint32(i)
+		if keys[i], err = wallet.DeriveKey(seed, path); err != nil {
+			return nil, fmt.Errorf("dev mnemonic account %d: %w", i, err)
+		}
+	}
+	return keys, nil
+}
+
+// DevAccounts are the keys a dev node holds unlocked, so that
+// eth_accounts, eth_sendTransaction, eth_signTransaction and eth_sign work
+// as on geth --dev and anvil: the mnemonic's accounts, then the dev
+// account (devKey, DIR/dev.key).
+func DevAccounts(devKey *ecdsa.PrivateKey) ([]*ecdsa.PrivateKey, error) {
+	keys, err := DevMnemonicKeys()
+	if err != nil {
+		return nil, err
+	}
+	return append(keys, devKey), nil
+}
+
 // DevStake is what the dev account stakes on a PoS dev chain, as its only
 // validator.
 var DevStake = new(big.Int).Mul(big.NewInt(32), big.NewInt(1e18))
@@ -33,6 +79,8 @@ var DevStake = new(big.Int).Mul(big.NewInt(32), big.NewInt(1e18))
 // DevSetup returns the dev chain of dataDir: the genesis and the funded key
 // saved in DIR/genesis.json and DIR/dev.key, created on first use with the
 // given consensus (chain.ConsensusPoW or chain.ConsensusPoS; "" is PoW).
+// The genesis also funds DevMnemonic's accounts with DevMnemonicBalance
+// each (a chain made before they were added does not).
 // A PoW chain is made for a miner held to a declared hash rate (see
 // DevHashrate): hashrate when positive, else half of what threads can do on
 // this machine (pow.Capacity, the best of several probes, so a busy moment
@@ -71,6 +119,13 @@ func DevSetup(dataDir string, threads int, consensus string, hashrate float64) (
 		Timestamp: uint64(time.Now().UnixMilli()),
 		ExtraData: "chaind dev chain",
 		Alloc:     chain.Alloc{addr: {Balance: chain.NewBigInt(new(big.Int).Set(DevBalance))}},
+	}
+	mnemonicKeys, err := DevMnemonicKeys()
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, k := range mnemonicKeys {
+		g.Alloc[crypto.PubkeyToAddress(k.PublicKey)] = chain.GenesisAccount{Balance: chain.NewBigInt(new(big.Int).Set(DevMnemonicBalance))}
 	}
 	if consensus == chain.ConsensusPoS {
 		producer, err := DevCoinbase(dataDir)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/chaind/chaind/chain"
 	"github.com/chaind/chaind/node"
+	"github.com/chaind/chaind/rpc"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
@@ -88,8 +89,9 @@ func TestPoSDevChain(t *testing.T) {
 	}
 }
 
-// startPoSDevNode sets a PoS dev chain up in dir and starts its node with
-// the producer key as validator. It returns the node, the genesis, the
+// startPoSDevNode sets a PoS dev chain up in dir and starts its node as
+// chaind node --dev does: the producer key as validator, the dev accounts
+// unlocked, the dev namespaces served. It returns the node, the genesis, the
 // funded key and the producer key.
 func startPoSDevNode(t *testing.T, dir string) (*node.Node, *chain.Genesis, *ecdsa.PrivateKey, *ecdsa.PrivateKey) {
 	t.Helper()
@@ -101,7 +103,12 @@ func startPoSDevNode(t *testing.T, dir string) (*node.Node, *chain.Genesis, *ecd
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, err := node.New(node.Config{DataDir: dir, Genesis: g, ValidatorKey: producer, RPCAddr: "127.0.0.1:0", Logger: slog.New(slog.DiscardHandler)})
+	unlocked, err := node.DevAccounts(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := node.New(node.Config{DataDir: dir, Genesis: g, ValidatorKey: producer, UnlockedKeys: unlocked, RPCAddr: "127.0.0.1:0",
+		RPCAPIs: rpc.DevAPIs, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}

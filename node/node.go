@@ -62,6 +62,12 @@ type Config struct {
 	// p2p/memnet runs nodes in one process.
 	P2PTransport p2p.Transport
 
+	// UnlockedKeys are accounts the JSON-RPC server signs with
+	// (eth_sendTransaction, eth_signTransaction, eth_sign) and lists
+	// (eth_accounts): a dev chain's (DevAccounts), never a real node's.
+	// Optional.
+	UnlockedKeys []*ecdsa.PrivateKey
+
 	// ValidatorKey makes a PoS node propose and vote; optional.
 	ValidatorKey *ecdsa.PrivateKey
 	// ValidatorKeys (optional, with ValidatorKey) are more keys the node's
@@ -260,7 +266,7 @@ func (n *Node) Start() error {
 		miner = n.miner
 	}
 	srv, err := rpc.New(rpc.Config{Chain: n.chain, Pool: n.pool, Miner: miner, Network: rpcNetwork{n.p2p}, Version: "chaind/v" + Version,
-		APIs: n.cfg.RPCAPIs, Server: rpc.ServerConfig{Logger: n.log, Clock: n.clock, VHosts: n.cfg.RPCVHosts, CORSDomains: n.cfg.RPCCORSDomains, Observe: n.observeRPC()}})
+		Keys: n.cfg.UnlockedKeys, APIs: n.cfg.RPCAPIs, Server: rpc.ServerConfig{Logger: n.log, Clock: n.clock, VHosts: n.cfg.RPCVHosts, CORSDomains: n.cfg.RPCCORSDomains, Observe: n.observeRPC()}})
 	if err != nil {
 		return err
 	}

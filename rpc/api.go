@@ -2,6 +2,7 @@ package rpc
 
 import (
 	"context"
+	"crypto/ecdsa"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -32,12 +33,13 @@ type NamespaceProvider interface {
 	RPCMethods(c *chain.Chain) map[string]any
 }
 
-// Namespaces a node serves unless told otherwise, and the control
-// namespaces added to them on a dev chain: "miner" (chaind_minerStart,
-// chaind_minerStop) and "admin" (peers, adding peers).
+// Namespaces a node serves unless told otherwise, and those added to them
+// on a dev chain: the control namespaces "miner" (chaind_minerStart,
+// chaind_minerStop) and "admin" (peers, adding peers), and "debug" (geth's
+// raw block, header, transaction and receipt readers).
 var (
 	DefaultAPIs = []string{"eth", "net", "web3", "txpool", "chaind", "rpc"}
-	DevAPIs     = append(slices.Clone(DefaultAPIs), "admin", "miner")
+	DevAPIs     = append(slices.Clone(DefaultAPIs), "admin", "miner", "debug")
 )
 
 // controlMethods are the methods of the chaind_ namespace that change what
@@ -60,6 +62,10 @@ type Config struct {
 	Miner   Miner         // optional: nil on a node that does not mine
 	Network Network       // optional: nil on a node without networking
 	Version string        // for web3_clientVersion
+	// Keys are the unlocked accounts (a dev chain's): eth_accounts lists
+	// them, and eth_sendTransaction, eth_signTransaction and eth_sign
+	// sign with them. nil on a real node, where those refuse.
+	Keys []*ecdsa.PrivateKey
 	// APIs are the namespaces served; nil means DefaultAPIs.
 	APIs   []string
 	Server ServerConfig // limits, hosts, origins, the clock and the Observe hook
@@ -90,13 +96,13 @@ func New(cfg Config) (*Server, error) {
 	s := NewServerWith(cfg.Server)
 	a := &api{Config: cfg, log: s.log, heads: newHeadLog(cfg.Chain, s.cfg.Clock), modules: make(map[string]string)}
 	a.filters = newFilters(s.cfg.Clock)
-	a.feeds = newFeeds(a)
+	a.feeds = newFeeds(a, s.hub)
 	enabled := make(map[string]bool)
 	for _, ns := range cfg.APIs {
 		enabled[strings.TrimSpace(ns)] = true
 	}
 	groups := []map[string]any{a.ethMethods(), a.blockIndexMethods(), a.filterMethods(), a.subscriptionMethods(),
-		a.netMethods(), a.txpoolMethods(), a.chaindMethods(), a.adminMethods(), a.rpcMethods()}
+		a.netMethods(), a.txpoolMethods(), a.chaindMethods(), a.adminMethods(), a.rpcMethods(), a.accountMethods(), a.debugMethods()}
 	if p, ok := cfg.Chain.Engine().(NamespaceProvider); ok {
 		groups = append(groups, p.RPCMethods(cfg.Chain))
 	}

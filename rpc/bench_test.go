@@ -35,7 +35,7 @@ func BenchmarkSendRawTransaction(b *testing.B) {
 	for _, batch := range []int{1, 100} {
 		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) {
 			bodies := signedBodies(b, b.N, batch)
-			hs := benchServer(b, b.N)
+			hs := benchServer(b, b.N, clock.NewSim(time.Unix(1_700_000_000, 0)))
 			hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: benchConns, MaxConnsPerHost: benchConns}}
 			defer hc.CloseIdleConnections()
 			work := make(chan []byte, len(bodies))
@@ -82,7 +82,7 @@ func processCPU(b *testing.B) time.Duration {
 // them as request bodies of batch calls. The workers take bodies in order
 // but answer out of order, so some nonces arrive before their predecessors
 // and wait in the pool's queue, as they do under bench tx.
-func signedBodies(b *testing.B, n, batch int) [][]byte {
+func signedBodies(b testing.TB, n, batch int) [][]byte {
 	b.Helper()
 	g := ct.Genesis(n/benchPerSender + 1)
 	var bodies [][]byte
@@ -112,13 +112,15 @@ func signedBodies(b *testing.B, n, batch int) [][]byte {
 	return bodies
 }
 
-func benchServer(b *testing.B, maxTxs int) *httptest.Server {
+// benchServer serves a chain funding the senders of signedBodies(maxTxs)
+// and a pool that holds them all; clk is the server's clock.
+func benchServer(b testing.TB, maxTxs int, clk clock.Clock) *httptest.Server {
 	g := ct.Genesis(maxTxs/benchPerSender + 1)
 	c := ct.NewChain(b, g, ct.NewClock(ct.GenesisTime))
 	pool := mempool.New(mempool.Config{Chain: c, MaxTxs: maxTxs + 1})
 	c.Subscribe(pool.Reset)
 	srv, err := rpc.New(rpc.Config{Chain: c, Pool: pool, Version: "bench", APIs: rpc.DevAPIs,
-		Server: rpc.ServerConfig{Logger: slog.New(slog.DiscardHandler), Clock: clock.NewSim(time.Unix(1_700_000_000, 0))}})
+		Server: rpc.ServerConfig{Logger: slog.New(slog.DiscardHandler), Clock: clk}})
 	if err != nil {
 		b.Fatal(err)
 	}

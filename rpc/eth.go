@@ -39,8 +39,7 @@ func (a *api) ethMethods() map[string]any {
 		"eth_blockNumber": func(context.Context) (hexutil.Uint64, error) {
 			return hexutil.Uint64(a.Chain.Head().Height()), nil
 		},
-		"eth_syncing":  a.syncing,
-		"eth_accounts": func(context.Context) ([]common.Address, error) { return []common.Address{}, nil },
+		"eth_syncing": a.syncing,
 		"eth_mining": func(context.Context) (bool, error) {
 			return a.Miner != nil && a.Miner.Mining(), nil
 		},

@@ -73,7 +73,7 @@ func TestAPINamespaces(t *testing.T) {
 	}
 	onlyEth := newTestNode(t, func(cfg *rpc.Config) { cfg.APIs = []string{"eth"} })
 	onlyEth.callErr(rpc.CodeMethodNotFound, "net_version")
-	if _, err := rpc.New(rpc.Config{Chain: n.c, Pool: n.pool, APIs: []string{"eth", "debug"}}); err == nil {
+	if _, err := rpc.New(rpc.Config{Chain: n.c, Pool: n.pool, APIs: []string{"eth", "personal"}}); err == nil {
 		t.Fatal("unknown namespace accepted")
 	}
 }

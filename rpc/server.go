@@ -63,6 +63,7 @@ type Server struct {
 	upgrading int // WebSocket upgrades under way, counted against WS.MaxConns
 	closed    bool
 	wg        sync.WaitGroup // WebSocket goroutines
+	hub       *hub           // subscriptions' notifications
 }
 
 // method is a registered handler of the form
@@ -106,6 +107,7 @@ func NewServerWith(cfg ServerConfig) *Server {
 	cfg.WS.fill()
 	s := &Server{cfg: cfg, methods: make(map[string]*method), log: cfg.Logger,
 		hosts: newAllowList(cfg.VHosts), origins: newAllowList(cfg.CORSDomains)}
+	s.hub = newHub(cfg.WS, cfg.Clock)
 	s.router = s.newRouter()
 	return s
 }

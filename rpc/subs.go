@@ -3,52 +3,28 @@ package rpc
 import (
 	"context"
 	"encoding/json"
-	"sync"
+	"sync/atomic"
 
 	"github.com/chaind/chaind/chain"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 )
 
-// feeds fans head changes and new pool transactions out to WebSocket
-// subscriptions and to the polled filters.
+// feeds hands head changes and new pool transactions to the WebSocket
+// subscriptions (through the server's hub) and to the polled filters. Both
+// run on the path that admitted the block or transaction, so neither does
+// work per subscriber here.
 type feeds struct {
-	a     *api
-	mu    sync.Mutex
-	next  int
-	heads map[int]func(any)
-	txs   map[int]func(any)
+	a    *api
+	hub  *hub
+	turn atomic.Uint64 // which of a transaction's topics is served first
 }
 
-func newFeeds(a *api) *feeds {
-	f := &feeds{a: a, heads: make(map[int]func(any)), txs: make(map[int]func(any))}
+func newFeeds(a *api, h *hub) *feeds {
+	f := &feeds{a: a, hub: h}
 	a.Chain.Subscribe(f.onHead)
 	a.Pool.SubscribeNewTxs(f.onTxs)
 	return f
-}
-
-// attach adds fn to one of the feeds and returns the function that removes it.
-func (f *feeds) attach(set map[int]func(any), fn func(any)) func() {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	id := f.next
-	f.next++
-	set[id] = fn
-	return func() {
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		delete(set, id)
-	}
-}
-
-func (f *feeds) subscribers(set map[int]func(any)) []func(any) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	out := make([]func(any), 0, len(set))
-	for _, fn := range set {
-		out = append(out, fn)
-	}
-	return out
 }
 
 // onHead announces every block that became canonical, oldest first: on a
@@ -63,18 +39,17 @@ func (f *feeds) onHead(ev chain.HeadEvent) {
 		hashes[i] = b.Hash()
 	}
 	f.a.filters.add(blockFilter, hashes)
-	subs := f.subscribers(f.heads)
-	if len(subs) == 0 {
-		return
-	}
 	for _, b := range added {
-		h, err := f.a.formatHeader(b)
+		f.hub.event()
+		err := f.hub.publish(topicHeads, func() ([]byte, error) {
+			h, err := f.a.formatHeader(b)
+			if err != nil {
+				return nil, err
+			}
+			return json.Marshal(h)
+		})
 		if err != nil {
 			f.a.log.Error("newHeads: block not formatted", "hash", b.Hash(), "err", err)
-			continue
-		}
-		for _, fn := range subs {
-			fn(h)
 		}
 	}
 }
@@ -85,19 +60,25 @@ func (f *feeds) onTxs(txs []*types.Transaction) {
 		hashes[i] = tx.Hash()
 	}
 	f.a.filters.add(pendingTxFilter, hashes)
-	for _, fn := range f.subscribers(f.txs) {
-		for i, h := range hashes {
-			fn(txNotification{hash: h, tx: txs[i], a: f.a})
+	for i, tx := range txs {
+		// One event, two topics: they take turns at being served first,
+		// so that a short budget serves both alike and, when it runs out,
+		// the other's encoding is skipped.
+		f.hub.event()
+		topics := [2]topic{topicTxHash, topicTxFull}
+		if f.turn.Add(1)%2 == 0 {
+			topics[0], topics[1] = topics[1], topics[0]
+		}
+		for _, t := range topics {
+			encode := func() ([]byte, error) { return json.Marshal(hashes[i]) }
+			if t == topicTxFull {
+				encode = func() ([]byte, error) { return json.Marshal(f.a.formatTx(tx, nil)) }
+			}
+			if err := f.hub.publish(t, encode); err != nil {
+				f.a.log.Error("newPendingTransactions: transaction not encoded", "hash", hashes[i], "err", err)
+			}
 		}
 	}
-}
-
-// txNotification is a pending transaction as a subscription sends it: its
-// hash, or the whole transaction when the subscriber asked for it.
-type txNotification struct {
-	hash common.Hash
-	tx   *types.Transaction
-	a    *api
 }
 
 var errNotificationsUnsupported = newError(-32601, KindUnsupported, "notifications not supported: subscribe over a WebSocket connection")
@@ -121,7 +102,7 @@ func (a *api) subscribe(ctx context.Context, kind string, arg *json.RawMessage) 
 		if arg != nil {
 			return "", invalidParams("newHeads takes no argument")
 		}
-		return conn.subscribe(func(notify func(any)) func() { return a.feeds.attach(a.feeds.heads, notify) })
+		return conn.subscribe(topicHeads)
 	case "newPendingTransactions":
 		full := false
 		if arg != nil {
@@ -129,16 +110,10 @@ func (a *api) subscribe(ctx context.Context, kind string, arg *json.RawMessage) 
 				return "", invalidParams("newPendingTransactions takes an optional boolean (full transactions): %v", err)
 			}
 		}
-		return conn.subscribe(func(notify func(any)) func() {
-			return a.feeds.attach(a.feeds.txs, func(v any) {
-				n := v.(txNotification)
-				if full {
-					notify(a.formatTx(n.tx, nil))
-				} else {
-					notify(n.hash)
-				}
-			})
-		})
+		if full {
+			return conn.subscribe(topicTxFull)
+		}
+		return conn.subscribe(topicTxHash)
 	case "logs":
 		if arg != nil {
 			var q filterQuery
@@ -148,7 +123,7 @@ func (a *api) subscribe(ctx context.Context, kind string, arg *json.RawMessage) 
 		}
 		// No transaction on chaind emits a log: the subscription is valid
 		// and stays silent.
-		return conn.subscribe(func(func(any)) func() { return func() {} })
+		return conn.subscribe(topicLogs)
 	}
 	return "", invalidParams("no %q subscription: chaind offers newHeads, newPendingTransactions and logs", kind)
 }

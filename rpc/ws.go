@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -14,12 +13,29 @@ import (
 	"github.com/gorilla/websocket"
 )
 
-// WSConfig bounds what one WebSocket connection may hold.
+// WSConfig bounds what one WebSocket connection may hold and be sent.
 type WSConfig struct {
-	MaxConns         int           // open WebSocket connections; 256 (more are refused with HTTP 503)
-	MaxSubscriptions int           // live subscriptions per connection; 128
-	SendQueue        int           // answers and notifications queued per connection; 1024
-	WriteTimeout     time.Duration // a client that does not take a message in this time is cut; 10s
+	MaxConns         int // open WebSocket connections; 256 (more are refused with HTTP 503)
+	MaxSubscriptions int // live subscriptions per connection; 128
+	// SendQueue bounds the answers, and separately the notifications,
+	// queued for one connection; 1024. A client whose answers fill it
+	// does not read and is disconnected; notifications that do not fit
+	// are dropped for that connection alone.
+	SendQueue int
+	// NotifyBudget is how many notifications one event (a new head, a
+	// new pending transaction) sends one connection; 4. A connection with
+	// more subscriptions to the event's kind has them take turns, so that
+	// what one event costs the node is bounded by the number of
+	// connections, not of subscriptions.
+	NotifyBudget int
+	// NotifyPerEvent and NotifyRate bound the notifications all
+	// subscribers together are sent: NotifyPerEvent (2) for each event,
+	// plus NotifyRate (1,000) a second by the server's clock, at most a
+	// second's worth held. Beyond them notifications are dropped, every
+	// connection with the same chance to be served.
+	NotifyPerEvent int
+	NotifyRate     float64
+	WriteTimeout   time.Duration // a client that does not take a message in this time is cut; 10s
 }
 
 func (c *WSConfig) fill() {
@@ -31,6 +47,15 @@ func (c *WSConfig) fill() {
 	}
 	if c.SendQueue <= 0 {
 		c.SendQueue = 1024
+	}
+	if c.NotifyBudget <= 0 {
+		c.NotifyBudget = 4
+	}
+	if c.NotifyPerEvent <= 0 {
+		c.NotifyPerEvent = 2
+	}
+	if c.NotifyRate <= 0 {
+		c.NotifyRate = 1_000
 	}
 	if c.WriteTimeout <= 0 {
 		c.WriteTimeout = 10 * time.Second
@@ -45,23 +70,33 @@ var upgrader = websocket.Upgrader{
 }
 
 // wsConn is one WebSocket client: a read loop that serves its calls in
-// order and a write loop that drains a bounded queue. A client that lets
-// the queue fill (it does not read) is disconnected.
+// order and a write loop that drains a bounded queue of answers and
+// notifications.
 type wsConn struct {
 	s     *Server
 	conn  *websocket.Conn
-	send  chan []byte
+	raw   *batchConn
+	wake  chan struct{} // one token: the queue has something for the write loop
 	done  chan struct{}
 	close sync.Once
 
-	mu   sync.Mutex
-	subs map[string]*subscription
+	topicMu sync.Mutex // serialises c's entries in the hub; taken before the hub's and c.mu
+
+	mu      sync.Mutex // guards what follows
+	subs    map[string]*subscription
+	active  [numTopics][]string // ids of the active subscriptions by topic: replaced, never changed in place
+	turn    [numTopics]int      // where the next notification of a topic starts taking turns
+	pending int                 // subscriptions not yet active
+	out     []outMsg
+	answers int // answers in out
+	notes   int // notifications in out
+	dropped uint64
 }
 
 type subscription struct {
 	id     string
-	active bool   // set once the client has been sent the subscription id
-	cancel func() // detaches it from its feed
+	topic  topic
+	active bool // set once the client has been sent the subscription id
 }
 
 func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
@@ -77,7 +112,8 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, fmt.Sprintf("too many WebSocket connections (the limit is %d)", s.cfg.WS.MaxConns), http.StatusServiceUnavailable)
 		return
 	}
-	conn, err := upgrader.Upgrade(w, r, nil)
+	bw := &batchWriter{ResponseWriter: w}
+	conn, err := upgrader.Upgrade(bw, r, nil)
 	if err != nil {
 		s.connMu.Lock()
 		s.upgrading--
@@ -86,7 +122,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	conn.SetReadLimit(s.cfg.MaxBodyBytes)
-	c := &wsConn{s: s, conn: conn, send: make(chan []byte, s.cfg.WS.SendQueue), done: make(chan struct{}), subs: make(map[string]*subscription)}
+	c := &wsConn{s: s, conn: conn, raw: bw.conn, wake: make(chan struct{}, 1), done: make(chan struct{}), subs: make(map[string]*subscription)}
 	if !s.track(c) {
 		conn.Close()
 		return
@@ -160,45 +196,93 @@ func (c *wsConn) writeLoop() {
 	defer c.shutdown()
 	for {
 		select {
-		case msg := <-c.send:
-			c.conn.SetWriteDeadline(time.Now().Add(c.s.cfg.WS.WriteTimeout))
-			if err := c.conn.WriteMessage(websocket.TextMessage, msg); err != nil {
-				return
-			}
+		case <-c.wake:
 		case <-c.done:
+			return
+		}
+		c.mu.Lock()
+		out := c.out
+		c.out, c.answers, c.notes = nil, 0, 0
+		c.mu.Unlock()
+		if err := c.write(out); err != nil {
+			c.s.log.Debug("WebSocket write failed", "remote", c.conn.RemoteAddr(), "err", err)
 			return
 		}
 	}
 }
 
-// queue hands msg to the write loop; a full queue means the client does not
-// read, and it is disconnected.
+// write sends out in one batch: each answer, and each notification once
+// per subscription it is for.
+func (c *wsConn) write(out []outMsg) error {
+	c.conn.SetWriteDeadline(time.Now().Add(c.s.cfg.WS.WriteTimeout))
+	c.raw.begin()
+	for _, m := range out {
+		if m.subs == nil {
+			if err := c.conn.WriteMessage(websocket.TextMessage, m.data); err != nil {
+				return err
+			}
+			continue
+		}
+		for _, id := range m.subs {
+			w, err := c.conn.NextWriter(websocket.TextMessage)
+			if err != nil {
+				return err
+			}
+			w.Write(notePrefix)
+			w.Write([]byte(id))
+			w.Write(noteMiddle)
+			w.Write(m.data)
+			w.Write(noteSuffix)
+			if err := w.Close(); err != nil {
+				return err
+			}
+		}
+	}
+	return c.raw.end()
+}
+
+// queue hands an answer to the write loop; a queue full of answers means
+// the client does not read, and it is disconnected.
 func (c *wsConn) queue(msg []byte) bool {
 	select {
 	case <-c.done:
 		return false
 	default:
 	}
-	select {
-	case c.send <- msg:
-		return true
-	default:
-		c.s.log.Warn("WebSocket client does not read its messages; disconnecting", "remote", c.conn.RemoteAddr(), "queued", len(c.send))
+	c.mu.Lock()
+	full := c.answers >= c.s.cfg.WS.SendQueue
+	if !full {
+		c.out = append(c.out, outMsg{data: msg})
+		c.answers++
+	}
+	c.mu.Unlock()
+	if full {
+		c.s.log.Warn("WebSocket client does not read its answers; disconnecting", "remote", c.conn.RemoteAddr(), "queued", c.s.cfg.WS.SendQueue)
+		reason := websocket.FormatCloseMessage(websocket.ClosePolicyViolation, fmt.Sprintf("%d answers queued: the client does not read them", c.s.cfg.WS.SendQueue))
+		c.conn.WriteControl(websocket.CloseMessage, reason, time.Now().Add(time.Second))
 		c.shutdown()
 		return false
 	}
+	c.wakeWriter()
+	return true
 }
 
 func (c *wsConn) shutdown() {
 	c.close.Do(func() {
 		close(c.done)
 		c.conn.Close()
+		c.topicMu.Lock()
 		c.mu.Lock()
-		subs := c.subs
 		c.subs = nil
+		c.active = [numTopics][]string{}
+		dropped := c.dropped
 		c.mu.Unlock()
-		for _, sub := range subs {
-			sub.cancel()
+		for t := range numTopics {
+			c.s.hub.set(t, c, false)
+		}
+		c.topicMu.Unlock()
+		if dropped > 0 {
+			c.s.log.Info("WebSocket subscriber disconnected", "remote", c.conn.RemoteAddr(), "droppedNotifications", dropped)
 		}
 		c.s.connMu.Lock()
 		delete(c.s.conns, c)
@@ -208,72 +292,76 @@ func (c *wsConn) shutdown() {
 
 var errSubscriptionLimit = errors.New("too many subscriptions on this connection")
 
-// subscribe adds a subscription whose notifications start once the answer
-// carrying its id has been queued. attach connects it to a feed and returns
-// the function that detaches it.
-func (c *wsConn) subscribe(attach func(notify func(result any)) (cancel func())) (string, error) {
+// subscribe adds a subscription to t whose notifications start once the
+// answer carrying its id has been queued (activate).
+func (c *wsConn) subscribe(t topic) (string, error) {
 	var b [16]byte
 	rand.Read(b[:])
-	sub := &subscription{id: "0x" + hex.EncodeToString(b[:])}
-	// Attach first: notify drops everything until sub is registered and
-	// active, and a registered sub always has its cancel.
-	sub.cancel = attach(func(result any) { c.notify(sub, result) })
+	sub := &subscription{id: "0x" + hex.EncodeToString(b[:]), topic: t}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.subs == nil {
-		sub.cancel()
 		return "", errors.New("connection closed")
 	}
 	if len(c.subs) >= c.s.cfg.WS.MaxSubscriptions {
-		sub.cancel()
 		return "", newError(CodeServerError, KindLimit, fmt.Sprintf("%v (the limit is %d)", errSubscriptionLimit, c.s.cfg.WS.MaxSubscriptions))
 	}
 	c.subs[sub.id] = sub
+	c.pending++
 	return sub.id, nil
 }
 
 // unsubscribe ends the subscription id; false if there is none.
 func (c *wsConn) unsubscribe(id string) bool {
+	c.topicMu.Lock()
+	defer c.topicMu.Unlock()
 	c.mu.Lock()
 	sub, ok := c.subs[id]
 	delete(c.subs, id)
+	var empty bool
+	if ok && !sub.active {
+		c.pending--
+	}
+	if ok && sub.active {
+		ids := make([]string, 0, len(c.active[sub.topic]))
+		for _, other := range c.active[sub.topic] {
+			if other != id {
+				ids = append(ids, other)
+			}
+		}
+		c.active[sub.topic] = ids
+		empty = len(ids) == 0
+	}
 	c.mu.Unlock()
-	if ok {
-		sub.cancel()
+	if empty {
+		c.s.hub.set(sub.topic, c, false)
 	}
 	return ok
 }
 
+// activate starts the notifications of the subscriptions whose ids have
+// been queued.
 func (c *wsConn) activate() {
+	c.topicMu.Lock()
+	defer c.topicMu.Unlock()
+	var started [numTopics]bool
 	c.mu.Lock()
-	defer c.mu.Unlock()
+	if c.pending == 0 {
+		c.mu.Unlock()
+		return
+	}
+	c.pending = 0
 	for _, sub := range c.subs {
-		sub.active = true
+		if !sub.active {
+			sub.active = true
+			c.active[sub.topic] = append(c.active[sub.topic][:len(c.active[sub.topic]):len(c.active[sub.topic])], sub.id)
+			started[sub.topic] = true
+		}
 	}
-}
-
-type notification struct {
-	JSONRPC string `json:"jsonrpc"`
-	Method  string `json:"method"`
-	Params  struct {
-		Subscription string `json:"subscription"`
-		Result       any    `json:"result"`
-	} `json:"params"`
-}
-
-func (c *wsConn) notify(sub *subscription, result any) {
-	c.mu.Lock()
-	live := c.subs[sub.id] == sub && sub.active
 	c.mu.Unlock()
-	if !live {
-		return
+	for t, on := range started {
+		if on {
+			c.s.hub.set(topic(t), c, true)
+		}
 	}
-	n := notification{JSONRPC: "2.0", Method: "eth_subscription"}
-	n.Params.Subscription, n.Params.Result = sub.id, result
-	msg, err := json.Marshal(n)
-	if err != nil {
-		c.s.log.Error("notification not encoded", "err", err)
-		return
-	}
-	c.queue(msg)
 }

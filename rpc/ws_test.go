@@ -3,6 +3,7 @@ package rpc_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http/httptest"
 	"strings"
@@ -233,4 +234,54 @@ func TestWebSocketBounds(t *testing.T) {
 		}
 	}
 	t.Fatal("a client that never read its answers is still connected after a minute")
+}
+
+// TestNotifyBudget: an event sends one connection at most NotifyBudget
+// notifications; its other subscriptions to the same kind take turns, so
+// that over enough events each is served equally.
+func TestNotifyBudget(t *testing.T) {
+	n := newTestNode(t, func(cfg *rpc.Config) { cfg.Server.WS.NotifyBudget = 2 })
+	c := dialWS(t, n.url)
+	const subs, txs = 6, 9
+	for i := range subs {
+		c.send(fmt.Sprintf(`{"jsonrpc":"2.0","id":%d,"method":"eth_subscribe","params":["newPendingTransactions"]}`, i))
+		if m := c.read(); m["error"] != nil {
+			t.Fatalf("subscription %d: %v", i, m)
+		}
+	}
+	for i := range txs {
+		if err := n.pool.Add(transfer(n.g, 0, uint64(i), 1)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A call after the transactions: its answer comes after every
+	// notification they caused.
+	c.send(`{"jsonrpc":"2.0","id":99,"method":"eth_chainId"}`)
+	perSub := map[string]int{}
+	perTx := map[string]int{}
+	for {
+		m := c.read()
+		if m["id"] != nil {
+			break
+		}
+		p := m["params"].(map[string]any)
+		perSub[p["subscription"].(string)]++
+		perTx[p["result"].(string)]++
+	}
+	if len(perTx) != txs {
+		t.Fatalf("notified of %d transactions, want %d", len(perTx), txs)
+	}
+	for tx, k := range perTx {
+		if k != 2 {
+			t.Fatalf("transaction %s notified %d times, want the budget of 2", tx, k)
+		}
+	}
+	if len(perSub) != subs {
+		t.Fatalf("%d of %d subscriptions served: %v", len(perSub), subs, perSub)
+	}
+	for sub, k := range perSub {
+		if k != txs*2/subs {
+			t.Fatalf("subscription %s sent %d notifications, want %d (they take turns): %v", sub, k, txs*2/subs, perSub)
+		}
+	}
 }

@@ -24,7 +24,7 @@ func runNode(args []string) error {
 	dataDir := fs.String("datadir", "", "data directory (required unless --dev, which makes a temporary one)")
 	genesisPath := fs.String("genesis", "", "genesis file for a new data directory")
 	rpcAddr := fs.String("rpc.addr", node.DefaultRPCAddr, "JSON-RPC listen address, HTTP and WebSocket (port 0 picks a free port)")
-	rpcAPIs := fs.StringSlice("rpc.api", rpc.DefaultAPIs, "JSON-RPC namespaces served; add admin,miner for the control methods (--dev does)")
+	rpcAPIs := fs.StringSlice("rpc.api", rpc.DefaultAPIs, "JSON-RPC namespaces served; add admin,miner for the control methods and debug for the raw readers (--dev does)")
 	rpcVHosts := fs.StringSlice("rpc.vhosts", []string{"localhost"}, `host names accepted in the Host header ("*": any; IP addresses always pass)`)
 	rpcCORS := fs.StringSlice("rpc.corsdomain", nil, `browser origins allowed to call the node ("*": any; default: none)`)
 	mine := fs.Bool("mine", false, "mine blocks")
@@ -116,6 +116,9 @@ func runNode(args []string) error {
 			cfg.MinerHashrate = node.DevHashrate(g)
 		}
 		devAddr, devKey = crypto.PubkeyToAddress(key.PublicKey), hex.EncodeToString(crypto.FromECDSA(key))
+		if cfg.UnlockedKeys, err = node.DevAccounts(key); err != nil {
+			return err
+		}
 		cfg.Genesis = g
 		producer, err := node.DevCoinbase(cfg.DataDir)
 		if err != nil {
@@ -155,6 +158,11 @@ func runNode(args []string) error {
 		fmt.Printf("  Chain ID:  %d\n  Account:   %s (%s ETH at height %d)\n  Key:       0x%s (also in %s/dev.key)\n  Coinbase:  %s (block rewards and fees; key in %s/coinbase.key)\n  Genesis:   %s/genesis.json\n",
 			cfg.Genesis.ChainID, devAddr.Hex(), etherText(n.Chain().Account(devAddr).Balance), n.Chain().Head().Height(), devKey, cfg.DataDir,
 			cfg.Coinbase.Hex(), cfg.DataDir, cfg.DataDir)
+		fmt.Printf("Unlocked accounts (eth_accounts, eth_sendTransaction, eth_sign): mnemonic %q, m/44'/60'/0'/0/i, then the account above\n", node.DevMnemonic)
+		for i, k := range cfg.UnlockedKeys[:node.DevMnemonicAccounts] {
+			addr := crypto.PubkeyToAddress(k.PublicKey)
+			fmt.Printf("  (%d) %s %s ETH  key 0x%s\n", i, addr.Hex(), etherText(n.Chain().Account(addr).Balance), hex.EncodeToString(crypto.FromECDSA(k)))
+		}
 	}
 	if *dev && n.P2PAddr() != "" {
 		fmt.Printf("Join this chain from another shell:\n  chaind node --genesis %s/genesis.json --datadir OTHER_DIR --peers %s --rpc.addr 127.0.0.1:0 [--mine --miner.coinbase ADDR]\n",
