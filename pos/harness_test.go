@@ -320,10 +320,12 @@ func (w *world) nextNonce(signer int, v *simNode) uint64 {
 }
 
 // propose has every online validator that its own view draws for slot s
-// build a block; Byzantine ones equivocate, censor or withhold.
+// build a block; Byzantine ones equivocate, censor or withhold. A validator
+// its view has slashed keeps its slots to the end of the epoch but may not
+// fill them.
 func (w *world) propose(s uint64) {
 	for i, n := range w.nodes {
-		if w.offline[i] || n.c.Head().Header.Nonce >= s || n.e.Proposer(HeadState{n.c}, s) != addr(i) {
+		if w.offline[i] || n.c.Head().Header.Nonce >= s || n.e.Proposer(HeadState{n.c}, s) != addr(i) || n.e.Slashed(HeadState{n.c}, addr(i)) {
 			continue
 		}
 		byz := w.byz[i]

@@ -112,18 +112,25 @@ func (w *world) slashable() int64 {
 // checkJustified is invariant (c) for the checkpoint just that n's head
 // state justifies. The denominator is the engine's snapshot of the epoch,
 // itself checked to hold at least the stake of every validator no node ever
-// saw slashed (slashing is the only way stake leaves in these schedules).
+// saw slashed, less what the inactivity leak can have taken by then
+// (slashing and the leak are the only ways stake leaves in these
+// schedules): a score grows by at most 4 an epoch, so the k-th penalty
+// takes at most k/q of the stake, and m epochs leave at least
+// prod_{k<=m} (1 - k/q) >= 1 - m(m+1)/(2q) of it.
 func (w *world) checkJustified(n *simNode, just Checkpoint) {
 	st := HeadState{n.c}
 	total := n.e.SnapshotTotal(st, just.Epoch)
-	var floor int64
+	var kept int64
 	for i := range w.nodes {
 		if !w.everSlashed(addr(i)) {
-			floor += w.stake[i]
+			kept += w.stake[i]
 		}
 	}
-	if total.Cmp(ether(floor)) < 0 {
-		w.t.Fatalf("%v: (c) node %d: epoch %d's snapshot holds %v, less than the %d ether never slashed", w, n.id, just.Epoch, total, floor)
+	q, m := new(big.Int).SetUint64(2*w.g.InactivityQuotient), new(big.Int).SetUint64(just.Epoch*(just.Epoch+1))
+	floor := new(big.Int).Mul(ether(kept), new(big.Int).Sub(q, m))
+	floor.Div(floor, q)
+	if total.Cmp(floor) < 0 {
+		w.t.Fatalf("%v: (c) node %d: epoch %d's snapshot holds %v, less than the %v wei never slashed nor leaked", w, n.id, just.Epoch, total, floor)
 	}
 	best := new(big.Int)
 	links := map[Checkpoint]map[common.Address]bool{}
