@@ -177,4 +177,3 @@ func TestPartitionsLeakEachOtherOut(t *testing.T) {
 	t.Logf("partitioned at epoch %d (finalized %d); finalized epochs %d and %d on the two sides by epoch %d, %d epochs of %d slots after the split; nobody slashable",
 		start, f, a.Epoch, b.Epoch, want+1, want+2-start, g.EpochLength)
 }
-
