@@ -35,6 +35,21 @@ import (
 // the least n with prod_{k=1..n} (1 - k/q) <= 1/2, about sqrt(2 q ln 2)
 // (38 for q = 1024); docs/pos.md has the whole count.
 
+// LeakEpochs is n*, the number of leak penalties after which a stake that
+// misses every vote keeps at most half of itself: the least n with
+// prod_{k=1..n} (1 - k/q), q the genesis inactivity_quotient, at most 1/2.
+// With half the stake offline for good, finality resumes during epoch
+// F+7+n*, F the last epoch finalized before (docs/pos.md).
+func LeakEpochs(q uint64) uint64 {
+	left := 1.0
+	for n := uint64(1); ; n++ {
+		left *= 1 - float64(n)/float64(q)
+		if left <= 0.5 {
+			return n
+		}
+	}
+}
+
 // Ethereum's constants.
 const (
 	InactivityScoreBias          = 4

@@ -10,19 +10,6 @@ import (
 	"github.com/ethereum/go-ethereum/core/types"
 )
 
-// leakEpochs is n*, the openings of the leak after which the offline half
-// of the stake is at most half of what it was: the least n with
-// prod_{k=1..n} (1 - k/q) <= 1/2 (see inactivity.go).
-func leakEpochs(q uint64) uint64 {
-	left := 1.0
-	for n := uint64(1); ; n++ {
-		left *= 1 - float64(n)/float64(q)
-		if left <= 0.5 {
-			return n
-		}
-	}
-}
-
 // groupRun runs slots on groups of validators, each group a view of its
 // own (a partition): in each slot, each group's view draws the proposer; if
 // that validator is in the group it builds a block on the group's head with
@@ -102,7 +89,7 @@ func TestInactivityLeakRestoresFinality(t *testing.T) {
 	if f == 0 {
 		t.Fatal("nothing finalized while all were online")
 	}
-	n := leakEpochs(g.InactivityQuotient)
+	n := LeakEpochs(g.InactivityQuotient)
 	want := f + 7 + n
 	var resumed uint64
 	for s := uint64(0); s < (want+10)*g.EpochLength && resumed == 0; s++ {
@@ -155,7 +142,7 @@ func TestPartitionsLeakEachOtherOut(t *testing.T) {
 	votes := map[int][]Vote{}
 	groupRun(t, g, clk, nodes, [][]int{{0, 1, 2, 3}}, 4*g.EpochLength, votes)
 	f := finalizedEpoch(nodes[0])
-	want := f + 7 + leakEpochs(g.InactivityQuotient)
+	want := f + 7 + LeakEpochs(g.InactivityQuotient)
 	start := nodes[0].e.Epoch(nodes[0].c.Head().Header.Nonce)
 	groupRun(t, g, clk, nodes, [][]int{{0, 1}, {2, 3}}, (want+2-start)*g.EpochLength, votes)
 	a, b := nodes[0].e.finalized(HeadState{nodes[0].c}), nodes[2].e.finalized(HeadState{nodes[2].c})
