@@ -19,7 +19,14 @@ import (
 //	    descend from the previous one;
 //	(c) every checkpoint a node's head state justifies has, among the
 //	    votes signed, one link into it signed by >= 2/3 of the epoch's
-//	    stake snapshot, counted from the genesis stakes of the signers.
+//	    stake snapshot, counted from the genesis stakes of the signers;
+//
+// and, after the last slot of a schedule whose Byzantine validators hold
+// less than a third of the stake:
+//
+//	(d) once the faults end, every honest node's finalized checkpoint
+//	    advances within livenessEpochs epochs (stallEpochs when an honest
+//	    validator is locked out, see there).
 
 type harnessStats struct {
 	schedules, slots, longest                 uint64
@@ -27,14 +34,16 @@ type harnessStats struct {
 	surrounds, withheld, evidence             int
 	finalizations, conflicts, strongSchedules int
 	refusedFinal, refusedOther                int
+	livenessMax, stalls, stallMax             uint64 // (d): most epochs waited; locked-out schedules and most epochs they waited
 }
 
 func (s *harnessStats) String() string {
 	return fmt.Sprintf("%d schedules, %d slots (longest %d); %d partitions, %d equivocations, %d double-vote rounds, %d surround votes, "+
 		"%d withheld blocks, %d evidence transactions; %d finalized-checkpoint advances; %d schedules with >= 1/3 Byzantine stake, "+
-		"%d conflicting finalizations, each with >= 1/3 of stake slashable; blocks refused for reverting a finalized block: %d, for other rules: %d",
+		"%d conflicting finalizations, each with >= 1/3 of stake slashable; blocks refused for reverting a finalized block: %d, for other rules: %d; "+
+		"after the faults every honest node's finality advanced within %d epochs, or, in %d schedules with an honest validator locked out, within %d",
 		s.schedules, s.slots, s.longest, s.partitions, s.equivocations, s.doubleVotes, s.surrounds, s.withheld, s.evidence,
-		s.finalizations, s.strongSchedules, s.conflicts, s.refusedFinal, s.refusedOther)
+		s.finalizations, s.strongSchedules, s.conflicts, s.refusedFinal, s.refusedOther, s.livenessMax, s.stalls, s.stallMax)
 }
 
 func (w *world) check() {
@@ -211,7 +220,78 @@ func runSchedule(t *testing.T, seed uint64, stats *harnessStats) {
 	stats.longest = max(stats.longest, slots)
 	if 3*w.byzStake() >= w.total {
 		stats.strongSchedules++
+		return
 	}
+	w.checkLiveness(slots)
+}
+
+// livenessEpochs is K of invariant (d). Once the faults end, a message
+// still in flight arrives within 10 slots (3 of random delay, 2 to 6 more
+// for a withheld block: 2.5 epochs of 4 slots); honest validators vote once
+// an epoch, from its middle slot, so two consecutive epochs of votes justify
+// E+1 from E and finalize E; one more epoch for the boundary.
+const livenessEpochs = 6
+
+// stallEpochs bounds (d) when an honest validator is locked out: longest-
+// chain fork choice can leave the head on a branch whose justified
+// checkpoint is older than the source an honest validator already voted
+// from on a branch since abandoned, and that validator then cannot vote on
+// the head's branch without surrounding its own vote. If the others lack two
+// thirds without it, only the inactivity leak restores finality: the
+// locked-out and silent stake shrinks until the voters hold two thirds. With
+// q = 1024, 7 + n epochs where prod_{k<=n} (1 - k/1024) <= 1/10 (n = 68)
+// suffice while the voters hold at least a fifth of the rest.
+const stallEpochs = 80
+
+// checkLiveness is invariant (d): once the faults end (every validator
+// online, the partition healed, missing blocks fetched; Byzantine
+// validators, holding less than a third of the genesis stake, go on
+// misbehaving), every honest node's finalized checkpoint advances within
+// livenessEpochs epochs, or, in a schedule where an honest validator is
+// locked out, within stallEpochs.
+func (w *world) checkLiveness(from uint64) {
+	w.calm = true
+	clear(w.offline)
+	clear(w.group)
+	before := make([]chain.Checkpoint, len(w.nodes))
+	for i, n := range w.nodes {
+		before[i] = n.c.Finalized()
+	}
+	locked := false
+	for s := from + 1; s <= from+stallEpochs*w.g.EpochLength; s++ {
+		w.run1(s)
+		w.stats.slots++
+		done := true
+		for i, n := range w.nodes {
+			if w.byz[i] != 0 {
+				continue
+			}
+			if n.c.Finalized().Number <= before[i].Number {
+				done = false
+			}
+			if n.lastSrc > n.e.justified(HeadState{n.c}).Epoch {
+				locked = true
+			}
+		}
+		waited := (s - from + w.g.EpochLength - 1) / w.g.EpochLength
+		switch {
+		case done && waited <= livenessEpochs:
+			w.stats.livenessMax = max(w.stats.livenessMax, waited)
+			return
+		case done && locked:
+			w.stats.stalls++
+			w.stats.stallMax = max(w.stats.stallMax, waited)
+			w.t.Logf("%v: (d) an honest validator was locked out by its own vote; the leak restored finality after %d epochs", w, waited)
+			return
+		case waited > livenessEpochs && !locked:
+			for i, n := range w.nodes {
+				if w.byz[i] == 0 && n.c.Finalized().Number <= before[i].Number {
+					w.t.Fatalf("%v: (d) node %d's finalized block stayed at %d (%x) for %d epochs after the faults ended at slot %d", w, i, before[i].Number, before[i].Hash, livenessEpochs, from)
+				}
+			}
+		}
+	}
+	w.t.Fatalf("%v: (d) an honest validator was locked out and finality did not advance on every honest node within %d epochs after the faults ended at slot %d", w, stallEpochs, from)
 }
 
 func (s *harnessStats) add(o *harnessStats) {
@@ -229,6 +309,9 @@ func (s *harnessStats) add(o *harnessStats) {
 	s.strongSchedules += o.strongSchedules
 	s.refusedFinal += o.refusedFinal
 	s.refusedOther += o.refusedOther
+	s.livenessMax = max(s.livenessMax, o.livenessMax)
+	s.stalls += o.stalls
+	s.stallMax = max(s.stallMax, o.stallMax)
 }
 
 func (w *world) byzStake() int64 {
