@@ -147,6 +147,10 @@ func (c *Chain) checkStored(stored, gjson []byte, gblock *Block) error {
 	if json.Unmarshal(stored, &other) == nil {
 		otherBlock, _ := other.Block(c.engine)
 		otherHash = otherBlock.Hash().Hex()
+		other.FillDefaults()
+		if filled, err := json.Marshal(&other); err == nil && bytes.Equal(filled, gjson) {
+			return fmt.Errorf("the database's genesis block is %s, but this chaind fills in parameters that the chaind that made it did not have, and builds %s from the same genesis file: the consensus rules changed since the data directory was made; start with a new data directory, or run the chaind that made it", otherHash, gblock.Hash().Hex())
+		}
 	}
 	return fmt.Errorf("the database was created with another genesis (block %s); this genesis is block %s", otherHash, gblock.Hash().Hex())
 }

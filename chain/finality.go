@@ -23,7 +23,14 @@ import (
 //
 // A trusted checkpoint (weak subjectivity) is a block the operator knows to
 // be on the right chain: a node only accepts chains that contain it, and
-// once it is canonical it counts as finalized.
+// once it is canonical it counts as finalized. Before the node has the
+// checkpoint it cannot tell whether a block below it is its ancestor: it
+// may follow a branch that forks below the checkpoint, but it takes no
+// finality from any head that has not reached the checkpoint, so that such
+// a branch never becomes final and is left for the checkpoint's chain as
+// soon as that is heavier. A block at the checkpoint's height other than
+// the checkpoint is refused, and so is, through it, every branch above it
+// that does not contain it.
 
 // ErrCheckpoint is a block on a chain that does not contain the trusted
 // checkpoint.
@@ -113,6 +120,8 @@ func (c *Chain) loadFinality(trusted *Checkpoint) error {
 		if canon, err := c.store.CanonicalHash(cp.Number); err != nil || canon != cp.Hash {
 			return fmt.Errorf("checkpoint %d:%x: the database's chain has another block at that height; start from an empty data directory", cp.Number, cp.Hash)
 		}
+	case cp.Number != 0 && fin.Number > 0:
+		return fmt.Errorf("checkpoint %d:%x: the database finalized block %d (%x) before reaching the checkpoint, and may be on another chain; start from an empty data directory", cp.Number, cp.Hash, fin.Number, fin.Hash)
 	}
 	c.trusted = &cp
 	return nil
@@ -187,19 +196,29 @@ func (c *Chain) mayAdopt(added []*Block) error {
 	return nil
 }
 
+// reachedCheckpoint reports whether the branch ending at head contains the
+// trusted checkpoint (or there is none): only then is the finality its
+// engine state reports taken. A branch whose block at the checkpoint's
+// height is the checkpoint is the only kind that gets past that height.
+func (c *Chain) reachedCheckpoint(head *Block) bool {
+	t := c.trusted
+	return t == nil || (t.Number != 0 && head.Height() >= t.Number)
+}
+
 // errAwaitCheckpoint: a block is stored but not adopted until the trusted
 // checkpoint is known.
 var errAwaitCheckpoint = errors.New("waiting for the trusted checkpoint block")
 
 // advanceFinalized returns the finalized checkpoint after the head moves to
 // newHead (whose state is c.state) and records it in batch if it moved: the
-// engine's finalized block when it is higher than the node's, and the
-// trusted checkpoint once the new chain reaches it. Both are ancestors of
+// engine's finalized block when it is higher than the node's and newHead's
+// branch contains the trusted checkpoint (if any), and the trusted
+// checkpoint once the new chain reaches it. Both are ancestors of
 // newHead, and newHead's branch contains the node's finalized block, so the
 // result descends from it.
 func (c *Chain) advanceFinalized(newHead *Block, batch *storeBatch) (Checkpoint, error) {
 	next := c.finalized
-	if f, ok := c.engine.(Finalizer); ok {
+	if f, ok := c.engine.(Finalizer); ok && c.reachedCheckpoint(newHead) {
 		if hash := f.Finalized(c.state); hash != (common.Hash{}) {
 			h, err := c.store.Header(hash)
 			if err != nil {

@@ -2,6 +2,7 @@ package chain_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/chaind/chaind/chain"
@@ -144,5 +145,114 @@ func TestStoredSideBranchCannotGrowPastFinality(t *testing.T) {
 	ok := ct.Mine(t, high, clock, common.Address{3}, nil, nil) // height 6, forked at 4
 	if err := c.InsertBlock(ok); err != nil {
 		t.Fatalf("block %d on a branch forked above finality: %v", ok.Height(), err)
+	}
+}
+
+// TestCheckpointNotBypassedBelowIt: a node given a trusted checkpoint
+// NUMBER:HASH first receives a shorter branch that forks below the
+// checkpoint and whose engine state finalizes one of its blocks. The node
+// may follow that branch while it has nothing better, but takes no finality
+// from it, and moves to the checkpoint's chain when that arrives; the
+// checkpoint is then its finalized block and the other branch cannot come
+// back.
+func TestCheckpointNotBypassedBelowIt(t *testing.T) {
+	g := ct.Genesis(1)
+	clock := ct.NewClock(ct.GenesisTime)
+	good, bad := ct.NewChain(t, g, clock), ct.NewChain(t, g, clock)
+	var main []*chain.Block
+	for i := 0; i < 6; i++ {
+		b := ct.Mine(t, good, clock, common.Address{1}, nil, nil)
+		main = append(main, b)
+		if i < 2 {
+			if err := bad.InsertBlock(b); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	var branch []*chain.Block // heights 3 and 4: shorter than the checkpoint's height 5
+	for i := 0; i < 2; i++ {
+		branch = append(branch, ct.Mine(t, bad, clock, common.Address{2}, nil, nil))
+	}
+	cp := main[4]
+	eng := &reporter{}
+	store := chain.OpenMemStore()
+	t.Cleanup(func() { store.Close() })
+	c, err := chain.Open(chain.Config{Store: store, Genesis: g, Engine: eng, Clock: clock, Checkpoint: &chain.Checkpoint{Number: cp.Height(), Hash: cp.Hash()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range append(append([]*chain.Block(nil), main[:2]...), branch...) {
+		if err := c.InsertBlock(b); err != nil {
+			t.Fatalf("block %d: %v", b.Height(), err)
+		}
+		if b == branch[0] {
+			eng.fin = b.Hash() // from the branch's second block on, its votes finalize its first
+		}
+	}
+	if got := c.Finalized(); got.Number != 0 {
+		t.Fatalf("finality %d (%x) taken from a branch that has not reached the checkpoint", got.Number, got.Hash)
+	}
+	eng.fin = common.Hash{}
+	for _, b := range main[2:] {
+		if err := c.InsertBlock(b); err != nil {
+			t.Fatalf("the checkpoint's chain, block %d: %v", b.Height(), err)
+		}
+	}
+	if c.Head().Hash() != main[5].Hash() {
+		t.Fatalf("head %d (%x) is not the checkpoint's chain", c.Head().Height(), c.Head().Hash())
+	}
+	if got := c.Finalized(); got.Hash != cp.Hash() {
+		t.Fatalf("finalized %d (%x), want the checkpoint", got.Number, got.Hash)
+	}
+	more := ct.Mine(t, bad, clock, common.Address{2}, nil, nil)
+	if err := c.InsertBlock(more); !errors.Is(err, chain.ErrCheckpoint) && !errors.Is(err, chain.ErrRevertsFinalized) {
+		t.Fatalf("the other branch grows: %v, want %v or %v", err, chain.ErrCheckpoint, chain.ErrRevertsFinalized)
+	}
+	if c.Head().Hash() != main[5].Hash() {
+		t.Fatal("the head left the checkpoint's chain")
+	}
+}
+
+// TestCheckpointRefusesDatabaseFinalizedBelowIt: a database that finalized
+// a block before reaching the checkpoint's height (it was run without the
+// checkpoint) cannot tell whether that block is on the checkpoint's chain,
+// so it is refused with a message.
+func TestCheckpointRefusesDatabaseFinalizedBelowIt(t *testing.T) {
+	g, clock, eng, store, c := reporterChain(t)
+	var blocks []*chain.Block
+	for i := 0; i < 3; i++ {
+		blocks = append(blocks, ct.Mine(t, c, clock, common.Address{1}, nil, nil))
+		eng.fin = blocks[0].Hash()
+	}
+	if c.Finalized().Number != 1 {
+		t.Fatal("setup: nothing finalized")
+	}
+	cp := &chain.Checkpoint{Number: 10, Hash: common.Hash{7}}
+	if _, err := chain.Open(chain.Config{Store: store, Genesis: g, Engine: eng, Clock: clock, Checkpoint: cp}); err == nil || !strings.Contains(err.Error(), "empty data directory") {
+		t.Fatalf("opened with a checkpoint above its finalized block: %v", err)
+	}
+}
+
+// TestDatabaseFromBeforeANewParameterIsRefused: a PoS data directory made
+// before the genesis had inactivity_quotient (its stored genesis lacks it)
+// is refused with a message that says the rules changed, not that the
+// genesis file is another.
+func TestDatabaseFromBeforeANewParameterIsRefused(t *testing.T) {
+	posGenesis := func() *chain.Genesis {
+		g := ct.Genesis(1)
+		g.Consensus, g.Difficulty = chain.ConsensusPoS, nil
+		g.Validators = []chain.GenesisValidator{{Address: common.Address{1}, Stake: chain.NewBigInt(ct.Ether(1))}}
+		g.FillDefaults()
+		return g
+	}
+	old := posGenesis()
+	old.InactivityQuotient = 0 // as the chaind before it wrote the genesis
+	store := chain.OpenMemStore()
+	t.Cleanup(func() { store.Close() })
+	if _, err := chain.Open(chain.Config{Store: store, Genesis: old, Engine: ct.Engine{}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chain.Open(chain.Config{Store: store, Genesis: posGenesis(), Engine: ct.Engine{}}); err == nil || !strings.Contains(err.Error(), "consensus rules changed") {
+		t.Fatalf("opened a database made before a genesis parameter existed: %v", err)
 	}
 }

@@ -50,6 +50,11 @@ type Genesis struct {
 	Finality    *bool              `json:"finality,omitempty"`     // the 2/3-stake finality gadget; default on
 	Validators  []GenesisValidator `json:"validators,omitempty"`   // the validator set and its stakes
 	UnbondDelay uint64             `json:"unbond_delay,omitempty"` // epochs before unbonded stake is paid out
+	// InactivityQuotient scales the inactivity leak (Ethereum's
+	// INACTIVITY_PENALTY_QUOTIENT): a validator that keeps missing its
+	// votes while finality lags loses score/(4·quotient) of its stake per
+	// epoch, its score growing by 4 an epoch; default 1024.
+	InactivityQuotient uint64 `json:"inactivity_quotient,omitempty"`
 
 	signerOnce sync.Once    // Signer is built once: its identity keys
 	signer     types.Signer // go-ethereum's per-transaction sender cache
@@ -118,6 +123,9 @@ func (g *Genesis) FillDefaults() {
 		}
 		if g.UnbondDelay == 0 {
 			g.UnbondDelay = 2
+		}
+		if g.InactivityQuotient == 0 {
+			g.InactivityQuotient = 1024
 		}
 		if g.MaxFuture == 0 {
 			g.MaxFuture = g.SlotTime / 4 // a block may not come before its slot

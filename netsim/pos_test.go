@@ -167,3 +167,43 @@ func TestPoSTwinIsSlashed(t *testing.T) {
 		}
 	}
 }
+
+// TestPoSFinalityResumesWithHalfCrashed: half of the validators crash for
+// good (testnet/scenarios/pos-half-crash.json's timeline); the inactivity
+// leak drains their stake and finality resumes during epoch F+7+n*, F the
+// last epoch finalized before the crash and n* = pos.LeakEpochs of the
+// genesis quotient (1024: 37), within one epoch.
+func TestPoSFinalityResumesWithHalfCrashed(t *testing.T) {
+	const epoch, crash = 8, 40 * time.Second
+	slot := time.Second
+	cfg := Config{Consensus: "pos", Nodes: 8, BlockTime: slot, EpochLength: epoch, Peers: 3, Seed: 1,
+		Network: mustNetwork(t, "const:50ms"), Duration: 450 * time.Second}
+	for n := 4; n < 8; n++ {
+		cfg.Steps = append(cfg.Steps, testnet.Step{At: chain.Duration(crash), Do: "kill", Node: n})
+	}
+	res, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := res.Records
+	epochOf := func(ms int64) uint64 { return uint64(ms-r.StartMs) / uint64(epoch*slot.Milliseconds()) }
+	var last, resumed *testnet.FinalizedRec
+	for i, f := range r.Finalized[0] {
+		if f.TimeMs-r.StartMs < crash.Milliseconds() {
+			last = &r.Finalized[0][i]
+		} else if resumed == nil {
+			resumed = &r.Finalized[0][i]
+		}
+	}
+	if last == nil || resumed == nil {
+		t.Fatalf("finalized before the crash %v, after it %v", last, resumed)
+	}
+	// The checkpoint block of epoch F is the last block before F's first slot.
+	f := epochOf(r.Blocks[last.Hash].TimeMs) + 1
+	want := f + 7 + pos.LeakEpochs(1024)
+	got := epochOf(resumed.TimeMs)
+	t.Logf("last finalized epoch %d before the crash at %v; finality resumed at %.1f s, epoch %d (predicted %d)", f, crash, float64(resumed.TimeMs-r.StartMs)/1000, got, want)
+	if got+1 < want || got > want+1 {
+		t.Fatalf("finality resumed in epoch %d, predicted %d ± 1", got, want)
+	}
+}

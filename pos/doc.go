@@ -8,7 +8,9 @@
 // in the chain's engine records, never in accounts (state.go); the staking
 // address's balance is the escrowed wei (system.go).
 // Votes are tallied per (source, target) link against a stake snapshot fixed
-// at each epoch's start (ffg.go); staking with delayed exits (staking.go);
+// at each epoch's start (ffg.go), which the epoch's proposer draw also reads
+// (draw.go); an inactivity leak that burns the stake of absent voters while
+// finality lags (inactivity.go); staking with delayed exits (staking.go);
 // slashing for double proposals and double or surround votes, detected
 // automatically (slashing.go, evidence.go); the validator loop, which can be
 // told to misbehave for experiments (validator.go, byzantine.go).

@@ -36,17 +36,21 @@ func setStakeRec(st *chain.State, key common.Hash, r rec) {
 	setRec(st, keyStakeDigest, rec{Value: new(big.Int).SetBytes(next)})
 }
 
+// keyDrawDigest holds (nonce: epoch + 1) the stake digest that the epoch's
+// first block left after settling the stakes: it names the epoch's draw
+// table for as long as the epoch lasts.
+var keyDrawDigest = sysKey("draw-digest")
+
 // Proposer draws the proposer of slot from the epoch's seed, each validator
-// with probability proportional to its stake. For an epoch that st has not
-// opened yet, pending bonds count and due exits do not: its first block
-// will settle them.
+// with probability proportional to its stake. An epoch's schedule is fixed
+// when its first block opens it: the draw reads the stake snapshot taken
+// then (ffg.go), so a slashing, bond or exit in the epoch changes the next
+// epoch's draw, never the current one's. For an epoch that st has not
+// opened yet, the draw reads the stakes its first block will settle
+// (settledStake): both views of an epoch give one schedule.
 func (e *Engine) Proposer(st StateReader, slot uint64) common.Address {
 	epoch := e.Epoch(slot)
-	opened := false
-	if a, ok := getRec(st, keySeed); ok && a.Nonce == epoch+1 {
-		opened = true
-	}
-	return e.drawTable(st, epoch, opened).pick(e.seed(st, epoch), slot)
+	return e.drawTable(st, epoch).pick(e.seed(st, epoch), slot)
 }
 
 // drawTable is what a draw picks from: the validators in the order of
@@ -67,9 +71,9 @@ func (t *drawTable) pick(seed common.Hash, slot uint64) common.Address {
 	return t.validators[sort.Search(len(t.cumulative), func(i int) bool { return t.cumulative[i].Cmp(r) > 0 })]
 }
 
-// drawKey names a table: the stake digest, and the epoch when st has not
-// opened it yet (its pending bonds and due exits count), openedEpoch
-// otherwise.
+// drawKey names a table: the stake digest st has now and the epoch when st
+// has not opened it yet (its settlement is still to come), or the digest
+// the epoch's first block left and openedEpoch.
 type drawKey struct {
 	digest common.Hash
 	epoch  uint64
@@ -85,12 +89,20 @@ type drawCache struct {
 
 const maxDrawTables = 8
 
+// opened reports whether st has opened epoch, and the stake digest its
+// first block left.
+func opened(st StateReader, epoch uint64) (common.Hash, bool) {
+	d, ok := getRec(st, keyDrawDigest)
+	return hashOf(d), ok && d.Nonce == epoch+1
+}
+
 // drawTable returns the table of st for epoch, from the cache if it can.
-func (e *Engine) drawTable(st StateReader, epoch uint64, opened bool) *drawTable {
-	d, _ := getRec(st, keyStakeDigest)
-	k := drawKey{digest: hashOf(d), epoch: openedEpoch}
-	if !opened {
-		k.epoch = epoch
+func (e *Engine) drawTable(st StateReader, epoch uint64) *drawTable {
+	digest, open := opened(st, epoch)
+	k := drawKey{digest: digest, epoch: openedEpoch}
+	if !open {
+		d, _ := getRec(st, keyStakeDigest)
+		k = drawKey{digest: hashOf(d), epoch: epoch}
 	}
 	e.draws.mu.Lock()
 	t := e.draws.tables[k]
@@ -101,7 +113,7 @@ func (e *Engine) drawTable(st StateReader, epoch uint64, opened bool) *drawTable
 	t = &drawTable{validators: e.ValidatorSet(st)}
 	sum := new(big.Int)
 	for _, v := range t.validators {
-		sum.Add(sum, e.drawStake(st, v, epoch, opened))
+		sum.Add(sum, e.drawStake(st, v, epoch, open))
 		t.cumulative = append(t.cumulative, new(big.Int).Set(sum))
 	}
 	e.draws.mu.Lock()
@@ -113,17 +125,12 @@ func (e *Engine) drawTable(st StateReader, epoch uint64, opened bool) *drawTable
 	return t
 }
 
-// drawStake is v's weight in the draw for epoch.
-func (e *Engine) drawStake(st StateReader, v common.Address, epoch uint64, opened bool) *big.Int {
-	s := e.Stake(st, v)
-	if opened {
-		return s
+// drawStake is v's weight in the draw for epoch: its stake in the epoch's
+// snapshot once st has opened it, the stake the epoch's first block will
+// settle before.
+func (e *Engine) drawStake(st StateReader, v common.Address, epoch uint64, open bool) *big.Int {
+	if open {
+		return e.SnapshotStake(st, epoch, v)
 	}
-	if p, _ := getRec(st, keyPending(v)); p.Value.Sign() > 0 {
-		s = new(big.Int).Add(s, p.Value)
-	}
-	if x, _ := getRec(st, keyExiting(v)); x.Value.Sign() > 0 && x.Nonce <= epoch {
-		s = new(big.Int).Sub(s, x.Value)
-	}
-	return s
+	return e.settledStake(st, v, epoch).stake
 }

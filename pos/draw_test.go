@@ -1,12 +1,16 @@
 package pos
 
 import (
+	"errors"
 	"math/big"
 	"math/rand/v2"
 	"testing"
+	"time"
 
+	clocks "github.com/chaind/chaind/clock"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/rlp"
 )
 
 // linearProposer is the draw as first written: every stake read afresh from
@@ -85,6 +89,84 @@ func TestDrawTablePicksAsTheLinearWalk(t *testing.T) {
 			if got := tbl.pick(seed, slot); got != want {
 				t.Fatalf("trial %d slot %d: picked %s, the walk picks %s", trial, slot, got.Hex(), want.Hex())
 			}
+		}
+	}
+}
+
+// TestSlashingKeepsTheEpochsSchedule: a validator slashed in the middle of
+// an epoch keeps the epoch's schedule as it was drawn when the epoch began
+// (its own slots stay empty: a block of a slashed proposer is refused); the
+// next epoch's draw leaves it out.
+func TestSlashingKeepsTheEpochsSchedule(t *testing.T) {
+	g := testGenesis(10, 10, 10, 10)
+	g.EpochLength = 32
+	clk := clocks.NewSim(genesisTime)
+	v := newNode(t, g, clk, nil)
+	slotsOn(t, v, clk, g.EpochLength+4) // a few blocks into epoch 1
+	epoch := v.e.Epoch(v.e.SlotAt(clk.Now()))
+	from, end := v.e.SlotAt(clk.Now())+2, (epoch+1)*g.EpochLength
+	before := make(map[uint64]common.Address)
+	for s := from; s < end; s++ {
+		before[s] = v.e.Proposer(HeadState{v.c}, s)
+	}
+	// The validator with the most slots left in the epoch, other than the
+	// next slot's proposer, signs two headers for one slot; the next block
+	// carries the evidence.
+	reporter := v.e.Proposer(HeadState{v.c}, from-1)
+	count := map[common.Address]int{}
+	for _, p := range before {
+		count[p]++
+	}
+	var offender common.Address
+	for _, p := range v.e.ValidatorSet(HeadState{v.c}) {
+		if p != reporter && count[p] > count[offender] {
+			offender = p
+		}
+	}
+	head := v.c.Head().Header
+	var raw [2][]byte
+	for i := range raw {
+		h := head.Copy()
+		h.Coinbase = offender
+		h.StateRoot = common.Hash{byte(i + 1)}
+		hash := h.SealHash()
+		sig, err := crypto.Sign(hash[:], keyOf(t, offender))
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.Seal = append(sig, make([]byte, crypto.SignatureLength)...)
+		raw[i], _ = h.MarshalBinary()
+	}
+	ev, _ := rlp.EncodeToBytes(Evidence{Kind: DoubleProposal, A: raw[0], B: raw[1]})
+	clk.Advance(slotMs * time.Millisecond)
+	proposeOn(t, v, clk, callTx(t, g, keyOf(t, reporter), v.c.Account(reporter).Nonce, SlashingAddress, nil, ev))
+	if !v.e.Slashed(HeadState{v.c}, offender) {
+		t.Fatal("the evidence did not slash")
+	}
+	changed := 0
+	for s := from; s < end; s++ {
+		if got := v.e.Proposer(HeadState{v.c}, s); got != before[s] {
+			changed++
+		}
+	}
+	if changed != 0 {
+		t.Fatalf("a slashing in epoch %d redrew %d of its %d later slots", epoch, changed, end-from)
+	}
+	// The offender's next slot in the epoch is empty: its block is refused.
+	for s := from; s < end; s++ {
+		if before[s] != offender {
+			continue
+		}
+		atSlot(clk, s)
+		v.e.AddKey(keyOf(t, offender))
+		if _, err := v.c.BuildBlock(offender, nil); !errors.Is(err, ErrWrongProposer) {
+			t.Fatalf("a slashed proposer's block in its slot %d: %v, want %v", s, err, ErrWrongProposer)
+		}
+		break
+	}
+	for s := end; s < end+g.EpochLength; s++ {
+		if v.e.Proposer(HeadState{v.c}, s) == offender {
+			t.Fatalf("slot %d of the next epoch is drawn for the slashed validator", s)
 		}
 	}
 }

@@ -61,6 +61,9 @@ func New(g *chain.Genesis, key *ecdsa.PrivateKey, now func() time.Time) (*Engine
 	if g.Consensus != chain.ConsensusPoS {
 		return nil, fmt.Errorf("pos: genesis consensus is %q", g.Consensus)
 	}
+	if g.InactivityQuotient == 0 {
+		return nil, errors.New("pos: genesis inactivity_quotient is 0 (FillDefaults sets 1024)")
+	}
 	if now == nil {
 		now = clock.OrReal(nil).Now
 	}
@@ -308,11 +311,18 @@ func (e *Engine) BeginBlock(_ chain.ChainReader, st *chain.State, h *chain.Heade
 			}
 		}
 		e.settleStakes(st, epoch)
+		e.updateInactivity(st, epoch)
 		e.takeSnapshot(st, first, epoch)
+		d, _ := getRec(st, keyStakeDigest)
+		setWord(st, keyDrawDigest, epoch+1, hashOf(d)) // the epoch's schedule is fixed
 		e.prune(st)
 	}
-	if want := e.Proposer(st, slot); h.Coinbase != want {
+	want := e.Proposer(st, slot)
+	if h.Coinbase != want {
 		return chain.NewRuleError(ErrWrongProposer, "slot %d belongs to %s, block from %s", slot, want.Hex(), h.Coinbase.Hex())
+	}
+	if e.Slashed(st, want) {
+		return chain.NewRuleError(ErrWrongProposer, "slot %d belongs to %s, slashed since the epoch began", slot, want.Hex())
 	}
 	reveal := h.Seal[crypto.SignatureLength:]
 	root := e.revealRoot(epoch)

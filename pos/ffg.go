@@ -156,9 +156,13 @@ func (e *Engine) vote(st *chain.State, h *chain.Header, from common.Address, tx 
 		}
 		return nil
 	}
-	setWord(st, voted, 1, linkID(v)) // every vote, counted or not: a different one for this epoch is a double vote
-	just := e.justified(st)
 	target, ok := e.checkpoint(st, v.Target.Epoch)
+	mark := uint64(votedOther)
+	if ok && target == v.Target.Hash {
+		mark = votedTarget // keeps the voter's inactivity score down (inactivity.go)
+	}
+	setWord(st, voted, mark, linkID(v)) // every vote, counted or not: a different one for this epoch is a double vote
+	just := e.justified(st)
 	switch {
 	case v.Source != just, !ok, target != v.Target.Hash, v.Target.Epoch <= just.Epoch, v.Target.Epoch > e.Epoch(h.Nonce):
 		return nil // stale or for another branch: nothing to count

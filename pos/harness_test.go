@@ -77,6 +77,8 @@ type world struct {
 	group   []int  // partition group of each node; all 0 when healed
 	healAt  uint64 // slot at which the partition heals
 	splitAt uint64 // slot of the coalition's long partition (0: none)
+	calm    bool   // the faults have ended: everyone online, no partition, missing blocks fetched
+	seed    uint64
 	queue   []message
 	headers map[common.Hash]*chain.Header // every block made, for ancestry across views
 	votes   map[common.Address][]Vote     // every vote signed
@@ -93,7 +95,7 @@ func newWorld(t *testing.T, seed uint64, stats *harnessStats) *world {
 	}
 	g := testGenesis(stakes...)
 	g.EpochLength = 4
-	w := &world{t: t, rng: rng, g: g, clk: clocks.NewSim(genesisTime), stake: stakes, byz: make([]int, n), offline: make([]bool, n),
+	w := &world{t: t, seed: seed, rng: rng, g: g, clk: clocks.NewSim(genesisTime), stake: stakes, byz: make([]int, n), offline: make([]bool, n),
 		group: make([]int, n), headers: map[common.Hash]*chain.Header{}, votes: map[common.Address][]Vote{}, stats: stats}
 	for _, s := range stakes {
 		w.total += s
@@ -146,11 +148,53 @@ func (w *world) run1(s uint64) {
 		w.vote(s)
 	}
 	w.deliver(s)
+	if w.calm {
+		w.fetchParents()
+	}
 	w.check()
 }
 
-// weather changes who is offline and how the network is split.
+// fetchParents: once the faults have ended, a node fetches the missing
+// ancestors of the blocks it holds as orphans from any node that has them,
+// as a node syncs from its peers. (During the faults a block reaches only
+// the nodes its author sends it to: an equivocator's twin, sent to half of
+// the nodes, would otherwise leave the other half unable to follow the
+// branch built on it, forever.)
+func (w *world) fetchParents() {
+	for _, n := range w.nodes {
+		for _, o := range slices.Clone(n.orphans) {
+			var missing []*chain.Block
+			for hash := o.Header.ParentHash; n.c.GetHeader(hash) == nil; {
+				b := w.blockFromAnyNode(hash)
+				if b == nil {
+					break
+				}
+				missing = append(missing, b)
+				hash = b.Header.ParentHash
+			}
+			for i := len(missing) - 1; i >= 0; i-- {
+				w.insert(n, missing[i])
+			}
+		}
+	}
+}
+
+// blockFromAnyNode is the block hash as some node stored it, nil if none.
+func (w *world) blockFromAnyNode(hash common.Hash) *chain.Block {
+	for _, m := range w.nodes {
+		if b, err := m.c.BlockByHash(hash); err == nil {
+			return b
+		}
+	}
+	return nil
+}
+
+// weather changes who is offline and how the network is split, until the
+// faults end (calm).
 func (w *world) weather() {
+	if w.calm {
+		return
+	}
 	if w.rng.IntN(6) == 0 {
 		for i := range w.offline {
 			w.offline[i] = w.rng.IntN(6) == 0
@@ -320,10 +364,12 @@ func (w *world) nextNonce(signer int, v *simNode) uint64 {
 }
 
 // propose has every online validator that its own view draws for slot s
-// build a block; Byzantine ones equivocate, censor or withhold.
+// build a block; Byzantine ones equivocate, censor or withhold. A validator
+// its view has slashed keeps its slots to the end of the epoch but may not
+// fill them.
 func (w *world) propose(s uint64) {
 	for i, n := range w.nodes {
-		if w.offline[i] || n.c.Head().Header.Nonce >= s || n.e.Proposer(HeadState{n.c}, s) != addr(i) {
+		if w.offline[i] || n.c.Head().Header.Nonce >= s || n.e.Proposer(HeadState{n.c}, s) != addr(i) || n.e.Slashed(HeadState{n.c}, addr(i)) {
 			continue
 		}
 		byz := w.byz[i]
@@ -445,5 +491,5 @@ func (w *world) signVote(i int, view *simNode, v Vote, to func(int) bool) {
 }
 
 func (w *world) String() string {
-	return fmt.Sprintf("%d validators, stakes %v, byzantine %v", len(w.nodes), w.stake, w.byz)
+	return fmt.Sprintf("seed %d: %d validators, stakes %v, byzantine %v", w.seed, len(w.nodes), w.stake, w.byz)
 }

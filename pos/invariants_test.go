@@ -1,6 +1,7 @@
 package pos
 
 import (
+	"flag"
 	"fmt"
 	"math/big"
 	"sync"
@@ -19,7 +20,14 @@ import (
 //	    descend from the previous one;
 //	(c) every checkpoint a node's head state justifies has, among the
 //	    votes signed, one link into it signed by >= 2/3 of the epoch's
-//	    stake snapshot, counted from the genesis stakes of the signers.
+//	    stake snapshot, counted from the genesis stakes of the signers;
+//
+// and, after the last slot of a schedule whose Byzantine validators hold
+// less than a third of the stake:
+//
+//	(d) once the faults end, every honest node's finalized checkpoint
+//	    advances within livenessEpochs epochs, except where longest-chain
+//	    fork choice stalls (see stallEpochs), which is reported.
 
 type harnessStats struct {
 	schedules, slots, longest                 uint64
@@ -27,14 +35,16 @@ type harnessStats struct {
 	surrounds, withheld, evidence             int
 	finalizations, conflicts, strongSchedules int
 	refusedFinal, refusedOther                int
+	livenessMax, stalls                       uint64 // (d): most epochs waited; schedules where longest-chain fork choice stalled
 }
 
 func (s *harnessStats) String() string {
 	return fmt.Sprintf("%d schedules, %d slots (longest %d); %d partitions, %d equivocations, %d double-vote rounds, %d surround votes, "+
 		"%d withheld blocks, %d evidence transactions; %d finalized-checkpoint advances; %d schedules with >= 1/3 Byzantine stake, "+
-		"%d conflicting finalizations, each with >= 1/3 of stake slashable; blocks refused for reverting a finalized block: %d, for other rules: %d",
+		"%d conflicting finalizations, each with >= 1/3 of stake slashable; blocks refused for reverting a finalized block: %d, for other rules: %d; "+
+		"after the faults every honest node's finality advanced within %d epochs, except in %d schedules where longest-chain fork choice stalled",
 		s.schedules, s.slots, s.longest, s.partitions, s.equivocations, s.doubleVotes, s.surrounds, s.withheld, s.evidence,
-		s.finalizations, s.strongSchedules, s.conflicts, s.refusedFinal, s.refusedOther)
+		s.finalizations, s.strongSchedules, s.conflicts, s.refusedFinal, s.refusedOther, s.livenessMax, s.stalls)
 }
 
 func (w *world) check() {
@@ -112,18 +122,25 @@ func (w *world) slashable() int64 {
 // checkJustified is invariant (c) for the checkpoint just that n's head
 // state justifies. The denominator is the engine's snapshot of the epoch,
 // itself checked to hold at least the stake of every validator no node ever
-// saw slashed (slashing is the only way stake leaves in these schedules).
+// saw slashed, less what the inactivity leak can have taken by then
+// (slashing and the leak are the only ways stake leaves in these
+// schedules): a score grows by at most 4 an epoch, so the k-th penalty
+// takes at most k/q of the stake, and m epochs leave at least
+// prod_{k<=m} (1 - k/q) >= 1 - m(m+1)/(2q) of it.
 func (w *world) checkJustified(n *simNode, just Checkpoint) {
 	st := HeadState{n.c}
 	total := n.e.SnapshotTotal(st, just.Epoch)
-	var floor int64
+	var kept int64
 	for i := range w.nodes {
 		if !w.everSlashed(addr(i)) {
-			floor += w.stake[i]
+			kept += w.stake[i]
 		}
 	}
-	if total.Cmp(ether(floor)) < 0 {
-		w.t.Fatalf("%v: (c) node %d: epoch %d's snapshot holds %v, less than the %d ether never slashed", w, n.id, just.Epoch, total, floor)
+	q, m := new(big.Int).SetUint64(2*w.g.InactivityQuotient), new(big.Int).SetUint64(just.Epoch*(just.Epoch+1))
+	floor := new(big.Int).Mul(ether(kept), new(big.Int).Sub(q, m))
+	floor.Div(floor, q)
+	if total.Cmp(floor) < 0 {
+		w.t.Fatalf("%v: (c) node %d: epoch %d's snapshot holds %v, less than the %v wei never slashed nor leaked", w, n.id, just.Epoch, total, floor)
 	}
 	best := new(big.Int)
 	links := map[Checkpoint]map[common.Address]bool{}
@@ -204,7 +221,116 @@ func runSchedule(t *testing.T, seed uint64, stats *harnessStats) {
 	stats.longest = max(stats.longest, slots)
 	if 3*w.byzStake() >= w.total {
 		stats.strongSchedules++
+		return
 	}
+	w.checkLiveness(slots)
+}
+
+// livenessEpochs is K of invariant (d). Once the faults end, a message
+// still in flight arrives within 10 slots (3 of random delay, 2 to 6 more
+// for a withheld block: 2.5 epochs of 4 slots); honest validators vote once
+// an epoch, from its middle slot, so two consecutive epochs of votes, each
+// included before the next epoch's votes are cast, justify E+1 from E and
+// finalize E; one more epoch for the boundary: 6. A Byzantine proposer (less
+// than a third of the stake, so of the slots) that censors votes or
+// withholds its blocks can make the votes of an epoch arrive after the next
+// epoch's votes left with the older source, so that only every other epoch
+// is justified and nothing is finalized (k = 1 needs consecutive ones): we
+// allow 6 more epochs for that (seed 804 of the default run needed 10).
+const livenessEpochs = 12
+
+// stallEpochs (flag) keeps playing a schedule in which (d) found a stall of
+// longest-chain fork choice, to see whether the inactivity leak ends it:
+//
+//   - an honest validator locked out: the head is on a branch whose
+//     justified checkpoint is older than the source the validator already
+//     voted from on a branch since abandoned, so it cannot vote on the
+//     head's branch without surrounding its own vote, and the others may
+//     lack two thirds without it; only the leak, shrinking its stake, can
+//     restore finality;
+//   - honest nodes split by finality: one is on a (longer) branch that lacks
+//     a block another finalized, which the finalizing node may not follow.
+//     Neither side may hold two thirds; the leak then lets the longer side
+//     finalize a conflicting block with less than a third of the stake
+//     slashable, and (a) fails.
+var stallEpochs = flag.Uint64("liveness.stall", 0, "adversarial harness: epochs to play on after (d) finds a stall of longest-chain fork choice (0: stop there)")
+
+// checkLiveness is invariant (d): once the faults end (every validator
+// online, the partition healed, missing blocks fetched; Byzantine
+// validators, holding less than a third of the genesis stake, go on
+// misbehaving), every honest node's finalized checkpoint advances within
+// livenessEpochs epochs, unless longest-chain fork choice stalls (an honest
+// validator locked out, or honest nodes split by finality; see
+// stallEpochs): such a schedule is logged as a counterexample.
+func (w *world) checkLiveness(from uint64) {
+	w.calm = true
+	clear(w.offline)
+	clear(w.group)
+	before := make([]chain.Checkpoint, len(w.nodes))
+	for i, n := range w.nodes {
+		before[i] = n.c.Finalized()
+	}
+	stall := ""
+	for s := from + 1; ; s++ {
+		w.run1(s)
+		w.stats.slots++
+		waited := (s - from + w.g.EpochLength - 1) / w.g.EpochLength
+		done := true
+		for i, n := range w.nodes {
+			if w.byz[i] != 0 {
+				continue
+			}
+			if n.c.Finalized().Number <= before[i].Number {
+				done = false
+			}
+			if stall == "" && n.lastSrc > n.e.justified(HeadState{n.c}).Epoch {
+				stall = fmt.Sprintf("honest validator %d locked out", i)
+			}
+		}
+		if stall == "" && w.splitByFinality() {
+			stall = "honest nodes split by finality"
+		}
+		switch {
+		case done && waited <= livenessEpochs:
+			w.stats.livenessMax = max(w.stats.livenessMax, waited)
+			return
+		case done:
+			w.t.Logf("%v: (d) stall (%s): finality advanced on every honest node after %d epochs", w, stall, waited)
+			return
+		case waited <= livenessEpochs:
+		case stall == "":
+			for i, n := range w.nodes {
+				if w.byz[i] == 0 && n.c.Finalized().Number <= before[i].Number {
+					w.t.Fatalf("%v: (d) node %d's finalized block stayed at %d (%x) for %d epochs after the faults ended at slot %d", w, i, before[i].Number, before[i].Hash, livenessEpochs, from)
+				}
+			}
+		case s == from+livenessEpochs*w.g.EpochLength+1:
+			w.stats.stalls++
+			w.t.Logf("%v: (d) stall of longest-chain fork choice (%s): finality did not advance on every honest node within %d epochs after the faults ended at slot %d", w, stall, livenessEpochs, from)
+			fallthrough
+		default:
+			if waited > livenessEpochs+*stallEpochs {
+				return
+			}
+		}
+	}
+}
+
+// splitByFinality reports whether an honest node's head branch lacks a block
+// another honest node finalized.
+func (w *world) splitByFinality() bool {
+	for i, n := range w.nodes {
+		if w.byz[i] != 0 {
+			continue
+		}
+		head := n.c.Head()
+		for j, m := range w.nodes {
+			if w.byz[j] == 0 && w.conflicting(chain.Checkpoint{Number: head.Height(), Hash: head.Hash()}, m.c.Finalized()) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func (s *harnessStats) add(o *harnessStats) {
@@ -222,6 +348,8 @@ func (s *harnessStats) add(o *harnessStats) {
 	s.strongSchedules += o.strongSchedules
 	s.refusedFinal += o.refusedFinal
 	s.refusedOther += o.refusedOther
+	s.livenessMax = max(s.livenessMax, o.livenessMax)
+	s.stalls += o.stalls
 }
 
 func (w *world) byzStake() int64 {

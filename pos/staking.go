@@ -90,29 +90,75 @@ func (e *Engine) register(st *chain.State, v common.Address) {
 	setStakeRec(st, keyValidatorCount, rec{Nonce: n.Nonce + 1, Value: new(big.Int)})
 }
 
-// settleStakes runs at the first block of epoch: pending bonds become
-// active, due exits leave the active stake and start unbonding, and matured
-// unbondings are paid out of the staking address.
+// settlement is what the first block of an epoch does to one validator's
+// active stake.
+type settlement struct {
+	stake   *big.Int // the active stake after it
+	penalty *big.Int // burned for inactivity (inactivity.go), taken first
+	exit    *big.Int // a due exit: leaves the active stake and starts unbonding
+	due     bool     // an exit was due (it may find nothing left to take)
+	bond    *big.Int // pending bonds that become active
+}
+
+// settledStake is the settlement of v at the opening of epoch, read from a
+// state that has not opened it: the draw of an epoch not yet opened reads
+// it (draw.go) and settleStakes applies it, so the two agree.
+func (e *Engine) settledStake(st StateReader, v common.Address, epoch uint64) settlement {
+	s := settlement{stake: new(big.Int).Set(e.Stake(st, v)), exit: new(big.Int), bond: new(big.Int)}
+	s.penalty = e.inactivityPenalty(st, v, s.stake)
+	s.stake.Sub(s.stake, s.penalty)
+	if x, _ := getRec(st, keyExiting(v)); x.Value.Sign() > 0 && x.Nonce <= epoch {
+		s.due = true
+		s.exit.Set(x.Value)
+		if s.exit.Cmp(s.stake) > 0 {
+			s.exit.Set(s.stake) // penalties took part of what was to leave
+		}
+		s.stake.Sub(s.stake, s.exit)
+	}
+	if p, _ := getRec(st, keyPending(v)); p.Value.Sign() > 0 {
+		s.bond.Set(p.Value)
+		s.stake.Add(s.stake, p.Value)
+	}
+	return s
+}
+
+// settleStakes runs at the first block of epoch: inactivity penalties are
+// burned, pending bonds become active, due exits leave the active stake and
+// start unbonding, and matured unbondings are paid out of the staking
+// address.
 func (e *Engine) settleStakes(st *chain.State, epoch uint64) {
 	for _, v := range e.ValidatorSet(st) {
-		if x, _ := getRec(st, keyExiting(v)); x.Value.Sign() > 0 && x.Nonce <= epoch {
-			setStake(st, v, new(big.Int).Sub(e.Stake(st, v), x.Value))
-			setStakeRec(st, keyExiting(v), rec{Value: new(big.Int)})
-			u, _ := getRec(st, keyUnbonding(v))
-			setRec(st, keyUnbonding(v), rec{Nonce: epoch + e.g.UnbondDelay, Value: new(big.Int).Add(u.Value, x.Value)})
+		s := e.settledStake(st, v, epoch)
+		if s.penalty.Sign() > 0 || s.due || s.bond.Sign() > 0 {
+			setStake(st, v, s.stake)
 		}
-		if p, _ := getRec(st, keyPending(v)); p.Value.Sign() > 0 {
-			setStake(st, v, new(big.Int).Add(e.Stake(st, v), p.Value))
+		if s.penalty.Sign() > 0 {
+			fromEscrow(st, s.penalty) // burned
+		}
+		if s.due {
+			setStakeRec(st, keyExiting(v), rec{Value: new(big.Int)})
+			if s.exit.Sign() > 0 {
+				u, _ := getRec(st, keyUnbonding(v))
+				setRec(st, keyUnbonding(v), rec{Nonce: epoch + e.g.UnbondDelay, Value: new(big.Int).Add(u.Value, s.exit)})
+			}
+		}
+		if s.bond.Sign() > 0 {
 			setStakeRec(st, keyPending(v), rec{Value: new(big.Int)})
 		}
 		if u, _ := getRec(st, keyUnbonding(v)); u.Value.Sign() > 0 && u.Nonce <= epoch {
-			escrow, _ := st.Get(StakingAddress)
-			escrow.Balance = new(big.Int).Sub(escrow.Balance, u.Value)
-			st.Set(StakingAddress, escrow)
+			fromEscrow(st, u.Value)
 			acct, _ := st.Get(v)
 			acct.Balance = new(big.Int).Add(acct.Balance, u.Value)
 			st.Set(v, acct)
 			setRec(st, keyUnbonding(v), rec{Value: new(big.Int)})
 		}
 	}
+}
+
+// fromEscrow takes amount out of the staking address, which holds every
+// bonded wei: stake that is penalized (burned) or paid back leaves it.
+func fromEscrow(st *chain.State, amount *big.Int) {
+	escrow, _ := st.Get(StakingAddress)
+	escrow.Balance = new(big.Int).Sub(escrow.Balance, amount)
+	st.Set(StakingAddress, escrow)
 }
