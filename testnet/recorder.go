@@ -116,6 +116,12 @@ func (s *Supervisor) pollBlocks(ctx context.Context, i int, c *rpc.Client, lo ui
 		s.rec.mu.Lock()
 		for _, n := range nodes {
 			b := s.rec.Blocks[n.Hash]
+			if b == nil && n.ReceivedMs == 0 {
+				// Received before the node's last start, by no node since:
+				// a block of an earlier run (Options.Resume), which the
+				// records of this run must not count.
+				continue
+			}
 			if b == nil {
 				b = &BlockRec{Hash: n.Hash, Parent: n.ParentHash, Height: uint64(n.Number), Producer: n.Miner, TimeMs: int64(n.TimeMs), SeenMs: map[int]int64{}}
 				s.rec.Blocks[n.Hash] = b
