@@ -92,9 +92,7 @@ func (s *Supervisor) snapshot(st []NodeStatus, upDown []dashboard.Event) dashboa
 	for a := 0; a < s.opts.Nodes; a++ {
 		for b := 0; b < s.opts.Nodes; b++ {
 			if a != b {
-				p := s.net.get(a, b)
-				out.Links = append(out.Links, dashboard.Link{From: a, To: b, LatencyMs: float64(p.Latency.Milliseconds()),
-					JitterMs: float64(p.Jitter.Milliseconds()), Loss: p.Loss, Cut: p.Cut})
+				out.Links = append(out.Links, dashboardLink(a, b, s.net.get(a, b)))
 			}
 		}
 	}
@@ -182,13 +180,8 @@ func recordedView(r *Records) dashboard.State {
 			}
 		}
 		out.Nodes = append(out.Nodes, n)
-		for j := 0; j < r.Nodes; j++ {
-			if j != i {
-				out.Links = append(out.Links, dashboard.Link{From: i, To: j, LatencyMs: float64(r.Link.Latency.Milliseconds()),
-					JitterMs: float64(r.Link.Jitter.Milliseconds()), Loss: r.Link.Loss})
-			}
-		}
 	}
+	out.Links = recordedLinks(r)
 	var top *NodeStatus
 	if best != nil {
 		top = &NodeStatus{Head: best.Hash, Height: best.Height}
@@ -196,6 +189,31 @@ func recordedView(r *Records) dashboard.State {
 	out.Blocks = treeTail(r, top, heads)
 	out.Events = latestEvents(r, nil)
 	return out
+}
+
+// recordedLinks is every link as the run left it, or as it started in
+// records that did not save the end.
+func recordedLinks(r *Records) []dashboard.Link {
+	links := r.FinalLinks
+	if len(links) == 0 {
+		for a := 0; a < r.Nodes; a++ {
+			for b := 0; b < r.Nodes; b++ {
+				if a != b {
+					links = append(links, LinkRec{From: a, To: b, Params: r.Link})
+				}
+			}
+		}
+	}
+	out := make([]dashboard.Link, 0, len(links))
+	for _, l := range links {
+		out = append(out, dashboardLink(l.From, l.To, l.Params))
+	}
+	return out
+}
+
+// dashboardLink is the page's view of one link.
+func dashboardLink(from, to int, p LinkParams) dashboard.Link {
+	return dashboard.Link{From: from, To: to, LatencyMs: float64(p.Latency.Milliseconds()), JitterMs: float64(p.Jitter.Milliseconds()), Loss: p.Loss, Cut: p.Cut}
 }
 
 // writeStaticDashboard writes DIR/dashboard.html, the dashboard of the

@@ -353,6 +353,21 @@ func (s *Supervisor) SetLink(a, b int, p LinkParams) error {
 	return nil
 }
 
+// recordLinks saves every link's shaping as it is now into the records.
+func (s *Supervisor) recordLinks() {
+	var links []LinkRec
+	for a := 0; a < s.opts.Nodes; a++ {
+		for b := 0; b < s.opts.Nodes; b++ {
+			if a != b {
+				links = append(links, LinkRec{From: a, To: b, Params: s.net.get(a, b)})
+			}
+		}
+	}
+	s.rec.mu.Lock()
+	s.rec.FinalLinks = links
+	s.rec.mu.Unlock()
+}
+
 // nowMs is the supervisor's clock in Unix milliseconds, the unit of the
 // records.
 func (s *Supervisor) nowMs() int64 { return s.clock.Now().UnixMilli() }
@@ -383,6 +398,7 @@ func (s *Supervisor) Down() error {
 		}
 		wg.Wait()
 		s.stopPrometheus()
+		s.recordLinks()
 		s.net.close()
 		s.rec.EndMs = s.nowMs()
 		errs := []error{s.rec.save(), s.writeState()}
