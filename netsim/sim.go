@@ -102,7 +102,10 @@ type Result struct {
 	Selfish *SelfishResult // with Config.Selfish
 	Events  uint64         // simulation events processed
 	Refused int            // blocks nodes refused by rule (PoS: rivals of a finalized checkpoint, Byzantine blocks)
-	Wall    time.Duration  // wall time of the run
+	// Byzantine is each misbehaving validator (Config.Byzantine) and
+	// whether the best chain slashed it.
+	Byzantine []ByzantineResult
+	Wall      time.Duration // wall time of the run
 }
 
 // genesisTime is the simulated time at which every run starts.
@@ -157,6 +160,7 @@ type sim struct {
 	txs          map[common.Hash]*txInfo
 	sysTxs       map[common.Hash]*types.Transaction // PoS: votes and evidence the validators sent
 	refused      int                                // blocks a node refused by rule (PoS: rivals of its finalized checkpoint, Byzantine blocks)
+	posEngine    *pos.Engine                        // PoS: one node's engine, to read the final state's slashings
 }
 
 // Run simulates cfg to the end and reports.
@@ -194,7 +198,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		}
 	}
 	s.finish()
-	res := &Result{Records: s.rec, Report: testnet.Compute(s.rec), Events: s.events, Refused: s.refused}
+	res := &Result{Records: s.rec, Report: testnet.Compute(s.rec), Events: s.events, Refused: s.refused, Byzantine: s.byzantineResults()}
 	if s.selfish != nil {
 		res.Selfish = s.selfish.result(res.Report)
 	}
@@ -353,7 +357,7 @@ func newSim(cfg Config) (*sim, error) {
 				s.close()
 				return nil, fmt.Errorf("node %d: %w", i, err)
 			}
-			eng, n.share = posEngine, 0
+			eng, n.share, s.posEngine = posEngine, 0, posEngine
 		}
 		store := chain.OpenMemStore()
 		c, err := chain.Open(chain.Config{Store: store, Genesis: s.genesis, Engine: eng, Clock: s.clk, Logger: quiet})

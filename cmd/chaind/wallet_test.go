@@ -80,6 +80,11 @@ func TestDevNodeAndWalletCLI(t *testing.T) {
 	if err == nil {
 		t.Fatalf("send without a readable password succeeded: %s", out)
 	}
+	// A node's refusal reads as its message, without JSON-RPC's error code.
+	out, err = runChaind(t, append([]string{"wallet", "send", "--from", devAddr, "--to", newAddr, "--value", "1000000000eth", "--rpc", p.url}, ks...)...)
+	if err == nil || !strings.Contains(out, "insufficient funds") || strings.Contains(out, "(code") {
+		t.Fatalf("send beyond the balance: %v\n%s", err, out)
+	}
 
 	// Another node joins the dev chain with the genesis the dev node wrote.
 	joiner := startChaind(t, nodeArgs(filepath.Join(dir, "joiner"), filepath.Join(datadir, "genesis.json"), "--peers", p.p2p)...)
