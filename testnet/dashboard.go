@@ -13,8 +13,8 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 )
 
-// dashboardHeights is how many of the latest heights the live view sends.
-const dashboardHeights = 60
+// dashboardHeights is how many of the latest heights the dashboard shows.
+const dashboardHeights = 40
 
 // maxDashboardEvents is how many of the latest events it sends.
 const maxDashboardEvents = 60
@@ -75,7 +75,7 @@ func (v *liveView) state(ctx context.Context) dashboard.State {
 // snapshot assembles a dashboard state from the nodes' status and the
 // records.
 func (s *Supervisor) snapshot(st []NodeStatus, upDown []dashboard.Event) dashboard.State {
-	out := dashboard.State{Consensus: s.opts.Consensus, TimeMs: s.nowMs()}
+	out := dashboard.State{Consensus: s.opts.Consensus, TimeMs: s.nowMs(), Colours: nodeColours(s.opts.Nodes)}
 	heads := map[common.Hash][]int{}
 	var best *NodeStatus
 	for i, n := range st {
@@ -117,17 +117,22 @@ func treeTail(r *Records, best *NodeStatus, heads map[common.Hash][]int) []dashb
 			canon[h] = true
 		}
 	}
-	var out []dashboard.Block
+	var shown []treeBlock
 	for h, b := range r.Blocks {
-		if b.Height < lo {
-			continue
+		if b.Height >= lo && top-b.Height < dashboardHeights {
+			shown = append(shown, treeBlock{Hash: h, Parent: b.Parent, Height: b.Height, Canonical: canon[h]})
 		}
+	}
+	rows := branchRows(shown)
+	var out []dashboard.Block
+	for _, t := range shown {
+		b := r.Blocks[t.Hash]
 		prod, ok := r.Producers[b.Producer]
 		if !ok {
 			prod = -1
 		}
-		out = append(out, dashboard.Block{Hash: h.Hex(), Parent: b.Parent.Hex(), Height: b.Height, Producer: prod,
-			Canonical: canon[h], Heads: heads[h]})
+		out = append(out, dashboard.Block{Hash: t.Hash.Hex(), Parent: b.Parent.Hex(), Height: b.Height, Producer: prod,
+			Canonical: t.Canonical, Row: rows[t.Hash], Heads: heads[t.Hash]})
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Height != out[j].Height {
@@ -161,7 +166,7 @@ func latestEvents(r *Records, upDown []dashboard.Event) []dashboard.Event {
 // node at its final head, the block tree, the links as configured and the
 // run's events. The static page of a report draws it.
 func recordedView(r *Records) dashboard.State {
-	out := dashboard.State{Consensus: r.Consensus, TimeMs: r.EndMs}
+	out := dashboard.State{Consensus: r.Consensus, TimeMs: r.EndMs, Colours: nodeColours(r.Nodes)}
 	heads := map[common.Hash][]int{}
 	var best *BlockRec
 	for i := 0; i < r.Nodes; i++ {
@@ -214,6 +219,17 @@ func recordedLinks(r *Records) []dashboard.Link {
 // dashboardLink is the page's view of one link.
 func dashboardLink(from, to int, p LinkParams) dashboard.Link {
 	return dashboard.Link{From: from, To: to, LatencyMs: float64(p.Latency.Milliseconds()), JitterMs: float64(p.Jitter.Milliseconds()), Loss: p.Loss, Cut: p.Cut}
+}
+
+// nodeColours is the CSS colour of each node: the colour the report's
+// plots draw it in.
+func nodeColours(nodes int) []string {
+	out := make([]string, nodes)
+	for i := range out {
+		r, g, b, _ := nodeColour(i).RGBA()
+		out[i] = fmt.Sprintf("#%02X%02X%02X", r>>8, g>>8, b>>8)
+	}
+	return out
 }
 
 // writeStaticDashboard writes DIR/dashboard.html, the dashboard of the

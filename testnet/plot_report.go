@@ -86,20 +86,22 @@ func blockTreePlot(path string, r *Records, canon map[common.Hash]bool, n int) e
 		}
 		return blocks[i].Hash.Hex() < blocks[j].Hash.Hex()
 	})
+	var shown []treeBlock
+	for _, b := range blocks {
+		if b.Height >= lo {
+			shown = append(shown, treeBlock{Hash: b.Hash, Parent: b.Parent, Height: b.Height, Canonical: canon[b.Hash]})
+		}
+	}
+	rowOf := branchRows(shown)
 	pos := map[common.Hash]plotter.XY{}
-	sideRank := map[uint64]int{}
 	rows := 1
 	byProducer := map[int]plotter.XYs{}
 	for _, b := range blocks {
 		if b.Height < lo {
 			continue
 		}
-		row := 0
-		if !canon[b.Hash] {
-			sideRank[b.Height]++
-			row = sideRank[b.Height]
-			rows = max(rows, row+1)
-		}
+		row := rowOf[b.Hash]
+		rows = max(rows, row+1)
 		xy := plotter.XY{X: float64(b.Height), Y: float64(row)}
 		pos[b.Hash] = xy
 		prod, known := r.Producers[b.Producer]
@@ -136,7 +138,7 @@ func blockTreePlot(path string, r *Records, canon map[common.Hash]bool, n int) e
 		sc.GlyphStyle = draw.GlyphStyle{Color: color.Gray{Y: 60}, Radius: vg.Points(3), Shape: draw.BoxGlyph{}}
 		if prod >= 0 {
 			name = fmt.Sprintf("by node %d", prod)
-			sc.GlyphStyle = draw.GlyphStyle{Color: plotutil.Color(prod), Radius: vg.Points(3.5), Shape: filledShapes[prod%len(filledShapes)]}
+			sc.GlyphStyle = draw.GlyphStyle{Color: nodeColour(prod), Radius: vg.Points(3.5), Shape: filledShapes[prod%len(filledShapes)]}
 		}
 		p.Add(sc)
 		legend.Add(name, sc)
@@ -149,6 +151,10 @@ func blockTreePlot(path string, r *Records, canon map[common.Hash]bool, n int) e
 	w := vg.Length(max(20, min(60, float64(top-lo)/8+8))) * vg.Centimeter
 	return figure.SavePlot(p, &legend, w, vg.Length(6+1.2*float64(rows))*vg.Centimeter, path)
 }
+
+// nodeColour is node i's colour in every plot of a run (the heads plot's
+// series i is node i) and on the dashboard.
+func nodeColour(i int) color.Color { return plotutil.Color(i) }
 
 // segments draws separate line segments, such as a tree's edges.
 type segments struct {
