@@ -46,7 +46,9 @@ func writePlots(dir string, r *Records, rep *Report) ([]plotFile, error) {
 // headsFigure is every node's head height over time as a step line, with
 // the run's actions as marks.
 func headsFigure(r *Records) *figure.Figure {
-	f := &figure.Figure{Title: "Head height over time", XLabel: "seconds since start", YLabel: "head height", ZeroY: true, Width: 24 * vg.Centimeter, Height: 12 * vg.Centimeter}
+	// The y axis spans the heights of the run (a resumed run starts high):
+	// from 0 the steps of the nodes would merge into one line.
+	f := &figure.Figure{Title: "Head height over time", XLabel: "seconds since start", YLabel: "head height", Width: 24 * vg.Centimeter, Height: 12 * vg.Centimeter}
 	for n := 0; n < r.Nodes; n++ {
 		s := figure.Series{Name: fmt.Sprintf("node %d", n), Step: true}
 		for _, e := range r.Events {
@@ -143,12 +145,12 @@ func blockTreePlot(path string, r *Records, canon map[common.Hash]bool, n int) e
 		p.Add(sc)
 		legend.Add(name, sc)
 	}
+	w := vg.Length(max(20, min(60, float64(top-lo)/8+8))) * vg.Centimeter
 	if fins := r.Finalized[n]; len(fins) > 0 {
-		if err := figure.AddMarks(p, []figure.Mark{{X: float64(fins[len(fins)-1].Height), Label: "finalized"}}, p.Y.Min, p.Y.Max); err != nil {
+		if err := figure.AddMarks(p, []figure.Mark{{X: float64(fins[len(fins)-1].Height), Label: "finalized"}}, p.Y.Min, p.Y.Max, w); err != nil {
 			return err
 		}
 	}
-	w := vg.Length(max(20, min(60, float64(top-lo)/8+8))) * vg.Centimeter
 	return figure.SavePlot(p, &legend, w, vg.Length(6+1.2*float64(rows))*vg.Centimeter, path)
 }
 

@@ -121,3 +121,27 @@ func TestReportColoursAndLegend(t *testing.T) {
 		t.Error("dashboard.html does not colour the nodes as the plots do")
 	}
 }
+
+// TestHeadsPlotSpansTheRun: the heads plot's height axis covers the heights
+// of the run, not 0 up (a resumed run at height 100 would squash every
+// node's steps into one line at the top).
+func TestHeadsPlotSpansTheRun(t *testing.T) {
+	r := newRecords("")
+	r.Nodes, r.StartMs = 2, 1_000_000
+	for i := range 10 {
+		for n := range 2 {
+			r.Events = append(r.Events, EventRec{Node: n, TimeMs: r.StartMs + int64(1000*i+300*n), Height: uint64(100 + i)})
+		}
+	}
+	path := filepath.Join(t.TempDir(), "heads.svg")
+	if err := headsFigure(r).Save(path); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(data), ">102</text>") || strings.Contains(string(data), ">40</text>") { // ticks every 2 heights, not every 20 from 0
+		t.Error("the heads plot's height axis does not span the run's heights 100 to 109")
+	}
+}
