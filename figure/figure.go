@@ -38,6 +38,7 @@ type Figure struct {
 	Title, XLabel, YLabel string
 	LogY                  bool // log scale: points at or below zero are left out (an interval's Hi is still drawn)
 	ZeroY                 bool // a linear y axis that starts at 0
+	ZeroX                 bool // an x axis that starts at 0 (one point still shows where it lies)
 	WholeX                bool // x takes whole values only (a depth, a count)
 	Series                []Series
 	Marks                 []Mark
@@ -111,6 +112,9 @@ func (f *Figure) Save(path string) error {
 			name += " (zeros not drawn)"
 		}
 		legend.Add(name, thumbs...)
+	}
+	if f.ZeroX {
+		p.X.Min = 0
 	}
 	if d := (p.X.Max - p.X.Min) * 0.04; len(f.Marks) == 0 && d > 0 {
 		p.X.Min, p.X.Max = p.X.Min-d, p.X.Max+d // keep markers and error bars off the axes
