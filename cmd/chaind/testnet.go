@@ -320,6 +320,9 @@ func testnetCompare(args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if *nodes < 2 {
+		return fmt.Errorf("--nodes %d: a comparison splits the network in halves; want at least 2", *nodes)
+	}
 	if *redraw {
 		if _, err := testnet.Redraw(*out); err != nil {
 			return err
@@ -351,6 +354,9 @@ func testnetAttack(args []string) error {
 	asJSON := fs.Bool("json", false, "print one JSON object on the last line")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *nodes < 2 {
+		return fmt.Errorf("--nodes %d: an attacker and at least one honest node; want at least 2", *nodes)
 	}
 	log, err := newLogger("warn")
 	if err != nil {

@@ -40,6 +40,11 @@ func TestTestnetUpRefusesBadFlags(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "genesis.json")); err == nil {
 		t.Error("a refused testnet up wrote a genesis")
 	}
+	for _, cmd := range [][]string{{"testnet", "compare", "--out", dir}, {"testnet", "attack", "--dir", dir}} {
+		if out, err := runChaind(t, append(cmd, "--nodes", "0")...); err == nil || !strings.Contains(out, "--nodes 0: ") {
+			t.Errorf("%s --nodes 0: %v; want a refusal in:\n%s", strings.Join(cmd, " "), err, out)
+		}
+	}
 }
 
 // TestTestnetDirOwnership: a directory belongs to one supervisor. A second
