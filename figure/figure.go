@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -37,6 +38,7 @@ type Figure struct {
 	Title, XLabel, YLabel string
 	LogY                  bool // log scale: points at or below zero are left out (an interval's Hi is still drawn)
 	ZeroY                 bool // a linear y axis that starts at 0
+	ZeroX                 bool // an x axis that starts at 0 (one point still shows where it lies)
 	WholeX                bool // x takes whole values only (a depth, a count)
 	Series                []Series
 	Marks                 []Mark
@@ -111,15 +113,18 @@ func (f *Figure) Save(path string) error {
 		}
 		legend.Add(name, thumbs...)
 	}
+	if f.ZeroX {
+		p.X.Min = 0
+	}
 	if d := (p.X.Max - p.X.Min) * 0.04; len(f.Marks) == 0 && d > 0 {
 		p.X.Min, p.X.Max = p.X.Min-d, p.X.Max+d // keep markers and error bars off the axes
-	}
-	if err := AddMarks(p, f.Marks, p.Y.Min, p.Y.Max); err != nil { // the data's range, known now
-		return err
 	}
 	w, h := f.Width, f.Height
 	if w == 0 {
 		w, h = 20*vg.Centimeter, 11*vg.Centimeter
+	}
+	if err := AddMarks(p, f.Marks, p.Y.Min, p.Y.Max, w); err != nil { // the data's range, known now
+		return err
 	}
 	if len(f.Series) == 0 {
 		return SavePlot(p, nil, w, h, path)
@@ -163,22 +168,43 @@ func (f *Figure) positiveRange() (lo, hi float64) {
 	return lo, hi
 }
 
-// AddMarks draws vertical marks from ymin to ymax on p, labelled at the top.
-func AddMarks(p *plot.Plot, marks []Mark, ymin, ymax float64) error {
+// AddMarks draws vertical marks from ymin to ymax on p, labelled at the
+// top. width is the width the plot is saved at: each label goes on the
+// highest row where it clears the labels to its left.
+func AddMarks(p *plot.Plot, marks []Mark, ymin, ymax float64, width vg.Length) error {
 	if len(marks) == 0 {
 		return nil
 	}
-	var lbl plotter.XYLabels
+	style := draw.TextStyle{Color: color.Gray{Y: 60}, Font: plot.DefaultFont, Handler: plot.DefaultTextHandler, XAlign: draw.XLeft}
+	style.Font.Size = vg.Points(8)
+	lo, hi := p.X.Min, p.X.Max
+	order := make([]int, len(marks))
 	for i, m := range marks {
+		lo, hi, order[i] = math.Min(lo, m.X), math.Max(hi, m.X), i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return marks[order[a]].X < marks[order[b]].X })
+	// Data units per point of the data area, which takes at least 60% of
+	// the width (the rest: the y axis and the legend).
+	perPoint := (hi - lo) / float64(0.6*width)
+	var rowEnds []float64 // where the last label of each row ends
+	var lbl plotter.XYLabels
+	for _, i := range order {
+		m := marks[i]
 		l, err := plotter.NewLine(plotter.XYs{{X: m.X, Y: ymin}, {X: m.X, Y: ymax}})
 		if err != nil {
 			return err
 		}
 		l.LineStyle = draw.LineStyle{Color: color.Gray{Y: 120}, Width: vg.Points(0.8), Dashes: []vg.Length{vg.Points(3), vg.Points(3)}}
 		p.Add(l)
-		// Stagger the labels over four rows so that close marks do not overlap.
-		y := ymax - (ymax-ymin)*0.05*float64(i%4)
-		lbl.XYs = append(lbl.XYs, plotter.XY{X: m.X, Y: y})
+		row := 0
+		for row < len(rowEnds) && rowEnds[row] > m.X {
+			row++
+		}
+		if row == len(rowEnds) {
+			rowEnds = append(rowEnds, 0)
+		}
+		rowEnds[row] = m.X + float64(style.Rectangle(m.Label).Size().X+vg.Points(6))*perPoint
+		lbl.XYs = append(lbl.XYs, plotter.XY{X: m.X, Y: ymax - (ymax-ymin)*0.05*float64(row)})
 		lbl.Labels = append(lbl.Labels, m.Label)
 	}
 	labels, err := plotter.NewLabels(lbl)
@@ -186,9 +212,7 @@ func AddMarks(p *plot.Plot, marks []Mark, ymin, ymax float64) error {
 		return err
 	}
 	for i := range labels.TextStyle {
-		labels.TextStyle[i].Font.Size = vg.Points(8)
-		labels.TextStyle[i].Color = color.Gray{Y: 60}
-		labels.TextStyle[i].XAlign = draw.XLeft
+		labels.TextStyle[i] = style
 	}
 	labels.Offset = vg.Point{X: vg.Points(2)}
 	p.Add(labels)

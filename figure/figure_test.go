@@ -5,6 +5,7 @@ import (
 	"math/rand"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -96,5 +97,39 @@ func TestSaveLogFigure(t *testing.T) {
 	}
 	if err := (&Figure{Marks: []Mark{{X: 1, Label: "m"}}, Series: []Series{{Name: "c", X: []float64{0, 2}, Y: []float64{1, 2}}}}).Save(filepath.Join(t.TempDir(), "g.png")); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Mark labels never overlap: close marks with long labels go on rows of
+// their own, however many there are.
+func TestMarkLabelsDoNotOverlap(t *testing.T) {
+	f := &Figure{Title: "marks", Series: []Series{{Name: "a", X: []float64{0, 100}, Y: []float64{0, 100}}}}
+	for i, at := range []float64{10, 11, 12, 13, 14, 15, 60} {
+		f.Marks = append(f.Marks, Mark{X: at, Label: "set-link 0->1 latency=300ms loss=0.100 #" + strconv.Itoa(i)})
+	}
+	path := filepath.Join(t.TempDir(), "marks.svg")
+	if err := f.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type label struct{ x, y, w float64 }
+	var labels []label
+	for _, m := range regexp.MustCompile(`<text x="([0-9.]+)" y="(-?[0-9.]+)"[^>]*\n?[^>]*>(set-link[^<]*)</text>`).FindAllStringSubmatch(string(data), -1) {
+		x, _ := strconv.ParseFloat(m[1], 64)
+		y, _ := strconv.ParseFloat(m[2], 64)
+		labels = append(labels, label{x, y, 3.5 * float64(len(m[3]))}) // 8 px Liberation Serif: wider than 3.5 px a character
+	}
+	if len(labels) != len(f.Marks) {
+		t.Fatalf("%d mark labels in the SVG, want %d", len(labels), len(f.Marks))
+	}
+	for i, a := range labels {
+		for _, b := range labels[i+1:] {
+			if a.y == b.y && a.x < b.x+b.w && b.x < a.x+a.w {
+				t.Errorf("labels at x=%.0f and x=%.0f share the row y=%.0f and overlap", a.x, b.x, a.y)
+			}
+		}
 	}
 }

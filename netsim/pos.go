@@ -174,22 +174,28 @@ func (s *sim) produced(n *node, b *chain.Block) {
 // slashed lists (by genesis index) the validators slashed on the highest
 // head among the nodes; nil for proof of work.
 func (s *sim) slashed() []int {
-	var best *node
-	for _, n := range s.nodes {
-		if n.engine != nil && (best == nil || n.chain.CurrentHeader().Height > best.chain.CurrentHeader().Height) {
-			best = n
-		}
-	}
-	if best == nil {
+	if s.posEngine == nil {
 		return nil
 	}
+	st := pos.HeadState{C: s.highest().chain}
 	var out []int
 	for i, v := range s.genesis.Validators {
-		if best.engine.Slashed(pos.HeadState{C: best.chain}, v.Address) {
+		if s.posEngine.Slashed(st, v.Address) {
 			out = append(out, i)
 		}
 	}
 	return out
+}
+
+// highest is the node with the highest head (the first of them on a tie).
+func (s *sim) highest() *node {
+	best := s.nodes[0]
+	for _, n := range s.nodes[1:] {
+		if n.chain.CurrentHeader().Height > best.chain.CurrentHeader().Height {
+			best = n
+		}
+	}
+	return best
 }
 
 // recordFinality notes when n's finalized checkpoint moves.

@@ -106,7 +106,10 @@ type Result struct {
 	// Slashed (PoS) lists the validators slashed on the highest head at
 	// the end, by index in the genesis's validator list.
 	Slashed []int
-	Wall    time.Duration // wall time of the run
+	// Byzantine is each misbehaving validator (Config.Byzantine) and
+	// whether the best chain slashed it.
+	Byzantine []ByzantineResult
+	Wall      time.Duration // wall time of the run
 }
 
 // genesisTime is the simulated time at which every run starts.
@@ -163,6 +166,7 @@ type sim struct {
 	txs          map[common.Hash]*txInfo
 	sysTxs       map[common.Hash]*types.Transaction // PoS: votes and evidence the validators sent
 	refused      int                                // blocks a node refused by rule (PoS: rivals of its finalized checkpoint, Byzantine blocks)
+	posEngine    *pos.Engine                        // PoS: one node's engine, to read the final state's slashings
 }
 
 // Run simulates cfg to the end and reports.
@@ -200,7 +204,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		}
 	}
 	s.finish()
-	res := &Result{Records: s.rec, Report: testnet.Compute(s.rec), Events: s.events, Refused: s.refused, Slashed: s.slashed()}
+	res := &Result{Records: s.rec, Report: testnet.Compute(s.rec), Events: s.events, Refused: s.refused, Slashed: s.slashed(), Byzantine: s.byzantineResults()}
 	if s.selfish != nil {
 		res.Selfish = s.selfish.result(res.Report)
 	}
@@ -362,7 +366,7 @@ func newSim(cfg Config) (*sim, error) {
 				s.close()
 				return nil, fmt.Errorf("node %d: %w", i, err)
 			}
-			eng, n.share = posEngine, 0
+			eng, n.share, s.posEngine = posEngine, 0, posEngine
 		}
 		store := chain.OpenMemStore()
 		c, err := chain.Open(chain.Config{Store: store, Genesis: s.genesis, Engine: eng, Clock: s.clk, Logger: quiet})

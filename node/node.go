@@ -51,8 +51,8 @@ type Config struct {
 	Logger        *slog.Logger   // optional: slog.Default()
 	Clock         clock.Clock    // optional: clock.Real
 
-	// P2PAddr is where peers connect; "" does not listen. When it is
-	// DefaultP2PAddr and that port is taken, a free port is used instead.
+	// P2PAddr is where peers connect; "" does not listen; port 0 picks a
+	// free port. A taken port fails Start, as RPCAddr's does.
 	P2PAddr    string
 	Peers      []string // static peers, redialled with backoff
 	Bootnodes  []string // addresses to learn the network from
@@ -272,19 +272,14 @@ func (n *Node) Start() error {
 	}
 	n.rpc = srv
 	srv.Handle("/metrics", n.metrics.Handler())
+	// A taken port fails the start, P2P like RPC: a node that moved in
+	// silence would not be where its peers and users look for it.
 	if err := n.p2p.Start(); err != nil {
-		if n.cfg.P2PAddr != DefaultP2PAddr {
-			return err
-		}
-		n.log.Warn("Default P2P port taken; using a free port", "err", err)
-		n.p2p.SetListenAddr("127.0.0.1:0")
-		if err := n.p2p.Start(); err != nil {
-			return err
-		}
+		return fmt.Errorf("%w (another node on this port? --p2p.addr chooses another, 127.0.0.1:0 any free one)", err)
 	}
 	ln, err := net.Listen("tcp", n.cfg.RPCAddr)
 	if err != nil {
-		return fmt.Errorf("rpc: listen on %s: %w", n.cfg.RPCAddr, err)
+		return fmt.Errorf("rpc: listen on %s: %w (another node on this port? --rpc.addr chooses another, 127.0.0.1:0 any free one)", n.cfg.RPCAddr, err)
 	}
 	n.listener = ln
 	n.server = &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second}

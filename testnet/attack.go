@@ -22,6 +22,7 @@ type AttackOptions struct {
 	Trials    int           // default 20
 	BlockTime time.Duration // default 250ms
 	GiveUp    int           // the attacker gives up this many blocks behind; default 6
+	Force     bool          // delete an earlier testnet in Dir first (Options.Force)
 	Binary    string
 	Logger    *slog.Logger
 	Progress  io.Writer
@@ -79,7 +80,7 @@ func Attack(opts AttackOptions) (*AttackResult, error) {
 		power = append(power, (1-opts.Share)/float64(opts.Nodes-1))
 	}
 	s, err := Up(Options{Dir: opts.Dir, Nodes: opts.Nodes, BlockTime: opts.BlockTime, Binary: opts.Binary, Logger: opts.Logger,
-		Link: LinkParams{Latency: 5 * time.Millisecond}, HashPower: power})
+		Link: LinkParams{Latency: 5 * time.Millisecond}, HashPower: power, Force: opts.Force})
 	if err != nil {
 		return nil, err
 	}

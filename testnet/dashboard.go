@@ -13,8 +13,8 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 )
 
-// dashboardHeights is how many of the latest heights the live view sends.
-const dashboardHeights = 60
+// dashboardHeights is how many of the latest heights the dashboard shows.
+const dashboardHeights = 40
 
 // maxDashboardEvents is how many of the latest events it sends.
 const maxDashboardEvents = 60
@@ -75,7 +75,7 @@ func (v *liveView) state(ctx context.Context) dashboard.State {
 // snapshot assembles a dashboard state from the nodes' status and the
 // records.
 func (s *Supervisor) snapshot(st []NodeStatus, upDown []dashboard.Event) dashboard.State {
-	out := dashboard.State{Consensus: s.opts.Consensus, TimeMs: s.nowMs()}
+	out := dashboard.State{Consensus: s.opts.Consensus, TimeMs: s.nowMs(), Colours: nodeColours(s.opts.Nodes)}
 	heads := map[common.Hash][]int{}
 	var best *NodeStatus
 	for i, n := range st {
@@ -92,9 +92,7 @@ func (s *Supervisor) snapshot(st []NodeStatus, upDown []dashboard.Event) dashboa
 	for a := 0; a < s.opts.Nodes; a++ {
 		for b := 0; b < s.opts.Nodes; b++ {
 			if a != b {
-				p := s.net.get(a, b)
-				out.Links = append(out.Links, dashboard.Link{From: a, To: b, LatencyMs: float64(p.Latency.Milliseconds()),
-					JitterMs: float64(p.Jitter.Milliseconds()), Loss: p.Loss, Cut: p.Cut})
+				out.Links = append(out.Links, dashboardLink(a, b, s.net.get(a, b)))
 			}
 		}
 	}
@@ -119,17 +117,22 @@ func treeTail(r *Records, best *NodeStatus, heads map[common.Hash][]int) []dashb
 			canon[h] = true
 		}
 	}
-	var out []dashboard.Block
+	var shown []treeBlock
 	for h, b := range r.Blocks {
-		if b.Height < lo {
-			continue
+		if b.Height >= lo && top-b.Height < dashboardHeights {
+			shown = append(shown, treeBlock{Hash: h, Parent: b.Parent, Height: b.Height, Canonical: canon[h]})
 		}
+	}
+	rows := branchRows(shown)
+	var out []dashboard.Block
+	for _, t := range shown {
+		b := r.Blocks[t.Hash]
 		prod, ok := r.Producers[b.Producer]
 		if !ok {
 			prod = -1
 		}
-		out = append(out, dashboard.Block{Hash: h.Hex(), Parent: b.Parent.Hex(), Height: b.Height, Producer: prod,
-			Canonical: canon[h], Heads: heads[h]})
+		out = append(out, dashboard.Block{Hash: t.Hash.Hex(), Parent: b.Parent.Hex(), Height: b.Height, Producer: prod,
+			Canonical: t.Canonical, Row: rows[t.Hash], Heads: heads[t.Hash]})
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Height != out[j].Height {
@@ -163,7 +166,7 @@ func latestEvents(r *Records, upDown []dashboard.Event) []dashboard.Event {
 // node at its final head, the block tree, the links as configured and the
 // run's events. The static page of a report draws it.
 func recordedView(r *Records) dashboard.State {
-	out := dashboard.State{Consensus: r.Consensus, TimeMs: r.EndMs}
+	out := dashboard.State{Consensus: r.Consensus, TimeMs: r.EndMs, Colours: nodeColours(r.Nodes)}
 	heads := map[common.Hash][]int{}
 	var best *BlockRec
 	for i := 0; i < r.Nodes; i++ {
@@ -182,19 +185,50 @@ func recordedView(r *Records) dashboard.State {
 			}
 		}
 		out.Nodes = append(out.Nodes, n)
-		for j := 0; j < r.Nodes; j++ {
-			if j != i {
-				out.Links = append(out.Links, dashboard.Link{From: i, To: j, LatencyMs: float64(r.Link.Latency.Milliseconds()),
-					JitterMs: float64(r.Link.Jitter.Milliseconds()), Loss: r.Link.Loss})
-			}
-		}
 	}
+	out.Links = recordedLinks(r)
 	var top *NodeStatus
 	if best != nil {
 		top = &NodeStatus{Head: best.Hash, Height: best.Height}
 	}
 	out.Blocks = treeTail(r, top, heads)
 	out.Events = latestEvents(r, nil)
+	return out
+}
+
+// recordedLinks is every link as the run left it, or as it started in
+// records that did not save the end.
+func recordedLinks(r *Records) []dashboard.Link {
+	links := r.FinalLinks
+	if len(links) == 0 {
+		for a := 0; a < r.Nodes; a++ {
+			for b := 0; b < r.Nodes; b++ {
+				if a != b {
+					links = append(links, LinkRec{From: a, To: b, Params: r.Link})
+				}
+			}
+		}
+	}
+	out := make([]dashboard.Link, 0, len(links))
+	for _, l := range links {
+		out = append(out, dashboardLink(l.From, l.To, l.Params))
+	}
+	return out
+}
+
+// dashboardLink is the page's view of one link.
+func dashboardLink(from, to int, p LinkParams) dashboard.Link {
+	return dashboard.Link{From: from, To: to, LatencyMs: float64(p.Latency.Milliseconds()), JitterMs: float64(p.Jitter.Milliseconds()), Loss: p.Loss, Cut: p.Cut}
+}
+
+// nodeColours is the CSS colour of each node: the colour the report's
+// plots draw it in.
+func nodeColours(nodes int) []string {
+	out := make([]string, nodes)
+	for i := range out {
+		r, g, b, _ := nodeColour(i).RGBA()
+		out[i] = fmt.Sprintf("#%02X%02X%02X", r>>8, g>>8, b>>8)
+	}
 	return out
 }
 

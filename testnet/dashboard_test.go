@@ -81,6 +81,17 @@ func TestDashboardInBrowser(t *testing.T) {
 		t.Fatal("a link inside a group was cut")
 	}
 	waitJS("the two halves to show different heads", `document.querySelectorAll('#tree .head-label').length >= 2`)
+	// Each branch on its own row, the red outline explained, and node 0 in
+	// the colour the report's plots give it.
+	if rows := evalJS[string](ctx, t, `[...document.querySelectorAll('#tree rect.block')].filter(r => (r.dataset.row === '0') !== r.classList.contains('canonical')).map(r => r.dataset.height + ':' + r.dataset.row).join(',')`); rows != "" {
+		t.Errorf("blocks on the wrong row (height:row): %s", rows)
+	}
+	if key := evalJS[string](ctx, t, `(document.querySelector('#legend .side-key') || {}).textContent || ''`); !strings.Contains(key, "red outline") {
+		t.Errorf("the legend does not explain the red outline: %q", key)
+	}
+	if c := evalJS[string](ctx, t, `document.querySelector('#nodes .node[data-index="0"]').style.getPropertyValue('--c')`); c != "#F15A60" {
+		t.Errorf("node 0 is drawn in %q, the plots draw it in #F15A60", c)
+	}
 	events := evalJS[string](ctx, t, `document.getElementById('events').textContent`)
 	if !strings.Contains(events, "partition") {
 		t.Fatalf("the events do not show the partition: %q", events)

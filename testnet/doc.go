@@ -5,7 +5,10 @@
 // scenario's timeline, records what every node saw over JSON-RPC, and turns
 // the record into a report with tables and plots (gonum/plot). It serves a
 // live dashboard (package testnet/dashboard) over the control API and can
-// run Prometheus on the nodes' metrics.
+// run Prometheus on the nodes' metrics. A directory belongs to one
+// supervisor, which holds DIR/supervisor.lock while it runs; an earlier
+// run's testnet there is continued (Options.Resume) or cleared
+// (Options.Force) only when asked.
 //
 // Its own timing (the records, the scenario timeline, the link shaping, the
 // transaction pacing, the polls) reads Options.Clock, so the parts that run

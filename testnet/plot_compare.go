@@ -3,7 +3,6 @@ package testnet
 import (
 	"encoding/json"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 
@@ -38,19 +37,19 @@ func reversalFigure(cmp *Comparison, healthy bool) *figure.Figure {
 }
 
 // staleFigure is PoW's healthy-phase stale rate against latency, measured
-// (with two binomial standard errors of the model rate) and modelled.
+// (with the exact 95% interval the report's table gives) and modelled, on
+// axes from 0, so that one latency (--quick) is a point in context.
 func staleFigure(cmp *Comparison) *figure.Figure {
 	f := &figure.Figure{Title: "PoW stale rate, healthy phase", XLabel: "one-way latency (ms)",
-		YLabel: "stale rate", ZeroY: true, Width: 18 * vg.Centimeter, Height: 11 * vg.Centimeter}
-	measured := figure.Series{Name: "measured (bars: 2 standard errors)", Points: true}
+		YLabel: "stale rate", ZeroX: true, ZeroY: true, Width: 18 * vg.Centimeter, Height: 11 * vg.Centimeter}
+	measured := figure.Series{Name: "measured (bars: exact 95% interval)", Points: true}
 	model := figure.Series{Name: "model 1-exp(-((n-1)/n) d/T)", Points: true}
 	for _, r := range cmp.Runs {
 		if r.Variant != "pow" {
 			continue
 		}
-		sd := math.Sqrt(math.Max(r.ModelStaleRate*(1-r.ModelStaleRate), 1e-9) / math.Max(float64(r.HealthyProduced), 1))
 		measured.X, measured.Y = append(measured.X, r.LatencyMs), append(measured.Y, r.HealthyStaleRate)
-		measured.Lo, measured.Hi = append(measured.Lo, math.Max(0, r.HealthyStaleRate-2*sd)), append(measured.Hi, r.HealthyStaleRate+2*sd)
+		measured.Lo, measured.Hi = append(measured.Lo, r.HealthyStaleCI.Lo), append(measured.Hi, r.HealthyStaleCI.Hi)
 		model.X, model.Y = append(model.X, r.LatencyMs), append(model.Y, r.ModelStaleRate)
 	}
 	f.Series = []figure.Series{measured, model}

@@ -46,7 +46,9 @@ func writePlots(dir string, r *Records, rep *Report) ([]plotFile, error) {
 // headsFigure is every node's head height over time as a step line, with
 // the run's actions as marks.
 func headsFigure(r *Records) *figure.Figure {
-	f := &figure.Figure{Title: "Head height over time", XLabel: "seconds since start", YLabel: "head height", ZeroY: true, Width: 24 * vg.Centimeter, Height: 12 * vg.Centimeter}
+	// The y axis spans the heights of the run (a resumed run starts high):
+	// from 0 the steps of the nodes would merge into one line.
+	f := &figure.Figure{Title: "Head height over time", XLabel: "seconds since start", YLabel: "head height", Width: 24 * vg.Centimeter, Height: 12 * vg.Centimeter}
 	for n := 0; n < r.Nodes; n++ {
 		s := figure.Series{Name: fmt.Sprintf("node %d", n), Step: true}
 		for _, e := range r.Events {
@@ -86,20 +88,22 @@ func blockTreePlot(path string, r *Records, canon map[common.Hash]bool, n int) e
 		}
 		return blocks[i].Hash.Hex() < blocks[j].Hash.Hex()
 	})
+	var shown []treeBlock
+	for _, b := range blocks {
+		if b.Height >= lo {
+			shown = append(shown, treeBlock{Hash: b.Hash, Parent: b.Parent, Height: b.Height, Canonical: canon[b.Hash]})
+		}
+	}
+	rowOf := branchRows(shown)
 	pos := map[common.Hash]plotter.XY{}
-	sideRank := map[uint64]int{}
 	rows := 1
 	byProducer := map[int]plotter.XYs{}
 	for _, b := range blocks {
 		if b.Height < lo {
 			continue
 		}
-		row := 0
-		if !canon[b.Hash] {
-			sideRank[b.Height]++
-			row = sideRank[b.Height]
-			rows = max(rows, row+1)
-		}
+		row := rowOf[b.Hash]
+		rows = max(rows, row+1)
 		xy := plotter.XY{X: float64(b.Height), Y: float64(row)}
 		pos[b.Hash] = xy
 		prod, known := r.Producers[b.Producer]
@@ -136,19 +140,23 @@ func blockTreePlot(path string, r *Records, canon map[common.Hash]bool, n int) e
 		sc.GlyphStyle = draw.GlyphStyle{Color: color.Gray{Y: 60}, Radius: vg.Points(3), Shape: draw.BoxGlyph{}}
 		if prod >= 0 {
 			name = fmt.Sprintf("by node %d", prod)
-			sc.GlyphStyle = draw.GlyphStyle{Color: plotutil.Color(prod), Radius: vg.Points(3.5), Shape: filledShapes[prod%len(filledShapes)]}
+			sc.GlyphStyle = draw.GlyphStyle{Color: nodeColour(prod), Radius: vg.Points(3.5), Shape: filledShapes[prod%len(filledShapes)]}
 		}
 		p.Add(sc)
 		legend.Add(name, sc)
 	}
+	w := vg.Length(max(20, min(60, float64(top-lo)/8+8))) * vg.Centimeter
 	if fins := r.Finalized[n]; len(fins) > 0 {
-		if err := figure.AddMarks(p, []figure.Mark{{X: float64(fins[len(fins)-1].Height), Label: "finalized"}}, p.Y.Min, p.Y.Max); err != nil {
+		if err := figure.AddMarks(p, []figure.Mark{{X: float64(fins[len(fins)-1].Height), Label: "finalized"}}, p.Y.Min, p.Y.Max, w); err != nil {
 			return err
 		}
 	}
-	w := vg.Length(max(20, min(60, float64(top-lo)/8+8))) * vg.Centimeter
 	return figure.SavePlot(p, &legend, w, vg.Length(6+1.2*float64(rows))*vg.Centimeter, path)
 }
+
+// nodeColour is node i's colour in every plot of a run (the heads plot's
+// series i is node i) and on the dashboard.
+func nodeColour(i int) color.Color { return plotutil.Color(i) }
 
 // segments draws separate line segments, such as a tree's edges.
 type segments struct {

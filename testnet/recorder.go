@@ -116,6 +116,12 @@ func (s *Supervisor) pollBlocks(ctx context.Context, i int, c *rpc.Client, lo ui
 		s.rec.mu.Lock()
 		for _, n := range nodes {
 			b := s.rec.Blocks[n.Hash]
+			if b == nil && n.ReceivedMs == 0 {
+				// Received before the node's last start, by no node since:
+				// a block of an earlier run (Options.Resume), which the
+				// records of this run must not count.
+				continue
+			}
 			if b == nil {
 				b = &BlockRec{Hash: n.Hash, Parent: n.ParentHash, Height: uint64(n.Number), Producer: n.Miner, TimeMs: int64(n.TimeMs), SeenMs: map[int]int64{}}
 				s.rec.Blocks[n.Hash] = b
@@ -203,7 +209,7 @@ func (s *Supervisor) finishRecords() {
 	txs := append([]TxRec(nil), s.rec.Txs...)
 	s.rec.mu.Unlock()
 	if len(live) > 0 {
-		s.fillAncestry(ctx, live[0])
+		s.fillAncestry(ctx, live)
 	}
 	// Each transfer's receipt from the first live node that has one.
 	for k := range txs {
@@ -227,11 +233,14 @@ func (s *Supervisor) finishRecords() {
 // maxFilled bounds the blocks fillAncestry fetches.
 const maxFilled = 100_000
 
-// fillAncestry fetches from c the blocks between each final head and
-// genesis that no head event recorded (a poll that missed a node's events
-// would otherwise cut the canonical chain the report walks, and every
-// block and transfer below the gap would count as stale or unmined).
-func (s *Supervisor) fillAncestry(ctx context.Context, c *rpc.Client) {
+// fillAncestry fetches from the live nodes the blocks between each final
+// head and the start of the run that no poll recorded (a poll that missed a
+// node's events would otherwise cut the canonical chain the report walks,
+// and every block and transfer below the gap would count as stale or
+// unmined). It stops at genesis, or at a block no live node received
+// during this run: one of an earlier run (Options.Resume).
+func (s *Supervisor) fillAncestry(ctx context.Context, live []*rpc.Client) {
+	c := live[0]
 	s.rec.mu.Lock()
 	heads := make([]common.Hash, 0, len(s.rec.FinalHeads))
 	for _, h := range s.rec.FinalHeads {
@@ -262,6 +271,9 @@ func (s *Supervisor) fillAncestry(ctx context.Context, c *rpc.Client) {
 				s.log.Warn("Records miss a block the nodes have", "hash", h, "err", err)
 				break
 			}
+			if blk.Number > 0 && !receivedInRun(ctx, live, h, uint64(blk.Number)) {
+				break
+			}
 			fetched++
 			s.rec.mu.Lock()
 			s.rec.Blocks[h] = &BlockRec{Hash: h, Parent: blk.ParentHash, Height: uint64(blk.Number), Producer: blk.Miner,
@@ -272,6 +284,24 @@ func (s *Supervisor) fillAncestry(ctx context.Context, c *rpc.Client) {
 	if fetched > 0 {
 		s.log.Info("Filled blocks missing from the records from a node", "blocks", fetched)
 	}
+}
+
+// receivedInRun reports whether any of the live nodes received block h (at
+// height n) since it started: a node forgets when it received the blocks
+// it had before a restart.
+func receivedInRun(ctx context.Context, live []*rpc.Client, h common.Hash, n uint64) bool {
+	for _, c := range live {
+		var nodes []treeNode
+		if c.Call(ctx, &nodes, "chaind_blockTree", hexutil.Uint64(n), hexutil.Uint64(n)) != nil {
+			continue
+		}
+		for _, b := range nodes {
+			if b.Hash == h && b.ReceivedMs > 0 {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // settleTimeout bounds the wait for the nodes to agree once mining stops.

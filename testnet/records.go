@@ -30,8 +30,11 @@ type Records struct {
 	Actions     []ActionRec               `json:"actions"`
 	FinalHeads  map[int]common.Hash       `json:"finalHeads"`
 	Finalized   map[int][]FinalizedRec    `json:"finalized,omitempty"`
-	mu          sync.Mutex                `json:"-"`
-	path        string                    `json:"-"`
+	// FinalLinks is every link's shaping when the testnet went down, after
+	// any set-link, partition or heal (Link is only the start's).
+	FinalLinks []LinkRec  `json:"finalLinks,omitempty"`
+	mu         sync.Mutex `json:"-"`
+	path       string     `json:"-"`
 }
 
 // BlockRec is one block and when each node first saw it.
@@ -67,6 +70,13 @@ type TxRec struct {
 type ActionRec struct {
 	TimeMs int64  `json:"timeMs"`
 	What   string `json:"what"`
+}
+
+// LinkRec is the shaping of the link from one node to another.
+type LinkRec struct {
+	From   int        `json:"from"`
+	To     int        `json:"to"`
+	Params LinkParams `json:"params"`
 }
 
 // FinalizedRec is a finalized block a node reported.

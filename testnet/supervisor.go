@@ -19,46 +19,9 @@ import (
 
 	"github.com/chaind/chaind/chain"
 	"github.com/chaind/chaind/clock"
-	"github.com/chaind/chaind/rpc"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
 )
-
-// Options describe a testnet.
-type Options struct {
-	Dir       string        // required: where the genesis, keys, node data and records go
-	Nodes     int           // number of nodes; default 4
-	Consensus string        // "pow" (default) or "pos"
-	BlockTime time.Duration // target block interval; default 1s
-	Link      LinkParams    // shaping of every link at start
-	Seed      int64         // seeds the links' loss and jitter
-	Binary    string        // chaind executable; default this program
-	Logger    *slog.Logger  // optional
-	// Clock times the records, the scenario timeline, the link shaping,
-	// the transaction pacing, the dashboard and the polls; optional,
-	// clock.Real. The nodes are processes on the wall clock, so a testnet
-	// of real nodes runs on clock.Real; a clock.Sim makes the parts that
-	// run without them (the link proxies) exact in tests.
-	Clock clock.Clock
-
-	// Proof of work: each miner is held to its share of a declared total.
-	HashPower []float64 // relative share of each node, such as 40,30,20,10; default equal
-	Hashrate  float64   // total nonces per second of a new testnet; default 30% of what the machine can do
-
-	// Proof of stake: every node is a validator.
-	Stakes      []int64 // ether staked per node; default 32 each
-	EpochLength uint64  // slots per epoch; default 8
-	NoFinality  bool    // turn the finality gadget off
-	// Byzantine maps a node index to the --validator.byzantine list that
-	// node runs with (experiments).
-	Byzantine map[int]string
-	// Twins lists the nodes whose validator key also runs on the next node
-	// (i+1 mod Nodes): the Byzantine behaviour twin, an operator's failover
-	// mistake. That node serves both keys.
-	Twins []int
-
-	Prometheus bool // write a Prometheus scrape configuration and run prometheus when installed
-}
 
 // TestnetChainID is the chain id of testnet genesis files.
 const TestnetChainID = 31337
@@ -114,59 +77,31 @@ type Supervisor struct {
 	prom     *promServer // with Options.Prometheus
 	dash     *http.Server
 	dashAddr string
+	lock     *dirLock // held from Up until Down has saved everything
 }
 
-// Up writes (or reuses) the testnet in opts.Dir, starts every node behind
+// Up writes the testnet in opts.Dir (or continues the one there, with
+// opts.Resume), starts every node behind
 // its link proxies, starts recording, and serves the control API.
-func Up(opts Options) (*Supervisor, error) {
-	if opts.Dir == "" {
-		return nil, errors.New("testnet: a directory is required")
-	}
-	if opts.Nodes == 0 {
-		opts.Nodes = 4
-	}
-	if opts.Nodes < 1 || opts.Nodes > 64 {
-		return nil, fmt.Errorf("testnet: %d nodes; want 1 to 64", opts.Nodes)
-	}
-	if opts.Consensus == "" {
-		opts.Consensus = chain.ConsensusPoW
-	}
-	if opts.Consensus != chain.ConsensusPoW && opts.Consensus != chain.ConsensusPoS {
-		return nil, fmt.Errorf("testnet: consensus %q: want pow or pos", opts.Consensus)
-	}
-	if opts.Consensus == chain.ConsensusPoS {
-		if len(opts.Stakes) == 0 {
-			for i := 0; i < opts.Nodes; i++ {
-				opts.Stakes = append(opts.Stakes, 32)
-			}
-		}
-		if len(opts.Stakes) != opts.Nodes {
-			return nil, fmt.Errorf("testnet: %d stakes for %d nodes", len(opts.Stakes), opts.Nodes)
-		}
-		if opts.EpochLength == 0 {
-			opts.EpochLength = 8
-		}
-	} else if err := opts.normaliseHashPower(); err != nil {
+func Up(opts Options) (_ *Supervisor, err error) {
+	if err := opts.normalise(); err != nil {
 		return nil, err
 	}
-	if opts.BlockTime == 0 {
-		opts.BlockTime = time.Second
-	}
-	if opts.Logger == nil {
-		opts.Logger = slog.Default()
-	}
-	if err := checkNotRunning(opts.Dir); err != nil {
+	lock, err := claimDir(opts)
+	if err != nil {
 		return nil, err
 	}
+	defer func() {
+		if err != nil {
+			lock.release()
+		}
+	}()
 	binary, err := chaindBinary(opts.Binary)
 	if err != nil {
 		return nil, err
 	}
 	s := &Supervisor{opts: opts, log: opts.Logger, clock: clock.OrReal(opts.Clock), binary: binary, links: make(map[[2]int]*link),
-		quit: make(chan struct{}), down: make(chan struct{}), procs: make([]*nodeProc, opts.Nodes)}
-	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
-		return nil, fmt.Errorf("testnet: %w", err)
-	}
+		quit: make(chan struct{}), down: make(chan struct{}), procs: make([]*nodeProc, opts.Nodes), lock: lock}
 	if err := s.prepare(); err != nil {
 		return nil, err
 	}
@@ -219,21 +154,6 @@ func Up(opts Options) (*Supervisor, error) {
 	s.wg.Add(1)
 	go s.saveLoop()
 	return s, nil
-}
-
-// checkNotRunning refuses a directory whose supervisor still answers.
-func checkNotRunning(dir string) error {
-	st, err := ReadState(dir)
-	if err != nil {
-		return nil
-	}
-	c := rpc.NewClient(st.Control)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
-	if c.Call(ctx, nil, "testnet_ping") == nil {
-		return fmt.Errorf("testnet: a supervisor (pid %d) is already running in %s; stop it with 'chaind testnet down --dir %s'", st.PID, dir, dir)
-	}
-	return nil
 }
 
 func (s *Supervisor) nodeDir(i int) string {
@@ -438,6 +358,21 @@ func (s *Supervisor) SetLink(a, b int, p LinkParams) error {
 	return nil
 }
 
+// recordLinks saves every link's shaping as it is now into the records.
+func (s *Supervisor) recordLinks() {
+	var links []LinkRec
+	for a := 0; a < s.opts.Nodes; a++ {
+		for b := 0; b < s.opts.Nodes; b++ {
+			if a != b {
+				links = append(links, LinkRec{From: a, To: b, Params: s.net.get(a, b)})
+			}
+		}
+	}
+	s.rec.mu.Lock()
+	s.rec.FinalLinks = links
+	s.rec.mu.Unlock()
+}
+
 // nowMs is the supervisor's clock in Unix milliseconds, the unit of the
 // records.
 func (s *Supervisor) nowMs() int64 { return s.clock.Now().UnixMilli() }
@@ -468,6 +403,7 @@ func (s *Supervisor) Down() error {
 		}
 		wg.Wait()
 		s.stopPrometheus()
+		s.recordLinks()
 		s.net.close()
 		s.rec.EndMs = s.nowMs()
 		errs := []error{s.rec.save(), s.writeState()}
@@ -479,6 +415,7 @@ func (s *Supervisor) Down() error {
 			}
 		}
 		s.downErr = errors.Join(errs...)
+		s.lock.release()
 		s.log.Info("Testnet down", "dir", s.opts.Dir)
 		close(s.down)
 	})

@@ -127,6 +127,9 @@ func TestKillRestartPartitionHeal(t *testing.T) {
 		_, c := s.liveClient(0)
 		return c.Call(context.Background(), &n, "eth_getTransactionCount", crypto.PubkeyToAddress(s.funded.PublicKey), "latest") == nil && n == 40
 	})
+	if err := s.SetLink(0, 1, LinkParams{Latency: 300 * time.Millisecond}); err != nil {
+		t.Fatal(err)
+	}
 	if err := s.Down(); err != nil {
 		t.Fatal(err)
 	}
@@ -152,8 +155,21 @@ func TestKillRestartPartitionHeal(t *testing.T) {
 			t.Fatalf("%s draws nothing", f)
 		}
 	}
+	// The report's dashboard shows the links as the run left them.
+	r, err := LoadRecords(s.Dir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range recordedView(r).Links {
+		want := 10.0
+		if l.From == 0 && l.To == 1 {
+			want = 300
+		}
+		if l.LatencyMs != want || l.Cut {
+			t.Errorf("dashboard.html: link %d -> %d at %v ms (cut %v), want %v ms", l.From, l.To, l.LatencyMs, l.Cut, want)
+		}
+	}
 	if rep.TxsSent == 0 || rep.TxsMined != rep.TxsSent {
-		r, _ := LoadRecords(s.Dir())
 		canon := canonicalChain(r)
 		for _, tx := range r.Txs {
 			if tx.Block == nil || !canon[*tx.Block] {

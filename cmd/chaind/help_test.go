@@ -96,3 +96,13 @@ func TestUnknownCommandFails(t *testing.T) {
 		}
 	}
 }
+
+// TestSimHelpNamesBothEngines: sim compare runs PoW and PoS variants, and
+// the group's help says so.
+func TestSimHelpNamesBothEngines(t *testing.T) {
+	out := runHelp(t, chaindBinary(t), "sim", "--help")
+	line := regexp.MustCompile(`(?m)^  compare .*$`).FindString(out)
+	if !strings.Contains(line, "proof of stake") || strings.Contains(line, "so far") {
+		t.Fatalf("sim --help describes compare as %q", line)
+	}
+}

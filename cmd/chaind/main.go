@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/chaind/chaind/rpc"
 	"github.com/spf13/pflag"
 )
 
@@ -31,9 +32,20 @@ func main() {
 		if errors.Is(err, pflag.ErrHelp) {
 			return // the help went to stdout
 		}
-		fmt.Fprintln(os.Stderr, "chaind:", err)
+		fmt.Fprintln(os.Stderr, "chaind:", errorText(err))
 		os.Exit(1)
 	}
+}
+
+// errorText is err for a person: a node's JSON-RPC error reads as its
+// message, without the protocol's error code.
+func errorText(err error) string {
+	text := err.Error()
+	var re *rpc.Error
+	if errors.As(err, &re) {
+		text = strings.Replace(text, re.Error(), re.Message, 1)
+	}
+	return text
 }
 
 // summary is chaind's one-line description.

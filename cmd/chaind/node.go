@@ -165,8 +165,7 @@ func runNode(args []string) error {
 		}
 	}
 	if *dev && n.P2PAddr() != "" {
-		fmt.Printf("Join this chain from another shell:\n  chaind node --genesis %s/genesis.json --datadir OTHER_DIR --peers %s --rpc.addr 127.0.0.1:0 [--mine --miner.coinbase ADDR]\n",
-			cfg.DataDir, n.P2PAddr())
+		fmt.Print(joinLine(cfg.DataDir, n.P2PAddr(), cfg.Genesis.Consensus))
 	}
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
@@ -174,6 +173,18 @@ func runNode(args []string) error {
 	log.Info("Shutting down", "signal", sig.String())
 	signal.Stop(sigs)
 	return n.Close()
+}
+
+// joinLine is the dev banner's command for a second node: on free ports,
+// mining too on a PoW chain; on a PoS chain it follows (a validator joins by
+// staking, docs/pos.md).
+func joinLine(dataDir, p2pAddr, consensus string) string {
+	extra := " [--mine --miner.coinbase ADDR]"
+	if consensus == chain.ConsensusPoS {
+		extra = ""
+	}
+	return fmt.Sprintf("Join this chain from another shell:\n  chaind node --genesis %s/genesis.json --datadir OTHER_DIR --peers %s --rpc.addr 127.0.0.1:0 --p2p.addr 127.0.0.1:0%s\n",
+		dataDir, p2pAddr, extra)
 }
 
 // etherText is wei in ether with thousands separators and no trailing zeros,

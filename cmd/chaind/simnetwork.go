@@ -92,6 +92,13 @@ func runSimNetwork(args []string) error {
 		if cfg.Consensus == chain.ConsensusPoS {
 			fmt.Printf("  %-34s %v\n", "validators slashed", res.Slashed)
 		}
+		for _, b := range res.Byzantine {
+			fate := "not slashed"
+			if b.Slashed {
+				fate = "slashed"
+			}
+			fmt.Printf("  %-34s %s: %s on the best chain\n", fmt.Sprintf("byzantine validator (node %d)", b.Node), b.Behaviour, fate)
+		}
 		fmt.Printf("  %-34s %d ms (median over blocks and nodes)\n", "time for a node to receive a block", netsim.MedianArrival(res.Records).Milliseconds())
 		fmt.Printf("  %-34s %.1f s, %d events (%.0f/s), peak RSS %.0f MiB\n", "wall time",
 			res.Wall.Seconds(), res.Events, float64(res.Events)/res.Wall.Seconds(), peakRSS)
@@ -111,6 +118,9 @@ func runSimNetwork(args []string) error {
 	}
 	if res.Selfish != nil {
 		summary["selfish"] = res.Selfish
+	}
+	if len(res.Byzantine) > 0 {
+		summary["byzantine"] = res.Byzantine
 	}
 	if cfg.Consensus == chain.ConsensusPoS {
 		summary["validators"] = cfg.ValidatorCount()

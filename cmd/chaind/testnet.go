@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"strconv"
@@ -37,7 +36,18 @@ func testnetCommands() []command {
 }
 
 func dirFlag(fs *pflag.FlagSet) *string {
-	return fs.String("dir", "testnet", "testnet directory")
+	return fs.String("dir", defaultTestnetDir("testnet"), "testnet directory")
+}
+
+// defaultTestnetDir is ~/.chaind/NAME (or NAME under the temporary
+// directory without a home): never the working directory, which is often
+// the source tree.
+func defaultTestnetDir(name string) string {
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return filepath.Join(os.TempDir(), "chaind-"+name)
+	}
+	return filepath.Join(home, ".chaind", name)
 }
 
 // linkFlags adds the shaping flags; apply reads them into p.
@@ -84,8 +94,8 @@ func parseRate(s string) (int64, error) {
 }
 
 func testnetUp(args []string) error {
-	fs := newFlagSet("testnet up", "testnet up [--nodes N] [--consensus pow|pos [--stakes 40,30,20,10] [--byzantine N=B1+B2,...]] [--hashpower 40,30,20,10 [--hashrate R]] [--dir DIR] [--block-time D] [--latency D] [--jitter D] [--loss P] [--bandwidth R] [--seed S] [--prometheus] [--detach]")
-	nodes := fs.Int("nodes", 4, "number of nodes")
+	fs := newFlagSet("testnet up", "testnet up [--nodes N] [--consensus pow|pos [--stakes 40,30,20,10] [--byzantine N=B1+B2,...]] [--hashpower 40,30,20,10 [--hashrate R]] [--dir DIR [--resume|--force]] [--block-time D] [--latency D] [--jitter D] [--loss P] [--bandwidth R] [--seed S] [--prometheus] [--detach]")
+	nodes := fs.Int("nodes", 4, "number of nodes (1 to 64)")
 	consensus := fs.String("consensus", "pow", "consensus: pow or pos")
 	stakes := fs.Int64Slice("stakes", nil, "pos: ether staked by each node, such as 40,30,20,10 (default 32 each)")
 	hashpower := fs.Float64Slice("hashpower", nil, "pow: each node's share of the hash power, such as 40,30,20,10 (default equal)")
@@ -94,6 +104,8 @@ func testnetUp(args []string) error {
 	finality := fs.Bool("finality", true, "pos: run the 2/3-stake finality gadget (--finality=false: probabilistic PoS)")
 	byzantine := fs.String("byzantine", "", "pos: Byzantine validators for experiments, such as 0=equivocate+censor,2=double-vote")
 	dir := dirFlag(fs)
+	resume := fs.Bool("resume", false, "continue the testnet already in --dir (its chain goes on; the report covers only this run)")
+	force := fs.Bool("force", false, "delete the testnet already in --dir and start a new one")
 	blockTime := fs.Duration("block-time", time.Second, "target block interval (pos: the slot time)")
 	seed := fs.Int64("seed", 1, "seed for the links' loss and jitter")
 	detach := fs.Bool("detach", false, "leave the supervisor running in the background")
@@ -104,8 +116,11 @@ func testnetUp(args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *detach {
-		return detachSupervisor(*dir, args)
+	if *nodes < 1 {
+		return fmt.Errorf("--nodes %d: want 1 to 64", *nodes)
+	}
+	if err := engineFlags(fs, *consensus); err != nil {
+		return err
 	}
 	log, err := newLogger(*logLevel)
 	if err != nil {
@@ -116,7 +131,8 @@ func testnetUp(args []string) error {
 		return err
 	}
 	opts := testnet.Options{Dir: *dir, Nodes: *nodes, Consensus: *consensus, BlockTime: *blockTime, Seed: *seed, Logger: log,
-		Stakes: *stakes, EpochLength: *epochLength, NoFinality: !*finality, Byzantine: behaviourNames(byz), HashPower: *hashpower, Hashrate: *hashrate, Prometheus: *prometheus}
+		Stakes: *stakes, EpochLength: *epochLength, NoFinality: !*finality, Byzantine: behaviourNames(byz), HashPower: *hashpower, Hashrate: *hashrate,
+		Prometheus: *prometheus, Resume: *resume, Force: *force}
 	for n, b := range byz {
 		if b&pos.ByzTwin != 0 {
 			if *nodes < 2 {
@@ -128,12 +144,43 @@ func testnetUp(args []string) error {
 	if err := applyLink(&opts.Link); err != nil {
 		return err
 	}
+	if *detach {
+		if err := opts.Check(); err != nil {
+			return err
+		}
+		return detachSupervisor(*dir, args)
+	}
 	s, err := testnet.Up(opts)
 	if err != nil {
 		return err
 	}
 	s.Print(os.Stdout)
 	return superviseUntilDone(s, *duration)
+}
+
+// engineFlagNames are the flags of testnet up that belong to one engine.
+var engineFlagNames = map[string][]string{
+	"pow": {"hashpower", "hashrate"},
+	"pos": {"stakes", "epoch-length", "finality", "byzantine"},
+}
+
+// engineFlags refuses a flag of the engine that --consensus did not choose,
+// which would otherwise be ignored.
+func engineFlags(fs *pflag.FlagSet, consensus string) error {
+	if _, known := engineFlagNames[consensus]; !known {
+		return nil // testnet.Up names the engines
+	}
+	for engine, names := range engineFlagNames {
+		if engine == consensus {
+			continue
+		}
+		for _, name := range names {
+			if fs.Changed(name) {
+				return fmt.Errorf("--%s is a %s flag; this testnet runs --consensus %s", name, engine, consensus)
+			}
+		}
+	}
+	return nil
 }
 
 // superviseUntilDone prints progress until the testnet is taken down (by a
@@ -191,76 +238,10 @@ func printReport(dir string) error {
 	return nil
 }
 
-// detachSupervisor starts this command again without --detach, in its own
-// session, logging to DIR/supervisor.log, and returns once it answers.
-func detachSupervisor(dir string, args []string) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	logf, err := os.OpenFile(filepath.Join(dir, "supervisor.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		return err
-	}
-	defer logf.Close()
-	var rest []string
-	for _, a := range args {
-		if a != "--detach" && a != "--detach=true" {
-			rest = append(rest, a)
-		}
-	}
-	exe, err := os.Executable()
-	if err != nil {
-		return err
-	}
-	os.Remove(filepath.Join(dir, "testnet.json"))
-	cmd := exec.Command(exe, append([]string{"testnet", "up"}, rest...)...)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("start supervisor: %w", err)
-	}
-	exited := make(chan struct{})
-	go func() { cmd.Wait(); close(exited) }()
-	deadline := time.After(2 * time.Minute) // wall-clock: waiting for OS processes
-	for {
-		if c, err := testnet.Dial(dir); err == nil && everyNodeUp(c.State) {
-			fmt.Printf("testnet supervisor running in the background (pid %d); log in %s\n", cmd.Process.Pid, filepath.Join(dir, "supervisor.log"))
-			fmt.Printf("  Dashboard: %s\n", c.State.Dashboard)
-			for _, n := range c.State.Nodes {
-				fmt.Printf("  node %d  RPC %s\n", n.Index, n.RPC)
-			}
-			fmt.Printf("  funded account %s, key in %s\n", c.State.FundedAddr.Hex(), c.State.FundedKey)
-			if c.State.Prometheus != "" {
-				fmt.Printf("  Prometheus: %s\n", c.State.Prometheus)
-			}
-			return nil
-		}
-		select {
-		case <-exited:
-			return fmt.Errorf("the supervisor exited; see %s", filepath.Join(dir, "supervisor.log"))
-		case <-deadline:
-			cmd.Process.Kill()
-			return errors.New("the supervisor did not come up in time")
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
-}
-
-// everyNodeUp reports whether every node of st has started and has an RPC
-// URL: the supervisor writes its state after each node starts, so an early
-// read lists only the first nodes.
-func everyNodeUp(st *testnet.State) bool {
-	for _, n := range st.Nodes {
-		if n.RPC == "" {
-			return false
-		}
-	}
-	return len(st.Nodes) > 0
-}
-
 func testnetRun(args []string) error {
-	fs := newFlagSet("testnet run", "testnet run SCENARIO.json [--dir DIR]")
+	fs := newFlagSet("testnet run", "testnet run SCENARIO.json [--dir DIR [--force]]")
 	dir := dirFlag(fs)
+	force := fs.Bool("force", false, "delete the testnet already in --dir and start a new one")
 	logLevel := fs.String("log.level", "warn", "supervisor log level")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -276,7 +257,9 @@ func testnetRun(args []string) error {
 	if err != nil {
 		return err
 	}
-	s, err := testnet.Up(sc.Options(*dir, "", log))
+	opts := sc.Options(*dir, "", log)
+	opts.Force = *force
+	s, err := testnet.Up(opts)
 	if err != nil {
 		return err
 	}
@@ -318,25 +301,6 @@ func testnetRun(args []string) error {
 	return printReport(*dir)
 }
 
-func testnetDown(args []string) error {
-	c, _, err := control("down", "down [--dir DIR]", args, nil)
-	if err != nil {
-		return err
-	}
-	if err := call(c, nil, "testnet_down"); err != nil {
-		return err
-	}
-	deadline := time.Now().Add(60 * time.Second) // wall-clock: waiting for an OS process
-	for time.Now().Before(deadline) {
-		if syscall.Kill(c.State.PID, 0) != nil {
-			fmt.Println("testnet down")
-			return nil
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	return fmt.Errorf("the supervisor (pid %d) is still running", c.State.PID)
-}
-
 func testnetReport(args []string) error {
 	fs := newFlagSet("testnet report", "testnet report [DIR | --dir DIR]")
 	dir := dirFlag(fs)
@@ -365,6 +329,9 @@ func testnetCompare(args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if *nodes < 2 {
+		return fmt.Errorf("--nodes %d: a comparison splits the network in halves; want at least 2", *nodes)
+	}
 	if *redraw {
 		if _, err := testnet.Redraw(*out); err != nil {
 			return err
@@ -385,8 +352,9 @@ func testnetCompare(args []string) error {
 }
 
 func testnetAttack(args []string) error {
-	fs := newFlagSet("testnet attack", "testnet attack [--nodes N] [--z Z] [--trials T] [--block-time D] [--dir DIR] [--json]")
-	dir := dirFlag(fs)
+	fs := newFlagSet("testnet attack", "testnet attack [--nodes N] [--z Z] [--trials T] [--block-time D] [--dir DIR [--force]] [--json]")
+	dir := fs.String("dir", defaultTestnetDir("attack"), "testnet directory")
+	force := fs.Bool("force", false, "delete the testnet already in --dir and start a new one")
 	nodes := fs.Int("nodes", 4, "nodes; node 0 is the attacker")
 	share := fs.Float64("share", 0, "the attacker's share of the hash power (default 1/nodes)")
 	z := fs.Int("z", 1, "confirmations the merchant waits for")
@@ -396,11 +364,14 @@ func testnetAttack(args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if *nodes < 2 {
+		return fmt.Errorf("--nodes %d: an attacker and at least one honest node; want at least 2", *nodes)
+	}
 	log, err := newLogger("warn")
 	if err != nil {
 		return err
 	}
-	res, err := testnet.Attack(testnet.AttackOptions{Dir: *dir, Nodes: *nodes, Share: *share, Z: *z, Trials: *trials, BlockTime: *blockTime, Logger: log, Progress: os.Stdout})
+	res, err := testnet.Attack(testnet.AttackOptions{Dir: *dir, Nodes: *nodes, Share: *share, Z: *z, Trials: *trials, BlockTime: *blockTime, Force: *force, Logger: log, Progress: os.Stdout})
 	if err != nil {
 		return err
 	}

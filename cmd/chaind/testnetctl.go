@@ -7,12 +7,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/chaind/chaind/chain"
 	"github.com/chaind/chaind/testnet"
 	"github.com/spf13/pflag"
 )
@@ -46,22 +48,38 @@ func testnetStatus(args []string) error {
 	if err := call(c, &st, "testnet_status"); err != nil {
 		return err
 	}
-	w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "NODE\tSTATE\tHEIGHT\tHEAD\tPEERS\tMEMPOOL\tFINALIZED\tMINER\tRPC")
+	g, err := chain.LoadGenesis(c.State.Genesis)
+	if err != nil {
+		return err
+	}
+	return writeStatus(os.Stdout, st, g.Consensus)
+}
+
+// writeStatus prints one line per node; the miner column is proof of
+// work's, the finalized one proof of stake's.
+func writeStatus(out io.Writer, st []testnet.NodeStatus, consensus string) error {
+	pos := consensus == chain.ConsensusPoS
+	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	last := "MINER"
+	if pos {
+		last = "FINALIZED"
+	}
+	fmt.Fprintf(w, "NODE\tSTATE\tHEIGHT\tHEAD\tPEERS\tMEMPOOL\t%s\tRPC\n", last)
 	for _, n := range st {
 		if !n.Alive {
-			fmt.Fprintf(w, "%d\tdown\t\t\t\t\t\t\t\n", n.Index)
+			fmt.Fprintf(w, "%d\tdown\t\t\t\t\t\t\n", n.Index)
 			continue
 		}
-		fin := "none"
-		if n.Finalized != nil {
-			fin = strconv.FormatUint(*n.Finalized, 10)
+		col := "stopped"
+		switch {
+		case pos && n.Finalized != nil:
+			col = strconv.FormatUint(*n.Finalized, 10)
+		case pos:
+			col = "none"
+		case n.Mining:
+			col = fmt.Sprintf("%.2f MH/s", n.Hashrate/1e6)
 		}
-		miner := "stopped"
-		if n.Mining {
-			miner = fmt.Sprintf("%.2f MH/s", n.Hashrate/1e6)
-		}
-		fmt.Fprintf(w, "%d\tup\t%d\t%s\t%d\t%d+%d\t%s\t%s\t%s\n", n.Index, n.Height, n.Head.Hex()[:14], n.Peers, n.Pending, n.Queued, fin, miner, n.RPC)
+		fmt.Fprintf(w, "%d\tup\t%d\t%s\t%d\t%d+%d\t%s\t%s\n", n.Index, n.Height, n.Head.Hex()[:14], n.Peers, n.Pending, n.Queued, col, n.RPC)
 	}
 	return w.Flush()
 }

@@ -214,7 +214,7 @@ func walletSend(args []string) error {
 	value := fs.String("value", "", "amount: 1.5eth, 20gwei or a number of wei")
 	fee := fs.String("fee", "", "priority fee (tip) per gas, such as 2gwei (default: the node's suggestion)")
 	legacy := fs.Bool("legacy", false, "send an EIP-155 legacy transaction instead of EIP-1559")
-	wait := fs.Bool("wait", false, "wait until the transaction is mined and print its receipt")
+	wait := fs.Bool("wait", false, "wait until the transaction is mined and print only its receipt (JSON) on stdout")
 	timeout := fs.Duration("timeout", 2*time.Minute, "how long --wait waits")
 	url := rpcFlag(fs)
 	dir, pwFile, _ := keystoreFlags(fs)
@@ -246,10 +246,13 @@ func walletSend(args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Println(tx.Hash().Hex())
 	if !*wait {
+		fmt.Println(tx.Hash().Hex())
 		return nil
 	}
+	// stdout is the receipt alone (a JSON object for jq); the hash goes to
+	// stderr for whoever watches the wait.
+	fmt.Fprintf(os.Stderr, "sent %s; waiting for it to be mined\n", tx.Hash().Hex())
 	receipt, err := wallet.WaitReceipt(ctx, client, tx.Hash(), 250*time.Millisecond)
 	if err != nil {
 		return err

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"math/big"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -52,20 +53,24 @@ func TestDevNodeAndWalletCLI(t *testing.T) {
 		t.Fatalf("key file is not a Web3 Secret Storage JSON file: %v", err)
 	}
 
-	out, err = runChaind(t, append([]string{"wallet", "send", "--from", devAddr, "--to", newAddr, "--value", "2.5eth", "--wait", "--rpc", p.url}, ks...)...)
+	// With --wait, stdout is the receipt alone, so that it pipes into jq;
+	// the hash goes to stderr.
+	send := exec.Command(chaindBinary(t), append([]string{"wallet", "send", "--from", devAddr, "--to", newAddr, "--value", "2.5eth", "--wait", "--rpc", p.url}, ks...)...)
+	var stderr strings.Builder
+	send.Stderr = &stderr
+	stdout, err := send.Output()
 	if err != nil {
-		t.Fatalf("wallet send: %v\n%s", err, out)
-	}
-	lines := strings.SplitN(out, "\n", 2)
-	if !strings.HasPrefix(lines[0], "0x") || len(lines[0]) != 66 {
-		t.Fatalf("send did not print a transaction hash first: %s", out)
+		t.Fatalf("wallet send: %v\n%s%s", err, stdout, stderr.String())
 	}
 	var receipt struct {
 		Status          string `json:"status"`
 		TransactionHash string `json:"transactionHash"`
 	}
-	if err := json.Unmarshal([]byte(lines[1]), &receipt); err != nil || receipt.Status != "0x1" || receipt.TransactionHash != lines[0] {
-		t.Fatalf("--wait did not print a successful receipt: %v\n%s", err, out)
+	if err := json.Unmarshal(stdout, &receipt); err != nil || receipt.Status != "0x1" {
+		t.Fatalf("--wait did not print only a successful receipt on stdout: %v\n%s", err, stdout)
+	}
+	if !strings.Contains(stderr.String(), "sent "+receipt.TransactionHash) {
+		t.Fatalf("send did not name the transaction hash on stderr: %s", stderr.String())
 	}
 	out, err = runChaind(t, "wallet", "balance", newAddr, "--rpc", p.url)
 	if err != nil || !strings.HasPrefix(out, "2500000000000000000 wei") {
@@ -74,6 +79,11 @@ func TestDevNodeAndWalletCLI(t *testing.T) {
 	out, err = runChaind(t, append([]string{"wallet", "send", "--from", devAddr, "--to", newAddr, "--value", "1eth", "--rpc", p.url, "--password-file", filepath.Join(dir, "wrong")}, "--keystore", keystore)...)
 	if err == nil {
 		t.Fatalf("send without a readable password succeeded: %s", out)
+	}
+	// A node's refusal reads as its message, without JSON-RPC's error code.
+	out, err = runChaind(t, append([]string{"wallet", "send", "--from", devAddr, "--to", newAddr, "--value", "1000000000eth", "--rpc", p.url}, ks...)...)
+	if err == nil || !strings.Contains(out, "insufficient funds") || strings.Contains(out, "(code") {
+		t.Fatalf("send beyond the balance: %v\n%s", err, out)
 	}
 
 	// Another node joins the dev chain with the genesis the dev node wrote.

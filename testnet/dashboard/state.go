@@ -8,6 +8,9 @@ type State struct {
 	Links     []Link  `json:"links"`  // every ordered pair of nodes
 	Blocks    []Block `json:"blocks"` // the latest heights of the block tree
 	Events    []Event `json:"events"` // the latest first
+	// Colours is each node's colour (CSS), the one the report's plots
+	// give it.
+	Colours []string `json:"colours"`
 }
 
 // Node is one node's line.
@@ -39,6 +42,7 @@ type Block struct {
 	Height    uint64 `json:"height"`
 	Producer  int    `json:"producer"`  // node index; -1 unknown (genesis)
 	Canonical bool   `json:"canonical"` // on the chain of the highest live head
+	Row       int    `json:"row"`       // 0: the canonical chain; each side branch has a row of its own
 	Heads     []int  `json:"heads"`     // nodes whose head it is
 }
 

@@ -2,9 +2,9 @@
 // page, redraws it on every Server-Sent Event. No libraries.
 "use strict";
 
-const PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f", "#d62728"];
-const colour = (i) => (i < 0 ? "#999" : PALETTE[i % PALETTE.length]);
-const TREE_HEIGHTS = 40; // heights shown in the block tree
+// Node colours come with the state: the report's plots use the same ones.
+let COLOURS = [];
+const colour = (i) => (i < 0 || i >= COLOURS.length ? "#999" : COLOURS[i]);
 const SVG_NS = "http://www.w3.org/2000/svg";
 
 function el(tag, attrs = {}, text) {
@@ -59,29 +59,18 @@ function drawNodes(st) {
   document.getElementById("summary").textContent = `${st.consensus}, ${up} of ${st.nodes.length} nodes up`;
 }
 
-// drawTree lays the latest heights out left to right: the canonical chain
-// on the top row, each side branch on the first free row below, producers
-// by colour, node heads labelled, the highest finalized height as a line.
+// drawTree lays the latest heights out left to right, each block on the
+// row the server gave it (the canonical chain on the top row, each side
+// branch on a row of its own), producers by colour, node heads labelled,
+// the highest finalized height as a line.
 function drawTree(st) {
   const svg = document.getElementById("tree");
   svg.replaceChildren();
   if (st.blocks.length === 0) return;
   const top = Math.max(...st.blocks.map((b) => b.height));
-  const lo = Math.max(0, top - TREE_HEIGHTS + 1);
-  const blocks = st.blocks.filter((b) => b.height >= lo).sort((a, b) => a.height - b.height || (b.canonical - a.canonical));
-  const row = new Map(), used = new Map();
-  for (const b of blocks) {
-    let r = 0;
-    if (!b.canonical) {
-      const parentRow = row.get(b.parent);
-      r = parentRow > 0 ? parentRow : 1;
-      const taken = used.get(b.height) || new Set();
-      while (taken.has(r)) r++;
-    }
-    row.set(b.hash, r);
-    if (!used.has(b.height)) used.set(b.height, new Set());
-    used.get(b.height).add(r);
-  }
+  const lo = Math.min(...st.blocks.map((b) => b.height));
+  const blocks = st.blocks;
+  const row = new Map(blocks.map((b) => [b.hash, b.row]));
   const rows = Math.max(1, ...row.values()) + 1;
   const dx = 26, dy = 34, left = 40, top0 = 34;
   const x = (h) => left + (h - lo) * dx, y = (r) => top0 + r * dy;
@@ -101,7 +90,7 @@ function drawTree(st) {
   for (const b of blocks) {
     const r = el("svg:rect", {x: x(b.height) - 8, y: y(row.get(b.hash)) - 8, width: 16, height: 16, rx: 2,
       fill: colour(b.producer), stroke: b.canonical ? "#111" : "#dc2626", "stroke-width": b.canonical ? 1 : 2,
-      class: "block" + (b.canonical ? " canonical" : " side"), "data-height": b.height});
+      class: "block" + (b.canonical ? " canonical" : " side"), "data-height": b.height, "data-row": b.row});
     r.append(el("svg:title", {}, `height ${b.height}, ${b.hash.slice(0, 14)}…, by node ${b.producer}`));
     svg.append(r);
     if (b.heads && b.heads.length) {
@@ -116,11 +105,13 @@ function drawTree(st) {
   }
   svg.append(el("svg:text", {x: width - 20, y: y(rows) + 22, "font-size": 11, "text-anchor": "end"}, "height"));
   const legend = document.getElementById("legend");
+  const side = el("span", {class: "side-key"});
+  side.append(el("i"), document.createTextNode("red outline: a side branch (not on the chain of the highest head)"));
   legend.replaceChildren(...st.nodes.map((n) => {
     const s = el("span", {style: "--c:" + colour(n.index)});
     s.append(el("i"), document.createTextNode("produced by node " + n.index));
     return s;
-  }));
+  }), side);
 }
 
 function drawLinks(st) {
@@ -163,6 +154,7 @@ function drawEvents(st) {
 }
 
 function draw(st) {
+  COLOURS = st.colours || [];
   drawNodes(st);
   drawTree(st);
   drawLinks(st);

@@ -1,0 +1,114 @@
+package testnet
+
+// What a testnet is made of, and the checks of the options before anything
+// is started.
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/chaind/chaind/chain"
+	"github.com/chaind/chaind/clock"
+)
+
+// Options describe a testnet.
+type Options struct {
+	Dir       string        // required: where the genesis, keys, node data and records go
+	Nodes     int           // number of nodes; default 4
+	Consensus string        // "pow" (default) or "pos"
+	BlockTime time.Duration // target block interval; default 1s
+	Link      LinkParams    // shaping of every link at start
+	Seed      int64         // seeds the links' loss and jitter
+	Binary    string        // chaind executable; default this program
+	Logger    *slog.Logger  // optional
+	// Clock times the records, the scenario timeline, the link shaping,
+	// the transaction pacing, the dashboard and the polls; optional,
+	// clock.Real. The nodes are processes on the wall clock, so a testnet
+	// of real nodes runs on clock.Real; a clock.Sim makes the parts that
+	// run without them (the link proxies) exact in tests.
+	Clock clock.Clock
+
+	// Proof of work: each miner is held to its share of a declared total.
+	HashPower []float64 // relative share of each node, such as 40,30,20,10; default equal
+	Hashrate  float64   // total nonces per second of a new testnet; default 30% of what the machine can do
+
+	// Proof of stake: every node is a validator.
+	Stakes      []int64 // ether staked per node; default 32 each
+	EpochLength uint64  // slots per epoch; default 8
+	NoFinality  bool    // turn the finality gadget off
+	// Byzantine maps a node index to the --validator.byzantine list that
+	// node runs with (experiments).
+	Byzantine map[int]string
+	// Twins lists the nodes whose validator key also runs on the next node
+	// (i+1 mod Nodes): the Byzantine behaviour twin, an operator's failover
+	// mistake. That node serves both keys.
+	Twins []int
+
+	Prometheus bool // write a Prometheus scrape configuration and run prometheus when installed
+
+	// A directory that holds a testnet from an earlier run is refused
+	// unless Resume (continue its chain; the records and the report cover
+	// only the new run) or Force (delete what the earlier run wrote and
+	// start a new testnet) is set.
+	Resume bool
+	Force  bool
+}
+
+// normalise checks the options and fills in the defaults.
+func (opts *Options) normalise() error {
+	if opts.Dir == "" {
+		return errors.New("testnet: a directory is required")
+	}
+	if opts.Nodes == 0 {
+		opts.Nodes = 4
+	}
+	if opts.Nodes < 1 || opts.Nodes > 64 {
+		return fmt.Errorf("testnet: %d nodes; want 1 to 64", opts.Nodes)
+	}
+	if opts.Resume && opts.Force {
+		return errors.New("testnet: resume or start over (force), not both")
+	}
+	if opts.Consensus == "" {
+		opts.Consensus = chain.ConsensusPoW
+	}
+	if opts.Consensus != chain.ConsensusPoW && opts.Consensus != chain.ConsensusPoS {
+		return fmt.Errorf("testnet: consensus %q: want pow or pos", opts.Consensus)
+	}
+	if opts.Consensus == chain.ConsensusPoS {
+		if len(opts.Stakes) == 0 {
+			for i := 0; i < opts.Nodes; i++ {
+				opts.Stakes = append(opts.Stakes, 32)
+			}
+		}
+		if len(opts.Stakes) != opts.Nodes {
+			return fmt.Errorf("testnet: %d stakes for %d nodes", len(opts.Stakes), opts.Nodes)
+		}
+		if opts.EpochLength == 0 {
+			opts.EpochLength = 8
+		}
+	} else if err := opts.normaliseHashPower(); err != nil {
+		return err
+	}
+	if opts.BlockTime == 0 {
+		opts.BlockTime = time.Second
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	return nil
+}
+
+// Check says, without changing anything, whether Up would refuse these
+// options: a bad value, a supervisor already running in the directory, or
+// an earlier testnet there with neither Resume nor Force set. The CLI asks
+// before it starts a supervisor in the background.
+func (opts Options) Check() error {
+	opts.Stakes, opts.HashPower = slices.Clone(opts.Stakes), slices.Clone(opts.HashPower)
+	if err := opts.normalise(); err != nil {
+		return err
+	}
+	return CheckDir(opts)
+}
