@@ -11,10 +11,12 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/chaind/chaind/chain"
 	"github.com/chaind/chaind/clock"
+	"github.com/chaind/chaind/explorer"
 	"github.com/chaind/chaind/mempool"
 	"github.com/chaind/chaind/metrics"
 	"github.com/chaind/chaind/p2p"
@@ -272,6 +274,12 @@ func (n *Node) Start() error {
 	}
 	n.rpc = srv
 	srv.Handle("/metrics", n.metrics.Handler())
+	// The explorer's page and assets (gorilla/mux paths: {asset} is one
+	// path segment), beside JSON-RPC on /.
+	ex := explorer.Handler()
+	for _, path := range []string{strings.TrimSuffix(explorer.Path, "/"), explorer.Path, explorer.Path + "{asset}"} {
+		srv.Handle(path, ex)
+	}
 	// A taken port fails the start, P2P like RPC: a node that moved in
 	// silence would not be where its peers and users look for it.
 	if err := n.p2p.Start(); err != nil {
@@ -282,7 +290,7 @@ func (n *Node) Start() error {
 		return fmt.Errorf("rpc: listen on %s: %w (another node on this port? --rpc.addr chooses another, 127.0.0.1:0 any free one)", n.cfg.RPCAddr, err)
 	}
 	n.listener = ln
-	n.server = &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second}
+	n.server = &http.Server{Handler: explorer.RedirectBrowsers(srv), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second}
 	n.served = make(chan struct{})
 	go func() {
 		defer close(n.served)
