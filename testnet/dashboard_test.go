@@ -1,30 +1,17 @@
 package testnet
 
 import (
-	"context"
 	"flag"
-	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/chaind/chaind/internal/poll"
+	"github.com/chaind/chaind/internal/browser"
 	"github.com/chromedp/chromedp"
 )
 
 var screenshot = flag.String("dashboard.screenshot", "", "write a PNG of the dashboard during the partition to this file")
-
-// chromium finds a Chromium or Chrome binary.
-func chromium() string {
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	return ""
-}
 
 // TestDashboardInBrowser opens the live dashboard of a 4-node testnet in
 // headless Chromium: every node is shown, the block tree grows, and the
@@ -34,41 +21,27 @@ func TestDashboardInBrowser(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs a testnet and a browser")
 	}
-	bin := chromium()
-	if bin == "" {
-		t.Skip("Chromium is not installed (apt-get install chromium); the dashboard was not tested in a browser")
-	}
+	page := browser.Open(t, 4*time.Minute) // skips without Chromium
 	s := up(t, Options{Nodes: 4, BlockTime: 500 * time.Millisecond})
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(bin), chromedp.NoSandbox,
-		chromedp.Flag("disable-gpu", true), chromedp.WindowSize(1400, 1000))
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancelT := context.WithTimeout(ctx, 3*time.Minute)
-	defer cancelT()
-
-	if _, err := chromedp.Run(ctx, chromedp.Navigate(s.DashboardURL())); err != nil {
-		t.Fatalf("open %s: %v", s.DashboardURL(), err)
-	}
+	page.Navigate(s.DashboardURL())
 	waitJS := func(what, js string) {
 		t.Helper()
-		poll.Until(t, 90*time.Second, what, func() bool { return evalJS[bool](ctx, t, js) })
+		page.Wait(what, js, 90*time.Second)
 	}
 	waitJS("the page to show 4 nodes", `document.querySelectorAll('#nodes .node').length === 4`)
-	names := evalJS[string](ctx, t, `[...document.querySelectorAll('#nodes .node b')].map(b => b.textContent).join(',')`)
+	names := browser.Eval[string](page, `[...document.querySelectorAll('#nodes .node b')].map(b => b.textContent).join(',')`)
 	if names != "node 0,node 1,node 2,node 3" {
 		t.Fatalf("nodes shown: %q", names)
 	}
 	topJS := `Math.max(-1, ...[...document.querySelectorAll('#tree rect.block')].map(r => +r.dataset.height))`
 	waitJS("blocks in the tree", topJS+` > 2`)
-	first := evalJS[int](ctx, t, topJS)
+	first := browser.Eval[int](page, topJS)
 	waitJS("the tree to grow", topJS+` >= `+strconv.Itoa(first+3))
 
-	if _, err := chromedp.Run(ctx, chromedp.SetValue("#partition-groups", "0,1 2,3")); err != nil {
+	if _, err := chromedp.Run(page.Context(), chromedp.SetValue("#partition-groups", "0,1 2,3")); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := chromedp.Run(ctx, chromedp.Click("#partition-btn")); err != nil {
+	if _, err := chromedp.Run(page.Context(), chromedp.Click("#partition-btn")); err != nil {
 		t.Fatal(err)
 	}
 	waitJS("the page to show 8 cut links", `document.querySelectorAll('#links td.cut').length === 8`)
@@ -83,38 +56,21 @@ func TestDashboardInBrowser(t *testing.T) {
 	waitJS("the two halves to show different heads", `document.querySelectorAll('#tree .head-label').length >= 2`)
 	// Each branch on its own row, the red outline explained, and node 0 in
 	// the colour the report's plots give it.
-	if rows := evalJS[string](ctx, t, `[...document.querySelectorAll('#tree rect.block')].filter(r => (r.dataset.row === '0') !== r.classList.contains('canonical')).map(r => r.dataset.height + ':' + r.dataset.row).join(',')`); rows != "" {
+	if rows := browser.Eval[string](page, `[...document.querySelectorAll('#tree rect.block')].filter(r => (r.dataset.row === '0') !== r.classList.contains('canonical')).map(r => r.dataset.height + ':' + r.dataset.row).join(',')`); rows != "" {
 		t.Errorf("blocks on the wrong row (height:row): %s", rows)
 	}
-	if key := evalJS[string](ctx, t, `(document.querySelector('#legend .side-key') || {}).textContent || ''`); !strings.Contains(key, "red outline") {
+	if key := browser.Eval[string](page, `(document.querySelector('#legend .side-key') || {}).textContent || ''`); !strings.Contains(key, "red outline") {
 		t.Errorf("the legend does not explain the red outline: %q", key)
 	}
-	if c := evalJS[string](ctx, t, `document.querySelector('#nodes .node[data-index="0"]').style.getPropertyValue('--c')`); c != "#F15A60" {
+	if c := browser.Eval[string](page, `document.querySelector('#nodes .node[data-index="0"]').style.getPropertyValue('--c')`); c != "#F15A60" {
 		t.Errorf("node 0 is drawn in %q, the plots draw it in #F15A60", c)
 	}
-	events := evalJS[string](ctx, t, `document.getElementById('events').textContent`)
+	events := browser.Eval[string](page, `document.getElementById('events').textContent`)
 	if !strings.Contains(events, "partition") {
 		t.Fatalf("the events do not show the partition: %q", events)
 	}
 	if *screenshot != "" {
-		// Let each half grow its own branch; quality 100 makes a PNG.
-		time.Sleep(4 * time.Second)
-		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(*screenshot, png, 0o644); err != nil {
-			t.Fatal(err)
-		}
+		time.Sleep(4 * time.Second) // let each half grow its own branch
+		page.Screenshot(*screenshot)
 	}
-}
-
-// evalJS evaluates js in the page and returns its value.
-func evalJS[T any](ctx context.Context, t *testing.T, js string) T {
-	t.Helper()
-	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](js))
-	if err != nil {
-		t.Fatalf("%s: %v", js, err)
-	}
-	return v
 }

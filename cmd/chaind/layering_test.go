@@ -40,6 +40,7 @@ var allowedImports = map[string][]string{
 	"netsim":            {"chain", "clock", "mempool", "pos", "pow", "testnet"},
 	"loadgen":           {"chain", "pow", "rpc", "wallet"},
 	"internal/poll":     {},
+	"internal/browser":  {"internal/poll"},
 	"cmd/chaind":        nil, // may import anything
 }
 

@@ -280,7 +280,7 @@ async function viewBlock(ref) {
   if (!unavailable(siblings) && siblings.length > 1) {
     html += `<div class="card"><h2>Blocks at height ${n}</h2><table id="siblings"><tr><th>Hash</th><th>Producer</th><th>Txs</th><th></th></tr>`;
     for (const s of siblings) {
-      html += `<tr class="${s.canonical ? "canonical" : "side"}"><td>${hashLink(s.hash)}${s.hash === block.hash ? " (this block)" : ""}</td>
+      html += `<tr class="${s.canonical ? "canonical" : "side"}" data-hash="${esc(s.hash)}"><td>${hashLink(s.hash)}${s.hash === block.hash ? " (this block)" : ""}</td>
         <td>${addrLink(s.miner)}</td><td>${s.txs}</td><td>${s.canonical ? badge("ok", "canonical") : badge("warn", "side branch")}</td></tr>`;
     }
     html += `</table></div>`;
