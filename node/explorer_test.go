@@ -240,9 +240,26 @@ func TestExplorerInBrowser(t *testing.T) {
 	}
 	shot("account")
 
+	// The open account page shows a new transfer once B mines it.
+	b.Miner().Start()
+	defer b.Miner().Stop()
+	ecB, err := ethclient.DialContext(ctx, b.RPCURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ecB.Close()
+	tx2 := signTx(t, ct.Key(0), chainID, &types.DynamicFeeTx{ChainID: chainID, Nonce: 1, GasTipCap: big.NewInt(1e9),
+		GasFeeCap: new(big.Int).Add(g.BaseFee.Big(), big.NewInt(1e9)), Gas: 21000, To: &to, Value: big.NewInt(1000)})
+	if err := ecB.SendTransaction(ctx, tx2); err != nil {
+		t.Fatal(err)
+	}
+	waitReceipt(t, ecB, tx2.Hash())
+	wait("the second transfer on the open account page", `!!document.querySelector('#transfers tr[data-hash="`+tx2.Hash().Hex()+`"]')`)
+	if got := text("#account-balance"); got != "1.500000000000001 ETH" {
+		t.Fatalf("balance shown as %q after the second transfer", got)
+	}
+
 	t.Run("ethers", func(t *testing.T) {
-		b.Miner().Start()
-		defer b.Miner().Stop()
 		out := runJS(t, "send.mjs", b.RPCURL(), hexKey(0)) // skips without node_modules
 		var res struct {
 			Hash1 string `json:"hash1"`

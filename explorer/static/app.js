@@ -5,7 +5,7 @@
 
 const LATEST = 20;        // heights shown on the front page
 const SCAN = 256;         // blocks an account page scans for transfers
-const SCAN_BATCH = 32;    // blocks per batched request of that scan
+const SCAN_BATCH = 8;     // blocks per batched request of that scan (full blocks are large)
 const REFRESH_MS = 2000;  // how often a live view reloads
 const main = document.getElementById("main");
 
@@ -345,27 +345,45 @@ async function viewTx(hash) {
   return { html: `<h1>Transaction</h1><div class="card">${kv(rows)}</div>`, live: !rc };
 }
 
+// scan holds what the account page found in the blocks it scanned, so that
+// a reload reads only the blocks mined since: per block number, the block's
+// hash, whether the account produced it and its transfers.
+let scan = { addr: "", blocks: new Map() };
+
+// scanBlocks reads blocks from..to (canonical, full transactions) in
+// batches and records the account's part in each.
+async function scanBlocks(lower, from, to) {
+  for (let hi = to; hi >= from; hi -= SCAN_BATCH) {
+    const calls = [];
+    for (let n = hi; n > hi - SCAN_BATCH && n >= from; n--) calls.push(["eth_getBlockByNumber", hex(n), true]);
+    for (const b of await batch(calls)) {
+      if (!b || unavailable(b)) continue;
+      const txs = b.transactions.filter((t) => t.from.toLowerCase() === lower || (t.to && t.to.toLowerCase() === lower));
+      scan.blocks.set(num(b.number), { hash: b.hash, produced: b.miner.toLowerCase() === lower, txs });
+    }
+  }
+}
+
 async function viewAddress(addr) {
   if (!/^0x[0-9a-fA-F]{40}$/.test(addr)) return notFound(`“${addr}” is not an address.`);
   const [bal, nonce, code, headHex] = await batch([["eth_getBalance", addr, "latest"], ["eth_getTransactionCount", addr, "latest"], ["eth_getCode", addr, "latest"], ["eth_blockNumber"]]);
   if (unavailable(bal)) throw bal;
   const head = num(headHex);
   const from = Math.max(0, head - SCAN + 1);
-  const scanned = head - from + 1;
   const lower = addr.toLowerCase();
-  const transfers = [];
-  let produced = 0;
-  for (let hi = head; hi >= from; hi -= SCAN_BATCH) {
-    const calls = [];
-    for (let n = hi; n > hi - SCAN_BATCH && n >= from; n--) calls.push(["eth_getBlockByNumber", hex(n), true]);
-    for (const b of await batch(calls)) {
-      if (!b || unavailable(b)) continue;
-      if (b.miner.toLowerCase() === lower) produced++;
-      for (const t of b.transactions) {
-        if (t.from.toLowerCase() === lower || (t.to && t.to.toLowerCase() === lower)) transfers.push(t);
-      }
-    }
+  let known = -1; // the highest block already scanned, if still canonical
+  if (scan.addr === lower && scan.blocks.size > 0) {
+    known = Math.max(...scan.blocks.keys());
+    const b = known <= head ? await rpc("eth_getBlockByNumber", hex(known), false) : null;
+    if (!b || b.hash !== scan.blocks.get(known).hash) known = -1; // a reorg: scan again
   }
+  if (known < 0) scan = { addr: lower, blocks: new Map() };
+  await scanBlocks(lower, Math.max(from, known + 1), head);
+  for (const n of scan.blocks.keys()) if (n < from) scan.blocks.delete(n);
+  const numbers = [...scan.blocks.keys()].sort((a, b) => b - a);
+  const transfers = numbers.flatMap((n) => scan.blocks.get(n).txs);
+  const produced = numbers.filter((n) => scan.blocks.get(n).produced).length;
+  const scanned = head - from + 1;
   let html = `<h1>Account</h1><div class="card">` + kv([
     ["Address", `<span class="mono" id="account-address">${esc(addr)}</span>`],
     ["Balance", `<span id="account-balance">${ether(bal)}</span>`],
