@@ -33,6 +33,8 @@ func TestHostAndOriginChecks(t *testing.T) {
 		{"rebinding host", map[string]string{"Host": "attacker.example:8545"}, 403},
 		{"foreign origin", map[string]string{"Origin": "http://attacker.example"}, 403},
 		{"allowed origin", map[string]string{"Origin": "http://app.example"}, 200},
+		{"a page the node served (same origin)", map[string]string{"Host": "localhost:8545", "Origin": "http://localhost:8545"}, 200},
+		{"rebinding host as its own origin", map[string]string{"Host": "attacker.example:8545", "Origin": "http://attacker.example:8545"}, 403},
 	} {
 		status, h, body := n.post("POST", stop, tt.headers)
 		if status != tt.status {
