@@ -189,11 +189,15 @@ func TestExplorerInBrowser(t *testing.T) {
 
 	page.Navigate(b.RPCURL() + "/")
 	wait("the root URL to lead a browser to the explorer", `location.pathname === '/explorer/' && !!document.querySelector('#blocks')`)
-	wait("the block of the transfer", `!!document.querySelector('#blocks tr.canonical[data-hash="`+rc.BlockHash.Hex()+`"]')`)
-	if got := text(`#blocks tr[data-hash="` + rc.BlockHash.Hex() + `"] td:nth-child(3) a`); got != short(common.Address{0xaa}.Hex()) {
-		t.Fatalf("producer of the transfer's block shown as %q", got)
+	head := b.Chain().Head().Hash() // A's block: nothing mines now
+	wait("the head block", `!!document.querySelector('#blocks tr.canonical[data-hash="`+head.Hex()+`"]')`)
+	if got := text(`#blocks tr[data-hash="` + head.Hex() + `"] td:nth-child(3) a`); got != short(common.Address{0xaa}.Hex()) {
+		t.Fatalf("producer of the head block shown as %q", got)
 	}
 	wait("the reorg", `[...document.querySelectorAll('#reorgs a')].some(a => a.title === '`+lost.Hash().Hex()+`')`)
+	if got := text("#reorgs tr:nth-child(2) td:nth-child(3)"); got != "#0" {
+		t.Fatalf("the reorg forked at %q, want #0: the two nodes share only genesis", got)
+	}
 	wait("the peer", `document.querySelectorAll('#peers tr').length === 2`)
 	shot("home")
 
@@ -215,6 +219,9 @@ func TestExplorerInBrowser(t *testing.T) {
 	page.Navigate(base + "#/block/" + rc.BlockNumber.String())
 	wait("the transfer's block", `document.querySelector('#block-hash')?.textContent === '`+rc.BlockHash.Hex()+`'`)
 	wait("the transfer in its block", `!!document.querySelector('.txs tr[data-hash="`+tx.Hash().Hex()+`"]')`)
+	if got := text("#block-producer"); got != strings.ToLower(common.Address{0xaa}.Hex()) {
+		t.Fatalf("producer of the transfer's block shown as %q", got)
+	}
 	if strings.Contains(browser.Eval[string](page, `document.body.textContent`), "not canonical") {
 		t.Fatal("a canonical block is called not canonical")
 	}

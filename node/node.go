@@ -299,7 +299,7 @@ func (n *Node) Start() error {
 		}
 	}()
 	head := n.chain.Head()
-	n.log.Info("Node started", "rpc", n.RPCURL(), "p2p", n.p2p.Addr(), "node_id", n.p2p.NodeID(), "chain_id", n.chain.Genesis().ChainID,
+	n.log.Info("Node started", "rpc", n.RPCURL(), "explorer", n.RPCURL()+explorer.Path, "p2p", n.p2p.Addr(), "node_id", n.p2p.NodeID(), "chain_id", n.chain.Genesis().ChainID,
 		"genesis", n.chain.GenesisHeader().Hash(), "head", head.Height(), "head_hash", head.Hash())
 	if n.miner != nil {
 		n.pause = n.watchStorage()

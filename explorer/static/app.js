@@ -178,10 +178,11 @@ async function viewHome() {
   if (!("chaind" in node.modules)) html += `<p class="muted">The chaind namespace is off on this node.</p>`;
   else if (node.events.length === 0) html += `<p class="muted" id="no-reorgs">None since the node started.</p>`;
   else {
-    html += `<table id="reorgs"><tr><th>When</th><th>New head</th><th>Removed</th><th>Added</th></tr>`;
+    html += `<table id="reorgs"><tr><th>When</th><th>New head</th><th>Fork at</th><th>Removed (oldest first)</th><th>Added</th></tr>`;
     for (const e of node.events.slice(-10).reverse()) {
-      html += `<tr><td>${age(e.timeMs)}</td><td>${blockLink(e.hash, "#" + num(e.number))}</td>
-        <td>${e.removed.map(hashLink).join("<br>")}</td><td>${e.added.map(hashLink).join("<br>")}</td></tr>`;
+      const fork = num(e.number) - e.added.length; // the last block both branches share
+      html += `<tr><td>${age(e.timeMs)}</td><td>${blockLink(e.hash, "#" + num(e.number))}</td><td>${blockLink(fork, "#" + fork)}</td>
+        <td>${hashList(e.removed.slice().reverse())}</td><td>${hashList(e.added)}</td></tr>`;
     }
     html += `</table>`;
   }
@@ -190,6 +191,12 @@ async function viewHome() {
   if (isPoS()) html += finalityCard(fin, validators);
   html += `</div><div>` + peersCard(peers) + `</div></div>`;
   return html;
+}
+
+// hashList links the first 4 block hashes and counts the rest.
+function hashList(hashes) {
+  const more = hashes.length > 4 ? `<br><span class="muted">and ${hashes.length - 4} more</span>` : "";
+  return hashes.slice(0, 4).map(hashLink).join("<br>") + more;
 }
 
 function finalityCard(fin, validators) {
@@ -267,7 +274,7 @@ async function viewBlock(ref) {
     ["Hash", `<span class="mono" id="block-hash">${esc(block.hash)}</span>`],
     ["Status", `<span id="block-status">${finalityBadge(n, canonical, head, fin)}</span>`],
     ["Timestamp", esc(when(ms))],
-    ["Producer", addrLink(block.miner, true)],
+    ["Producer", `<span id="block-producer">${addrLink(block.miner, true)}</span>`],
     ["Transactions", `${block.transactions.length}`],
     ["Parent", n === 0 ? `<span class="muted">genesis</span>` : `<a class="mono" href="#/block/${esc(block.parentHash)}">${esc(block.parentHash)}</a>`],
     ["Gas used / limit", `${num(block.gasUsed).toLocaleString("en")} / ${num(block.gasLimit).toLocaleString("en")}`],
