@@ -133,7 +133,7 @@ async function finality() {
 // many blocks sit on top of it.
 function finalityBadge(number, canonical, head, fin) {
   if (!canonical) return badge("warn", "not canonical");
-  if (fin.number != null && number <= fin.number && (isPoS() || fin.number > 0)) return badge("ok", "finalized");
+  if (fin.number != null && number <= fin.number) return badge("ok", "finalized");
   const conf = head - number;
   return badge("muted", `${conf} confirmation${conf === 1 ? "" : "s"}`);
 }
@@ -279,7 +279,7 @@ async function viewBlock(ref) {
     ["Parent", n === 0 ? `<span class="muted">genesis</span>` : `<a class="mono" href="#/block/${esc(block.parentHash)}">${esc(block.parentHash)}</a>`],
     ["Gas used / limit", `${num(block.gasUsed).toLocaleString("en")} / ${num(block.gasLimit).toLocaleString("en")}`],
     block.baseFeePerGas ? ["Base fee", gwei(block.baseFeePerGas)] : null,
-    ["Difficulty / weight", `${BigInt(block.difficulty)} (chain total ${BigInt(block.totalDifficulty)})`],
+    ["Weight (difficulty)", `${BigInt(block.difficulty)} (total weight of the chain up to here ${BigInt(block.totalDifficulty)})`],
     ["State root", `<span class="mono">${esc(block.stateRoot)}</span>`],
     ["Size", `${num(block.size).toLocaleString("en")} bytes`],
   ]) + `</div>`;
