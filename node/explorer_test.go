@@ -82,11 +82,11 @@ func TestExplorerBesideRPC(t *testing.T) {
 }
 
 // explorerNode is a PoW node on g that mines only when told to, to
-// coinbase, serving the dev namespaces (admin_peers among them).
-func explorerNode(t *testing.T, g *chain.Genesis, coinbase common.Address) *node.Node {
+// coinbase, serving the namespaces apis (nil: the default ones).
+func explorerNode(t *testing.T, g *chain.Genesis, coinbase common.Address, apis []string) *node.Node {
 	t.Helper()
 	n, err := node.New(node.Config{DataDir: t.TempDir(), Genesis: g, RPCAddr: "127.0.0.1:0", P2PAddr: "127.0.0.1:0", MinerThreads: 1,
-		Coinbase: coinbase, NoDiscover: true, Logger: slog.New(slog.DiscardHandler), RPCAPIs: rpc.DevAPIs})
+		Coinbase: coinbase, NoDiscover: true, Logger: slog.New(slog.DiscardHandler), RPCAPIs: apis})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,8 +112,9 @@ func mineUntil(t *testing.T, n *node.Node, what string, cond func() bool) {
 // installed). The page shows the blocks with their producers and the side
 // branch, the reorg, the reorged block as not canonical with the block that
 // replaced it, the transaction with its receipt's status, the recipient's
-// balance and transfer, and the peer; a PoS dev node's page shows its
-// validator and finality checkpoints, and says that admin_peers is off.
+// balance and transfer, and the peer; A's page (without the admin
+// namespace) says that admin_peers is off; a PoS dev node's page shows its
+// validator, finality checkpoints and a finalized block.
 func TestExplorerInBrowser(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs nodes and a browser")
@@ -121,8 +122,8 @@ func TestExplorerInBrowser(t *testing.T) {
 	page := browser.Open(t, 6*time.Minute)                 // skips without Chromium
 	pos, _, _, producer := startPoSDevNode(t, t.TempDir()) // finalizes its first epochs meanwhile
 	g := fastGenesis(1)
-	a := explorerNode(t, g, common.Address{0xaa})
-	b := explorerNode(t, g, common.Address{0xbb})
+	a := explorerNode(t, g, common.Address{0xaa}, nil) // no admin namespace
+	b := explorerNode(t, g, common.Address{0xbb}, rpc.DevAPIs)
 	// A transfer of 1.5 ether sent with ethclient, mined by A.
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
@@ -200,6 +201,13 @@ func TestExplorerInBrowser(t *testing.T) {
 	}
 	wait("the peer", `document.querySelectorAll('#peers tr').length === 2`)
 	shot("home")
+
+	// A serves the default namespaces: its page says where the peers went.
+	page.Navigate(a.RPCURL() + "/explorer/")
+	wait("A's page", `!!document.querySelector('#blocks')`)
+	if got := text("#no-peers"); !strings.Contains(got, "admin_peers is not served") {
+		t.Fatalf("A's peers card says %q", got)
+	}
 
 	page.Navigate(base + "#/block/" + lost.Hash().Hex())
 	wait("the reorged block's page", `!!document.querySelector('#not-canonical')`)
@@ -288,8 +296,8 @@ func TestExplorerInBrowser(t *testing.T) {
 	if got, want := text("#validators td a"), strings.ToLower(crypto.PubkeyToAddress(producer.PublicKey).Hex()); got != want {
 		t.Fatalf("validator shown as %q, want %s", got, want)
 	}
-	if !strings.Contains(text("#pos"), "Finalized") || text("#no-peers") == "" {
-		t.Fatalf("PoS page: checkpoints %q, peers %q", text("#pos"), text("#no-peers"))
+	if !strings.Contains(text("#pos"), "Finalized") {
+		t.Fatalf("PoS page: checkpoints %q", text("#pos"))
 	}
 	wait("a finalized block after genesis", `[...document.querySelectorAll('#blocks tr.canonical')].some(r => +r.dataset.number > 0 && r.querySelector('.badge.ok')?.textContent === 'finalized')`)
 	shot("pos")
