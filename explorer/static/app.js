@@ -358,15 +358,16 @@ async function viewTx(hash) {
 let scan = { addr: "", blocks: new Map() };
 
 // scanBlocks reads blocks from..to (canonical, full transactions) in
-// batches and records the account's part in each.
-async function scanBlocks(lower, from, to) {
+// batches and records the account's part in each in acc.
+async function scanBlocks(acc, from, to) {
   for (let hi = to; hi >= from; hi -= SCAN_BATCH) {
     const calls = [];
     for (let n = hi; n > hi - SCAN_BATCH && n >= from; n--) calls.push(["eth_getBlockByNumber", hex(n), true]);
     for (const b of await batch(calls)) {
       if (!b || unavailable(b)) continue;
-      const txs = b.transactions.filter((t) => t.from.toLowerCase() === lower || (t.to && t.to.toLowerCase() === lower));
-      scan.blocks.set(num(b.number), { hash: b.hash, produced: b.miner.toLowerCase() === lower, txs });
+      const mine = (a) => a && a.toLowerCase() === acc.addr;
+      const txs = b.transactions.filter((t) => mine(t.from) || mine(t.to));
+      acc.blocks.set(num(b.number), { hash: b.hash, produced: mine(b.miner), txs });
     }
   }
 }
@@ -378,18 +379,22 @@ async function viewAddress(addr) {
   const head = num(headHex);
   const from = Math.max(0, head - SCAN + 1);
   const lower = addr.toLowerCase();
+  // A view left half-way (the user went elsewhere) may still be scanning:
+  // each view fills its own acc and keeps it only once complete.
+  let acc = { addr: lower, blocks: new Map() };
   let known = -1; // the highest block already scanned, if still canonical
   if (scan.addr === lower && scan.blocks.size > 0) {
     known = Math.max(...scan.blocks.keys());
     const b = known <= head ? await rpc("eth_getBlockByNumber", hex(known), false) : null;
-    if (!b || b.hash !== scan.blocks.get(known).hash) known = -1; // a reorg: scan again
+    if (b && b.hash === scan.blocks.get(known).hash) acc = { addr: lower, blocks: new Map(scan.blocks) };
+    else known = -1; // a reorg: scan again
   }
-  if (known < 0) scan = { addr: lower, blocks: new Map() };
-  await scanBlocks(lower, Math.max(from, known + 1), head);
-  for (const n of scan.blocks.keys()) if (n < from) scan.blocks.delete(n);
-  const numbers = [...scan.blocks.keys()].sort((a, b) => b - a);
-  const transfers = numbers.flatMap((n) => scan.blocks.get(n).txs);
-  const produced = numbers.filter((n) => scan.blocks.get(n).produced).length;
+  await scanBlocks(acc, Math.max(from, known + 1), head);
+  for (const n of acc.blocks.keys()) if (n < from) acc.blocks.delete(n);
+  scan = acc;
+  const numbers = [...acc.blocks.keys()].sort((a, b) => b - a);
+  const transfers = numbers.flatMap((n) => acc.blocks.get(n).txs);
+  const produced = numbers.filter((n) => acc.blocks.get(n).produced).length;
   const scanned = head - from + 1;
   let html = `<h1>Account</h1><div class="card">` + kv([
     ["Address", `<span class="mono" id="account-address">${esc(addr)}</span>`],
