@@ -58,8 +58,15 @@ async function loadNode() {
 const isPoS = () => node.consensus && node.consensus.engine === "pos";
 
 // followHeads reads the node's head changes (chaind_headEvents) from where
-// it stopped last time, keeping the newest 500 reorgs.
-async function followHeads() {
+// it stopped last time, keeping the newest 500 reorgs. Views that ask while
+// a read is under way share it, so that no event is counted twice.
+let following = null;
+function followHeads() {
+  following ??= readHeads().finally(() => { following = null; });
+  return following;
+}
+
+async function readHeads() {
   if (!("chaind" in node.modules)) return;
   for (let i = 0; i < 50; i++) { // at most 50 000 events per refresh
     let evs;
