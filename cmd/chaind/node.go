@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/hex"
 	"fmt"
+	"github.com/chaind/chaind/explorer"
 	"math/big"
 	"os"
 	"os/signal"
@@ -152,7 +153,7 @@ func runNode(args []string) error {
 	if a := n.P2PAddr(); a != "" {
 		p2pLine = a
 	}
-	fmt.Printf("chaind node running\n  RPC:       %s\n  WebSocket: %s\n  P2P:       %s\n  Data dir:  %s\n", n.RPCURL(), n.WSURL(), p2pLine, cfg.DataDir)
+	fmt.Printf("chaind node running\n  RPC:       %s\n  WebSocket: %s\n  Explorer:  %s\n  P2P:       %s\n  Data dir:  %s\n", n.RPCURL(), n.WSURL(), n.RPCURL()+explorer.Path, p2pLine, cfg.DataDir)
 	if *dev {
 		// The balance at the head: a restarted dev chain has spent since genesis.
 		fmt.Printf("  Chain ID:  %d\n  Account:   %s (%s ETH at height %d)\n  Key:       0x%s (also in %s/dev.key)\n  Coinbase:  %s (block rewards and fees; key in %s/coinbase.key)\n  Genesis:   %s/genesis.json\n",
