@@ -77,7 +77,7 @@ func (s *Server) runConn(conn net.Conn, inbound, static bool) error {
 	defer conn.Close()
 	hello, err := s.handshake(conn)
 	if inbound {
-		s.handshakeDone(hostOf(conn.RemoteAddr()))
+		s.handshakeDone(conn)
 	}
 	if err != nil {
 		if errors.Is(err, errRefusedUs) {
@@ -89,9 +89,7 @@ func (s *Server) runConn(conn net.Conn, inbound, static bool) error {
 	if reason := s.register(p); reason != "" {
 		return s.refuse(conn, errors.New(reason))
 	}
-	if hello.ListenAddr != "" {
-		s.book.markDialled(hello.ListenAddr)
-	}
+	s.peerUp(p)
 	s.log.Info("Peer connected", "id", short(p.id), "addr", conn.RemoteAddr(), "inbound", inbound, "height", hello.Height)
 	s.spawn(p.writeLoop)
 	s.spawn(p.pingLoop)

@@ -3,6 +3,7 @@ package p2p
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/chaind/chaind/chain"
 	"github.com/ethereum/go-ethereum/common"
@@ -149,15 +150,16 @@ func (s *Server) onGetAddrs(p *Peer, _ *GetAddrs) error {
 			out = append(out, q.hello.ListenAddr)
 		}
 	}
+	for _, a := range s.book.Addresses(maxAddrs, s.clock.Now()) {
+		if len(out) < maxAddrs && !slices.Contains(out, a) {
+			out = append(out, a)
+		}
+	}
 	p.send(&Addrs{Addrs: out})
 	return nil
 }
 
 func (s *Server) onAddrs(p *Peer, m *Addrs) error {
-	for _, a := range m.Addrs {
-		if a != s.Addr() {
-			s.book.add(p.id, a)
-		}
-	}
+	s.learnAddrs(p, m.Addrs)
 	return nil
 }
