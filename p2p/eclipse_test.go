@@ -258,7 +258,7 @@ func TestFeelerMovesAnAddressToTried(t *testing.T) {
 		w := newWorld(t)
 		defer w.close()
 		honest := w.node("10.0.0.1", 0, nil)
-		other := w.node("10.7.0.1", 0, func(c *p2p.Config) { c.NoDiscover = true }) // does not dial back
+		other := w.node("10.7.0.1", 0, func(c *p2p.Config) { c.NoDiscover = true })                                   // does not dial back
 		n := w.node("10.0.0.2", 0, func(c *p2p.Config) { c.MaxPeers = 3; c.Bootnodes = []string{honest.srv.Addr()} }) // 1 outbound
 		poll.Until(t, time.Minute, "the bootnode", func() bool { return n.srv.PeerCount() == 1 })
 		h, err := w.hostile(n, "10.9.0.1", 1, big.NewInt(0))

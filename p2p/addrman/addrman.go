@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand"
 	"net/netip"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -65,7 +66,8 @@ type entry struct {
 	lastSuccess time.Time
 	attempts    int
 	tried       bool
-	refs        int // new buckets holding it
+	refs        int   // new buckets holding it
+	slots       []int // the new slots holding it (refs of them)
 }
 
 // Book is the address book: a new and a tried table of bounded size. It is
@@ -214,6 +216,7 @@ func (b *Book) Add(addr, source string, seen, now time.Time) bool {
 	b.newTab[slot] = e
 	b.newFill[slot/b.size]++
 	e.refs++
+	e.slots = append(e.slots, slot)
 	return true
 }
 
@@ -222,6 +225,7 @@ func (b *Book) clearNew(slot int) {
 	e := b.newTab[slot]
 	b.newTab[slot] = nil
 	b.newFill[slot/b.size]--
+	e.slots = slices.DeleteFunc(e.slots, func(s int) bool { return s == slot })
 	if e.refs--; e.refs == 0 {
 		delete(b.byAddr, e.addr)
 		delete(b.collisions, e.addr)
@@ -282,13 +286,11 @@ func (b *Book) Good(addr string, now time.Time) {
 // makeTried moves e from the new table to its tried slot; an occupant goes
 // back to the new table.
 func (b *Book) makeTried(e *entry, now time.Time) {
-	for slot, x := range b.newTab {
-		if x == e {
-			b.newTab[slot] = nil
-			b.newFill[slot/b.size]--
-		}
+	for _, slot := range e.slots {
+		b.newTab[slot] = nil
+		b.newFill[slot/b.size]--
 	}
-	e.refs = 0
+	e.refs, e.slots = 0, nil
 	b.newCount--
 	delete(b.collisions, e.addr)
 	slot := b.triedSlot(e)
@@ -301,7 +303,7 @@ func (b *Book) makeTried(e *entry, now time.Time) {
 		if ns := b.newSlot(old, old.source); b.newTab[ns] == nil {
 			b.newTab[ns] = old
 			b.newFill[ns/b.size]++
-			old.refs = 1
+			old.refs, old.slots = 1, []int{ns}
 			b.byAddr[old.addr] = old
 			b.newCount++
 		}
@@ -423,4 +425,19 @@ func (b *Book) Addresses(n int, now time.Time) []string {
 	}
 	b.rng.Shuffle(len(all), func(i, j int) { all[i], all[j] = all[j], all[i] })
 	return all[:min(n, len(all))]
+}
+
+// All returns every address in the book, those of the new table and those
+// of the tried table, in no particular order.
+func (b *Book) All() (newAddrs, triedAddrs []string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for addr, e := range b.byAddr {
+		if e.tried {
+			triedAddrs = append(triedAddrs, addr)
+		} else {
+			newAddrs = append(newAddrs, addr)
+		}
+	}
+	return newAddrs, triedAddrs
 }
