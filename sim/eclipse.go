@@ -118,7 +118,7 @@ func Eclipse(p EclipseParams) (EclipseResult, error) {
 }
 
 type trialResult struct {
-	newShare, triedShare float64
+	newShare, triedShare  float64
 	attacker, withAnchors int
 }
 
