@@ -63,10 +63,12 @@ func (s *Server) dialCandidates() []string {
 		}
 	}
 	s.mu.Lock()
-	for addr := range s.dialing {
+	for addr := range s.dialing { // a dial's entry lasts as long as its connection
+		if !skip[addr] {
+			out++
+		}
 		skip[addr] = true
 		groups[addrman.GroupOf(addr)] = true
-		out++
 	}
 	s.mu.Unlock()
 	_, outMax := s.slotLimits()

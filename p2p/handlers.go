@@ -143,7 +143,12 @@ func (s *Server) onGetTxs(p *Peer, m *GetTxs) error {
 	return p.respond(&Txs{ID: m.ID, Txs: out})
 }
 
+// onGetAddrs answers the first GetAddrs of a connection only, as Bitcoin
+// Core does, so that a peer cannot read the whole book by asking again.
 func (s *Server) onGetAddrs(p *Peer, _ *GetAddrs) error {
+	if !p.addrsServed.CompareAndSwap(false, true) {
+		return nil
+	}
 	var out []string
 	for _, q := range s.peerList() {
 		if q != p && q.hello.ListenAddr != "" && len(out) < maxAddrs {

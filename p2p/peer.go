@@ -87,6 +87,8 @@ type Peer struct {
 	nextPing int
 	addrs    tokenBucket // addresses we take from it, guarded by mu
 
+	addrsServed atomic.Bool // its GetAddrs was answered
+
 	nextID   atomic.Uint64
 	latency  atomic.Int64 // nanoseconds, last ping round trip
 	lastPong atomic.Int64 // unix nanoseconds of the last answered ping (at first, of the connection)
