@@ -18,26 +18,30 @@ type EclipseParams struct {
 	// Groups and PerGroup: the attacker owns PerGroup addresses in each of
 	// Groups network groups (IPv4 /16s); a botnet is Groups addresses with
 	// PerGroup 1.
-	Groups, PerGroup int
+	Groups   int `json:"groups"`
+	PerGroup int `json:"per_group"`
 	// HonestNew and HonestTried are the honest addresses in the victim's
 	// new and tried tables before the attack, each in a random /16;
 	// HonestOnline is the chance that an honest address answers.
-	HonestNew, HonestTried int
-	HonestOnline           float64
+	HonestNew    int     `json:"honest_new"`
+	HonestTried  int     `json:"honest_tried"`
+	HonestOnline float64 `json:"honest_online"`
 	// Repeats: the attacker sends each of its addresses this many times,
 	// each time from a random group of its own (the source).
-	Repeats int
+	Repeats int `json:"repeats"`
 	// Attack is how long the flood lasts before the victim restarts:
 	// feeler connections (one per FeelerInterval) test addresses of the
 	// new table meanwhile, the only way into tried (inbound peers never
 	// enter it).
-	Attack, FeelerInterval time.Duration
+	Attack         time.Duration `json:"attack_ns"`
+	FeelerInterval time.Duration `json:"feeler_interval_ns"`
 	// Outbound is how many outbound peers the victim dials after the
 	// restart, in distinct network groups; Anchors of them are honest
 	// anchors (the outbound peers of the last run), dialled first.
-	Outbound, Anchors int
-	Trials            int
-	Seed              int64
+	Outbound int   `json:"outbound_peers"`
+	Anchors  int   `json:"anchors"`
+	Trials   int   `json:"trials"`
+	Seed     int64 `json:"seed"`
 }
 
 // EclipseResult is what Trials runs of an EclipseParams gave.

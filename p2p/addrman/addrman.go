@@ -319,7 +319,14 @@ func (b *Book) makeTried(e *entry, now time.Time) {
 func (b *Book) CollisionToTest() (string, bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	for addr := range b.collisions {
+	pending := b.pendingCollisions()
+	if len(pending) > 0 {
+		// A random one, as Bitcoin Core; the sorted list keeps a seeded
+		// book repeatable.
+		i := b.rng.Intn(len(pending))
+		pending = append(pending[i:], pending[:i]...)
+	}
+	for _, addr := range pending {
 		if e := b.byAddr[addr]; e != nil {
 			if old := b.triedTab[b.triedSlot(e)]; old != nil && old != e {
 				return old.addr, true
@@ -336,7 +343,8 @@ func (b *Book) CollisionToTest() (string, bool) {
 func (b *Book) ResolveCollisions(now time.Time) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	for addr, since := range b.collisions {
+	for _, addr := range b.pendingCollisions() {
+		since := b.collisions[addr]
 		e := b.byAddr[addr]
 		if e == nil || e.tried {
 			delete(b.collisions, addr)
@@ -354,6 +362,16 @@ func (b *Book) ResolveCollisions(now time.Time) {
 			b.makeTried(e, now)
 		}
 	}
+}
+
+// pendingCollisions lists the waiting collisions in order; b.mu is held.
+func (b *Book) pendingCollisions() []string {
+	out := make([]string, 0, len(b.collisions))
+	for addr := range b.collisions {
+		out = append(out, addr)
+	}
+	slices.Sort(out)
+	return out
 }
 
 // Select picks an address to dial: from the tried or the new table with
