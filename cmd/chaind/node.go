@@ -150,7 +150,7 @@ func runNode(args []string) error {
 			cfg.Coinbase.Hex(), cfg.DataDir, cfg.DataDir)
 	}
 	if *dev && n.P2PAddr() != "" {
-		fmt.Printf("Join this chain from another shell:\n  chaind node --genesis %s/genesis.json --datadir OTHER_DIR --peers %s --rpc.addr 127.0.0.1:0 [--mine --miner.coinbase ADDR]\n",
+		fmt.Printf("Join this chain from another shell:\n  chaind node --genesis %s/genesis.json --datadir OTHER_DIR --peers %s --rpc.addr 127.0.0.1:0 --p2p.trustloopback [--mine --miner.coinbase ADDR]\n",
 			cfg.DataDir, n.P2PAddr())
 	}
 	sigs := make(chan os.Signal, 1)
