@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -281,5 +282,60 @@ func TestFeelerMovesAnAddressToTried(t *testing.T) {
 			}
 		}
 		h.Conn.Close()
+	})
+}
+
+// TestInboundEvictionTakesFromTheBiggestGroup: with every inbound slot
+// taken, a newcomer evicts a peer of the most represented network group,
+// never the one peer of another group that connected first.
+func TestInboundEvictionTakesFromTheBiggestGroup(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorld(t)
+		defer w.close()
+		n := w.node("10.0.0.1", 1, func(c *p2p.Config) { c.MaxPeers = 6 }) // 4 inbound
+		loner, err := w.hostile(n, "10.2.0.1", 1, big.NewInt(0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		go loner.Disconnected()
+		var crowd []*p2ptest.Peer
+		for i := range 3 {
+			time.Sleep(time.Second)
+			h, err := w.hostile(n, fmt.Sprintf("10.1.0.%d", 1+i), 10+i, big.NewInt(0))
+			if err != nil {
+				t.Fatal(err)
+			}
+			crowd = append(crowd, h)
+		}
+		time.Sleep(time.Second)
+		newcomer, err := w.hostile(n, "10.3.0.1", 20, big.NewInt(0))
+		if err != nil {
+			t.Fatalf("the newcomer was refused: %v", err)
+		}
+		go newcomer.Disconnected()
+		var evicted atomic.Int32
+		for _, h := range crowd {
+			go func() {
+				if r, _ := h.Disconnected(); strings.Contains(r, "evicted") {
+					evicted.Add(1)
+				}
+			}()
+		}
+		synctest.Wait()
+		ids := map[string]bool{}
+		for _, p := range n.srv.Peers() {
+			ids[p.ID] = true
+		}
+		if !ids[fmt.Sprintf("%x", p2p.NodeIDOf(p2ptest.Key(1)))] {
+			t.Fatal("the only peer of its group was evicted")
+		}
+		if len(ids) != 4 || evicted.Load() != 1 {
+			t.Fatalf("%d peers, %d of the crowd evicted; want 4 peers, 1 evicted", len(ids), evicted.Load())
+		}
+		loner.Conn.Close()
+		newcomer.Conn.Close()
+		for _, h := range crowd {
+			h.Conn.Close()
+		}
 	})
 }
