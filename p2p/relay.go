@@ -308,11 +308,9 @@ func (s *Server) addTxs(p *Peer, txs [][]byte) {
 			return
 		}
 		p.knownTxs.add(tx.Hash())
-		err := s.pool.Add(tx)
-		if err == nil {
+		if err := s.pool.Add(tx); err == nil {
 			p.lastTx.Store(s.clock.Now().UnixNano()) // a useful peer (evict.go)
-		}
-		if err != nil {
+		} else {
 			for _, fault := range txFaults {
 				if errors.Is(err, fault) {
 					s.misbehaved(p, fmt.Sprintf("relayed invalid transaction %s: %v", tx.Hash().Hex(), err))

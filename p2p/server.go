@@ -158,7 +158,8 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{
 		cfg: cfg, log: cfg.Logger, chain: cfg.Chain, pool: cfg.Pool, clock: clock.OrReal(cfg.Clock), tr: cfg.Transport,
 		key: cfg.Key, nodeID: NodeIDOf(cfg.Key), ctx: ctx, cancel: cancel,
-		handshakes: make(map[net.Conn]*handshake), attempts: make(map[string]*tokenBucket), dialing: make(map[string]bool), peers: make(map[string]*Peer), score: make(map[string]int), bannedID: make(map[string]time.Time),
+		handshakes: make(map[net.Conn]*handshake), attempts: make(map[string]*tokenBucket), dialing: make(map[string]bool),
+		peers: make(map[string]*Peer), score: make(map[string]int), bannedID: make(map[string]time.Time),
 		bannedIP: make(map[string]time.Time), ips: make(map[string]*ipRecord), inflight: make(map[common.Hash]bool),
 		txQueue: make(chan common.Hash, 65536),
 	}
