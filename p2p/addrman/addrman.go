@@ -336,10 +336,10 @@ func (b *Book) CollisionToTest() (string, bool) {
 	return "", false
 }
 
-// ResolveCollisions settles the waiting collisions: a tried occupant that
-// answered within the replacement time stays; one that was tried and
-// failed, or not tested within the test window, gives its slot to the new
-// address.
+// ResolveCollisions settles the waiting collisions, as Bitcoin Core's
+// ResolveCollisions: a tried occupant that answered within the last 4 hours
+// stays; one tried since the collision that has not answered for a minute,
+// or not tested within the test window, gives its slot to the new address.
 func (b *Book) ResolveCollisions(now time.Time) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -354,8 +354,8 @@ func (b *Book) ResolveCollisions(now time.Time) {
 		switch {
 		case old == nil:
 			b.makeTried(e, now)
-		case now.Sub(old.lastSuccess) < replacement && old.lastSuccess.After(since):
-			delete(b.collisions, addr) // the occupant answered
+		case now.Sub(old.lastSuccess) < replacement:
+			delete(b.collisions, addr) // the occupant answered lately
 		case old.lastTry.After(since) && now.Sub(old.lastTry) > time.Minute:
 			b.makeTried(e, now) // tested, and it did not answer
 		case now.Sub(since) > testWindow:
