@@ -2,6 +2,7 @@ package p2p
 
 import (
 	"fmt"
+	"io"
 	"net"
 	"time"
 
@@ -22,6 +23,10 @@ const (
 	// then one per attemptInterval.
 	attemptBurst    = 20
 	attemptInterval = time.Second
+	// A refused connection lingers (refuseEarly) for at most
+	// lingerRefused, and at most maxLingering at once.
+	lingerRefused = time.Second
+	maxLingering  = 64
 )
 
 // tokenBucket allows burst events at once and one per interval after.
@@ -183,10 +188,27 @@ func (s *Server) handshakeDone(conn net.Conn) {
 // refuseEarly tells a connection refused before its handshake why, and
 // closes it. The reason goes out as a Disconnect frame, as every other
 // refusal does, with a short write deadline so that a peer that does not
-// read costs nothing.
+// read costs nothing. The connection then lingers up to lingerRefused,
+// its input read and dropped, before it is closed: closing a socket with
+// unread input (the peer's first message, sent before it could know) resets
+// the connection, and the peer may lose the reason. At most maxLingering
+// connections linger at once; beyond that they are closed at once.
 func (s *Server) refuseEarly(conn net.Conn, reason string) {
 	s.log.Debug("Refused connection", "addr", conn.RemoteAddr(), "reason", reason)
 	conn.SetWriteDeadline(s.clock.Now().Add(time.Second))
 	WriteMsg(conn, &Disconnect{Reason: truncate(reason)})
-	conn.Close()
+	if s.lingering.Add(1) > maxLingering {
+		s.lingering.Add(-1)
+		conn.Close()
+		return
+	}
+	s.spawn(func() {
+		defer s.lingering.Add(-1)
+		defer conn.Close()
+		if cw, ok := conn.(interface{ CloseWrite() error }); ok {
+			cw.CloseWrite()
+		}
+		conn.SetReadDeadline(s.clock.Now().Add(lingerRefused))
+		io.Copy(io.Discard, io.LimitReader(conn, MaxFrameSize))
+	})
 }

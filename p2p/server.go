@@ -12,6 +12,7 @@ import (
 	"net"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/chaind/chaind/clock"
@@ -119,9 +120,12 @@ type Server struct {
 	book     *addrman.Book
 	evictKey addrman.Key     // secret: which network groups inbound eviction protects
 	dialing  map[string]bool // outbound dials in flight, by address
-	txQueue  chan common.Hash
-	syncer   *syncer
-	started  bool
+	// lingering counts refused connections waiting to be closed
+	// (refuseEarly).
+	lingering atomic.Int32
+	txQueue   chan common.Hash
+	syncer    *syncer
+	started   bool
 }
 
 // New returns a server; Start opens the listener and dials peers.
