@@ -203,9 +203,10 @@ func (s *Server) learnAddrs(p *Peer, addrs []string) {
 }
 
 // loadAnchors reads the anchors of the last run (removing the file) and
-// dials them at once.
+// dials them at once. With NoDiscover there are no anchors: only static
+// peers and bootnodes are dialled.
 func (s *Server) loadAnchors() error {
-	if s.cfg.AnchorsFile == "" {
+	if s.cfg.AnchorsFile == "" || s.cfg.NoDiscover {
 		return nil
 	}
 	anchors, err := addrman.LoadAnchors(s.cfg.AnchorsFile)
@@ -228,7 +229,7 @@ func (s *Server) loadAnchors() error {
 // saveAnchors writes the outbound peers, longest connected first, for the
 // next run.
 func (s *Server) saveAnchors() {
-	if s.cfg.AnchorsFile == "" || !s.started {
+	if s.cfg.AnchorsFile == "" || s.cfg.NoDiscover || !s.started {
 		return
 	}
 	var out []*Peer

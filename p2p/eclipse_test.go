@@ -242,8 +242,8 @@ func TestAnchorsDialledFirstAfterRestart(t *testing.T) {
 		poll.Until(t, time.Minute, "the first run to connect", func() bool { return first.srv.PeerCount() == 1 })
 		first.srv.Close()
 		synctest.Wait()
-		second := w.node("10.0.0.3", 0, func(c *p2p.Config) { c.AnchorsFile = anchors; c.NoDiscover = true })
-		synctest.Wait() // no time passes: no discovery round yet
+		second := w.node("10.0.0.3", 0, func(c *p2p.Config) { c.AnchorsFile = anchors }) // no bootnodes, an empty book
+		synctest.Wait()                                                                  // no time passes: no discovery round yet
 		peers := second.srv.Peers()
 		if len(peers) != 1 || peers[0].ID != honest.srv.NodeID() || peers[0].Inbound {
 			t.Fatalf("after restart: peers %+v, want the anchor as an outbound peer", peers)

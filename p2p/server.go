@@ -52,7 +52,7 @@ type Config struct {
 	TrustLoopback bool
 	// AnchorsFile keeps the outbound peers across restarts: written on
 	// Close, read (and removed) on Start, whose first dials go to them.
-	// Optional: "" keeps no anchors.
+	// Optional: "" keeps no anchors, nor does NoDiscover.
 	AnchorsFile string
 	// NoDiscover turns off dialling addresses learnt from peers, so that only
 	// static peers and bootnodes are dialled (the testnet uses it to keep
