@@ -37,6 +37,7 @@ func runNode(args []string) error {
 	bootnodes := fs.StringSlice("bootnodes", nil, "nodes host:port or <node id>@host:port,... to learn other peers from")
 	maxPeers := fs.Int("maxpeers", 25, "maximum number of peers")
 	noDiscover := fs.Bool("p2p.nodiscover", false, "dial only --peers and --bootnodes, not addresses learnt from peers")
+	trustLoopback := fs.Bool("p2p.trustloopback", false, "exempt peers on 127.0.0.1/::1 from the per-IP and per-network-group limits (a local testnet whose peers all come through loopback)")
 	validatorKey := fs.String("validator.key", "", "PoS: keystore file (or hex key file) of this node's validator; it proposes and votes (several, comma-separated: the node serves every key)")
 	validatorPassword := fs.String("validator.password", "", "file holding the validator keystore's password (default: prompt)")
 	byzantine := fs.String("validator.byzantine", "", "PoS experiments: make this validator misbehave: equivocate, double-vote, surround-vote, censor, withhold, twin (joined by '+')")
@@ -53,7 +54,7 @@ func runNode(args []string) error {
 		return err
 	}
 	cfg := node.Config{DataDir: *dataDir, RPCAddr: *rpcAddr, Mine: *mine, MinerThreads: *threads, MinerHashrate: *hashrate, Logger: log,
-		P2PAddr: *p2pAddr, Peers: *peers, Bootnodes: *bootnodes, MaxPeers: *maxPeers, NoDiscover: *noDiscover,
+		P2PAddr: *p2pAddr, Peers: *peers, Bootnodes: *bootnodes, MaxPeers: *maxPeers, NoDiscover: *noDiscover, TrustLoopback: *trustLoopback,
 		RPCAPIs: *rpcAPIs, RPCVHosts: *rpcVHosts, RPCCORSDomains: *rpcCORS}
 	if *coinbase != "" {
 		if !common.IsHexAddress(*coinbase) {
@@ -165,7 +166,7 @@ func runNode(args []string) error {
 		}
 	}
 	if *dev && n.P2PAddr() != "" {
-		fmt.Printf("Join this chain from another shell:\n  chaind node --genesis %s/genesis.json --datadir OTHER_DIR --peers %s --rpc.addr 127.0.0.1:0 [--mine --miner.coinbase ADDR]\n",
+		fmt.Printf("Join this chain from another shell:\n  chaind node --genesis %s/genesis.json --datadir OTHER_DIR --peers %s --rpc.addr 127.0.0.1:0 --p2p.trustloopback [--mine --miner.coinbase ADDR]\n",
 			cfg.DataDir, n.P2PAddr())
 	}
 	sigs := make(chan os.Signal, 1)
