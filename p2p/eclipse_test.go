@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/big"
 	"path/filepath"
 	"strings"
@@ -194,6 +195,35 @@ func TestRefusalsBeforeTheHandshakeSayWhy(t *testing.T) {
 		if r := refusal(t, last); !strings.Contains(r, "too many connection attempts from 10.0.0.77") {
 			t.Fatalf("refused with %q", r)
 		}
+	})
+}
+
+// TestEarlyRefusalLoggedByTheDialler: a node refused before the handshake
+// logs the reason it was given, as a refusal of it (not as one by it).
+func TestEarlyRefusalLoggedByTheDialler(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorld(t)
+		defer w.close()
+		n := w.node("10.0.0.1", 1, func(c *p2p.Config) { c.MaxInboundPerIP = 1 })
+		h, err := w.hostile(n, "10.0.0.2", 1, big.NewInt(0)) // takes 10.0.0.2's one place
+		if err != nil {
+			t.Fatal(err)
+		}
+		go h.Disconnected()
+		logs := new(logBuffer)
+		dialler := w.node("10.0.0.2", 1, func(c *p2p.Config) {
+			c.ListenAddr = "10.0.0.2:30304"
+			c.Logger = slog.New(slog.NewTextHandler(logs, nil))
+		})
+		if err := dialler.srv.AddPeer(n.srv.Addr()); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Second)
+		synctest.Wait()
+		if got := logs.String(); !strings.Contains(got, "Peer refused us") || !strings.Contains(got, "too many peers from 10.0.0.2") || strings.Contains(got, "Refused peer") {
+			t.Fatalf("the dialler's log does not say it was refused and why:\n%s", got)
+		}
+		h.Close()
 	})
 }
 
