@@ -14,6 +14,12 @@
 // connection). Anchors, the outbound peers of the last run, are kept in a
 // file and dialled first after a restart.
 //
+// An entry is keyed by its canonical IP:port and keeps the node id the
+// address named (id@IP:port; the id is text to the book, p2p checks it):
+// the book hands the address out with its id, so that a dial to it checks
+// the key; the id first heard of stays until Good, a connection, proves
+// another.
+//
 // Network groups are what a single operator is likely to own: an IPv4 /16,
 // an IPv6 /32; loopback and unroutable addresses have groups of their own.
 //
