@@ -69,6 +69,7 @@ func (s *Server) dialCandidates() []string {
 			groups[p.group] = true
 		}
 	}
+	delete(skip, "") // a peer that does not listen (or we do not)
 	s.mu.Lock()
 	for key := range s.dialing { // a dial's entry lasts as long as its connection
 		if !skip[key] {
@@ -80,7 +81,7 @@ func (s *Server) dialCandidates() []string {
 	s.mu.Unlock()
 	taken := func(addr string) bool {
 		id, key := addrKey(addr)
-		return skip[key] || ids[id]
+		return skip[key] || (id != "" && ids[id])
 	}
 	pick := func(addr string) {
 		id, key := addrKey(addr)
@@ -179,6 +180,7 @@ func (s *Server) feelerLoop() {
 				_, remote := addrKey(p.conn.RemoteAddr().String())
 				connected[listen], connected[remote], connected[p.id] = true, true, true
 			}
+			delete(connected, "") // a peer that does not listen, an address without an id
 			addr, ok = s.book.Select(true, now, func(a string) bool {
 				id, key := addrKey(a)
 				return connected[key] || connected[id]

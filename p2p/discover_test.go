@@ -84,3 +84,21 @@ func TestLearntAddressesDialledWithTheirIDs(t *testing.T) {
 		h2.Close()
 	})
 }
+
+// TestBareBootnodesDialledInOneRound: bootnodes given as bare host:port
+// (no id) are all dialled in the first discovery round: an address
+// without an id does not count as the id of another.
+func TestBareBootnodesDialledInOneRound(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorld(t)
+		defer w.close()
+		a := w.node("10.1.0.1", 1, nil)
+		b := w.node("10.2.0.1", 1, nil)
+		n := w.node("10.0.0.1", 1, func(c *p2p.Config) { c.Bootnodes = []string{a.srv.Addr(), b.srv.Addr()} })
+		time.Sleep(2*time.Second + time.Millisecond) // one round
+		synctest.Wait()
+		if got := n.srv.PeerCount(); got != 2 {
+			t.Fatalf("%d of 2 bare bootnodes connected after one discovery round", got)
+		}
+	})
+}
