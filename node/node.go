@@ -60,6 +60,9 @@ type Config struct {
 	Bootnodes  []string // addresses to learn the network from
 	MaxPeers   int      // optional: 25
 	NoDiscover bool     // dial only Peers and Bootnodes
+	// TrustLoopback exempts loopback peers from the per-IP and per-group
+	// limits (p2p.Config.TrustLoopback); a local testnet sets it.
+	TrustLoopback bool
 	// P2PTransport carries peer connections; optional: TCP. The in-memory
 	// p2p/memnet runs nodes in one process.
 	P2PTransport p2p.Transport
@@ -121,6 +124,10 @@ type Node struct {
 // NodeKeyFile holds the node's p2p key inside a data directory; its public
 // key is the node id peers know it by.
 const NodeKeyFile = "nodekey"
+
+// AnchorsFile, in the data directory, keeps the outbound peers of the last
+// run, dialled first at start (p2p.Config.AnchorsFile).
+const AnchorsFile = "anchors.json"
 
 // The chain and the pool are what p2p needs of them.
 var (
@@ -231,7 +238,8 @@ func (n *Node) build() error {
 	}
 	n.p2p, err = p2p.New(p2p.Config{
 		Chain: c, Pool: n.pool, Key: nodeKey, Transport: n.cfg.P2PTransport, ListenAddr: n.cfg.P2PAddr, StaticPeers: n.cfg.Peers, Bootnodes: n.cfg.Bootnodes,
-		MaxPeers: n.cfg.MaxPeers, NoDiscover: n.cfg.NoDiscover, Logger: n.log,
+		MaxPeers: n.cfg.MaxPeers, NoDiscover: n.cfg.NoDiscover, TrustLoopback: n.cfg.TrustLoopback, Logger: n.log,
+		AnchorsFile: filepath.Join(n.cfg.DataDir, AnchorsFile),
 	})
 	if err != nil {
 		return err

@@ -31,8 +31,11 @@ func (s *Server) handshake(raw net.Conn, inbound bool, want []byte) (*Conn, *Hel
 		conn, err = SecureDial(raw, s.key, want)
 	}
 	if err != nil {
-		// Nothing can be said to a peer the channel was not set up with.
-		s.log.Warn("Refused peer", "addr", raw.RemoteAddr(), "reason", err)
+		// Nothing can be said to a peer the channel was not set up with
+		// (runConn logs a refusal of us, an *EarlyRefusal).
+		if !errors.Is(err, errRefusedUs) {
+			s.log.Warn("Refused peer", "addr", raw.RemoteAddr(), "reason", err)
+		}
 		return nil, nil, err
 	}
 	if err := conn.WriteMsg(s.ourHello()); err != nil {
@@ -73,7 +76,7 @@ func (s *Server) runConn(raw net.Conn, inbound, static bool, want []byte) error 
 	defer raw.Close()
 	conn, hello, err := s.handshake(raw, inbound, want)
 	if inbound {
-		s.handshakeDone(hostOf(raw.RemoteAddr()))
+		s.handshakeDone(raw)
 	}
 	if err != nil {
 		if errors.Is(err, errRefusedUs) {
@@ -85,9 +88,7 @@ func (s *Server) runConn(raw net.Conn, inbound, static bool, want []byte) error 
 	if reason := s.register(p); reason != "" {
 		return s.refuse(conn, errors.New(reason))
 	}
-	if hello.ListenAddr != "" {
-		s.book.markDialled(idAddr(p.id, hello.ListenAddr))
-	}
+	s.peerUp(p)
 	s.log.Info("Peer connected", "id", short(p.id), "addr", conn.RemoteAddr(), "inbound", inbound, "height", hello.Height)
 	s.spawn(p.writeLoop)
 	s.spawn(p.pingLoop)

@@ -6,17 +6,25 @@
 // name the node id they must reach (<id>@host:port);
 // block and transaction relay by announcing hashes and sending bodies on
 // request; headers-first sync from a block locator with bodies fetched from
-// several peers in parallel; peer-address exchange into a bounded book; and
-// per-peer budgets (queued bytes, requests, announcements), a write timeout
-// and unanswered pings that cut a peer that does not read, slots and scores
-// that drop and ban peers by id and IP for their faults, never for ours nor
-// for a frame that fails its MAC (anyone on the path could inject one).
+// several peers in parallel; peer-address exchange into an address book
+// modelled on Bitcoin Core's addrman (p2p/addrman), whose entries keep the
+// id a learnt address named so that dialling it checks the key, with
+// feelers, anchors and outbound peers in distinct network groups; inbound
+// eviction as Bitcoin Core's; admission before the handshake (attempt rates
+// per IP, handshake places per IP and network group that half-open
+// connections cannot hold, a reason for every refusal, in plaintext before
+// the handshake); and per-peer budgets (queued bytes, requests,
+// announcements), a write timeout and unanswered pings that cut a peer that
+// does not read, slots and scores that drop and ban peers by id and IP for
+// their faults, never for ours nor for a frame that fails its MAC (anyone
+// on the path could inject one). Loopback is an address like any other
+// unless Config.TrustLoopback says otherwise.
 // Messages are dispatched through a table of one handler per code; every
 // goroutine is owned by the Server and waited for on Close; every timer goes
 // through a clock.Clock.
 //
 // p2p reaches the chain and the pool through its Chain and Pool interfaces;
-// it imports chain (types and rule errors), mempool (its error values only)
-// and clock, and must not import rpc, node or the engines (blocks are validated by chain, which
+// it imports chain (types and rule errors), mempool (its error values only),
+// clock and p2p/addrman, and must not import rpc, node or the engines (blocks are validated by chain, which
 // calls the engine).
 package p2p

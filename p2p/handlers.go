@@ -1,9 +1,9 @@
 package p2p
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/chaind/chaind/chain"
 	"github.com/ethereum/go-ethereum/common"
@@ -145,26 +145,35 @@ func (s *Server) onGetTxs(p *Peer, m *GetTxs) error {
 	return p.respond(&Txs{ID: m.ID, Txs: out})
 }
 
-// onGetAddrs answers with our peers' listen addresses, each with the id
-// the peer proved, so that a node dialling one admits only that node.
+// onGetAddrs answers the first GetAddrs of a connection only, as Bitcoin
+// Core does, so that a peer cannot read the whole book by asking again:
+// our peers' listen addresses, each with the id the peer proved, then
+// addresses from the book with the ids they were learnt with, so that a
+// node dialling one admits only that node.
 func (s *Server) onGetAddrs(p *Peer, _ *GetAddrs) error {
+	if !p.addrsServed.CompareAndSwap(false, true) {
+		return nil
+	}
 	var out []string
 	for _, q := range s.peerList() {
 		if q != p && q.hello.ListenAddr != "" && len(out) < maxAddrs {
 			out = append(out, idAddr(q.id, q.hello.ListenAddr))
 		}
 	}
+	for _, a := range s.book.Addresses(maxAddrs, s.clock.Now()) {
+		_, key := addrKey(a)
+		if len(out) < maxAddrs && !slices.ContainsFunc(out, func(b string) bool { _, k := addrKey(b); return k == key }) {
+			out = append(out, a)
+		}
+	}
 	p.send(&Addrs{Addrs: out})
 	return nil
 }
 
-// onAddrs remembers the addresses that name a node id other than ours; an
-// address without an id could not be checked when dialled, and is dropped.
+// onAddrs remembers the addresses that name a node id other than ours
+// (learnAddrs); an address without an id could not be checked when
+// dialled, and is dropped.
 func (s *Server) onAddrs(p *Peer, m *Addrs) error {
-	for _, a := range m.Addrs {
-		if id, _, err := ParseAddr(a); err == nil && id != nil && !bytes.Equal(id, s.nodeID) {
-			s.book.add(p.id, a)
-		}
-	}
+	s.learnAddrs(p, m.Addrs)
 	return nil
 }

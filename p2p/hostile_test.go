@@ -307,8 +307,8 @@ func TestNonReaderIsCut(t *testing.T) {
 	})
 }
 
-// TestAddressBookBounded: 5,000 address messages from one peer leave at
-// most 64 of its addresses in the book.
+// TestAddressBookBounded: 5,000 address messages from one peer at once
+// leave at most 64 of its addresses in the book.
 func TestAddressBookBounded(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		w := newWorld(t)
@@ -328,8 +328,11 @@ func TestAddressBookBounded(t *testing.T) {
 		}
 		h.Send(&p2p.Ping{Nonce: 1})
 		p2ptest.Await[*p2p.Pong](h)
-		if got := n.srv.BookSize(); got != 64 {
-			t.Fatalf("address book holds %d addresses from one peer, want 64", got)
+		// The reply to our GetAddrs is taken, the rest dropped; of those
+		// 64, the ones that land on a taken slot of the one new bucket
+		// this source and address group reach are dropped too.
+		if got := n.srv.BookSize(); got == 0 || got > 64 {
+			t.Fatalf("address book holds %d addresses from one peer, want 1..64", got)
 		}
 	})
 }

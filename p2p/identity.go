@@ -7,8 +7,8 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"strings"
 
+	"github.com/chaind/chaind/p2p/addrman"
 	"github.com/ethereum/go-ethereum/crypto"
 )
 
@@ -25,10 +25,9 @@ func NodeIDOf(key *ecdsa.PrivateKey) []byte { return crypto.CompressPubkey(&key.
 // ParseAddr splits a peer address into the node id it names (nil for a bare
 // host:port) and its host:port.
 func ParseAddr(addr string) (id []byte, hostport string, err error) {
-	hostport = addr
-	if at := strings.LastIndexByte(addr, '@'); at >= 0 {
-		hostport = addr[at+1:]
-		if id, err = hex.DecodeString(addr[:at]); err != nil || len(id) != nodeIDLen {
+	hexID, hostport := addrman.SplitID(addr)
+	if hostport != addr { // it names an id
+		if id, err = hex.DecodeString(hexID); err != nil || len(id) != nodeIDLen {
 			return nil, "", fmt.Errorf("peer address %q: the node id must be %d bytes of hex", addr, nodeIDLen)
 		}
 		if _, err := crypto.DecompressPubkey(id); err != nil {

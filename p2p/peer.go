@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/chaind/chaind/p2p/addrman"
 	"github.com/ethereum/go-ethereum/common"
 )
 
@@ -50,6 +51,14 @@ type Peer struct {
 	static  bool
 	id      string // hex of the authenticated node id
 	ip      string
+	group   string // network group of ip (package addrman)
+
+	// What inbound eviction weighs (evict.go): when the peer connected,
+	// and when (unix nanoseconds) it last gave us a new block or
+	// transaction.
+	connectedAt time.Time
+	lastBlock   atomic.Int64
+	lastTx      atomic.Int64
 
 	ctx       context.Context // done once the peer is closed or the server stops
 	cancel    context.CancelFunc
@@ -75,6 +84,9 @@ type Peer struct {
 
 	pings    [pingRing]sentPing // our latest pings, guarded by mu
 	nextPing int
+	addrs    tokenBucket // addresses we take from it, guarded by mu
+
+	addrsServed atomic.Bool // its GetAddrs was answered
 
 	nextID   atomic.Uint64
 	latency  atomic.Int64 // nanoseconds, last ping round trip
@@ -91,13 +103,14 @@ func newPeer(srv *Server, conn *Conn, hello *Hello, inbound, static bool) *Peer 
 	ctx, cancel := context.WithCancel(srv.ctx)
 	p := &Peer{
 		srv: srv, conn: conn, hello: hello, inbound: inbound, static: static, id: conn.RemoteIDHex(),
-		ip: hostOf(conn.RemoteAddr()), ctx: ctx, cancel: cancel,
+		ip: hostOf(conn.RemoteAddr()), group: addrman.GroupOf(hostOf(conn.RemoteAddr())), connectedAt: srv.clock.Now(), ctx: ctx, cancel: cancel,
 		out: make(chan []byte, 4096), drained: make(chan struct{}, 1), written: make(chan struct{}),
 		reqSlots: make(chan struct{}, maxOutstanding),
 		head:     hello.Head, height: hello.Height, weight: new(big.Int).Set(hello.Weight),
 		pending: make(map[uint64]chan Msg), knownBlocks: newBoundedSet(knownCap), knownTxs: newBoundedSet(knownCap),
 	}
 	p.lastPong.Store(srv.clock.Now().UnixNano())
+	p.addrs = tokenBucket{tokens: maxAddrs, at: srv.clock.Now()}
 	return p
 }
 

@@ -148,6 +148,7 @@ func (s *Server) importBlock(p *Peer, b *chain.Block) bool {
 	err := s.chain.InsertBlock(b)
 	switch {
 	case err == nil:
+		p.lastBlock.Store(s.clock.Now().UnixNano()) // a useful peer (evict.go)
 		s.announce(b, p)
 		return true
 	case errors.Is(err, chain.ErrKnownBlock):
@@ -307,7 +308,9 @@ func (s *Server) addTxs(p *Peer, txs [][]byte) {
 			return
 		}
 		p.knownTxs.add(tx.Hash())
-		if err := s.pool.Add(tx); err != nil {
+		if err := s.pool.Add(tx); err == nil {
+			p.lastTx.Store(s.clock.Now().UnixNano()) // a useful peer (evict.go)
+		} else {
 			for _, fault := range txFaults {
 				if errors.Is(err, fault) {
 					s.misbehaved(p, fmt.Sprintf("relayed invalid transaction %s: %v", tx.Hash().Hex(), err))

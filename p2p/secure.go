@@ -32,6 +32,12 @@ import (
 // length, code, RLP) and laid out as the v3 Hello, so that a v3 node reads
 // it as a Hello of version 4 and refuses it with that reason, and a v3 node
 // dialling us is recognised by the version in its plaintext Hello.
+//
+// A connection refused before the handshake (admission: too many from its
+// IP, a ban) gets, in place of the preamble, a Disconnect with the reason,
+// framed the same way and as plaintext, since nothing is agreed yet to
+// encrypt it with: the dialler reads it where it expects the preamble and
+// returns it as an *EarlyRefusal.
 
 // maxPreamble bounds a preamble frame, checked before it is read (a v3 Hello
 // with the longest listen address fits).
@@ -62,6 +68,17 @@ var (
 	// authenticated peer.
 	ErrFrameAuth = errors.New("frame failed authentication")
 )
+
+// EarlyRefusal is a connection the other side refused before the
+// handshake, with the reason it gave in place of its preamble. It is
+// plaintext, so anyone on the path could have forged it: it says why, and
+// costs the other side nothing.
+type EarlyRefusal struct{ Reason string }
+
+func (e *EarlyRefusal) Error() string { return "refused before the handshake: " + e.Reason }
+
+// Is makes an early refusal one of the refusals the server logs as such.
+func (e *EarlyRefusal) Is(target error) bool { return target == errRefusedUs }
 
 // Conn is a connection past the transport handshake: messages are framed,
 // encrypted and authenticated by RLPx, and RemoteID is the other side's node
@@ -133,7 +150,7 @@ func secure(conn net.Conn, key *ecdsa.PrivateKey, dest *ecdsa.PublicKey) (*Conn,
 // exchangePreambles sends ours and reads the other side's, returning the id
 // it announces.
 func exchangePreambles(conn net.Conn, key *ecdsa.PrivateKey) ([]byte, error) {
-	ours, err := encodePreamble(&preamble{Version: ProtocolVersion, Weight: new(big.Int), NodeID: NodeIDOf(key)})
+	ours, err := plainFrame(codeHello, &preamble{Version: ProtocolVersion, Weight: new(big.Int), NodeID: NodeIDOf(key)})
 	if err != nil {
 		return nil, err
 	}
@@ -161,17 +178,31 @@ func versionHint(v uint32) string {
 	return ""
 }
 
-func encodePreamble(p *preamble) ([]byte, error) {
-	payload, err := rlp.EncodeToBytes(p)
+// plainFrame frames v with code as a preamble is framed (4-byte length,
+// code, RLP), in plaintext.
+func plainFrame(code byte, v any) ([]byte, error) {
+	payload, err := rlp.EncodeToBytes(v)
 	if err != nil {
-		return nil, fmt.Errorf("encode preamble: %w", err)
+		return nil, fmt.Errorf("encode plaintext frame %d: %w", code, err)
 	}
 	frame := binary.BigEndian.AppendUint32(nil, uint32(1+len(payload)))
-	frame = append(frame, codeHello)
+	frame = append(frame, code)
 	return append(frame, payload...), nil
 }
 
-// readPreamble reads a preamble frame, its size checked before it is read.
+// writeEarlyRefusal tells the dialler of conn why it is refused, before
+// the handshake: a plaintext Disconnect in place of our preamble.
+func writeEarlyRefusal(conn net.Conn, reason string) error {
+	frame, err := plainFrame(codeDisconnect, &Disconnect{Reason: truncate(reason)})
+	if err != nil {
+		return err
+	}
+	_, err = conn.Write(frame)
+	return err
+}
+
+// readPreamble reads a preamble frame, its size checked before it is read;
+// a refusal in its place is an *EarlyRefusal.
 func readPreamble(r io.Reader) (*preamble, error) {
 	var hdr [4]byte
 	if _, err := io.ReadFull(r, hdr[:]); err != nil {
@@ -185,7 +216,15 @@ func readPreamble(r io.Reader) (*preamble, error) {
 	if _, err := io.ReadFull(r, buf); err != nil {
 		return nil, err
 	}
-	if buf[0] != codeHello {
+	switch buf[0] {
+	case codeHello:
+	case codeDisconnect:
+		m, err := decodeMsg(codeDisconnect, buf[1:])
+		if err != nil {
+			return nil, err
+		}
+		return nil, &EarlyRefusal{Reason: m.(*Disconnect).Reason}
+	default:
 		return nil, fmt.Errorf("%w: preamble with code %d", ErrBadMessage, buf[0])
 	}
 	p := new(preamble)

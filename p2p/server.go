@@ -3,6 +3,7 @@ package p2p
 import (
 	"context"
 	"crypto/ecdsa"
+	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -12,9 +13,11 @@ import (
 	"slices"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/chaind/chaind/clock"
+	"github.com/chaind/chaind/p2p/addrman"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
 )
@@ -43,6 +46,16 @@ type Config struct {
 	MaxPeers int
 	// MaxInboundPerIP bounds the inbound peers from one IP; optional, 8.
 	MaxInboundPerIP int
+	// TrustLoopback exempts loopback addresses from every per-IP and
+	// per-group limit (inbound cap, connection rate, ids per IP, IP bans,
+	// handshake places, outbound diversity, eviction). Without it loopback
+	// is an address like any other. A local testnet whose proxies put
+	// every peer on 127.0.0.1 sets it.
+	TrustLoopback bool
+	// AnchorsFile keeps the outbound peers across restarts: written on
+	// Close, read (and removed) on Start, whose first dials go to them.
+	// Optional: "" keeps no anchors, nor does NoDiscover.
+	AnchorsFile string
 	// NoDiscover turns off dialling addresses learnt from peers, so that only
 	// static peers and bootnodes are dialled (the testnet uses it to keep
 	// every link going through its proxies).
@@ -76,9 +89,7 @@ type PeerInfo struct {
 
 // Timing of the server's loops.
 const (
-	discoverInterval    = 2 * time.Second
 	maxRedialBackoff    = 5 * time.Second // a healed partition or restarted peer is back within seconds
-	maxHandshakes       = 32              // inbound handshakes at once
 	txBroadcastInterval = 50 * time.Millisecond
 )
 
@@ -98,19 +109,25 @@ type Server struct {
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup // every goroutine the server starts
 
-	mu          sync.Mutex
-	handshaking map[string]int   // inbound handshakes in progress by IP; "" is the total
-	peers       map[string]*Peer // by node id
-	score       map[string]int   // by node id
-	bannedID    map[string]time.Time
-	bannedIP    map[string]time.Time
-	ips         map[string]*ipRecord
-	inflight    map[common.Hash]bool // announced blocks being fetched
+	mu         sync.Mutex
+	handshakes map[net.Conn]*handshake // inbound connections in their handshake
+	attempts   map[string]*tokenBucket // connection attempts by IP
+	peers      map[string]*Peer        // by node id
+	score      map[string]int          // by node id
+	bannedID   map[string]time.Time
+	bannedIP   map[string]time.Time
+	ips        map[string]*ipRecord
+	inflight   map[common.Hash]bool // announced blocks being fetched
 
-	book    *addrBook
-	txQueue chan common.Hash
-	syncer  *syncer
-	started bool
+	book     *addrman.Book
+	evictKey addrman.Key     // secret: which network groups inbound eviction protects
+	dialing  map[string]bool // outbound dials in flight, by address
+	// lingering counts refused connections waiting to be closed
+	// (refuseEarly).
+	lingering atomic.Int32
+	txQueue   chan common.Hash
+	syncer    *syncer
+	started   bool
 }
 
 // New returns a server; Start opens the listener and dials peers.
@@ -152,10 +169,15 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{
 		cfg: cfg, log: cfg.Logger, chain: cfg.Chain, pool: cfg.Pool, clock: clock.OrReal(cfg.Clock), tr: cfg.Transport,
 		key: cfg.Key, nodeID: NodeIDOf(cfg.Key), ctx: ctx, cancel: cancel,
-		handshaking: make(map[string]int), peers: make(map[string]*Peer), score: make(map[string]int), bannedID: make(map[string]time.Time),
+		handshakes: make(map[net.Conn]*handshake), attempts: make(map[string]*tokenBucket), dialing: make(map[string]bool),
+		peers: make(map[string]*Peer), score: make(map[string]int), bannedID: make(map[string]time.Time),
 		bannedIP: make(map[string]time.Time), ips: make(map[string]*ipRecord), inflight: make(map[common.Hash]bool),
-		book: newAddrBook(), txQueue: make(chan common.Hash, 65536),
+		txQueue: make(chan common.Hash, 65536),
 	}
+	var bookKey addrman.Key
+	rand.Read(bookKey[:]) // never fails (crypto/rand)
+	rand.Read(s.evictKey[:])
+	s.book = addrman.New(addrman.Config{Key: bookKey})
 	s.syncer = newSyncer(s)
 	return s, nil
 }
@@ -180,6 +202,9 @@ func (s *Server) Start() error {
 		s.listener = ln
 		s.spawn(s.acceptLoop)
 	}
+	if err := s.loadAnchors(); err != nil {
+		return fmt.Errorf("p2p: %w", err)
+	}
 	s.chain.Subscribe(s.onHead)
 	s.pool.SubscribeNewTxs(s.onPoolTxs)
 	for _, addr := range s.cfg.StaticPeers {
@@ -187,6 +212,7 @@ func (s *Server) Start() error {
 	}
 	s.started = true
 	s.spawn(s.discoverLoop)
+	s.spawn(s.feelerLoop)
 	s.spawn(s.txBroadcastLoop)
 	s.spawn(s.syncer.loop)
 	return nil
@@ -212,6 +238,7 @@ func (s *Server) NodeID() string { return hex.EncodeToString(s.nodeID) }
 // Close disconnects every peer, stops the server and waits for every
 // goroutine it started.
 func (s *Server) Close() {
+	s.saveAnchors()
 	s.cancel()
 	if s.listener != nil {
 		s.listener.Close()
@@ -235,9 +262,8 @@ func (s *Server) acceptLoop() {
 			clock.Sleep(s.ctx, s.clock, 100*time.Millisecond)
 			continue
 		}
-		if reason := s.admitInbound(hostOf(conn.RemoteAddr())); reason != "" {
-			s.log.Debug("Refused connection", "addr", conn.RemoteAddr(), "reason", reason)
-			conn.Close()
+		if reason := s.admitInbound(conn); reason != "" {
+			s.refuseEarly(conn, reason)
 			continue
 		}
 		s.spawn(func() { s.runConn(conn, true, false, nil) })
@@ -249,8 +275,6 @@ func (s *Server) AddPeer(addr string) error {
 	if _, _, err := ParseAddr(addr); err != nil {
 		return err
 	}
-	s.book.add("admin", addr)
-	s.book.markDialled(addr)
 	s.spawn(func() {
 		if err := s.dial(addr, false); err != nil {
 			s.log.Info("Dial failed", "addr", addr, "err", err)
@@ -265,6 +289,9 @@ func (s *Server) dial(addr string, static bool) error {
 	want, hostport, err := ParseAddr(addr)
 	if err != nil {
 		return err
+	}
+	if !static {
+		s.book.Attempt(addr, s.clock.Now())
 	}
 	conn, err := s.tr.Dial(s.ctx, hostport)
 	if err != nil {
@@ -290,49 +317,6 @@ func (s *Server) staticDialLoop(addr string) {
 		}
 		backoff = min(backoff*2, maxRedialBackoff)
 	}
-}
-
-// discoverLoop dials bootnodes and, at a bounded rate, learnt addresses,
-// while outbound slots are free.
-func (s *Server) discoverLoop() {
-	t := s.clock.NewTicker(discoverInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-s.ctx.Done():
-			return
-		case <-t.C():
-		}
-		s.pruneBans()
-		for _, addr := range s.dialCandidates() {
-			s.spawn(func() { s.dial(addr, false) })
-		}
-	}
-}
-
-func (s *Server) dialCandidates() []string {
-	connected := make(map[string]bool)
-	out := 0
-	for _, p := range s.peerList() {
-		connected[p.hello.ListenAddr] = true
-		connected[idAddr(p.id, p.hello.ListenAddr)] = true
-		if !p.inbound && !p.static {
-			out++
-		}
-	}
-	_, outMax := s.slotLimits()
-	room := min(outMax-out, dialsPerRound)
-	var dials []string
-	for _, addr := range s.cfg.Bootnodes {
-		if len(dials) < room && !connected[addr] {
-			dials = append(dials, addr)
-		}
-	}
-	if s.cfg.NoDiscover || len(dials) >= room {
-		return dials
-	}
-	skip := func(addr string) bool { return connected[addr] || addr == s.Addr() || slices.Contains(dials, addr) }
-	return append(dials, s.book.undialled(room-len(dials), skip)...)
 }
 
 // pruneBans forgets bans that have run out.

@@ -2,7 +2,6 @@ package p2p
 
 import (
 	"fmt"
-	"net"
 	"time"
 )
 
@@ -41,54 +40,6 @@ func (s *Server) slotLimits() (inbound, outbound int) {
 	return max(1, s.cfg.MaxPeers-outbound), outbound
 }
 
-// limitIP reports whether the per-IP limits (inbound cap, ids per IP, IP
-// bans) apply to ip. Loopback is exempt: a local testnet reaches every node
-// through proxies on 127.0.0.1, and a local attacker owns the machine anyway.
-func limitIP(ip string) bool {
-	parsed := net.ParseIP(ip)
-	return parsed == nil || !parsed.IsLoopback()
-}
-
-// admitInbound is the check before a handshake: a banned IP, one whose
-// peers and handshakes in progress fill its inbound cap, or a connection
-// beyond maxHandshakes at once, is refused before it costs a signature. An
-// admitted connection holds a handshake place until handshakeDone.
-func (s *Server) admitInbound(ip string) string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.handshaking[""] >= maxHandshakes {
-		return "too many handshakes"
-	}
-	if limitIP(ip) {
-		if until, ok := s.bannedIP[ip]; ok && s.clock.Now().Before(until) {
-			return "address banned until " + until.Format(time.RFC3339)
-		}
-		n := s.handshaking[ip]
-		for _, p := range s.peers {
-			if p.inbound && p.ip == ip {
-				n++
-			}
-		}
-		if n >= s.cfg.MaxInboundPerIP {
-			return fmt.Sprintf("too many peers from %s", ip)
-		}
-	}
-	s.handshaking[ip]++
-	s.handshaking[""]++ // the total
-	return ""
-}
-
-// handshakeDone gives back the place admitInbound took.
-func (s *Server) handshakeDone(ip string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, k := range []string{ip, ""} {
-		if s.handshaking[k]--; s.handshaking[k] <= 0 {
-			delete(s.handshaking, k)
-		}
-	}
-}
-
 // register admits an authenticated peer, or says why not.
 func (s *Server) register(p *Peer) string {
 	s.mu.Lock()
@@ -103,6 +54,7 @@ func (s *Server) register(p *Peer) string {
 	if _, dup := s.peers[p.id]; dup {
 		return "already connected"
 	}
+	var victim *Peer // an inbound peer to evict for p
 	if !p.static {
 		inMax, outMax := s.slotLimits()
 		in, out, fromIP := 0, 0, 0
@@ -119,18 +71,25 @@ func (s *Server) register(p *Peer) string {
 			}
 		}
 		switch {
-		case p.inbound && in >= inMax:
-			return "too many peers"
-		case p.inbound && fromIP >= s.cfg.MaxInboundPerIP && limitIP(p.ip):
+		case p.inbound && fromIP >= s.cfg.MaxInboundPerIP && !s.trusted(p.ip):
 			return fmt.Sprintf("too many peers from %s", p.ip)
+		case p.inbound && in >= inMax:
+			if victim = s.evictionCandidate(now); victim == nil {
+				return "too many peers"
+			}
 		case !p.inbound && out >= outMax:
 			return "too many peers"
 		}
 	}
-	if limitIP(p.ip) {
+	if !s.trusted(p.ip) {
 		if reason := s.noteID(p.ip, p.id, now); reason != "" {
 			return reason
 		}
+	}
+	if victim != nil {
+		delete(s.peers, victim.id)
+		victim.close("evicted to make room for another inbound peer")
+		s.log.Info("Inbound peer evicted", "id", short(victim.id), "addr", victim.conn.RemoteAddr(), "for", short(p.id))
 	}
 	s.peers[p.id] = p
 	return ""

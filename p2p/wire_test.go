@@ -121,7 +121,9 @@ func FuzzDecodeFrame(f *testing.F) {
 }
 
 func FuzzReadPreamble(f *testing.F) {
-	frame, _ := encodePreamble(&preamble{Version: ProtocolVersion, Weight: new(big.Int), NodeID: make([]byte, nodeIDLen)})
+	frame, _ := plainFrame(codeHello, &preamble{Version: ProtocolVersion, Weight: new(big.Int), NodeID: make([]byte, nodeIDLen)})
+	f.Add(frame)
+	frame, _ = plainFrame(codeDisconnect, &Disconnect{Reason: "too many peers from 10.0.0.1"})
 	f.Add(frame)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		readPreamble(bytes.NewReader(data)) // must not panic or allocate beyond maxPreamble

@@ -88,7 +88,9 @@ func TestThreeNodesOneMiner(t *testing.T) {
 	g, genesis := writeFastGenesis(t, dir, 1)
 	miner := startChaind(t, nodeArgs(filepath.Join(dir, "a"), genesis, mining...)...)
 	b := startChaind(t, nodeArgs(filepath.Join(dir, "b"), genesis, "--peers", miner.p2p)...)
-	c := startChaind(t, nodeArgs(filepath.Join(dir, "c"), genesis, "--bootnodes", b.p2p)...)
+	// Three nodes on one machine: without --p2p.trustloopback, c would dial
+	// one discovered address per network group, and loopback is one group.
+	c := startChaind(t, nodeArgs(filepath.Join(dir, "c"), genesis, "--bootnodes", b.p2p, "--p2p.trustloopback")...)
 	poll.Until(t, 20*time.Second, "c to find the miner through b", func() bool {
 		var n hexutil.Uint
 		c.call(t, &n, "net_peerCount")

@@ -38,6 +38,7 @@ func runNode(args []string) error {
 	bootnodes := fs.StringSlice("bootnodes", nil, "nodes host:port or <node id>@host:port,... to learn other peers from")
 	maxPeers := fs.Int("maxpeers", 25, "maximum number of peers")
 	noDiscover := fs.Bool("p2p.nodiscover", false, "dial only --peers and --bootnodes, not addresses learnt from peers")
+	trustLoopback := fs.Bool("p2p.trustloopback", false, "exempt peers on 127.0.0.1/::1 from the per-IP and per-network-group limits (a local testnet whose peers all come through loopback)")
 	validatorKey := fs.String("validator.key", "", "PoS: keystore file (or hex key file) of this node's validator; it proposes and votes (several, comma-separated: the node serves every key)")
 	validatorPassword := fs.String("validator.password", "", "file holding the validator keystore's password (default: prompt)")
 	byzantine := fs.String("validator.byzantine", "", "PoS experiments: make this validator misbehave: equivocate, double-vote, surround-vote, censor, withhold, twin (joined by '+')")
@@ -54,7 +55,7 @@ func runNode(args []string) error {
 		return err
 	}
 	cfg := node.Config{DataDir: *dataDir, RPCAddr: *rpcAddr, Mine: *mine, MinerThreads: *threads, MinerHashrate: *hashrate, Logger: log,
-		P2PAddr: *p2pAddr, Peers: *peers, Bootnodes: *bootnodes, MaxPeers: *maxPeers, NoDiscover: *noDiscover,
+		P2PAddr: *p2pAddr, Peers: *peers, Bootnodes: *bootnodes, MaxPeers: *maxPeers, NoDiscover: *noDiscover, TrustLoopback: *trustLoopback,
 		RPCAPIs: *rpcAPIs, RPCVHosts: *rpcVHosts, RPCCORSDomains: *rpcCORS}
 	if *coinbase != "" {
 		if !common.IsHexAddress(*coinbase) {
@@ -184,7 +185,7 @@ func joinLine(dataDir, p2pAddr, consensus string) string {
 	if consensus == chain.ConsensusPoS {
 		extra = ""
 	}
-	return fmt.Sprintf("Join this chain from another shell:\n  chaind node --genesis %s/genesis.json --datadir OTHER_DIR --peers %s --rpc.addr 127.0.0.1:0 --p2p.addr 127.0.0.1:0%s\n",
+	return fmt.Sprintf("Join this chain from another shell:\n  chaind node --genesis %s/genesis.json --datadir OTHER_DIR --peers %s --rpc.addr 127.0.0.1:0 --p2p.addr 127.0.0.1:0 --p2p.trustloopback%s\n",
 		dataDir, p2pAddr, extra)
 }
 

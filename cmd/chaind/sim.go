@@ -16,6 +16,7 @@ func simCommands() []command {
 	return []command{
 		{"doublespend", "the double-spend race: Monte Carlo, Nakamoto's formula and the exact probability", simDoublespend, nil},
 		{"network", "many nodes of the real chain code on simulated time and a simulated network", runSimNetwork, nil},
+		{"eclipse", "an eclipse attack on the real address book: the share of a victim's outbound peers an attacker with so many addresses and groups gets", simEclipse, nil},
 		{"compare", "the comparison of 'testnet compare' in the simulator, at scale (proof of work, and proof of stake with and without finality)", simCompare, nil},
 	}
 }

@@ -46,7 +46,9 @@ type Peer struct {
 	Them *p2p.Hello // the node's hello
 }
 
-// Refused is a handshake the node ended with a Disconnect.
+// Refused is a handshake the node ended with a Disconnect: before the
+// transport handshake, in plaintext in place of its preamble (admission),
+// or inside the encrypted channel (the hello, a slot).
 type Refused struct{ Reason string }
 
 func (r *Refused) Error() string { return "refused: " + r.Reason }
@@ -74,6 +76,9 @@ func Dial(ctx context.Context, tr p2p.Transport, addr string, key *ecdsa.Private
 func handshake(raw net.Conn, key *ecdsa.PrivateKey, want []byte, hello *p2p.Hello) (*Peer, error) {
 	raw.SetDeadline(time.Now().Add(Timeout))
 	conn, err := p2p.SecureDial(raw, key, want)
+	if early := (*p2p.EarlyRefusal)(nil); errors.As(err, &early) {
+		return nil, &Refused{Reason: early.Reason}
+	}
 	if err != nil {
 		return nil, err
 	}
