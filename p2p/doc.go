@@ -11,7 +11,10 @@
 // and unanswered pings that cut a peer that does not read, slots and scores
 // that drop and ban peers by id and IP for their faults, never for ours nor
 // for a frame that fails its MAC (anyone on the path could inject one).
-// Messages are dispatched through a table of one handler per code; every
+// Messages are dispatched through a table of one handler per code; codes
+// from FirstChannelCode up belong to the Channels other components (the
+// consensus engines) register, each with its decoder, handler, maximum size
+// and per-peer budget, which p2p carries without knowing what they mean; every
 // goroutine is owned by the Server and waited for on Close; every timer goes
 // through a clock.Clock.
 //

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
+	"golang.org/x/time/rate"
 )
 
 // Timing of a connection.
@@ -72,6 +73,10 @@ type Peer struct {
 	pending     map[uint64]chan Msg
 	knownBlocks *boundedSet
 	knownTxs    *boundedSet
+	// knownChannel holds the channel messages the peer sent or was sent;
+	// limits are its budgets, by channel code.
+	knownChannel *boundedSet
+	limits       map[byte]*rate.Limiter
 
 	pings    [pingRing]sentPing // our latest pings, guarded by mu
 	nextPing int
@@ -96,6 +101,7 @@ func newPeer(srv *Server, conn *Conn, hello *Hello, inbound, static bool) *Peer 
 		reqSlots: make(chan struct{}, maxOutstanding),
 		head:     hello.Head, height: hello.Height, weight: new(big.Int).Set(hello.Weight),
 		pending: make(map[uint64]chan Msg), knownBlocks: newBoundedSet(knownCap), knownTxs: newBoundedSet(knownCap),
+		knownChannel: newBoundedSet(knownChannelCap), limits: srv.newLimiters(),
 	}
 	p.lastPong.Store(srv.clock.Now().UnixNano())
 	return p

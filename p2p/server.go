@@ -60,6 +60,9 @@ type Config struct {
 	// time on TCP; the rest follows Clock.
 	WriteTimeout time.Duration
 	Logger       *slog.Logger // optional
+	// Channels are the message types other components register (see
+	// Channel); optional.
+	Channels []Channel
 }
 
 // PeerInfo describes a connected peer.
@@ -111,6 +114,8 @@ type Server struct {
 	txQueue chan common.Hash
 	syncer  *syncer
 	started bool
+
+	channels map[byte]*Channel // Config.Channels by code
 }
 
 // New returns a server; Start opens the listener and dials peers.
@@ -148,6 +153,10 @@ func New(cfg Config) (*Server, error) {
 		}
 		cfg.Key = key
 	}
+	channels, err := channelTable(cfg.Channels)
+	if err != nil {
+		return nil, err
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{
 		cfg: cfg, log: cfg.Logger, chain: cfg.Chain, pool: cfg.Pool, clock: clock.OrReal(cfg.Clock), tr: cfg.Transport,
@@ -157,6 +166,7 @@ func New(cfg Config) (*Server, error) {
 		book: newAddrBook(), txQueue: make(chan common.Hash, 65536),
 	}
 	s.syncer = newSyncer(s)
+	s.channels = channels
 	return s, nil
 }
 
