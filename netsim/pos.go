@@ -183,9 +183,27 @@ func (s *sim) slashed() []int {
 	if best == nil {
 		return nil
 	}
+	return s.slashedAt(best)
+}
+
+// slashedOn lists, per node, the validators slashed on its head; nil for
+// proof of work.
+func (s *sim) slashedOn() [][]int {
+	var out [][]int
+	for _, n := range s.nodes {
+		if n.engine == nil {
+			return nil
+		}
+		out = append(out, s.slashedAt(n))
+	}
+	return out
+}
+
+// slashedAt lists (by genesis index) the validators slashed on n's head.
+func (s *sim) slashedAt(n *node) []int {
 	var out []int
 	for i, v := range s.genesis.Validators {
-		if best.engine.Slashed(pos.HeadState{C: best.chain}, v.Address) {
+		if n.engine.Slashed(pos.HeadState{C: n.chain}, v.Address) {
 			out = append(out, i)
 		}
 	}

@@ -106,7 +106,10 @@ type Result struct {
 	// Slashed (PoS) lists the validators slashed on the highest head at
 	// the end, by index in the genesis's validator list.
 	Slashed []int
-	Wall    time.Duration // wall time of the run
+	// SlashedOn (PoS) lists, per node, the validators slashed on its head
+	// at the end.
+	SlashedOn [][]int
+	Wall      time.Duration // wall time of the run
 }
 
 // genesisTime is the simulated time at which every run starts.
@@ -200,7 +203,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		}
 	}
 	s.finish()
-	res := &Result{Records: s.rec, Report: testnet.Compute(s.rec), Events: s.events, Refused: s.refused, Slashed: s.slashed()}
+	res := &Result{Records: s.rec, Report: testnet.Compute(s.rec), Events: s.events, Refused: s.refused, Slashed: s.slashed(), SlashedOn: s.slashedOn()}
 	if s.selfish != nil {
 		res.Selfish = s.selfish.result(res.Report)
 	}

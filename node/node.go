@@ -100,7 +100,8 @@ type Node struct {
 	// protection is the validator's slashing-protection database, in the
 	// data directory (pos.ProtectionDir).
 	protection *pos.Protection
-	pause      *minerPause // PoW only, once started
+	slasher    *pos.Slasher // with a validator: the headers received (SlasherDir)
+	pause      *minerPause  // PoW only, once started
 	p2p        *p2p.Server
 
 	listener net.Listener
@@ -221,8 +222,15 @@ func (n *Node) build() error {
 	if err != nil {
 		return fmt.Errorf("node: %w", err)
 	}
+	// p2p shows the validator (set below, before p2p starts) every block
+	// and header it receives.
+	seen := observedChain{Chain: c, observe: func(h *chain.Header) {
+		if n.validator != nil {
+			n.validator.ObserveHeader(h)
+		}
+	}}
 	n.p2p, err = p2p.New(p2p.Config{
-		Chain: c, Pool: n.pool, Key: nodeKey, Transport: n.cfg.P2PTransport, ListenAddr: n.cfg.P2PAddr, StaticPeers: n.cfg.Peers, Bootnodes: n.cfg.Bootnodes,
+		Chain: seen, Pool: n.pool, Key: nodeKey, Transport: n.cfg.P2PTransport, ListenAddr: n.cfg.P2PAddr, StaticPeers: n.cfg.Peers, Bootnodes: n.cfg.Bootnodes,
 		MaxPeers: n.cfg.MaxPeers, NoDiscover: n.cfg.NoDiscover, Logger: n.log,
 	})
 	if err != nil {
@@ -232,8 +240,11 @@ func (n *Node) build() error {
 		if n.protection, err = openProtection(n.cfg.DataDir, n.cfg.ValidatorKey); err != nil {
 			return fmt.Errorf("node: %w", err)
 		}
+		if n.slasher, err = pos.OpenSlasher(posEngine, SlasherDir(n.cfg.DataDir)); err != nil {
+			return fmt.Errorf("node: %w", err)
+		}
 		n.validator, err = pos.NewValidator(pos.ValidatorConfig{Chain: c, Engine: posEngine, Pool: n.pool, Logger: n.log,
-			Announce: n.p2p.Announce, Byzantine: n.cfg.Byzantine, Protection: n.protection})
+			Announce: n.p2p.Announce, Byzantine: n.cfg.Byzantine, Protection: n.protection, Slasher: n.slasher})
 		if err != nil {
 			return err
 		}
@@ -373,6 +384,9 @@ func (n *Node) Close() error {
 	}
 	if n.protection != nil {
 		errs = append(errs, n.protection.Close())
+	}
+	if n.slasher != nil {
+		errs = append(errs, n.slasher.Close())
 	}
 	errs = append(errs, n.store.Close())
 	n.log.Info("Node stopped")
