@@ -222,15 +222,8 @@ func (n *Node) build() error {
 	if err != nil {
 		return fmt.Errorf("node: %w", err)
 	}
-	// p2p shows the validator (set below, before p2p starts) every block
-	// and header it receives.
-	seen := observedChain{Chain: c, observe: func(h *chain.Header) {
-		if n.validator != nil {
-			n.validator.ObserveHeader(h)
-		}
-	}}
 	n.p2p, err = p2p.New(p2p.Config{
-		Chain: seen, Pool: n.pool, Key: nodeKey, Transport: n.cfg.P2PTransport, ListenAddr: n.cfg.P2PAddr, StaticPeers: n.cfg.Peers, Bootnodes: n.cfg.Bootnodes,
+		Chain: c, Pool: n.pool, SeenHeader: n.seenHeader, Key: nodeKey, Transport: n.cfg.P2PTransport, ListenAddr: n.cfg.P2PAddr, StaticPeers: n.cfg.Peers, Bootnodes: n.cfg.Bootnodes,
 		MaxPeers: n.cfg.MaxPeers, NoDiscover: n.cfg.NoDiscover, Logger: n.log,
 	})
 	if err != nil {

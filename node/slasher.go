@@ -1,7 +1,6 @@
 package node
 
 import (
-	"math/big"
 	"path/filepath"
 
 	"github.com/chaind/chaind/chain"
@@ -11,23 +10,13 @@ import (
 // SlasherDir is the slasher's database inside a data directory.
 func SlasherDir(dataDir string) string { return filepath.Join(dataDir, pos.SlasherDir) }
 
-// observedChain is the chain as p2p sees it: every block and header a peer
-// sends is shown to observe (the validator's slasher) before the chain
-// decides on it, so that a block refused for reverting the finalized
-// checkpoint, or waiting for its parent, is still looked at.
-type observedChain struct {
-	*chain.Chain
-	observe func(*chain.Header)
-}
-
-func (c observedChain) InsertBlock(b *chain.Block) error {
-	c.observe(b.Header)
-	return c.Chain.InsertBlock(b)
-}
-
-func (c observedChain) VerifyHeaders(headers []*chain.Header) (*big.Int, error) {
-	for _, h := range headers {
-		c.observe(h)
+// seenHeader is p2p's SeenHeader: the validator's slasher (with a validator
+// key) sees every header a peer sends, before the chain decides on its
+// block, so that a block refused for reverting the finalized checkpoint,
+// or waiting for its parent, is still looked at. The validator is set
+// before p2p starts.
+func (n *Node) seenHeader(h *chain.Header) {
+	if n.validator != nil {
+		n.validator.ObserveHeader(h)
 	}
-	return c.Chain.VerifyHeaders(headers)
 }

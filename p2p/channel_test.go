@@ -12,6 +12,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/chaind/chaind/chain"
 	"github.com/chaind/chaind/internal/poll"
 	"github.com/chaind/chaind/p2p"
 	"github.com/chaind/chaind/p2p/p2ptest"
@@ -227,6 +228,58 @@ func TestChannelConfig(t *testing.T) {
 		}
 		if _, err := srv.Gossip(testCode, make([]byte, 65), ""); err == nil {
 			t.Error("gossip of an oversized message accepted")
+		}
+	})
+}
+
+// TestSeenHeaderSeesEveryBranch: Config.SeenHeader is shown a pushed block
+// whose parent the node does not have (the chain never sees it), and the
+// headers of a sync, before they are checked.
+func TestSeenHeaderSeesEveryBranch(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorld(t)
+		defer w.close()
+		src := w.node("10.0.0.5", 3, nil) // a chain to take real blocks from
+		var mu sync.Mutex
+		var seen []uint64
+		n := w.node("10.0.0.1", 0, func(c *p2p.Config) {
+			c.SeenHeader = func(h *chain.Header) {
+				mu.Lock()
+				seen = append(seen, h.Height)
+				mu.Unlock()
+			}
+		})
+		h, err := w.hostile(n, "10.0.0.66", 1, big.NewInt(0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		third, _ := src.chain.BlockByHeight(3)
+		enc, _ := third.MarshalBinary()
+		h.Send(&p2p.PushBlock{Block: enc, Weight: big.NewInt(3)})
+		req, err := p2ptest.Await[*p2p.GetHeaders](h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var headers [][]byte
+		for height := uint64(1); height <= 3; height++ {
+			b, _ := src.chain.BlockByHeight(height)
+			enc, _ := b.Header.MarshalBinary()
+			headers = append(headers, enc)
+		}
+		h.Send(&p2p.Headers{ID: req.ID, Headers: headers})
+		h.Send(&p2p.Ping{Nonce: 9})
+		if _, err := p2ptest.Await[*p2p.Pong](h); err != nil {
+			t.Fatal(err)
+		}
+		poll.Until(t, time.Minute, "the sync's headers seen", func() bool {
+			mu.Lock()
+			defer mu.Unlock()
+			return len(seen) >= 4
+		})
+		mu.Lock()
+		defer mu.Unlock()
+		if !slices.Equal(seen[:4], []uint64{3, 1, 2, 3}) {
+			t.Fatalf("seen heights %v, want the pushed block 3, then the sync's 1, 2, 3", seen)
 		}
 	})
 }

@@ -14,7 +14,9 @@
 // Messages are dispatched through a table of one handler per code; codes
 // from FirstChannelCode up belong to the Channels other components (the
 // consensus engines) register, each with its decoder, handler, maximum size
-// and per-peer budget, which p2p carries without knowing what they mean; every
+// and per-peer budget, which p2p carries without knowing what they mean;
+// every header a peer sends is shown to Config.SeenHeader first (a slasher
+// watches every branch there); every
 // goroutine is owned by the Server and waited for on Close; every timer goes
 // through a clock.Clock.
 //

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/chaind/chaind/chain"
 	"github.com/chaind/chaind/clock"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
@@ -63,6 +64,12 @@ type Config struct {
 	// Channels are the message types other components register (see
 	// Channel); optional.
 	Channels []Channel
+	// SeenHeader, optional, is shown the header of every block and every
+	// header a peer sends, before any check and whatever the chain then
+	// makes of it (a block on an unknown parent, one that reverts the
+	// finalized checkpoint): a slasher watches every branch there. It
+	// must not block.
+	SeenHeader func(*chain.Header)
 }
 
 // PeerInfo describes a connected peer.
