@@ -14,10 +14,6 @@ import (
 // below it are p2p's own.
 const FirstChannelCode byte = 0x40
 
-// knownChannelCap is how many channel messages a peer is remembered to
-// have, so that gossip does not send them back.
-const knownChannelCap = 16384
-
 // Channel is a message type that a component outside p2p (a consensus
 // engine) registers in Config.Channels, as CometBFT's reactors register
 // channels (and go-ethereum's protocols their message codes): p2p carries

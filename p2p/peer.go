@@ -101,7 +101,10 @@ func newPeer(srv *Server, conn *Conn, hello *Hello, inbound, static bool) *Peer 
 		reqSlots: make(chan struct{}, maxOutstanding),
 		head:     hello.Head, height: hello.Height, weight: new(big.Int).Set(hello.Weight),
 		pending: make(map[uint64]chan Msg), knownBlocks: newBoundedSet(knownCap), knownTxs: newBoundedSet(knownCap),
-		knownChannel: newBoundedSet(knownChannelCap), limits: srv.newLimiters(),
+		limits: srv.newLimiters(),
+	}
+	if len(srv.channels) > 0 {
+		p.knownChannel = newBoundedSet(knownCap) // left nil when no message can use it
 	}
 	p.lastPong.Store(srv.clock.Now().UnixNano())
 	return p
