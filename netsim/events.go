@@ -133,6 +133,9 @@ func (s *sim) arrive(n *node, d *delivery) {
 }
 
 func (s *sim) importBlock(n *node, d *delivery) {
+	if n.validator != nil && d.from >= 0 { // as a node's p2p shows its validator every block it receives
+		n.validator.ObserveHeader(d.block.Header)
+	}
 	err := n.chain.InsertBlock(d.block)
 	switch {
 	case err == nil:

@@ -177,10 +177,27 @@ func (s *sim) slashed() []int {
 	if s.posEngine == nil {
 		return nil
 	}
-	st := pos.HeadState{C: s.highest().chain}
+	return s.slashedAt(s.highest())
+}
+
+// slashedOn lists, per node, the validators slashed on its head; nil for
+// proof of work.
+func (s *sim) slashedOn() [][]int {
+	var out [][]int
+	for _, n := range s.nodes {
+		if s.posEngine == nil {
+			return nil
+		}
+		out = append(out, s.slashedAt(n))
+	}
+	return out
+}
+
+// slashedAt lists (by genesis index) the validators slashed on n's head.
+func (s *sim) slashedAt(n *node) []int {
 	var out []int
 	for i, v := range s.genesis.Validators {
-		if s.posEngine.Slashed(st, v.Address) {
+		if s.posEngine.Slashed(pos.HeadState{C: n.chain}, v.Address) {
 			out = append(out, i)
 		}
 	}

@@ -106,6 +106,9 @@ type Result struct {
 	// Slashed (PoS) lists the validators slashed on the highest head at
 	// the end, by index in the genesis's validator list.
 	Slashed []int
+	// SlashedOn (PoS) lists, per node, the validators slashed on its head
+	// at the end.
+	SlashedOn [][]int
 	// Byzantine is each misbehaving validator (Config.Byzantine) and
 	// whether the best chain slashed it.
 	Byzantine []ByzantineResult
@@ -204,7 +207,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		}
 	}
 	s.finish()
-	res := &Result{Records: s.rec, Report: testnet.Compute(s.rec), Events: s.events, Refused: s.refused, Slashed: s.slashed(), Byzantine: s.byzantineResults()}
+	res := &Result{Records: s.rec, Report: testnet.Compute(s.rec), Events: s.events, Refused: s.refused, Slashed: s.slashed(), SlashedOn: s.slashedOn(), Byzantine: s.byzantineResults()}
 	if s.selfish != nil {
 		res.Selfish = s.selfish.result(res.Report)
 	}

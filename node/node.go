@@ -111,7 +111,8 @@ type Node struct {
 	// protection is the validator's slashing-protection database, in the
 	// data directory (pos.ProtectionDir).
 	protection *pos.Protection
-	pause      *minerPause // PoW only, once started
+	slasher    *pos.Slasher // with a validator: the headers received (SlasherDir)
+	pause      *minerPause  // PoW only, once started
 	p2p        *p2p.Server
 
 	listener net.Listener
@@ -237,7 +238,7 @@ func (n *Node) build() error {
 		return fmt.Errorf("node: %w", err)
 	}
 	n.p2p, err = p2p.New(p2p.Config{
-		Chain: c, Pool: n.pool, Key: nodeKey, Transport: n.cfg.P2PTransport, ListenAddr: n.cfg.P2PAddr, StaticPeers: n.cfg.Peers, Bootnodes: n.cfg.Bootnodes,
+		Chain: c, Pool: n.pool, SeenHeader: n.seenHeader, Key: nodeKey, Transport: n.cfg.P2PTransport, ListenAddr: n.cfg.P2PAddr, StaticPeers: n.cfg.Peers, Bootnodes: n.cfg.Bootnodes,
 		MaxPeers: n.cfg.MaxPeers, NoDiscover: n.cfg.NoDiscover, TrustLoopback: n.cfg.TrustLoopback, Logger: n.log,
 		AnchorsFile: filepath.Join(n.cfg.DataDir, AnchorsFile),
 	})
@@ -248,8 +249,11 @@ func (n *Node) build() error {
 		if n.protection, err = openProtection(n.cfg.DataDir, n.cfg.ValidatorKey); err != nil {
 			return fmt.Errorf("node: %w", err)
 		}
+		if n.slasher, err = pos.OpenSlasher(posEngine, SlasherDir(n.cfg.DataDir)); err != nil {
+			return fmt.Errorf("node: %w", err)
+		}
 		n.validator, err = pos.NewValidator(pos.ValidatorConfig{Chain: c, Engine: posEngine, Pool: n.pool, Logger: n.log,
-			Announce: n.p2p.Announce, Byzantine: n.cfg.Byzantine, Protection: n.protection})
+			Announce: n.p2p.Announce, Byzantine: n.cfg.Byzantine, Protection: n.protection, Slasher: n.slasher})
 		if err != nil {
 			return err
 		}
@@ -390,6 +394,9 @@ func (n *Node) Close() error {
 	}
 	if n.protection != nil {
 		errs = append(errs, n.protection.Close())
+	}
+	if n.slasher != nil {
+		errs = append(errs, n.slasher.Close())
 	}
 	errs = append(errs, n.store.Close())
 	n.log.Info("Node stopped")

@@ -94,6 +94,7 @@ func (s *Server) runConn(raw net.Conn, inbound, static bool, want []byte) error 
 	s.spawn(p.pingLoop)
 	p.send(&GetAddrs{})
 	s.announcePool(p)
+	s.channelsConnected(p)
 	s.syncer.trigger()
 	err = s.readLoop(p)
 	p.close(errString(err))

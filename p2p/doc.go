@@ -19,7 +19,12 @@
 // their faults, never for ours nor for a frame that fails its MAC (anyone
 // on the path could inject one). Loopback is an address like any other
 // unless Config.TrustLoopback says otherwise.
-// Messages are dispatched through a table of one handler per code; every
+// Messages are dispatched through a table of one handler per code; codes
+// from FirstChannelCode up belong to the Channels other components (the
+// consensus engines) register, each with its decoder, handler, maximum size
+// and per-peer budget, which p2p carries without knowing what they mean;
+// every header a peer sends is shown to Config.SeenHeader first (a slasher
+// watches every branch there); every
 // goroutine is owned by the Server and waited for on Close; every timer goes
 // through a clock.Clock.
 //

@@ -53,11 +53,19 @@ func (s *Server) readLoop(p *Peer) error {
 			}
 			return err
 		}
-		if err := handlers[m.code()](s, p, m); err != nil {
+		if err := s.dispatch(p, m); err != nil {
 			s.misbehaved(p, err.Error())
 			return err
 		}
 	}
+}
+
+// dispatch hands m to its channel or to the handler of its code.
+func (s *Server) dispatch(p *Peer, m Msg) error {
+	if cm, ok := m.(*ChannelMsg); ok {
+		return s.onChannel(p, cm)
+	}
+	return handlers[m.code()](s, p, m)
 }
 
 func (s *Server) onDisconnect(p *Peer, m *Disconnect) error {

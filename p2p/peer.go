@@ -15,6 +15,7 @@ import (
 
 	"github.com/chaind/chaind/p2p/addrman"
 	"github.com/ethereum/go-ethereum/common"
+	"golang.org/x/time/rate"
 )
 
 // Timing of a connection.
@@ -81,6 +82,10 @@ type Peer struct {
 	pending     map[uint64]chan Msg
 	knownBlocks *boundedSet
 	knownTxs    *boundedSet
+	// knownChannel holds the channel messages the peer sent or was sent;
+	// limits are its budgets, by channel code.
+	knownChannel *boundedSet
+	limits       map[byte]*rate.Limiter
 
 	pings    [pingRing]sentPing // our latest pings, guarded by mu
 	nextPing int
@@ -108,6 +113,10 @@ func newPeer(srv *Server, conn *Conn, hello *Hello, inbound, static bool) *Peer 
 		reqSlots: make(chan struct{}, maxOutstanding),
 		head:     hello.Head, height: hello.Height, weight: new(big.Int).Set(hello.Weight),
 		pending: make(map[uint64]chan Msg), knownBlocks: newBoundedSet(knownCap), knownTxs: newBoundedSet(knownCap),
+		limits: srv.newLimiters(),
+	}
+	if len(srv.channels) > 0 {
+		p.knownChannel = newBoundedSet(knownCap) // left nil when no message can use it
 	}
 	p.lastPong.Store(srv.clock.Now().UnixNano())
 	p.addrs = tokenBucket{tokens: maxAddrs, at: srv.clock.Now()}

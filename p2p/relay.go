@@ -116,12 +116,23 @@ func (s *Server) fetchAnnounced(p *Peer, hash common.Hash) {
 	})
 }
 
+// seenHeaders shows headers to Config.SeenHeader.
+func (s *Server) seenHeaders(headers ...*chain.Header) {
+	if s.cfg.SeenHeader == nil {
+		return
+	}
+	for _, h := range headers {
+		s.cfg.SeenHeader(h)
+	}
+}
+
 // importBlock inserts a block from p, cheapest checks first: a block whose
 // parent we lack starts a sync and costs no signature recovery; a wrong
 // transaction root or an invalid header costs p its connection before any
 // signature is recovered. It returns false when the block was not imported.
 func (s *Server) importBlock(p *Peer, b *chain.Block) bool {
 	p.knownBlocks.add(b.Hash())
+	s.seenHeaders(b.Header)
 	if s.chain.GetHeader(b.Header.ParentHash) == nil {
 		s.syncer.trigger()
 		return false

@@ -255,6 +255,10 @@ func (c *Conn) ReadMsg() (Msg, error) {
 	if code > 0xff {
 		return nil, fmt.Errorf("%w: unknown message code %d", ErrBadMessage, code)
 	}
+	if byte(code) >= FirstChannelCode {
+		// data is valid until the next Read: the payload is a copy.
+		return &ChannelMsg{Code: byte(code), Payload: bytes.Clone(data)}, nil
+	}
 	return decodeMsg(byte(code), data)
 }
 

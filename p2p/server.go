@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/chaind/chaind/chain"
 	"github.com/chaind/chaind/clock"
 	"github.com/chaind/chaind/p2p/addrman"
 	"github.com/ethereum/go-ethereum/common"
@@ -73,6 +74,15 @@ type Config struct {
 	// time on TCP; the rest follows Clock.
 	WriteTimeout time.Duration
 	Logger       *slog.Logger // optional
+	// Channels are the message types other components register (see
+	// Channel); optional.
+	Channels []Channel
+	// SeenHeader, optional, is shown the header of every block and every
+	// header a peer sends, before any check and whatever the chain then
+	// makes of it (a block on an unknown parent, one that reverts the
+	// finalized checkpoint): a slasher watches every branch there. It
+	// must not block.
+	SeenHeader func(*chain.Header)
 }
 
 // PeerInfo describes a connected peer.
@@ -128,6 +138,8 @@ type Server struct {
 	txQueue   chan common.Hash
 	syncer    *syncer
 	started   bool
+
+	channels map[byte]*Channel // Config.Channels by code
 }
 
 // New returns a server; Start opens the listener and dials peers.
@@ -165,6 +177,10 @@ func New(cfg Config) (*Server, error) {
 		}
 		cfg.Key = key
 	}
+	channels, err := channelTable(cfg.Channels)
+	if err != nil {
+		return nil, err
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{
 		cfg: cfg, log: cfg.Logger, chain: cfg.Chain, pool: cfg.Pool, clock: clock.OrReal(cfg.Clock), tr: cfg.Transport,
@@ -179,6 +195,7 @@ func New(cfg Config) (*Server, error) {
 	rand.Read(s.evictKey[:])
 	s.book = addrman.New(addrman.Config{Key: bookKey})
 	s.syncer = newSyncer(s)
+	s.channels = channels
 	return s, nil
 }
 

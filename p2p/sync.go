@@ -155,6 +155,7 @@ func (y *syncer) syncWith(p *Peer) error {
 			}
 			break
 		}
+		s.seenHeaders(headers...)
 		weight, err := s.chain.VerifyHeaders(headers)
 		if err != nil {
 			if isPeerFault(err) {

@@ -260,6 +260,12 @@ var (
 
 // EncodeMsg returns m as one frame: its code, then its RLP.
 func EncodeMsg(m Msg) ([]byte, error) {
+	if cm, ok := m.(*ChannelMsg); ok {
+		if n := 1 + len(cm.Payload); n > MaxFrameSize {
+			return nil, fmt.Errorf("%w: message %d of %d bytes", ErrFrameTooLarge, cm.Code, n)
+		}
+		return cm.frame(), nil
+	}
 	payload, err := rlp.EncodeToBytes(m)
 	if err != nil {
 		return nil, fmt.Errorf("encode message %d: %w", m.code(), err)

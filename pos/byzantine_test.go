@@ -87,6 +87,7 @@ func (net *validatorNet) gossip() {
 		net.blocks = nil
 		for _, b := range blocks {
 			for i, n := range net.nodes {
+				net.vals[i].ObserveHeader(b.Header) // as node shows its validator every block it receives
 				err := n.c.InsertBlock(b)
 				if err != nil && !errors.Is(err, chain.ErrKnownBlock) && !chain.IsRuleError(err) {
 					net.t.Fatalf("node %d: block %d: %v", i, b.Height(), err)

@@ -83,17 +83,26 @@ func (e *Engine) checkDoubleProposal(a, b []byte) (common.Address, error) {
 		return common.Address{}, evidenceError("not two different headers of one proposer for one slot")
 	}
 	for _, h := range []*chain.Header{&ha, &hb} {
-		if len(h.Seal) != sealSize {
-			return common.Address{}, evidenceError("header without a seal")
-		}
-		if h.Time != e.g.Timestamp+h.Nonce*e.slotMs {
-			return common.Address{}, evidenceError("header time %d is not the start of slot %d", h.Time, h.Nonce)
-		}
-		if !lowS(h.Seal[:crypto.SignatureLength]) || !e.signedByProposer(h) {
-			return common.Address{}, evidenceError("header not signed by its proposer on this chain")
+		if err := e.checkSignedHeader(h); err != nil {
+			return common.Address{}, err
 		}
 	}
 	return ha.Coinbase, nil
+}
+
+// checkSignedHeader checks that h is signed by its coinbase over this
+// chain's proposer domain, and that its time is its slot's.
+func (e *Engine) checkSignedHeader(h *chain.Header) error {
+	if len(h.Seal) != sealSize {
+		return evidenceError("header without a seal")
+	}
+	if h.Time != e.g.Timestamp+h.Nonce*e.slotMs {
+		return evidenceError("header time %d is not the start of slot %d", h.Time, h.Nonce)
+	}
+	if !lowS(h.Seal[:crypto.SignatureLength]) || !e.signedByProposer(h) {
+		return evidenceError("header not signed by its proposer on this chain")
+	}
+	return nil
 }
 
 // checkDoubleVote: two different votes by one validator for one target

@@ -14,7 +14,6 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
-	"github.com/ethereum/go-ethereum/rlp"
 )
 
 // Pool is what the validator needs from the mempool.
@@ -44,6 +43,9 @@ type ValidatorConfig struct {
 	// asked before every block and vote the validator signs for any of its
 	// keys (see Protection). NewValidator binds it to the chain's genesis.
 	Protection *Protection
+	// Slasher (optional: one in memory) records the headers the node
+	// receives (see ObserveHeader); the caller closes it.
+	Slasher *Slasher
 }
 
 // heldBlock is a withheld block (and its equivocating twin) and the slot
@@ -82,6 +84,7 @@ type Validator struct {
 	reported map[common.Address]bool
 	book     *VoteBook
 	observed []*types.Transaction // votes seen, not yet checked
+	proofs   []*Evidence          // double proposals the slasher found, not yet reported
 	withheld []heldBlock
 	fullScan uint64 // epoch + 1 of the last scan of the whole window for double proposals
 }
@@ -116,12 +119,35 @@ func NewValidator(cfg ValidatorConfig) (*Validator, error) {
 	if err := cfg.Protection.Bind(cfg.Engine.genesisHash); err != nil {
 		return nil, fmt.Errorf("pos: %w", err)
 	}
+	if v.cfg.Slasher == nil {
+		v.cfg.Slasher = OpenMemSlasher(cfg.Engine)
+	}
 	cfg.Chain.Subscribe(func(ev HeadEvent) {
 		for _, b := range ev.Added {
 			v.ObserveTxs(b.Txs)
 		}
 	})
 	return v, nil
+}
+
+// ObserveHeader hands the validator's slasher the header of a block its
+// node received, before the chain decides on the block (it may refuse it
+// for reverting the finalized checkpoint, or wait for its parent): a double
+// proposal it proves is reported at the next slot's duties.
+func (v *Validator) ObserveHeader(h *chain.Header) {
+	ev, err := v.cfg.Slasher.ObserveHeader(HeadState{v.cfg.Chain}, h)
+	if err != nil {
+		v.log.Error("Slasher failed", "err", err)
+		return
+	}
+	if ev == nil {
+		return
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if len(v.proofs) < maxObserved {
+		v.proofs = append(v.proofs, ev)
+	}
 }
 
 // HeadEvent is the chain's head change.
@@ -191,6 +217,7 @@ func (v *Validator) Duties(slot uint64) {
 	v.release(slot)
 	v.propose(slot)
 	v.reportDoubleProposals(e.Epoch(slot))
+	v.reportSlasherProofs()
 	v.reportVotes()
 	if within := slot % e.g.EpochLength; within >= e.g.EpochLength/2 {
 		for _, k := range v.keys {
@@ -401,22 +428,42 @@ func (v *Validator) reportDoubleProposals(epoch uint64) {
 			seen[k] = h
 			continue
 		}
-		if v.reported[h.Coinbase] || v.keyOf(h.Coinbase) != nil || first.SealHash() == h.SealHash() || e.Slashed(HeadState{c}, h.Coinbase) {
+		if first.SealHash() == h.SealHash() {
 			continue
 		}
 		a, _ := first.MarshalBinary()
 		b, _ := h.MarshalBinary()
-		data, err := rlp.EncodeToBytes(Evidence{Kind: DoubleProposal, A: a, B: b})
-		if err != nil {
-			continue
-		}
-		if err := v.submit(v.keys[0], SlashingAddress, data); err != nil {
-			v.log.Warn("Evidence refused by the mempool", "offender", h.Coinbase, "err", err)
-			continue
-		}
-		v.reported[h.Coinbase] = true
-		v.log.Warn("Reported a double proposal", "offender", h.Coinbase, "slot", h.Nonce)
+		v.reportProposal(h.Coinbase, h.Nonce, &Evidence{Kind: DoubleProposal, A: a, B: b})
 	}
+}
+
+// reportSlasherProofs reports the double proposals the slasher found
+// among the headers the node received.
+func (v *Validator) reportSlasherProofs() {
+	v.mu.Lock()
+	proofs := v.proofs
+	v.proofs = nil
+	v.mu.Unlock()
+	for _, ev := range proofs {
+		var h chain.Header
+		if h.UnmarshalBinary(ev.B) == nil {
+			v.reportProposal(h.Coinbase, h.Nonce, ev)
+		}
+	}
+}
+
+// reportProposal sends ev, evidence that offender proposed twice in slot,
+// unless offender is one of our keys, is slashed already or was reported.
+func (v *Validator) reportProposal(offender common.Address, slot uint64, ev *Evidence) {
+	if v.reported[offender] || v.keyOf(offender) != nil || v.cfg.Engine.Slashed(HeadState{v.cfg.Chain}, offender) {
+		return
+	}
+	if err := v.submit(v.keys[0], SlashingAddress, ev.Encode()); err != nil {
+		v.log.Warn("Evidence refused by the mempool", "offender", offender, "err", err)
+		return
+	}
+	v.reported[offender] = true
+	v.log.Warn("Reported a double proposal", "offender", offender, "slot", slot)
 }
 
 // submit signs a system call from k's account and adds it to the mempool,

@@ -1,0 +1,22 @@
+package node
+
+import (
+	"path/filepath"
+
+	"github.com/chaind/chaind/chain"
+	"github.com/chaind/chaind/pos"
+)
+
+// SlasherDir is the slasher's database inside a data directory.
+func SlasherDir(dataDir string) string { return filepath.Join(dataDir, pos.SlasherDir) }
+
+// seenHeader is p2p's SeenHeader: the validator's slasher (with a validator
+// key) sees every header a peer sends, before the chain decides on its
+// block, so that a block refused for reverting the finalized checkpoint,
+// or waiting for its parent, is still looked at. The validator is set
+// before p2p starts.
+func (n *Node) seenHeader(h *chain.Header) {
+	if n.validator != nil {
+		n.validator.ObserveHeader(h)
+	}
+}
