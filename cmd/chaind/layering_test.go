@@ -42,6 +42,7 @@ var allowedImports = map[string][]string{
 	"loadgen":           {"chain", "pow", "rpc", "wallet"},
 	"internal/poll":     {},
 	"internal/browser":  {"internal/poll"},
+	"internal/doccheck": {},
 	"cmd/chaind":        nil, // may import anything
 }
 
