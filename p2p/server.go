@@ -235,9 +235,6 @@ func (s *Server) Start() error {
 	return nil
 }
 
-// SetListenAddr changes the listen address before Start.
-func (s *Server) SetListenAddr(addr string) { s.cfg.ListenAddr = addr }
-
 // Started reports whether Start succeeded.
 func (s *Server) Started() bool { return s.started }
 
