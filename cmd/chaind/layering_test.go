@@ -29,6 +29,7 @@ var allowedImports = map[string][]string{
 	"mempool":           {"chain", "clock"},
 	"pow":               {"chain", "clock"},
 	"pos":               {"chain", "clock"},
+	"bft":               {},
 	"p2p":               {"chain", "mempool", "clock", "p2p/addrman"},
 	"p2p/addrman":       {},
 	"p2p/memnet":        {"clock"},
