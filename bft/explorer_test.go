@@ -5,7 +5,6 @@ import (
 	"crypto/ed25519"
 	"fmt"
 	"math/rand/v2"
-	"slices"
 	"strings"
 	"time"
 )
@@ -349,9 +348,4 @@ func (o outcome) liveness() ([]commitRound, error) {
 		out = append(out, c)
 	}
 	return out, nil
-}
-
-// honestCount is how many validators the scenario counts honest.
-func (s scenario) honestCount() int {
-	return len(slices.DeleteFunc(slices.Clone(s.honest), func(b bool) bool { return !b }))
 }
