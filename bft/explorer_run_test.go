@@ -51,7 +51,7 @@ func TestExplorerAccountableSafety(t *testing.T) {
 	if testing.Short() {
 		n = min(n, 200)
 	}
-	forks := 0
+	forks, least := 0, 1.0
 	for i := range n {
 		s := newScenario(*firstSeed+uint64(i), atLeastThird)
 		o := run(s, s.net.gst+time.Minute)
@@ -64,11 +64,13 @@ func TestExplorerAccountableSafety(t *testing.T) {
 		if err != nil {
 			t.Fatalf("evidence does not verify: %v\n%s", err, s)
 		}
-		if _, total := s.byzPower(); 3*power < total {
+		_, total := s.byzPower()
+		if 3*power < total {
 			t.Fatalf("accountable safety: %s, but only %d of %d stake provably double-signed\n%s", why, power, total, s)
 		}
+		least = min(least, float64(power)/float64(total))
 	}
-	t.Logf("%d schedules with Byzantine stake >= 1/3: %d forks, each with >= 1/3 of the stake convicted", n, forks)
+	t.Logf("%d schedules with Byzantine stake >= 1/3: %d forks, each with >= 1/3 of the stake convicted (the least: %.3f of the stake)", n, forks, least)
 	if forks == 0 {
 		t.Errorf("no fork in %d schedules: the accountable-safety check checked nothing", n)
 	}

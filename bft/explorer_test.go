@@ -306,11 +306,13 @@ func (o outcome) roundBound(h Height) (rmin, bound Round) {
 
 // commitRound is one height's commit round after GST: Round is the round
 // of its commit, Started whether an honest validator was already in the
-// height at GST, and then AtGST the highest round one was in.
+// height at GST, and then AtGST the highest round one was in; Bound is the
+// round roundBound allowed.
 type commitRound struct {
 	Round   Round
 	Started bool
 	AtGST   Round
+	Bound   Round // roundBound's bound
 }
 
 // liveness checks that every height no honest validator had decided by GST
@@ -342,6 +344,7 @@ func (o outcome) liveness() ([]commitRound, error) {
 			}
 		}
 		rmin, bound := o.roundBound(h)
+		c.Bound = bound
 		if c.Round > bound {
 			return nil, fmt.Errorf("height %d committed in round %d, beyond its bound %d (rounds from %d)", h, c.Round, bound, rmin)
 		}

@@ -15,13 +15,15 @@ type roundStats struct {
 	fresh, started map[Round]int
 	maxFresh       Round
 	maxStarted     Round
+	bounds         map[Round]int // the bounds roundBound gave, counted
 }
 
 func (s *roundStats) add(cs []commitRound) {
 	if s.fresh == nil {
-		s.fresh, s.started = map[Round]int{}, map[Round]int{}
+		s.fresh, s.started, s.bounds = map[Round]int{}, map[Round]int{}, map[Round]int{}
 	}
 	for _, c := range cs {
+		s.bounds[c.Bound]++
 		if c.Started {
 			d := max(c.Round-c.AtGST, 0)
 			s.started[d]++
@@ -55,6 +57,20 @@ func histogram(name string, h map[Round]int, top Round) string {
 }
 
 func (s roundStats) String() string {
+	lo, hi, n, sum := Round(-1), Round(0), 0, 0
+	for b, c := range s.bounds {
+		if lo < 0 || b < lo {
+			lo = b
+		}
+		hi = max(hi, b)
+		n += c
+		sum += c * int(b)
+	}
+	mean := 0.0
+	if n > 0 {
+		mean = float64(sum) / float64(n)
+	}
 	return histogram("heights started after GST by commit round", s.fresh, s.maxFresh) + "\n" +
-		histogram("heights in progress at GST by rounds past the highest honest round at GST", s.started, s.maxStarted)
+		histogram("heights in progress at GST by rounds past the highest honest round at GST", s.started, s.maxStarted) + "\n" +
+		fmt.Sprintf("liveness bound (round): min %d, mean %.1f, max %d over %d heights", lo, mean, hi, n)
 }
