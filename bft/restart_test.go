@@ -50,6 +50,7 @@ func runWithRestarts(t *testing.T, s scenario, dir string, wipe bool) (outcome, 
 			continue
 		}
 		crashes++
+		before := stateOf(n.m)
 		if err := n.rep.Close(); err != nil {
 			t.Fatal(err)
 		}
@@ -69,8 +70,28 @@ func runWithRestarts(t *testing.T, s scenario, dir string, wipe bool) (outcome, 
 		w.queue = kept
 		heap.Init(&w.queue)
 		open()
+		if after := stateOf(n.m); !wipe && after != before {
+			t.Fatalf("replayed to %+v, was at %+v", after, before)
+		}
 	}
 	return w.outcome(s), crashes
+}
+
+// machineState is what a replayed machine must get back.
+type machineState struct {
+	height                  Height
+	round                   Round
+	step                    Step
+	decided                 bool
+	locked, valid           Value
+	lockedRound, validRound Round
+}
+
+func stateOf(m *Machine) machineState {
+	s := machineState{height: m.Height(), round: m.Round(), step: m.Step(), decided: m.Decided()}
+	s.locked, s.lockedRound = m.Locked()
+	s.valid, s.validRound = m.Valid()
+	return s
 }
 
 // doubleSigned returns two different messages msgs holds for one (type,
@@ -89,7 +110,8 @@ func doubleSigned(msgs []Message) (a, b Message, found bool) {
 
 // TestRestartMidHeightNeverDoubleSigns crashes a validator on disk at
 // random points of many schedules and reopens it on its files: it never
-// signs two different messages for one height, round and step, and every
+// signs two different messages for one height, round and step, comes back
+// to the height, round, step, lock and valid value it crashed in, and every
 // honest validator still decides every height. The control run, which
 // loses the files at each crash, double-signs: the check has teeth.
 func TestRestartMidHeightNeverDoubleSigns(t *testing.T) {
