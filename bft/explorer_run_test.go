@@ -107,3 +107,30 @@ func TestExplorerFindsTheLockingBug(t *testing.T) {
 	}
 	t.Fatalf("no safety violation found in %d schedules with locking disabled", *schedules)
 }
+
+// silentThird makes silent validators of at least a third of the stake
+// (leaving at least two honest ones).
+func silentThird(rng *rand.Rand, stakes []int64) map[int]behaviour {
+	byz := atLeastThird(rng, stakes)
+	for i := range byz {
+		byz[i] = silent{}
+	}
+	return byz
+}
+
+// TestExplorerHaltsWithoutAQuorum: with a third of the stake or more
+// silent, the honest validators hold no quorum; they must decide nothing
+// at all (BFT halts rather than forks), however long the run.
+func TestExplorerHaltsWithoutAQuorum(t *testing.T) {
+	n := min(*schedules, 200)
+	for i := range n {
+		s := newScenario(*firstSeed+uint64(i), silentThird)
+		o := run(s, s.net.gst+time.Minute)
+		for j, ds := range o.decisions {
+			if s.honest[j] && len(ds) > 0 {
+				t.Fatalf("validator %d decided %d heights without a quorum of live stake\n%s", j, len(ds), s)
+			}
+		}
+	}
+	t.Logf("%d schedules with at least a third of the stake silent: no decision, no fork", n)
+}
