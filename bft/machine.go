@@ -96,6 +96,12 @@ type Machine struct {
 	out  Output
 }
 
+// maxRoundsAhead bounds how far ahead of its round a machine records
+// messages, so that a Byzantine validator's message of a huge round costs
+// nothing (CometBFT keeps votes for a round ahead, and a few more per
+// peer); honest validators are never that far apart after GST.
+const maxRoundsAhead = 1000
+
 // maxFuture bounds how many messages of the next height a machine keeps.
 const maxFuture = 4096
 
@@ -203,7 +209,7 @@ func (m *Machine) receive(msg Message) {
 		return
 	}
 	p := m.cfg.Validators.Power(msg.Validator)
-	if p == 0 {
+	if p == 0 || msg.Round > m.round+maxRoundsAhead {
 		return
 	}
 	rv := m.votes(msg.Round)

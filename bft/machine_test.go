@@ -286,3 +286,17 @@ func TestSafeSignerRefusesConflicts(t *testing.T) {
 		t.Fatalf("precommit after the prevote: %v", err)
 	}
 }
+
+// TestFarRoundsAreIgnored: a message of a round far ahead is not recorded
+// (without the bound, finding its proposer would take a billion steps).
+func TestFarRoundsAreIgnored(t *testing.T) {
+	f := newFixture(t)
+	m := f.machine(0)
+	m.Handle(NewHeight{Height: 1, Value: value(9)})
+	far := Message{Type: TypeProposal, Height: 1, Round: 1 << 30, Value: value(1), ValidRound: NoRound, Validator: 1}
+	m.Handle(Receive{Msg: far})
+	f.votes(m, TypePrevote, 1<<30, Nil, 1, 2, 3)
+	if m.Round() != 0 || len(m.rounds) != 1 {
+		t.Fatalf("far messages moved the machine to round %d, %d rounds recorded", m.Round(), len(m.rounds))
+	}
+}

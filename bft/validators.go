@@ -191,6 +191,7 @@ func (s *ValidatorSet) centre() {
 // height's is the previous one's incremented once.
 type Proposers struct {
 	height *ValidatorSet
+	cur    *ValidatorSet // height rescaled and centred, then incremented once per round
 	rounds []int
 }
 
@@ -211,16 +212,21 @@ func (p *Proposers) Next() *Proposers {
 	return &Proposers{height: s}
 }
 
-// Of returns the index of round r's proposer.
+// Of returns the index of round r's proposer. IncrementProposerPriority(r)
+// rescales and centres once, then increments r times, so the rounds are
+// computed one increment each on one rescaled and centred copy.
 func (p *Proposers) Of(r Round) int {
 	for Round(len(p.rounds)) <= r {
-		n := len(p.rounds)
-		if n == 0 {
+		if len(p.rounds) == 0 {
 			p.rounds = append(p.rounds, p.height.Proposer())
 			continue
 		}
-		s := p.height.Copy()
-		p.rounds = append(p.rounds, s.IncrementProposerPriority(n))
+		if p.cur == nil {
+			p.cur = p.height.Copy()
+			p.cur.rescale(priorityWindow * p.cur.total)
+			p.cur.centre()
+		}
+		p.rounds = append(p.rounds, p.cur.incrementOnce())
 	}
 	return p.rounds[r]
 }

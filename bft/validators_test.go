@@ -74,3 +74,24 @@ func TestValidatorSetRefusesBadSets(t *testing.T) {
 		}
 	}
 }
+
+// TestRoundProposersAreTheHeightSetIncremented checks Of's one increment a
+// round against CometBFT's definition, the height's set incremented r
+// times from scratch, with priorities spread enough to be rescaled.
+func TestRoundProposersAreTheHeightSetIncremented(t *testing.T) {
+	vals, err := NewValidatorSet([]Validator{namedValidator("a", 1), namedValidator("b", 1000), namedValidator("c", 7), namedValidator("d", 300)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vals.vals[0].Priority = 5 * vals.total // a spread IncrementProposerPriority rescales
+	p := &Proposers{height: vals}
+	for r := range 200 {
+		want := vals.Proposer()
+		if r > 0 {
+			want = vals.Copy().IncrementProposerPriority(r)
+		}
+		if got := p.Of(Round(r)); got != want {
+			t.Fatalf("round %d: proposer %d, want %d", r, got, want)
+		}
+	}
+}
