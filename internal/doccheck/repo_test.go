@@ -1,6 +1,9 @@
 package doccheck
 
-import "testing"
+import (
+	"os"
+	"testing"
+)
 
 // The repository's own documents: README.md and docs/*.md.
 func repoDocuments(t *testing.T) []string {
@@ -27,6 +30,19 @@ func TestRepositoryFigures(t *testing.T) {
 // docs/*.md.
 func TestRepositoryLinks(t *testing.T) {
 	for _, err := range CheckLinks("../..", repoDocuments(t)) {
+		t.Error(err)
+	}
+}
+
+// TestReadmeFiguresMarked refuses a figure in README.md that looks measured
+// and has no marker, so a new number cannot enter the front door without a
+// record behind it.
+func TestReadmeFiguresMarked(t *testing.T) {
+	data, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, err := range Unmarked("README.md", string(data)) {
 		t.Error(err)
 	}
 }
