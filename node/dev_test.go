@@ -107,14 +107,7 @@ func startPoSDevNode(t *testing.T, dir string) (*node.Node, *chain.Genesis, *ecd
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, err := node.New(node.Config{DataDir: dir, Genesis: g, ValidatorKey: producer, UnlockedKeys: unlocked, RPCAddr: "127.0.0.1:0",
+	n := runNode(t, node.Config{DataDir: dir, Genesis: g, ValidatorKey: producer, UnlockedKeys: unlocked, RPCAddr: "127.0.0.1:0",
 		RPCAPIs: rpc.DevAPIs, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := n.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { n.Close() })
 	return n, g, key, producer
 }

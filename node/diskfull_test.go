@@ -20,17 +20,10 @@ import (
 func TestFullDiskPausesMining(t *testing.T) {
 	disk := new(ct.FullDisk)
 	var logs ct.LogBuffer
-	n, err := node.New(node.Config{
+	n := runNode(t, node.Config{
 		DataDir: t.TempDir(), Genesis: fastGenesis(0), RPCAddr: "127.0.0.1:0", P2PAddr: "127.0.0.1:0", Mine: true, MinerThreads: 1,
 		Coinbase: minerAddr, Logger: slog.New(slog.NewTextHandler(&logs, nil)), Storage: chain.StoreOptions{WrapStorage: disk.Wrap},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := n.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer n.Close()
 	poll.Until(t, 60*time.Second, "3 blocks are mined", func() bool { return n.Chain().Head().Height() >= 3 })
 
 	disk.Full.Store(true)

@@ -34,15 +34,8 @@ var explorerShots = flag.String("explorer.screenshots", "", "write PNGs of the e
 // same-origin POST, which carries an Origin header) are answered, while
 // another origin is still refused and curl still reads the description.
 func TestExplorerBesideRPC(t *testing.T) {
-	n, err := node.New(node.Config{DataDir: t.TempDir(), Genesis: fastGenesis(0), RPCAddr: "127.0.0.1:0", P2PAddr: "127.0.0.1:0",
+	n := runNode(t, node.Config{DataDir: t.TempDir(), Genesis: fastGenesis(0), RPCAddr: "127.0.0.1:0", P2PAddr: "127.0.0.1:0",
 		Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := n.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { n.Close() })
 	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	do := func(method, path string, header map[string]string, body string) (int, http.Header, string) {
 		t.Helper()
@@ -85,15 +78,8 @@ func TestExplorerBesideRPC(t *testing.T) {
 // coinbase, serving the namespaces apis (nil: the default ones).
 func explorerNode(t *testing.T, g *chain.Genesis, coinbase common.Address, apis []string) *node.Node {
 	t.Helper()
-	n, err := node.New(node.Config{DataDir: t.TempDir(), Genesis: g, RPCAddr: "127.0.0.1:0", P2PAddr: "127.0.0.1:0", MinerThreads: 1,
+	n := runNode(t, node.Config{DataDir: t.TempDir(), Genesis: g, RPCAddr: "127.0.0.1:0", P2PAddr: "127.0.0.1:0", MinerThreads: 1,
 		Coinbase: coinbase, NoDiscover: true, Logger: slog.New(slog.DiscardHandler), RPCAPIs: apis})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := n.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { n.Close() })
 	return n
 }
 

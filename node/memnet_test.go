@@ -18,18 +18,10 @@ func TestNodesOverMemnet(t *testing.T) {
 	net.SetLink("10.0.0.1", "10.0.0.2", memnet.Link{Latency: 20 * time.Millisecond})
 	net.SetLink("10.0.0.2", "10.0.0.1", memnet.Link{Latency: 20 * time.Millisecond})
 	start := func(ip string, mine bool, peers []string) *node.Node {
-		n, err := node.New(node.Config{
+		return runNode(t, node.Config{
 			DataDir: t.TempDir(), Genesis: g, RPCAddr: "127.0.0.1:0", P2PAddr: ip + ":30303", P2PTransport: net.Host(ip),
 			Peers: peers, Mine: mine, MinerThreads: 1, Coinbase: minerAddr, Logger: slog.New(slog.DiscardHandler),
 		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := n.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { n.Close() })
-		return n
 	}
 	miner := start("10.0.0.1", true, nil)
 	follower := start("10.0.0.2", false, []string{"10.0.0.1:30303"})

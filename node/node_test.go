@@ -38,14 +38,11 @@ func fastGenesis(funded int) *chain.Genesis {
 
 var minerAddr = common.Address{0xc0, 0x1b, 0xa5, 0xe0}
 
-// startNode runs an in-process node on a LevelDB in a temporary directory,
-// mining to minerAddr, with RPC on a free loopback port.
-func startNode(t *testing.T, g *chain.Genesis) *node.Node {
+// runNode starts an in-process node with cfg and closes it when the test
+// ends.
+func runNode(t *testing.T, cfg node.Config) *node.Node {
 	t.Helper()
-	n, err := node.New(node.Config{
-		DataDir: t.TempDir(), Genesis: g, RPCAddr: "127.0.0.1:0", P2PAddr: "127.0.0.1:0", Mine: true, MinerThreads: 1,
-		Coinbase: minerAddr, Logger: slog.New(slog.DiscardHandler), RPCAPIs: rpc.DevAPIs,
-	})
+	n, err := node.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,6 +50,17 @@ func startNode(t *testing.T, g *chain.Genesis) *node.Node {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { n.Close() })
+	return n
+}
+
+// startNode runs an in-process node on a LevelDB in a temporary directory,
+// mining to minerAddr, with RPC on a free loopback port.
+func startNode(t *testing.T, g *chain.Genesis) *node.Node {
+	t.Helper()
+	n := runNode(t, node.Config{
+		DataDir: t.TempDir(), Genesis: g, RPCAddr: "127.0.0.1:0", P2PAddr: "127.0.0.1:0", Mine: true, MinerThreads: 1,
+		Coinbase: minerAddr, Logger: slog.New(slog.DiscardHandler), RPCAPIs: rpc.DevAPIs,
+	})
 	return n
 }
 

@@ -21,14 +21,7 @@ func TestEngineMethods(t *testing.T) {
 		Timestamp: uint64(time.Now().UnixMilli()), Alloc: chain.Alloc{ct.Addr(0): {Balance: chain.NewBigInt(ct.Ether(1))}},
 		Validators: []chain.GenesisValidator{{Address: ct.Addr(0), Stake: chain.NewBigInt(ct.Ether(32))}}}
 	g.FillDefaults()
-	n, err := node.New(node.Config{DataDir: t.TempDir(), Genesis: g, RPCAddr: "127.0.0.1:0", P2PAddr: "", Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := n.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer n.Close()
+	n := runNode(t, node.Config{DataDir: t.TempDir(), Genesis: g, RPCAddr: "127.0.0.1:0", P2PAddr: "", Logger: slog.New(slog.DiscardHandler)})
 	ctx := context.Background()
 	c := rpc.NewClient(n.RPCURL())
 	var validators []struct {

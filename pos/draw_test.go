@@ -129,8 +129,7 @@ func TestSlashingKeepsTheEpochsSchedule(t *testing.T) {
 		h := head.Copy()
 		h.Coinbase = offender
 		h.StateRoot = common.Hash{byte(i + 1)}
-		hash := h.SealHash()
-		sig, err := crypto.Sign(hash[:], keyOf(t, offender))
+		sig, err := sign(v.e.BlockSigningRoot(h), keyOf(t, offender))
 		if err != nil {
 			t.Fatal(err)
 		}

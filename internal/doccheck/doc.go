@@ -11,5 +11,9 @@
 // figure and how to read it (a JSON path, or a regular expression with an
 // optional section, reduction and scale).
 //
+// README.md must mark every figure that looks measured (unmarked.go): a
+// number with x or %, or a decimal with a unit of time, size or rate,
+// outside code. A new unmarked number there fails `go test`.
+//
 // doccheck imports no chaind package; only tests use it.
 package doccheck

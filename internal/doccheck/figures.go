@@ -92,20 +92,19 @@ func jsonValue(data []byte, path string) (float64, error) {
 	for _, step := range strings.Split(path, ".") {
 		key, filter, hasFilter := strings.Cut(step, "[")
 		if key != "" {
-			if i, err := strconv.Atoi(key); err == nil {
+			if obj, ok := cur.(map[string]any); ok {
+				// an object's key, even a numeric one ("tx_confirmation_ms.6")
+				if cur, ok = obj[key]; !ok {
+					return 0, fmt.Errorf("json %s: no key %q", path, key)
+				}
+			} else if i, err := strconv.Atoi(key); err == nil {
 				arr, ok := cur.([]any)
 				if !ok || i < 0 || i >= len(arr) {
 					return 0, fmt.Errorf("json %s: no element %d", path, i)
 				}
 				cur = arr[i]
 			} else {
-				obj, ok := cur.(map[string]any)
-				if !ok {
-					return 0, fmt.Errorf("json %s: %q is not an object's key", path, key)
-				}
-				if cur, ok = obj[key]; !ok {
-					return 0, fmt.Errorf("json %s: no key %q", path, key)
-				}
+				return 0, fmt.Errorf("json %s: %q is not an object's key", path, key)
 			}
 		}
 		if hasFilter {

@@ -43,11 +43,13 @@ const intakeTable = `{
     "regexp": "(?m)^[0-9] .* (?P<den>[0-9]+)/(?P<num>[0-9]+)$", "reduce": "median"},
   "pairs": {"record": "docs/perf/intake.txt", "to": "== batched", "regexp": "(?m)^([0-9]) ", "reduce": "count"},
   "stale": {"record": "docs/results.json", "json": "runs[variant=pow,latencyMs=50].staleRate", "scale": 100},
-  "blocks": {"record": "docs/results.json", "json": "runs.1.blocks"}
+  "blocks": {"record": "docs/results.json", "json": "runs.1.blocks"},
+  "six": {"record": "docs/results.json", "json": "confirmations.6.p50", "scale": 0.001}
 }`
 
 const results = `{"runs": [{"variant": "pow", "latencyMs": 50, "staleRate": 0.0982, "blocks": 112},
- {"variant": "pos", "latencyMs": 50, "staleRate": 0, "blocks": 13775}]}`
+ {"variant": "pos", "latencyMs": 50, "staleRate": 0, "blocks": 13775}],
+ "confirmations": {"6": {"p50": 344003}}}`
 
 // goodDoc quotes every figure of the table correctly.
 const goodDoc = `# Intake
@@ -55,7 +57,7 @@ const goodDoc = `# Intake
 A PoS node accepts 2.21x <!-- fig ratio-unbatched --> geth's rate unbatched
 and 1.7x <!-- fig ratio-batched --> in batches, with 0.39 <!-- fig cpu-unbatched -->
 of its CPU, over 3 <!-- fig pairs --> pairs. Stale: 9.8% <!-- fig stale -->;
-13,800 <!-- fig blocks --> blocks.
+13,800 <!-- fig blocks --> blocks; 344 <!-- fig six --> s to six confirmations.
 `
 
 func TestFiguresAgreeWithTheirRecords(t *testing.T) {
@@ -80,6 +82,7 @@ func TestStaleFigureFails(t *testing.T) {
 		{"3 <!-- fig pairs -->", "5 <!-- fig pairs -->", "figure 5 (pairs)"},
 		{"9.8% <!-- fig stale -->", "0.098% <!-- fig stale -->", "figure 0.098 (stale)"},
 		{"13,800 <!-- fig blocks -->", "13,700 <!-- fig blocks -->", "figure 13,700 (blocks)"},
+		{"344 <!-- fig six -->", "345 <!-- fig six -->", "figure 345 (six)"},
 		{"2.21x <!-- fig ratio-unbatched -->", "2.21x <!-- fig ratio-unbatch -->", `no entry "ratio-unbatch"`},
 		{"2.21x <!-- fig ratio-unbatched -->", "2.21x <!--fig ratio-unbatched-->", "has no figure right before it"},
 	} {
