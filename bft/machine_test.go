@@ -300,3 +300,25 @@ func TestFarRoundsAreIgnored(t *testing.T) {
 		t.Fatalf("far messages moved the machine to round %d, %d rounds recorded", m.Round(), len(m.rounds))
 	}
 }
+
+// TestCommitCountsEveryVoteOfADoubleSigner: a validator that saw one half
+// of an equivocation (another proposal first, and a double signer's other
+// precommit) still decides on the commit the others decided on.
+func TestCommitCountsEveryVoteOfADoubleSigner(t *testing.T) {
+	f := newFixture(t)
+	self := f.notProposer(0)
+	m := f.machine(self)
+	m.Handle(NewHeight{Height: 1, Value: value(9)})
+	v, w := value(1), value(2)
+	m.Handle(Receive{Msg: f.proposal(0, w, NoRound)})
+	signers := others(self, 4)
+	f.votes(m, TypePrecommit, 0, w, signers[0])
+	m.Handle(Receive{Msg: f.proposal(0, v, NoRound)})
+	out := f.votes(m, TypePrecommit, 0, v, signers...)
+	if out.Decision == nil || out.Decision.Value != v {
+		t.Fatalf("decision %+v, want %s on three precommits (one from the double signer)", out.Decision, v)
+	}
+	if len(out.Evidence) != 1 || out.Evidence[0].Validator() != signers[0] {
+		t.Fatalf("evidence %v, want the double signer's", out.Evidence)
+	}
+}
