@@ -57,33 +57,35 @@ type simNode struct {
 	id       int
 	pool     map[txKey]*types.Transaction
 	orphans  []*chain.Block
-	book     *VoteBook
-	lastSrc  uint64 // highest source epoch it voted from (honest voting)
-	lastTgt  uint64 // highest target epoch it voted for
+	slasher  *Slasher                // honest nodes: every vote they receive
+	reported map[common.Address]bool // offenders an honest node sent evidence against
+	lastSrc  uint64                  // highest source epoch it voted from (honest voting)
+	lastTgt  uint64                  // highest target epoch it voted for
 	finality chain.Checkpoint
 	just     Checkpoint
 }
 
 type world struct {
-	t       *testing.T
-	rng     *rand.Rand
-	g       *chain.Genesis
-	clk     *clocks.Sim
-	nodes   []*simNode
-	stake   []int64
-	total   int64
-	byz     []int
-	offline []bool
-	group   []int  // partition group of each node; all 0 when healed
-	healAt  uint64 // slot at which the partition heals
-	splitAt uint64 // slot of the coalition's long partition (0: none)
-	calm    bool   // the faults have ended: everyone online, no partition, missing blocks fetched
-	seed    uint64
-	queue   []message
-	headers map[common.Hash]*chain.Header // every block made, for ancestry across views
-	votes   map[common.Address][]Vote     // every vote signed
-	finals  []chain.Checkpoint            // every finalized block any node reported
-	stats   *harnessStats
+	t          *testing.T
+	rng        *rand.Rand
+	g          *chain.Genesis
+	clk        *clocks.Sim
+	nodes      []*simNode
+	stake      []int64
+	total      int64
+	byz        []int
+	offline    []bool
+	group      []int  // partition group of each node; all 0 when healed
+	healAt     uint64 // slot at which the partition heals
+	splitAt    uint64 // slot of the coalition's long partition (0: none)
+	calm       bool   // the faults have ended: everyone online, no partition, missing blocks fetched
+	conflicted bool   // two conflicting blocks were finalized
+	seed       uint64
+	queue      []message
+	headers    map[common.Hash]*chain.Header // every block made, for ancestry across views
+	votes      map[common.Address][]Vote     // every vote signed
+	finals     []chain.Checkpoint            // every finalized block any node reported
+	stats      *harnessStats
 }
 
 func newWorld(t *testing.T, seed uint64, stats *harnessStats) *world {
@@ -124,7 +126,9 @@ func newWorld(t *testing.T, seed uint64, stats *harnessStats) *world {
 	w.headers[gb.Hash()] = gb.Header
 	for i := 0; i < n; i++ {
 		nd := newNode(t, g, w.clk, key(i))
-		w.nodes = append(w.nodes, &simNode{node: nd, id: i, pool: map[txKey]*types.Transaction{}, book: NewVoteBook(nd.e),
+		sl := OpenMemSlasher(nd.e)
+		t.Cleanup(func() { sl.Close() })
+		w.nodes = append(w.nodes, &simNode{node: nd, id: i, pool: map[txKey]*types.Transaction{}, slasher: sl, reported: map[common.Address]bool{},
 			finality: chain.Checkpoint{Hash: gb.Hash()}, just: Checkpoint{Hash: gb.Hash()}})
 	}
 	return w
@@ -252,6 +256,7 @@ func (w *world) deliver(now uint64) {
 	for _, m := range due {
 		n := w.nodes[m.to]
 		if m.tx != nil {
+			w.observe(n, m.tx)
 			n.addTx(m.tx)
 			continue
 		}
@@ -279,6 +284,7 @@ func (w *world) groupOfSender(m message) int {
 
 // insert imports b into n, keeping orphans until their parent arrives.
 func (w *world) insert(n *simNode, b *chain.Block) {
+	w.observe(n, b.Txs...)
 	err := n.c.InsertBlock(b)
 	switch {
 	case err == nil:
@@ -373,9 +379,6 @@ func (w *world) propose(s uint64) {
 			continue
 		}
 		byz := w.byz[i]
-		if byz == 0 {
-			w.reportConflicts(n)
-		}
 		a := w.build(n, n.pending(byz&bCensor != 0))
 		var b *chain.Block
 		if byz&bEquivocate != 0 && w.rng.IntN(2) == 0 {
@@ -412,19 +415,31 @@ func (w *world) build(n *simNode, txs []*types.Transaction) *chain.Block {
 	return sealed
 }
 
-// reportConflicts has honest n put evidence for every conflicting pair of
-// votes it has seen into its pool and gossip.
-func (w *world) reportConflicts(n *simNode) {
-	for _, tx := range n.pending(false) {
-		if ev := n.book.Add(tx); ev != nil {
-			e := callTx(w.t, w.g, key(n.id), w.nextNonce(n.id, n), SlashingAddress, nil, ev.Encode())
-			n.addTx(e)
-			w.send(n.id, nil, e, 0, nil)
-			w.stats.evidence++
-		}
+// observe shows an honest node's slasher the transactions it received,
+// whatever its pool or chain then make of them, and has the node put
+// evidence for every double or surround vote it proves into its pool and
+// gossip, once per offender.
+func (w *world) observe(n *simNode, txs ...*types.Transaction) {
+	if w.byz[n.id] != 0 {
+		return
 	}
-	for _, tx := range n.pool {
-		n.book.Add(tx)
+	for _, tx := range txs {
+		ev, err := n.slasher.ObserveVote(HeadState{n.c}, tx)
+		if err != nil {
+			w.t.Fatalf("node %d: slasher: %v", n.id, err)
+		}
+		if ev == nil {
+			continue
+		}
+		offender, _ := w.g.Sender(tx)
+		if n.reported[offender] || offender == addr(n.id) || n.e.Slashed(HeadState{n.c}, offender) {
+			continue
+		}
+		n.reported[offender] = true
+		e := callTx(w.t, w.g, key(n.id), w.nextNonce(n.id, n), SlashingAddress, nil, ev.Encode())
+		n.addTx(e)
+		w.send(n.id, nil, e, 0, nil)
+		w.stats.evidence++
 	}
 }
 
@@ -485,6 +500,7 @@ func (w *world) voteEveryView(i int, epoch uint64) {
 func (w *world) signVote(i int, view *simNode, v Vote, to func(int) bool) {
 	tx := voteTx(w.t, w.g, key(i), w.nextNonce(i, view), v)
 	w.votes[addr(i)] = append(w.votes[addr(i)], v)
+	w.observe(view, tx)
 	view.addTx(tx)
 	w.nodes[i].addTx(tx)
 	w.send(i, nil, tx, 0, to)

@@ -43,8 +43,8 @@ type ValidatorConfig struct {
 	// asked before every block and vote the validator signs for any of its
 	// keys (see Protection). NewValidator binds it to the chain's genesis.
 	Protection *Protection
-	// Slasher (optional: one in memory) records the headers the node
-	// receives (see ObserveHeader); the caller closes it.
+	// Slasher (optional: one in memory) records the headers and votes the
+	// node receives (see ObserveHeader, ObserveTxs); the caller closes it.
 	Slasher *Slasher
 }
 
@@ -82,7 +82,6 @@ type Validator struct {
 	running  bool
 	keys     []*validatorKey // in the engine's order; keys[0] reports offences
 	reported map[common.Address]bool
-	book     *VoteBook
 	observed []*types.Transaction // votes seen, not yet checked
 	proofs   []*Evidence          // double proposals the slasher found, not yet reported
 	withheld []heldBlock
@@ -106,7 +105,7 @@ func NewValidator(cfg ValidatorConfig) (*Validator, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	v := &Validator{cfg: cfg, log: cfg.Logger, clk: clock.OrReal(cfg.Clock), quit: make(chan struct{}), reported: make(map[common.Address]bool), book: NewVoteBook(cfg.Engine)}
+	v := &Validator{cfg: cfg, log: cfg.Logger, clk: clock.OrReal(cfg.Clock), quit: make(chan struct{}), reported: make(map[common.Address]bool)}
 	for _, k := range cfg.Engine.keys {
 		v.keys = append(v.keys, &validatorKey{key: k, addr: crypto.PubkeyToAddress(k.PublicKey), pub: crypto.CompressPubkey(&k.PublicKey)})
 	}
@@ -154,8 +153,10 @@ func (v *Validator) ObserveHeader(h *chain.Header) {
 type HeadEvent = chain.HeadEvent
 
 // ObserveTxs hands the validator transactions its node saw (pool
-// admissions, block contents); it checks the votes among them for
-// conflicts with votes seen before.
+// admissions, the contents of every block a peer sent, stored or not,
+// transactions the pool refused); its slasher records the votes among them
+// and checks them for conflicts with votes seen before, at the next slot's
+// duties.
 func (v *Validator) ObserveTxs(txs []*types.Transaction) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
@@ -370,26 +371,33 @@ func (v *Validator) votedBefore(st HeadState, addr common.Address, epoch uint64)
 	return false
 }
 
-// reportVotes checks the votes seen since the last call against those seen
-// before and sends evidence for each conflict (once per offender).
+// reportVotes hands the votes seen since the last call to the slasher and
+// sends evidence for each double or surround vote it proves (once per
+// offender).
 func (v *Validator) reportVotes() {
 	v.mu.Lock()
 	txs := v.observed
 	v.observed = nil
 	v.mu.Unlock()
+	st := HeadState{v.cfg.Chain}
 	for _, tx := range txs {
-		ev := v.book.Add(tx)
+		ev, err := v.cfg.Slasher.ObserveVote(st, tx)
+		if err != nil {
+			v.log.Error("Slasher failed", "err", err)
+			return
+		}
 		if ev == nil {
 			continue
 		}
 		offender, _ := v.cfg.Engine.g.Sender(tx)
-		if v.keyOf(offender) != nil || v.cfg.Engine.Slashed(HeadState{v.cfg.Chain}, offender) {
+		if v.reported[offender] || v.keyOf(offender) != nil || v.cfg.Engine.Slashed(st, offender) {
 			continue
 		}
 		if err := v.submit(v.keys[0], SlashingAddress, ev.Encode()); err != nil {
 			v.log.Warn("Evidence refused by the mempool", "offender", offender, "err", err)
 			continue
 		}
+		v.reported[offender] = true
 		v.log.Warn("Reported a conflicting vote", "offender", offender)
 	}
 }
