@@ -18,7 +18,10 @@ import (
 //	min span[e] = min (t - e) over its recorded votes (s, t) with s > e
 //	max span[e] = max (t - e) over its recorded votes (s, t) with s < e < t
 //
-// 0 means none (a distance is at least 1). A new vote (s, t) surrounds a
+// 0 means none (a distance is at least 1). A vote whose target is not
+// after its source (never an honest one) sets min spans only below its
+// target, so a later vote whose source lies between its target and its
+// source is not found to surround it; every other pair is. A new vote (s, t) surrounds a
 // recorded one exactly when min span[s] < t - s (that vote's target is
 // s + min span[s]), and a recorded vote surrounds it exactly when max
 // span[s] > t - s (its target is s + max span[s]): one read each, whatever
@@ -97,18 +100,15 @@ func (s *Slasher) ObserveVote(st StateReader, tx *types.Transaction) (*Evidence,
 // surrounding is the recorded vote transaction of from that v surrounds
 // or is surrounded by, or nil.
 func (s *Slasher) surrounding(from common.Address, v Vote) ([]byte, error) {
-	if v.Target.Epoch <= v.Source.Epoch {
-		return nil, nil // it can only be a double vote
-	}
 	minSpan, maxSpan, err := s.spans(v.Source.Epoch, from)
 	if err != nil {
 		return nil, err
 	}
-	d := v.Target.Epoch - v.Source.Epoch
+	d := int64(v.Target.Epoch - v.Source.Epoch) // < 0 for a target before the source
 	switch {
-	case minSpan != 0 && minSpan < d: // v surrounds the vote for that target
+	case minSpan != 0 && int64(minSpan) < d: // v surrounds the vote for that target
 		return s.get(epochKey(slasherVotePrefix, v.Source.Epoch+minSpan, from))
-	case maxSpan > d: // the vote for that target surrounds v
+	case maxSpan != 0 && int64(maxSpan) > d: // the vote for that target surrounds v
 		return s.get(epochKey(slasherVotePrefix, v.Source.Epoch+maxSpan, from))
 	}
 	return nil, nil
@@ -120,7 +120,7 @@ func (s *Slasher) recordVote(from common.Address, v Vote, raw []byte, lo uint64)
 	b := new(leveldb.Batch)
 	b.Put(epochKey(slasherVotePrefix, v.Target.Epoch, from), raw)
 	src, tgt := v.Source.Epoch, v.Target.Epoch
-	for ep := src; src < tgt && ep > lo; { // min spans below the source
+	for ep := min(src, tgt); ep > lo; { // min spans below the source (and the target)
 		ep--
 		minSpan, maxSpan, err := s.spans(ep, from)
 		if err != nil {
