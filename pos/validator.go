@@ -14,6 +14,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/rlp"
 )
 
 // Pool is what the validator needs from the mempool.
@@ -82,7 +83,7 @@ type Validator struct {
 	running  bool
 	keys     []*validatorKey // in the engine's order; keys[0] reports offences
 	reported map[common.Address]bool
-	observed []*types.Transaction // votes seen, not yet checked
+	observed []*types.Transaction // votes and evidence seen, not yet checked
 	proofs   []*Evidence          // double proposals the slasher found, not yet reported
 	withheld []heldBlock
 	fullScan uint64 // epoch + 1 of the last scan of the whole window for double proposals
@@ -156,12 +157,13 @@ type HeadEvent = chain.HeadEvent
 // admissions, the contents of every block a peer sent, stored or not,
 // transactions the pool refused); its slasher records the votes among them
 // and checks them for conflicts with votes seen before, at the next slot's
-// duties.
+// duties; evidence among them that proves an offence its chain has not
+// punished is sent again from its own account (see reportVotes).
 func (v *Validator) ObserveTxs(txs []*types.Transaction) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	for _, tx := range txs {
-		if to := tx.To(); to != nil && *to == FinalityAddress && len(v.observed) < maxObserved {
+		if to := tx.To(); to != nil && (*to == FinalityAddress || *to == SlashingAddress) && len(v.observed) < maxObserved {
 			v.observed = append(v.observed, tx)
 		}
 	}
@@ -372,25 +374,41 @@ func (v *Validator) votedBefore(st HeadState, addr common.Address, epoch uint64)
 }
 
 // reportVotes hands the votes seen since the last call to the slasher and
-// sends evidence for each double or surround vote it proves (once per
-// offender).
+// sends evidence for each double or surround vote it proves, and sends
+// again, from its own account, the evidence seen in others' transactions
+// (once per offender). Evidence made on another branch (the other side of
+// a healed partition, whose blocks this node refuses) is a transaction
+// whose nonce fits that branch only: sent again, it is included here too.
 func (v *Validator) reportVotes() {
 	v.mu.Lock()
 	txs := v.observed
 	v.observed = nil
 	v.mu.Unlock()
-	st := HeadState{v.cfg.Chain}
+	e, st := v.cfg.Engine, HeadState{v.cfg.Chain}
 	for _, tx := range txs {
-		ev, err := v.cfg.Slasher.ObserveVote(st, tx)
-		if err != nil {
-			v.log.Error("Slasher failed", "err", err)
-			return
+		var offender common.Address
+		var ev *Evidence
+		if *tx.To() == SlashingAddress {
+			var err error
+			if offender, err = e.checkEvidence(tx.Data()); err != nil {
+				continue
+			}
+			ev = new(Evidence)
+			if rlp.DecodeBytes(tx.Data(), ev) != nil {
+				continue
+			}
+		} else {
+			var err error
+			if ev, err = v.cfg.Slasher.ObserveVote(st, tx); err != nil {
+				v.log.Error("Slasher failed", "err", err)
+				return
+			}
+			if ev == nil {
+				continue
+			}
+			offender, _ = e.g.Sender(tx)
 		}
-		if ev == nil {
-			continue
-		}
-		offender, _ := v.cfg.Engine.g.Sender(tx)
-		if v.reported[offender] || v.keyOf(offender) != nil || v.cfg.Engine.Slashed(st, offender) {
+		if v.reported[offender] || v.keyOf(offender) != nil || e.Slashed(st, offender) {
 			continue
 		}
 		if err := v.submit(v.keys[0], SlashingAddress, ev.Encode()); err != nil {
@@ -398,7 +416,7 @@ func (v *Validator) reportVotes() {
 			continue
 		}
 		v.reported[offender] = true
-		v.log.Warn("Reported a conflicting vote", "offender", offender)
+		v.log.Warn("Reported an offence", "offender", offender, "kind", ev.Kind)
 	}
 }
 
