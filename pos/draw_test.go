@@ -129,7 +129,7 @@ func TestSlashingKeepsTheEpochsSchedule(t *testing.T) {
 		h := head.Copy()
 		h.Coinbase = offender
 		h.StateRoot = common.Hash{byte(i + 1)}
-		hash := h.SealHash()
+		hash := v.e.BlockSigningRoot(h)
 		sig, err := crypto.Sign(hash[:], keyOf(t, offender))
 		if err != nil {
 			t.Fatal(err)
