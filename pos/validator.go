@@ -386,27 +386,13 @@ func (v *Validator) reportVotes() {
 	v.mu.Unlock()
 	e, st := v.cfg.Engine, HeadState{v.cfg.Chain}
 	for _, tx := range txs {
-		var offender common.Address
-		var ev *Evidence
-		if *tx.To() == SlashingAddress {
-			var err error
-			if offender, err = e.checkEvidence(tx.Data()); err != nil {
-				continue
-			}
-			ev = new(Evidence)
-			if rlp.DecodeBytes(tx.Data(), ev) != nil {
-				continue
-			}
-		} else {
-			var err error
-			if ev, err = v.cfg.Slasher.ObserveVote(st, tx); err != nil {
-				v.log.Error("Slasher failed", "err", err)
-				return
-			}
-			if ev == nil {
-				continue
-			}
-			offender, _ = e.g.Sender(tx)
+		offender, ev, err := v.evidenceIn(st, tx)
+		if err != nil {
+			v.log.Error("Slasher failed", "err", err)
+			return
+		}
+		if ev == nil {
+			continue
 		}
 		if v.reported[offender] || v.keyOf(offender) != nil || e.Slashed(st, offender) {
 			continue
@@ -418,6 +404,31 @@ func (v *Validator) reportVotes() {
 		v.reported[offender] = true
 		v.log.Warn("Reported an offence", "offender", offender, "kind", ev.Kind)
 	}
+}
+
+// evidenceIn is the evidence that tx, a vote or a slashing call, gives
+// against its offender: the slasher's, for a vote that conflicts with one
+// recorded; the call's own, if it proves an offence. The error is the
+// slasher's failure.
+func (v *Validator) evidenceIn(st HeadState, tx *types.Transaction) (common.Address, *Evidence, error) {
+	e := v.cfg.Engine
+	if *tx.To() == FinalityAddress {
+		ev, err := v.cfg.Slasher.ObserveVote(st, tx)
+		if ev == nil || err != nil {
+			return common.Address{}, nil, err
+		}
+		offender, _ := e.g.Sender(tx)
+		return offender, ev, nil
+	}
+	offender, err := e.checkEvidence(tx.Data())
+	if err != nil {
+		return common.Address{}, nil, nil
+	}
+	ev := new(Evidence)
+	if rlp.DecodeBytes(tx.Data(), ev) != nil {
+		return common.Address{}, nil, nil
+	}
+	return offender, ev, nil
 }
 
 // reportDoubleProposals looks for two blocks of one proposer for one slot
