@@ -36,6 +36,7 @@ const (
 	bSurround               // a vote from genesis to the current epoch, surrounding its earlier ones
 	bCensor                 // its blocks carry no one else's votes or evidence
 	bWithhold               // its blocks are released some slots late
+	bTwin                   // honest, but its key also votes on the other side of a partition (an operator's failover mistake)
 	bAll        = bEquivocate | bDoubleVote | bSurround | bCensor | bWithhold
 )
 
@@ -44,6 +45,7 @@ type message struct {
 	to    int
 	block *chain.Block
 	tx    *types.Transaction
+	group int // 1 + the partition group of a twin's copy that sent it; 0 otherwise
 }
 
 type txKey struct {
@@ -75,11 +77,12 @@ type world struct {
 	total      int64
 	byz        []int
 	offline    []bool
-	group      []int  // partition group of each node; all 0 when healed
-	healAt     uint64 // slot at which the partition heals
-	splitAt    uint64 // slot of the coalition's long partition (0: none)
-	calm       bool   // the faults have ended: everyone online, no partition, missing blocks fetched
-	conflicted bool   // two conflicting blocks were finalized
+	group      []int             // partition group of each node; all 0 when healed
+	healAt     uint64            // slot at which the partition heals
+	splitAt    uint64            // slot of the coalition's long partition (0: none)
+	twinLast   map[int][2]uint64 // a twin's copy: the source and target epochs of its last vote
+	calm       bool              // the faults have ended: everyone online, no partition, missing blocks fetched
+	conflicted bool              // two conflicting blocks were finalized
 	seed       uint64
 	queue      []message
 	headers    map[common.Hash]*chain.Header // every block made, for ancestry across views
@@ -98,19 +101,25 @@ func newWorld(t *testing.T, seed uint64, stats *harnessStats) *world {
 	g := testGenesis(stakes...)
 	g.EpochLength = 4
 	w := &world{t: t, seed: seed, rng: rng, g: g, clk: clocks.NewSim(genesisTime), stake: stakes, byz: make([]int, n), offline: make([]bool, n),
-		group: make([]int, n), headers: map[common.Hash]*chain.Header{}, votes: map[common.Address][]Vote{}, stats: stats}
+		group: make([]int, n), headers: map[common.Hash]*chain.Header{}, votes: map[common.Address][]Vote{}, twinLast: map[int][2]uint64{}, stats: stats}
 	for _, s := range stakes {
 		w.total += s
 	}
 	// Byzantine validators: none, a few, or (one schedule in four) a
 	// coalition that double votes across a long partition of the honest
 	// ones, the attack that breaks safety with >= 1/3 of stake, so that
-	// invariant (a) has something to check.
+	// invariant (a) has something to check. In half of those (even seeds)
+	// the coalition is twins instead: each runs honestly, once on each
+	// side of the partition, and no message of either copy crosses it.
 	strong := rng.IntN(4) == 0
+	twins := strong && seed%2 == 0
 	for i := range w.byz {
 		if (strong && rng.IntN(2) == 0) || rng.IntN(5) == 0 {
 			w.byz[i] = 1 + rng.IntN(bAll)
-			if strong {
+			switch {
+			case twins:
+				w.byz[i] = bTwin
+			case strong:
 				w.byz[i] |= bDoubleVote
 			}
 		}
@@ -150,6 +159,7 @@ func (w *world) run1(s uint64) {
 	w.propose(s)
 	if s%w.g.EpochLength == w.g.EpochLength/2 {
 		w.vote(s)
+		w.twinVotes(w.nodes[0].e.Epoch(s))
 	}
 	w.deliver(s)
 	if w.calm {
@@ -227,6 +237,12 @@ func (w *world) weather() {
 // send queues a block or transaction from node from to every other node,
 // each with its own delay.
 func (w *world) send(from int, b *chain.Block, tx *types.Transaction, minDelay uint64, to func(int) bool) {
+	w.sendFrom(from, 0, b, tx, minDelay, to)
+}
+
+// sendFrom is send, for a twin's copy in partition group group-1 if group
+// is not 0.
+func (w *world) sendFrom(from, group int, b *chain.Block, tx *types.Transaction, minDelay uint64, to func(int) bool) {
 	now := w.nodes[0].e.SlotAt(w.clk.Now())
 	for i := range w.nodes {
 		if i == from || (to != nil && !to(i)) {
@@ -236,7 +252,7 @@ func (w *world) send(from int, b *chain.Block, tx *types.Transaction, minDelay u
 		if w.rng.IntN(3) == 0 {
 			delay += uint64(w.rng.IntN(4))
 		}
-		w.queue = append(w.queue, message{at: now + delay, to: i, block: b, tx: tx})
+		w.queue = append(w.queue, message{at: now + delay, to: i, block: b, tx: tx, group: group})
 	}
 }
 
@@ -266,8 +282,12 @@ func (w *world) deliver(now uint64) {
 
 // groupOfSender: a message is held back by a partition when its receiver is
 // in another group than the block's or transaction's author. The partition
-// is the adversary's doing: Byzantine authors reach both sides.
+// is the adversary's doing: Byzantine authors reach both sides, except
+// twins, whose copies are each on their own side.
 func (w *world) groupOfSender(m message) int {
+	if m.group != 0 {
+		return m.group - 1
+	}
 	var author common.Address
 	if m.block != nil {
 		author = m.block.Header.Coinbase
@@ -275,7 +295,7 @@ func (w *world) groupOfSender(m message) int {
 		author, _ = w.g.Sender(m.tx)
 	}
 	for i := range w.nodes {
-		if addr(i) == author && w.byz[i] == 0 {
+		if addr(i) == author && (w.byz[i] == 0 || w.byz[i] == bTwin) {
 			return w.group[i]
 		}
 	}
@@ -472,6 +492,39 @@ func (w *world) vote(s uint64) {
 		}
 		n.lastSrc, n.lastTgt = src.Epoch, epoch
 		w.signVote(i, n, Vote{Source: src, Target: Checkpoint{Epoch: epoch, Hash: target}}, nil)
+	}
+}
+
+// twinVotes: during a partition, the copy of each twin validator on the
+// side its own node is not on votes as an honest validator would, from the
+// view of a node there (with its own memory of the votes it cast), and
+// its votes stay on that side until the heal.
+func (w *world) twinVotes(epoch uint64) {
+	for i := range w.nodes {
+		if w.byz[i] != bTwin || w.offline[i] {
+			continue
+		}
+		for _, view := range w.nodes {
+			if w.group[view.id] == w.group[i] {
+				continue
+			}
+			st := HeadState{view.c}
+			target, ok := view.e.checkpoint(st, epoch)
+			src := view.e.justified(st)
+			last := w.twinLast[i]
+			if !ok || epoch <= last[1] || src.Epoch < last[0] {
+				break
+			}
+			w.twinLast[i] = [2]uint64{src.Epoch, epoch}
+			v := Vote{Source: src, Target: Checkpoint{Epoch: epoch, Hash: target}}
+			tx := voteTx(w.t, w.g, key(i), w.nextNonce(i, view), v)
+			w.votes[addr(i)] = append(w.votes[addr(i)], v)
+			w.observe(view, tx)
+			view.addTx(tx)
+			g := w.group[view.id]
+			w.sendFrom(view.id, g+1, nil, tx, 0, func(j int) bool { return w.group[j] == g })
+			break
+		}
 	}
 }
 
