@@ -16,7 +16,7 @@
 // finality vote the node receives, on any branch, within an evidence
 // window, with min/max span records for surround votes (slasher.go,
 // spans.go); the validator loop, which can be
-// told to misbehave for experiments (validator.go, byzantine.go).
+// told to misbehave for experiments (validator.go, report.go, byzantine.go).
 // Everything a validator signs is signed over a domain of the message kind,
 // the chain id and the genesis hash (domain.go); every signature a
 // validator makes is first recorded in the node's slashing-protection
