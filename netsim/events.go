@@ -135,6 +135,7 @@ func (s *sim) arrive(n *node, d *delivery) {
 func (s *sim) importBlock(n *node, d *delivery) {
 	if n.validator != nil && d.from >= 0 { // as a node's p2p shows its validator every block it receives
 		n.validator.ObserveHeader(d.block.Header)
+		n.validator.ObserveTxs(d.block.Txs)
 	}
 	err := n.chain.InsertBlock(d.block)
 	switch {

@@ -238,7 +238,7 @@ func (n *Node) build() error {
 		return fmt.Errorf("node: %w", err)
 	}
 	n.p2p, err = p2p.New(p2p.Config{
-		Chain: c, Pool: n.pool, SeenHeader: n.seenHeader, Key: nodeKey, Transport: n.cfg.P2PTransport, ListenAddr: n.cfg.P2PAddr, StaticPeers: n.cfg.Peers, Bootnodes: n.cfg.Bootnodes,
+		Chain: c, Pool: n.pool, SeenHeader: n.seenHeader, SeenTxs: n.seenTxs, Key: nodeKey, Transport: n.cfg.P2PTransport, ListenAddr: n.cfg.P2PAddr, StaticPeers: n.cfg.Peers, Bootnodes: n.cfg.Bootnodes,
 		MaxPeers: n.cfg.MaxPeers, NoDiscover: n.cfg.NoDiscover, TrustLoopback: n.cfg.TrustLoopback, Logger: n.log,
 		AnchorsFile: filepath.Join(n.cfg.DataDir, AnchorsFile),
 	})

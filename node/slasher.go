@@ -5,6 +5,7 @@ import (
 
 	"github.com/chaind/chaind/chain"
 	"github.com/chaind/chaind/pos"
+	"github.com/ethereum/go-ethereum/core/types"
 )
 
 // SlasherDir is the slasher's database inside a data directory.
@@ -18,5 +19,16 @@ func SlasherDir(dataDir string) string { return filepath.Join(dataDir, pos.Slash
 func (n *Node) seenHeader(h *chain.Header) {
 	if n.validator != nil {
 		n.validator.ObserveHeader(h)
+	}
+}
+
+// seenTxs is p2p's SeenTxs: the validator's slasher sees the votes among
+// the transactions of every block a peer sends and every transaction a
+// peer relays, whatever the chain or the pool then make of them (a vote
+// from the other side of a healed partition whose nonce this side used
+// never reaches the pool).
+func (n *Node) seenTxs(txs []*types.Transaction) {
+	if n.validator != nil {
+		n.validator.ObserveTxs(txs)
 	}
 }

@@ -127,17 +127,23 @@ func (s *Server) seenHeaders(headers ...*chain.Header) {
 }
 
 // importBlock inserts a block from p, cheapest checks first: a block whose
-// parent we lack starts a sync and costs no signature recovery; a wrong
+// parent we lack starts a sync and costs no signature recovery (but its
+// header and, if they match, transactions are shown to SeenHeader and
+// SeenTxs); a wrong
 // transaction root or an invalid header costs p its connection before any
 // signature is recovered. It returns false when the block was not imported.
 func (s *Server) importBlock(p *Peer, b *chain.Block) bool {
 	p.knownBlocks.add(b.Hash())
 	s.seenHeaders(b.Header)
+	root := chain.TxRoot(b.Txs)
+	if root == b.Header.TxRoot && s.cfg.SeenTxs != nil {
+		s.cfg.SeenTxs(b.Txs)
+	}
 	if s.chain.GetHeader(b.Header.ParentHash) == nil {
 		s.syncer.trigger()
 		return false
 	}
-	if root := chain.TxRoot(b.Txs); root != b.Header.TxRoot {
+	if root != b.Header.TxRoot {
 		s.misbehaved(p, fmt.Sprintf("invalid block %d (%x): %v: body %x, header %x", b.Height(), b.Hash(), chain.ErrBadTxRoot, root, b.Header.TxRoot))
 		return false
 	}
@@ -319,6 +325,9 @@ func (s *Server) addTxs(p *Peer, txs [][]byte) {
 			return
 		}
 		p.knownTxs.add(tx.Hash())
+		if s.cfg.SeenTxs != nil {
+			s.cfg.SeenTxs([]*types.Transaction{tx})
+		}
 		if err := s.pool.Add(tx); err == nil {
 			p.lastTx.Store(s.clock.Now().UnixNano()) // a useful peer (evict.go)
 		} else {

@@ -11,11 +11,12 @@
 // at each epoch's start (ffg.go), which the epoch's proposer draw also reads
 // (draw.go); an inactivity leak that burns the stake of absent voters while
 // finality lags (inactivity.go); staking with delayed exits (staking.go);
-// slashing for double proposals and double or surround votes, detected
-// automatically (slashing.go, evidence.go), and a slasher that records the
-// header of every block the node receives, on any branch, within an
-// evidence window (slasher.go); the validator loop, which can be
-// told to misbehave for experiments (validator.go, byzantine.go).
+// slashing for double proposals and double or surround votes (slashing.go),
+// detected by a slasher that records the header of every block and every
+// finality vote the node receives, on any branch, within an evidence
+// window, with min/max span records for surround votes (slasher.go,
+// spans.go); the validator loop, which can be
+// told to misbehave for experiments (validator.go, report.go, byzantine.go).
 // Everything a validator signs is signed over a domain of the message kind,
 // the chain id and the genesis hash (domain.go); every signature a
 // validator makes is first recorded in the node's slashing-protection

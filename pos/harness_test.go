@@ -36,6 +36,7 @@ const (
 	bSurround               // a vote from genesis to the current epoch, surrounding its earlier ones
 	bCensor                 // its blocks carry no one else's votes or evidence
 	bWithhold               // its blocks are released some slots late
+	bTwin                   // honest, but its key also votes on the other side of a partition (an operator's failover mistake)
 	bAll        = bEquivocate | bDoubleVote | bSurround | bCensor | bWithhold
 )
 
@@ -44,6 +45,7 @@ type message struct {
 	to    int
 	block *chain.Block
 	tx    *types.Transaction
+	group int // 1 + the partition group of a twin's copy that sent it; 0 otherwise
 }
 
 type txKey struct {
@@ -57,33 +59,36 @@ type simNode struct {
 	id       int
 	pool     map[txKey]*types.Transaction
 	orphans  []*chain.Block
-	book     *VoteBook
-	lastSrc  uint64 // highest source epoch it voted from (honest voting)
-	lastTgt  uint64 // highest target epoch it voted for
+	slasher  *Slasher                // honest nodes: every vote they receive
+	reported map[common.Address]bool // offenders an honest node sent evidence against
+	lastSrc  uint64                  // highest source epoch it voted from (honest voting)
+	lastTgt  uint64                  // highest target epoch it voted for
 	finality chain.Checkpoint
 	just     Checkpoint
 }
 
 type world struct {
-	t       *testing.T
-	rng     *rand.Rand
-	g       *chain.Genesis
-	clk     *clocks.Sim
-	nodes   []*simNode
-	stake   []int64
-	total   int64
-	byz     []int
-	offline []bool
-	group   []int  // partition group of each node; all 0 when healed
-	healAt  uint64 // slot at which the partition heals
-	splitAt uint64 // slot of the coalition's long partition (0: none)
-	calm    bool   // the faults have ended: everyone online, no partition, missing blocks fetched
-	seed    uint64
-	queue   []message
-	headers map[common.Hash]*chain.Header // every block made, for ancestry across views
-	votes   map[common.Address][]Vote     // every vote signed
-	finals  []chain.Checkpoint            // every finalized block any node reported
-	stats   *harnessStats
+	t          *testing.T
+	rng        *rand.Rand
+	g          *chain.Genesis
+	clk        *clocks.Sim
+	nodes      []*simNode
+	stake      []int64
+	total      int64
+	byz        []int
+	offline    []bool
+	group      []int             // partition group of each node; all 0 when healed
+	healAt     uint64            // slot at which the partition heals
+	splitAt    uint64            // slot of the coalition's long partition (0: none)
+	twinLast   map[int][2]uint64 // a twin's copy: the source and target epochs of its last vote
+	calm       bool              // the faults have ended: everyone online, no partition, missing blocks fetched
+	conflicted bool              // two conflicting blocks were finalized
+	seed       uint64
+	queue      []message
+	headers    map[common.Hash]*chain.Header // every block made, for ancestry across views
+	votes      map[common.Address][]Vote     // every vote signed
+	finals     []chain.Checkpoint            // every finalized block any node reported
+	stats      *harnessStats
 }
 
 func newWorld(t *testing.T, seed uint64, stats *harnessStats) *world {
@@ -96,19 +101,25 @@ func newWorld(t *testing.T, seed uint64, stats *harnessStats) *world {
 	g := testGenesis(stakes...)
 	g.EpochLength = 4
 	w := &world{t: t, seed: seed, rng: rng, g: g, clk: clocks.NewSim(genesisTime), stake: stakes, byz: make([]int, n), offline: make([]bool, n),
-		group: make([]int, n), headers: map[common.Hash]*chain.Header{}, votes: map[common.Address][]Vote{}, stats: stats}
+		group: make([]int, n), headers: map[common.Hash]*chain.Header{}, votes: map[common.Address][]Vote{}, twinLast: map[int][2]uint64{}, stats: stats}
 	for _, s := range stakes {
 		w.total += s
 	}
 	// Byzantine validators: none, a few, or (one schedule in four) a
 	// coalition that double votes across a long partition of the honest
 	// ones, the attack that breaks safety with >= 1/3 of stake, so that
-	// invariant (a) has something to check.
+	// invariant (a) has something to check. In half of those (even seeds)
+	// the coalition is twins instead: each runs honestly, once on each
+	// side of the partition, and no message of either copy crosses it.
 	strong := rng.IntN(4) == 0
+	twins := strong && seed%2 == 0
 	for i := range w.byz {
 		if (strong && rng.IntN(2) == 0) || rng.IntN(5) == 0 {
 			w.byz[i] = 1 + rng.IntN(bAll)
-			if strong {
+			switch {
+			case twins:
+				w.byz[i] = bTwin
+			case strong:
 				w.byz[i] |= bDoubleVote
 			}
 		}
@@ -124,7 +135,9 @@ func newWorld(t *testing.T, seed uint64, stats *harnessStats) *world {
 	w.headers[gb.Hash()] = gb.Header
 	for i := 0; i < n; i++ {
 		nd := newNode(t, g, w.clk, key(i))
-		w.nodes = append(w.nodes, &simNode{node: nd, id: i, pool: map[txKey]*types.Transaction{}, book: NewVoteBook(nd.e),
+		sl := OpenMemSlasher(nd.e)
+		t.Cleanup(func() { sl.Close() })
+		w.nodes = append(w.nodes, &simNode{node: nd, id: i, pool: map[txKey]*types.Transaction{}, slasher: sl, reported: map[common.Address]bool{},
 			finality: chain.Checkpoint{Hash: gb.Hash()}, just: Checkpoint{Hash: gb.Hash()}})
 	}
 	return w
@@ -146,6 +159,7 @@ func (w *world) run1(s uint64) {
 	w.propose(s)
 	if s%w.g.EpochLength == w.g.EpochLength/2 {
 		w.vote(s)
+		w.twinVotes(w.nodes[0].e.Epoch(s))
 	}
 	w.deliver(s)
 	if w.calm {
@@ -223,6 +237,12 @@ func (w *world) weather() {
 // send queues a block or transaction from node from to every other node,
 // each with its own delay.
 func (w *world) send(from int, b *chain.Block, tx *types.Transaction, minDelay uint64, to func(int) bool) {
+	w.sendFrom(from, 0, b, tx, minDelay, to)
+}
+
+// sendFrom is send, for a twin's copy in partition group group-1 if group
+// is not 0.
+func (w *world) sendFrom(from, group int, b *chain.Block, tx *types.Transaction, minDelay uint64, to func(int) bool) {
 	now := w.nodes[0].e.SlotAt(w.clk.Now())
 	for i := range w.nodes {
 		if i == from || (to != nil && !to(i)) {
@@ -232,7 +252,7 @@ func (w *world) send(from int, b *chain.Block, tx *types.Transaction, minDelay u
 		if w.rng.IntN(3) == 0 {
 			delay += uint64(w.rng.IntN(4))
 		}
-		w.queue = append(w.queue, message{at: now + delay, to: i, block: b, tx: tx})
+		w.queue = append(w.queue, message{at: now + delay, to: i, block: b, tx: tx, group: group})
 	}
 }
 
@@ -252,6 +272,7 @@ func (w *world) deliver(now uint64) {
 	for _, m := range due {
 		n := w.nodes[m.to]
 		if m.tx != nil {
+			w.observe(n, m.tx)
 			n.addTx(m.tx)
 			continue
 		}
@@ -261,8 +282,12 @@ func (w *world) deliver(now uint64) {
 
 // groupOfSender: a message is held back by a partition when its receiver is
 // in another group than the block's or transaction's author. The partition
-// is the adversary's doing: Byzantine authors reach both sides.
+// is the adversary's doing: Byzantine authors reach both sides, except
+// twins, whose copies are each on their own side.
 func (w *world) groupOfSender(m message) int {
+	if m.group != 0 {
+		return m.group - 1
+	}
 	var author common.Address
 	if m.block != nil {
 		author = m.block.Header.Coinbase
@@ -270,7 +295,7 @@ func (w *world) groupOfSender(m message) int {
 		author, _ = w.g.Sender(m.tx)
 	}
 	for i := range w.nodes {
-		if addr(i) == author && w.byz[i] == 0 {
+		if addr(i) == author && (w.byz[i] == 0 || w.byz[i] == bTwin) {
 			return w.group[i]
 		}
 	}
@@ -279,6 +304,7 @@ func (w *world) groupOfSender(m message) int {
 
 // insert imports b into n, keeping orphans until their parent arrives.
 func (w *world) insert(n *simNode, b *chain.Block) {
+	w.observe(n, b.Txs...)
 	err := n.c.InsertBlock(b)
 	switch {
 	case err == nil:
@@ -373,9 +399,6 @@ func (w *world) propose(s uint64) {
 			continue
 		}
 		byz := w.byz[i]
-		if byz == 0 {
-			w.reportConflicts(n)
-		}
 		a := w.build(n, n.pending(byz&bCensor != 0))
 		var b *chain.Block
 		if byz&bEquivocate != 0 && w.rng.IntN(2) == 0 {
@@ -410,84 +433,6 @@ func (w *world) build(n *simNode, txs []*types.Transaction) *chain.Block {
 	}
 	w.headers[sealed.Hash()] = sealed.Header
 	return sealed
-}
-
-// reportConflicts has honest n put evidence for every conflicting pair of
-// votes it has seen into its pool and gossip.
-func (w *world) reportConflicts(n *simNode) {
-	for _, tx := range n.pending(false) {
-		if ev := n.book.Add(tx); ev != nil {
-			e := callTx(w.t, w.g, key(n.id), w.nextNonce(n.id, n), SlashingAddress, nil, ev.Encode())
-			n.addTx(e)
-			w.send(n.id, nil, e, 0, nil)
-			w.stats.evidence++
-		}
-	}
-	for _, tx := range n.pool {
-		n.book.Add(tx)
-	}
-}
-
-// vote has every online validator vote in the middle of the epoch. Honest
-// ones vote once per target epoch from the head's justified checkpoint and
-// never from a source older than one they used; Byzantine ones also sign
-// double and surround votes.
-func (w *world) vote(s uint64) {
-	epoch := w.nodes[0].e.Epoch(s)
-	for i, n := range w.nodes {
-		if w.offline[i] {
-			continue
-		}
-		st := HeadState{n.c}
-		target, ok := n.e.checkpoint(st, epoch)
-		src := n.e.justified(st)
-		byz := w.byz[i]
-		if byz&bSurround != 0 && epoch >= 2 && w.rng.IntN(2) == 0 && ok {
-			// From genesis: it surrounds any earlier vote of a later source.
-			w.signVote(i, n, Vote{Source: Checkpoint{Hash: n.e.genesisHash}, Target: Checkpoint{Epoch: epoch, Hash: target}}, nil)
-			w.stats.surrounds++
-			continue
-		}
-		if byz&bDoubleVote != 0 {
-			w.voteEveryView(i, epoch)
-			continue
-		}
-		if !ok || epoch <= n.lastTgt || src.Epoch < n.lastSrc || epoch == 0 {
-			continue
-		}
-		n.lastSrc, n.lastTgt = src.Epoch, epoch
-		w.signVote(i, n, Vote{Source: src, Target: Checkpoint{Epoch: epoch, Hash: target}}, nil)
-	}
-}
-
-// voteEveryView: validator i votes in each view's terms, sending each vote
-// to the nodes that share that view's partition group.
-func (w *world) voteEveryView(i int, epoch uint64) {
-	done := map[Vote]bool{}
-	for _, v := range w.nodes {
-		st := HeadState{v.c}
-		target, ok := v.e.checkpoint(st, epoch)
-		vote := Vote{Source: v.e.justified(st), Target: Checkpoint{Epoch: epoch, Hash: target}}
-		if !ok || done[vote] || vote.Target.Epoch <= vote.Source.Epoch {
-			continue
-		}
-		done[vote] = true
-		group := w.group[v.id]
-		w.signVote(i, v, vote, func(j int) bool { return w.group[j] == group })
-	}
-	if len(done) > 1 {
-		w.stats.doubleVotes++
-	}
-}
-
-// signVote signs v as validator i with the next nonce on view's head, adds
-// it to view's and i's pools and sends it on.
-func (w *world) signVote(i int, view *simNode, v Vote, to func(int) bool) {
-	tx := voteTx(w.t, w.g, key(i), w.nextNonce(i, view), v)
-	w.votes[addr(i)] = append(w.votes[addr(i)], v)
-	view.addTx(tx)
-	w.nodes[i].addTx(tx)
-	w.send(i, nil, tx, 0, to)
 }
 
 func (w *world) String() string {

@@ -15,7 +15,10 @@ import (
 //
 //	(a) two conflicting blocks are both finalized (by any nodes) only if
 //	    validators with >= 1/3 of the stake signed votes that slash them
-//	    (double or surround), among all the votes signed;
+//	    (double or surround), among all the votes signed; and then, once
+//	    the faults end (see checkAccountable), validators with >= 1/3 of
+//	    the stake are slashed in the head state of every honest node
+//	    within accountEpochs epochs;
 //	(b) no node's finalized checkpoint ever moves to a block that does not
 //	    descend from the previous one;
 //	(c) every checkpoint a node's head state justifies has, among the
@@ -36,15 +39,16 @@ type harnessStats struct {
 	finalizations, conflicts, strongSchedules int
 	refusedFinal, refusedOther                int
 	livenessMax, stalls                       uint64 // (d): most epochs waited; schedules where longest-chain fork choice stalled
+	accountMax                                uint64 // (a): most epochs after the faults until >= 1/3 was slashed on every honest node
 }
 
 func (s *harnessStats) String() string {
 	return fmt.Sprintf("%d schedules, %d slots (longest %d); %d partitions, %d equivocations, %d double-vote rounds, %d surround votes, "+
 		"%d withheld blocks, %d evidence transactions; %d finalized-checkpoint advances; %d schedules with >= 1/3 Byzantine stake, "+
-		"%d conflicting finalizations, each with >= 1/3 of stake slashable; blocks refused for reverting a finalized block: %d, for other rules: %d; "+
+		"%d conflicting finalizations, each with >= 1/3 of stake slashable, and slashed on every honest node within %d epochs after the faults; blocks refused for reverting a finalized block: %d, for other rules: %d; "+
 		"after the faults every honest node's finality advanced within %d epochs, except in %d schedules where longest-chain fork choice stalled",
 		s.schedules, s.slots, s.longest, s.partitions, s.equivocations, s.doubleVotes, s.surrounds, s.withheld, s.evidence,
-		s.finalizations, s.strongSchedules, s.conflicts, s.refusedFinal, s.refusedOther, s.livenessMax, s.stalls)
+		s.finalizations, s.strongSchedules, s.conflicts, s.accountMax, s.refusedFinal, s.refusedOther, s.livenessMax, s.stalls)
 }
 
 func (w *world) check() {
@@ -83,6 +87,7 @@ func (w *world) checkConflicts(id int, fin chain.Checkpoint) {
 				w, id, fin.Number, fin.Hash, other.Number, other.Hash, slashable, w.total)
 		}
 		w.stats.conflicts++
+		w.conflicted = true
 		break
 	}
 	w.finals = append(w.finals, fin)
@@ -219,11 +224,68 @@ func runSchedule(t *testing.T, seed uint64, stats *harnessStats) {
 	w.run(slots)
 	stats.schedules++
 	stats.longest = max(stats.longest, slots)
+	end := slots
 	if 3*w.byzStake() >= w.total {
 		stats.strongSchedules++
-		return
+	} else {
+		end = w.checkLiveness(slots)
 	}
-	w.checkLiveness(slots)
+	if w.conflicted {
+		w.checkAccountable(end)
+	}
+}
+
+// accountEpochs is N of invariant (a): once the faults end, a message
+// still in flight arrives within 10 slots (2.5 epochs, see
+// livenessEpochs); an honest node that then sees the second of two
+// conflicting votes (in gossip, or in a block it refuses for reverting its
+// finalized checkpoint) sends evidence at once, and an honest proposer of
+// its branch includes it. A Byzantine proposer censors it for at most its
+// own slots.
+const accountEpochs = 8
+
+// checkAccountable is the second half of invariant (a), for a schedule in
+// which two conflicting blocks were finalized: once the faults end (every
+// validator online, the partition healed, missing blocks fetched),
+// validators holding >= 1/3 of the genesis stake are slashed in the head
+// state of every honest node within accountEpochs epochs.
+func (w *world) checkAccountable(from uint64) {
+	w.calm = true
+	clear(w.offline)
+	clear(w.group)
+	for s := from + 1; ; s++ {
+		w.run1(s)
+		w.stats.slots++
+		waited := (s - from + w.g.EpochLength - 1) / w.g.EpochLength
+		short := -1
+		for i, n := range w.nodes {
+			if w.byz[i] == 0 && 3*w.slashedOn(n) < w.total {
+				short = i
+				break
+			}
+		}
+		switch {
+		case short < 0:
+			w.stats.accountMax = max(w.stats.accountMax, waited)
+			return
+		case waited > accountEpochs:
+			n := w.nodes[short]
+			w.t.Fatalf("%v: (a) two conflicting blocks were finalized, yet %d epochs after the faults ended at slot %d honest node %d has slashed only %d of %d stake",
+				w, accountEpochs, from, short, w.slashedOn(n), w.total)
+		}
+	}
+}
+
+// slashedOn is the genesis stake of the validators slashed in n's head
+// state.
+func (w *world) slashedOn(n *simNode) int64 {
+	var sum int64
+	for i := range w.nodes {
+		if n.e.Slashed(HeadState{n.c}, addr(i)) {
+			sum += w.stake[i]
+		}
+	}
+	return sum
 }
 
 // livenessEpochs is K of invariant (d). Once the faults end, a message
@@ -262,7 +324,8 @@ var stallEpochs = flag.Uint64("liveness.stall", 0, "adversarial harness: epochs 
 // livenessEpochs epochs, unless longest-chain fork choice stalls (an honest
 // validator locked out, or honest nodes split by finality; see
 // stallEpochs): such a schedule is logged as a counterexample.
-func (w *world) checkLiveness(from uint64) {
+// It returns the last slot it played.
+func (w *world) checkLiveness(from uint64) uint64 {
 	w.calm = true
 	clear(w.offline)
 	clear(w.group)
@@ -293,10 +356,10 @@ func (w *world) checkLiveness(from uint64) {
 		switch {
 		case done && waited <= livenessEpochs:
 			w.stats.livenessMax = max(w.stats.livenessMax, waited)
-			return
+			return s
 		case done:
 			w.t.Logf("%v: (d) stall (%s): finality advanced on every honest node after %d epochs", w, stall, waited)
-			return
+			return s
 		case waited <= livenessEpochs:
 		case stall == "":
 			for i, n := range w.nodes {
@@ -310,7 +373,7 @@ func (w *world) checkLiveness(from uint64) {
 			fallthrough
 		default:
 			if waited > livenessEpochs+*stallEpochs {
-				return
+				return s
 			}
 		}
 	}
@@ -349,6 +412,7 @@ func (s *harnessStats) add(o *harnessStats) {
 	s.refusedFinal += o.refusedFinal
 	s.refusedOther += o.refusedOther
 	s.livenessMax = max(s.livenessMax, o.livenessMax)
+	s.accountMax = max(s.accountMax, o.accountMax)
 	s.stalls += o.stalls
 }
 

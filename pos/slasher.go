@@ -14,11 +14,12 @@ import (
 	"github.com/syndtr/goleveldb/leveldb/util"
 )
 
-// The slasher records the signed block headers a node receives, on any
-// branch and whatever becomes of the block (stored, refused for reverting
-// the finalized checkpoint, waiting for an unknown parent), as Prysm's
-// slasher keeps proposal records: per slot and proposer the first header
-// seen. A second header of that proposer for that slot, with another seal
+// The slasher records the signed block headers and finality votes a node
+// receives, on any branch and whatever becomes of the block or vote
+// (stored, refused for reverting the finalized checkpoint, waiting for an
+// unknown parent, refused by the pool), as Prysm's slasher keeps proposal
+// records and attestation spans (votes: spans.go). For headers it keeps,
+// per slot and proposer, the first header seen. A second header of that proposer for that slot, with another seal
 // hash, is a double proposal, and the two headers are its evidence. Before
 // it, a block refused by fork choice was never looked at, so a validator
 // that signed blocks on both sides of a partition that each finalized went
@@ -29,11 +30,13 @@ import (
 // its seal verifies as its coinbase's, that coinbase is (or was) a
 // validator, and its slot is within EvidenceWindow epochs before the
 // current slot and not after the next one, so there is at most one record
-// per validator and slot of the window; older records are deleted as the
-// window moves.
+// per validator and slot of the window (and for votes, one vote and one
+// span record per validator and epoch of the window); older records are
+// deleted as the window moves.
 
-// EvidenceWindow is how many epochs of proposals the slasher keeps: a
-// double proposal whose first header is older than that is not found. It
+// EvidenceWindow is how many epochs of proposals and votes the slasher
+// keeps: a double proposal whose first header, or a double or surround
+// vote whose first vote's target, is older than that is not found. It
 // is many times any unbonding delay chaind runs with (2 epochs by default),
 // so an offender found within it still has stake to lose.
 const EvidenceWindow = 64
@@ -46,7 +49,7 @@ var (
 	slasherPropPrefix = []byte("p/") // p/ slot (8 bytes) proposer (20 bytes) -> header
 )
 
-// Slasher is a node's record of received proposals. It is safe for
+// Slasher is a node's record of received proposals and votes. It is safe for
 // concurrent use.
 type Slasher struct {
 	e    *Engine
@@ -162,7 +165,8 @@ func (s *Slasher) ObserveHeader(st StateReader, h *chain.Header) (*Evidence, err
 	return &Evidence{Kind: DoubleProposal, A: prev, B: enc}, nil
 }
 
-// prune deletes the records of slots that left the window before now.
+// prune deletes the records of slots (proposals) and epochs (votes and
+// spans) that left the window before now.
 func (s *Slasher) prune(now uint64) error {
 	span := EvidenceWindow * s.e.g.EpochLength
 	if now < span || now-span <= s.pruned {
@@ -170,13 +174,20 @@ func (s *Slasher) prune(now uint64) error {
 	}
 	below := now - span
 	b := new(leveldb.Batch)
-	it := s.db.NewIterator(&util.Range{Start: proposalKey(s.pruned, common.Address{}), Limit: proposalKey(below, common.Address{})}, nil)
-	for it.Next() {
-		b.Delete(bytes.Clone(it.Key()))
-	}
-	it.Release()
-	if err := it.Error(); err != nil {
-		return fmt.Errorf("slasher: %w", err)
+	from, to := s.e.Epoch(s.pruned), s.lowEpoch(now)
+	for _, r := range []*util.Range{
+		{Start: proposalKey(s.pruned, common.Address{}), Limit: proposalKey(below, common.Address{})},
+		{Start: epochKey(slasherVotePrefix, from, common.Address{}), Limit: epochKey(slasherVotePrefix, to, common.Address{})},
+		{Start: epochKey(slasherSpanPrefix, from, common.Address{}), Limit: epochKey(slasherSpanPrefix, to, common.Address{})},
+	} {
+		it := s.db.NewIterator(r, nil)
+		for it.Next() {
+			b.Delete(bytes.Clone(it.Key()))
+		}
+		it.Release()
+		if err := it.Error(); err != nil {
+			return fmt.Errorf("slasher: %w", err)
+		}
 	}
 	if err := s.db.Write(b, nil); err != nil {
 		return fmt.Errorf("slasher: %w", err)
@@ -185,15 +196,18 @@ func (s *Slasher) prune(now uint64) error {
 	return nil
 }
 
-// Records is how many proposals the slasher holds.
-func (s *Slasher) Records() int {
+// Records is how many proposals, votes and span records the slasher holds.
+func (s *Slasher) Records() (proposals, votes, spans int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	it := s.db.NewIterator(util.BytesPrefix(slasherPropPrefix), nil)
-	defer it.Release()
-	n := 0
-	for it.Next() {
-		n++
+	count := func(prefix []byte) int {
+		it := s.db.NewIterator(util.BytesPrefix(prefix), nil)
+		defer it.Release()
+		n := 0
+		for it.Next() {
+			n++
+		}
+		return n
 	}
-	return n
+	return count(slasherPropPrefix), count(slasherVotePrefix), count(slasherSpanPrefix)
 }

@@ -122,7 +122,7 @@ func TestSlasherRecords(t *testing.T) {
 	if ev, err := s.ObserveHeader(st, resealed(t, net.nodes[p].e, head)); ev != nil || err != nil {
 		t.Fatalf("a header older than the window: evidence %v, %v", ev, err)
 	}
-	if got := s.Records(); got != 0 {
+	if got, _, _ := s.Records(); got != 0 {
 		t.Fatalf("%d records once the window has moved past them, want 0", got)
 	}
 }

@@ -169,3 +169,19 @@ func (e *Engine) Slashed(st StateReader, v common.Address) bool {
 	s, _ := getRec(st, keySlashed(v))
 	return s.Nonce != 0
 }
+
+// Conflict reports whether a and b, two votes of one validator, are
+// slashable together: different votes for one target epoch, or one
+// surrounding the other.
+func Conflict(a, b Vote) bool {
+	double := a.Target.Epoch == b.Target.Epoch && a != b
+	surround := (a.Source.Epoch < b.Source.Epoch && b.Target.Epoch < a.Target.Epoch) ||
+		(b.Source.Epoch < a.Source.Epoch && a.Target.Epoch < b.Target.Epoch)
+	return double || surround
+}
+
+// Encode is the calldata of a slashing transaction carrying ev.
+func (ev *Evidence) Encode() []byte {
+	data, _ := rlp.EncodeToBytes(ev) // cannot fail: two byte strings and a byte
+	return data
+}

@@ -43,8 +43,8 @@ type ValidatorConfig struct {
 	// asked before every block and vote the validator signs for any of its
 	// keys (see Protection). NewValidator binds it to the chain's genesis.
 	Protection *Protection
-	// Slasher (optional: one in memory) records the headers the node
-	// receives (see ObserveHeader); the caller closes it.
+	// Slasher (optional: one in memory) records the headers and votes the
+	// node receives (see ObserveHeader, ObserveTxs); the caller closes it.
 	Slasher *Slasher
 }
 
@@ -82,8 +82,7 @@ type Validator struct {
 	running  bool
 	keys     []*validatorKey // in the engine's order; keys[0] reports offences
 	reported map[common.Address]bool
-	book     *VoteBook
-	observed []*types.Transaction // votes seen, not yet checked
+	observed []*types.Transaction // votes and evidence seen, not yet checked
 	proofs   []*Evidence          // double proposals the slasher found, not yet reported
 	withheld []heldBlock
 	fullScan uint64 // epoch + 1 of the last scan of the whole window for double proposals
@@ -106,7 +105,7 @@ func NewValidator(cfg ValidatorConfig) (*Validator, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	v := &Validator{cfg: cfg, log: cfg.Logger, clk: clock.OrReal(cfg.Clock), quit: make(chan struct{}), reported: make(map[common.Address]bool), book: NewVoteBook(cfg.Engine)}
+	v := &Validator{cfg: cfg, log: cfg.Logger, clk: clock.OrReal(cfg.Clock), quit: make(chan struct{}), reported: make(map[common.Address]bool)}
 	for _, k := range cfg.Engine.keys {
 		v.keys = append(v.keys, &validatorKey{key: k, addr: crypto.PubkeyToAddress(k.PublicKey), pub: crypto.CompressPubkey(&k.PublicKey)})
 	}
@@ -154,13 +153,16 @@ func (v *Validator) ObserveHeader(h *chain.Header) {
 type HeadEvent = chain.HeadEvent
 
 // ObserveTxs hands the validator transactions its node saw (pool
-// admissions, block contents); it checks the votes among them for
-// conflicts with votes seen before.
+// admissions, the contents of every block a peer sent, stored or not,
+// transactions the pool refused); its slasher records the votes among them
+// and checks them for conflicts with votes seen before, at the next slot's
+// duties; evidence among them that proves an offence its chain has not
+// punished is sent again from its own account (see reportVotes).
 func (v *Validator) ObserveTxs(txs []*types.Transaction) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	for _, tx := range txs {
-		if to := tx.To(); to != nil && *to == FinalityAddress && len(v.observed) < maxObserved {
+		if to := tx.To(); to != nil && (*to == FinalityAddress || *to == SlashingAddress) && len(v.observed) < maxObserved {
 			v.observed = append(v.observed, tx)
 		}
 	}
@@ -368,102 +370,6 @@ func (v *Validator) votedBefore(st HeadState, addr common.Address, epoch uint64)
 		}
 	}
 	return false
-}
-
-// reportVotes checks the votes seen since the last call against those seen
-// before and sends evidence for each conflict (once per offender).
-func (v *Validator) reportVotes() {
-	v.mu.Lock()
-	txs := v.observed
-	v.observed = nil
-	v.mu.Unlock()
-	for _, tx := range txs {
-		ev := v.book.Add(tx)
-		if ev == nil {
-			continue
-		}
-		offender, _ := v.cfg.Engine.g.Sender(tx)
-		if v.keyOf(offender) != nil || v.cfg.Engine.Slashed(HeadState{v.cfg.Chain}, offender) {
-			continue
-		}
-		if err := v.submit(v.keys[0], SlashingAddress, ev.Encode()); err != nil {
-			v.log.Warn("Evidence refused by the mempool", "offender", offender, "err", err)
-			continue
-		}
-		v.log.Warn("Reported a conflicting vote", "offender", offender)
-	}
-}
-
-// reportDoubleProposals looks for two blocks of one proposer for one slot
-// among the recent blocks this node stored, and sends the evidence (once per
-// offender) so that the offender is slashed. It scans the last two epochs'
-// heights once an epoch and the last recentHeights heights at every other
-// slot: a twin made in the slot shows at once, one released late within an
-// epoch, and a slot's duties cost O(1) reads rather than O(epoch).
-func (v *Validator) reportDoubleProposals(epoch uint64) {
-	c, e := v.cfg.Chain, v.cfg.Engine
-	head := c.Head().Height()
-	window := min(head, recentHeights)
-	if v.fullScan != epoch+1 {
-		v.fullScan = epoch + 1
-		window = min(head, 2*e.g.EpochLength)
-	}
-	var headers []*chain.Header
-	for height := head - window; height <= head; height++ {
-		hs, err := c.HeadersAt(height)
-		if err != nil {
-			return
-		}
-		headers = append(headers, hs...)
-	}
-	type key struct {
-		slot     uint64
-		proposer common.Address
-	}
-	seen := make(map[key]*chain.Header)
-	for _, h := range headers {
-		k := key{h.Nonce, h.Coinbase}
-		first, dup := seen[k]
-		if !dup {
-			seen[k] = h
-			continue
-		}
-		if first.SealHash() == h.SealHash() {
-			continue
-		}
-		a, _ := first.MarshalBinary()
-		b, _ := h.MarshalBinary()
-		v.reportProposal(h.Coinbase, h.Nonce, &Evidence{Kind: DoubleProposal, A: a, B: b})
-	}
-}
-
-// reportSlasherProofs reports the double proposals the slasher found
-// among the headers the node received.
-func (v *Validator) reportSlasherProofs() {
-	v.mu.Lock()
-	proofs := v.proofs
-	v.proofs = nil
-	v.mu.Unlock()
-	for _, ev := range proofs {
-		var h chain.Header
-		if h.UnmarshalBinary(ev.B) == nil {
-			v.reportProposal(h.Coinbase, h.Nonce, ev)
-		}
-	}
-}
-
-// reportProposal sends ev, evidence that offender proposed twice in slot,
-// unless offender is one of our keys, is slashed already or was reported.
-func (v *Validator) reportProposal(offender common.Address, slot uint64, ev *Evidence) {
-	if v.reported[offender] || v.keyOf(offender) != nil || v.cfg.Engine.Slashed(HeadState{v.cfg.Chain}, offender) {
-		return
-	}
-	if err := v.submit(v.keys[0], SlashingAddress, ev.Encode()); err != nil {
-		v.log.Warn("Evidence refused by the mempool", "offender", offender, "err", err)
-		return
-	}
-	v.reported[offender] = true
-	v.log.Warn("Reported a double proposal", "offender", offender, "slot", slot)
 }
 
 // submit signs a system call from k's account and adds it to the mempool,

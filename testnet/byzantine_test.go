@@ -199,3 +199,70 @@ func TestPoSTwinValidatorSlashed(t *testing.T) {
 		}
 	}
 }
+
+// twinSlashEpochs is how many epochs after the heal
+// TestPoSTwinsFinalizingBothSidesAreSlashedAfterHeal allows for every node
+// to slash both twins: 2.5 epochs for the blocks and votes of the other
+// side to arrive (announced, fetched, refused for reverting the finalized
+// checkpoint, and seen by the slasher on the way), one slot for the
+// evidence, and an epoch for an honest proposer of the node's branch to
+// include it, with room for a loaded machine.
+const twinSlashEpochs = 12
+
+// TestPoSTwinsFinalizingBothSidesAreSlashedAfterHeal: six nodes with stakes
+// 30,10,30,10,10,10; validators 0 and 2 are twins (node 1 runs key 0 as
+// well, node 3 key 2). The network is split from the start into nodes
+// {0,2,4} (keys 0, 2, 4: 70% of the stake) and {1,3,5} (keys 1, 0, 3, 2,
+// 5: 90%): each side finalizes its own branch. After the heal every node
+// refuses the other side's blocks for reverting its finality, but its
+// slasher sees their headers and votes, and within twinSlashEpochs epochs
+// validators 0 and 2 (60% of the stake) are slashed on every node's chain,
+// and no honest validator is.
+func TestPoSTwinsFinalizingBothSidesAreSlashedAfterHeal(t *testing.T) {
+	opts := posOptions()
+	opts.Nodes = 6
+	opts.Stakes = []int64{30, 10, 30, 10, 10, 10}
+	opts.Byzantine = map[int]string{0: "twin", 2: "twin"}
+	opts.Twins = []int{0, 2}
+	s := up(t, opts)
+	if err := s.Partition([][]int{{0, 2, 4}, {1, 3, 5}}); err != nil {
+		t.Fatal(err)
+	}
+	w := newFinalityWatch(t, s)
+	var fin []int64
+	var height int64
+	poll.Until(t, epochs(30), "the sides to finalize conflicting blocks", func() bool {
+		fin = w.heights()
+		height = minOf(fin, nil)
+		return height > 0 && blockHashAt(t, s, 0, height) != blockHashAt(t, s, 1, height)
+	})
+	s.Heal()
+	healed := time.Now()
+	twins := []common.Address{s.coinbases[0], s.coinbases[2]}
+	poll.Until(t, epochs(twinSlashEpochs), "every node to slash validators 0 and 2", func() bool {
+		w.heights()
+		return slashedOn(s, twins[0]) == opts.Nodes && slashedOn(s, twins[1]) == opts.Nodes
+	})
+	after := time.Since(healed)
+	for i, v := range s.coinbases {
+		if i != 0 && i != 2 && slashedOn(s, v) != 0 {
+			t.Fatalf("honest validator %d slashed", i)
+		}
+	}
+	t.Logf("finalized %v during the split (conflicting at height %d); validators 0 and 2 slashed on every node %.1f epochs after the heal",
+		fin, height, after.Seconds()/epochs(1).Seconds())
+}
+
+// blockHashAt is node i's block at height.
+func blockHashAt(t *testing.T, s *Supervisor, i int, height int64) common.Hash {
+	t.Helper()
+	var b struct {
+		Hash common.Hash `json:"hash"`
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := rpc.NewClient(s.Status(ctx)[i].RPC).Call(ctx, &b, "eth_getBlockByNumber", hexutil.Uint64(height), false); err != nil {
+		t.Fatalf("node %d: block %d: %v", i, height, err)
+	}
+	return b.Hash
+}
