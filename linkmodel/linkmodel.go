@@ -1,6 +1,7 @@
 package linkmodel
 
 import (
+	"fmt"
 	"math"
 	"math/bits"
 	"sync"
@@ -111,4 +112,18 @@ func (s *Stream) Send(now time.Time, n int, p Params, rnd Source) time.Time {
 	}
 	s.last = at
 	return at
+}
+
+// Check refuses parameters no link can have: a negative latency, jitter or
+// bandwidth, or a loss outside [0, 1].
+func (p Params) Check() error {
+	switch {
+	case p.Latency < 0 || p.Jitter < 0:
+		return fmt.Errorf("link: negative latency %v or jitter %v", p.Latency, p.Jitter)
+	case p.Bandwidth < 0:
+		return fmt.Errorf("link: negative bandwidth %d bytes/s", p.Bandwidth)
+	case !(p.Loss >= 0 && p.Loss <= 1):
+		return fmt.Errorf("link: loss %g outside [0, 1]", p.Loss)
+	}
+	return nil
 }
