@@ -40,6 +40,7 @@ var allowedImports = map[string][]string{
 	"node":              {"chain", "clock", "explorer", "mempool", "metrics", "p2p", "pos", "pow", "rpc", "wallet"},
 	"testnet":           {"chain", "clock", "fault", "figure", "linkmodel", "pow", "rpc", "sim", "stats", "testnet/dashboard", "wallet"},
 	"testnet/dashboard": {"clock"},
+	"testnet/manifest":  {"chain"},
 	"netsim":            {"chain", "clock", "fault", "linkmodel", "mempool", "pos", "pow", "testnet"},
 	"loadgen":           {"chain", "pow", "rpc", "wallet"},
 	"internal/poll":     {},
