@@ -114,9 +114,9 @@ func Names() []string {
 	return names
 }
 
-// Parse returns the fault a step spells, or an error wrapping ErrUnknown
-// that names the known ones.
-func Parse(s Step) (Fault, error) {
+// Fault returns the fault the step spells, or an error wrapping
+// ErrUnknown that names the known ones.
+func (s Step) Fault() (Fault, error) {
 	e := lookup(s.Do)
 	if e == nil {
 		return nil, fmt.Errorf("%w %q (known: %s)", ErrUnknown, s.Do, strings.Join(Names(), ", "))
@@ -124,11 +124,12 @@ func Parse(s Step) (Fault, error) {
 	return e.decode(s), nil
 }
 
-// Fault returns the fault the step spells (see Parse).
-func (s Step) Fault() (Fault, error) { return Parse(s) }
-
-// Supports reports whether t has the capability f needs.
-func Supports(t any, f Fault) bool { return lookup(f.Name()).needs(t) }
+// Supports reports whether t has the capability f needs (false for a fault
+// the registry does not hold).
+func Supports(t any, f Fault) bool {
+	e := lookup(f.Name())
+	return e != nil && e.needs(t)
+}
 
 // Supported lists the faults t can apply.
 func Supported(t any) []string {

@@ -15,7 +15,7 @@ import (
 // name, and every fault type is registered.
 func TestRegistryRoundTrips(t *testing.T) {
 	for _, name := range Names() {
-		f, err := Parse(Step{Do: name})
+		f, err := Step{Do: name}.Fault()
 		if err != nil || f.Name() != name {
 			t.Fatalf("%q parses to %v, %v", name, f, err)
 		}
@@ -30,7 +30,7 @@ func TestRegistryRoundTrips(t *testing.T) {
 // TestUnknownFaultNamesTheKnownOnes: a step with a name nobody registered
 // is refused with ErrUnknown, and the error lists every known name.
 func TestUnknownFaultNamesTheKnownOnes(t *testing.T) {
-	_, err := Parse(Step{Do: "parition"})
+	_, err := Step{Do: "parition"}.Fault()
 	if !errors.Is(err, ErrUnknown) {
 		t.Fatalf("error %v, want ErrUnknown", err)
 	}
