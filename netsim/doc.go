@@ -27,6 +27,6 @@
 // same code that reports a run of real processes, so a simulated and a real
 // run can be compared number for number.
 //
-// netsim imports chain, clock, mempool, pos, pow and testnet; nothing imports netsim but
-// cmd/chaind.
+// netsim imports chain, clock, fault, linkmodel, mempool, pos, pow and
+// testnet; nothing imports netsim but cmd/chaind.
 package netsim

@@ -180,16 +180,7 @@ func (s *sim) send(n, peer *node, d *delivery) {
 		return
 	}
 	now := s.clk.Now()
-	start := now
-	if n.upFree.After(start) {
-		start = n.upFree
-	}
-	end := start
-	if bw := s.cfg.Network.Bandwidth(n.id, peer.id); bw > 0 {
-		bits := float64(8 * s.wireSize(d))
-		end = start.Add(time.Duration(bits / bw * float64(time.Second)))
-	}
-	n.upFree = end
+	end := n.uplink.Transmit(now, s.wireSize(d), s.cfg.Network.Bandwidth(n.id, peer.id))
 	at := end.Add(s.cfg.Network.Latency(n.id, peer.id, s.rng))
 	msg := &delivery{block: d.block, tx: d.tx, from: n.id}
 	s.clk.AfterFunc(at.Sub(now), func() { s.arrive(peer, msg) })

@@ -18,9 +18,9 @@ type Network interface {
 	Assign(n int, rng *rand.Rand)
 	// Latency draws the one-way delay of a message from node a to node b.
 	Latency(a, b int, rng *rand.Rand) time.Duration
-	// Bandwidth is the rate in bits per second at which a sends to b, or 0
-	// for no limit.
-	Bandwidth(a, b int) float64
+	// Bandwidth is the rate in bytes per second at which a sends to b, or 0
+	// for no limit (linkmodel's unit).
+	Bandwidth(a, b int) int64
 	// Median is the model's median one-way latency between two random nodes
 	// (the d of the stale-rate model).
 	Median() time.Duration
@@ -61,7 +61,7 @@ type constNetwork struct{ d time.Duration }
 
 func (constNetwork) Assign(int, *rand.Rand)                         {}
 func (c constNetwork) Latency(_, _ int, _ *rand.Rand) time.Duration { return c.d }
-func (constNetwork) Bandwidth(_, _ int) float64                     { return 0 }
+func (constNetwork) Bandwidth(_, _ int) int64                       { return 0 }
 func (c constNetwork) Median() time.Duration                        { return c.d }
 func (c constNetwork) String() string                               { return "const:" + c.d.String() }
 
@@ -76,8 +76,8 @@ func (lognormalNetwork) Assign(int, *rand.Rand) {}
 func (l lognormalNetwork) Latency(_, _ int, rng *rand.Rand) time.Duration {
 	return time.Duration(float64(l.median) * math.Exp(l.sigma*rng.NormFloat64()))
 }
-func (lognormalNetwork) Bandwidth(_, _ int) float64 { return 0 }
-func (l lognormalNetwork) Median() time.Duration    { return l.median }
+func (lognormalNetwork) Bandwidth(_, _ int) int64 { return 0 }
+func (l lognormalNetwork) Median() time.Duration  { return l.median }
 func (l lognormalNetwork) String() string {
 	return fmt.Sprintf("lognormal:%v,%g", l.median, l.sigma)
 }
@@ -100,8 +100,11 @@ var (
 		{151, 252, 301, 58, 12, 126},
 		{189, 294, 322, 198, 126, 16},
 	}
-	regionDownload = []float64{52e6, 40e6, 18e6, 22.8e6, 22.8e6, 29.9e6} // bits per second
-	regionUpload   = []float64{19.2e6, 20.7e6, 5.8e6, 15.7e6, 10.2e6, 11.3e6}
+	// Bandwidth in bytes per second: SimBlock's 52, 40, 18, 22.8, 22.8 and
+	// 29.9 Mbit/s down and 19.2, 20.7, 5.8, 15.7, 10.2 and 11.3 Mbit/s up,
+	// over 8.
+	regionDownload = []int64{6_500_000, 5_000_000, 2_250_000, 2_850_000, 2_850_000, 3_737_500}
+	regionUpload   = []int64{2_400_000, 2_587_500, 725_000, 1_962_500, 1_275_000, 1_412_500}
 )
 
 type regionNetwork struct{ region []int }
@@ -127,7 +130,7 @@ func (r *regionNetwork) Latency(a, b int, rng *rand.Rand) time.Duration {
 	return time.Duration(math.Round(scale/math.Pow(u, 1/shape)) * float64(time.Millisecond))
 }
 
-func (r *regionNetwork) Bandwidth(a, b int) float64 {
+func (r *regionNetwork) Bandwidth(a, b int) int64 {
 	return min(regionUpload[r.region[a]], regionDownload[r.region[b]])
 }
 

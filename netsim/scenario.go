@@ -3,7 +3,9 @@ package netsim
 import (
 	"fmt"
 	"slices"
+	"strings"
 
+	"github.com/chaind/chaind/fault"
 	"github.com/chaind/chaind/testnet"
 )
 
@@ -13,84 +15,97 @@ import (
 // back (heal, restart) its two ends send each other the blocks the other
 // lacks, oldest first, as a node that reconnects syncs from its peer.
 
-// schedule arms the scenario's steps.
+// schedule arms the scenario's steps: the faults a simulation supports
+// (simTarget's capabilities), checked against its nodes.
 func (s *sim) schedule(steps []testnet.Step) error {
+	target := &simTarget{s}
+	faults := make([]fault.Fault, len(steps))
 	for i, st := range steps {
-		switch st.Do {
-		case "partition":
-			if err := s.checkGroups(st.Groups); err != nil {
-				return fmt.Errorf("step %d: %w", i, err)
-			}
-		case "kill", "restart":
-			if st.Node < 0 || st.Node >= len(s.nodes) {
-				return fmt.Errorf("step %d: no node %d", i, st.Node)
-			}
-		case "heal", "stop":
+		f, err := st.Fault()
+		switch {
+		case err != nil:
+		case !fault.Supports(target, f):
+			err = fmt.Errorf("%q is not simulated (%s are)", st.Do, strings.Join(fault.Supported(target), ", "))
 		default:
-			return fmt.Errorf("step %d: %q is not simulated (partition, heal, kill, restart and stop are)", i, st.Do)
+			err = f.Check(len(s.nodes))
 		}
+		if err != nil {
+			return fmt.Errorf("step %d: %w", i, err)
+		}
+		faults[i] = f
 	}
-	for _, st := range steps {
-		s.clk.AfterFunc(st.At.D(), func() { s.step(st) })
-	}
-	return nil
-}
-
-func (s *sim) checkGroups(groups [][]int) error {
-	seen := map[int]bool{}
-	for _, g := range groups {
-		for _, n := range g {
-			if n < 0 || n >= len(s.nodes) || seen[n] {
-				return fmt.Errorf("partition groups %v: each node at most once, between 0 and %d", groups, len(s.nodes)-1)
+	for i, st := range steps {
+		s.clk.AfterFunc(st.At.D(), func() {
+			if err := faults[i].Apply(target); err != nil {
+				panic("netsim: " + err.Error()) // checked above; a simulation's faults cannot fail
 			}
-			seen[n] = true
-		}
+		})
 	}
 	return nil
 }
 
-func (s *sim) step(st testnet.Step) {
-	now := s.clk.Now().UnixMilli()
-	switch st.Do {
-	case "partition":
-		s.group = make([]int, len(s.nodes))
-		for i := range s.group {
-			s.group[i] = -1 // nodes in no group are alone
+// simTarget applies faults to a simulation.
+type simTarget struct{ s *sim }
+
+// action records f at the current simulated time.
+func (t *simTarget) action(f fault.Fault) {
+	t.s.rec.Actions = append(t.s.rec.Actions, testnet.ActionRec{TimeMs: t.s.clk.Now().UnixMilli(), What: f.String()})
+}
+
+func (t *simTarget) Partition(groups [][]int) error {
+	s := t.s
+	s.group = make([]int, len(s.nodes))
+	for i := range s.group {
+		s.group[i] = -1 // nodes in no group are alone
+	}
+	for g, members := range groups {
+		for _, n := range members {
+			s.group[n] = g
 		}
-		for g, members := range st.Groups {
-			for _, n := range members {
-				s.group[n] = g
-			}
-		}
-		s.rec.Actions = append(s.rec.Actions, testnet.ActionRec{TimeMs: now, What: fmt.Sprintf("partition %v", st.Groups)})
-	case "heal":
-		s.group = nil
-		s.rec.Actions = append(s.rec.Actions, testnet.ActionRec{TimeMs: now, What: "heal"})
-		for _, n := range s.nodes {
-			for _, p := range n.peers {
-				if n.id < p {
-					s.resync(n, s.nodes[p])
-				}
-			}
-		}
-	case "kill":
-		n := s.nodes[st.Node]
-		n.down = true
-		s.scheduleMining(n)
-		s.rec.Actions = append(s.rec.Actions, testnet.ActionRec{TimeMs: now, What: fmt.Sprintf("kill %d", st.Node)})
-	case "restart":
-		n := s.nodes[st.Node]
-		n.down = false
-		s.scheduleMining(n)
-		s.rec.Actions = append(s.rec.Actions, testnet.ActionRec{TimeMs: now, What: fmt.Sprintf("restart %d", st.Node)})
+	}
+	t.action(fault.Partition{Groups: groups})
+	return nil
+}
+
+func (t *simTarget) Heal() error {
+	s := t.s
+	s.group = nil
+	t.action(fault.Heal{})
+	for _, n := range s.nodes {
 		for _, p := range n.peers {
-			s.resync(n, s.nodes[p])
-		}
-	case "stop":
-		if !s.stopped {
-			s.stop()
+			if n.id < p {
+				s.resync(n, s.nodes[p])
+			}
 		}
 	}
+	return nil
+}
+
+func (t *simTarget) Kill(node int) error {
+	n := t.s.nodes[node]
+	n.down = true
+	t.s.scheduleMining(n)
+	t.action(fault.Kill{Node: node})
+	return nil
+}
+
+func (t *simTarget) Restart(node int) error {
+	s := t.s
+	n := s.nodes[node]
+	n.down = false
+	s.scheduleMining(n)
+	t.action(fault.Restart{Node: node})
+	for _, p := range n.peers {
+		s.resync(n, s.nodes[p])
+	}
+	return nil
+}
+
+func (t *simTarget) Stop() error {
+	if !t.s.stopped {
+		t.s.stop()
+	}
+	return nil
 }
 
 // linked reports whether a message can cross from a to b now.

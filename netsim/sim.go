@@ -13,6 +13,7 @@ import (
 
 	"github.com/chaind/chaind/chain"
 	"github.com/chaind/chaind/clock"
+	"github.com/chaind/chaind/linkmodel"
 	"github.com/chaind/chaind/mempool"
 	"github.com/chaind/chaind/pos"
 	"github.com/chaind/chaind/pow"
@@ -129,7 +130,7 @@ type node struct {
 	peers   []int
 	share   float64
 	mining  clock.Timer                 // the pending block-found event, if any (PoW)
-	upFree  time.Time                   // when the node's uplink is next free
+	uplink  linkmodel.Queue             // the node uploads one message at a time
 	down    bool                        // killed: neither mines nor receives
 	seen    map[common.Hash]bool        // blocks that reached the node
 	orphans map[common.Hash][]*delivery // blocks waiting for their parent, by parent hash

@@ -17,6 +17,8 @@
 //
 // testnet talks to nodes only through processes, sockets and rpc's client:
 // it must never import node or p2p. It imports chain (genesis and types),
-// clock, figure, pow (hash rate calibration), rpc (the client), sim and stats
-// (the report's theory and intervals), testnet/dashboard and wallet.
+// clock, fault (a scenario's steps), figure, linkmodel (the proxies'
+// shaping), pow (hash rate
+// calibration), rpc (the client), sim and stats (the report's theory and
+// intervals), testnet/dashboard and wallet.
 package testnet

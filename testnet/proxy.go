@@ -9,26 +9,17 @@ import (
 	"time"
 
 	"github.com/chaind/chaind/clock"
+	"github.com/chaind/chaind/linkmodel"
 )
 
-// LinkParams shape one direction of a link.
-type LinkParams struct {
-	Latency   time.Duration `json:"latency"`   // one-way delay
-	Jitter    time.Duration `json:"jitter"`    // uniform extra delay in [0, Jitter)
-	Loss      float64       `json:"loss"`      // probability that a segment is lost once and resent (arrives retransmitDelay late)
-	Bandwidth int64         `json:"bandwidth"` // bytes per second; 0 is unlimited
-	Cut       bool          `json:"cut"`       // partitioned: no connection gets through
-}
+// LinkParams shape one direction of a link (bandwidth in bytes per second),
+// as linkmodel models it for p2p/memnet and netsim too.
+type LinkParams = linkmodel.Params
 
 // maxSegment bounds what the proxy relays as one piece: what one read of the
 // incoming socket returned. The stream is encrypted, so the proxy cannot
 // see chaind's frames; it shapes the bytes as they come, as a router does.
 const maxSegment = 64 << 10
-
-// retransmitDelay is what a lost segment costs: a minimum retransmission
-// timeout of 200 ms plus a round trip, as TCP resends it (and as p2p/memnet
-// models loss).
-func retransmitDelay(latency time.Duration) time.Duration { return 200*time.Millisecond + 2*latency }
 
 // link is the proxy for one directed pair: node From dials it to reach To.
 // Traffic from From to To follows params(From, To), the replies follow
@@ -48,14 +39,14 @@ type network struct {
 	clock  clock.Clock // times the shaping
 	mu     sync.Mutex
 	params map[[2]int]LinkParams
-	rng    *rand.Rand
+	rnd    linkmodel.Source      // jitter and losses
 	target func(node int) string // the node's current P2P address, or ""
 	links  []*link
 	wg     sync.WaitGroup
 }
 
 func newNetwork(seed int64, target func(int) string, clk clock.Clock) *network {
-	return &network{clock: clock.OrReal(clk), params: make(map[[2]int]LinkParams), rng: rand.New(rand.NewSource(seed)), target: target}
+	return &network{clock: clock.OrReal(clk), params: make(map[[2]int]LinkParams), rnd: linkmodel.Locked(rand.New(rand.NewSource(seed))), target: target}
 }
 
 func (n *network) get(from, to int) LinkParams {
@@ -77,13 +68,6 @@ func (n *network) set(from, to int, p LinkParams) {
 			}
 		}
 	}
-}
-
-// random draws from the network's seeded source.
-func (n *network) random() float64 {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	return n.rng.Float64()
 }
 
 // addLink starts the proxy through which from reaches to.
@@ -185,19 +169,20 @@ type segment struct {
 }
 
 // pipe relays the bytes from src to dst as the link from->to would carry
-// them, a segment (one read) at a time: each waits its turn on the wire
-// (bandwidth), then the one-way latency plus jitter, in order; a lost
-// segment is resent, arriving retransmitDelay later, so the stream stays
-// whole as TCP keeps it (a dropped piece of an encrypted stream would only
-// break the connection). The delays are on the network's clock; it gives
-// up a segment's wait once stop is closed.
+// them, a segment (one read) at a time, timed by linkmodel.Stream: each
+// waits its turn on the wire (bandwidth), then the one-way latency plus
+// jitter, in order; a lost segment is resent, arriving
+// linkmodel.RetransmitDelay later, so the stream stays whole as TCP keeps it
+// (a dropped piece of an encrypted stream would only break the connection).
+// The delays are on the network's clock; it gives up a segment's wait once
+// stop is closed.
 func (l *link) pipe(dst io.WriteCloser, src io.ReadCloser, from, to int, stop <-chan struct{}) {
 	defer dst.Close()
 	defer src.Close()
 	queue := make(chan segment, 4096)
 	go func() {
 		defer close(queue)
-		var wireFree time.Time
+		var shape linkmodel.Stream
 		in := make([]byte, maxSegment)
 		for {
 			n, err := src.Read(in)
@@ -209,33 +194,11 @@ func (l *link) pipe(dst io.WriteCloser, src io.ReadCloser, from, to int, stop <-
 			if p.Cut {
 				return
 			}
-			now := l.tn.clock.Now()
-			start := now
-			if wireFree.After(start) {
-				start = wireFree
-			}
-			if p.Bandwidth > 0 {
-				start = start.Add(time.Duration(float64(len(buf)) / float64(p.Bandwidth) * float64(time.Second)))
-			}
-			wireFree = start
-			delay := p.Latency
-			if p.Jitter > 0 {
-				delay += time.Duration(l.tn.random() * float64(p.Jitter))
-			}
-			if p.Loss > 0 && l.tn.random() < p.Loss {
-				delay += retransmitDelay(p.Latency)
-			}
-			queue <- segment{data: buf, at: start.Add(delay)}
+			queue <- segment{data: buf, at: shape.Send(l.tn.clock.Now(), n, p, l.tn.rnd)}
 		}
 	}()
-	var last time.Time
 	for f := range queue {
-		at := f.at
-		if at.Before(last) {
-			at = last // a stream keeps its order
-		}
-		last = at
-		if d := at.Sub(l.tn.clock.Now()); d > 0 && !l.wait(d, stop) {
+		if d := f.at.Sub(l.tn.clock.Now()); d > 0 && !l.wait(d, stop) {
 			for range queue {
 			}
 			return

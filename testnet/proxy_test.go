@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/chaind/chaind/clock"
+	"github.com/chaind/chaind/linkmodel"
 )
 
 // echoServer answers every frame it reads with the same frame.
@@ -112,7 +113,7 @@ func (sl *shapedLink) roundTrip(size int) time.Duration {
 // TestLinkShaping: on the network's simulated clock, a frame through a link
 // takes exactly the configured latency each way, plus exactly size /
 // bandwidth on the wire, plus a jitter within its bound; a lost segment
-// arrives retransmitDelay late; a cut link closes its connections and
+// arrives linkmodel.RetransmitDelay late; a cut link closes its connections and
 // refuses new ones.
 func TestLinkShaping(t *testing.T) {
 	sl := newShapedLink(t)
@@ -123,7 +124,7 @@ func TestLinkShaping(t *testing.T) {
 		t.Fatalf("round trip %v with %v each way", rtt, latency)
 	}
 	// 100 kB/s: a 20,000-byte frame and its 4-byte header spend 200.04 ms
-	// on the wire each way (to the nanosecond, as float64 rounds).
+	// on the wire each way (to the nanosecond, as each segment rounds down).
 	both(LinkParams{Latency: latency, Bandwidth: 100_000})
 	if rtt, want := sl.roundTrip(20_000), 2*(latency+200_040*time.Microsecond); rtt < want-2 || rtt > want+2 {
 		t.Fatalf("20 kB round trip %v at 100 kB/s, want %v", rtt, want)
@@ -136,7 +137,7 @@ func TestLinkShaping(t *testing.T) {
 	}
 	// Loss 1: every segment is lost once and resent, each way.
 	both(LinkParams{Latency: latency, Loss: 1})
-	if rtt, want := sl.roundTrip(10), 2*(latency+retransmitDelay(latency)); rtt != want {
+	if rtt, want := sl.roundTrip(10), 2*(latency+linkmodel.RetransmitDelay(latency)); rtt != want {
 		t.Fatalf("round trip %v with every segment lost once, want %v", rtt, want)
 	}
 	// Cut: the open connection is closed and new ones refused.

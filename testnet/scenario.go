@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/chaind/chaind/chain"
+	"github.com/chaind/chaind/fault"
 )
 
 // Scenario is a repeatable experiment: a network and a timeline.
@@ -32,23 +33,8 @@ type Scenario struct {
 	Finality    *bool     `json:"finality,omitempty"`
 }
 
-// Step is one timed action. Do is one of: partition (Groups), heal, kill
-// (Node), restart (Node), set-link (From, To, Latency, Jitter, Loss,
-// Bandwidth), send (Count, Rate), stop.
-type Step struct {
-	At        chain.Duration `json:"at"`
-	Do        string         `json:"do"`
-	Groups    [][]int        `json:"groups,omitempty"`
-	Node      int            `json:"node,omitempty"`
-	From      int            `json:"from,omitempty"`
-	To        int            `json:"to,omitempty"`
-	Latency   chain.Duration `json:"latency,omitempty"`
-	Jitter    chain.Duration `json:"jitter,omitempty"`
-	Loss      float64        `json:"loss,omitempty"`
-	Bandwidth int64          `json:"bandwidth,omitempty"`
-	Count     int            `json:"count,omitempty"`
-	Rate      float64        `json:"rate,omitempty"`
-}
+// Step is one timed action, as the fault registry spells it.
+type Step = fault.Step
 
 // LoadScenario reads and checks a scenario file.
 func LoadScenario(path string) (*Scenario, error) {
@@ -67,12 +53,15 @@ func LoadScenario(path string) (*Scenario, error) {
 	}
 	stops := 0
 	for i, st := range sc.Steps {
-		switch st.Do {
-		case "partition", "heal", "kill", "restart", "set-link", "send":
-		case "stop":
+		f, err := st.Fault()
+		if err == nil {
+			err = f.Check(sc.Nodes)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("scenario %s: step %d: %w", path, i, err)
+		}
+		if _, stop := f.(fault.Stop); stop {
 			stops++
-		default:
-			return nil, fmt.Errorf("scenario %s: step %d: unknown action %q", path, i, st.Do)
 		}
 	}
 	if stops != 1 {
@@ -93,6 +82,7 @@ func (sc *Scenario) Options(dir, binary string, log *slog.Logger) Options {
 // the stop step (without taking the testnet down). progress, if not nil, is
 // called before each step.
 func (sc *Scenario) Run(s *Supervisor, progress func(step Step, elapsed time.Duration)) error {
+	target := &scenarioTarget{Supervisor: s}
 	start := s.clock.Now()
 	for _, st := range sc.Steps {
 		if d := start.Add(st.At.D()).Sub(s.clock.Now()); d > 0 {
@@ -107,26 +97,33 @@ func (sc *Scenario) Run(s *Supervisor, progress func(step Step, elapsed time.Dur
 		if progress != nil {
 			progress(st, s.clock.Now().Sub(start))
 		}
-		var err error
-		switch st.Do {
-		case "partition":
-			err = s.Partition(st.Groups)
-		case "heal":
-			s.Heal()
-		case "kill":
-			err = s.Kill(st.Node)
-		case "restart":
-			err = s.Restart(st.Node)
-		case "set-link":
-			err = s.SetLink(st.From, st.To, LinkParams{Latency: st.Latency.D(), Jitter: st.Jitter.D(), Loss: st.Loss, Bandwidth: st.Bandwidth})
-		case "send":
-			err = s.SendTxs(st.Count, st.Rate)
-		case "stop":
+		f, err := st.Fault()
+		if err == nil {
+			err = f.Apply(target)
+		}
+		if target.stopped {
 			return nil
 		}
 		if err != nil {
 			return fmt.Errorf("scenario step at %v (%s): %w", st.At.D(), st.Do, err)
 		}
 	}
+	return nil
+}
+
+// scenarioTarget is what a scenario's faults act on: the supervisor (whose
+// Heal cannot fail), and a stop that ends the timeline.
+type scenarioTarget struct {
+	*Supervisor
+	stopped bool
+}
+
+func (t *scenarioTarget) Heal() error {
+	t.Supervisor.Heal()
+	return nil
+}
+
+func (t *scenarioTarget) Stop() error {
+	t.stopped = true
 	return nil
 }

@@ -2,13 +2,17 @@ package testnet
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/chaind/chaind/clock"
+	"github.com/chaind/chaind/fault"
 )
 
 // TestScenarioTimelineOnTheClock runs a scenario's partition, set-link and
@@ -82,6 +86,61 @@ func TestScenarioTimelineOnTheClock(t *testing.T) {
 	for i := range wantActs {
 		if acts[i] != wantActs[i] {
 			t.Fatalf("recorded %+v, want %+v", acts, wantActs)
+		}
+	}
+}
+
+// TestScenarioRefusesUnknownFault: a scenario file whose step names no
+// registered fault is refused, with an error naming the step and every
+// known fault.
+func TestScenarioRefusesUnknownFault(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "scenario.json")
+	if err := os.WriteFile(path, []byte(`{"nodes": 3, "steps": [
+		{"at": "10s", "do": "partition", "groups": [[0], [1, 2]]},
+		{"at": "20s", "do": "unplug", "node": 1},
+		{"at": "60s", "do": "stop"}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := LoadScenario(path)
+	if !errors.Is(err, fault.ErrUnknown) || !strings.Contains(err.Error(), `step 1: unknown action "unplug"`) {
+		t.Fatalf("error %v, want step 1's unknown action", err)
+	}
+	for _, name := range fault.Names() {
+		if !strings.Contains(err.Error(), name) {
+			t.Fatalf("error %q does not name %q", err, name)
+		}
+	}
+}
+
+// TestCommittedScenariosMeanTheSame: the scenarios under scenarios/ load,
+// and their steps are the faults they always meant, as the records spell
+// them.
+func TestCommittedScenariosMeanTheSame(t *testing.T) {
+	want := map[string][]string{
+		"crash.json":          {"send 150 txs at 3.0/s", "kill 3", "kill 2", "restart 2", "restart 3", "stop"},
+		"lossy.json":          {"send 300 txs at 10.0/s", "set-link 0->1 latency=400ms loss=0.200", "stop"},
+		"partition.json":      {"send 200 txs at 5.0/s", "partition [[0 1] [2 3]]", "heal", "stop"},
+		"pos-half-crash.json": {"kill 4", "kill 5", "kill 6", "kill 7", "stop"},
+	}
+	paths, err := filepath.Glob("scenarios/*.json")
+	if err != nil || len(paths) != len(want) {
+		t.Fatalf("scenarios %v (%v), want %d", paths, err, len(want))
+	}
+	for _, path := range paths {
+		sc, err := LoadScenario(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, st := range sc.Steps {
+			f, err := st.Fault()
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, f.String())
+		}
+		if w := want[filepath.Base(path)]; !slices.Equal(got, w) {
+			t.Errorf("%s: %q, want %q", path, got, w)
 		}
 	}
 }

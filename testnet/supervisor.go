@@ -19,6 +19,7 @@ import (
 
 	"github.com/chaind/chaind/chain"
 	"github.com/chaind/chaind/clock"
+	"github.com/chaind/chaind/fault"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
 )
@@ -278,7 +279,7 @@ func (s *Supervisor) Kill(i int) error {
 		return fmt.Errorf("node %d is not running", i)
 	}
 	p.kill()
-	s.rec.action(s.nowMs(), "kill %d", i)
+	s.rec.action(s.nowMs(), "%s", fault.Kill{Node: i})
 	s.log.Info("Node killed", "node", i)
 	return s.writeState()
 }
@@ -295,22 +296,20 @@ func (s *Supervisor) Restart(i int) error {
 	if err := s.startNode(i); err != nil {
 		return err
 	}
-	s.rec.action(s.nowMs(), "restart %d", i)
+	s.rec.action(s.nowMs(), "%s", fault.Restart{Node: i})
 	return nil
 }
 
 // Partition cuts every link between nodes of different groups; nodes not
 // named form a group of their own.
 func (s *Supervisor) Partition(groups [][]int) error {
+	part := fault.Partition{Groups: groups}
+	if err := part.Check(s.opts.Nodes); err != nil {
+		return err
+	}
 	group := make(map[int]int)
 	for g, nodes := range groups {
 		for _, n := range nodes {
-			if n < 0 || n >= s.opts.Nodes {
-				return fmt.Errorf("no node %d", n)
-			}
-			if _, dup := group[n]; dup {
-				return fmt.Errorf("node %d is in two groups", n)
-			}
 			group[n] = g
 		}
 	}
@@ -328,7 +327,7 @@ func (s *Supervisor) Partition(groups [][]int) error {
 			}
 		}
 	}
-	s.rec.action(s.nowMs(), "partition %v", groups)
+	s.rec.action(s.nowMs(), "%s", part)
 	s.log.Info("Partitioned", "groups", fmt.Sprint(groups))
 	return nil
 }
@@ -344,18 +343,19 @@ func (s *Supervisor) Heal() {
 			}
 		}
 	}
-	s.rec.action(s.nowMs(), "heal")
+	s.rec.action(s.nowMs(), "%s", fault.Heal{})
 	s.log.Info("Healed")
 }
 
 // SetLink changes the shaping of the link from a to b.
 func (s *Supervisor) SetLink(a, b int, p LinkParams) error {
-	if a == b || a < 0 || b < 0 || a >= s.opts.Nodes || b >= s.opts.Nodes {
-		return fmt.Errorf("no link %d->%d", a, b)
+	set := fault.SetLink{From: a, To: b, Link: p}
+	if err := set.Check(s.opts.Nodes); err != nil {
+		return err
 	}
 	p.Cut = s.net.get(a, b).Cut
 	s.net.set(a, b, p)
-	s.rec.action(s.nowMs(), "set-link %d->%d latency=%v loss=%.3f", a, b, p.Latency, p.Loss)
+	s.rec.action(s.nowMs(), "%s", set)
 	return nil
 }
 

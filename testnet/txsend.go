@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/chaind/chaind/clock"
+	"github.com/chaind/chaind/fault"
 	"github.com/chaind/chaind/rpc"
 	"github.com/chaind/chaind/wallet"
 	"github.com/ethereum/go-ethereum/common"
@@ -36,8 +37,9 @@ func (t *txSender) stop() {
 // SendTxs sends count transfers at rate per second, round-robin over the
 // live nodes, in the background. It refuses while a previous batch runs.
 func (s *Supervisor) SendTxs(count int, rate float64) error {
-	if count <= 0 || rate <= 0 {
-		return errors.New("send: count and rate must be positive")
+	send := fault.Send{Count: count, Rate: rate}
+	if err := send.Check(s.opts.Nodes); err != nil {
+		return err
 	}
 	t := &s.txs
 	t.mu.Lock()
@@ -51,7 +53,7 @@ func (s *Supervisor) SendTxs(count int, rate float64) error {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	t.cancel, t.done = cancel, make(chan struct{})
-	s.rec.action(s.nowMs(), "send %d txs at %.1f/s", count, rate)
+	s.rec.action(s.nowMs(), "%s", send)
 	go func(done chan struct{}) {
 		defer close(done)
 		if err := s.sendLoop(ctx, count, rate); err != nil && !errors.Is(err, context.Canceled) {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/chaind/chaind/chain"
+	"github.com/chaind/chaind/fault"
 	"github.com/chaind/chaind/loadgen"
 	"github.com/chaind/chaind/netsim"
 	"github.com/chaind/chaind/testnet"
@@ -199,7 +200,8 @@ func simSteps(steps []testnet.Step) []testnet.Step {
 	var out []testnet.Step
 	skipped := 0
 	for _, st := range steps {
-		if st.Do == "send" {
+		f, _ := st.Fault() // LoadScenario checked it
+		if _, send := f.(fault.Send); send {
 			skipped++
 			continue
 		}

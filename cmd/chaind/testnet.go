@@ -32,6 +32,7 @@ func testnetCommands() []command {
 		{"report", "write the report and plots of a testnet directory", testnetReport, nil},
 		{"compare", "run PoW, PoS and PoS without finality on the same network and compare them", testnetCompare, nil},
 		{"attack", "run the double-spend race live against a testnet", testnetAttack, nil},
+		{"manifests", "write Kubernetes manifests and a Compose file for a testnet", testnetManifests, nil},
 	}
 }
 

@@ -8,26 +8,19 @@ import (
 	"net"
 	"strconv"
 	"sync"
-	"time"
 
 	"github.com/chaind/chaind/clock"
+	"github.com/chaind/chaind/linkmodel"
 )
 
-// Link shapes one direction between two hosts.
-type Link struct {
-	Latency time.Duration // one-way delay of every byte
-	// Bandwidth in bytes per second; 0 is unlimited. Writes queue behind one
-	// another as on a real link.
-	Bandwidth int64
-	// Loss is the probability that a write is lost once and resent, arriving
-	// RetransmitDelay(Latency) later; the stream stays reliable and ordered,
-	// as TCP does.
-	Loss float64
-}
-
-// RetransmitDelay is what a lost write costs: a minimum retransmission
-// timeout of 200 ms plus a round trip.
-func RetransmitDelay(latency time.Duration) time.Duration { return 200*time.Millisecond + 2*latency }
+// Link shapes one direction between two hosts, as linkmodel says: each
+// write is a segment that queues behind the ones before it at Bandwidth
+// (bytes per second; 0 is unlimited), then takes Latency plus a Jitter
+// draw; a lost write (probability Loss) arrives
+// linkmodel.RetransmitDelay(Latency) later, and the stream stays reliable
+// and ordered, as TCP does. A Cut link refuses new connections, and cutting
+// it closes those open between its two hosts.
+type Link = linkmodel.Params
 
 // Window is how many bytes may be in flight or unread in one direction before
 // Write blocks, as a socket buffer does.
@@ -38,40 +31,45 @@ const Window = 256 << 10
 type Network struct {
 	clock clock.Clock
 
+	rnd       linkmodel.Source
 	mu        sync.Mutex
-	rng       *rand.Rand
 	links     map[[2]string]Link
 	listeners map[string]*listener
+	conns     map[*conn][2]string // open ends, by local and remote IP
 	nextPort  int
 }
 
-// New returns an empty network on clock c; seed drives the losses.
+// New returns an empty network on clock c; seed drives the jitter and the
+// losses.
 func New(c clock.Clock, seed int64) *Network {
-	return &Network{clock: clock.OrReal(c), rng: rand.New(rand.NewSource(seed)), links: make(map[[2]string]Link),
-		listeners: make(map[string]*listener), nextPort: 40000}
+	return &Network{clock: clock.OrReal(c), rnd: linkmodel.Locked(rand.New(rand.NewSource(seed))), links: make(map[[2]string]Link),
+		listeners: make(map[string]*listener), conns: make(map[*conn][2]string), nextPort: 40000}
 }
 
 // SetLink shapes the direction from host to host (IP strings); links not set
-// are instant.
+// are instant. A connection takes its links' shapes when it is opened;
+// cutting a link closes the connections open between its two hosts.
 func (n *Network) SetLink(from, to string, l Link) {
 	n.mu.Lock()
-	defer n.mu.Unlock()
 	n.links[[2]string{from, to}] = l
+	var cut []*conn
+	if l.Cut {
+		for c, ips := range n.conns {
+			if ips == [2]string{from, to} || ips == [2]string{to, from} {
+				cut = append(cut, c)
+			}
+		}
+	}
+	n.mu.Unlock()
+	for _, c := range cut {
+		c.Close()
+	}
 }
 
 func (n *Network) link(from, to string) Link {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	return n.links[[2]string{from, to}]
-}
-
-func (n *Network) lost(p float64) bool {
-	if p <= 0 {
-		return false
-	}
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	return n.rng.Float64() < p
 }
 
 func (n *Network) port() int {
@@ -127,16 +125,25 @@ func (h *Host) Dial(ctx context.Context, addr string) (net.Conn, error) {
 	}
 	local := addr2(h.ip, strconv.Itoa(h.net.port()))
 	there := l.addr
-	up := newStream(h.net, h.net.link(h.ip, there.IP.String()))
-	down := newStream(h.net, h.net.link(there.IP.String(), h.ip))
-	ours := &conn{in: down, out: up, local: local, remote: there}
-	theirs := &conn{in: up, out: down, local: there, remote: local}
+	upLink, downLink := h.net.link(h.ip, there.IP.String()), h.net.link(there.IP.String(), h.ip)
+	if upLink.Cut || downLink.Cut {
+		return nil, fmt.Errorf("memnet: dial %s: the link is cut", addr)
+	}
+	up, down := newStream(h.net, upLink), newStream(h.net, downLink)
+	ours := &conn{net: h.net, in: down, out: up, local: local, remote: there}
+	theirs := &conn{net: h.net, in: up, out: down, local: there, remote: local}
+	h.net.mu.Lock()
+	h.net.conns[ours] = [2]string{h.ip, there.IP.String()}
+	h.net.conns[theirs] = [2]string{there.IP.String(), h.ip}
+	h.net.mu.Unlock()
 	select {
 	case l.conns <- theirs:
 		return ours, nil
 	case <-l.done:
 	default: // backlog full
 	}
+	ours.Close()
+	theirs.Close()
 	return nil, fmt.Errorf("memnet: dial %s: connection refused", addr)
 }
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/chaind/chaind/clock"
+	"github.com/chaind/chaind/linkmodel"
 )
 
 func pair(t *testing.T, n *Network) (client, server interface {
@@ -74,7 +75,7 @@ func TestLossDelaysButKeepsOrder(t *testing.T) {
 		c.Write([]byte{i})
 	}
 	c.Close()
-	sim.Advance(10*time.Millisecond + RetransmitDelay(10*time.Millisecond))
+	sim.Advance(10*time.Millisecond + linkmodel.RetransmitDelay(10*time.Millisecond))
 	data, err := io.ReadAll(s)
 	if err != nil {
 		t.Fatal(err)
@@ -113,5 +114,58 @@ func TestWriterBlocksOnUnreadWindow(t *testing.T) {
 	}
 	if wrote != Window {
 		t.Fatalf("wrote %d bytes, want the window %d", wrote, Window)
+	}
+}
+
+// TestJitterStaysWithinItsBound: on a simulated clock, each write over a
+// link with a jitter arrives no earlier than the latency and before latency
+// plus jitter, as the testnet's proxies shape it.
+func TestJitterStaysWithinItsBound(t *testing.T) {
+	sim := clock.NewSim(time.Unix(1_700_000_000, 0))
+	n := New(sim, 3)
+	n.SetLink("10.0.0.1", "10.0.0.2", Link{Latency: 20 * time.Millisecond, Jitter: 10 * time.Millisecond})
+	c, s := pair(t, n)
+	buf := make([]byte, 1)
+	for i := range 20 {
+		if _, err := c.Write([]byte{byte(i)}); err != nil {
+			t.Fatal(err)
+		}
+		sim.Advance(20*time.Millisecond - 1)
+		s.SetReadDeadline(sim.Now())
+		if k, err := s.Read(buf); !errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Fatalf("write %d: read %d bytes (%v) before the latency", i, k, err)
+		}
+		sim.Advance(10 * time.Millisecond)
+		s.SetReadDeadline(sim.Now().Add(time.Nanosecond))
+		if k, err := s.Read(buf); k != 1 || err != nil || buf[0] != byte(i) {
+			t.Fatalf("write %d: read %d bytes (%v) by latency + jitter", i, k, err)
+		}
+	}
+}
+
+// TestCutClosesAndRefuses: cutting a link closes the connections open
+// between its hosts and refuses new ones until it is set again.
+func TestCutClosesAndRefuses(t *testing.T) {
+	sim := clock.NewSim(time.Unix(1_700_000_000, 0))
+	n := New(sim, 1)
+	c, s := pair(t, n)
+	n.SetLink("10.0.0.2", "10.0.0.1", Link{Cut: true})
+	if _, err := c.Write([]byte{1}); err == nil {
+		t.Fatal("write on a cut connection succeeded")
+	}
+	if _, err := s.Read(make([]byte, 1)); err == nil {
+		t.Fatal("read on a cut connection succeeded")
+	}
+	ln, err := n.Host("10.0.0.2").Listen("10.0.0.2:7000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	if _, err := n.Host("10.0.0.1").Dial(context.Background(), "10.0.0.2:7000"); err == nil {
+		t.Fatal("dial over a cut link succeeded")
+	}
+	n.SetLink("10.0.0.2", "10.0.0.1", Link{})
+	if _, err := n.Host("10.0.0.1").Dial(context.Background(), "10.0.0.2:7000"); err != nil {
+		t.Fatalf("dial after the link was set again: %v", err)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/chaind/chaind/clock"
+	"github.com/chaind/chaind/linkmodel"
 )
 
 // segment is one write on its way.
@@ -22,16 +23,15 @@ type stream struct {
 	net  *Network
 	link Link
 
-	mu          sync.Mutex
-	queue       []segment
-	readable    []byte
-	held        int // bytes queued or unread, bounded by Window
-	nextFree    time.Time
-	lastArrival time.Time
-	timer       clock.Timer
-	wclosed     bool // the writer closed: EOF once drained
-	rclosed     bool // the reader closed: writes fail
-	changed     chan struct{}
+	mu       sync.Mutex
+	shape    linkmodel.Stream // when each write arrives
+	queue    []segment
+	readable []byte
+	held     int // bytes queued or unread, bounded by Window
+	timer    clock.Timer
+	wclosed  bool // the writer closed: EOF once drained
+	rclosed  bool // the reader closed: writes fail
+	changed  chan struct{}
 }
 
 func newStream(n *Network, l Link) *stream {
@@ -48,22 +48,7 @@ func (s *stream) notify() {
 func (s *stream) push(b []byte) {
 	clk := s.net.clock
 	now := clk.Now()
-	start := now
-	if s.nextFree.After(start) {
-		start = s.nextFree
-	}
-	if s.link.Bandwidth > 0 {
-		start = start.Add(time.Duration(int64(len(b)) * int64(time.Second) / s.link.Bandwidth))
-	}
-	s.nextFree = start
-	at := start.Add(s.link.Latency)
-	if s.net.lost(s.link.Loss) {
-		at = at.Add(RetransmitDelay(s.link.Latency))
-	}
-	if at.Before(s.lastArrival) {
-		at = s.lastArrival
-	}
-	s.lastArrival = at
+	at := s.shape.Send(now, len(b), s.link, s.net.rnd)
 	s.held += len(b)
 	if !at.After(now) && len(s.queue) == 0 {
 		s.readable = append(s.readable, b...)
@@ -165,6 +150,7 @@ func (s *stream) write(p []byte, deadline func() time.Time) (int, error) {
 
 // conn is one end of a connection.
 type conn struct {
+	net           *Network
 	in, out       *stream
 	local, remote net.Addr
 
@@ -192,6 +178,9 @@ func (c *conn) Write(p []byte) (int, error) { return c.out.write(p, c.writeDeadl
 // way, and its writes fail.
 func (c *conn) Close() error {
 	c.closeOnce.Do(func() {
+		c.net.mu.Lock()
+		delete(c.net.conns, c)
+		c.net.mu.Unlock()
 		c.in.mu.Lock()
 		c.in.rclosed = true
 		c.in.notify()
