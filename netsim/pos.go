@@ -83,6 +83,9 @@ func (s *sim) posNode(n *node, keys []*ecdsa.PrivateKey) (*pos.Engine, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := e.SetForkChoice(s.cfg.ForkChoice); err != nil {
+		return nil, err
+	}
 	n.validators = map[common.Address]bool{}
 	for j := n.id; j < len(keys); j += s.cfg.Nodes {
 		n.validators[e.AddKey(keys[j])] = true

@@ -123,7 +123,7 @@ func newWorld(t *testing.T, seed uint64, stats *harnessStats) *world {
 	gb, _ := g.Block(genesisEngine)
 	w.headers[gb.Hash()] = gb.Header
 	for i := 0; i < n; i++ {
-		nd := newNode(t, g, w.clk, key(i))
+		nd := newNodeWith(t, g, w.clk, key(i), *harnessForkChoice)
 		w.nodes = append(w.nodes, &simNode{node: nd, id: i, pool: map[txKey]*types.Transaction{}, book: NewVoteBook(nd.e),
 			finality: chain.Checkpoint{Hash: gb.Hash()}, just: Checkpoint{Hash: gb.Hash()}})
 	}
@@ -142,6 +142,11 @@ func (w *world) run(slots uint64) {
 func (w *world) run1(s uint64) {
 	w.clk.AdvanceTo(genesisTime.Add(time.Duration(s) * slotMs * time.Millisecond))
 	w.weather()
+	for _, n := range w.nodes {
+		if err := n.c.UpdateHead(); err != nil {
+			w.t.Fatalf("node %d: update head: %v", n.id, err)
+		}
+	}
 	w.deliver(s)
 	w.propose(s)
 	if s%w.g.EpochLength == w.g.EpochLength/2 {
@@ -456,7 +461,7 @@ func (w *world) vote(s uint64) {
 			continue
 		}
 		n.lastSrc, n.lastTgt = src.Epoch, epoch
-		w.signVote(i, n, Vote{Source: src, Target: Checkpoint{Epoch: epoch, Hash: target}}, nil)
+		w.signVote(i, n, Vote{Source: src, Target: Checkpoint{Epoch: epoch, Hash: target}, Head: n.c.Head().Hash()}, nil)
 	}
 }
 
@@ -467,7 +472,7 @@ func (w *world) voteEveryView(i int, epoch uint64) {
 	for _, v := range w.nodes {
 		st := HeadState{v.c}
 		target, ok := v.e.checkpoint(st, epoch)
-		vote := Vote{Source: v.e.justified(st), Target: Checkpoint{Epoch: epoch, Hash: target}}
+		vote := Vote{Source: v.e.justified(st), Target: Checkpoint{Epoch: epoch, Hash: target}, Head: v.c.Head().Hash()}
 		if !ok || done[vote] || vote.Target.Epoch <= vote.Source.Epoch {
 			continue
 		}

@@ -208,12 +208,16 @@ func (v *Validator) loop() {
 	}
 }
 
-// Duties does the duties of slot: release withheld blocks, propose, report
+// Duties does the duties of slot: ask the fork choice for the head (a
+// proposer's boost ends with its slot), release withheld blocks, propose, report
 // offences, vote with every key (from the middle of the epoch on). The
 // running validator calls it at the start of every slot; a simulation that
 // drives its own clock calls it directly instead of Start.
 func (v *Validator) Duties(slot uint64) {
 	e := v.cfg.Engine
+	if err := v.cfg.Chain.UpdateHead(); err != nil {
+		v.log.Warn("Fork choice: cannot move to the chosen head", "err", err)
+	}
 	v.release(slot)
 	v.propose(slot)
 	v.reportDoubleProposals(e.Epoch(slot))
@@ -309,7 +313,8 @@ func (v *Validator) release(slot uint64) {
 }
 
 // vote casts k's vote for epoch, once: source is the justified checkpoint
-// of the head, target the checkpoint of epoch on the head chain.
+// of the head, target the checkpoint of epoch on the head chain, head the
+// head.
 func (v *Validator) vote(k *validatorKey, epoch uint64) {
 	c, e := v.cfg.Chain, v.cfg.Engine
 	v.mu.Lock()
@@ -330,7 +335,7 @@ func (v *Validator) vote(k *validatorKey, epoch uint64) {
 		return // no block of this epoch on our chain yet
 	}
 	source := e.justified(st)
-	vote := Vote{Source: source, Target: Checkpoint{Epoch: epoch, Hash: target}}
+	vote := Vote{Source: source, Target: Checkpoint{Epoch: epoch, Hash: target}, Head: c.Head().Hash()}
 	if v.cfg.Byzantine == 0 || v.badVotes(k, epoch, vote) {
 		if err := v.cfg.Protection.SignVote(k.pub, source.Epoch, epoch, e.VoteSigningRoot(vote)); err != nil {
 			v.log.Info("Not voting", "validator", k.addr, "epoch", epoch, "source", source.Epoch, "err", err)
