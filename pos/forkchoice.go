@@ -1,12 +1,14 @@
 package pos
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math/big"
 	"time"
 
 	"github.com/chaind/chaind/chain"
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/crypto"
 )
 
 // Gasper's fork choice (HLMD-GHOST), as the consensus specs' Store runs it:
@@ -212,6 +214,17 @@ func (f *forkChoice) Head(st *chain.State, now time.Time) common.Hash {
 	}
 	head, _ := tree.head(tree.nodes[0].hash)
 	return head
+}
+
+// VoteSlot is the slot of epoch at which v votes (its committee, as in
+// Ethereum, where each slot's committee attests to the head it sees then):
+// a hash of v and epoch, so that the votes of an epoch spread over its
+// slots and each slot's head gets about 1/EpochLength of the stake behind
+// it. A validator that finds no block of the epoch yet on its head votes
+// at a later slot.
+func (e *Engine) VoteSlot(v common.Address, epoch uint64) uint64 {
+	h := crypto.Keccak256(v[:], u64(epoch))
+	return epoch*e.g.EpochLength + binary.BigEndian.Uint64(h[:8])%e.g.EpochLength
 }
 
 // weight is v's stake in st in units, zero once slashed.

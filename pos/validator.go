@@ -63,7 +63,7 @@ const recentHeights = 4
 const maxObserved = 4096
 
 // Validator proposes a block in each slot of its keys and casts one
-// finality vote per key and epoch, half way through it. It never casts a
+// vote per key and epoch, at the key's committee slot (VoteSlot). It never casts a
 // slashable vote unless told to misbehave: one vote per target epoch, never
 // from a source older than one it used. It reports every double proposal
 // among the blocks its node stored and every double or surround vote among
@@ -210,7 +210,7 @@ func (v *Validator) loop() {
 
 // Duties does the duties of slot: ask the fork choice for the head (a
 // proposer's boost ends with its slot), release withheld blocks, propose, report
-// offences, vote with every key (from the middle of the epoch on). The
+// offences, vote with every key from its committee's slot on (VoteSlot). The
 // running validator calls it at the start of every slot; a simulation that
 // drives its own clock calls it directly instead of Start.
 func (v *Validator) Duties(slot uint64) {
@@ -223,8 +223,8 @@ func (v *Validator) Duties(slot uint64) {
 	v.reportDoubleProposals(e.Epoch(slot))
 	v.reportSlasherProofs()
 	v.reportVotes()
-	if within := slot % e.g.EpochLength; within >= e.g.EpochLength/2 {
-		for _, k := range v.keys {
+	for _, k := range v.keys {
+		if slot >= e.VoteSlot(k.addr, e.Epoch(slot)) {
 			v.vote(k, e.Epoch(slot))
 		}
 	}
@@ -272,12 +272,24 @@ func (v *Validator) propose(slot uint64) {
 			v.log.Warn("Byzantine: two blocks for one slot", "slot", slot, "a", sealed.Hash(), "b", twin.Hash())
 		}
 	}
-	if v.cfg.Byzantine&ByzWithhold != 0 {
-		v.withheld = append(v.withheld, heldBlock{release: slot + withholdSlots, blocks: blocks})
+	if hold := v.holdSlots(); hold > 0 {
+		v.withheld = append(v.withheld, heldBlock{release: slot + hold, blocks: blocks})
 		v.log.Warn("Byzantine: withholding block", "slot", slot, "hash", sealed.Hash())
 		return
 	}
 	v.publish(blocks)
+}
+
+// holdSlots is how many slots the validator keeps its blocks private: 0
+// when honest.
+func (v *Validator) holdSlots() uint64 {
+	switch {
+	case v.cfg.Byzantine&ByzWithhold != 0:
+		return withholdSlots
+	case v.cfg.Byzantine&ByzExAnte != 0:
+		return 1
+	}
+	return 0
 }
 
 // publish imports the blocks (the chain announces the one that becomes the
