@@ -178,6 +178,12 @@ func (c *Chain) settle(ev *HeadEvent) (*HeadEvent, error) {
 	return ev, nil
 }
 
+// ForkChoice returns the engine's fork choice of this chain, nil when the
+// chain follows the heaviest branch. Its methods other than those the chain
+// calls may be called by the engine's own components (a vote seen in
+// gossip), which it must guard itself.
+func (c *Chain) ForkChoice() ForkChoice { return c.fc }
+
 // executed tells the fork choice, if any, of the adopted head.
 func (c *Chain) executed(head *Block) {
 	if c.fc != nil {

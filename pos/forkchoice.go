@@ -4,10 +4,12 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math/big"
+	"sync"
 	"time"
 
 	"github.com/chaind/chaind/chain"
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
 )
 
@@ -102,8 +104,10 @@ func (e *Engine) NewForkChoice(anchor *chain.Header) chain.ForkChoice {
 const weightBits = 32
 
 // forkChoice is one chain's Gasper fork choice. The chain calls it with its
-// write lock held, so it needs no lock of its own.
+// write lock held; the validator hands it the votes its node sees in gossip
+// (ObserveVoteTxs), so mu guards it as well.
 type forkChoice struct {
+	mu        sync.Mutex
 	e         *Engine
 	unit      *big.Int // wei per unit of weight
 	tree      *protoArray
@@ -129,10 +133,24 @@ type latestVote struct {
 // it if it is the first block to arrive in the first third of its slot.
 func (f *forkChoice) AddBlock(b *chain.Block, arrived time.Time) {
 	e := f.e
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if !f.tree.add(b.Hash(), b.Header.ParentHash, b.Header.Nonce) {
 		return
 	}
-	for _, tx := range b.Txs {
+	f.takeVotes(b.Txs)
+	slot := b.Header.Nonce
+	timely := !arrived.IsZero() && e.SlotAt(arrived) == slot && arrived.Sub(e.SlotTime(slot)) < time.Duration(e.slotMs)*time.Millisecond/3
+	if timely && (f.boost == (common.Hash{}) || f.boostSlot != slot) {
+		f.boost, f.boostSlot = b.Hash(), slot
+	}
+}
+
+// takeVotes takes the head votes among txs as latest messages; the caller
+// holds mu.
+func (f *forkChoice) takeVotes(txs []*types.Transaction) {
+	e := f.e
+	for _, tx := range txs {
 		if to := tx.To(); to == nil || *to != FinalityAddress {
 			continue
 		}
@@ -150,16 +168,26 @@ func (f *forkChoice) AddBlock(b *chain.Block, arrived time.Time) {
 			lv.epoch, lv.root = v.Target.Epoch, v.Head
 		}
 	}
-	slot := b.Header.Nonce
-	timely := !arrived.IsZero() && e.SlotAt(arrived) == slot && arrived.Sub(e.SlotTime(slot)) < time.Duration(e.slotMs)*time.Millisecond/3
-	if timely && (f.boost == (common.Hash{}) || f.boostSlot != slot) {
-		f.boost, f.boostSlot = b.Hash(), slot
+}
+
+// ObserveVoteTxs takes the head votes among txs, seen in gossip before any
+// block carries them (a vote counts for fork choice once its node sees it,
+// as an attestation does in Ethereum); the next Head counts them.
+func ObserveVoteTxs(fc chain.ForkChoice, txs []*types.Transaction) {
+	f, ok := fc.(*forkChoice)
+	if !ok {
+		return
 	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.takeVotes(txs)
 }
 
 // Executed raises the justified checkpoint to head's, if higher, and drops
 // the blocks that head's finalized checkpoint excludes.
 func (f *forkChoice) Executed(head *chain.Block, st *chain.State) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	j := f.e.justified(st)
 	if j.Epoch > f.justified.Epoch || f.justified.Hash == (common.Hash{}) {
 		f.justified = j
@@ -169,12 +197,18 @@ func (f *forkChoice) Executed(head *chain.Block, st *chain.State) {
 }
 
 // Invalid excludes hash and its descendants.
-func (f *forkChoice) Invalid(hash common.Hash) { f.tree.markInvalid(hash) }
+func (f *forkChoice) Invalid(hash common.Hash) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.tree.markInvalid(hash)
+}
 
 // Head moves the weights of the votes that changed (or whose voter's stake
 // did) and the proposer boost, and returns the best descendant of the
 // justified checkpoint (of the tree's root if the tree does not hold it).
 func (f *forkChoice) Head(st *chain.State, now time.Time) common.Hash {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	e, tree := f.e, f.tree
 	deltas := make([]int64, len(tree.nodes))
 	for v, lv := range f.latest {

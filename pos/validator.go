@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math/big"
 	"sync"
+	"time"
 
 	"github.com/chaind/chaind/chain"
 	"github.com/chaind/chaind/clock"
@@ -155,8 +156,10 @@ type HeadEvent = chain.HeadEvent
 
 // ObserveTxs hands the validator transactions its node saw (pool
 // admissions, block contents); it checks the votes among them for
-// conflicts with votes seen before.
+// conflicts with votes seen before, and gives their head votes to the
+// chain's fork choice.
 func (v *Validator) ObserveTxs(txs []*types.Transaction) {
+	ObserveVoteTxs(v.cfg.Chain.ForkChoice(), txs)
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	for _, tx := range txs {
@@ -196,23 +199,45 @@ func (v *Validator) loop() {
 	for {
 		now := e.now()
 		slot := e.SlotAt(now)
-		next := e.SlotTime(slot + 1)
-		v.Duties(slot)
-		t := v.clk.NewTimer(next.Sub(now))
-		select {
-		case <-v.quit:
-			t.Stop()
+		attest := AttestTime(e, slot)
+		if now.Before(attest) {
+			v.Duties(slot)
+			if !v.wait(attest.Sub(now)) {
+				return
+			}
+		}
+		v.Attest(slot)
+		if !v.wait(e.SlotTime(slot + 1).Sub(e.now())) {
 			return
-		case <-t.C():
 		}
 	}
 }
 
-// Duties does the duties of slot: ask the fork choice for the head (a
-// proposer's boost ends with its slot), release withheld blocks, propose, report
-// offences, vote with every key from its committee's slot on (VoteSlot). The
-// running validator calls it at the start of every slot; a simulation that
-// drives its own clock calls it directly instead of Start.
+// wait waits d on the validator's clock; false if the validator was
+// closed first.
+func (v *Validator) wait(d time.Duration) bool {
+	t := v.clk.NewTimer(d)
+	select {
+	case <-v.quit:
+		t.Stop()
+		return false
+	case <-t.C():
+		return true
+	}
+}
+
+// AttestTime is when validators vote in slot: a third into it, once the
+// slot's block has had time to arrive (as Ethereum's attesters do), so
+// that a head vote can name the slot's own block.
+func AttestTime(e *Engine, slot uint64) time.Time {
+	return e.SlotTime(slot).Add(time.Duration(e.slotMs) * time.Millisecond / 3)
+}
+
+// Duties does the duties of the start of slot: ask the fork choice for the
+// head (a proposer's boost ends with its slot), release withheld blocks,
+// propose, report offences. The running validator calls it at the start of
+// every slot and Attest at AttestTime; a simulation that drives its own
+// clock calls them directly instead of Start.
 func (v *Validator) Duties(slot uint64) {
 	e := v.cfg.Engine
 	if err := v.cfg.Chain.UpdateHead(); err != nil {
@@ -223,6 +248,15 @@ func (v *Validator) Duties(slot uint64) {
 	v.reportDoubleProposals(e.Epoch(slot))
 	v.reportSlasherProofs()
 	v.reportVotes()
+}
+
+// Attest votes with every key whose committee slot (VoteSlot) has come, on
+// the head the fork choice picks now.
+func (v *Validator) Attest(slot uint64) {
+	e := v.cfg.Engine
+	if err := v.cfg.Chain.UpdateHead(); err != nil {
+		v.log.Warn("Fork choice: cannot move to the chosen head", "err", err)
+	}
 	for _, k := range v.keys {
 		if slot >= e.VoteSlot(k.addr, e.Epoch(slot)) {
 			v.vote(k, e.Epoch(slot))
