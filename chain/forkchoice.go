@@ -44,6 +44,9 @@ type ForkChoice interface {
 	// Head returns the block to follow at time now, given the head state
 	// st (read during the call only).
 	Head(st *State, now time.Time) common.Hash
+	// Root tells that every head must descend from the stored block hash
+	// (the trusted checkpoint, once the chain has it).
+	Root(hash common.Hash)
 }
 
 // loadForkChoice makes the engine's fork choice, if it has one, and feeds
@@ -78,6 +81,11 @@ func (c *Chain) loadForkChoice() error {
 		}
 	}
 	fc.Executed(c.head().block, c.state)
+	if t := c.trusted; t != nil {
+		if _, err := c.store.Header(t.Hash); err == nil {
+			fc.Root(t.Hash)
+		}
+	}
 	c.fc = fc
 	return nil
 }
@@ -88,6 +96,9 @@ func (c *Chain) loadForkChoice() error {
 func (c *Chain) insertChosen(b *Block, weight *big.Int) (*HeadEvent, error) {
 	arrived, _ := c.arrivals.get(b.Hash())
 	c.fc.AddBlock(b, arrived)
+	if t := c.trusted; t != nil && t.Hash == b.Hash() {
+		c.fc.Root(b.Hash())
+	}
 	target := c.fc.Head(c.state, c.clock.Now())
 	if target == b.Hash() && b.Header.ParentHash == c.head().block.Hash() && c.mayAdopt(nil) == nil {
 		ev, err := c.extendHead(b, weight)

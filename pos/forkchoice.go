@@ -111,7 +111,8 @@ type forkChoice struct {
 	e         *Engine
 	unit      *big.Int // wei per unit of weight
 	tree      *protoArray
-	justified Checkpoint // the highest justified checkpoint of an adopted head
+	justified Checkpoint  // the highest justified checkpoint of an adopted head
+	root      common.Hash // the trusted checkpoint, once stored: every head descends from it
 	latest    map[common.Address]*latestVote
 
 	boost        common.Hash // the first timely block of boostSlot
@@ -196,6 +197,13 @@ func (f *forkChoice) Executed(head *chain.Block, st *chain.State) {
 	f.tree.prune(f.e.finalized(st).Hash, pruneNodes)
 }
 
+// Root makes every head descend from hash.
+func (f *forkChoice) Root(hash common.Hash) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.root = hash
+}
+
 // Invalid excludes hash and its descendants.
 func (f *forkChoice) Invalid(hash common.Hash) {
 	f.mu.Lock()
@@ -205,7 +213,8 @@ func (f *forkChoice) Invalid(hash common.Hash) {
 
 // Head moves the weights of the votes that changed (or whose voter's stake
 // did) and the proposer boost, and returns the best descendant of the
-// justified checkpoint (of the tree's root if the tree does not hold it).
+// justified checkpoint (of the trusted checkpoint if the justified one does
+// not descend from it; of the tree's root if the tree holds neither).
 func (f *forkChoice) Head(st *chain.State, now time.Time) common.Hash {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -243,7 +252,11 @@ func (f *forkChoice) Head(st *chain.State, now time.Time) common.Hash {
 	}
 	tree.justified = f.justified.Epoch
 	tree.applyDeltas(deltas)
-	if head, ok := tree.head(f.justified.Hash); ok {
+	start := f.justified.Hash
+	if f.root != (common.Hash{}) && !tree.descends(start, f.root) {
+		start = f.root
+	}
+	if head, ok := tree.head(start); ok {
 		return head
 	}
 	head, _ := tree.head(tree.nodes[0].hash)

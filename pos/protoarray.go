@@ -160,6 +160,19 @@ func (p *protoArray) head(root common.Hash) (common.Hash, bool) {
 	return p.nodes[i].hash, true
 }
 
+// descends reports whether a is b or one of its descendants.
+func (p *protoArray) descends(a, b common.Hash) bool {
+	i, ok := p.index[a]
+	j, okB := p.index[b]
+	if !ok || !okB {
+		return false
+	}
+	for i > j {
+		i = p.nodes[i].parent
+	}
+	return i == j
+}
+
 // prune drops every node that does not descend from root (root included
 // and kept); nothing when root is unknown or fewer than minPrune nodes
 // would go.

@@ -199,15 +199,12 @@ func (v *Validator) loop() {
 	for {
 		now := e.now()
 		slot := e.SlotAt(now)
-		attest := AttestTime(e, slot)
-		if now.Before(attest) {
-			v.Duties(slot)
-			if !v.wait(attest.Sub(now)) {
-				return
-			}
+		v.Duties(slot)
+		if d := AttestTime(e, slot).Sub(now); d > 0 && !v.wait(d) {
+			return
 		}
 		v.Attest(slot)
-		if !v.wait(e.SlotTime(slot + 1).Sub(e.now())) {
+		if d := e.SlotTime(slot + 1).Sub(e.now()); d > 0 && !v.wait(d) {
 			return
 		}
 	}
