@@ -154,10 +154,10 @@ func (s *sim) scheduleSlot(slot uint64) {
 			}
 			before := n.chain.CurrentHeader().Hash()
 			n.validator.Duties(slot)
-			// A new head of one of n's validators that the network has not
-			// seen: made in this slot, or an earlier one's block released
-			// now (pos.ByzWithhold, pos.ByzExAnte).
-			if head := n.chain.Head(); head.Hash() != before && n.validators[head.Header.Coinbase] && s.blocks[head.Hash()] == nil {
+			// A new head of one of n's validators: made in this slot, or an
+			// earlier slot's block released now (pos.ByzWithhold,
+			// pos.ByzExAnte) that the network has not seen.
+			if head := n.chain.Head(); head.Hash() != before && n.validators[head.Header.Coinbase] && (head.Header.Nonce == slot || s.blocks[head.Hash()] == nil) {
 				s.produced(n, head)
 			}
 		}
