@@ -239,21 +239,20 @@ func runSchedule(t *testing.T, seed uint64, stats *harnessStats) {
 const livenessEpochs = 12
 
 // harnessForkChoice (flag) runs the harness under another fork-choice rule:
-// under longest, (d) fails on the schedules listed in
-// docs/data/liveness-stalls.txt.
+// under longest, (d) fails (docs/data/liveness-longest.txt).
 var harnessForkChoice = flag.String("harness.forkchoice", ForkChoiceGhost, "adversarial harness: fork-choice rule of the nodes (ghost or longest)")
 
 // checkLiveness is invariant (d): once the faults end (every validator
 // online, the partition healed, missing blocks fetched; Byzantine
 // validators, holding less than a third of the genesis stake, go on
 // misbehaving), every honest node's finalized checkpoint advances within
-// livenessEpochs epochs. Under longest-chain fork choice it did not in 10
-// of the 2,000 schedules: an honest validator locked out (the head on a
-// branch whose justified checkpoint is older than the source it already
-// voted from on a branch since abandoned, so that it cannot vote without
-// surrounding its own vote), or honest nodes split by finality (one on a
-// longer branch that lacks a block another finalized); the failure names
-// which.
+// livenessEpochs epochs. Under longest-chain fork choice it did not (seeds
+// 361 and 1834, the first of each half): an honest validator locked out
+// (the head on a branch whose justified checkpoint is older than the
+// source it already voted from on a branch since abandoned, so that it
+// cannot vote without surrounding its own vote), or honest nodes split by
+// finality (one on a longer branch that lacks a block another finalized);
+// the failure names which.
 func (w *world) checkLiveness(from uint64) {
 	w.calm = true
 	clear(w.offline)
