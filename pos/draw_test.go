@@ -129,8 +129,8 @@ func TestSlashingKeepsTheEpochsSchedule(t *testing.T) {
 		h := head.Copy()
 		h.Coinbase = offender
 		h.StateRoot = common.Hash{byte(i + 1)}
-		hash := h.SealHash()
-		sig, err := crypto.Sign(hash[:], keyOf(t, offender))
+		root := v.e.BlockSigningRoot(h) // what a proposer signs, in the proposer domain
+		sig, err := crypto.Sign(root[:], keyOf(t, offender))
 		if err != nil {
 			t.Fatal(err)
 		}
