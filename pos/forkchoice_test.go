@@ -2,10 +2,12 @@ package pos
 
 import (
 	"context"
+	"math/big"
 	"testing"
 
 	"github.com/chaind/chaind/chain"
 	clocks "github.com/chaind/chaind/clock"
+	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 )
 
@@ -235,3 +237,44 @@ func TestGhostEndsStalledFinality(t *testing.T) {
 // thirds) and the small side's validator; with these the draws give the
 // small side the longer branch.
 var stallStakes, stallSmall = []int64{10, 14, 10, 10}, 1
+
+// TestProposerBoost: a block that arrives in the first third of its own
+// slot is the head during that slot, against a sibling that arrived before
+// it but late (after its own slot) and that the hash order favours; when
+// the slot ends the boost goes and the hash order decides. Without the
+// boost the late block would be the head throughout.
+func TestProposerBoost(t *testing.T) {
+	g := testGenesis(10, 10, 10, 10)
+	clk := clocks.NewSim(genesisTime)
+	builder := newNode(t, g, clk, nil)
+	atSlot(clk, 1)
+	late := proposeOn(t, builder, clk)
+	var timely *chain.Block
+	for i := int64(1); timely == nil || timely.Hash().Cmp(late.Hash()) >= 0; i++ {
+		fork := newNode(t, g, clk, nil)
+		atSlot(clk, 2)
+		p := fork.e.Proposer(HeadState{fork.c}, 2)
+		k := keyOf(t, p)
+		timely = proposeOn(t, fork, clk, callTx(t, g, k, 0, common.Address{0x77}, big.NewInt(i), nil))
+		if i > 64 {
+			t.Fatal("no sibling with a lower hash in 64 tries")
+		}
+	}
+	v := newNode(t, g, clk, nil)
+	atSlot(clk, 2)
+	for _, b := range []*chain.Block{late, timely} {
+		if err := v.c.InsertBlock(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if v.c.Head().Hash() != timely.Hash() {
+		t.Fatal("during its slot the timely block is not the head")
+	}
+	atSlot(clk, 3)
+	if err := v.c.UpdateHead(); err != nil {
+		t.Fatal(err)
+	}
+	if v.c.Head().Hash() != late.Hash() {
+		t.Fatal("after its slot the boost did not end (the higher hash should win the tie)")
+	}
+}
