@@ -62,6 +62,7 @@ type Chain struct {
 	queue    []HeadEvent // head changes not yet delivered, oldest first
 
 	arrivals arrivalLog
+	fc       ForkChoice // the engine's fork choice, or nil: the heaviest branch
 }
 
 const maxInvalidCache = 4096
@@ -124,6 +125,9 @@ func Open(cfg Config) (*Chain, error) {
 		return nil, fmt.Errorf("open chain: %w", err)
 	}
 	if err := c.loadFinality(cfg.Checkpoint); err != nil {
+		return nil, fmt.Errorf("open chain: %w", err)
+	}
+	if err := c.loadForkChoice(); err != nil {
 		return nil, fmt.Errorf("open chain: %w", err)
 	}
 	return c, nil
@@ -218,13 +222,12 @@ func (c *Chain) Subscribe(fn func(HeadEvent)) {
 // delivers them, and no goroutine waits for notifyMu while holding mu (a
 // subscriber reading the chain would deadlock with it otherwise).
 func (c *Chain) unlockAndNotify(ev *HeadEvent) {
-	if ev != nil {
-		c.queueMu.Lock()
-		c.queue = append(c.queue, *ev)
-		c.queueMu.Unlock()
-	}
+	c.enqueue(ev)
 	c.mu.Unlock()
-	if ev == nil {
+	c.queueMu.Lock()
+	empty := len(c.queue) == 0
+	c.queueMu.Unlock()
+	if empty {
 		return
 	}
 	c.notifyMu.Lock()
@@ -241,6 +244,15 @@ func (c *Chain) unlockAndNotify(ev *HeadEvent) {
 		for _, fn := range c.subs {
 			fn(next)
 		}
+	}
+}
+
+// enqueue queues ev (if any) for delivery; the caller holds mu.
+func (c *Chain) enqueue(ev *HeadEvent) {
+	if ev != nil {
+		c.queueMu.Lock()
+		c.queue = append(c.queue, *ev)
+		c.queueMu.Unlock()
 	}
 }
 
@@ -293,6 +305,9 @@ func (c *Chain) insert(b *Block) (*HeadEvent, error) {
 	}
 	weight := new(big.Int).Add(parentWeight, c.engine.Weight(b.Header))
 
+	if c.fc != nil {
+		return c.insertChosen(b, weight)
+	}
 	head := c.head()
 	if b.Header.ParentHash == head.block.Hash() && c.mayAdopt(nil) == nil {
 		return c.extendHead(b, weight)
@@ -318,6 +333,9 @@ func (c *Chain) insert(b *Block) (*HeadEvent, error) {
 func (c *Chain) markInvalid(hash common.Hash, err error) error {
 	if !IsRuleError(err) {
 		return err
+	}
+	if c.fc != nil {
+		c.fc.Invalid(hash)
 	}
 	if len(c.invalid) >= maxInvalidCache {
 		clear(c.invalid)
@@ -406,6 +424,7 @@ func (c *Chain) extendHead(b *Block, weight *big.Int) (*HeadEvent, error) {
 	c.state.ClearJournal()
 	c.finalized = fin
 	c.setHead(b, weight)
+	c.executed(b)
 	c.log.Debug("Imported block", "height", b.Height(), "hash", hash, "txs", len(b.Txs))
 	return &HeadEvent{Head: b, Added: []*Block{b}}, nil
 }
@@ -468,6 +487,7 @@ func (c *Chain) reorg(newHead *Block, weight *big.Int, batch *storeBatch) (*Head
 	old := c.head().block
 	c.finalized = fin
 	c.setHead(newHead, weight)
+	c.executed(newHead)
 	c.log.Info("Chain reorganised", "from", old.Height(), "to", newHead.Height(),
 		"depth", len(removed), "fork", added[0].Height()-1, "old", old.Hash(), "new", newHead.Hash())
 	return &HeadEvent{Head: newHead, Removed: removed, Added: added}, nil

@@ -3,14 +3,15 @@
 // block hash), blocks of Ethereum-signed value transfers, the genesis file, the
 // state (accounts, and the engine's own records apart from them) with a state
 // root that commits to both, block validation, fork
-// choice by total weight, reorgs through per-block undo records, and the LevelDB
+// choice by total weight or by the engine's own ForkChoice (forkchoice.go),
+// reorgs through per-block undo records, and the LevelDB
 // store in which every import or reorg is one atomic batch. The store records
 // each acknowledged head outside LevelDB's log and refuses, at start, a
 // database that lost it or whose newest blocks are damaged; a full disk stops
 // its writes, not its reads, until it can write again.
 //
 // Consensus engines (pow/, pos/) plug in through the Engine interface defined here
-// (header rules, sealing, fork-choice weight, and their part of the state
+// (header rules, sealing, fork-choice weight or a ForkChooser, and their part of the state
 // transition: genesis, begin, system calls, finalize) and read the chain only
 // through ChainReader; chain names no consensus concept. chain must not import any other
 // chaind package but clock: it sits at the bottom of the dependency graph, and it tells the

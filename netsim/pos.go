@@ -83,6 +83,9 @@ func (s *sim) posNode(n *node, keys []*ecdsa.PrivateKey) (*pos.Engine, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := e.SetForkChoice(s.cfg.ForkChoice); err != nil {
+		return nil, err
+	}
 	n.validators = map[common.Address]bool{}
 	for j := n.id; j < len(keys); j += s.cfg.Nodes {
 		n.validators[e.AddKey(keys[j])] = true
@@ -151,11 +154,39 @@ func (s *sim) scheduleSlot(slot uint64) {
 			}
 			before := n.chain.CurrentHeader().Hash()
 			n.validator.Duties(slot)
-			if head := n.chain.Head(); head.Hash() != before && n.validators[head.Header.Coinbase] && head.Header.Nonce == slot {
+			// A new head of one of n's validators: made in this slot, or an
+			// earlier slot's block released now (pos.ByzWithhold,
+			// pos.ByzExAnte) that the network has not seen.
+			if head := n.chain.Head(); head.Hash() != before && n.validators[head.Header.Coinbase] && (head.Header.Nonce == slot || s.blocks[head.Hash()] == nil) {
 				s.produced(n, head)
 			}
 		}
+		s.scheduleAttest(slot)
 		s.scheduleSlot(slot + 1)
+	})
+}
+
+// scheduleAttest runs every running validator's votes of slot at
+// pos.AttestTime, a third into the slot.
+func (s *sim) scheduleAttest(slot uint64) {
+	var e *pos.Engine
+	for _, n := range s.nodes {
+		if n.engine != nil {
+			e = n.engine
+		}
+	}
+	if e == nil {
+		return
+	}
+	s.clk.AfterFunc(pos.AttestTime(e, slot).Sub(s.clk.Now()), func() {
+		if s.stopped {
+			return
+		}
+		for _, n := range s.nodes {
+			if !n.down && n.validator != nil {
+				n.validator.Attest(slot)
+			}
+		}
 	})
 }
 

@@ -42,6 +42,9 @@ type Config struct {
 	// misbehave. With pos.ByzTwin the next node (i+1 mod Nodes) runs node
 	// i's validator keys too, so two nodes sign with them.
 	Byzantine map[int]pos.Behaviour
+	// ForkChoice is the PoS fork-choice rule of every node
+	// (pos.ForkChoiceGhost or pos.ForkChoiceLongest); "" is the default.
+	ForkChoice string
 	// NoFinality turns the PoS finality gadget off (longest chain only).
 	NoFinality bool
 	// Blocks ends the run once the heaviest chain is this high; Duration

@@ -83,6 +83,9 @@ type Config struct {
 	Checkpoint *chain.Checkpoint
 	// Byzantine (optional) makes the validator misbehave, for experiments.
 	Byzantine pos.Behaviour
+	// ForkChoice (optional) is the PoS fork-choice rule, pos.ForkChoiceGhost
+	// or pos.ForkChoiceLongest; "" is the engine's default.
+	ForkChoice string
 
 	// RPCAPIs are the JSON-RPC namespaces served; nil means rpc.DefaultAPIs
 	// (no control methods). RPCVHosts and RPCCORSDomains are the allowed
@@ -204,6 +207,9 @@ func (n *Node) build() error {
 		}
 		for _, k := range n.cfg.ValidatorKeys {
 			posEngine.AddKey(k)
+		}
+		if err := posEngine.SetForkChoice(n.cfg.ForkChoice); err != nil {
+			return err
 		}
 		engine = posEngine
 	default:

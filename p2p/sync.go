@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/big"
 	"sync"
 	"time"
 
@@ -86,20 +87,30 @@ func (y *syncer) loop() {
 	}
 }
 
-// bestPeer is the untried peer whose branch is heavier than ours by the most.
+// bestPeer is the untried peer with the heaviest branch that we may lack
+// (see ahead): heavier than ours first, and lighter ones too, since an
+// engine's fork choice (proof of stake's LMD-GHOST) may prefer a lighter
+// branch for the votes it carries, and can only if the node has it.
 func (y *syncer) bestPeer(tried map[*Peer]bool) *Peer {
-	ours := y.s.chain.HeadWeight()
 	var best *Peer
-	bestWeight := ours
+	var bestWeight *big.Int
 	for _, p := range y.s.peerList() {
 		if tried[p] || p.ctx.Err() != nil {
 			continue
 		}
-		if _, _, w := p.Head(); w.Cmp(bestWeight) > 0 {
+		if _, _, w := p.Head(); y.ahead(p) && (bestWeight == nil || w.Cmp(bestWeight) > 0) {
 			best, bestWeight = p, w
 		}
 	}
 	return best
+}
+
+// ahead reports whether p's head is a block we do not have, or one we have
+// with less weight than p claims (a claim its headers must back).
+func (y *syncer) ahead(p *Peer) bool {
+	head, _, w := p.Head()
+	stored, err := y.s.chain.Weight(head)
+	return err != nil || w.Cmp(stored) > 0
 }
 
 // update changes the running sync's status.
@@ -149,7 +160,7 @@ func (y *syncer) syncWith(p *Peer) error {
 			if full {
 				return errors.New("peer keeps sending headers we have")
 			}
-			if peerWeight.Cmp(s.chain.HeadWeight()) > 0 {
+			if y.ahead(p) && peerWeight.Cmp(s.chain.HeadWeight()) > 0 {
 				s.misbehaved(p, fmt.Sprintf("claimed a weight of %d bits but served no headers beyond ours", peerWeight.BitLen()))
 				return errors.New("weight claim not backed by headers")
 			}
@@ -163,12 +174,9 @@ func (y *syncer) syncWith(p *Peer) error {
 			}
 			return err
 		}
-		if !full && weight.Cmp(s.chain.HeadWeight()) <= 0 {
-			if peerWeight.Cmp(s.chain.HeadWeight()) > 0 {
-				s.misbehaved(p, "claimed a heavier chain than its headers show")
-				return errors.New("weight claim not backed by headers")
-			}
-			break
+		if !full && weight.Cmp(s.chain.HeadWeight()) <= 0 && peerWeight.Cmp(s.chain.HeadWeight()) > 0 {
+			s.misbehaved(p, "claimed a heavier chain than its headers show")
+			return errors.New("weight claim not backed by headers")
 		}
 		y.update(func(st *SyncStatus) { st.HighestBlock = max(st.HighestBlock, headers[len(headers)-1].Height) })
 		n, err := y.fetchAndImport(ctx, p, headers)

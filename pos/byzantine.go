@@ -41,12 +41,20 @@ const (
 	// It changes nothing in the validator itself: the harness that starts
 	// the nodes (netsim, the testnet) starts the second copy.
 	ByzTwin
+	// ByzExAnte keeps each of its blocks private for one slot and
+	// releases it when the next slot begins, as the next proposer builds
+	// on the block's parent: the ex-ante reorg of Schwarz-Schlatt et al.
+	// (2021) in its simplest form, one withheld block against the next
+	// honest one. Under the longest chain the two tie and the first seen
+	// wins; under LMD-GHOST the next block is timely and boosted, and the
+	// votes of its slot's committee go to it.
+	ByzExAnte
 )
 
 var behaviourNames = []struct {
 	b    Behaviour
 	name string
-}{{ByzEquivocate, "equivocate"}, {ByzDoubleVote, "double-vote"}, {ByzSurroundVote, "surround-vote"}, {ByzCensor, "censor"}, {ByzWithhold, "withhold"}, {ByzTwin, "twin"}}
+}{{ByzEquivocate, "equivocate"}, {ByzDoubleVote, "double-vote"}, {ByzSurroundVote, "surround-vote"}, {ByzCensor, "censor"}, {ByzWithhold, "withhold"}, {ByzTwin, "twin"}, {ByzExAnte, "ex-ante"}}
 
 // withholdSlots is how long a withholding validator keeps a block private.
 const withholdSlots = 3

@@ -77,6 +77,10 @@ func (net *validatorNet) run(slots int) {
 			v.Duties(slot)
 			net.gossip()
 		}
+		for _, v := range net.vals {
+			v.Attest(slot)
+			net.gossip()
+		}
 	}
 }
 
@@ -231,6 +235,9 @@ func TestTwinValidatorIsSlashed(t *testing.T) {
 		}
 		for _, v := range net.vals { // at once: no copy hears the other first
 			v.Duties(slot)
+		}
+		for _, v := range net.vals {
+			v.Attest(slot)
 		}
 		net.gossip()
 	}

@@ -1,13 +1,16 @@
 // Package pos is chaind's proof-of-stake engine: time in slots and epochs, a
 // proposer per slot drawn in proportion to stake from a RANDAO seed, blocks
-// signed by their proposer in their own slot, longest-chain fork choice, and
-// a Casper-FFG finality gadget whose votes are transactions to
+// signed by their proposer in their own slot, Gasper's fork choice
+// (LMD-GHOST from the latest justified checkpoint with proposer boost, on a
+// proto-array: forkchoice.go, protoarray.go; the longest chain on request),
+// and a Casper-FFG finality gadget whose votes are transactions to
 // FinalityAddress, so that they are gossiped, included in blocks,
 // rolled back on reorgs and committed to by the state root like any transfer.
 // Its consensus state (stakes, seeds, checkpoints, snapshots, tallies) lives
 // in the chain's engine records, never in accounts (state.go); the staking
 // address's balance is the escrowed wei (system.go).
-// Votes are tallied per (source, target) link against a stake snapshot fixed
+// Each vote also names the voter's head, for LMD-GHOST, and is cast at the
+// voter's committee slot. Votes are tallied per (source, target) link against a stake snapshot fixed
 // at each epoch's start (ffg.go), which the epoch's proposer draw also reads
 // (draw.go); an inactivity leak that burns the stake of absent voters while
 // finality lags (inactivity.go); staking with delayed exits (staking.go);

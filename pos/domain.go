@@ -97,8 +97,9 @@ type VoteCall struct {
 	Vote   Vote
 }
 
-// maxVoteCall bounds a vote's calldata: a domain and two checkpoints.
-const maxVoteCall = 128
+// maxVoteCall bounds a vote's calldata: a domain, two checkpoints and a
+// head.
+const maxVoteCall = 160
 
 // EncodeVote is the calldata of a transaction that casts v on e's chain.
 func (e *Engine) EncodeVote(v Vote) []byte {

@@ -47,6 +47,7 @@ type Engine struct {
 	keyOf       map[common.Address]*ecdsa.PrivateKey
 	now         func() time.Time
 	draws       drawCache
+	rule        string // fork choice (forkchoice.go); "" for the default
 }
 
 var (
@@ -267,11 +268,9 @@ func (e *Engine) Seal(_ context.Context, _ chain.ChainReader, b *chain.Block) (*
 	return &chain.Block{Header: h, Txs: b.Txs}, nil
 }
 
-// Weight is 1: fork choice is the longest chain that keeps the finalized
-// checkpoint. We chose it over the heaviest-by-attestations rule because
-// proposals here come from a stake-weighted schedule (a longer branch had
-// more scheduled proposers behind it) and finality is what gives the
-// deterministic guarantee; LMD-GHOST would need per-slot attestations.
+// Weight is 1: under ForkChoiceLongest the chain follows the longest branch
+// that keeps the finalized checkpoint; under ForkChoiceGhost (the default
+// with finality) the fork choice of forkchoice.go picks the head instead.
 func (e *Engine) Weight(*chain.Header) *big.Int { return big.NewInt(1) }
 
 // Finalized is the latest finalized checkpoint block in st; zero while only
@@ -335,11 +334,14 @@ func (e *Engine) BeginBlock(_ chain.ChainReader, st *chain.State, h *chain.Heade
 	return nil
 }
 
-// Vote is a Casper-FFG vote: the voter's latest justified checkpoint (source)
-// and the current epoch's checkpoint (target).
+// Vote is a validator's vote of an epoch: for Casper FFG, the voter's
+// latest justified checkpoint (source) and the current epoch's checkpoint
+// (target); for LMD-GHOST, the block it sees as head (forkchoice.go). A
+// vote without a head (the zero hash) encodes as before the head was added.
 type Vote struct {
 	Source Checkpoint
 	Target Checkpoint
+	Head   common.Hash `rlp:"optional"`
 }
 
 // ApplySystemTx applies a transaction to a system address: a bond or an

@@ -134,7 +134,7 @@ func newWorld(t *testing.T, seed uint64, stats *harnessStats) *world {
 	gb, _ := g.Block(genesisEngine)
 	w.headers[gb.Hash()] = gb.Header
 	for i := 0; i < n; i++ {
-		nd := newNode(t, g, w.clk, key(i))
+		nd := newNodeWith(t, g, w.clk, key(i), *harnessForkChoice)
 		sl := OpenMemSlasher(nd.e)
 		t.Cleanup(func() { sl.Close() })
 		w.nodes = append(w.nodes, &simNode{node: nd, id: i, pool: map[txKey]*types.Transaction{}, slasher: sl, reported: map[common.Address]bool{},
@@ -155,6 +155,11 @@ func (w *world) run(slots uint64) {
 func (w *world) run1(s uint64) {
 	w.clk.AdvanceTo(genesisTime.Add(time.Duration(s) * slotMs * time.Millisecond))
 	w.weather()
+	for _, n := range w.nodes {
+		if err := n.c.UpdateHead(); err != nil {
+			w.t.Fatalf("node %d: update head: %v", n.id, err)
+		}
+	}
 	w.deliver(s)
 	w.propose(s)
 	if s%w.g.EpochLength == w.g.EpochLength/2 {

@@ -63,7 +63,7 @@ func (w *world) vote(s uint64) {
 			continue
 		}
 		n.lastSrc, n.lastTgt = src.Epoch, epoch
-		w.signVote(i, n, Vote{Source: src, Target: Checkpoint{Epoch: epoch, Hash: target}}, nil)
+		w.signVote(i, n, Vote{Source: src, Target: Checkpoint{Epoch: epoch, Hash: target}, Head: n.c.Head().Hash()}, nil)
 	}
 }
 
@@ -88,7 +88,7 @@ func (w *world) twinVotes(epoch uint64) {
 				break
 			}
 			w.twinLast[i] = [2]uint64{src.Epoch, epoch}
-			v := Vote{Source: src, Target: Checkpoint{Epoch: epoch, Hash: target}}
+			v := Vote{Source: src, Target: Checkpoint{Epoch: epoch, Hash: target}, Head: view.c.Head().Hash()}
 			tx := voteTx(w.t, w.g, key(i), w.nextNonce(i, view), v)
 			w.votes[addr(i)] = append(w.votes[addr(i)], v)
 			w.observe(view, tx)
@@ -107,7 +107,7 @@ func (w *world) voteEveryView(i int, epoch uint64) {
 	for _, v := range w.nodes {
 		st := HeadState{v.c}
 		target, ok := v.e.checkpoint(st, epoch)
-		vote := Vote{Source: v.e.justified(st), Target: Checkpoint{Epoch: epoch, Hash: target}}
+		vote := Vote{Source: v.e.justified(st), Target: Checkpoint{Epoch: epoch, Hash: target}, Head: v.c.Head().Hash()}
 		if !ok || done[vote] || vote.Target.Epoch <= vote.Source.Epoch {
 			continue
 		}

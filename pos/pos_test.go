@@ -83,8 +83,17 @@ func newNodes(t *testing.T, g *chain.Genesis, clk *clocks.Sim) []node {
 // newNode is a chain on an in-memory LevelDB whose engine holds k.
 func newNode(t *testing.T, g *chain.Genesis, clk *clocks.Sim, k *ecdsa.PrivateKey) node {
 	t.Helper()
+	return newNodeWith(t, g, clk, k, "")
+}
+
+// newNodeWith is newNode under the fork-choice rule ("" for the default).
+func newNodeWith(t *testing.T, g *chain.Genesis, clk *clocks.Sim, k *ecdsa.PrivateKey, rule string) node {
+	t.Helper()
 	e, err := New(g, k, clk.Now)
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.SetForkChoice(rule); err != nil {
 		t.Fatal(err)
 	}
 	store := chain.OpenMemStore()

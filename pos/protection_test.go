@@ -370,6 +370,7 @@ func TestManyKeyNodeRestartedMidEpochSignsNothingSlashable(t *testing.T) {
 			second.addNodeWith(m, prot, 0, keys...)
 			log.watch(second.nodes[0], second.pools[0])
 			second.vals[0].Duties(restartSlot) // again, within the slot
+			second.vals[0].Attest(restartSlot)
 			second.gossip()
 			if m.c.Head().Header.Nonce == restartSlot {
 				t.Fatal("the restarted node proposed again for the slot it had proposed in")

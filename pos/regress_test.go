@@ -229,6 +229,12 @@ func TestFinalizedNeverMovesBack(t *testing.T) {
 	store := chain.OpenMemStore()
 	defer store.Close()
 	obsEngine, _ := New(g, nil, clk.Now)
+	// Under the longest chain the censoring branch wins the head; the
+	// node's finality must hold whatever its fork choice (LMD-GHOST from
+	// the justified checkpoint would not take that branch).
+	if err := obsEngine.SetForkChoice(ForkChoiceLongest); err != nil {
+		t.Fatal(err)
+	}
 	obsChain, err := chain.Open(chain.Config{Store: store, Genesis: g, Engine: obsEngine, Clock: clk})
 	if err != nil {
 		t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math/big"
 	"sync"
+	"time"
 
 	"github.com/chaind/chaind/chain"
 	"github.com/chaind/chaind/clock"
@@ -63,7 +64,7 @@ const recentHeights = 4
 const maxObserved = 4096
 
 // Validator proposes a block in each slot of its keys and casts one
-// finality vote per key and epoch, half way through it. It never casts a
+// vote per key and epoch, at the key's committee slot (VoteSlot). It never casts a
 // slashable vote unless told to misbehave: one vote per target epoch, never
 // from a source older than one it used. It reports every double proposal
 // among the blocks its node stored and every double or surround vote among
@@ -157,8 +158,10 @@ type HeadEvent = chain.HeadEvent
 // transactions the pool refused); its slasher records the votes among them
 // and checks them for conflicts with votes seen before, at the next slot's
 // duties; evidence among them that proves an offence its chain has not
-// punished is sent again from its own account (see reportVotes).
+// punished is sent again from its own account (see reportVotes); their
+// head votes go to the chain's fork choice.
 func (v *Validator) ObserveTxs(txs []*types.Transaction) {
+	ObserveVoteTxs(v.cfg.Chain.ForkChoice(), txs)
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	for _, tx := range txs {
@@ -198,31 +201,63 @@ func (v *Validator) loop() {
 	for {
 		now := e.now()
 		slot := e.SlotAt(now)
-		next := e.SlotTime(slot + 1)
 		v.Duties(slot)
-		t := v.clk.NewTimer(next.Sub(now))
-		select {
-		case <-v.quit:
-			t.Stop()
+		if d := AttestTime(e, slot).Sub(now); d > 0 && !v.wait(d) {
 			return
-		case <-t.C():
+		}
+		v.Attest(slot)
+		if d := e.SlotTime(slot + 1).Sub(e.now()); d > 0 && !v.wait(d) {
+			return
 		}
 	}
 }
 
-// Duties does the duties of slot: release withheld blocks, propose, report
-// offences, vote with every key (from the middle of the epoch on). The
-// running validator calls it at the start of every slot; a simulation that
-// drives its own clock calls it directly instead of Start.
+// wait waits d on the validator's clock; false if the validator was
+// closed first.
+func (v *Validator) wait(d time.Duration) bool {
+	t := v.clk.NewTimer(d)
+	select {
+	case <-v.quit:
+		t.Stop()
+		return false
+	case <-t.C():
+		return true
+	}
+}
+
+// AttestTime is when validators vote in slot: a third into it, once the
+// slot's block has had time to arrive (as Ethereum's attesters do), so
+// that a head vote can name the slot's own block.
+func AttestTime(e *Engine, slot uint64) time.Time {
+	return e.SlotTime(slot).Add(time.Duration(e.slotMs) * time.Millisecond / 3)
+}
+
+// Duties does the duties of the start of slot: ask the fork choice for the
+// head (a proposer's boost ends with its slot), release withheld blocks,
+// propose, report offences. The running validator calls it at the start of
+// every slot and Attest at AttestTime; a simulation that drives its own
+// clock calls them directly instead of Start.
 func (v *Validator) Duties(slot uint64) {
 	e := v.cfg.Engine
+	if err := v.cfg.Chain.UpdateHead(); err != nil {
+		v.log.Warn("Fork choice: cannot move to the chosen head", "err", err)
+	}
 	v.release(slot)
 	v.propose(slot)
 	v.reportDoubleProposals(e.Epoch(slot))
 	v.reportSlasherProofs()
 	v.reportVotes()
-	if within := slot % e.g.EpochLength; within >= e.g.EpochLength/2 {
-		for _, k := range v.keys {
+}
+
+// Attest votes with every key whose committee slot (VoteSlot) has come, on
+// the head the fork choice picks now.
+func (v *Validator) Attest(slot uint64) {
+	e := v.cfg.Engine
+	if err := v.cfg.Chain.UpdateHead(); err != nil {
+		v.log.Warn("Fork choice: cannot move to the chosen head", "err", err)
+	}
+	for _, k := range v.keys {
+		if slot >= e.VoteSlot(k.addr, e.Epoch(slot)) {
 			v.vote(k, e.Epoch(slot))
 		}
 	}
@@ -270,12 +305,24 @@ func (v *Validator) propose(slot uint64) {
 			v.log.Warn("Byzantine: two blocks for one slot", "slot", slot, "a", sealed.Hash(), "b", twin.Hash())
 		}
 	}
-	if v.cfg.Byzantine&ByzWithhold != 0 {
-		v.withheld = append(v.withheld, heldBlock{release: slot + withholdSlots, blocks: blocks})
+	if hold := v.holdSlots(); hold > 0 {
+		v.withheld = append(v.withheld, heldBlock{release: slot + hold, blocks: blocks})
 		v.log.Warn("Byzantine: withholding block", "slot", slot, "hash", sealed.Hash())
 		return
 	}
 	v.publish(blocks)
+}
+
+// holdSlots is how many slots the validator keeps its blocks private: 0
+// when honest.
+func (v *Validator) holdSlots() uint64 {
+	switch {
+	case v.cfg.Byzantine&ByzWithhold != 0:
+		return withholdSlots
+	case v.cfg.Byzantine&ByzExAnte != 0:
+		return 1
+	}
+	return 0
 }
 
 // publish imports the blocks (the chain announces the one that becomes the
@@ -311,7 +358,8 @@ func (v *Validator) release(slot uint64) {
 }
 
 // vote casts k's vote for epoch, once: source is the justified checkpoint
-// of the head, target the checkpoint of epoch on the head chain.
+// of the head, target the checkpoint of epoch on the head chain, head the
+// head.
 func (v *Validator) vote(k *validatorKey, epoch uint64) {
 	c, e := v.cfg.Chain, v.cfg.Engine
 	v.mu.Lock()
@@ -332,7 +380,7 @@ func (v *Validator) vote(k *validatorKey, epoch uint64) {
 		return // no block of this epoch on our chain yet
 	}
 	source := e.justified(st)
-	vote := Vote{Source: source, Target: Checkpoint{Epoch: epoch, Hash: target}}
+	vote := Vote{Source: source, Target: Checkpoint{Epoch: epoch, Hash: target}, Head: c.Head().Hash()}
 	if v.cfg.Byzantine == 0 || v.badVotes(k, epoch, vote) {
 		if err := v.cfg.Protection.SignVote(k.pub, source.Epoch, epoch, e.VoteSigningRoot(vote)); err != nil {
 			v.log.Info("Not voting", "validator", k.addr, "epoch", epoch, "source", source.Epoch, "err", err)

@@ -42,6 +42,7 @@ func runNode(args []string) error {
 	validatorKey := fs.String("validator.key", "", "PoS: keystore file (or hex key file) of this node's validator; it proposes and votes (several, comma-separated: the node serves every key)")
 	validatorPassword := fs.String("validator.password", "", "file holding the validator keystore's password (default: prompt)")
 	byzantine := fs.String("validator.byzantine", "", "PoS experiments: make this validator misbehave: equivocate, double-vote, surround-vote, censor, withhold, twin (joined by '+')")
+	forkChoice := fs.String("forkchoice", "", "PoS: fork-choice rule, ghost (LMD-GHOST from the latest justified checkpoint with proposer boost: the default with finality) or longest")
 	checkpoint := fs.String("checkpoint", "", "trusted block HASH or NUMBER:HASH: only chains that contain it are accepted (weak subjectivity)")
 	logLevel := fs.String("log.level", "info", "log level: debug, info, warn, error")
 	if err := fs.Parse(args); err != nil {
@@ -89,6 +90,7 @@ func runNode(args []string) error {
 		}
 		log.Warn("This validator is Byzantine, for experiments: it will be slashed", "behaviour", cfg.Byzantine)
 	}
+	cfg.ForkChoice = *forkChoice
 	if *checkpoint != "" {
 		if cfg.Checkpoint, err = chain.ParseCheckpoint(*checkpoint); err != nil {
 			return fmt.Errorf("--checkpoint: %w", err)

@@ -21,7 +21,7 @@ import (
 	"github.com/spf13/pflag"
 )
 
-const simNetworkSynopsis = "sim network [--consensus pow|pos] [--nodes N] [--block-time D] [--blocks N | --duration D] [--latency MODEL] [--peers K] [--block-size SIZE] [--hashpower 40,30,... | --validators N --stakes 40,30,...] [--selfish SHARE] [--epoch-length N] [--byzantine N=B1+B2,...] [--tx-rate R] [--relay push|announce] [--scenario FILE] [--seed S] [--out DIR] [--json]"
+const simNetworkSynopsis = "sim network [--consensus pow|pos] [--nodes N] [--block-time D] [--blocks N | --duration D] [--latency MODEL] [--peers K] [--block-size SIZE] [--hashpower 40,30,... | --validators N --stakes 40,30,...] [--selfish SHARE] [--epoch-length N] [--byzantine N=B1+B2,...] [--forkchoice ghost|longest] [--tx-rate R] [--relay push|announce] [--scenario FILE] [--seed S] [--out DIR] [--json]"
 
 // runSimNetwork runs netsim and prints the testnet report of the run.
 func runSimNetwork(args []string) error {
@@ -32,6 +32,7 @@ func runSimNetwork(args []string) error {
 	validators := fs.Int("validators", 0, "PoS: number of validators, validator j on node j mod --nodes (default: one per node)")
 	stakes := fs.String("stakes", "", "PoS: stake shares per validator, e.g. 40,30,20,10 (default: equal)")
 	byzantine := fs.String("byzantine", "", "PoS: nodes whose validators misbehave, e.g. 0=equivocate+withhold,3=double-vote (behaviours: equivocate, double-vote, surround-vote, censor, withhold, twin: node i+1 runs node i's keys too)")
+	forkChoice := fs.String("forkchoice", "", "PoS: fork-choice rule of every node, ghost (the default with finality) or longest")
 	blocks := fs.Uint64("blocks", 100, "stop when the best chain reaches this height (0: use --duration)")
 	duration := fs.Duration("duration", 0, "stop at this simulated time instead")
 	latency := fs.String("latency", "bitcoin", "link model: const:D, lognormal:MEDIAN,SIGMA, or bitcoin (SimBlock's regions)")
@@ -46,7 +47,7 @@ func runSimNetwork(args []string) error {
 	if err != nil {
 		return err
 	}
-	cfg.Consensus, cfg.EpochLength, cfg.Validators = *consensus, *epochLength, *validators
+	cfg.Consensus, cfg.EpochLength, cfg.Validators, cfg.ForkChoice = *consensus, *epochLength, *validators, *forkChoice
 	if cfg.Stakes, err = parseShares(*stakes); err != nil {
 		return fmt.Errorf("--stakes: %w", err)
 	}
