@@ -100,22 +100,10 @@ func TestPoSPartitionsNeverRevertFinality(t *testing.T) {
 			t.Fatal(err)
 		}
 		r := res.Records
-		desc := func(a, b common.Hash) bool { // a descends from b
-			for h := a; ; {
-				if h == b {
-					return true
-				}
-				blk := r.Blocks[h]
-				if blk == nil || blk.Height == 0 {
-					return false
-				}
-				h = blk.Parent
-			}
-		}
 		var all []testnet.FinalizedRec
 		for n, recs := range r.Finalized {
 			for i := 1; i < len(recs); i++ {
-				if !desc(recs[i].Hash, recs[i-1].Hash) {
+				if !descends(r, recs[i].Hash, recs[i-1].Hash) {
 					t.Fatalf("seed %d: node %d's finalized checkpoint moved from %x to %x, not a descendant", seed, n, recs[i-1].Hash, recs[i].Hash)
 				}
 			}
@@ -123,7 +111,7 @@ func TestPoSPartitionsNeverRevertFinality(t *testing.T) {
 		}
 		for _, a := range all {
 			for _, b := range all {
-				if !desc(a.Hash, b.Hash) && !desc(b.Hash, a.Hash) {
+				if !descends(r, a.Hash, b.Hash) && !descends(r, b.Hash, a.Hash) {
 					t.Fatalf("seed %d: conflicting finalized blocks %x (height %d) and %x (height %d)", seed, a.Hash, a.Height, b.Hash, b.Height)
 				}
 			}

@@ -28,6 +28,21 @@ func mustNetwork(t *testing.T, s string) Network {
 // runTwice runs the configuration cfg makes twice and checks that the two
 // reports are identical (a network model keeps per-run state, so cfg makes a
 // fresh one each time).
+// descends reports whether block a descends from block b (or is b) in the
+// records' block tree.
+func descends(r *testnet.Records, a, b common.Hash) bool {
+	for h := a; ; {
+		if h == b {
+			return true
+		}
+		blk := r.Blocks[h]
+		if blk == nil || blk.Height == 0 {
+			return false
+		}
+		h = blk.Parent
+	}
+}
+
 func runTwice(t *testing.T, cfg func() Config) *Result {
 	t.Helper()
 	a, err := Run(context.Background(), cfg())

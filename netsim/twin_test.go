@@ -9,7 +9,6 @@ import (
 	"github.com/chaind/chaind/chain"
 	"github.com/chaind/chaind/pos"
 	"github.com/chaind/chaind/testnet"
-	"github.com/ethereum/go-ethereum/common"
 )
 
 // TestTwinsFinalizingBothSidesAreSlashedAfterHeal: four validators of equal
@@ -37,24 +36,12 @@ func TestTwinsFinalizingBothSidesAreSlashedAfterHeal(t *testing.T) {
 	}
 	// The premise: the two sides finalized blocks that conflict.
 	r := res.Records
-	onBranch := func(tip, h common.Hash) bool {
-		for x := tip; ; {
-			if x == h {
-				return true
-			}
-			b := r.Blocks[x]
-			if b == nil || b.Height == 0 {
-				return false
-			}
-			x = b.Parent
-		}
-	}
 	a, b := r.Finalized[1], r.Finalized[0]
 	if len(a) == 0 || len(b) == 0 {
 		t.Fatalf("a side finalized nothing: node 1 %d checkpoints, node 0 %d", len(a), len(b))
 	}
 	fa, fb := a[len(a)-1].Hash, b[len(b)-1].Hash
-	if onBranch(fa, fb) || onBranch(fb, fa) {
+	if descends(r, fa, fb) || descends(r, fb, fa) {
 		t.Fatalf("the sides' finalized blocks %x and %x do not conflict", fa, fb)
 	}
 	for n, got := range res.SlashedOn {
