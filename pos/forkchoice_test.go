@@ -1,7 +1,6 @@
 package pos
 
 import (
-	"context"
 	"math/big"
 	"testing"
 
@@ -68,14 +67,7 @@ func (w *stallWorld) slot(groups [][]int, propose func(proposer int) bool) {
 				}
 			}
 		}
-		b, err := n.c.BuildBlock(p, txs)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sealed, err := n.e.Seal(context.Background(), n.c, b)
-		if err != nil {
-			t.Fatal(err)
-		}
+		sealed := buildSealed(t, n, p, txs)
 		for _, i := range group {
 			if err := w.nodes[i].c.InsertBlock(sealed); err != nil {
 				t.Fatalf("node %d refused slot %d: %v", i, slot, err)

@@ -1,7 +1,6 @@
 package pos
 
 import (
-	"context"
 	"testing"
 	"time"
 
@@ -48,14 +47,7 @@ func groupRun(t *testing.T, g *chain.Genesis, clk *clocks.Sim, nodes []node, gro
 				}
 			}
 			n := nodes[proposer]
-			b, err := n.c.BuildBlock(p, txs)
-			if err != nil {
-				t.Fatal(err)
-			}
-			sealed, err := n.e.Seal(context.Background(), n.c, b)
-			if err != nil {
-				t.Fatal(err)
-			}
+			sealed := buildSealed(t, n, p, txs)
 			for _, i := range group {
 				if err := nodes[i].c.InsertBlock(sealed); err != nil {
 					t.Fatalf("node %d refused slot %d: %v", i, slot, err)

@@ -149,14 +149,7 @@ func produce(t *testing.T, nodes []node, clk *clocks.Sim, offline map[int]bool, 
 		if txs != nil {
 			pending = txs(i)
 		}
-		b, err := n.c.BuildBlock(n.e.Address(), pending)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sealed, err := n.e.Seal(context.Background(), n.c, b)
-		if err != nil {
-			t.Fatal(err)
-		}
+		sealed := buildSealed(t, n, n.e.Address(), pending)
 		for j, m := range nodes {
 			if err := m.c.InsertBlock(sealed); err != nil {
 				t.Fatalf("node %d refused slot %d: %v", j, slot, err)

@@ -33,6 +33,21 @@ func keyOf(t *testing.T, a common.Address) *ecdsa.PrivateKey {
 // proposeOn has the proposer that v's head state draws for the current
 // slot build a block with txs on v's head; v imports it. It gives v's engine
 // that proposer's key, so that one view can build any branch.
+// buildSealed builds a block on n's head with proposer p and txs and seals
+// it with n's engine.
+func buildSealed(t *testing.T, n node, p common.Address, txs []*types.Transaction) *chain.Block {
+	t.Helper()
+	b, err := n.c.BuildBlock(p, txs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealed, err := n.e.Seal(context.Background(), n.c, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sealed
+}
+
 func proposeOn(t *testing.T, v node, clk *clocks.Sim, txs ...*types.Transaction) *chain.Block {
 	t.Helper()
 	p := v.e.Proposer(HeadState{v.c}, v.e.SlotAt(clk.Now()))
