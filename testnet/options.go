@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/chaind/chaind/chain"
+	"github.com/chaind/chaind/fault"
 	"github.com/chaind/chaind/clock"
 )
 
@@ -46,6 +47,10 @@ type Options struct {
 	// (i+1 mod Nodes): the Byzantine behaviour twin, an operator's failover
 	// mistake. That node serves both keys.
 	Twins []int
+	// Partition, when set, cuts the links between these groups before any
+	// node starts (as Supervisor.Partition would, but with no block ever
+	// crossing): for experiments that need the sides apart from genesis.
+	Partition [][]int
 
 	Prometheus bool // write a Prometheus scrape configuration and run prometheus when installed
 
@@ -94,6 +99,11 @@ func (opts *Options) normalise() error {
 	}
 	if opts.BlockTime == 0 {
 		opts.BlockTime = time.Second
+	}
+	if opts.Partition != nil {
+		if err := (fault.Partition{Groups: opts.Partition}).Check(opts.Nodes); err != nil {
+			return fmt.Errorf("testnet: the starting partition: %w", err)
+		}
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()

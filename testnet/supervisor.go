@@ -127,6 +127,12 @@ func Up(opts Options) (_ *Supervisor, err error) {
 			s.links[[2]int{a, b}] = l
 		}
 	}
+	if opts.Partition != nil {
+		if err := s.Partition(opts.Partition); err != nil {
+			s.net.close()
+			return nil, err
+		}
+	}
 	if err := s.serveControl(); err != nil {
 		s.net.close()
 		return nil, err
