@@ -5,9 +5,10 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
+	"maps"
 	"math/big"
+	"math/bits"
 	"slices"
-	"sync"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/rlp"
@@ -294,38 +295,75 @@ func decodeUndo(data []byte) (undoRecord, error) {
 // entries' encodings in key order, and each inner node is SHA-256 of its two
 // children. Changing k entries rehashes k buckets and k paths of bucketBits
 // nodes: cheap per block, and a root that commits to every entry.
+//
+// A tree of few entries holds only what differs from the tree over empty
+// buckets: the non-empty buckets and the nodes above them, so that a state of
+// a few accounts (a simulated node's, a test's) costs what it holds rather
+// than the whole tree's 8,192 hashes; a fuller tree holds them all.
 const (
 	bucketBits = 12
 	numBuckets = 1 << bucketBits
 )
 
 type stateTree struct {
-	nodes   [2 * numBuckets]common.Hash // 1 is the root; leaves at numBuckets+i
-	buckets [numBuckets][]common.Hash
+	// sparse holds the nodes unlike the empty tree's (1 is the root, leaves
+	// at numBuckets+i) until there are more than maxSparse of them; then
+	// dense holds every node, and sparse is nil.
+	sparse  map[int]common.Hash
+	dense   *[2 * numBuckets]common.Hash
+	buckets map[int][]common.Hash // the non-empty buckets' keys, in order
 	dirty   map[int]struct{}
 }
 
-// emptyTreeNodes is the tree over empty buckets, hashed once: every new
-// state (each chain opened, each node of a simulation) starts from a copy.
-var emptyTreeNodes = sync.OnceValue(func() (nodes [2 * numBuckets]common.Hash) {
-	empty := sha256.Sum256(nil)
-	for i := numBuckets; i < 2*numBuckets; i++ {
-		nodes[i] = empty
-	}
-	for i := numBuckets - 1; i >= 1; i-- {
-		nodes[i] = hashPair(nodes[2*i], nodes[2*i+1])
+// maxSparse is the number of nodes beyond which a tree holds all of them in
+// an array: from about there on, a map costs as much memory and more time.
+const maxSparse = numBuckets / 2
+
+// emptyNodes holds, for each depth (0: the root, bucketBits: the leaves),
+// a node of the tree over empty buckets.
+var emptyNodes = func() (nodes [bucketBits + 1]common.Hash) {
+	nodes[bucketBits] = sha256.Sum256(nil)
+	for d := bucketBits - 1; d >= 0; d-- {
+		nodes[d] = hashPair(nodes[d+1], nodes[d+1])
 	}
 	return nodes
-})
+}()
 
 // emptyTreeRoot is the root of the tree over empty buckets.
-var emptyTreeRoot = sync.OnceValue(func() common.Hash {
-	nodes := emptyTreeNodes()
-	return nodes[1]
-})
+func emptyTreeRoot() common.Hash { return emptyNodes[0] }
 
 func newStateTree() *stateTree {
-	return &stateTree{nodes: emptyTreeNodes(), dirty: make(map[int]struct{})}
+	return &stateTree{sparse: make(map[int]common.Hash), buckets: make(map[int][]common.Hash), dirty: make(map[int]struct{})}
+}
+
+// node returns node i's hash.
+func (t *stateTree) node(i int) common.Hash {
+	if t.dense != nil {
+		return t.dense[i]
+	}
+	if h, ok := t.sparse[i]; ok {
+		return h
+	}
+	return emptyNodes[bits.Len(uint(i))-1]
+}
+
+// setNode stores node i's hash.
+func (t *stateTree) setNode(i int, h common.Hash) {
+	switch {
+	case t.dense != nil:
+		t.dense[i] = h
+	case h == emptyNodes[bits.Len(uint(i))-1]:
+		delete(t.sparse, i)
+	case len(t.sparse) < maxSparse:
+		t.sparse[i] = h
+	default:
+		dense := new([2 * numBuckets]common.Hash)
+		for j := 1; j < len(dense); j++ {
+			dense[j] = t.node(j)
+		}
+		dense[i] = h
+		t.dense, t.sparse = dense, nil
+	}
 }
 
 // accountKey is an account's key in the tree: its address, left-aligned.
@@ -352,7 +390,11 @@ func (t *stateTree) remove(k common.Hash) {
 	b := bucketOf(k)
 	list := t.buckets[b]
 	if i, found := slices.BinarySearchFunc(list, k, compareKey); found {
-		t.buckets[b] = slices.Delete(list, i, i+1)
+		if list = slices.Delete(list, i, i+1); len(list) == 0 {
+			delete(t.buckets, b)
+		} else {
+			t.buckets[b] = list
+		}
 	}
 	t.dirty[b] = struct{}{}
 }
@@ -362,7 +404,7 @@ func (t *stateTree) touch(k common.Hash) { t.dirty[bucketOf(k)] = struct{}{} }
 // root rehashes the dirty buckets, encoding each entry with leaf.
 func (t *stateTree) root(leaf func(b []byte, k common.Hash) []byte) common.Hash {
 	if len(t.dirty) == 0 {
-		return t.nodes[1]
+		return t.node(1)
 	}
 	var buf []byte
 	parents := make(map[int]struct{}, len(t.dirty))
@@ -371,30 +413,31 @@ func (t *stateTree) root(leaf func(b []byte, k common.Hash) []byte) common.Hash 
 		for _, k := range t.buckets[b] {
 			buf = leaf(buf, k)
 		}
-		t.nodes[numBuckets+b] = sha256.Sum256(buf)
+		t.setNode(numBuckets+b, sha256.Sum256(buf))
 		parents[(numBuckets+b)/2] = struct{}{}
 	}
 	clear(t.dirty)
 	for len(parents) > 0 {
 		next := make(map[int]struct{}, len(parents))
 		for i := range parents {
-			t.nodes[i] = hashPair(t.nodes[2*i], t.nodes[2*i+1])
+			t.setNode(i, hashPair(t.node(2*i), t.node(2*i+1)))
 			if i > 1 {
 				next[i/2] = struct{}{}
 			}
 		}
 		parents = next
 	}
-	return t.nodes[1]
+	return t.node(1)
 }
 
 func (t *stateTree) copy() *stateTree {
-	c := &stateTree{nodes: t.nodes, dirty: make(map[int]struct{}, len(t.dirty))}
+	c := &stateTree{sparse: maps.Clone(t.sparse), buckets: make(map[int][]common.Hash, len(t.buckets)), dirty: maps.Clone(t.dirty)}
+	if t.dense != nil {
+		dense := *t.dense
+		c.dense = &dense
+	}
 	for i, b := range t.buckets {
 		c.buckets[i] = slices.Clone(b)
-	}
-	for b := range t.dirty {
-		c.dirty[b] = struct{}{}
 	}
 	return c
 }

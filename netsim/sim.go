@@ -3,6 +3,7 @@ package netsim
 import (
 	"context"
 	"crypto/ecdsa"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -20,6 +21,7 @@ import (
 	"github.com/chaind/chaind/testnet"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/crypto"
 )
 
 // Config describes one simulated run.
@@ -432,8 +434,12 @@ func normalised(shares []float64, n int) []float64 {
 }
 
 // coinbase is node i's reward address: it names the producer of a block.
+// It is a hash of i, like a real address, so that the coinbases spread over
+// the state tree's buckets (the chain buckets accounts by their first bits):
+// consecutive numbers would all share one bucket, and every import would
+// rehash every coinbase credited so far.
 func coinbase(i int) common.Address {
-	return common.BigToAddress(big.NewInt(int64(0x5100000 + i)))
+	return common.BytesToAddress(crypto.Keccak256(binary.BigEndian.AppendUint64([]byte("chaind/netsim/coinbase"), uint64(i))))
 }
 
 func (s *sim) close() {

@@ -240,3 +240,18 @@ func TestMedianArrival(t *testing.T) {
 		t.Fatalf("median arrival %v, want 400ms", got)
 	}
 }
+
+// TestCoinbasesSpreadOverStateBuckets checks that the nodes' reward addresses
+// fall into many of the state tree's 4,096 buckets (the first 12 bits of an
+// address): in one bucket, every import rehashes every coinbase credited so
+// far. A thousand random addresses fill about 885 buckets.
+func TestCoinbasesSpreadOverStateBuckets(t *testing.T) {
+	buckets := map[uint16]bool{}
+	for i := range 1000 {
+		a := coinbase(i)
+		buckets[uint16(a[0])<<4|uint16(a[1])>>4] = true
+	}
+	if len(buckets) < 850 {
+		t.Fatalf("1,000 coinbases fill %d buckets, want at least 850", len(buckets))
+	}
+}
