@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/chaind/chaind/chain"
-	"github.com/chaind/chaind/fault"
 	"github.com/chaind/chaind/clock"
+	"github.com/chaind/chaind/fault"
 )
 
 // Options describe a testnet.
