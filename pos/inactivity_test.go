@@ -60,6 +60,21 @@ func groupRun(t *testing.T, g *chain.Genesis, clk *clocks.Sim, nodes []node, gro
 // finalizedEpoch is the finalized epoch of node n's head state.
 func finalizedEpoch(n node) uint64 { return n.e.finalized(HeadState{n.c}).Epoch }
 
+// leakSetup runs four equal validators, all online, for four 16-slot epochs
+// on a genesis with inactivity quotient 64, and returns them with the votes
+// cast and the epoch finalized by then.
+func leakSetup(t *testing.T) (*chain.Genesis, *clocks.Sim, []node, map[int][]Vote, uint64) {
+	t.Helper()
+	g := testGenesis(10, 10, 10, 10)
+	g.EpochLength = 16
+	g.InactivityQuotient = 64
+	clk := clocks.NewSim(genesisTime)
+	nodes := newNodes(t, g, clk)
+	votes := map[int][]Vote{}
+	groupRun(t, g, clk, nodes, [][]int{{0, 1, 2, 3}}, 4*g.EpochLength, votes)
+	return g, clk, nodes, votes, finalizedEpoch(nodes[0])
+}
+
 // TestInactivityLeakRestoresFinality: with half of the stake offline for
 // good, finality stops, the offline half leaks, and finality resumes at the
 // epoch the formula predicts: the offline validators are judged on target
@@ -70,14 +85,7 @@ func finalizedEpoch(n node) uint64 { return n.e.finalized(HeadState{n.c}).Epoch 
 // way (a vote whose epoch's later slots all belong to offline proposers
 // waits an epoch for a block).
 func TestInactivityLeakRestoresFinality(t *testing.T) {
-	g := testGenesis(10, 10, 10, 10)
-	g.EpochLength = 16
-	g.InactivityQuotient = 64
-	clk := clocks.NewSim(genesisTime)
-	nodes := newNodes(t, g, clk)
-	votes := map[int][]Vote{}
-	groupRun(t, g, clk, nodes, [][]int{{0, 1, 2, 3}}, 4*g.EpochLength, votes)
-	f := finalizedEpoch(nodes[0])
+	g, clk, nodes, votes, f := leakSetup(t)
 	if f == 0 {
 		t.Fatal("nothing finalized while all were online")
 	}
@@ -126,14 +134,7 @@ func checkEscrow(t *testing.T, n node) {
 // finalized blocks conflict and nobody signed two conflicting votes:
 // nobody is slashable (docs/pos.md).
 func TestPartitionsLeakEachOtherOut(t *testing.T) {
-	g := testGenesis(10, 10, 10, 10)
-	g.EpochLength = 16
-	g.InactivityQuotient = 64
-	clk := clocks.NewSim(genesisTime)
-	nodes := newNodes(t, g, clk)
-	votes := map[int][]Vote{}
-	groupRun(t, g, clk, nodes, [][]int{{0, 1, 2, 3}}, 4*g.EpochLength, votes)
-	f := finalizedEpoch(nodes[0])
+	g, clk, nodes, votes, f := leakSetup(t)
 	want := f + 7 + LeakEpochs(g.InactivityQuotient)
 	start := nodes[0].e.Epoch(nodes[0].c.Head().Header.Nonce)
 	groupRun(t, g, clk, nodes, [][]int{{0, 1}, {2, 3}}, (want+2-start)*g.EpochLength, votes)
