@@ -41,6 +41,7 @@ type Chain struct {
 	store   *Store
 	genesis *Genesis
 	engine  Engine
+	body    BodyTransition // engine's, or nil: blocks carry no consensus body
 	clock   clock.Clock
 	log     *slog.Logger
 
@@ -102,6 +103,7 @@ func Open(cfg Config) (*Chain, error) {
 	if c.log == nil {
 		c.log = slog.Default()
 	}
+	c.body, _ = cfg.Engine.(BodyTransition)
 	gblock, gstate := cfg.Genesis.Block(cfg.Engine)
 	c.genesisHeader = gblock.Header
 	gjson, err := json.Marshal(cfg.Genesis)
@@ -359,6 +361,9 @@ func (c *Chain) verifyBlock(b *Block, parent *Header) error {
 	if root := ReceiptRoot(b.Txs); root != h.ReceiptRoot {
 		return NewRuleError(ErrBadReceiptRoot, "header has %x, body gives %x", h.ReceiptRoot, root)
 	}
+	if root := ConsensusBodyRoot(b.Consensus); root != h.ConsensusRoot {
+		return NewRuleError(ErrBadConsensusRoot, "header has %x, consensus body gives %x", h.ConsensusRoot, root)
+	}
 	return nil
 }
 
@@ -526,12 +531,17 @@ func (c *Chain) readBlock(hash common.Hash) (*Block, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Block{Header: h, Txs: txs}, nil
+	body, err := c.store.Consensus(hash)
+	if err != nil {
+		return nil, err
+	}
+	return &Block{Header: h, Txs: txs, Consensus: body}, nil
 }
 
-// BuildBlock assembles an unsealed block on the head: txs (in priority order)
-// are applied while they are valid and fit the gas limit; once a sender's
-// transaction fails, its later ones are skipped. The engine's Prepare fills
+// BuildBlock assembles an unsealed block on the head: the engine's consensus
+// body (BodyTransition) first, then txs (in priority order) while they are
+// valid and fit the gas limit; once a sender's transaction fails, its later
+// ones are skipped. The engine's Prepare fills
 // the consensus fields; the caller seals.
 func (c *Chain) BuildBlock(coinbase common.Address, txs []*types.Transaction) (*Block, error) {
 	c.mu.Lock()
@@ -551,6 +561,10 @@ func (c *Chain) BuildBlock(coinbase common.Address, txs []*types.Transaction) (*
 	mark := c.state.Mark()
 	defer c.state.RevertTo(mark)
 	if err := engineStep("begin", h, c.engine.BeginBlock(c, c.state, h)); err != nil {
+		return nil, fmt.Errorf("build block %d: %w", h.Height, err)
+	}
+	body, err := c.buildConsensus(c.state, h)
+	if err != nil {
 		return nil, fmt.Errorf("build block %d: %w", h.Height, err)
 	}
 	failed := make(map[common.Address]bool)
@@ -578,5 +592,5 @@ func (c *Chain) BuildBlock(coinbase common.Address, txs []*types.Transaction) (*
 	h.StateRoot = c.state.Root()
 	h.TxRoot = TxRoot(included)
 	h.ReceiptRoot = ReceiptRoot(included)
-	return &Block{Header: h, Txs: included}, nil
+	return &Block{Header: h, Txs: included, Consensus: body}, nil
 }

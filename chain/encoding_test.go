@@ -30,7 +30,19 @@ func randomHeader(r *rand.Rand) *Header {
 		h.Seal = make([]byte, r.Intn(MaxSealSize+1))
 		r.Read(h.Seal)
 	}
+	if r.Intn(2) == 0 {
+		r.Read(h.ConsensusRoot[:])
+	}
 	return h
+}
+
+// sealedExtra is the part of extraData the seal hash covers: the prefix and
+// the consensus root, if any.
+func sealedExtra(h *Header, extra []byte) []byte {
+	if h.ConsensusRoot != (common.Hash{}) {
+		return extra[:ExtraPrefixSize+common.HashLength]
+	}
+	return extra[:ExtraPrefixSize]
 }
 
 // sameHeader reports whether a and b have equal fields (a nil seal equals an
@@ -70,7 +82,7 @@ func TestHeaderEncodingRoundTripAndHash(t *testing.T) {
 		}
 		// The seal hash leaves out the nonce and the seal, and only them.
 		sealed := eth
-		sealed.Nonce, sealed.Extra = types.BlockNonce{}, eth.Extra[:ExtraPrefixSize]
+		sealed.Nonce, sealed.Extra = types.BlockNonce{}, sealedExtra(h, eth.Extra)
 		if h.SealHash() != sealed.Hash() {
 			t.Fatalf("header %d: seal hash is not the hash without nonce and seal", i)
 		}
@@ -105,6 +117,11 @@ func TestHeaderHashCoversEveryField(t *testing.T) {
 		"Nonce":        func(h *Header) { h.Nonce ^= 1 << 63 },
 		"Seal":         func(h *Header) { h.Seal = append(h.Seal[:len(h.Seal):len(h.Seal)], 0) },
 		"Seal content": func(h *Header) { h.Seal = []byte{0} },
+		"ConsensusRoot": func(h *Header) {
+			if h.ConsensusRoot[0] ^= 1; h.ConsensusRoot == (common.Hash{}) {
+				h.ConsensusRoot[1] = 1
+			}
+		},
 	}
 	for i := 0; i < 50; i++ {
 		h := randomHeader(r)
@@ -368,7 +385,7 @@ func TestFastEncodingIsGoEthereums(t *testing.T) {
 			t.Fatalf("header %d (%+v): encoding\n%x\nwant\n%x", i, h, got, want)
 		}
 		sealed := h.Ethereum()
-		sealed.Nonce, sealed.Extra = types.BlockNonce{}, sealed.Extra[:ExtraPrefixSize]
+		sealed.Nonce, sealed.Extra = types.BlockNonce{}, sealedExtra(h, sealed.Extra)
 		if h.Hash() != h.Ethereum().Hash() || h.SealHash() != sealed.Hash() {
 			t.Fatalf("header %d: hash or seal hash differs from go-ethereum's", i)
 		}
@@ -437,23 +454,28 @@ func decodeViaGoEthereum(h *Header, b []byte) error {
 	if err := checkEthereum(&e); err != nil {
 		return errHeader("%w", err)
 	}
-	ms := binary.BigEndian.Uint16(e.Extra)
-	d := Header{
-		ParentHash:  e.ParentHash,
-		TxRoot:      e.TxHash,
-		ReceiptRoot: e.ReceiptHash,
-		StateRoot:   e.Root,
-		Coinbase:    e.Coinbase,
-		Height:      e.Number.Uint64(),
-		Time:        e.Time*1000 + uint64(ms),
-		GasLimit:    e.GasLimit,
-		GasUsed:     e.GasUsed,
-		BaseFee:     e.BaseFee,
-		Bits:        binary.BigEndian.Uint32(e.Extra[2:]),
-		Nonce:       e.Nonce.Uint64(),
+	ms, seal := binary.BigEndian.Uint16(e.Extra)&^rootFlag, e.Extra[ExtraPrefixSize:]
+	var root common.Hash
+	if binary.BigEndian.Uint16(e.Extra)&rootFlag != 0 {
+		root, seal = common.BytesToHash(seal[:common.HashLength]), seal[common.HashLength:]
 	}
-	if len(e.Extra) > ExtraPrefixSize {
-		d.Seal = bytes.Clone(e.Extra[ExtraPrefixSize:])
+	d := Header{
+		ParentHash:    e.ParentHash,
+		TxRoot:        e.TxHash,
+		ReceiptRoot:   e.ReceiptHash,
+		StateRoot:     e.Root,
+		Coinbase:      e.Coinbase,
+		Height:        e.Number.Uint64(),
+		Time:          e.Time*1000 + uint64(ms),
+		GasLimit:      e.GasLimit,
+		GasUsed:       e.GasUsed,
+		BaseFee:       e.BaseFee,
+		Bits:          binary.BigEndian.Uint32(e.Extra[2:]),
+		Nonce:         e.Nonce.Uint64(),
+		ConsensusRoot: root,
+	}
+	if len(seal) > 0 {
+		d.Seal = bytes.Clone(seal)
 	}
 	if e.Difficulty.Cmp(Work(d.Bits)) != 0 {
 		return errHeader("difficulty %v is not the work %v of bits %08x", e.Difficulty, Work(d.Bits), d.Bits)
@@ -481,11 +503,22 @@ func checkEthereum(e *types.Header) error {
 		return errors.New("fields after the base fee")
 	case !e.Number.IsUint64():
 		return fmt.Errorf("number %v exceeds 64 bits", e.Number)
-	case len(e.Extra) < ExtraPrefixSize || len(e.Extra) > ExtraPrefixSize+MaxSealSize:
-		return fmt.Errorf("extra data of %d bytes, want %d to %d", len(e.Extra), ExtraPrefixSize, ExtraPrefixSize+MaxSealSize)
-	case binary.BigEndian.Uint16(e.Extra) >= 1000:
-		return fmt.Errorf("millisecond part %d is not below 1000", binary.BigEndian.Uint16(e.Extra))
-	case e.Time > (^uint64(0)-uint64(binary.BigEndian.Uint16(e.Extra)))/1000:
+	case len(e.Extra) < ExtraPrefixSize:
+		return fmt.Errorf("extra data of %d bytes, want at least %d", len(e.Extra), ExtraPrefixSize)
+	}
+	ms, seal := binary.BigEndian.Uint16(e.Extra), len(e.Extra)-ExtraPrefixSize
+	if ms&rootFlag != 0 {
+		ms &^= rootFlag
+		seal -= common.HashLength
+	}
+	switch {
+	case seal < 0:
+		return errors.New("extra data flags a consensus root it has no room for")
+	case seal > MaxSealSize:
+		return fmt.Errorf("seal of %d bytes, want at most %d", seal, MaxSealSize)
+	case ms >= 1000:
+		return fmt.Errorf("millisecond part %d is not below 1000", ms)
+	case e.Time > (^uint64(0)-uint64(ms))/1000:
 		return fmt.Errorf("time %d s overflows 64 bits of milliseconds", e.Time)
 	}
 	return nil

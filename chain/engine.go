@@ -65,6 +65,26 @@ type StateTransition interface {
 	Finalize(c ChainReader, st *State, h *Header) error
 }
 
+// BodyTransition is implemented by engines whose blocks carry a consensus
+// body (Block.Consensus): messages of the consensus protocol itself, such
+// as proof-of-stake votes and evidence, that are not account transactions
+// and so pay no fee and use no nonce (the beacon block body is the model).
+// The chain never reads the body: it checks it against the header's
+// ConsensusRoot and hands it to the engine. Blocks of an engine without it
+// must have an empty body.
+type BodyTransition interface {
+	// BuildConsensus returns the consensus body of the block h being built,
+	// with st the state after BeginBlock; the chain then applies it with
+	// ApplyConsensus, so a body the engine builds must be one it applies.
+	BuildConsensus(c ChainReader, st *State, h *Header) ([]byte, error)
+	// ApplyConsensus applies body, h's consensus body, to st after
+	// BeginBlock and before h's transactions. It is called on every path
+	// that executes a block (building, importing, replaying) with the
+	// chain's write lock held, as StateTransition's hooks are. A body it
+	// refuses makes the block invalid when the error is a rule error.
+	ApplyConsensus(c ChainReader, st *State, h *Header, body []byte) error
+}
+
 // NoSystemCalls is embedded by engines that take no calls from transactions
 // and change no state before a block's transactions (proof of work).
 type NoSystemCalls struct{}

@@ -19,6 +19,8 @@ const (
 	ErrBadTime          = ErrorKind("bad timestamp")
 	ErrFutureBlock      = ErrorKind("block from the future")
 	ErrBadTxRoot        = ErrorKind("bad transaction root")
+	ErrBadConsensusRoot = ErrorKind("bad consensus body root")
+	ErrConsensusBody    = ErrorKind("consensus body not taken by this engine")
 	ErrBadStateRoot     = ErrorKind("bad state root")
 	ErrBadReceiptRoot   = ErrorKind("bad receipt root")
 	ErrBadGasLimit      = ErrorKind("bad gas limit")

@@ -152,11 +152,14 @@ func engineStep(step string, h *Header, err error) error {
 	return fmt.Errorf("engine %s of block %d: %w", step, h.Height, err)
 }
 
-// applyBlock executes b's transactions, the engine's state transition and
-// the reward on st and checks the resulting state root. On error st is left
-// partly changed: the caller reverts.
+// applyBlock executes b's consensus body, transactions, the engine's state
+// transition and the reward on st and checks the resulting state root. On
+// error st is left partly changed: the caller reverts.
 func (c *Chain) applyBlock(st *State, b *Block) error {
 	if err := engineStep("begin", b.Header, c.engine.BeginBlock(c, st, b.Header)); err != nil {
+		return err
+	}
+	if err := c.applyConsensus(st, b.Header, b.Consensus); err != nil {
 		return err
 	}
 	for i, tx := range b.Txs {
@@ -171,4 +174,36 @@ func (c *Chain) applyBlock(st *State, b *Block) error {
 		return NewRuleError(ErrBadStateRoot, "block %d: header has %x, execution gives %x", b.Height(), b.Header.StateRoot, root)
 	}
 	return nil
+}
+
+// applyConsensus hands a block's consensus body to the engine's
+// BodyTransition; an empty body needs none.
+func (c *Chain) applyConsensus(st *State, h *Header, body []byte) error {
+	if len(body) == 0 {
+		return nil
+	}
+	if c.body == nil {
+		return NewRuleError(ErrConsensusBody, "block %d carries a consensus body of %d bytes", h.Height, len(body))
+	}
+	return engineStep("consensus body", h, c.body.ApplyConsensus(c, st, h, body))
+}
+
+// buildConsensus asks the engine for the consensus body of h, being built on
+// st, and applies it.
+func (c *Chain) buildConsensus(st *State, h *Header) ([]byte, error) {
+	if c.body == nil {
+		return nil, nil
+	}
+	body, err := c.body.BuildConsensus(c, st, h)
+	if err != nil {
+		return nil, fmt.Errorf("build consensus body: %w", err)
+	}
+	if len(body) > MaxConsensusSize {
+		return nil, fmt.Errorf("build consensus body: %d bytes exceed %d", len(body), MaxConsensusSize)
+	}
+	if err := c.applyConsensus(st, h, body); err != nil {
+		return nil, err
+	}
+	h.ConsensusRoot = ConsensusBodyRoot(body)
+	return body, nil
 }

@@ -2,7 +2,6 @@ package chain
 
 import (
 	"bytes"
-	"encoding/binary"
 	"fmt"
 	"math/big"
 	"sync"
@@ -16,11 +15,22 @@ import (
 // the header's wire and storage encoding, so an Ethereum client that
 // recomputes the hash from the JSON-RPC fields gets chaind's hash. The fields
 // Ethereum has no place for travel in its extraData: the millisecond part of
-// the time, the difficulty bits and the engine's seal.
+// the time, the difficulty bits, the root of the consensus body (when the
+// block has one) and the engine's seal.
+//
+// extraData is: 2 bytes of milliseconds (Time % 1000), with bit 15 set when
+// the root follows; 4 bytes of Bits; the 32-byte ConsensusRoot if flagged;
+// then the seal. Everything before the seal is sealed. Headers without a
+// consensus body (every PoW header) encode as they did before the root was
+// added.
 const (
-	// ExtraPrefixSize is the sealed part of extraData: 2 bytes of
-	// milliseconds (Time % 1000) and 4 bytes of Bits, big-endian.
+	// ExtraPrefixSize is the fixed part of extraData: 2 bytes of
+	// milliseconds (Time % 1000, and the root flag) and 4 bytes of Bits,
+	// big-endian.
 	ExtraPrefixSize = 6
+	// rootFlag marks, in the milliseconds field, that a ConsensusRoot
+	// follows the prefix.
+	rootFlag = 0x8000
 	// MaxSealSize bounds the seal (PoS: a signature and a RANDAO reveal).
 	MaxSealSize = 160
 	// MaxHeaderSize bounds an encoded header.
@@ -41,15 +51,19 @@ type Header struct {
 	BaseFee     *big.Int       // the genesis's base fee per gas; nil reads as 0
 	Bits        uint32         // engine field: PoW compact target, 0 for PoS
 	Nonce       uint64         // engine field: PoW nonce, PoS slot
-	Seal        []byte         // engine data outside the seal hash (PoS signature)
+	// ConsensusRoot commits to the block's consensus body
+	// (ConsensusBodyRoot of Block.Consensus); zero when the body is empty.
+	ConsensusRoot common.Hash
+	Seal          []byte // engine data outside the seal hash (PoS signature)
+}
+
+// extraData is h's extraData.
+func (h *Header) extraData() []byte {
+	return h.appendExtra(make([]byte, 0, ExtraPrefixSize+common.HashLength+len(h.Seal)), false)
 }
 
 // Ethereum is the Ethereum header h maps to; its hash is h's hash.
 func (h *Header) Ethereum() *types.Header {
-	extra := make([]byte, ExtraPrefixSize+len(h.Seal))
-	binary.BigEndian.PutUint16(extra, uint16(h.Time%1000))
-	binary.BigEndian.PutUint32(extra[2:], h.Bits)
-	copy(extra[ExtraPrefixSize:], h.Seal)
 	baseFee := new(big.Int)
 	if h.BaseFee != nil {
 		baseFee.Set(h.BaseFee)
@@ -66,7 +80,7 @@ func (h *Header) Ethereum() *types.Header {
 		GasLimit:    h.GasLimit,
 		GasUsed:     h.GasUsed,
 		Time:        h.Time / 1000,
-		Extra:       extra,
+		Extra:       h.extraData(),
 		Nonce:       types.EncodeNonce(h.Nonce),
 		BaseFee:     baseFee,
 	}
@@ -77,7 +91,8 @@ func (h *Header) Ethereum() *types.Header {
 func (h *Header) Hash() common.Hash { return h.hashRLP(false) }
 
 // SealHash is what the engine seals: the hash of the Ethereum header with the
-// nonce zeroed and extraData cut to its sealed prefix, so neither the PoW
+// nonce zeroed and extraData cut before the seal (the consensus root stays),
+// so neither the PoW
 // nonce nor the PoS signature is part of what they commit to (as ethash and
 // Clique keep the seal out of the hash they seal).
 func (h *Header) SealHash() common.Hash { return h.hashRLP(true) }

@@ -64,7 +64,7 @@ func keccakMemo(enc []byte) common.Hash {
 }
 
 // appendRLP appends the RLP of h.Ethereum() to b (sealed: with the nonce
-// zero and extraData cut to ExtraPrefixSize). A negative base fee, which
+// zero and extraData cut before the seal). A negative base fee, which
 // MarshalBinary refuses, is written as its absolute value.
 func (h *Header) appendRLP(b []byte, sealed bool) []byte {
 	start := len(b)
@@ -83,16 +83,15 @@ func (h *Header) appendRLP(b []byte, sealed bool) []byte {
 	b = appendUint(b, h.GasLimit)
 	b = appendUint(b, h.GasUsed)
 	b = appendUint(b, h.Time/1000)
-	seal := h.Seal
-	if sealed {
-		seal = nil
+	extra := ExtraPrefixSize
+	if h.ConsensusRoot != (common.Hash{}) {
+		extra += common.HashLength
 	}
-	var prefix [ExtraPrefixSize]byte
-	binary.BigEndian.PutUint16(prefix[:], uint16(h.Time%1000))
-	binary.BigEndian.PutUint32(prefix[2:], h.Bits)
-	b = appendStringHeader(b, ExtraPrefixSize+len(seal))
-	b = append(b, prefix[:]...)
-	b = append(b, seal...)
+	if !sealed {
+		extra += len(h.Seal)
+	}
+	b = appendStringHeader(b, extra)
+	b = h.appendExtra(b, sealed)
 	b = appendHash(b, common.Hash{}) // mix digest
 	nonce := h.Nonce
 	if sealed {
@@ -116,6 +115,24 @@ func (h *Header) appendRLP(b []byte, sealed bool) []byte {
 	b = append(b, head[3:]...)
 	copy(b[start+len(head):], b[start+3:start+3+n])
 	copy(b[start:], head)
+	return b
+}
+
+// appendExtra appends h's extraData (sealed: without the seal) to b.
+func (h *Header) appendExtra(b []byte, sealed bool) []byte {
+	ms := uint16(h.Time % 1000)
+	hasRoot := h.ConsensusRoot != (common.Hash{})
+	if hasRoot {
+		ms |= rootFlag
+	}
+	b = binary.BigEndian.AppendUint16(b, ms)
+	b = binary.BigEndian.AppendUint32(b, h.Bits)
+	if hasRoot {
+		b = append(b, h.ConsensusRoot[:]...)
+	}
+	if !sealed {
+		b = append(b, h.Seal...)
+	}
 	return b
 }
 
@@ -213,11 +230,22 @@ func decodeRLP(b []byte) (Header, error) {
 		return d, errors.New("non-zero logs bloom")
 	case mix != common.Hash{}:
 		return d, errors.New("non-zero mix digest")
-	case len(extra) < ExtraPrefixSize || len(extra) > ExtraPrefixSize+MaxSealSize:
-		return d, fmt.Errorf("extra data of %d bytes, want %d to %d", len(extra), ExtraPrefixSize, ExtraPrefixSize+MaxSealSize)
+	case len(extra) < ExtraPrefixSize:
+		return d, fmt.Errorf("extra data of %d bytes, want at least %d", len(extra), ExtraPrefixSize)
 	}
 	ms := uint64(binary.BigEndian.Uint16(extra))
+	seal := extra[ExtraPrefixSize:]
+	if ms&rootFlag != 0 {
+		ms &^= rootFlag
+		if len(seal) < common.HashLength {
+			return d, fmt.Errorf("extra data of %d bytes flags a consensus root it has no room for", len(extra))
+		}
+		d.ConsensusRoot = common.BytesToHash(seal[:common.HashLength])
+		seal = seal[common.HashLength:]
+	}
 	switch {
+	case len(seal) > MaxSealSize:
+		return d, fmt.Errorf("seal of %d bytes, want at most %d", len(seal), MaxSealSize)
 	case ms >= 1000:
 		return d, fmt.Errorf("millisecond part %d is not below 1000", ms)
 	case secs > (^uint64(0)-ms)/1000:
@@ -226,8 +254,8 @@ func decodeRLP(b []byte) (Header, error) {
 	d.Time = secs*1000 + ms
 	d.Bits = binary.BigEndian.Uint32(extra[2:])
 	d.Nonce = binary.BigEndian.Uint64(nonce[:])
-	if len(extra) > ExtraPrefixSize {
-		d.Seal = bytes.Clone(extra[ExtraPrefixSize:])
+	if len(seal) > 0 {
+		d.Seal = bytes.Clone(seal)
 	}
 	if work := Work(d.Bits); new(big.Int).SetBytes(difficulty).Cmp(work) != 0 {
 		return d, fmt.Errorf("difficulty %x is not the work %v of bits %08x", difficulty, work, d.Bits)

@@ -109,7 +109,7 @@ func (s *Store) checkMarked(marked markedHead, head common.Hash) error {
 
 // checkRecentBlocks reads the newest canonical blocks in full: each header
 // must hash to its canonical entry and link to its parent, each body must
-// match its header's transaction root, and each undo record must decode.
+// match its header's transaction and consensus roots, and each undo record must decode.
 func (s *Store) checkRecentBlocks(head common.Hash) error {
 	hdr, err := s.Header(head)
 	if err != nil {
@@ -135,6 +135,13 @@ func (s *Store) checkRecentBlocks(head common.Hash) error {
 		}
 		if root := TxRoot(txs); root != hdr.TxRoot {
 			return damaged(height, "body has transaction root %x, header %x", root, hdr.TxRoot)
+		}
+		body, err := s.Consensus(want)
+		if err != nil {
+			return damaged(height, "consensus body: %v", err)
+		}
+		if root := ConsensusBodyRoot(body); root != hdr.ConsensusRoot {
+			return damaged(height, "consensus body has root %x, header %x", root, hdr.ConsensusRoot)
 		}
 		if _, err := s.Weight(want); err != nil {
 			return damaged(height, "weight: %v", err)

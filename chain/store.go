@@ -28,6 +28,7 @@ var ErrNotFound = errors.New("not found")
 var (
 	prefixHeader    = []byte("h") // h + hash -> header bytes
 	prefixBody      = []byte("b") // b + hash -> RLP transactions
+	prefixConsensus = []byte("k") // k + hash -> consensus body, when not empty
 	prefixWeight    = []byte("w") // w + hash -> total weight of the branch up to it
 	prefixCanonical = []byte("c") // c + height -> hash on the canonical chain
 	prefixByHeight  = []byte("n") // n + height + hash -> nothing: every stored block
@@ -223,6 +224,15 @@ func (s *Store) Txs(hash common.Hash) ([]*types.Transaction, error) {
 	return txs, nil
 }
 
+// Consensus reads a block's consensus body by hash: nil when it has none.
+func (s *Store) Consensus(hash common.Hash) ([]byte, error) {
+	data, err := s.get(key(prefixConsensus, hash[:]))
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil
+	}
+	return data, err
+}
+
 // Weight reads the total weight of the branch ending at hash.
 func (s *Store) Weight(hash common.Hash) (*big.Int, error) {
 	data, err := s.get(key(prefixWeight, hash[:]))
@@ -341,6 +351,9 @@ func (b *storeBatch) putBlock(blk *Block, weight *big.Int) error {
 	}
 	b.b.Put(key(prefixHeader, hash[:]), hb)
 	b.b.Put(key(prefixBody, hash[:]), body)
+	if len(blk.Consensus) > 0 {
+		b.b.Put(key(prefixConsensus, hash[:]), blk.Consensus)
+	}
 	b.b.Put(key(prefixWeight, hash[:]), weight.Bytes())
 	b.b.Put(key(prefixByHeight, heightKey(blk.Height()), hash[:]), nil)
 	return nil
