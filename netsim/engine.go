@@ -53,7 +53,7 @@ func (engine) Seal(_ context.Context, _ chain.ChainReader, b *chain.Block) (*cha
 func sealed(b *chain.Block) *chain.Block {
 	h := b.Header.Copy()
 	h.Seal = SimulatedWork
-	return &chain.Block{Header: h, Txs: b.Txs}
+	return &chain.Block{Header: h, Txs: b.Txs, Consensus: b.Consensus}
 }
 
 func (e engine) Weight(h *chain.Header) *big.Int { return e.real.Weight(h) }

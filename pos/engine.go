@@ -265,7 +265,7 @@ func (e *Engine) Seal(_ context.Context, _ chain.ChainReader, b *chain.Block) (*
 		return nil, err
 	}
 	copy(h.Seal, sig)
-	return &chain.Block{Header: h, Txs: b.Txs}, nil
+	return &chain.Block{Header: h, Txs: b.Txs, Consensus: b.Consensus}, nil
 }
 
 // Weight is 1: under ForkChoiceLongest the chain follows the longest branch

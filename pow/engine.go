@@ -130,7 +130,7 @@ func (e *Engine) Seal(ctx context.Context, c chain.ChainReader, b *chain.Block) 
 		}
 		if found {
 			h.Nonce = nonce
-			return &chain.Block{Header: h, Txs: b.Txs}, nil
+			return &chain.Block{Header: h, Txs: b.Txs, Consensus: b.Consensus}, nil
 		}
 		h.Time++
 	}
