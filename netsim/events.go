@@ -25,17 +25,21 @@ type blockInfo struct {
 	seq   int
 }
 
-// delivery is a block or a transaction on its way to a node, and the peer
-// it came from (-1: the node made it).
+// delivery is a block, a transaction or a consensus message on its way to
+// a node, and the peer it came from (-1: the node made it).
 type delivery struct {
 	block *chain.Block
 	tx    *types.Transaction
+	msg   *consensusMsg
 	from  int
 }
 
 func (d *delivery) hash() common.Hash {
-	if d.block != nil {
+	switch {
+	case d.block != nil:
 		return d.block.Hash()
+	case d.msg != nil:
+		return d.msg.hash()
 	}
 	return d.tx.Hash()
 }
@@ -46,6 +50,8 @@ func (s *sim) payload(d *delivery) int {
 	switch {
 	case d.tx != nil:
 		return int(d.tx.Size())
+	case d.msg != nil:
+		return len(d.msg.payload)
 	case s.cfg.TxRate > 0:
 		return txBytes(d.block.Txs)
 	}
@@ -54,7 +60,7 @@ func (s *sim) payload(d *delivery) int {
 
 // wireSize is what d costs on a link.
 func (s *sim) wireSize(d *delivery) int {
-	if d.tx != nil {
+	if d.block == nil {
 		return s.payload(d)
 	}
 	return headerBytes + s.payload(d)
@@ -111,8 +117,12 @@ func (s *sim) arrive(n *node, d *delivery) {
 		s.requestFailed(n, d.hash())
 		return
 	}
-	if d.tx != nil {
+	switch {
+	case d.tx != nil:
 		s.arriveTx(n, d)
+		return
+	case d.msg != nil:
+		s.arriveMsg(n, d)
 		return
 	}
 	hash := d.block.Hash()
@@ -135,7 +145,7 @@ func (s *sim) arrive(n *node, d *delivery) {
 func (s *sim) importBlock(n *node, d *delivery) {
 	if n.validator != nil && d.from >= 0 { // as a node's p2p shows its validator every block it receives
 		n.validator.ObserveHeader(d.block.Header)
-		n.validator.ObserveTxs(d.block.Txs)
+		n.validator.ObserveBlock(d.block)
 	}
 	err := n.chain.InsertBlock(d.block)
 	switch {

@@ -11,7 +11,6 @@ import (
 	"github.com/chaind/chaind/pos"
 	"github.com/chaind/chaind/testnet"
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
 )
 
@@ -104,12 +103,12 @@ func (s *sim) posNode(n *node, keys []*ecdsa.PrivateKey) (*pos.Engine, error) {
 // and pool exist.
 func (s *sim) startValidator(n *node, e *pos.Engine, b pos.Behaviour) error {
 	n.protection = pos.OpenMemProtection()
-	v, err := pos.NewValidator(pos.ValidatorConfig{Chain: n.chain, Engine: e, Pool: simPool{s, n}, Logger: quiet,
-		Clock: s.clk, Byzantine: b, Protection: n.protection, Announce: func(blk *chain.Block) { s.produced(n, blk) }})
+	v, err := pos.NewValidator(pos.ValidatorConfig{Chain: n.chain, Engine: e, Pool: n.pool, Logger: quiet,
+		Clock: s.clk, Byzantine: b, Protection: n.protection, Announce: func(blk *chain.Block) { s.produced(n, blk) },
+		Gossip: func(code byte, payload []byte) { s.gossip(n, code, payload) }})
 	if err != nil {
 		return err
 	}
-	n.pool.SubscribeNewTxs(v.ObserveTxs)
 	n.validator = v
 	return nil
 }
@@ -120,25 +119,50 @@ func newPoolFor(n *node) {
 	n.chain.Subscribe(n.pool.Reset)
 }
 
-// simPool is the validator's view of its node's mempool: what it adds
-// (votes, evidence) enters the pool and spreads like any transaction.
-type simPool struct {
-	s *sim
-	n *node
+// consensusMsg is a PoS consensus message (a vote or evidence) on the
+// simulated network, as it travels on its p2p channel.
+type consensusMsg struct {
+	code    byte
+	payload []byte
 }
 
-func (p simPool) Pending() []*types.Transaction           { return p.n.pool.Pending() }
-func (p simPool) PendingNonce(addr common.Address) uint64 { return p.n.pool.PendingNonce(addr) }
+func (m *consensusMsg) hash() common.Hash { return crypto.Keccak256Hash([]byte{m.code}, m.payload) }
 
-// Add admits tx to the pool and relays it.
-func (p simPool) Add(tx *types.Transaction) error {
-	if err := p.n.pool.Add(tx); err != nil {
-		return err
+// gossip sends a consensus message n's validator made to n's peers.
+func (s *sim) gossip(n *node, code byte, payload []byte) {
+	m := &consensusMsg{code: code, payload: payload}
+	s.sysMsgs[m.hash()] = m
+	n.txSeen[m.hash()] = true
+	s.relay(n, &delivery{msg: m, from: -1})
+}
+
+// arriveMsg is a consensus message reaching n: n checks it as its p2p
+// channel's handler would (pos.Messages) and relays it if it was of use.
+func (s *sim) arriveMsg(n *node, d *delivery) {
+	hash := d.msg.hash()
+	if n.txSeen[hash] {
+		return
 	}
-	p.s.sysTxs[tx.Hash()] = tx
-	p.n.txSeen[tx.Hash()] = true
-	p.s.relay(p.n, &delivery{tx: tx, from: -1})
-	return nil
+	n.txSeen[hash] = true
+	s.received(n, hash)
+	if n.engine == nil {
+		return
+	}
+	msgs := pos.Messages{Chain: n.chain, Engine: n.engine, Validator: n.validator}
+	var relay bool
+	switch d.msg.code {
+	case pos.VoteCode:
+		if sv, err := pos.DecodeSignedVote(d.msg.payload); err == nil {
+			relay, _ = msgs.Vote(sv)
+		}
+	case pos.EvidenceCode:
+		if ev, err := pos.DecodeEvidence(d.msg.payload); err == nil {
+			relay, _ = msgs.Evidence(ev)
+		}
+	}
+	if relay {
+		s.relay(n, d)
+	}
 }
 
 // scheduleSlot runs every running validator's duties at the start of slot.

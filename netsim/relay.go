@@ -118,7 +118,7 @@ func (s *sim) requestFailed(n *node, hash common.Hash) {
 // received ends any request of n for hash.
 func (s *sim) received(n *node, hash common.Hash) { delete(n.requested, hash) }
 
-// message is the block or transaction with this hash.
+// message is the block, transaction or consensus message with this hash.
 func (s *sim) message(hash common.Hash) *delivery {
 	if bi := s.blocks[hash]; bi != nil {
 		return &delivery{block: bi.block}
@@ -126,5 +126,5 @@ func (s *sim) message(hash common.Hash) *delivery {
 	if ti := s.txs[hash]; ti != nil {
 		return &delivery{tx: ti.tx}
 	}
-	return &delivery{tx: s.sysTxs[hash]}
+	return &delivery{msg: s.sysMsgs[hash]}
 }

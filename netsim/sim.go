@@ -20,7 +20,6 @@ import (
 	"github.com/chaind/chaind/pow"
 	"github.com/chaind/chaind/testnet"
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
 )
 
@@ -173,9 +172,9 @@ type sim struct {
 	group        []int     // partition group of each node while partitioned, else nil
 	txSrc        *txSource // with Config.TxRate
 	txs          map[common.Hash]*txInfo
-	sysTxs       map[common.Hash]*types.Transaction // PoS: votes and evidence the validators sent
-	refused      int                                // blocks a node refused by rule (PoS: rivals of its finalized checkpoint, Byzantine blocks)
-	posEngine    *pos.Engine                        // PoS: one node's engine, to read the final state's slashings
+	sysMsgs      map[common.Hash]*consensusMsg // PoS: votes and evidence the validators sent
+	refused      int                           // blocks a node refused by rule (PoS: rivals of its finalized checkpoint, Byzantine blocks)
+	posEngine    *pos.Engine                   // PoS: one node's engine, to read the final state's slashings
 }
 
 // Run simulates cfg to the end and reports.
@@ -306,12 +305,12 @@ func (cfg *Config) check() error {
 
 func newSim(cfg Config) (*sim, error) {
 	s := &sim{
-		cfg:    cfg,
-		clk:    clock.NewSim(genesisTime),
-		blocks: map[common.Hash]*blockInfo{},
-		txs:    map[common.Hash]*txInfo{},
-		sysTxs: map[common.Hash]*types.Transaction{},
-		rng:    rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15)),
+		cfg:     cfg,
+		clk:     clock.NewSim(genesisTime),
+		blocks:  map[common.Hash]*blockInfo{},
+		txs:     map[common.Hash]*txInfo{},
+		sysMsgs: map[common.Hash]*consensusMsg{},
+		rng:     rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15)),
 	}
 	var keys []*ecdsa.PrivateKey
 	if cfg.Consensus == chain.ConsensusPoS {

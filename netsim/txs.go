@@ -120,9 +120,6 @@ func (s *sim) arriveTx(n *node, d *delivery) {
 	}
 	n.txSeen[hash] = true
 	s.received(n, hash)
-	if n.validator != nil { // as a node's p2p shows its validator every transaction relayed to it
-		n.validator.ObserveTxs([]*types.Transaction{d.tx})
-	}
 	if err := n.pool.Add(d.tx); err != nil {
 		return // e.g. a block n already has included it
 	}

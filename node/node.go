@@ -243,8 +243,12 @@ func (n *Node) build() error {
 	if err != nil {
 		return fmt.Errorf("node: %w", err)
 	}
+	var channels []p2p.Channel
+	if posEngine != nil {
+		channels = n.consensusChannels(c, posEngine)
+	}
 	n.p2p, err = p2p.New(p2p.Config{
-		Chain: c, Pool: n.pool, SeenHeader: n.seenHeader, SeenTxs: n.seenTxs, Key: nodeKey, Transport: n.cfg.P2PTransport, ListenAddr: n.cfg.P2PAddr, StaticPeers: n.cfg.Peers, Bootnodes: n.cfg.Bootnodes,
+		Chain: c, Pool: n.pool, SeenHeader: n.seenHeader, SeenBlock: n.seenBlock, Channels: channels, Key: nodeKey, Transport: n.cfg.P2PTransport, ListenAddr: n.cfg.P2PAddr, StaticPeers: n.cfg.Peers, Bootnodes: n.cfg.Bootnodes,
 		MaxPeers: n.cfg.MaxPeers, NoDiscover: n.cfg.NoDiscover, TrustLoopback: n.cfg.TrustLoopback, Logger: n.log,
 		AnchorsFile: filepath.Join(n.cfg.DataDir, AnchorsFile),
 	})
@@ -258,12 +262,16 @@ func (n *Node) build() error {
 		if n.slasher, err = pos.OpenSlasher(posEngine, SlasherDir(n.cfg.DataDir)); err != nil {
 			return fmt.Errorf("node: %w", err)
 		}
+		gossip := func(code byte, payload []byte) {
+			if _, err := n.p2p.Gossip(code, payload, ""); err != nil {
+				n.log.Error("Cannot send a consensus message", "code", code, "err", err)
+			}
+		}
 		n.validator, err = pos.NewValidator(pos.ValidatorConfig{Chain: c, Engine: posEngine, Pool: n.pool, Logger: n.log,
-			Announce: n.p2p.Announce, Byzantine: n.cfg.Byzantine, Protection: n.protection, Slasher: n.slasher})
+			Announce: n.p2p.Announce, Byzantine: n.cfg.Byzantine, Protection: n.protection, Slasher: n.slasher, Gossip: gossip})
 		if err != nil {
 			return err
 		}
-		n.pool.SubscribeNewTxs(n.validator.ObserveTxs)
 	}
 	return nil
 }

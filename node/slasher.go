@@ -4,8 +4,8 @@ import (
 	"path/filepath"
 
 	"github.com/chaind/chaind/chain"
+	"github.com/chaind/chaind/p2p"
 	"github.com/chaind/chaind/pos"
-	"github.com/ethereum/go-ethereum/core/types"
 )
 
 // SlasherDir is the slasher's database inside a data directory.
@@ -22,13 +22,50 @@ func (n *Node) seenHeader(h *chain.Header) {
 	}
 }
 
-// seenTxs is p2p's SeenTxs: the validator's slasher sees the votes among
-// the transactions of every block a peer sends and every transaction a
-// peer relays, whatever the chain or the pool then make of them (a vote
-// from the other side of a healed partition whose nonce this side used
-// never reaches the pool).
-func (n *Node) seenTxs(txs []*types.Transaction) {
+// seenBlock is p2p's SeenBlock: the validator's slasher sees the votes in
+// the consensus body of every block a peer sends, and its evidence pool
+// the evidence, whatever the chain then makes of the block (one from the
+// other side of a healed partition may revert this side's finalized
+// checkpoint).
+func (n *Node) seenBlock(b *chain.Block) {
 	if n.validator != nil {
-		n.validator.ObserveTxs(txs)
+		n.validator.ObserveBlock(b)
 	}
+}
+
+// consensusChannels are the PoS consensus messages' p2p channels: votes
+// and evidence, checked (pos.Messages) and passed on to the other peers
+// when they were of use. A vote or evidence that does not verify costs
+// its sender the connection; what a peer sends beyond the channel's
+// budget is dropped unread.
+func (n *Node) consensusChannels(c *chain.Chain, e *pos.Engine) []p2p.Channel {
+	msgs := func() pos.Messages { return pos.Messages{Chain: c, Engine: e, Validator: n.validator} }
+	relay := func(code byte, payload []byte, peer string) {
+		if _, err := n.p2p.Gossip(code, payload, peer); err != nil {
+			n.log.Error("Cannot relay a consensus message", "code", code, "err", err)
+		}
+	}
+	return []p2p.Channel{{
+		Code: pos.VoteCode, Name: "pos-votes", MaxSize: pos.MaxVoteSize, Rate: pos.VoteRate, Burst: pos.VoteBurst,
+		Decode: pos.DecodeVoteMsg,
+		Handle: func(peer string, m any) error {
+			sv := m.(pos.SignedVote)
+			ok, err := msgs().Vote(sv)
+			if ok {
+				relay(pos.VoteCode, sv.Encode(), peer)
+			}
+			return err
+		},
+	}, {
+		Code: pos.EvidenceCode, Name: "pos-evidence", MaxSize: pos.MaxEvidenceSize, Rate: pos.EvidenceRate, Burst: pos.EvidenceBurst,
+		Decode: pos.DecodeEvidenceMsg,
+		Handle: func(peer string, m any) error {
+			ev := m.(pos.Evidence)
+			ok, err := msgs().Evidence(ev)
+			if ok {
+				relay(pos.EvidenceCode, ev.Encode(), peer)
+			}
+			return err
+		},
+	}}
 }

@@ -14,9 +14,7 @@ import (
 	"github.com/chaind/chaind/p2p/p2ptest"
 	"github.com/chaind/chaind/pos"
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
-	"github.com/ethereum/go-ethereum/rlp"
 )
 
 // slasherNet is a running PoS validator node with key A, validators A and
@@ -55,15 +53,43 @@ func newSlasherNet(t *testing.T) *slasherNet {
 	return &slasherNet{g: g, n: n, eb: eb, keyB: keyB, b: b}
 }
 
+// dial connects peer i to the node.
+func (s *slasherNet) dial(t *testing.T, i int) *p2ptest.Peer {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	peer, err := p2ptest.Dial(ctx, p2p.TCP{}, s.n.P2PAddr(), p2ptest.Key(i), p2ptest.Hello(s.g, s.eb, big.NewInt(1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { peer.Close() })
+	return peer
+}
+
+// send has peer send m and waits until the node handled it: the pong
+// proves it (a peer's messages are handled in order).
+func send(t *testing.T, peer *p2ptest.Peer, m p2p.Msg) {
+	t.Helper()
+	if err := peer.Send(m); err != nil {
+		t.Fatal(err)
+	}
+	if err := peer.Send(&p2p.Ping{Nonce: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p2ptest.Await[*p2p.Pong](peer); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // push has peer i push a block that B signed for the current slot, with
-// txs, on a parent the node does not have, and waits until the node
-// handled it; the chain must not store it.
-func (s *slasherNet) push(t *testing.T, i int, parent common.Hash, txs []*types.Transaction) {
+// the consensus body body, on a parent the node does not have, and waits
+// until the node handled it; the chain must not store it.
+func (s *slasherNet) push(t *testing.T, i int, parent common.Hash, body []byte) {
 	t.Helper()
 	slot := s.eb.SlotAt(time.Now())
 	h := &chain.Header{ParentHash: parent, Coinbase: s.b, Height: 7, Time: s.g.Timestamp + slot*uint64(time.Duration(s.g.SlotTime).Milliseconds()),
-		Nonce: slot, TxRoot: chain.TxRoot(txs), Seal: make([]byte, 2*crypto.SignatureLength)}
-	sealed, err := s.eb.Seal(context.Background(), nil, &chain.Block{Header: h, Txs: txs})
+		Nonce: slot, TxRoot: chain.TxRoot(nil), ConsensusRoot: chain.ConsensusBodyRoot(body), Seal: make([]byte, 2*crypto.SignatureLength)}
+	sealed, err := s.eb.Seal(context.Background(), nil, &chain.Block{Header: h, Consensus: body})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,46 +97,20 @@ func (s *slasherNet) push(t *testing.T, i int, parent common.Hash, txs []*types.
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	peer, err := p2ptest.Dial(ctx, p2p.TCP{}, s.n.P2PAddr(), p2ptest.Key(i), p2ptest.Hello(s.g, s.eb, big.NewInt(1)))
-	cancel()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer peer.Close()
-	if err := peer.Send(&p2p.PushBlock{Block: enc, Weight: big.NewInt(1000)}); err != nil {
-		t.Fatal(err)
-	}
-	// The pong proves the node has handled the block (a peer's messages
-	// are handled in order).
-	if err := peer.Send(&p2p.Ping{Nonce: 1}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := p2ptest.Await[*p2p.Pong](peer); err != nil {
-		t.Fatal(err)
-	}
+	send(t, s.dial(t, i), &p2p.PushBlock{Block: enc, Weight: big.NewInt(1000)})
 	if s.n.Chain().GetHeader(sealed.Hash()) != nil {
 		t.Fatalf("block %d was stored", i)
 	}
 }
 
-// awaitEvidence waits until evidence of kind against B is in the node's
-// pool, or B is slashed on its chain.
-func (s *slasherNet) awaitEvidence(t *testing.T, kind uint8) {
+// awaitSlashed waits until B is slashed on the node's chain: the node's
+// slasher found the evidence, and the node included it in a block.
+func (s *slasherNet) awaitSlashed(t *testing.T) {
 	t.Helper()
 	deadline := time.Now().Add(time.Minute)
-	for {
-		if s.eb.Slashed(pos.HeadState{C: s.n.Chain()}, s.b) {
-			return // the evidence is in a block already
-		}
-		for _, tx := range s.n.Pool().Pending() {
-			var ev pos.Evidence
-			if to := tx.To(); to != nil && *to == pos.SlashingAddress && rlp.DecodeBytes(tx.Data(), &ev) == nil && ev.Kind == kind {
-				return
-			}
-		}
+	for !s.eb.Slashed(pos.HeadState{C: s.n.Chain()}, s.b) {
 		if time.Now().After(deadline) {
-			t.Fatalf("no evidence of kind %d against B in the node's pool", kind)
+			t.Fatal("B was not slashed on the node's chain")
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -119,41 +119,36 @@ func (s *slasherNet) awaitEvidence(t *testing.T, kind uint8) {
 // TestSlasherSeesBlocksTheChainRefuses: a validator node is pushed, by two
 // peers, two blocks that validator B signed for one slot, each on a parent
 // the node does not have, so the chain stores neither; the node's slasher
-// saw both headers as p2p received them, and the node sends the evidence
-// that slashes B (it is pending, or B is slashed already).
+// saw both headers as p2p received them, and the node includes the
+// evidence that slashes B.
 func TestSlasherSeesBlocksTheChainRefuses(t *testing.T) {
 	s := newSlasherNet(t)
 	s.push(t, 0, common.Hash{1}, nil)
 	s.push(t, 1, common.Hash{2}, nil)
-	s.awaitEvidence(t, pos.DoubleProposal)
+	s.awaitSlashed(t)
 }
 
-// TestSlasherSeesVotesThePoolRefuses: B's vote reaches the node's pool;
-// B's second vote for the same target, with the same nonce, comes only in
-// a block on a parent the node does not have (as the other side's blocks
-// come after a partition in which each side finalized its own branch:
-// refused for reverting the finalized checkpoint). The pool would refuse
-// it and the chain never stores it; the node's slasher saw it as p2p
-// received the block, and the node sends the evidence of B's double vote.
-// Before p2p showed the slasher the transactions of blocks it received,
-// no evidence was ever sent.
-func TestSlasherSeesVotesThePoolRefuses(t *testing.T) {
+// TestSlasherSeesVotesOfBlocksTheChainRefuses: B's vote reaches the node
+// on the vote channel; B's second vote for the same target comes only in
+// the consensus body of a block on a parent the node does not have (as
+// the other side's blocks come after a partition in which each side
+// finalized its own branch: refused for reverting the finalized
+// checkpoint). The chain never stores it; the node's slasher saw it as p2p
+// received the block, and the node includes the evidence of B's double
+// vote in its own block.
+func TestSlasherSeesVotesOfBlocksTheChainRefuses(t *testing.T) {
 	s := newSlasherNet(t)
 	epoch := s.eb.Epoch(s.eb.SlotAt(time.Now()))
 	genesis := s.n.Chain().GenesisHeader().Hash()
-	voteTx := func(target common.Hash) *types.Transaction {
-		v := pos.Vote{Source: pos.Checkpoint{Hash: genesis}, Target: pos.Checkpoint{Epoch: epoch + 1, Hash: target}}
-		to := pos.FinalityAddress
-		tx, err := types.SignNewTx(s.keyB, s.g.Signer(), &types.DynamicFeeTx{ChainID: new(big.Int).SetUint64(s.g.ChainID), Nonce: 0,
-			GasTipCap: big.NewInt(1e9), GasFeeCap: big.NewInt(100e9), Gas: chain.TransferGas, To: &to, Data: s.eb.EncodeVote(v)})
+	vote := func(target common.Hash) pos.SignedVote {
+		sv, err := s.eb.SignVote(s.keyB, pos.Vote{Source: pos.Checkpoint{Hash: genesis}, Target: pos.Checkpoint{Epoch: epoch + 1, Hash: target}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		return tx
+		return sv
 	}
-	if err := s.n.Pool().Add(voteTx(common.Hash{1})); err != nil {
-		t.Fatal(err)
-	}
-	s.push(t, 0, common.Hash{3}, []*types.Transaction{voteTx(common.Hash{2})})
-	s.awaitEvidence(t, pos.DoubleVote)
+	first := vote(common.Hash{1})
+	send(t, s.dial(t, 0), &p2p.ChannelMsg{Code: pos.VoteCode, Payload: first.Encode()})
+	s.push(t, 1, common.Hash{3}, (&pos.Body{Votes: []pos.SignedVote{vote(common.Hash{2})}}).Encode())
+	s.awaitSlashed(t)
 }

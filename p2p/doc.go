@@ -23,9 +23,9 @@
 // from FirstChannelCode up belong to the Channels other components (the
 // consensus engines) register, each with its decoder, handler, maximum size
 // and per-peer budget, which p2p carries without knowing what they mean;
-// every header a peer sends is shown to Config.SeenHeader first, and the
-// transactions of every block and relay to Config.SeenTxs (a slasher
-// watches every branch and every vote there); every
+// every header a peer sends is shown to Config.SeenHeader first, and every
+// block whose bodies match its header to Config.SeenBlock (a slasher
+// watches every branch and the votes in every block there); every
 // goroutine is owned by the Server and waited for on Close; every timer goes
 // through a clock.Clock.
 //

@@ -128,16 +128,15 @@ func (s *Server) seenHeaders(headers ...*chain.Header) {
 
 // importBlock inserts a block from p, cheapest checks first: a block whose
 // parent we lack starts a sync and costs no signature recovery (but its
-// header and, if they match, transactions are shown to SeenHeader and
-// SeenTxs); a wrong
-// transaction root or an invalid header costs p its connection before any
-// signature is recovered. It returns false when the block was not imported.
+// header and, if its bodies match it, the block are shown to SeenHeader
+// and SeenBlock); a wrong transaction or consensus root or an invalid
+// header costs p its connection before any signature is recovered. It returns false when the block was not imported.
 func (s *Server) importBlock(p *Peer, b *chain.Block) bool {
 	p.knownBlocks.add(b.Hash())
 	s.seenHeaders(b.Header)
-	root := chain.TxRoot(b.Txs)
-	if root == b.Header.TxRoot && s.cfg.SeenTxs != nil {
-		s.cfg.SeenTxs(b.Txs)
+	root, bodyRoot := chain.TxRoot(b.Txs), chain.ConsensusBodyRoot(b.Consensus)
+	if root == b.Header.TxRoot && bodyRoot == b.Header.ConsensusRoot && s.cfg.SeenBlock != nil {
+		s.cfg.SeenBlock(b)
 	}
 	if s.chain.GetHeader(b.Header.ParentHash) == nil {
 		s.syncer.trigger()
@@ -145,6 +144,10 @@ func (s *Server) importBlock(p *Peer, b *chain.Block) bool {
 	}
 	if root != b.Header.TxRoot {
 		s.misbehaved(p, fmt.Sprintf("invalid block %d (%x): %v: body %x, header %x", b.Height(), b.Hash(), chain.ErrBadTxRoot, root, b.Header.TxRoot))
+		return false
+	}
+	if bodyRoot != b.Header.ConsensusRoot {
+		s.misbehaved(p, fmt.Sprintf("invalid block %d (%x): %v: body %x, header %x", b.Height(), b.Hash(), chain.ErrBadConsensusRoot, bodyRoot, b.Header.ConsensusRoot))
 		return false
 	}
 	if _, err := s.chain.VerifyHeaders([]*chain.Header{b.Header}); err != nil {
@@ -325,9 +328,6 @@ func (s *Server) addTxs(p *Peer, txs [][]byte) {
 			return
 		}
 		p.knownTxs.add(tx.Hash())
-		if s.cfg.SeenTxs != nil {
-			s.cfg.SeenTxs([]*types.Transaction{tx})
-		}
 		if err := s.pool.Add(tx); err == nil {
 			p.lastTx.Store(s.clock.Now().UnixNano()) // a useful peer (evict.go)
 		} else {

@@ -20,7 +20,6 @@ import (
 	"github.com/chaind/chaind/clock"
 	"github.com/chaind/chaind/p2p/addrman"
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
 )
 
@@ -84,13 +83,12 @@ type Config struct {
 	// finalized checkpoint): a slasher watches every branch there. It
 	// must not block.
 	SeenHeader func(*chain.Header)
-	// SeenTxs, optional, is shown the transactions of every block a peer
-	// sends whose body matches its header, and every transaction a peer
-	// relays, before the chain or the pool decides on them (a block on an
-	// unknown parent or reverting the finalized checkpoint, a vote whose
-	// nonce is used): a slasher records the votes among them. It must not
-	// block.
-	SeenTxs func([]*types.Transaction)
+	// SeenBlock, optional, is shown every block a peer sends whose bodies
+	// (transactions and consensus body) match its header, before the chain
+	// decides on it (a block on an unknown parent or reverting the
+	// finalized checkpoint): a slasher records the votes in its consensus
+	// body. It must not block.
+	SeenBlock func(*chain.Block)
 }
 
 // PeerInfo describes a connected peer.

@@ -91,24 +91,6 @@ func (b Behaviour) String() string {
 	return strings.Join(names, "+")
 }
 
-// censored drops other validators' votes and evidence from txs.
-func (v *Validator) censored(txs []*types.Transaction) []*types.Transaction {
-	if v.cfg.Byzantine&ByzCensor == 0 {
-		return txs
-	}
-	var out []*types.Transaction
-	for _, tx := range txs {
-		to := tx.To()
-		if to != nil && (*to == FinalityAddress || *to == SlashingAddress) {
-			if from, err := v.cfg.Engine.g.Sender(tx); err != nil || v.keyOf(from) == nil {
-				continue
-			}
-		}
-		out = append(out, tx)
-	}
-	return out
-}
-
 // equivocation builds a second block for a's slot, proposed by k: a's
 // transactions plus a transfer of one wei to itself, so that the two differ.
 func (v *Validator) equivocation(k *validatorKey, a *chain.Block) (*chain.Block, error) {
@@ -158,7 +140,7 @@ func (v *Validator) badVotes(k *validatorKey, epoch uint64, honest Vote) (castHo
 }
 
 func (v *Validator) submitVote(k *validatorKey, vote Vote) {
-	if err := v.submit(k, FinalityAddress, v.cfg.Engine.EncodeVote(vote)); err != nil {
-		v.log.Warn("Vote refused by the mempool", "epoch", vote.Target.Epoch, "err", err)
+	if err := v.cast(k, vote); err != nil {
+		v.log.Error("Cannot sign vote", "epoch", vote.Target.Epoch, "err", err)
 	}
 }

@@ -17,8 +17,9 @@ import (
 )
 
 // validatorNet is validators with their own chains and real mempools,
-// driven slot by slot on a test clock; blocks and transactions reach every
-// other node at the end of the slot in which they were made.
+// driven slot by slot on a test clock; blocks, transactions and consensus
+// messages reach every other node at the end of the slot in which they
+// were made.
 type validatorNet struct {
 	t      *testing.T
 	clk    *clocks.Sim
@@ -26,7 +27,15 @@ type validatorNet struct {
 	pools  []*mempool.Pool
 	vals   []*Validator
 	blocks []*chain.Block
-	txs    [][]*types.Transaction // by origin
+	txs    [][]*types.Transaction     // by origin
+	msgs   [][]netMsg                 // consensus messages, by origin
+	sent   func(origin int, m netMsg) // optional: shown every consensus message a validator sends
+}
+
+// netMsg is a consensus message on its channel.
+type netMsg struct {
+	code    byte
+	payload []byte
 }
 
 func newValidatorNet(t *testing.T, g *chain.Genesis, byz map[int]Behaviour) *validatorNet {
@@ -57,13 +66,19 @@ func (net *validatorNet) addNodeWith(n node, p *Protection, byz Behaviour, keys 
 	}})
 	n.c.Subscribe(pool.Reset)
 	n.c.Subscribe(func(ev chain.HeadEvent) { net.blocks = append(net.blocks, ev.Added...) })
+	origin := len(net.nodes)
 	v, err := NewValidator(ValidatorConfig{Chain: n.c, Engine: n.e, Pool: pool, Byzantine: byz, Protection: p,
-		Announce: func(b *chain.Block) { net.blocks = append(net.blocks, b) }})
+		Announce: func(b *chain.Block) { net.blocks = append(net.blocks, b) },
+		Gossip: func(code byte, payload []byte) {
+			if net.sent != nil {
+				net.sent(origin, netMsg{code, payload})
+			}
+			net.msgs[origin] = append(net.msgs[origin], netMsg{code, payload})
+		}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	origin := len(net.nodes)
-	net.txs = append(net.txs, nil)
+	net.txs, net.msgs = append(net.txs, nil), append(net.msgs, nil)
 	pool.SubscribeNewTxs(func(txs []*types.Transaction) { net.txs[origin] = append(net.txs[origin], txs...) })
 	net.nodes, net.pools, net.vals = append(net.nodes, n), append(net.pools, pool), append(net.vals, v)
 }
@@ -84,14 +99,16 @@ func (net *validatorNet) run(slots int) {
 	}
 }
 
-// gossip delivers every pending block and transaction to every node.
+// gossip delivers every pending block, transaction and consensus message
+// to every node.
 func (net *validatorNet) gossip() {
-	for len(net.blocks) > 0 || net.pendingTxs() {
+	for len(net.blocks) > 0 || net.pending() {
 		blocks := net.blocks
 		net.blocks = nil
 		for _, b := range blocks {
 			for i, n := range net.nodes {
 				net.vals[i].ObserveHeader(b.Header) // as node shows its validator every block it receives
+				net.vals[i].ObserveBlock(b)
 				err := n.c.InsertBlock(b)
 				if err != nil && !errors.Is(err, chain.ErrKnownBlock) && !chain.IsRuleError(err) {
 					net.t.Fatalf("node %d: block %d: %v", i, b.Height(), err)
@@ -101,7 +118,6 @@ func (net *validatorNet) gossip() {
 		for origin, txs := range net.txs {
 			net.txs[origin] = nil
 			for i, p := range net.pools {
-				net.vals[i].ObserveTxs(txs)
 				if i != origin {
 					for _, tx := range txs {
 						_ = p.Add(tx) // known, or stale on this node's head: as in gossip
@@ -109,12 +125,43 @@ func (net *validatorNet) gossip() {
 				}
 			}
 		}
+		for origin, msgs := range net.msgs {
+			net.msgs[origin] = nil
+			for i, n := range net.nodes {
+				if i != origin {
+					for _, m := range msgs {
+						net.deliver(Messages{Chain: n.c, Engine: n.e, Validator: net.vals[i]}, m)
+					}
+				}
+			}
+		}
 	}
 }
 
-func (net *validatorNet) pendingTxs() bool {
-	for _, txs := range net.txs {
-		if len(txs) > 0 {
+// deliver hands m to a node's consensus-message handler, as its channel
+// would.
+func (net *validatorNet) deliver(msgs Messages, m netMsg) {
+	var err error
+	switch m.code {
+	case VoteCode:
+		var sv SignedVote
+		if sv, err = DecodeSignedVote(m.payload); err == nil {
+			_, err = msgs.Vote(sv)
+		}
+	case EvidenceCode:
+		var ev Evidence
+		if ev, err = DecodeEvidence(m.payload); err == nil {
+			_, err = msgs.Evidence(ev)
+		}
+	}
+	if err != nil {
+		net.t.Fatalf("a validator's message refused: %v", err)
+	}
+}
+
+func (net *validatorNet) pending() bool {
+	for i := range net.txs {
+		if len(net.txs[i]) > 0 || len(net.msgs[i]) > 0 {
 			return true
 		}
 	}
@@ -165,7 +212,7 @@ func TestByzantineValidatorsAreSlashed(t *testing.T) {
 
 // TestValidatorLoopOnSimulatedClock: a validator holding all the stake,
 // started for real on a simulated clock, proposes in every slot, votes
-// through the mempool and finalizes; the test moves time slot by slot once
+// into its own pool and finalizes; the test moves time slot by slot once
 // the loop waits on the clock.
 func TestValidatorLoopOnSimulatedClock(t *testing.T) {
 	g := testGenesis(32)

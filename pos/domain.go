@@ -25,13 +25,12 @@ import (
 //	block seal     keccak256(header seal hash || slot)     (the slot rides in the
 //	               header's nonce, which the seal hash zeroes: it is signed here)
 //	RANDAO reveal  keccak256("chaind/pos/randao" || epoch)
-//	finality vote  keccak256(RLP(vote))                    (see VoteCall)
+//	finality vote  keccak256(RLP(vote))                    (see SignedVote)
 //
-// A finality vote is a transaction to FinalityAddress whose calldata is a
-// VoteCall: the vote and the attester domain. The transaction's signature
-// covers the calldata, so it signs the domain; the engine refuses a vote
-// whose domain is not this chain's. The vote's signing root (above) is what
-// slashing protection records for it.
+// A finality vote is a consensus message (body.go): the vote, its
+// validator and the validator's signature of the vote's signing root, which
+// is also what slashing protection records for it. A vote signed on another
+// chain does not verify here.
 
 // Domain separates signatures by message kind and chain.
 type Domain [32]byte
@@ -88,39 +87,6 @@ func (e *Engine) revealRoot(epoch uint64) common.Hash {
 func (e *Engine) VoteSigningRoot(v Vote) common.Hash {
 	data, _ := rlp.EncodeToBytes(v) // cannot fail: numbers and hashes
 	return SigningRoot(crypto.Keccak256Hash(data), e.dom.attester)
-}
-
-// VoteCall is the calldata of a finality vote: the vote and the attester
-// domain of the chain it is for.
-type VoteCall struct {
-	Domain Domain
-	Vote   Vote
-}
-
-// maxVoteCall bounds a vote's calldata: a domain, two checkpoints and a
-// head.
-const maxVoteCall = 160
-
-// EncodeVote is the calldata of a transaction that casts v on e's chain.
-func (e *Engine) EncodeVote(v Vote) []byte {
-	data, _ := rlp.EncodeToBytes(VoteCall{Domain: e.dom.attester, Vote: v}) // cannot fail
-	return data
-}
-
-// DecodeVote reads a vote's calldata; it refuses calldata that is not a
-// vote for e's chain.
-func (e *Engine) DecodeVote(data []byte) (Vote, error) {
-	if len(data) > maxVoteCall {
-		return Vote{}, chain.NewRuleError(ErrBadVote, "%d bytes of calldata, a vote has at most %d", len(data), maxVoteCall)
-	}
-	var c VoteCall
-	if err := rlp.DecodeBytes(data, &c); err != nil {
-		return Vote{}, chain.NewRuleError(ErrBadVote, "%v", err)
-	}
-	if c.Domain != e.dom.attester {
-		return Vote{}, chain.NewRuleError(ErrBadVote, "the vote was signed for another chain (domain %x, this chain's %x)", c.Domain, e.dom.attester)
-	}
-	return c.Vote, nil
 }
 
 // sign signs root with key.

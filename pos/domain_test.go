@@ -9,8 +9,6 @@ import (
 	"github.com/chaind/chaind/chain"
 	clocks "github.com/chaind/chaind/clock"
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/core/types"
-	"github.com/ethereum/go-ethereum/rlp"
 )
 
 func encodeHeader(t *testing.T, h *chain.Header) []byte {
@@ -22,20 +20,19 @@ func encodeHeader(t *testing.T, h *chain.Header) []byte {
 	return b
 }
 
-// refusedEverywhere has a block built with evidence ev (sent by validator
-// 0) and checks that the evidence was left out and v stays unslashed.
-func refusedEverywhere(t *testing.T, nodes []node, clk *clocks.Sim, ev []byte, v common.Address) {
+// refusedEverywhere checks that ev is refused by every node's evidence
+// pool and in a block, and that v stays unslashed.
+func refusedEverywhere(t *testing.T, nodes []node, ev Evidence, v common.Address) {
 	t.Helper()
-	g := nodes[0].c.Genesis()
-	tx := callTx(t, g, key(0), nodes[0].c.Account(addr(0)).Nonce, SlashingAddress, nil, ev)
-	for i := 0; i < 100; i++ {
-		clk.Advance(slotMs * time.Millisecond)
-		if b := produce(t, nodes, clk, nil, func(int) []*types.Transaction { return []*types.Transaction{tx} }); b != nil {
-			if len(b.Txs) != 0 {
-				t.Fatal("a block included the evidence")
-			}
-			break
+	for i, n := range nodes {
+		if _, added, err := n.e.AddEvidence(HeadState{n.c}, ev); added || !errors.Is(err, ErrBadEvidence) {
+			t.Fatalf("node %d pooled the evidence (%v)", i, err)
 		}
+	}
+	n := nodes[0]
+	_, st := n.c.Genesis().Block(n.e)
+	if err := n.e.ApplyConsensus(n.c, st, n.c.Head().Header, (&Body{Evidence: []Evidence{ev}}).Encode()); !errors.Is(err, ErrBadEvidence) {
+		t.Fatalf("a block with the evidence: %v", err)
 	}
 	for i, n := range nodes {
 		if n.e.Slashed(HeadState{n.c}, v) {
@@ -74,7 +71,7 @@ func TestForgedSlotIsNoEvidence(t *testing.T) {
 	}
 	forged := b.Copy()
 	forged.Nonce = a.Nonce
-	ev, _ := rlp.EncodeToBytes(Evidence{Kind: DoubleProposal, A: encodeHeader(t, a), B: encodeHeader(t, forged)})
+	ev := Evidence{Kind: DoubleProposal, A: encodeHeader(t, a), B: encodeHeader(t, forged)}
 	if who, err := nodes[0].e.checkDoubleProposal(encodeHeader(t, a), encodeHeader(t, forged)); !errors.Is(err, ErrBadEvidence) {
 		t.Fatalf("forged slot: %s would be slashed (%v)", who.Hex(), err)
 	}
@@ -83,7 +80,7 @@ func TestForgedSlotIsNoEvidence(t *testing.T) {
 	if who, err := nodes[0].e.checkDoubleProposal(encodeHeader(t, a), encodeHeader(t, retimed)); !errors.Is(err, ErrBadEvidence) {
 		t.Fatalf("forged slot and time: %s would be slashed (%v)", who.Hex(), err)
 	}
-	refusedEverywhere(t, nodes, clk, ev, a.Coinbase)
+	refusedEverywhere(t, nodes, ev, a.Coinbase)
 }
 
 // TestEvidenceFromAnotherChainRefused: one validator key used honestly on
@@ -114,8 +111,7 @@ func TestEvidenceFromAnotherChainRefused(t *testing.T) {
 	if _, err := nodes[0].e.checkDoubleProposal(encodeHeader(t, ha.Header), encodeHeader(t, hb.Header)); !errors.Is(err, ErrBadEvidence) {
 		t.Fatalf("blocks of two networks taken as a double proposal: %v", err)
 	}
-	ev, _ := rlp.EncodeToBytes(Evidence{Kind: DoubleProposal, A: encodeHeader(t, ha.Header), B: encodeHeader(t, hb.Header)})
-	refusedEverywhere(t, nodes, clk, ev, proposer)
+	refusedEverywhere(t, nodes, Evidence{Kind: DoubleProposal, A: encodeHeader(t, ha.Header), B: encodeHeader(t, hb.Header)}, proposer)
 
 	// Validator 2 votes for epoch 1 on both networks: different targets.
 	target := func(n node) Vote {
@@ -135,17 +131,17 @@ func TestEvidenceFromAnotherChainRefused(t *testing.T) {
 	if va == vb {
 		t.Fatal("the networks' checkpoints must differ")
 	}
-	txA := voteTx(t, here, key(2), 0, va)
-	txB := voteTx(t, there, key(2), 0, vb)
-	ra, _ := txA.MarshalBinary()
-	rb, _ := txB.MarshalBinary()
+	sa, sb := signedVote(t, here, key(2), va), signedVote(t, there, key(2), vb)
+	ra, rb := sa.Encode(), sb.Encode()
 	if _, err := nodes[0].e.checkDoubleVote(ra, rb); !errors.Is(err, ErrBadEvidence) {
 		t.Fatalf("votes of two networks taken as a double vote: %v", err)
 	}
 	_, st := here.Block(nodes[0].e)
-	if err := nodes[0].e.ApplySystemTx(st, nodes[0].c.Head().Header, addr(2), txB); !errors.Is(err, ErrBadVote) {
+	if err := nodes[0].e.ApplyConsensus(nodes[0].c, st, nodes[0].c.Head().Header, (&Body{Votes: []SignedVote{sb}}).Encode()); !errors.Is(err, ErrBadVote) {
 		t.Fatalf("a vote signed for another network applied here: %v", err)
 	}
-	ev, _ = rlp.EncodeToBytes(Evidence{Kind: DoubleVote, A: ra, B: rb})
-	refusedEverywhere(t, nodes, clk, ev, addr(2))
+	if added, err := nodes[0].e.AddVote(HeadState{nodes[0].c}, sb); added || !errors.Is(err, ErrBadVote) {
+		t.Fatalf("a vote signed for another network pooled here (%v)", err)
+	}
+	refusedEverywhere(t, nodes, Evidence{Kind: DoubleVote, A: ra, B: rb}, addr(2))
 }

@@ -10,7 +10,6 @@ import (
 	clocks "github.com/chaind/chaind/clock"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
-	"github.com/ethereum/go-ethereum/rlp"
 )
 
 // linearProposer is the draw as first written: every stake read afresh from
@@ -136,9 +135,8 @@ func TestSlashingKeepsTheEpochsSchedule(t *testing.T) {
 		h.Seal = append(sig, make([]byte, crypto.SignatureLength)...)
 		raw[i], _ = h.MarshalBinary()
 	}
-	ev, _ := rlp.EncodeToBytes(Evidence{Kind: DoubleProposal, A: raw[0], B: raw[1]})
 	clk.Advance(slotMs * time.Millisecond)
-	proposeOn(t, v, clk, callTx(t, g, keyOf(t, reporter), v.c.Account(reporter).Nonce, SlashingAddress, nil, ev))
+	proposeOn(t, v, clk, Evidence{Kind: DoubleProposal, A: raw[0], B: raw[1]})
 	if !v.e.Slashed(HeadState{v.c}, offender) {
 		t.Fatal("the evidence did not slash")
 	}

@@ -9,6 +9,7 @@ import (
 	"math/big"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/chaind/chaind/chain"
@@ -48,6 +49,9 @@ type Engine struct {
 	now         func() time.Time
 	draws       drawCache
 	rule        string // fork choice (forkchoice.go); "" for the default
+	votes       votePool
+	evidence    evidencePool
+	censor      atomic.Bool // Censor
 }
 
 var (
@@ -344,15 +348,8 @@ type Vote struct {
 	Head   common.Hash `rlp:"optional"`
 }
 
-// ApplySystemTx applies a transaction to a system address: a bond or an
-// unbond (StakingAddress), evidence of equivocation (SlashingAddress), or a
-// finality vote (FinalityAddress, see vote).
+// ApplySystemTx applies a transaction to StakingAddress: a bond or an
+// unbond.
 func (e *Engine) ApplySystemTx(st *chain.State, h *chain.Header, from common.Address, tx *types.Transaction) error {
-	switch *tx.To() {
-	case StakingAddress:
-		return e.staking(st, h, from, tx)
-	case SlashingAddress:
-		return e.slashing(st, h, tx)
-	}
-	return e.vote(st, h, from, tx)
+	return e.staking(st, h, from, tx)
 }

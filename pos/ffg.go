@@ -6,7 +6,6 @@ import (
 
 	"github.com/chaind/chaind/chain"
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
 )
 
@@ -130,21 +129,23 @@ func linkID(v Vote) common.Hash {
 	return common.BytesToHash(crypto.Keccak256(u64(v.Source.Epoch), v.Source.Hash[:], u64(v.Target.Epoch), v.Target.Hash[:]))
 }
 
-// vote applies a finality vote. A vote from an address that never was a
-// validator, or one that does not decode, makes the transaction invalid. A
-// vote that cannot count (its source is not the latest justified
+// vote applies sv, a vote of a block's body whose signature was checked. A
+// vote of an address that never was a validator makes the block invalid.
+// A vote that cannot count (its source is not the latest justified
 // checkpoint, its target is not this chain's checkpoint or not after the
-// source, or its voter was slashed) is accepted and ignored, so that a
-// validator's transactions never wait behind a vote that cannot count. A
-// second, different vote of one validator for one target epoch in this
-// chain, counted or not, is a double vote proven by the chain itself: the
-// voter is slashed; that holds for targets above the pruning horizon (see
-// prune), and a vote for an older target is ignored without a trace (the
-// watchers' evidence still slashes a double vote there).
-func (e *Engine) vote(st *chain.State, h *chain.Header, from common.Address, tx *types.Transaction) error {
-	v, err := e.checkVote(st, from, tx.Data())
-	if err != nil {
-		return err
+// source, or its voter was slashed) is applied and ignored. A second,
+// different vote of one validator for one target epoch in this chain,
+// counted or not, is a double vote proven by the chain itself: the voter is
+// slashed; that holds for targets above the pruning horizon (see prune),
+// and a vote for an older target is ignored without a trace (the slashers'
+// evidence still slashes a double vote there).
+func (e *Engine) vote(st *chain.State, h *chain.Header, sv SignedVote) error {
+	v, from := sv.Vote, sv.Validator
+	if !e.g.FinalityOn() {
+		return chain.NewRuleError(ErrBadVote, "the finality gadget is off on this chain")
+	}
+	if !e.isValidator(st, from) {
+		return chain.NewRuleError(ErrNotValidator, "vote from %s", from.Hex())
 	}
 	if e.Slashed(st, from) || v.Target.Epoch < prunedBelow(st) {
 		return nil
@@ -182,23 +183,6 @@ func (e *Engine) vote(st *chain.State, h *chain.Header, from common.Address, tx 
 		}
 	}
 	return nil
-}
-
-// checkVote decodes a vote of from and checks what makes the transaction
-// invalid: the gadget off, calldata that is not a vote for this chain, a
-// voter that never was a validator.
-func (e *Engine) checkVote(st StateReader, from common.Address, data []byte) (Vote, error) {
-	if !e.g.FinalityOn() {
-		return Vote{}, chain.NewRuleError(ErrBadVote, "the finality gadget is off on this chain")
-	}
-	v, err := e.DecodeVote(data)
-	if err != nil {
-		return Vote{}, err
-	}
-	if !e.isValidator(st, from) {
-		return Vote{}, chain.NewRuleError(ErrNotValidator, "vote from %s", from.Hex())
-	}
-	return v, nil
 }
 
 // keyVoteLink keeps the source of v's counted vote for a target epoch, so

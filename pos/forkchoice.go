@@ -9,7 +9,6 @@ import (
 
 	"github.com/chaind/chaind/chain"
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
 )
 
@@ -105,7 +104,7 @@ const weightBits = 32
 
 // forkChoice is one chain's Gasper fork choice. The chain calls it with its
 // write lock held; the validator hands it the votes its node sees in gossip
-// (ObserveVoteTxs), so mu guards it as well.
+// (ObserveVotes), so mu guards it as well.
 type forkChoice struct {
 	mu        sync.Mutex
 	e         *Engine
@@ -139,7 +138,9 @@ func (f *forkChoice) AddBlock(b *chain.Block, arrived time.Time) {
 	if !f.tree.add(b.Hash(), b.Header.ParentHash, b.Header.Nonce) {
 		return
 	}
-	f.takeVotes(b.Txs)
+	if body, err := DecodeBody(b.Consensus); err == nil {
+		f.takeVotes(body.Votes)
+	}
 	slot := b.Header.Nonce
 	timely := !arrived.IsZero() && e.SlotAt(arrived) == slot && arrived.Sub(e.SlotTime(slot)) < time.Duration(e.slotMs)*time.Millisecond/3
 	if timely && (f.boost == (common.Hash{}) || f.boostSlot != slot) {
@@ -147,20 +148,12 @@ func (f *forkChoice) AddBlock(b *chain.Block, arrived time.Time) {
 	}
 }
 
-// takeVotes takes the head votes among txs as latest messages; the caller
-// holds mu.
-func (f *forkChoice) takeVotes(txs []*types.Transaction) {
-	e := f.e
-	for _, tx := range txs {
-		if to := tx.To(); to == nil || *to != FinalityAddress {
-			continue
-		}
-		v, err := e.DecodeVote(tx.Data())
-		if err != nil || v.Head == (common.Hash{}) {
-			continue
-		}
-		from, err := e.g.Sender(tx)
-		if err != nil {
+// takeVotes takes the head votes among votes, whose signatures were
+// checked, as latest messages; the caller holds mu.
+func (f *forkChoice) takeVotes(votes []SignedVote) {
+	for _, sv := range votes {
+		v, from := sv.Vote, sv.Validator
+		if v.Head == (common.Hash{}) {
 			continue
 		}
 		if lv := f.latest[from]; lv == nil {
@@ -171,17 +164,18 @@ func (f *forkChoice) takeVotes(txs []*types.Transaction) {
 	}
 }
 
-// ObserveVoteTxs takes the head votes among txs, seen in gossip before any
-// block carries them (a vote counts for fork choice once its node sees it,
-// as an attestation does in Ethereum); the next Head counts them.
-func ObserveVoteTxs(fc chain.ForkChoice, txs []*types.Transaction) {
+// ObserveVotes takes the head votes among votes, received before any block
+// carries them and checked (AddVote), as latest messages (a vote counts
+// for fork choice once its node sees it, as an attestation does in
+// Ethereum); the next Head counts them.
+func ObserveVotes(fc chain.ForkChoice, votes []SignedVote) {
 	f, ok := fc.(*forkChoice)
 	if !ok {
 		return
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.takeVotes(txs)
+	f.takeVotes(votes)
 }
 
 // Executed raises the justified checkpoint to head's, if higher, and drops

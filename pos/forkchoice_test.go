@@ -7,7 +7,6 @@ import (
 	"github.com/chaind/chaind/chain"
 	clocks "github.com/chaind/chaind/clock"
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
 )
 
@@ -21,8 +20,8 @@ type stallWorld struct {
 	g        *chain.Genesis
 	clk      *clocks.Sim
 	nodes    []node
-	pending  map[int][]*types.Transaction // signed votes, not yet in the signer's head state
-	src, tgt map[int]uint64               // highest source and target each validator voted
+	pending  map[int][]SignedVote // signed votes
+	src, tgt map[int]uint64       // highest source and target each validator voted
 }
 
 // slot plays the current slot for groups (a partition; one group once
@@ -57,17 +56,13 @@ func (w *stallWorld) slot(groups [][]int, propose func(proposer int) bool) {
 			continue
 		}
 		n := w.nodes[proposer]
-		var txs []*types.Transaction
+		var votes []any
 		for _, i := range group {
-			nonce := n.c.Account(addr(i)).Nonce
-			for _, tx := range w.pending[i] {
-				if tx.Nonce() == nonce {
-					txs = append(txs, tx)
-					nonce++
-				}
+			for _, sv := range w.pending[i] {
+				votes = append(votes, sv)
 			}
 		}
-		sealed := buildSealed(t, n, p, txs)
+		sealed := buildSealed(t, n, p, pool(t, n, votes))
 		for _, i := range group {
 			if err := w.nodes[i].c.InsertBlock(sealed); err != nil {
 				t.Fatalf("node %d refused slot %d: %v", i, slot, err)
@@ -87,15 +82,7 @@ func (w *stallWorld) vote(i int, epoch uint64) {
 		return
 	}
 	w.src[i], w.tgt[i] = src.Epoch, epoch
-	nonce := n.c.Account(addr(i)).Nonce
-	var keep []*types.Transaction
-	for _, tx := range w.pending[i] {
-		if tx.Nonce() >= nonce {
-			keep = append(keep, tx)
-		}
-	}
-	nonce += uint64(len(keep))
-	w.pending[i] = append(keep, voteTx(w.t, w.g, key(i), nonce, Vote{Source: src, Target: Checkpoint{epoch, target}, Head: n.c.Head().Hash()}))
+	w.pending[i] = append(w.pending[i], signedVote(w.t, w.g, key(i), Vote{Source: src, Target: Checkpoint{epoch, target}, Head: n.c.Head().Hash()}))
 }
 
 // share hands every node every block any node stored, parents first.
@@ -130,7 +117,7 @@ func (w *stallWorld) share() {
 func stallScenario(t *testing.T, rule string, stakes []int64, smallIdx int) (*stallWorld, uint64, uint64) {
 	g := testGenesis(stakes...)
 	clk := clocks.NewSim(genesisTime)
-	w := &stallWorld{t: t, g: g, clk: clk, pending: map[int][]*types.Transaction{}, src: map[int]uint64{}, tgt: map[int]uint64{}}
+	w := &stallWorld{t: t, g: g, clk: clk, pending: map[int][]SignedVote{}, src: map[int]uint64{}, tgt: map[int]uint64{}}
 	for i := range 4 {
 		w.nodes = append(w.nodes, newNodeWith(t, g, clk, key(i), rule))
 	}
@@ -273,9 +260,9 @@ func TestProposerBoost(t *testing.T) {
 }
 
 // TestHeadVotesOfNonValidatorsDoNotStay: head votes signed by keys that hold
-// no stake, as gossip shows them before any check, are dropped at the next
-// head update, so a flood of fresh keys leaves the fork choice holding only
-// validators' votes; a validator's vote stays.
+// no stake, arriving on the vote channel, never reach the fork choice, so a
+// flood of fresh keys leaves it holding only validators' votes; a
+// validator's vote stays.
 func TestHeadVotesOfNonValidatorsDoNotStay(t *testing.T) {
 	g := testGenesis(10, 10, 10, 10)
 	clk := clocks.NewSim(genesisTime)
@@ -283,15 +270,19 @@ func TestHeadVotesOfNonValidatorsDoNotStay(t *testing.T) {
 	atSlot(clk, 1)
 	head := proposeOn(t, v, clk)
 	vote := Vote{Target: Checkpoint{Epoch: 1, Hash: head.Hash()}, Head: head.Hash()}
-	txs := []*types.Transaction{voteTx(t, g, key(0), 0, vote)}
+	msgs := Messages{Chain: v.c, Engine: v.e}
+	if relay, err := msgs.Vote(signedVote(t, g, key(0), vote)); !relay || err != nil {
+		t.Fatalf("a validator's vote: relay %v, %v", relay, err)
+	}
 	for i := 0; i < 200; i++ {
 		k, err := crypto.GenerateKey()
 		if err != nil {
 			t.Fatal(err)
 		}
-		txs = append(txs, voteTx(t, g, k, 0, vote))
+		if relay, err := msgs.Vote(signedVote(t, g, k, vote)); relay || err != nil {
+			t.Fatalf("a vote without stake: relay %v, %v", relay, err)
+		}
 	}
-	ObserveVoteTxs(v.c.ForkChoice(), txs)
 	if err := v.c.UpdateHead(); err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,6 @@ import (
 
 	"github.com/chaind/chaind/chain"
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/rlp"
 )
 
@@ -24,16 +23,38 @@ func fuzzEngine(f *testing.F) *Engine {
 	return e
 }
 
-// FuzzVoteTx decodes finality votes carried in transactions (and in
-// slashing evidence): any bytes give a vote or an evidence error.
-func FuzzVoteTx(f *testing.F) {
+// FuzzSignedVote decodes votes as the vote channel does: what decodes
+// re-encodes to its input, and nothing verifies from unsigned bytes.
+func FuzzSignedVote(f *testing.F) {
 	e := fuzzEngine(f)
-	data := e.EncodeVote(Vote{Source: Checkpoint{Epoch: 1}, Target: Checkpoint{Epoch: 2}})
-	raw, _ := types.NewTx(&types.LegacyTx{To: &FinalityAddress, Gas: 21000, GasPrice: big.NewInt(1), Data: data}).MarshalBinary()
-	f.Add(raw)
+	sv := SignedVote{Vote: Vote{Source: Checkpoint{Epoch: 1}, Target: Checkpoint{Epoch: 2}}, Validator: common.Address{1}, Sig: make([]byte, 65)}
+	f.Add(sv.Encode())
 	f.Add([]byte{0xc0})
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		e.decodeVoteTx(raw)
+		got, err := DecodeSignedVote(raw)
+		if err != nil {
+			return
+		}
+		if !bytes.Equal(got.Encode(), raw) {
+			t.Fatal("a decoded vote does not re-encode to its input")
+		}
+		if e.VerifyVote(got) == nil && got.Validator == (common.Address{1}) {
+			t.Fatal("a vote of a key nobody holds verified")
+		}
+	})
+}
+
+// FuzzBody decodes consensus bodies as block import does: what decodes
+// re-encodes to its input.
+func FuzzBody(f *testing.F) {
+	sv := SignedVote{Vote: Vote{Target: Checkpoint{Epoch: 2}}, Sig: make([]byte, 65)}
+	f.Add((&Body{Votes: []SignedVote{sv}, Evidence: []Evidence{{Kind: DoubleVote, A: sv.Encode(), B: sv.Encode()}}}).Encode())
+	f.Add([]byte{0xc2, 0xc0, 0xc0})
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		b, err := DecodeBody(raw)
+		if err == nil && !bytes.Equal(b.Encode(), raw) {
+			t.Fatal("a decoded body does not re-encode to its input")
+		}
 	})
 }
 

@@ -40,12 +40,15 @@ const (
 	bAll        = bEquivocate | bDoubleVote | bSurround | bCensor | bWithhold
 )
 
+// message is a block, transaction, vote or evidence on its way to a node.
 type message struct {
-	at    uint64 // first slot it may be delivered
-	to    int
-	block *chain.Block
-	tx    *types.Transaction
-	group int // 1 + the partition group of a twin's copy that sent it; 0 otherwise
+	at       uint64 // first slot it may be delivered
+	from, to int
+	block    *chain.Block
+	tx       *types.Transaction
+	vote     *SignedVote
+	evidence *Evidence
+	group    int // 1 + the partition group of a twin's copy that sent it; 0 otherwise
 }
 
 type txKey struct {
@@ -59,10 +62,9 @@ type simNode struct {
 	id       int
 	pool     map[txKey]*types.Transaction
 	orphans  []*chain.Block
-	slasher  *Slasher                // honest nodes: every vote they receive
-	reported map[common.Address]bool // offenders an honest node sent evidence against
-	lastSrc  uint64                  // highest source epoch it voted from (honest voting)
-	lastTgt  uint64                  // highest target epoch it voted for
+	slasher  *Slasher // honest nodes: every vote they receive
+	lastSrc  uint64   // highest source epoch it voted from (honest voting)
+	lastTgt  uint64   // highest target epoch it voted for
 	finality chain.Checkpoint
 	just     Checkpoint
 }
@@ -137,7 +139,8 @@ func newWorld(t *testing.T, seed uint64, stats *harnessStats) *world {
 		nd := newNodeWith(t, g, w.clk, key(i), *harnessForkChoice)
 		sl := OpenMemSlasher(nd.e)
 		t.Cleanup(func() { sl.Close() })
-		w.nodes = append(w.nodes, &simNode{node: nd, id: i, pool: map[txKey]*types.Transaction{}, slasher: sl, reported: map[common.Address]bool{},
+		nd.e.Censor(w.byz[i]&bCensor != 0)
+		w.nodes = append(w.nodes, &simNode{node: nd, id: i, pool: map[txKey]*types.Transaction{}, slasher: sl,
 			finality: chain.Checkpoint{Hash: gb.Hash()}, just: Checkpoint{Hash: gb.Hash()}})
 	}
 	return w
@@ -239,16 +242,17 @@ func (w *world) weather() {
 	}
 }
 
-// send queues a block or transaction from node from to every other node,
-// each with its own delay.
-func (w *world) send(from int, b *chain.Block, tx *types.Transaction, minDelay uint64, to func(int) bool) {
-	w.sendFrom(from, 0, b, tx, minDelay, to)
+// send queues m (its block, transaction, vote or evidence) from node from
+// to every other node, each with its own delay.
+func (w *world) send(from int, m message, minDelay uint64, to func(int) bool) {
+	w.sendFrom(from, 0, m, minDelay, to)
 }
 
 // sendFrom is send, for a twin's copy in partition group group-1 if group
 // is not 0.
-func (w *world) sendFrom(from, group int, b *chain.Block, tx *types.Transaction, minDelay uint64, to func(int) bool) {
+func (w *world) sendFrom(from, group int, m message, minDelay uint64, to func(int) bool) {
 	now := w.nodes[0].e.SlotAt(w.clk.Now())
+	m.from, m.group = from, group
 	for i := range w.nodes {
 		if i == from || (to != nil && !to(i)) {
 			continue
@@ -257,7 +261,8 @@ func (w *world) sendFrom(from, group int, b *chain.Block, tx *types.Transaction,
 		if w.rng.IntN(3) == 0 {
 			delay += uint64(w.rng.IntN(4))
 		}
-		w.queue = append(w.queue, message{at: now + delay, to: i, block: b, tx: tx, group: group})
+		m.at, m.to = now+delay, i
+		w.queue = append(w.queue, m)
 	}
 }
 
@@ -276,40 +281,38 @@ func (w *world) deliver(now uint64) {
 	w.rng.Shuffle(len(due), func(i, j int) { due[i], due[j] = due[j], due[i] })
 	for _, m := range due {
 		n := w.nodes[m.to]
-		if m.tx != nil {
-			w.observe(n, m.tx)
+		switch {
+		case m.tx != nil:
 			n.addTx(m.tx)
-			continue
+		case m.vote != nil:
+			w.receiveVote(n, *m.vote)
+		case m.evidence != nil:
+			if _, err := (Messages{Chain: n.c, Engine: n.e}).Evidence(*m.evidence); err != nil {
+				w.t.Fatalf("node %d: evidence refused: %v", n.id, err)
+			}
+		default:
+			w.insert(n, m.block)
 		}
-		w.insert(n, m.block)
 	}
 }
 
 // groupOfSender: a message is held back by a partition when its receiver is
-// in another group than the block's or transaction's author. The partition
-// is the adversary's doing: Byzantine authors reach both sides, except
-// twins, whose copies are each on their own side.
+// in another group than its sender. The partition is the adversary's
+// doing: Byzantine senders reach both sides, except twins, whose copies
+// are each on their own side.
 func (w *world) groupOfSender(m message) int {
 	if m.group != 0 {
 		return m.group - 1
 	}
-	var author common.Address
-	if m.block != nil {
-		author = m.block.Header.Coinbase
-	} else {
-		author, _ = w.g.Sender(m.tx)
-	}
-	for i := range w.nodes {
-		if addr(i) == author && (w.byz[i] == 0 || w.byz[i] == bTwin) {
-			return w.group[i]
-		}
+	if w.byz[m.from] == 0 || w.byz[m.from] == bTwin {
+		return w.group[m.from]
 	}
 	return w.group[m.to]
 }
 
 // insert imports b into n, keeping orphans until their parent arrives.
 func (w *world) insert(n *simNode, b *chain.Block) {
-	w.observe(n, b.Txs...)
+	w.observeBlock(n, b)
 	err := n.c.InsertBlock(b)
 	switch {
 	case err == nil:
@@ -345,7 +348,7 @@ func (w *world) retryOrphans(n *simNode) {
 	}
 }
 
-// addTx puts a vote or evidence into n's pool (the first transaction per
+// addTx puts a transaction into n's pool (the first transaction per
 // sender and nonce wins, as in the mempool).
 func (n *simNode) addTx(tx *types.Transaction) {
 	from, err := n.e.g.Sender(tx)
@@ -419,11 +422,11 @@ func (w *world) propose(s uint64) {
 		if b != nil && b.Hash() != a.Hash() {
 			w.stats.equivocations++
 			half := w.rng.IntN(2)
-			w.send(i, a, nil, delay, func(j int) bool { return j%2 == half })
-			w.send(i, b, nil, delay, func(j int) bool { return j%2 != half })
+			w.send(i, message{block: a}, delay, func(j int) bool { return j%2 == half })
+			w.send(i, message{block: b}, delay, func(j int) bool { return j%2 != half })
 			continue
 		}
-		w.send(i, a, nil, delay, nil)
+		w.send(i, message{block: a}, delay, nil)
 	}
 }
 

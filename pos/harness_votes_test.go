@@ -1,38 +1,68 @@
 package pos
 
 import (
-	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/chaind/chaind/chain"
 )
 
 // The harness's votes: honest, Byzantine and twin validators' votes, and
 // the honest nodes' slashers that record every vote they receive.
 
-// observe shows an honest node's slasher the transactions it received,
-// whatever its pool or chain then make of them, and has the node put
-// evidence for every double or surround vote it proves into its pool and
-// gossip, once per offender.
-func (w *world) observe(n *simNode, txs ...*types.Transaction) {
+// receiveVote is sv reaching n on the vote channel: n's slasher records
+// it, and its pool and fork choice take it if it can be of use.
+func (w *world) receiveVote(n *simNode, sv SignedVote) {
+	w.observe(n, sv)
+	if _, err := (Messages{Chain: n.c, Engine: n.e}).Vote(sv); err != nil {
+		w.t.Fatalf("node %d: vote refused: %v", n.id, err)
+	}
+}
+
+// observeBlock shows n the consensus body of a block it received, as a
+// node's p2p shows its validator: its slasher records the votes, and the
+// evidence goes into its pool (ObserveBlock).
+func (w *world) observeBlock(n *simNode, b *chain.Block) {
 	if w.byz[n.id] != 0 {
 		return
 	}
-	for _, tx := range txs {
-		ev, err := n.slasher.ObserveVote(HeadState{n.c}, tx)
-		if err != nil {
-			w.t.Fatalf("node %d: slasher: %v", n.id, err)
-		}
-		if ev == nil {
-			continue
-		}
-		offender, _ := w.g.Sender(tx)
-		if n.reported[offender] || offender == addr(n.id) || n.e.Slashed(HeadState{n.c}, offender) {
-			continue
-		}
-		n.reported[offender] = true
-		e := callTx(w.t, w.g, key(n.id), w.nextNonce(n.id, n), SlashingAddress, nil, ev.Encode())
-		n.addTx(e)
-		w.send(n.id, nil, e, 0, nil)
-		w.stats.evidence++
+	body, err := DecodeBody(b.Consensus)
+	if err != nil {
+		return
 	}
+	for _, sv := range body.Votes {
+		w.observe(n, sv)
+	}
+	for _, ev := range body.Evidence {
+		w.report(n, ev)
+	}
+}
+
+// observe shows an honest node's slasher a vote it received, whatever its
+// pool or chain then make of it, and has the node report the evidence of
+// every double or surround vote it proves.
+func (w *world) observe(n *simNode, sv SignedVote) {
+	if w.byz[n.id] != 0 {
+		return
+	}
+	ev, err := n.slasher.ObserveVote(HeadState{n.c}, sv)
+	if err != nil {
+		w.t.Fatalf("node %d: slasher: %v", n.id, err)
+	}
+	if ev != nil {
+		w.report(n, *ev)
+	}
+}
+
+// report has honest node n pool ev and gossip it, once per offender, unless
+// it is n's own offence or n's head state slashed the offender already.
+func (w *world) report(n *simNode, ev Evidence) {
+	offender, err := n.e.checkEvidence(&ev)
+	if err != nil || offender == addr(n.id) {
+		return
+	}
+	if _, added, err := n.e.AddEvidence(HeadState{n.c}, ev); err != nil || !added {
+		return
+	}
+	w.send(n.id, message{evidence: &ev}, 0, nil)
+	w.stats.evidence++
 }
 
 // vote has every online validator vote in the middle of the epoch. Honest
@@ -89,12 +119,11 @@ func (w *world) twinVotes(epoch uint64) {
 			}
 			w.twinLast[i] = [2]uint64{src.Epoch, epoch}
 			v := Vote{Source: src, Target: Checkpoint{Epoch: epoch, Hash: target}, Head: view.c.Head().Hash()}
-			tx := voteTx(w.t, w.g, key(i), w.nextNonce(i, view), v)
+			sv := signedVote(w.t, w.g, key(i), v)
 			w.votes[addr(i)] = append(w.votes[addr(i)], v)
-			w.observe(view, tx)
-			view.addTx(tx)
+			w.receiveVote(view, sv)
 			g := w.group[view.id]
-			w.sendFrom(view.id, g+1, nil, tx, 0, func(j int) bool { return w.group[j] == g })
+			w.sendFrom(view.id, g+1, message{vote: &sv}, 0, func(j int) bool { return w.group[j] == g })
 			break
 		}
 	}
@@ -120,13 +149,14 @@ func (w *world) voteEveryView(i int, epoch uint64) {
 	}
 }
 
-// signVote signs v as validator i with the next nonce on view's head, adds
-// it to view's and i's pools and sends it on.
+// signVote signs v as validator i, hands it to view and to i's own node
+// and sends it on.
 func (w *world) signVote(i int, view *simNode, v Vote, to func(int) bool) {
-	tx := voteTx(w.t, w.g, key(i), w.nextNonce(i, view), v)
+	sv := signedVote(w.t, w.g, key(i), v)
 	w.votes[addr(i)] = append(w.votes[addr(i)], v)
-	w.observe(view, tx)
-	view.addTx(tx)
-	w.nodes[i].addTx(tx)
-	w.send(i, nil, tx, 0, to)
+	w.receiveVote(view, sv)
+	if view.id != i {
+		w.receiveVote(w.nodes[i], sv)
+	}
+	w.send(i, message{vote: &sv}, 0, to)
 }

@@ -6,7 +6,6 @@ import (
 
 	"github.com/chaind/chaind/chain"
 	clocks "github.com/chaind/chaind/clock"
-	"github.com/ethereum/go-ethereum/core/types"
 )
 
 // groupRun runs slots on groups of validators, each group a view of its
@@ -33,7 +32,7 @@ func groupRun(t *testing.T, g *chain.Genesis, clk *clocks.Sim, nodes []node, gro
 			if proposer < 0 || view.e.Slashed(HeadState{view.c}, p) {
 				continue
 			}
-			var txs []*types.Transaction
+			var items []any
 			if slot%g.EpochLength >= g.EpochLength/2 && epoch > 0 {
 				for _, i := range group {
 					st := HeadState{nodes[i].c}
@@ -43,11 +42,11 @@ func groupRun(t *testing.T, g *chain.Genesis, clk *clocks.Sim, nodes []node, gro
 					}
 					v := Vote{Source: nodes[i].e.justified(st), Target: Checkpoint{epoch, target}}
 					votes[i] = append(votes[i], v)
-					txs = append(txs, voteTx(t, g, key(i), nodes[i].c.Account(addr(i)).Nonce, v))
+					items = append(items, signedVote(t, g, key(i), v))
 				}
 			}
 			n := nodes[proposer]
-			sealed := buildSealed(t, n, p, txs)
+			sealed := buildSealed(t, n, p, pool(t, n, items))
 			for _, i := range group {
 				if err := nodes[i].c.InsertBlock(sealed); err != nil {
 					t.Fatalf("node %d refused slot %d: %v", i, slot, err)

@@ -237,7 +237,7 @@ func parseKeyHistory(k InterchangeKey) (keyRecord, error) {
 				return r, err
 			}
 		}
-		r = mergeRecords(r, keyRecord{Vote: &SignedVote{Source: source, Target: target, Root: root}})
+		r = mergeRecords(r, keyRecord{Vote: &ProtectedVote{Source: source, Target: target, Root: root}})
 	}
 	return r, nil
 }
@@ -257,10 +257,10 @@ func mergeRecords(a, b keyRecord) keyRecord {
 	if x, y := a.Vote, b.Vote; y != nil {
 		switch {
 		case x == nil:
-			out.Vote = &SignedVote{Source: y.Source, Target: y.Target, Root: y.Root}
+			out.Vote = &ProtectedVote{Source: y.Source, Target: y.Target, Root: y.Root}
 		case *x == *y:
 		default:
-			m := &SignedVote{Source: max(x.Source, y.Source), Target: max(x.Target, y.Target)}
+			m := &ProtectedVote{Source: max(x.Source, y.Source), Target: max(x.Target, y.Target)}
 			if y.Source == m.Source && y.Target == m.Target && (x.Target < m.Target || x.Source < m.Source) {
 				m.Root = y.Root // y alone is at both highs
 			} else if x.Source == m.Source && x.Target == m.Target && (y.Target < m.Target || y.Source < m.Source) {
@@ -295,7 +295,7 @@ func (p *Protection) MigrateVoteFile(path string, pub []byte) error {
 	have, err := p.record(pub)
 	if err == nil && (*old.Source > 0 || *old.Target > 0) {
 		err = p.write(func(b *leveldb.Batch) {
-			putRecord(b, pub, mergeRecords(have, keyRecord{Vote: &SignedVote{Source: *old.Source, Target: *old.Target}}))
+			putRecord(b, pub, mergeRecords(have, keyRecord{Vote: &ProtectedVote{Source: *old.Source, Target: *old.Target}}))
 		})
 	}
 	p.mu.Unlock()

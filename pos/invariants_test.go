@@ -43,7 +43,7 @@ type harnessStats struct {
 
 func (s *harnessStats) String() string {
 	return fmt.Sprintf("%d schedules, %d slots (longest %d); %d partitions, %d equivocations, %d double-vote rounds, %d surround votes, "+
-		"%d withheld blocks, %d evidence transactions; %d finalized-checkpoint advances; %d schedules with >= 1/3 Byzantine stake, "+
+		"%d withheld blocks, %d evidence messages; %d finalized-checkpoint advances; %d schedules with >= 1/3 Byzantine stake, "+
 		"%d conflicting finalizations, each with >= 1/3 of stake slashable, and slashed on every honest node within %d epochs after the faults; blocks refused for reverting a finalized block: %d, for other rules: %d; "+
 		"after the faults every honest node's finality advanced within %d epochs",
 		s.schedules, s.slots, s.longest, s.partitions, s.equivocations, s.doubleVotes, s.surrounds, s.withheld, s.evidence,

@@ -32,10 +32,12 @@ func TestOneValidatorServesManyKeys(t *testing.T) {
 				t.Fatal(err)
 			}
 			proposed[b.Header.Coinbase]++
-			for _, tx := range b.Txs {
-				if from, err := g.Sender(tx); err == nil && tx.To() != nil && *tx.To() == FinalityAddress {
-					voted[from] = true
-				}
+			body, err := DecodeBody(b.Consensus)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, sv := range body.Votes {
+				voted[sv.Validator] = true
 			}
 		}
 		for i := range 5 {
@@ -111,9 +113,8 @@ func TestOldVoteRecordsArePruned(t *testing.T) {
 	}
 	old := below - 1
 	late := Vote{Source: Checkpoint{Epoch: 0, Hash: n.e.genesisHash}, Target: Checkpoint{Epoch: old, Hash: common.Hash{0xba}}}
-	if err := net.pools[0].Add(voteTx(t, g, key(0), net.pools[0].PendingNonce(addr(0)), late)); err != nil {
-		t.Fatal(err)
-	}
+	sv := signedVote(t, g, key(0), late) // sent on the vote channel, as a Byzantine node would
+	net.msgs[0] = append(net.msgs[0], netMsg{VoteCode, sv.Encode()})
 	net.run(2 * int(g.EpochLength))
 	st = HeadState{n.c}
 	if st.Record(keyVoted(old, addr(0))) != nil {

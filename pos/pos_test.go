@@ -36,7 +36,8 @@ const slotMs = 1000
 
 var genesisTime = time.UnixMilli(1_700_000_000_000)
 
-// testGenesis has one validator per stake, each funded for vote fees.
+// testGenesis has one validator per stake, each with 1 ether to send
+// transactions with (votes need none).
 func testGenesis(stakes ...int64) *chain.Genesis {
 	g := &chain.Genesis{ChainID: 99, Consensus: chain.ConsensusPoS, SlotTime: chain.Duration(slotMs * time.Millisecond),
 		EpochLength: 4, Timestamp: uint64(genesisTime.UnixMilli()), Alloc: chain.Alloc{}}
@@ -138,7 +139,7 @@ func TestProposerSelectionIsFairAndDeterministic(t *testing.T) {
 
 // produce has the proposer of the current slot build a block and every node
 // import it; it returns the block (nil for an empty slot: proposer offline).
-func produce(t *testing.T, nodes []node, clk *clocks.Sim, offline map[int]bool, txs func(i int) []*types.Transaction) *chain.Block {
+func produce(t *testing.T, nodes []node, clk *clocks.Sim, offline map[int]bool, txs func(i int) []any) *chain.Block {
 	t.Helper()
 	slot := nodes[0].e.SlotAt(clk.Now())
 	for i, n := range nodes {
@@ -147,7 +148,7 @@ func produce(t *testing.T, nodes []node, clk *clocks.Sim, offline map[int]bool, 
 		}
 		var pending []*types.Transaction
 		if txs != nil {
-			pending = txs(i)
+			pending = pool(t, n, txs(i))
 		}
 		sealed := buildSealed(t, n, n.e.Address(), pending)
 		for j, m := range nodes {
@@ -160,16 +161,38 @@ func produce(t *testing.T, nodes []node, clk *clocks.Sim, offline map[int]bool, 
 	return nil
 }
 
-func voteTx(t *testing.T, g *chain.Genesis, k *ecdsa.PrivateKey, nonce uint64, v Vote) *types.Transaction {
+// signedVote is v signed with k on g's chain.
+func signedVote(t *testing.T, g *chain.Genesis, k *ecdsa.PrivateKey, v Vote) SignedVote {
 	t.Helper()
-	data := engineOf(t, g).EncodeVote(v)
-	to := FinalityAddress
-	tx, err := types.SignNewTx(k, g.Signer(), &types.DynamicFeeTx{ChainID: big.NewInt(int64(g.ChainID)), Nonce: nonce,
-		GasTipCap: big.NewInt(1e9), GasFeeCap: big.NewInt(2e9), Gas: chain.TransferGas, To: &to, Data: data})
+	sv, err := engineOf(t, g).SignVote(k, v)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return tx
+	return sv
+}
+
+// pool puts what a test has n's next block include into n's pools: votes
+// and evidence (without the intake's checks, so that a test can include
+// what an honest node would not pool; evidence that proves nothing stays
+// out), and returns the transactions among items.
+func pool(t *testing.T, n node, items []any) []*types.Transaction {
+	t.Helper()
+	var txs []*types.Transaction
+	for _, it := range items {
+		switch x := it.(type) {
+		case *types.Transaction:
+			txs = append(txs, x)
+		case SignedVote:
+			n.e.votes.add(x)
+		case Evidence:
+			if offender, err := n.e.checkEvidence(&x); err == nil {
+				n.e.evidence.add(offender, x)
+			}
+		default:
+			t.Fatalf("a block cannot include %T", it)
+		}
+	}
+	return txs
 }
 
 // run produces blocks slot by slot for epochs; validators not in silent vote
@@ -181,11 +204,11 @@ func run(t *testing.T, g *chain.Genesis, nodes []node, clk *clocks.Sim, epochs i
 		clk.Advance(slotMs * time.Millisecond)
 		slot := nodes[0].e.SlotAt(clk.Now())
 		epoch := nodes[0].e.Epoch(slot)
-		produce(t, nodes, clk, offline, func(proposer int) []*types.Transaction {
+		produce(t, nodes, clk, offline, func(proposer int) []any {
 			if slot%g.EpochLength < g.EpochLength/2 {
 				return nil
 			}
-			var votes []*types.Transaction
+			var votes []any
 			for i, n := range nodes {
 				st := HeadState{n.c}
 				target, ok := n.e.checkpoint(st, epoch)
@@ -194,7 +217,7 @@ func run(t *testing.T, g *chain.Genesis, nodes []node, clk *clocks.Sim, epochs i
 					continue
 				}
 				voted[[2]uint64{uint64(i), epoch}] = true
-				votes = append(votes, voteTx(t, g, key(i), n.c.Account(addr(i)).Nonce, Vote{Source: n.e.justified(st), Target: Checkpoint{epoch, target}}))
+				votes = append(votes, signedVote(t, g, key(i), Vote{Source: n.e.justified(st), Target: Checkpoint{epoch, target}}))
 			}
 			return votes
 		})
@@ -338,12 +361,19 @@ func TestBadBlocksAndVotesRefused(t *testing.T) {
 		})
 	}
 	outsider, _ := crypto.GenerateKey()
-	vote := voteTx(t, g, outsider, 0, Vote{Source: Checkpoint{Hash: nodes[0].e.genesisHash}, Target: Checkpoint{Epoch: 1}})
+	body := func(votes ...SignedVote) []byte { return (&Body{Votes: votes}).Encode() }
+	outsiderVote := signedVote(t, g, outsider, Vote{Source: Checkpoint{Hash: nodes[0].e.genesisHash}, Target: Checkpoint{Epoch: 1}})
+	forged := signedVote(t, g, key(1), Vote{Target: Checkpoint{Epoch: 1}})
+	forged.Validator = addr(0)
 	_, st := g.Block(nodes[0].e)
-	if err := nodes[0].e.ApplySystemTx(st, c.Head().Header, crypto.PubkeyToAddress(outsider.PublicKey), vote); !errors.Is(err, ErrNotValidator) {
+	e, h := nodes[0].e, c.Head().Header
+	if err := e.ApplyConsensus(c, st, h, body(outsiderVote)); !errors.Is(err, ErrNotValidator) {
 		t.Fatalf("vote from a non-validator: %v", err)
 	}
-	if err := nodes[0].e.ApplySystemTx(st, c.Head().Header, addr(0), voteTx(t, g, key(0), 0, Vote{})); err != nil {
+	if err := e.ApplyConsensus(c, st, h, body(forged)); !errors.Is(err, ErrBadVote) {
+		t.Fatalf("vote signed by another key: %v", err)
+	}
+	if err := e.ApplyConsensus(c, st, h, body(signedVote(t, g, key(0), Vote{}))); err != nil {
 		t.Fatalf("a stale vote must be accepted and ignored: %v", err)
 	}
 }

@@ -53,10 +53,10 @@ type SignedBlock struct {
 	Root common.Hash `json:"root"`
 }
 
-// SignedVote is the highest source and target epochs a key voted with, and
+// ProtectedVote is the highest source and target epochs a key voted with, and
 // the signing root of the vote for that target from that source (zero when
 // unknown or when the two highs come from different votes).
-type SignedVote struct {
+type ProtectedVote struct {
 	Source uint64      `json:"source"`
 	Target uint64      `json:"target"`
 	Root   common.Hash `json:"root"`
@@ -64,8 +64,8 @@ type SignedVote struct {
 
 // keyRecord is what the database holds for one key.
 type keyRecord struct {
-	Block *SignedBlock `json:"block,omitempty"`
-	Vote  *SignedVote  `json:"vote,omitempty"`
+	Block *SignedBlock   `json:"block,omitempty"`
+	Vote  *ProtectedVote `json:"vote,omitempty"`
 }
 
 // Protection is a node's slashing-protection database. It is safe for
@@ -241,7 +241,7 @@ func (p *Protection) SignVote(pub []byte, source, target uint64, root common.Has
 			return fmt.Errorf("%w: a vote for target epoch %d: key %x voted for epoch %d", ErrWouldSlash, target, pub, hi.Target)
 		}
 	}
-	r.Vote = &SignedVote{Source: source, Target: target, Root: root}
+	r.Vote = &ProtectedVote{Source: source, Target: target, Root: root}
 	return p.write(func(b *leveldb.Batch) { putRecord(b, pub, r) })
 }
 

@@ -13,7 +13,6 @@ import (
 	"github.com/chaind/chaind/chain"
 	clocks "github.com/chaind/chaind/clock"
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
 )
 
@@ -252,27 +251,24 @@ func TestOldVoteFileMigrated(t *testing.T) {
 	}
 }
 
-// signedLog collects every block and transaction a node's validator made.
+// signedLog collects every block and vote a node's validator made.
 type signedLog struct {
 	blocks []*chain.Header
-	votes  []*types.Transaction
+	votes  [][]byte // encoded signed votes
 }
 
-func (l *signedLog) watch(n node, pool interface {
-	SubscribeNewTxs(func([]*types.Transaction))
-}) {
-	n.c.Subscribe(func(ev chain.HeadEvent) {
+// watch logs what the validator of net's node origin makes.
+func (l *signedLog) watch(net *validatorNet, origin int) {
+	net.nodes[origin].c.Subscribe(func(ev chain.HeadEvent) {
 		for _, b := range ev.Added {
 			l.blocks = append(l.blocks, b.Header)
 		}
 	})
-	pool.SubscribeNewTxs(func(txs []*types.Transaction) {
-		for _, tx := range txs {
-			if tx.To() != nil && *tx.To() == FinalityAddress {
-				l.votes = append(l.votes, tx)
-			}
+	net.sent = func(from int, m netMsg) {
+		if from == origin && m.code == VoteCode {
+			l.votes = append(l.votes, m.payload)
 		}
-	})
+	}
 }
 
 // slashable lists the pairs among l's messages that the engine's own
@@ -288,10 +284,8 @@ func (l *signedLog) slashable(t *testing.T, e *Engine) []string {
 			}
 		}
 	}
-	for i, a := range l.votes {
-		ra, _ := a.MarshalBinary()
-		for _, b := range l.votes[i+1:] {
-			rb, _ := b.MarshalBinary()
+	for i, ra := range l.votes {
+		for _, rb := range l.votes[i+1:] {
 			if who, err := e.checkDoubleVote(ra, rb); err == nil {
 				out = append(out, "conflicting votes of "+who.Hex())
 			}
@@ -336,7 +330,7 @@ func TestManyKeyNodeRestartedMidEpochSignsNothingSlashable(t *testing.T) {
 			first := &validatorNet{t: t, clk: clk}
 			prot := openProtection(t, dir)
 			first.addNodeWith(newNode(t, g, clk, keys[0]), prot, 0, keys...)
-			log.watch(first.nodes[0], first.pools[0])
+			log.watch(first, 0)
 			restartSlot := 5*g.EpochLength + g.EpochLength/2 + 1 // epoch 5, after its votes
 			first.run(int(restartSlot))
 			n := first.nodes[0]
@@ -344,7 +338,7 @@ func TestManyKeyNodeRestartedMidEpochSignsNothingSlashable(t *testing.T) {
 				t.Fatalf("the first run ended at slot %d, want a block in slot %d", n.c.Head().Header.Nonce, restartSlot)
 			}
 			epoch := n.e.Epoch(restartSlot)
-			if rec, _ := getRec(HeadState{n.c}, keyVoted(epoch, addr(0))); rec.Nonce == 0 && len(first.pools[0].Pending()) == 0 {
+			if rec, _ := getRec(HeadState{n.c}, keyVoted(epoch, addr(0))); rec.Nonce == 0 && !n.e.pooledVote(addr(0), epoch) {
 				t.Fatal("the node had not voted in the epoch of the restart")
 			}
 			if err := prot.Close(); err != nil {
@@ -368,7 +362,7 @@ func TestManyKeyNodeRestartedMidEpochSignsNothingSlashable(t *testing.T) {
 			prot = openProtection(t, dir)
 			defer prot.Close()
 			second.addNodeWith(m, prot, 0, keys...)
-			log.watch(second.nodes[0], second.pools[0])
+			log.watch(second, 0)
 			second.vals[0].Duties(restartSlot) // again, within the slot
 			second.vals[0].Attest(restartSlot)
 			second.gossip()

@@ -48,10 +48,13 @@ func buildSealed(t *testing.T, n node, p common.Address, txs []*types.Transactio
 	return sealed
 }
 
-func proposeOn(t *testing.T, v node, clk *clocks.Sim, txs ...*types.Transaction) *chain.Block {
+// proposeOn has the current slot's proposer build a block on v with items
+// (see pool) and imports it.
+func proposeOn(t *testing.T, v node, clk *clocks.Sim, items ...any) *chain.Block {
 	t.Helper()
 	p := v.e.Proposer(HeadState{v.c}, v.e.SlotAt(clk.Now()))
 	v.e.AddKey(keyOf(t, p))
+	txs := pool(t, v, items)
 	b, err := v.c.BuildBlock(p, txs)
 	if err != nil {
 		t.Fatal(err)
@@ -85,25 +88,6 @@ func atSlot(clk *clocks.Sim, slot uint64) {
 	clk.AdvanceTo(genesisTime.Add(time.Duration(slot) * slotMs * time.Millisecond))
 }
 
-// nonces hands out consecutive nonces per validator, from the head state.
-type nonces struct {
-	c    *chain.Chain
-	next map[int]uint64
-}
-
-func (n *nonces) vote(t *testing.T, g *chain.Genesis, i int, v Vote) *types.Transaction {
-	t.Helper()
-	if n.next == nil {
-		n.next = map[int]uint64{}
-	}
-	if _, ok := n.next[i]; !ok {
-		n.next[i] = n.c.Account(addr(i)).Nonce
-	}
-	tx := voteTx(t, g, key(i), n.next[i], v)
-	n.next[i]++
-	return tx
-}
-
 func (e *Engine) cp(t *testing.T, st StateReader, epoch uint64) Checkpoint {
 	t.Helper()
 	h, ok := e.checkpoint(st, epoch)
@@ -123,15 +107,14 @@ func TestVotesWithDifferentSourcesAreNotSummed(t *testing.T) {
 	slotsOn(t, v, clk, 8) // opens epoch 2
 	st := HeadState{v.c}
 	j, j1, j2 := v.e.cp(t, st, 0), v.e.cp(t, st, 1), v.e.cp(t, st, 2)
-	n := &nonces{c: v.c}
-	var txs []*types.Transaction
+	var txs []any
 	for _, i := range []int{1, 2, 3} { // 60%
-		txs = append(txs, n.vote(t, g, i, Vote{Source: j, Target: j2}))
+		txs = append(txs, signedVote(t, g, key(i), Vote{Source: j, Target: j2}))
 	}
 	for _, i := range []int{0, 1} { // 70%
-		txs = append(txs, n.vote(t, g, i, Vote{Source: j, Target: j1}))
+		txs = append(txs, signedVote(t, g, key(i), Vote{Source: j, Target: j1}))
 	}
-	txs = append(txs, n.vote(t, g, 0, Vote{Source: j1, Target: j2})) // 40%
+	txs = append(txs, signedVote(t, g, key(0), Vote{Source: j1, Target: j2})) // 40%
 	clk.Advance(slotMs * time.Millisecond)
 	proposeOn(t, v, clk, txs...)
 	if got := v.e.justified(st); got != j1 {
@@ -168,10 +151,9 @@ func TestRemovedStakeKeepsNoVoteAndDenominatorHolds(t *testing.T) {
 		g, v, clk, src, tgt := openEpoch2(t, 30, 30, 40)
 		st := HeadState{v.c}
 		unbond, _ := rlp.EncodeToBytes(StakingCall{Unbond: ether(40)})
-		n := &nonces{c: v.c}
 		clk.Advance(slotMs * time.Millisecond)
 		proposeOn(t, v, clk, callTx(t, g, key(2), v.c.Account(addr(2)).Nonce, StakingAddress, nil, unbond),
-			n.vote(t, g, 0, Vote{Source: src, Target: tgt}), n.vote(t, g, 1, Vote{Source: src, Target: tgt}))
+			signedVote(t, g, key(0), Vote{Source: src, Target: tgt}), signedVote(t, g, key(1), Vote{Source: src, Target: tgt}))
 		if got := v.e.justified(st); got.Epoch != 0 {
 			t.Fatalf("epoch %d justified by 60 of the 100 staked at its start", got.Epoch)
 		}
@@ -179,15 +161,11 @@ func TestRemovedStakeKeepsNoVoteAndDenominatorHolds(t *testing.T) {
 	t.Run("slashed", func(t *testing.T) {
 		g, v, clk, src, tgt := openEpoch2(t, 40, 30, 30)
 		st := HeadState{v.c}
-		n := &nonces{c: v.c}
-		first := n.vote(t, g, 0, Vote{Source: src, Target: tgt})
-		other := n.vote(t, g, 0, Vote{Source: src, Target: Checkpoint{Epoch: 2, Hash: common.Hash{7}}})
-		ra, _ := first.MarshalBinary()
-		rb, _ := other.MarshalBinary()
-		ev, _ := rlp.EncodeToBytes(Evidence{Kind: DoubleVote, A: ra, B: rb})
+		first := signedVote(t, g, key(0), Vote{Source: src, Target: tgt})
+		other := signedVote(t, g, key(0), Vote{Source: src, Target: Checkpoint{Epoch: 2, Hash: common.Hash{7}}})
 		clk.Advance(slotMs * time.Millisecond)
-		proposeOn(t, v, clk, first, callTx(t, g, key(2), v.c.Account(addr(2)).Nonce, SlashingAddress, nil, ev),
-			n.vote(t, g, 1, Vote{Source: src, Target: tgt}))
+		proposeOn(t, v, clk, first, Evidence{Kind: DoubleVote, A: first.Encode(), B: other.Encode()},
+			signedVote(t, g, key(1), Vote{Source: src, Target: tgt}))
 		if !v.e.Slashed(st, addr(0)) {
 			t.Fatal("validator 0 not slashed")
 		}
@@ -221,12 +199,11 @@ func voteEpochs(t *testing.T, g *chain.Genesis, v node, clk *clocks.Sim, last ui
 	for v.e.SlotAt(clk.Now()) < last {
 		clk.Advance(slotMs * time.Millisecond)
 		slot := v.e.SlotAt(clk.Now())
-		var txs []*types.Transaction
+		var txs []any
 		if ep := v.e.Epoch(slot); ep > 0 && slot%g.EpochLength == g.EpochLength/2 {
 			st := HeadState{v.c}
-			n := &nonces{c: v.c}
 			for i := 0; i < voters; i++ {
-				txs = append(txs, n.vote(t, g, i, Vote{Source: v.e.justified(st), Target: v.e.cp(t, st, ep)}))
+				txs = append(txs, signedVote(t, g, key(i), Vote{Source: v.e.justified(st), Target: v.e.cp(t, st, ep)}))
 			}
 		}
 		proposeOn(t, v, clk, txs...)

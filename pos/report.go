@@ -3,70 +3,50 @@ package pos
 import (
 	"github.com/chaind/chaind/chain"
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/core/types"
-	"github.com/ethereum/go-ethereum/rlp"
 )
 
 // The validator's reports: the evidence it finds (its slasher's, its scan
-// of stored blocks) or sees (in others' transactions), sent once per
-// offender from its first key's account.
+// of stored blocks) or sees (in blocks' bodies, on any branch) goes into
+// the engine's evidence pool, from which its proposals include it, and
+// out to its peers on the evidence channel. The pool takes one piece of
+// evidence per offender.
 
 // reportVotes hands the votes seen since the last call to the slasher and
-// sends evidence for each double or surround vote it proves, and sends
-// again, from its own account, the evidence seen in others' transactions
-// (once per offender). Evidence made on another branch (the other side of
-// a healed partition, whose blocks this node refuses) is a transaction
-// whose nonce fits that branch only: sent again, it is included here too.
+// reports the evidence of each double or surround vote it proves.
 func (v *Validator) reportVotes() {
 	v.mu.Lock()
-	txs := v.observed
+	votes := v.observed
 	v.observed = nil
 	v.mu.Unlock()
-	e, st := v.cfg.Engine, HeadState{v.cfg.Chain}
-	for _, tx := range txs {
-		offender, ev, err := v.evidenceIn(st, tx)
+	st := HeadState{v.cfg.Chain}
+	for _, sv := range votes {
+		ev, err := v.cfg.Slasher.ObserveVote(st, sv)
 		if err != nil {
 			v.log.Error("Slasher failed", "err", err)
 			return
 		}
-		if ev == nil {
-			continue
+		if ev != nil {
+			v.report(*ev)
 		}
-		if v.reported[offender] || v.keyOf(offender) != nil || e.Slashed(st, offender) {
-			continue
-		}
-		if err := v.submit(v.keys[0], SlashingAddress, ev.Encode()); err != nil {
-			v.log.Warn("Evidence refused by the mempool", "offender", offender, "err", err)
-			continue
-		}
-		v.reported[offender] = true
-		v.log.Warn("Reported an offence", "offender", offender, "kind", ev.Kind)
 	}
 }
 
-// evidenceIn is the evidence that tx, a vote or a slashing call, gives
-// against its offender: the slasher's, for a vote that conflicts with one
-// recorded; the call's own, if it proves an offence. The error is the
-// slasher's failure.
-func (v *Validator) evidenceIn(st HeadState, tx *types.Transaction) (common.Address, *Evidence, error) {
+// report pools and gossips ev unless it proves nothing, or its offender is
+// one of our own keys, is not a validator of the head state or is slashed
+// there, or was reported.
+func (v *Validator) report(ev Evidence) {
 	e := v.cfg.Engine
-	if *tx.To() == FinalityAddress {
-		ev, err := v.cfg.Slasher.ObserveVote(st, tx)
-		if ev == nil || err != nil {
-			return common.Address{}, nil, err
-		}
-		offender, _ := e.g.Sender(tx)
-		return offender, ev, nil
+	offender, err := e.checkEvidence(&ev)
+	if err != nil || v.keyOf(offender) != nil {
+		return
 	}
-	offender, err := e.checkEvidence(tx.Data())
-	if err != nil {
-		return common.Address{}, nil, nil
+	if _, added, _ := e.AddEvidence(HeadState{v.cfg.Chain}, ev); !added {
+		return
 	}
-	ev := new(Evidence)
-	if rlp.DecodeBytes(tx.Data(), ev) != nil {
-		return common.Address{}, nil, nil
+	if v.cfg.Gossip != nil {
+		v.cfg.Gossip(EvidenceCode, ev.Encode())
 	}
-	return offender, ev, nil
+	v.log.Warn("Reported an offence", "offender", offender, "kind", ev.Kind)
 }
 
 // reportDoubleProposals looks for two blocks of one proposer for one slot
@@ -108,7 +88,7 @@ func (v *Validator) reportDoubleProposals(epoch uint64) {
 		}
 		a, _ := first.MarshalBinary()
 		b, _ := h.MarshalBinary()
-		v.reportProposal(h.Coinbase, h.Nonce, &Evidence{Kind: DoubleProposal, A: a, B: b})
+		v.report(Evidence{Kind: DoubleProposal, A: a, B: b})
 	}
 }
 
@@ -120,23 +100,6 @@ func (v *Validator) reportSlasherProofs() {
 	v.proofs = nil
 	v.mu.Unlock()
 	for _, ev := range proofs {
-		var h chain.Header
-		if h.UnmarshalBinary(ev.B) == nil {
-			v.reportProposal(h.Coinbase, h.Nonce, ev)
-		}
+		v.report(*ev)
 	}
-}
-
-// reportProposal sends ev, evidence that offender proposed twice in slot,
-// unless offender is one of our keys, is slashed already or was reported.
-func (v *Validator) reportProposal(offender common.Address, slot uint64, ev *Evidence) {
-	if v.reported[offender] || v.keyOf(offender) != nil || v.cfg.Engine.Slashed(HeadState{v.cfg.Chain}, offender) {
-		return
-	}
-	if err := v.submit(v.keys[0], SlashingAddress, ev.Encode()); err != nil {
-		v.log.Warn("Evidence refused by the mempool", "offender", offender, "err", err)
-		return
-	}
-	v.reported[offender] = true
-	v.log.Warn("Reported a double proposal", "offender", offender, "slot", slot)
 }

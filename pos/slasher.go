@@ -46,6 +46,9 @@ const SlasherDir = "slasher"
 
 var (
 	slasherGenesisKey = []byte("genesis")
+	// slasherFormatKey holds slasherFormat; absent in format 1, whose vote
+	// records were vote transactions (votes were transactions then).
+	slasherFormatKey  = []byte("format")
 	slasherPropPrefix = []byte("p/") // p/ slot (8 bytes) proposer (20 bytes) -> header
 )
 
@@ -100,11 +103,36 @@ func openSlasher(e *Engine, stor storage.Storage) (*Slasher, error) {
 	case err == nil && !bytes.Equal(have, e.genesisHash[:]):
 		err = fmt.Errorf("the database is for the chain with genesis %x, not %s", have, e.genesisHash.Hex())
 	}
+	if err == nil {
+		err = s.upgrade()
+	}
 	if err != nil {
 		db.Close()
 		return nil, err
 	}
 	return s, nil
+}
+
+// slasherFormat is the version of the records: 2 records signed votes.
+const slasherFormat = 2
+
+// upgrade deletes the vote records of a format-1 database, which no longer
+// decode (its span records and proposals stay valid), and marks it format 2.
+func (s *Slasher) upgrade() error {
+	if have, err := s.db.Get(slasherFormatKey, nil); err == nil && len(have) == 1 && have[0] == slasherFormat {
+		return nil
+	}
+	b := new(leveldb.Batch)
+	it := s.db.NewIterator(util.BytesPrefix(slasherVotePrefix), nil)
+	for it.Next() {
+		b.Delete(bytes.Clone(it.Key()))
+	}
+	it.Release()
+	if err := it.Error(); err != nil {
+		return err
+	}
+	b.Put(slasherFormatKey, []byte{slasherFormat})
+	return s.db.Write(b, nil)
 }
 
 // Close closes the database and releases its directory.

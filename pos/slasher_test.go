@@ -113,7 +113,7 @@ func TestSlasherRecords(t *testing.T) {
 	if err != nil || ev == nil {
 		t.Fatalf("a second block for the slot after a restart: evidence %v, %v", ev, err)
 	}
-	if offender, err := n.e.checkEvidence(ev.Encode()); err != nil || offender != addr(p) {
+	if offender, err := n.e.checkEvidence(ev); err != nil || offender != addr(p) {
 		t.Fatalf("the evidence proves %s (%v), want validator %d", offender, err, p)
 	}
 

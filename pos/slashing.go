@@ -6,24 +6,24 @@ import (
 
 	"github.com/chaind/chaind/chain"
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/rlp"
 )
 
-// Slashing. Anyone may send evidence to SlashingAddress: two signed
-// headers of one proposer for one slot, or two finality votes of one
-// validator that conflict (two for one target epoch, or one surrounding the
-// other). The offender's active, pending and unbonding stake is burned and it
-// can never stake again, on every node that executes the block.
+// Slashing. Evidence is a consensus message (body.go): two signed headers
+// of one proposer for one slot, or two finality votes of one validator that
+// conflict (two for one target epoch, or one surrounding the other). A
+// block that includes it burns the offender's active, pending and
+// unbonding stake, and the offender can never stake again, on every node
+// that executes the block.
 
 // Evidence kinds.
 const (
 	DoubleProposal uint8 = 1 // A, B: encoded headers
-	DoubleVote     uint8 = 2 // A, B: encoded vote transactions
+	DoubleVote     uint8 = 2 // A, B: encoded signed votes
 )
 
-// Evidence is the calldata of a transaction to SlashingAddress.
+// Evidence proves an offence; blocks include it in their body.
 type Evidence struct {
 	Kind uint8
 	A, B []byte
@@ -36,29 +36,20 @@ func evidenceError(format string, args ...any) error {
 // ErrBadEvidence is evidence that proves nothing.
 const ErrBadEvidence = chain.ErrorKind("bad slashing evidence")
 
-func (e *Engine) slashing(st *chain.State, h *chain.Header, tx *types.Transaction) error {
-	offender, err := e.checkEvidence(tx.Data())
-	if err != nil {
-		return err
+// DecodeEvidence decodes evidence as it travels, checking its size.
+func DecodeEvidence(data []byte) (Evidence, error) {
+	var ev Evidence
+	if len(data) > MaxEvidenceSize {
+		return ev, evidenceError("%d bytes, evidence has at most %d", len(data), MaxEvidenceSize)
 	}
-	e.slash(st, h, offender)
-	return nil
+	if err := rlp.DecodeBytes(data, &ev); err != nil {
+		return ev, evidenceError("%v", err)
+	}
+	return ev, nil
 }
 
-// maxEvidence bounds evidence calldata: two headers (or two vote
-// transactions, which are smaller) and the RLP around them.
-const maxEvidence = 2*chain.MaxHeaderSize + 16
-
-// checkEvidence decodes and checks evidence calldata and returns the
-// offender it proves.
-func (e *Engine) checkEvidence(data []byte) (common.Address, error) {
-	if len(data) > maxEvidence {
-		return common.Address{}, evidenceError("%d bytes, evidence has at most %d", len(data), maxEvidence)
-	}
-	var ev Evidence
-	if err := rlp.DecodeBytes(data, &ev); err != nil {
-		return common.Address{}, evidenceError("%v", err)
-	}
+// checkEvidence checks ev and returns the offender it proves.
+func (e *Engine) checkEvidence(ev *Evidence) (common.Address, error) {
 	switch ev.Kind {
 	case DoubleProposal:
 		return e.checkDoubleProposal(ev.A, ev.B)
@@ -106,39 +97,35 @@ func (e *Engine) checkSignedHeader(h *chain.Header) error {
 }
 
 // checkDoubleVote: two different votes by one validator for one target
-// epoch, or one surrounding the other (s1 < s2 and t2 < t1).
+// epoch, or one surrounding the other (s1 < s2 and t2 < t1), each signed
+// by the validator on this chain.
 func (e *Engine) checkDoubleVote(a, b []byte) (common.Address, error) {
-	va, fromA, err := e.decodeVoteTx(a)
+	va, err := e.decodeVerifiedVote(a)
 	if err != nil {
 		return common.Address{}, err
 	}
-	vb, fromB, err := e.decodeVoteTx(b)
+	vb, err := e.decodeVerifiedVote(b)
 	if err != nil {
 		return common.Address{}, err
 	}
-	if fromA != fromB || bytes.Equal(a, b) {
+	if va.Validator != vb.Validator || bytes.Equal(a, b) {
 		return common.Address{}, evidenceError("not two votes of one validator")
 	}
-	if !Conflict(va, vb) {
+	if !Conflict(va.Vote, vb.Vote) {
 		return common.Address{}, evidenceError("the votes do not conflict")
 	}
-	return fromA, nil
+	return va.Validator, nil
 }
 
-func (e *Engine) decodeVoteTx(raw []byte) (Vote, common.Address, error) {
-	tx := new(types.Transaction)
-	if err := tx.UnmarshalBinary(raw); err != nil || tx.To() == nil || *tx.To() != FinalityAddress {
-		return Vote{}, common.Address{}, evidenceError("not a vote transaction")
-	}
-	from, err := e.g.Sender(tx)
+func (e *Engine) decodeVerifiedVote(raw []byte) (SignedVote, error) {
+	sv, err := DecodeSignedVote(raw)
 	if err != nil {
-		return Vote{}, common.Address{}, evidenceError("vote signature: %v", err)
+		return sv, evidenceError("%v", err)
 	}
-	v, err := e.DecodeVote(tx.Data())
-	if err != nil {
-		return Vote{}, common.Address{}, evidenceError("%v", err)
+	if err := e.VerifyVote(sv); err != nil {
+		return sv, evidenceError("%v", err)
 	}
-	return v, from, nil
+	return sv, nil
 }
 
 // slash burns every wei v has at stake, takes its votes for open targets
@@ -180,7 +167,7 @@ func Conflict(a, b Vote) bool {
 	return double || surround
 }
 
-// Encode is the calldata of a slashing transaction carrying ev.
+// Encode is ev's RLP, as it travels.
 func (ev *Evidence) Encode() []byte {
 	data, _ := rlp.EncodeToBytes(ev) // cannot fail: two byte strings and a byte
 	return data

@@ -40,19 +40,27 @@ func nextSlotOf(t *testing.T, n node, clk *clocks.Sim, v common.Address) {
 	t.Fatal("validator never scheduled")
 }
 
-// includeEverywhere has the current slot's proposer build a block with txs.
-func includeEverywhere(t *testing.T, nodes []node, clk *clocks.Sim, txs ...*types.Transaction) {
+// includeEverywhere has the next slot's proposer build a block with items
+// (transactions, votes, evidence; see pool).
+func includeEverywhere(t *testing.T, nodes []node, clk *clocks.Sim, items ...any) *chain.Block {
 	t.Helper()
+	want := 0
+	for _, it := range items {
+		if _, ok := it.(*types.Transaction); ok {
+			want++
+		}
+	}
 	for i := 0; i < 100; i++ {
 		clk.Advance(slotMs * time.Millisecond)
-		if b := produce(t, nodes, clk, nil, func(int) []*types.Transaction { return txs }); b != nil {
-			if len(b.Txs) != len(txs) {
-				t.Fatalf("%d of %d transactions included", len(b.Txs), len(txs))
+		if b := produce(t, nodes, clk, nil, func(int) []any { return items }); b != nil {
+			if len(b.Txs) != want {
+				t.Fatalf("%d of %d transactions included", len(b.Txs), want)
 			}
-			return
+			return b
 		}
 	}
 	t.Fatal("no block produced")
+	return nil
 }
 
 func slashedEverywhere(t *testing.T, nodes []node, v common.Address) {
@@ -93,8 +101,7 @@ func TestDoubleProposalSlashed(t *testing.T) {
 	}
 	ha, _ := sa.Header.MarshalBinary()
 	hb, _ := sb.Header.MarshalBinary()
-	ev, _ := rlp.EncodeToBytes(Evidence{Kind: DoubleProposal, A: ha, B: hb})
-	includeEverywhere(t, nodes, clk, callTx(t, g, key(0), nodes[0].c.Account(addr(0)).Nonce, SlashingAddress, nil, ev))
+	includeEverywhere(t, nodes, clk, Evidence{Kind: DoubleProposal, A: ha, B: hb})
 	slashedEverywhere(t, nodes, addr(1))
 	// The epoch's schedule stays as it was drawn (TestSlashingKeepsTheEpochsSchedule);
 	// from the next epoch on the slashed validator is never drawn.
@@ -104,11 +111,14 @@ func TestDoubleProposalSlashed(t *testing.T) {
 			t.Fatal("a slashed validator is still drawn")
 		}
 	}
-	// Evidence that proves nothing is refused.
-	bogus, _ := rlp.EncodeToBytes(Evidence{Kind: DoubleProposal, A: ha, B: ha})
-	st := nodes[0].c
-	if b, _ := st.BuildBlock(addr(0), []*types.Transaction{callTx(t, g, key(2), st.Account(addr(2)).Nonce, SlashingAddress, nil, bogus)}); b != nil && len(b.Txs) != 0 {
-		t.Fatal("bogus evidence was accepted")
+	// Evidence that proves nothing is refused by the pool and by blocks.
+	bogus := Evidence{Kind: DoubleProposal, A: ha, B: ha}
+	if _, added, err := nodes[0].e.AddEvidence(HeadState{nodes[0].c}, bogus); added || !errors.Is(err, ErrBadEvidence) {
+		t.Fatalf("bogus evidence pooled (%v)", err)
+	}
+	_, st := g.Block(nodes[0].e)
+	if err := nodes[0].e.ApplyConsensus(nodes[0].c, st, nodes[0].c.Head().Header, (&Body{Evidence: []Evidence{bogus}}).Encode()); !errors.Is(err, ErrBadEvidence) {
+		t.Fatalf("a block with bogus evidence: %v", err)
 	}
 }
 
@@ -217,10 +227,8 @@ func TestDoubleAndSurroundVotesSlashed(t *testing.T) {
 			g := testGenesis(10, 10, 10, 10)
 			clk := clocks.NewSim(genesisTime)
 			nodes := newNodes(t, g, clk)
-			ra, _ := voteTx(t, g, key(2), 7, tc.a).MarshalBinary()
-			rb, _ := voteTx(t, g, key(2), 8, tc.b).MarshalBinary()
-			ev, _ := rlp.EncodeToBytes(Evidence{Kind: DoubleVote, A: ra, B: rb})
-			includeEverywhere(t, nodes, clk, callTx(t, g, key(3), 0, SlashingAddress, nil, ev))
+			ra, rb := signedVote(t, g, key(2), tc.a), signedVote(t, g, key(2), tc.b)
+			includeEverywhere(t, nodes, clk, Evidence{Kind: DoubleVote, A: ra.Encode(), B: rb.Encode()})
 			slashedEverywhere(t, nodes, addr(2))
 		})
 	}

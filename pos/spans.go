@@ -7,7 +7,6 @@ import (
 	"fmt"
 
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/syndtr/goleveldb/leveldb"
 )
 
@@ -34,7 +33,7 @@ import (
 // whose target lies outside it is not recorded.
 
 var (
-	slasherVotePrefix = []byte("v/") // v/ target epoch (8 bytes) validator (20) -> vote transaction
+	slasherVotePrefix = []byte("v/") // v/ target epoch (8 bytes) validator (20) -> signed vote
 	slasherSpanPrefix = []byte("s/") // s/ epoch (8 bytes) validator (20) -> min span (8), max span (8)
 )
 
@@ -43,37 +42,25 @@ func epochKey(prefix []byte, epoch uint64, v common.Address) []byte {
 	return append(k, v[:]...)
 }
 
-// ObserveVote records tx, a finality vote the node received (in gossip or
-// in a block, on any branch, whether the pool or the chain took it or
-// not), and returns the evidence that slashes its signer if it doubles,
-// surrounds or is surrounded by a vote recorded before; nil otherwise. A
-// transaction that is no vote for this chain, whose signature does not
-// recover, whose signer is not (and never was) a validator of st, or whose
-// target is outside the window is not recorded; nor is a vote that is
-// evidence, so that the same vote seen again proves it again. The error is
-// a failure of the database.
-func (s *Slasher) ObserveVote(st StateReader, tx *types.Transaction) (*Evidence, error) {
+// ObserveVote records sv, a finality vote the node received (on its
+// channel or in a block's body, on any branch, whether the pool or the
+// chain took it or not), and returns the
+// evidence that slashes its validator if it doubles, surrounds or is
+// surrounded by a vote recorded before; nil otherwise. A vote whose
+// signature is not its validator's on this chain, whose validator is not
+// (and never was) a validator of st, or whose target is outside the
+// window, is not recorded; nor is a vote that is evidence, so
+// that the same vote seen again proves it again. The error is a failure of
+// the database.
+func (s *Slasher) ObserveVote(st StateReader, sv SignedVote) (*Evidence, error) {
 	e := s.e
-	if to := tx.To(); to == nil || *to != FinalityAddress {
-		return nil, nil
-	}
-	v, err := e.DecodeVote(tx.Data())
-	if err != nil {
-		return nil, nil
-	}
+	v, from := sv.Vote, sv.Validator
 	nowSlot := e.SlotAt(e.now())
 	now, lo := e.Epoch(nowSlot), s.lowEpoch(nowSlot)
-	if v.Target.Epoch < lo || v.Target.Epoch > now+1 {
+	if v.Target.Epoch < lo || v.Target.Epoch > now+1 || !e.isValidator(st, from) || e.VerifyVote(sv) != nil {
 		return nil, nil
 	}
-	from, err := e.g.Sender(tx)
-	if err != nil || !e.isValidator(st, from) {
-		return nil, nil
-	}
-	raw, err := tx.MarshalBinary()
-	if err != nil {
-		return nil, nil
-	}
+	raw := sv.Encode()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.prune(nowSlot); err != nil {
@@ -89,7 +76,7 @@ func (s *Slasher) ObserveVote(st StateReader, tx *types.Transaction) (*Evidence,
 			return nil, err
 		}
 	} else if pv, err := s.voteOf(prev); err != nil || pv == v {
-		return nil, err // the same vote again, maybe in another transaction
+		return nil, err // the same vote again, maybe with another signature
 	}
 	if prev != nil {
 		return &Evidence{Kind: DoubleVote, A: prev, B: raw}, nil
@@ -97,7 +84,7 @@ func (s *Slasher) ObserveVote(st StateReader, tx *types.Transaction) (*Evidence,
 	return nil, s.recordVote(from, v, raw, lo)
 }
 
-// surrounding is the recorded vote transaction of from that v surrounds
+// surrounding is the recorded vote of from that v surrounds
 // or is surrounded by, or nil.
 func (s *Slasher) surrounding(from common.Address, v Vote) ([]byte, error) {
 	minSpan, maxSpan, err := s.spans(v.Source.Epoch, from)
@@ -163,17 +150,13 @@ func (s *Slasher) spans(epoch uint64, from common.Address) (minSpan, maxSpan uin
 	return binary.BigEndian.Uint64(b), binary.BigEndian.Uint64(b[8:]), nil
 }
 
-// voteOf decodes a recorded vote transaction.
+// voteOf decodes a recorded vote.
 func (s *Slasher) voteOf(raw []byte) (Vote, error) {
-	tx := new(types.Transaction)
-	if err := tx.UnmarshalBinary(raw); err != nil {
-		return Vote{}, fmt.Errorf("slasher: vote record: %w", err)
-	}
-	v, err := s.e.DecodeVote(tx.Data())
+	sv, err := DecodeSignedVote(raw)
 	if err != nil {
 		return Vote{}, fmt.Errorf("slasher: vote record: %w", err)
 	}
-	return v, nil
+	return sv.Vote, nil
 }
 
 // get reads key; nil if it is absent.

@@ -8,53 +8,34 @@ import (
 	"github.com/ethereum/go-ethereum/core/types"
 )
 
-// System addresses: transactions to them carry calldata that the engine
-// applies (chain.StateTransition's ApplySystemTx).
-var (
-	// FinalityAddress receives finality votes: RLP-encoded votes, signed by
-	// a validator's account.
-	FinalityAddress = common.HexToAddress("0x00000000000000000000000000000000000F1A11")
-	// StakingAddress bonds the value sent to it as the sender's stake;
-	// calldata RLP(StakingCall) starts unbonding. Its balance is every
-	// bonded wei (the escrow).
-	StakingAddress = common.HexToAddress("0x0000000000000000000000000000000000005A6E")
-	// SlashingAddress takes evidence of equivocation, from anyone.
-	SlashingAddress = common.HexToAddress("0x0000000000000000000000000000000000005A54")
-)
+// StakingAddress is the engine's system address: transactions to it carry
+// calldata that the engine applies (chain.StateTransition's
+// ApplySystemTx). It bonds the value sent to it as the sender's stake;
+// calldata RLP(StakingCall) starts unbonding. Its balance is every bonded
+// wei (the escrow). Staking is a transaction because it moves money; votes
+// and evidence are consensus messages (body.go).
+var StakingAddress = common.HexToAddress("0x0000000000000000000000000000000000005A6E")
 
-// SystemAddress reports whether addr is one of the engine's system addresses.
-func (e *Engine) SystemAddress(addr common.Address) bool {
-	return addr == FinalityAddress || addr == StakingAddress || addr == SlashingAddress
-}
+// SystemAddress reports whether addr is the engine's system address.
+func (e *Engine) SystemAddress(addr common.Address) bool { return addr == StakingAddress }
 
-// CheckSystemTx is the intake check of a call to a system address: it
+// CheckSystemTx is the intake check of a call to the system address: it
 // applies, against st (the head state), the checks that would make the call
-// fail in a block (size, encoding, domain, evidence that proves nothing, a
-// voter that is no validator, an unbond of stake the sender lacks), so that
+// fail in a block (a staker that was slashed, calldata that is no unbond,
+// an unbond of stake the sender lacks), so that
 // a mempool refuses what would never be mined and so never be paid for. It
 // is nil for transactions to other addresses. A call it passes can still
 // fail if the state changes before it is mined; the mempool asks again at
 // every head change.
 func (e *Engine) CheckSystemTx(st StateReader, from common.Address, tx *types.Transaction) error {
-	to := tx.To()
-	if to == nil {
+	if to := tx.To(); to == nil || *to != StakingAddress {
 		return nil
 	}
-	switch *to {
-	case StakingAddress:
-		if err := e.checkStaker(st, from); err != nil || len(tx.Data()) == 0 {
-			return err
-		}
-		_, err := e.checkUnbond(st, from, tx.Data())
-		return err
-	case SlashingAddress:
-		_, err := e.checkEvidence(tx.Data())
-		return err
-	case FinalityAddress:
-		_, err := e.checkVote(st, from, tx.Data())
+	if err := e.checkStaker(st, from); err != nil || len(tx.Data()) == 0 {
 		return err
 	}
-	return nil
+	_, err := e.checkUnbond(st, from, tx.Data())
+	return err
 }
 
 // InitGenesis gives each genesis validator its stake and puts the stakes in

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/big"
 	"sync"
 	"time"
 
@@ -17,11 +16,10 @@ import (
 	"github.com/ethereum/go-ethereum/crypto"
 )
 
-// Pool is what the validator needs from the mempool.
+// Pool is what the validator needs from the mempool: the transactions to
+// propose.
 type Pool interface {
 	Pending() []*types.Transaction
-	Add(tx *types.Transaction) error
-	PendingNonce(addr common.Address) uint64
 }
 
 // ValidatorConfig configures a Validator.
@@ -45,8 +43,12 @@ type ValidatorConfig struct {
 	// keys (see Protection). NewValidator binds it to the chain's genesis.
 	Protection *Protection
 	// Slasher (optional: one in memory) records the headers and votes the
-	// node receives (see ObserveHeader, ObserveTxs); the caller closes it.
+	// node receives (see ObserveHeader, ObserveVote, ObserveBlock); the
+	// caller closes it.
 	Slasher *Slasher
+	// Gossip (optional) sends a consensus message the validator made (a
+	// vote: VoteCode; evidence: EvidenceCode) to the node's peers.
+	Gossip func(code byte, payload []byte)
 }
 
 // heldBlock is a withheld block (and its equivocating twin) and the slot
@@ -60,7 +62,9 @@ type heldBlock struct {
 // proposals looks (see reportDoubleProposals).
 const recentHeights = 4
 
-// maxObserved bounds the transactions waiting to be checked for conflicts.
+// maxObserved bounds the votes waiting for the slasher, and the double
+// proposals waiting to be reported: what arrives beyond it before the next
+// slot's duties is dropped.
 const maxObserved = 4096
 
 // Validator proposes a block in each slot of its keys and casts one
@@ -81,10 +85,9 @@ type Validator struct {
 
 	mu       sync.Mutex
 	running  bool
-	keys     []*validatorKey // in the engine's order; keys[0] reports offences
-	reported map[common.Address]bool
-	observed []*types.Transaction // votes and evidence seen, not yet checked
-	proofs   []*Evidence          // double proposals the slasher found, not yet reported
+	keys     []*validatorKey // in the engine's order
+	observed []SignedVote    // votes seen, not yet shown to the slasher
+	proofs   []*Evidence     // double proposals the slasher found, not yet reported
 	withheld []heldBlock
 	fullScan uint64 // epoch + 1 of the last scan of the whole window for double proposals
 }
@@ -106,7 +109,7 @@ func NewValidator(cfg ValidatorConfig) (*Validator, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	v := &Validator{cfg: cfg, log: cfg.Logger, clk: clock.OrReal(cfg.Clock), quit: make(chan struct{}), reported: make(map[common.Address]bool)}
+	v := &Validator{cfg: cfg, log: cfg.Logger, clk: clock.OrReal(cfg.Clock), quit: make(chan struct{})}
 	for _, k := range cfg.Engine.keys {
 		v.keys = append(v.keys, &validatorKey{key: k, addr: crypto.PubkeyToAddress(k.PublicKey), pub: crypto.CompressPubkey(&k.PublicKey)})
 	}
@@ -122,9 +125,10 @@ func NewValidator(cfg ValidatorConfig) (*Validator, error) {
 	if v.cfg.Slasher == nil {
 		v.cfg.Slasher = OpenMemSlasher(cfg.Engine)
 	}
+	cfg.Engine.Censor(cfg.Byzantine&ByzCensor != 0)
 	cfg.Chain.Subscribe(func(ev HeadEvent) {
 		for _, b := range ev.Added {
-			v.ObserveTxs(b.Txs)
+			v.ObserveBlock(b)
 		}
 	})
 	return v, nil
@@ -153,20 +157,38 @@ func (v *Validator) ObserveHeader(h *chain.Header) {
 // HeadEvent is the chain's head change.
 type HeadEvent = chain.HeadEvent
 
-// ObserveTxs hands the validator transactions its node saw (pool
-// admissions, the contents of every block a peer sent, stored or not,
-// transactions the pool refused); its slasher records the votes among them
-// and checks them for conflicts with votes seen before, at the next slot's
-// duties; evidence among them that proves an offence its chain has not
-// punished is sent again from its own account (see reportVotes); their
-// head votes go to the chain's fork choice.
-func (v *Validator) ObserveTxs(txs []*types.Transaction) {
-	ObserveVoteTxs(v.cfg.Chain.ForkChoice(), txs)
+// ObserveVote hands the validator's slasher a vote its node received on
+// the vote channel, with a good signature, whatever its pool then makes of
+// it; the slasher checks it for conflicts with the votes seen before at
+// the next slot's duties (reportVotes).
+func (v *Validator) ObserveVote(sv SignedVote) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	for _, tx := range txs {
-		if to := tx.To(); to != nil && (*to == FinalityAddress || *to == SlashingAddress) && len(v.observed) < maxObserved {
-			v.observed = append(v.observed, tx)
+	if len(v.observed) < maxObserved {
+		v.observed = append(v.observed, sv)
+	}
+}
+
+// ObserveBlock hands the validator the consensus body of a block its node
+// received or adopted, whether the chain then takes the block or not (it
+// may be on a branch that reverts the finalized checkpoint): its votes go
+// to the slasher (those whose signature verifies, at the next duties), and
+// its evidence, if it proves an offence against a validator of the head
+// state not yet slashed there, into the evidence pool, so that this
+// chain's proposers include it too.
+func (v *Validator) ObserveBlock(b *chain.Block) {
+	body, err := DecodeBody(b.Consensus)
+	if err != nil {
+		return
+	}
+	for _, ev := range body.Evidence {
+		v.report(ev)
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	for _, sv := range body.Votes {
+		if len(v.observed) < maxObserved {
+			v.observed = append(v.observed, sv)
 		}
 	}
 }
@@ -284,7 +306,7 @@ func (v *Validator) propose(slot uint64) {
 	if k == nil {
 		return
 	}
-	b, err := c.BuildBlock(k.addr, v.censored(v.cfg.Pool.Pending()))
+	b, err := c.BuildBlock(k.addr, v.cfg.Pool.Pending())
 	if err != nil {
 		v.log.Debug("No block this slot", "slot", slot, "err", err)
 		return
@@ -386,8 +408,8 @@ func (v *Validator) vote(k *validatorKey, epoch uint64) {
 			v.log.Info("Not voting", "validator", k.addr, "epoch", epoch, "source", source.Epoch, "err", err)
 			return // it could double or surround an earlier vote, or could not be recorded
 		}
-		if err := v.submit(k, FinalityAddress, e.EncodeVote(vote)); err != nil {
-			v.log.Warn("Vote refused by the mempool", "validator", k.addr, "epoch", epoch, "err", err)
+		if err := v.cast(k, vote); err != nil {
+			v.log.Error("Cannot sign vote", "validator", k.addr, "epoch", epoch, "err", err)
 			return
 		}
 		k.lastSource = source.Epoch
@@ -398,39 +420,32 @@ func (v *Validator) vote(k *validatorKey, epoch uint64) {
 	v.log.Debug("Voted", "validator", k.addr, "epoch", epoch, "target", target)
 }
 
-// votedBefore reports whether addr already voted for epoch, as far as its
-// node can tell after a restart: a vote recorded in the head state or
-// waiting in the pool. (Its memory of the last vote does not survive a
-// restart.)
-func (v *Validator) votedBefore(st HeadState, addr common.Address, epoch uint64) bool {
-	e := v.cfg.Engine
-	if rec, _ := getRec(st, keyVoted(epoch, addr)); rec.Nonce != 0 {
-		return true
-	}
-	for _, tx := range v.cfg.Pool.Pending() {
-		if to := tx.To(); to == nil || *to != FinalityAddress {
-			continue
-		}
-		if from, err := e.g.Sender(tx); err == nil && from == addr {
-			if vote, err := e.DecodeVote(tx.Data()); err == nil && vote.Target.Epoch == epoch {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// submit signs a system call from k's account and adds it to the mempool,
-// from where it spreads and gets mined.
-func (v *Validator) submit(k *validatorKey, to common.Address, data []byte) error {
-	e := v.cfg.Engine
-	tip := e.g.BaseFee.Big()
-	tx, err := types.SignNewTx(k.key, e.g.Signer(), &types.DynamicFeeTx{
-		ChainID: new(big.Int).SetUint64(e.g.ChainID), Nonce: v.cfg.Pool.PendingNonce(k.addr), GasTipCap: tip,
-		GasFeeCap: new(big.Int).Add(e.g.BaseFee.Big(), tip), Gas: chain.TransferGas, To: &to, Data: data,
-	})
+// cast signs vote with k (slashing protection was asked) and sends it as
+// the node's peers would: into the vote pool, the fork choice and the
+// slasher, and out to the peers.
+func (v *Validator) cast(k *validatorKey, vote Vote) error {
+	c, e := v.cfg.Chain, v.cfg.Engine
+	sv, err := e.SignVote(k.key, vote)
 	if err != nil {
 		return err
 	}
-	return v.cfg.Pool.Add(tx)
+	if e.addVerifiedVote(HeadState{c}, sv) {
+		ObserveVotes(c.ForkChoice(), []SignedVote{sv})
+	}
+	v.ObserveVote(sv)
+	if v.cfg.Gossip != nil {
+		v.cfg.Gossip(VoteCode, sv.Encode())
+	}
+	return nil
+}
+
+// votedBefore reports whether addr already voted for epoch, as far as its
+// node can tell after a restart: a vote recorded in the head state or
+// waiting in the vote pool. (Its memory of the last vote does not survive
+// a restart; the protection database refuses a second vote anyway.)
+func (v *Validator) votedBefore(st HeadState, addr common.Address, epoch uint64) bool {
+	if rec, _ := getRec(st, keyVoted(epoch, addr)); rec.Nonce != 0 {
+		return true
+	}
+	return v.cfg.Engine.pooledVote(addr, epoch)
 }
