@@ -109,8 +109,8 @@ func (s *sim) mine(n *node) {
 	s.arrive(n, &delivery{block: b, from: -1})
 }
 
-// arrive is a block or a transaction reaching n (one that a cut link
-// dropped ends n's request for it). A block n records, checks (after the
+// arrive is a block, a transaction or a consensus message reaching n (one
+// that a cut link dropped ends n's request for it). A block n records, checks (after the
 // validation time) and, if it is new and valid, imports and relays.
 func (s *sim) arrive(n *node, d *delivery) {
 	if d.from >= 0 && !s.linked(s.nodes[d.from], n) {
@@ -192,7 +192,7 @@ func (s *sim) send(n, peer *node, d *delivery) {
 	now := s.clk.Now()
 	end := n.uplink.Transmit(now, s.wireSize(d), s.cfg.Network.Bandwidth(n.id, peer.id))
 	at := end.Add(s.cfg.Network.Latency(n.id, peer.id, s.rng))
-	msg := &delivery{block: d.block, tx: d.tx, from: n.id}
+	msg := &delivery{block: d.block, tx: d.tx, msg: d.msg, from: n.id}
 	s.clk.AfterFunc(at.Sub(now), func() { s.arrive(peer, msg) })
 }
 
