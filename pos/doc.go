@@ -3,9 +3,11 @@
 // signed by their proposer in their own slot, Gasper's fork choice
 // (LMD-GHOST from the latest justified checkpoint with proposer boost, on a
 // proto-array: forkchoice.go, protoarray.go; the longest chain on request),
-// and a Casper-FFG finality gadget whose votes are transactions to
-// FinalityAddress, so that they are gossiped, included in blocks,
-// rolled back on reorgs and committed to by the state root like any transfer.
+// and a Casper-FFG finality gadget whose votes, like slashing evidence, are
+// consensus messages rather than transactions (body.go): they travel on
+// their own p2p channels (messages.go), wait in bounded pools (pools.go)
+// and are included in a block's consensus body, which the header commits
+// to, so they need no balance, nonce or fee.
 // Its consensus state (stakes, seeds, checkpoints, snapshots, tallies) lives
 // in the chain's engine records, never in accounts (state.go); the staking
 // address's balance is the escrowed wei (system.go).
@@ -24,10 +26,10 @@
 // the chain id and the genesis hash (domain.go); every signature a
 // validator makes is first recorded in the node's slashing-protection
 // database, which imports and exports EIP-3076 files (protection.go,
-// interchange.go); calls to the system addresses are checked at a
+// interchange.go); calls to the staking address are checked at a
 // mempool's intake as a block would (system.go's CheckSystemTx).
 //
 // pos implements chain.Engine (with its StateTransition) and chain.Finalizer. It
 // must not import mempool, p2p, rpc or node; the validator loop takes its
-// transactions through small interfaces.
+// transactions and sends its messages through small interfaces.
 package pos
