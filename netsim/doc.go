@@ -20,7 +20,8 @@
 // Proof of stake runs the real thing too: every node is a validator
 // (pos.Validator, its duties driven at the start of each simulated slot)
 // with the real PoS engine, chain and mempool; votes and slashing evidence
-// travel as transactions. Slots start at the same simulated instant
+// travel as consensus messages on the simulated network, checked by the
+// same handler (pos.Messages) a node's p2p channels use. Slots start at the same simulated instant
 // everywhere (perfect clocks). Byzantine validators use pos's behaviours.
 //
 // The measurements are made from testnet.Records by testnet.Compute, the
