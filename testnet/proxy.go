@@ -43,6 +43,7 @@ type network struct {
 	target func(node int) string // the node's current P2P address, or ""
 	links  []*link
 	wg     sync.WaitGroup
+	host   string // where the proxies listen; "" is 127.0.0.1
 }
 
 func newNetwork(seed int64, target func(int) string, clk clock.Clock) *network {
@@ -72,7 +73,11 @@ func (n *network) set(from, to int, p LinkParams) {
 
 // addLink starts the proxy through which from reaches to.
 func (n *network) addLink(from, to int) (*link, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	host := n.host
+	if host == "" {
+		host = "127.0.0.1"
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
 	if err != nil {
 		return nil, fmt.Errorf("link %d->%d: %w", from, to, err)
 	}

@@ -1,0 +1,102 @@
+package testnet
+
+import (
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chaind/chaind/internal/dockerd"
+	"github.com/chaind/chaind/internal/poll"
+)
+
+// staticChaind builds chaind with CGO_ENABLED=0, as a scratch image needs.
+func staticChaind(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "chaind")
+	cmd := exec.Command("go", "build", "-o", bin, "../cmd/chaind")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("static build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// dockerObjects lists every container, network and volume the daemon holds.
+func dockerObjects(t *testing.T) []string {
+	t.Helper()
+	var all []string
+	for _, args := range [][]string{{"ps", "--all", "--quiet"}, {"network", "ls", "--quiet"}, {"volume", "ls", "--quiet"}} {
+		out, err := dockerCmd(args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range strings.Fields(out) {
+			all = append(all, args[0]+" "+id)
+		}
+	}
+	slices.Sort(all)
+	return all
+}
+
+// TestDockerBackend: four PoW nodes, each in a container of a FROM scratch
+// image on a network the testnet creates, driven through the provider:
+// every node is alive at its container's address and they agree on a head;
+// a 2|2 partition splits them into two chains; a killed container restarts
+// on its data; the heal joins them on one head; the Compose file is written;
+// and Down leaves no container, network or volume that was not there
+// before. It needs a Docker daemon (internal/dockerd starts one as root).
+func TestDockerBackend(t *testing.T) {
+	dockerd.Start(t)
+	bin := staticChaind(t)
+	tag := "chaind:testnet-test"
+	if err := BuildImage(bin, tag, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { dockerCmd("rmi", "--force", tag) })
+	if err := BuildImage(chaindBin, tag, io.Discard); err == nil || !strings.Contains(err.Error(), "CGO_ENABLED=0") {
+		t.Fatalf("an image of a dynamically linked chaind: %v, want a refusal naming CGO_ENABLED=0", err)
+	}
+	before := dockerObjects(t)
+	s := up(t, Options{Backend: BackendDocker, Image: tag, Nodes: 4, BlockTime: 300 * time.Millisecond, Seed: 7})
+	for _, n := range s.State().Nodes {
+		if !n.Alive || strings.Contains(n.RPC, "127.0.0.1") {
+			t.Fatalf("node %d: alive %v at %s, want a live container at its own address", n.Index, n.Alive, n.RPC)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(s.Dir(), "docker-compose.yml")); err != nil {
+		t.Fatal(err)
+	}
+	poll.Until(t, 90*time.Second, "all nodes past height 3", func() bool { return minHeight(s) >= 3 })
+	poll.Until(t, 60*time.Second, "the nodes to agree on a head", sameHeadSoon(s))
+
+	if err := s.Partition([][]int{{0, 1}, {2, 3}}); err != nil {
+		t.Fatal(err)
+	}
+	split := heights(s)
+	poll.Until(t, 90*time.Second, "both halves to grow by 4 blocks", func() bool {
+		h := heights(s)
+		return h[0] >= split[0]+4 && h[2] >= split[2]+4
+	})
+	if sameHead(s) {
+		t.Fatal("the halves of a partition share a head")
+	}
+	if err := s.Kill(3); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Restart(3); err != nil {
+		t.Fatal(err)
+	}
+	s.Heal()
+	poll.Until(t, 90*time.Second, "the nodes to converge after the heal", sameHeadSoon(s))
+	if err := s.Down(); err != nil {
+		t.Fatal(err)
+	}
+	if after := dockerObjects(t); !slices.Equal(before, after) {
+		t.Fatalf("docker objects before the testnet %v, after its Down %v", before, after)
+	}
+}
