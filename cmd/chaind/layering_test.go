@@ -39,7 +39,7 @@ var allowedImports = map[string][]string{
 	"rpc":               {"chain", "mempool", "clock"},
 	"explorer":          {},
 	"node":              {"chain", "clock", "explorer", "mempool", "metrics", "p2p", "pos", "pow", "rpc", "wallet"},
-	"testnet":           {"chain", "clock", "fault", "figure", "linkmodel", "pow", "rpc", "sim", "stats", "testnet/dashboard", "wallet"},
+	"testnet":           {"chain", "clock", "fault", "figure", "linkmodel", "pow", "rpc", "sim", "stats", "testnet/dashboard", "testnet/manifest", "wallet"},
 	"testnet/dashboard": {"clock"},
 	"testnet/manifest":  {"chain"},
 	"netsim":            {"chain", "clock", "fault", "linkmodel", "mempool", "pos", "pow", "testnet"},
@@ -47,6 +47,7 @@ var allowedImports = map[string][]string{
 	"internal/poll":     {},
 	"internal/browser":  {"internal/poll"},
 	"internal/doccheck": {},
+	"internal/dockerd":  {},
 	"cmd/chaind":        nil, // may import anything
 }
 
