@@ -35,6 +35,7 @@ var allowedImports = map[string][]string{
 	"p2p":               {"chain", "mempool", "clock", "p2p/addrman"},
 	"p2p/addrman":       {},
 	"p2p/memnet":        {"clock", "linkmodel"},
+	"p2p/linkfault":     {"clock", "linkmodel"},
 	"p2p/p2ptest":       {"chain", "p2p"},
 	"rpc":               {"chain", "mempool", "clock"},
 	"explorer":          {},
