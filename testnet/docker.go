@@ -7,11 +7,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -26,18 +25,19 @@ const DefaultImage = "chaind:latest"
 // docker runs each node in a container of its own on a bridge network the
 // testnet creates and removes. The testnet's directory is mounted at the
 // same path in every container, so the nodes' data, keys and logs stay
-// where the process backend keeps them, and no volume is made. The
-// supervisor reaches a node at its container's address; the nodes reach
-// each other through the supervisor's proxies, which listen on the
-// network's gateway. A Compose file of the same testnet is written to the
-// directory for running it by hand.
+// where the process backend keeps them, and no volume is made. Each node
+// has a fixed address on the network; the supervisor reaches its RPC there,
+// and the nodes dial each other there directly, each shaping its own links
+// (--p2p.linkfaults) as the supervisor sets them over the link_ RPC. A
+// Compose file of the same testnet is written to the directory for running
+// it by hand.
 type docker struct {
 	dir, image string
 	nodes      int
 	pos        bool
-	name       string // of the network, and the containers' prefix
-	label      string // on every container and the network: chaind.testnet=NAME
-	gateway    string // the network's gateway, set by Setup
+	name       string       // of the network, and the containers' prefix
+	label      string       // on every container and the network: chaind.testnet=NAME
+	ips        []netip.Addr // node i's address on the network, set by Setup
 	runner     spawner
 }
 
@@ -79,17 +79,20 @@ func (d *docker) Setup() error {
 	if err := d.Teardown(); err != nil {
 		return err
 	}
-	if _, err := dockerCmd("network", "create", "--driver", "bridge", "--label", d.label, d.name); err != nil {
-		return fmt.Errorf("testnet: %w", err)
-	}
-	gw, err := dockerCmd("network", "inspect", "--format", "{{range .IPAM.Config}}{{.Gateway}} {{end}}", d.name)
+	subnet, err := d.createNetwork()
 	if err != nil {
 		return fmt.Errorf("testnet: %w", err)
 	}
-	if f := strings.Fields(gw); len(f) > 0 && net.ParseIP(f[0]) != nil {
-		d.gateway = f[0]
-	} else {
-		return fmt.Errorf("testnet: network %s has no gateway address (%q)", d.name, gw)
+	// The gateway takes the subnet's first address; node i the (i+2)th.
+	base := subnet.Masked().Addr()
+	if !subnet.Addr().Is4() || subnet.Bits() > 30 || d.nodes+2 >= 1<<(32-subnet.Bits()) {
+		return fmt.Errorf("testnet: network %s's subnet %s is too small for %d nodes", d.name, subnet, d.nodes)
+	}
+	d.ips = make([]netip.Addr, d.nodes)
+	ip := base.Next()
+	for i := range d.ips {
+		ip = ip.Next()
+		d.ips[i] = ip
 	}
 	return d.writeCompose()
 }
@@ -112,7 +115,41 @@ func (d *docker) writeCompose() error {
 	return os.WriteFile(filepath.Join(d.dir, manifest.ComposeFile), compose, 0o644)
 }
 
-func (d *docker) PeerHost() string { return d.gateway }
+// createNetwork creates the testnet's bridge network on a subnet of its
+// own: docker picks a free one, which the network is then made again with,
+// so that each node can have its address before it starts (docker assigns
+// --ip only on a subnet it was given). The network is internal: the nodes
+// reach each other and the supervisor reaches them, nothing else.
+func (d *docker) createNetwork() (netip.Prefix, error) {
+	if _, err := dockerCmd("network", "create", "--driver", "bridge", "--label", d.label, d.name); err != nil {
+		return netip.Prefix{}, err
+	}
+	out, err := dockerCmd("network", "inspect", "--format", "{{range .IPAM.Config}}{{.Subnet}} {{end}}", d.name)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	f := strings.Fields(out)
+	if len(f) == 0 {
+		return netip.Prefix{}, fmt.Errorf("network %s has no subnet", d.name)
+	}
+	subnet, err := netip.ParsePrefix(f[0])
+	if err != nil {
+		return netip.Prefix{}, fmt.Errorf("network %s: %w", d.name, err)
+	}
+	if _, err := dockerCmd("network", "rm", d.name); err != nil {
+		return netip.Prefix{}, err
+	}
+	if _, err := dockerCmd("network", "create", "--driver", "bridge", "--internal", "--subnet", subnet.String(), "--label", d.label, d.name); err != nil {
+		return netip.Prefix{}, err
+	}
+	return subnet, nil
+}
+
+// PeerAddr is node i's P2P address on the network: the nodes dial each
+// other directly and shape their own links (directLinks).
+func (d *docker) PeerAddr(i int) string {
+	return netip.AddrPortFrom(d.ips[i], manifest.P2PPort).String()
+}
 
 func (d *docker) container(i int) string { return fmt.Sprintf("%s-node%d", d.name, i) }
 
@@ -121,7 +158,7 @@ func (d *docker) container(i int) string { return fmt.Sprintf("%s-node%d", d.nam
 func (d *docker) StartNode(i int, logPath string, args NodeArgs) (Node, error) {
 	name := d.container(i)
 	dockerCmd("rm", "--force", name) // a container a killed CLI left behind; none is the usual answer
-	run := []string{"run", "--rm", "--name", name, "--label", d.label, "--network", d.name,
+	run := []string{"run", "--rm", "--name", name, "--label", d.label, "--network", d.name, "--ip", d.ips[i].String(),
 		"--volume", d.dir + ":" + d.dir, d.image, "node"}
 	run = append(run, args...)
 	run = append(run, "--rpc.addr", fmt.Sprintf("0.0.0.0:%d", manifest.RPCPort), "--p2p.addr", fmt.Sprintf("0.0.0.0:%d", manifest.P2PPort))
@@ -130,13 +167,8 @@ func (d *docker) StartNode(i int, logPath string, args NodeArgs) (Node, error) {
 		return nil, err
 	}
 	p.onKill = func() { dockerCmd("kill", name) }
-	ip, err := dockerCmd("inspect", "--format", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", name)
-	if err != nil || net.ParseIP(ip) == nil {
-		p.Kill()
-		return nil, fmt.Errorf("node %d: the container's address (%q): %v", i, ip, err)
-	}
-	p.rpcURL = "http://" + net.JoinHostPort(ip, strconv.Itoa(manifest.RPCPort))
-	p.p2pAddr = net.JoinHostPort(ip, strconv.Itoa(manifest.P2PPort))
+	p.rpcURL = "http://" + netip.AddrPortFrom(d.ips[i], manifest.RPCPort).String()
+	p.p2pAddr = d.PeerAddr(i)
 	return p, nil
 }
 

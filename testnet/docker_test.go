@@ -1,7 +1,9 @@
 package testnet
 
 import (
+	"context"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/chaind/chaind/internal/dockerd"
 	"github.com/chaind/chaind/internal/poll"
+	"github.com/chaind/chaind/rpc"
 )
 
 // staticChaind builds chaind with CGO_ENABLED=0, as a scratch image needs.
@@ -46,7 +49,8 @@ func dockerObjects(t *testing.T) []string {
 // TestDockerBackend: four PoW nodes, each in a container of a FROM scratch
 // image on a network the testnet creates, driven through the provider:
 // every node is alive at its container's address and they agree on a head;
-// a 2|2 partition splits them into two chains; a killed container restarts
+// a 2|2 partition, set in the nodes' own transport over their link_ RPC
+// (no proxy runs), splits them into two chains; a killed container restarts
 // on its data; the heal joins them on one head; the Compose file is written;
 // and Down leaves no container, network or volume that was not there
 // before. It needs a Docker daemon (internal/dockerd starts one as root).
@@ -84,6 +88,15 @@ func TestDockerBackend(t *testing.T) {
 	})
 	if sameHead(s) {
 		t.Fatal("the halves of a partition share a head")
+	}
+	// The cut is in the nodes' own transport, not in a proxy.
+	var links map[string]LinkParams
+	if err := rpc.NewClient(s.State().Nodes[0].RPC).Call(context.Background(), &links, "link_list"); err != nil {
+		t.Fatal(err)
+	}
+	host, _, _ := net.SplitHostPort(s.State().Nodes[2].P2P)
+	if len(s.links) != 0 || !links[host].Cut || links[strings.Split(s.State().Nodes[1].P2P, ":")[0]].Cut {
+		t.Fatalf("node 0's links during the partition: %v (node 2 at %s); the supervisor's proxies: %d", links, host, len(s.links))
 	}
 	if err := s.Kill(3); err != nil {
 		t.Fatal(err)

@@ -86,11 +86,6 @@ func (opts *Options) normalise() error {
 		if opts.Image == "" {
 			opts.Image = DefaultImage
 		}
-		// Every node's peers arrive from the network's gateway, where the
-		// proxies listen: a node admits at most 8 inbound peers per IP.
-		if opts.Nodes > 9 {
-			return fmt.Errorf("testnet: %d nodes on docker; at most 9 (a node admits 8 peers from one address, the proxies')", opts.Nodes)
-		}
 	default:
 		return fmt.Errorf("testnet: backend %q: want %s or %s", opts.Backend, BackendProcesses, BackendDocker)
 	}

@@ -22,9 +22,8 @@ type processes struct {
 
 var _ Provider = (*processes)(nil)
 
-func (*processes) Setup() error     { return nil }
-func (*processes) Teardown() error  { return nil }
-func (*processes) PeerHost() string { return "127.0.0.1" }
+func (*processes) Setup() error    { return nil }
+func (*processes) Teardown() error { return nil }
 
 // StartNode runs the node on ports of the kernel's choosing; its peers are
 // the proxies on 127.0.0.1, which it trusts.

@@ -3,10 +3,13 @@ package testnet
 // The provider seam: what runs the nodes. The supervisor decides what each
 // node runs (its command line, its peers, its data directory) and asks a
 // provider to set up, start, stop and kill it, as CometBFT's e2e runner
-// asks its infra.Provider. Connecting and disconnecting nodes is the
-// supervisor's link proxies' job on every provider: they listen where the
-// provider's nodes can reach them (PeerHost), so a partition, a heal or a
-// link's shaping means the same whatever runs the nodes.
+// asks its infra.Provider. Connecting and disconnecting nodes (partitions,
+// heals, a link's shaping) is done one of two ways, with the same
+// linkmodel: by the supervisor's link proxies on 127.0.0.1, through which
+// processes on one host reach each other, or, for a provider whose nodes
+// each have an address of their own (directLinks), by the nodes' own
+// transport (--p2p.linkfaults), which the supervisor sets over each node's
+// link_ RPC.
 
 import "time"
 
@@ -21,14 +24,19 @@ type Provider interface {
 	// Setup makes what the nodes need before any of them starts (a
 	// network, a Compose file). It is called once, before StartNode.
 	Setup() error
-	// PeerHost is the address, reachable by every node, on which the
-	// supervisor's link proxies listen.
-	PeerHost() string
 	// StartNode runs `chaind node args...` as node i with its output
 	// appended to logPath, and returns once the node serves its RPC.
 	StartNode(i int, logPath string, args NodeArgs) (Node, error)
 	// Teardown removes what Setup made; every node has stopped.
 	Teardown() error
+}
+
+// directLinks is a Provider whose nodes have addresses of their own, known
+// before they start: they dial each other there directly and shape their
+// own links, and the supervisor runs no proxies.
+type directLinks interface {
+	// PeerAddr is node i's P2P address, as its peers dial it.
+	PeerAddr(i int) string
 }
 
 // NodeArgs is a node's command line without its listening addresses,

@@ -43,7 +43,9 @@ type network struct {
 	target func(node int) string // the node's current P2P address, or ""
 	links  []*link
 	wg     sync.WaitGroup
-	host   string // where the proxies listen; "" is 127.0.0.1
+	// onSet, when set, is told every change of a link's parameters: the
+	// nodes that shape their own links get them over RPC.
+	onSet func(from, to int, p LinkParams)
 }
 
 func newNetwork(seed int64, target func(int) string, clk clock.Clock) *network {
@@ -60,8 +62,11 @@ func (n *network) get(from, to int) LinkParams {
 func (n *network) set(from, to int, p LinkParams) {
 	n.mu.Lock()
 	n.params[[2]int{from, to}] = p
-	links := n.links
+	links, onSet := n.links, n.onSet
 	n.mu.Unlock()
+	if onSet != nil {
+		onSet(from, to, p)
+	}
 	if p.Cut {
 		for _, l := range links {
 			if (l.from == from && l.to == to) || (l.from == to && l.to == from) {
@@ -73,11 +78,7 @@ func (n *network) set(from, to int, p LinkParams) {
 
 // addLink starts the proxy through which from reaches to.
 func (n *network) addLink(from, to int) (*link, error) {
-	host := n.host
-	if host == "" {
-		host = "127.0.0.1"
-	}
-	ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("link %d->%d: %w", from, to, err)
 	}

@@ -63,6 +63,7 @@ type Supervisor struct {
 	links     map[[2]int]*link
 	rec       *Records
 	provider  Provider
+	direct    directLinks // the provider, when its nodes shape their own links
 
 	mu    sync.Mutex
 	procs []Node
@@ -129,13 +130,18 @@ func Up(opts Options) (_ *Supervisor, err error) {
 		s.rec.Producers[cb] = i
 	}
 	s.net = newNetwork(opts.Seed, s.p2pAddrOf, s.clock)
-	s.net.host = provider.PeerHost()
+	if d, ok := provider.(directLinks); ok {
+		s.direct, s.net.onSet = d, s.linkChanged
+	}
 	for a := 0; a < opts.Nodes; a++ {
 		for b := 0; b < opts.Nodes; b++ {
 			if a == b {
 				continue
 			}
 			s.net.set(a, b, opts.Link)
+			if s.direct != nil {
+				continue // the nodes shape their own links
+			}
 			l, err := s.net.addLink(a, b)
 			if err != nil {
 				s.net.close()
@@ -199,7 +205,7 @@ func (s *Supervisor) startNode(i int) error {
 	var peers []string
 	for j := 0; j < s.opts.Nodes; j++ {
 		if j != i {
-			peers = append(peers, s.links[[2]int{i, j}].addr())
+			peers = append(peers, s.peerAddr(i, j))
 		}
 	}
 	if err := os.MkdirAll(s.nodeDir(i), 0o755); err != nil {
@@ -222,6 +228,10 @@ func (s *Supervisor) startNode(i int) error {
 	if len(peers) > 0 {
 		args = append(args, "--peers", strings.Join(peers, ","))
 	}
+	if s.direct != nil {
+		args = append(args, "--p2p.linkfaults")
+		args[slices.Index(args, "--rpc.api")+1] += ",link"
+	}
 	p, err := s.provider.StartNode(i, filepath.Join(s.nodeDir(i), "node.log"), args)
 	if err != nil {
 		return err
@@ -229,6 +239,10 @@ func (s *Supervisor) startNode(i int) error {
 	s.mu.Lock()
 	s.procs[i] = p
 	s.mu.Unlock()
+	if err := s.setNodeLinks(i); err != nil {
+		p.Kill()
+		return err
+	}
 	s.log.Info("Node started", "node", i, "backend", s.opts.Backend, "rpc", p.RPCURL(), "pid", p.PID())
 	return s.writeState()
 }

@@ -35,7 +35,7 @@ func Start(t testing.TB) {
 	sock := filepath.Join(dir, "docker.sock")
 	cmd := exec.Command(dockerd, "--host", "unix://"+sock, "--data-root", filepath.Join(dir, "data"),
 		"--exec-root", filepath.Join(dir, "exec"), "--pidfile", filepath.Join(dir, "docker.pid"),
-		"--bridge", "none", "--iptables=false", "--ip-forward=false")
+		"--bridge", "none", "--ip-forward=false")
 	logf, err := os.Create(filepath.Join(dir, "dockerd.log"))
 	if err != nil {
 		t.Fatal(err)
