@@ -37,6 +37,12 @@ func testnetCommands() []command {
 	}
 }
 
+// backendFlags adds --backend and --image.
+func backendFlags(fs *pflag.FlagSet) (backend, image *string) {
+	return fs.String("backend", testnet.BackendProcesses, "what runs the nodes: processes, or docker (one container per node; see chaind testnet image)"),
+		fs.String("image", testnet.DefaultImage, "docker: the chaind image the containers run")
+}
+
 func dirFlag(fs *pflag.FlagSet) *string {
 	return fs.String("dir", defaultTestnetDir("testnet"), "testnet directory")
 }
@@ -114,8 +120,7 @@ func testnetUp(args []string) error {
 	prometheus := fs.Bool("prometheus", false, "write a Prometheus scrape configuration of the nodes to DIR/prometheus and run prometheus when installed")
 	duration := fs.Duration("duration", 0, "take the testnet down after this long (0: run until interrupted)")
 	logLevel := fs.String("log.level", "info", "supervisor log level")
-	backend := fs.String("backend", testnet.BackendProcesses, "what runs the nodes: processes, or docker (one container per node; see chaind testnet image)")
-	image := fs.String("image", testnet.DefaultImage, "docker: the chaind image the containers run")
+	backend, image := backendFlags(fs)
 	applyLink := linkFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -243,10 +248,11 @@ func printReport(dir string) error {
 }
 
 func testnetRun(args []string) error {
-	fs := newFlagSet("testnet run", "testnet run SCENARIO.json [--dir DIR [--force]]")
+	fs := newFlagSet("testnet run", "testnet run SCENARIO.json [--dir DIR [--force]] [--backend processes|docker [--image IMAGE]]")
 	dir := dirFlag(fs)
 	force := fs.Bool("force", false, "delete the testnet already in --dir and start a new one")
 	logLevel := fs.String("log.level", "warn", "supervisor log level")
+	backend, image := backendFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -262,7 +268,7 @@ func testnetRun(args []string) error {
 		return err
 	}
 	opts := sc.Options(*dir, "", log)
-	opts.Force = *force
+	opts.Force, opts.Backend, opts.Image = *force, *backend, *image
 	s, err := testnet.Up(opts)
 	if err != nil {
 		return err
