@@ -46,7 +46,7 @@ type NodeArgs []string
 // Node is one running node.
 type Node interface {
 	RPCURL() string  // its JSON-RPC endpoint, reachable by the supervisor
-	P2PAddr() string // its P2P address, reachable by the supervisor's proxies
+	P2PAddr() string // its P2P address, reachable by the proxies or its peers
 	// PID is its local process: the node's, or the docker CLI's
 	// attached to its container.
 	PID() int

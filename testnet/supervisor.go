@@ -111,9 +111,6 @@ func Up(opts Options) (_ *Supervisor, err error) {
 	if err := s.prepare(); err != nil {
 		return nil, err
 	}
-	if err := provider.Setup(); err != nil {
-		return nil, err
-	}
 	defer func() {
 		select {
 		case <-s.down: // Down tore it down
@@ -123,6 +120,9 @@ func Up(opts Options) (_ *Supervisor, err error) {
 			}
 		}
 	}()
+	if err := provider.Setup(); err != nil {
+		return nil, err
+	}
 	s.rec = newRecords(filepath.Join(opts.Dir, recordsFile))
 	s.rec.Nodes, s.rec.Consensus, s.rec.BlockTimeMs, s.rec.Link = opts.Nodes, opts.Consensus, opts.BlockTime.Milliseconds(), opts.Link
 	s.rec.StartMs = s.nowMs()
@@ -200,7 +200,8 @@ func (s *Supervisor) p2pAddrOf(i int) string {
 }
 
 // startNode runs node i through the provider; its peers are the proxies
-// from i to every other node.
+// from i to every other node, or with direct links the others' own
+// addresses.
 func (s *Supervisor) startNode(i int) error {
 	var peers []string
 	for j := 0; j < s.opts.Nodes; j++ {
