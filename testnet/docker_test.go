@@ -51,7 +51,8 @@ func dockerObjects(t *testing.T) []string {
 // every node is alive at its container's address and they agree on a head;
 // a 2|2 partition, set in the nodes' own transport over their link_ RPC
 // (no proxy runs), splits them into two chains; a killed container restarts
-// on its data; the heal joins them on one head; the Compose file is written;
+// on its data; the heal joins them on one head; set-link shapes the link in
+// the node that sends on it; the Compose file is written;
 // and Down leaves no container, network or volume that was not there
 // before. It needs a Docker daemon (internal/dockerd starts one as root).
 func TestDockerBackend(t *testing.T) {
@@ -94,9 +95,12 @@ func TestDockerBackend(t *testing.T) {
 	if err := rpc.NewClient(s.State().Nodes[0].RPC).Call(context.Background(), &links, "link_list"); err != nil {
 		t.Fatal(err)
 	}
-	host, _, _ := net.SplitHostPort(s.State().Nodes[2].P2P)
-	if len(s.links) != 0 || !links[host].Cut || links[strings.Split(s.State().Nodes[1].P2P, ":")[0]].Cut {
-		t.Fatalf("node 0's links during the partition: %v (node 2 at %s); the supervisor's proxies: %d", links, host, len(s.links))
+	ip := func(i int) string {
+		host, _, _ := net.SplitHostPort(s.State().Nodes[i].P2P)
+		return host
+	}
+	if len(s.links) != 0 || !links[ip(2)].Cut || !links[ip(3)].Cut || links[ip(1)].Cut {
+		t.Fatalf("node 0's links during the partition: %v (node 2 at %s); the supervisor's proxies: %d", links, ip(2), len(s.links))
 	}
 	if err := s.Kill(3); err != nil {
 		t.Fatal(err)
@@ -106,6 +110,17 @@ func TestDockerBackend(t *testing.T) {
 	}
 	s.Heal()
 	poll.Until(t, 90*time.Second, "the nodes to converge after the heal", sameHeadSoon(s))
+	// A link's shaping, too, is set in the node that sends on it.
+	if err := s.SetLink(0, 1, LinkParams{Latency: 20 * time.Millisecond, Bandwidth: 1 << 20}); err != nil {
+		t.Fatal(err)
+	}
+	links = nil
+	if err := rpc.NewClient(s.State().Nodes[0].RPC).Call(context.Background(), &links, "link_list"); err != nil {
+		t.Fatal(err)
+	}
+	if want := (LinkParams{Latency: 20 * time.Millisecond, Bandwidth: 1 << 20}); len(links) != 1 || links[ip(1)] != want {
+		t.Fatalf("node 0's links after set-link 0->1: %v, want only %s: %+v", links, ip(1), want)
+	}
 	if err := s.Down(); err != nil {
 		t.Fatal(err)
 	}
