@@ -69,7 +69,7 @@ func (t *Transport) Set(peer string, p linkmodel.Params) error {
 	}
 	t.mu.Unlock()
 	for _, c := range cut {
-		c.Close()
+		c.abort()
 	}
 	return nil
 }

@@ -159,3 +159,36 @@ func TestSetRefuses(t *testing.T) {
 		t.Error("a loss of 2 was taken")
 	}
 }
+
+// TestCloseDeliversWhatWasWritten: what a node writes just before it
+// closes (a Disconnect's reason) arrives after the link's latency, then the
+// peer sees the end of the stream, as over TCP or memnet; the closed end
+// neither reads nor writes.
+func TestCloseDeliversWhatWasWritten(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n := memnet.New(nil, 1)
+		tr := New(n.Host("10.0.0.1"), nil, 1)
+		if err := tr.Set("10.0.0.2", linkmodel.Params{Latency: 50 * time.Millisecond}); err != nil {
+			t.Fatal(err)
+		}
+		a, b := pair(t, tr, n)
+		start := time.Now()
+		if _, err := a.Write([]byte("bye")); err != nil {
+			t.Fatal(err)
+		}
+		a.Close()
+		if _, err := a.Write([]byte{1}); err == nil {
+			t.Error("a write after Close succeeded")
+		}
+		if _, err := a.Read(make([]byte, 1)); err == nil {
+			t.Error("a read after Close succeeded")
+		}
+		got, err := io.ReadAll(b)
+		if err != nil || string(got) != "bye" {
+			t.Fatalf("the peer read %q, %v; want bye then the end", got, err)
+		}
+		if d := time.Since(start); d != 50*time.Millisecond {
+			t.Errorf("the last write and the close arrived after %v, want 50ms", d)
+		}
+	})
+}
