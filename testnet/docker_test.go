@@ -29,6 +29,16 @@ func staticChaind(t *testing.T) string {
 	return bin
 }
 
+// buildImage builds a static chaind and its image, tagged tag, which the
+// test's end removes.
+func buildImage(t *testing.T, tag string) {
+	t.Helper()
+	if err := BuildImage(staticChaind(t), tag, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { dockerCmd("rmi", "--force", tag) })
+}
+
 // dockerObjects lists every container, network and volume the daemon holds.
 func dockerObjects(t *testing.T) []string {
 	t.Helper()
@@ -57,12 +67,8 @@ func dockerObjects(t *testing.T) []string {
 // before. It needs a Docker daemon (internal/dockerd starts one as root).
 func TestDockerBackend(t *testing.T) {
 	dockerd.Start(t)
-	bin := staticChaind(t)
 	tag := "chaind:testnet-test"
-	if err := BuildImage(bin, tag, io.Discard); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { dockerCmd("rmi", "--force", tag) })
+	buildImage(t, tag)
 	if err := BuildImage(chaindBin, tag, io.Discard); err == nil || !strings.Contains(err.Error(), "CGO_ENABLED=0") {
 		t.Fatalf("an image of a dynamically linked chaind: %v, want a refusal naming CGO_ENABLED=0", err)
 	}
