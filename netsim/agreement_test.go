@@ -84,7 +84,7 @@ func TestSimulationAgreesWithTestnet(t *testing.T) {
 	sim := res.Report
 
 	a := Agreement{Settings: "4 nodes, all linked, 200 ms one way, 1 s blocks, equal hash power; real: 6 minutes; simulation: 3,000 blocks, seed 1",
-		Real: real, Sim: sim, DepthsReal: depthCounts(real), DepthsSim: depthCounts(sim)}
+		Real: real, Sim: sim, DepthsReal: real.DepthCounts(), DepthsSim: sim.DepthCounts()}
 	a.StalePValue = stats.FisherExact(real.Stale, real.Produced, sim.Stale, sim.Produced)
 	a.DepthsChi2, a.DepthsPValue, a.DepthsDF = stats.Homogeneity(a.DepthsReal, a.DepthsSim)
 	t.Logf("real: %d of %d stale (%.4f [%.4f, %.4f]), reorg depths %v, d %.0f ms, T %.0f ms",
@@ -104,15 +104,6 @@ func TestSimulationAgreesWithTestnet(t *testing.T) {
 	if a.DepthsPValue < agreementLevel {
 		t.Errorf("reorg depths %v (real) and %v (simulated) differ: p = %.3g", a.DepthsReal, a.DepthsSim, a.DepthsPValue)
 	}
-}
-
-// depthCounts lists a report's reorgs by depth: element i counts depth i+1.
-func depthCounts(rep *testnet.Report) []int {
-	out := make([]int, rep.MaxReorgDepth)
-	for d, c := range rep.ReorgDepths {
-		out[d-1] += c
-	}
-	return out
 }
 
 // keep copies the real run's records (compressed) and writes the result.

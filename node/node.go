@@ -20,6 +20,7 @@ import (
 	"github.com/chaind/chaind/mempool"
 	"github.com/chaind/chaind/metrics"
 	"github.com/chaind/chaind/p2p"
+	"github.com/chaind/chaind/p2p/linkfault"
 	"github.com/chaind/chaind/pos"
 	"github.com/chaind/chaind/pow"
 	"github.com/chaind/chaind/rpc"
@@ -66,6 +67,9 @@ type Config struct {
 	// P2PTransport carries peer connections; optional: TCP. The in-memory
 	// p2p/memnet runs nodes in one process.
 	P2PTransport p2p.Transport
+	// LinkFaults wraps the transport in p2p/linkfault, whose per-peer
+	// shaping the link_ RPC namespace sets (a testnet's link faults).
+	LinkFaults bool
 
 	// UnlockedKeys are accounts the JSON-RPC server signs with
 	// (eth_sendTransaction, eth_signTransaction, eth_sign) and lists
@@ -117,6 +121,7 @@ type Node struct {
 	slasher    *pos.Slasher // with a validator: the headers received (SlasherDir)
 	pause      *minerPause  // PoW only, once started
 	p2p        *p2p.Server
+	links      *linkfault.Transport // with Config.LinkFaults
 
 	listener net.Listener
 	rpc      *rpc.Server
@@ -247,8 +252,16 @@ func (n *Node) build() error {
 	if posEngine != nil {
 		channels = n.consensusChannels(c, posEngine)
 	}
+	transport := n.cfg.P2PTransport
+	if n.cfg.LinkFaults {
+		if transport == nil {
+			transport = p2p.TCP{}
+		}
+		n.links = linkfault.New(transport, n.clock, 1)
+		transport = n.links
+	}
 	n.p2p, err = p2p.New(p2p.Config{
-		Chain: c, Pool: n.pool, SeenHeader: n.seenHeader, SeenBlock: n.seenBlock, Channels: channels, Key: nodeKey, Transport: n.cfg.P2PTransport, ListenAddr: n.cfg.P2PAddr, StaticPeers: n.cfg.Peers, Bootnodes: n.cfg.Bootnodes,
+		Chain: c, Pool: n.pool, SeenHeader: n.seenHeader, SeenBlock: n.seenBlock, Channels: channels, Key: nodeKey, Transport: transport, ListenAddr: n.cfg.P2PAddr, StaticPeers: n.cfg.Peers, Bootnodes: n.cfg.Bootnodes,
 		MaxPeers: n.cfg.MaxPeers, NoDiscover: n.cfg.NoDiscover, TrustLoopback: n.cfg.TrustLoopback, Logger: n.log,
 		AnchorsFile: filepath.Join(n.cfg.DataDir, AnchorsFile),
 	})
@@ -293,7 +306,11 @@ func (n *Node) Start() error {
 	if n.miner != nil {
 		miner = n.miner
 	}
-	srv, err := rpc.New(rpc.Config{Chain: n.chain, Pool: n.pool, Miner: miner, Network: rpcNetwork{n.p2p}, Version: "chaind/v" + Version,
+	var links rpc.LinkFaults
+	if n.links != nil {
+		links = n.links
+	}
+	srv, err := rpc.New(rpc.Config{Chain: n.chain, Pool: n.pool, Miner: miner, Network: rpcNetwork{n.p2p}, Links: links, Version: "chaind/v" + Version,
 		Keys: n.cfg.UnlockedKeys, APIs: n.cfg.RPCAPIs, Server: rpc.ServerConfig{Logger: n.log, Clock: n.clock, VHosts: n.cfg.RPCVHosts, CORSDomains: n.cfg.RPCCORSDomains, Observe: n.observeRPC()}})
 	if err != nil {
 		return err

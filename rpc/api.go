@@ -36,7 +36,8 @@ type NamespaceProvider interface {
 // Namespaces a node serves unless told otherwise, and those added to them
 // on a dev chain: the control namespaces "miner" (chaind_minerStart,
 // chaind_minerStop) and "admin" (peers, adding peers), and "debug" (geth's
-// raw block, header, transaction and receipt readers).
+// raw block, header, transaction and receipt readers). The "link" namespace
+// (the node's own link faults) is served only when asked for.
 var (
 	DefaultAPIs = []string{"eth", "net", "web3", "txpool", "chaind", "rpc"}
 	DevAPIs     = append(slices.Clone(DefaultAPIs), "admin", "miner", "debug")
@@ -61,6 +62,7 @@ type Config struct {
 	Pool    *mempool.Pool // required
 	Miner   Miner         // optional: nil on a node that does not mine
 	Network Network       // optional: nil on a node without networking
+	Links   LinkFaults    // optional: nil on a node that shapes no links
 	Version string        // for web3_clientVersion
 	// Keys are the unlocked accounts (a dev chain's): eth_accounts lists
 	// them, and eth_sendTransaction, eth_signTransaction and eth_sign
@@ -102,7 +104,7 @@ func New(cfg Config) (*Server, error) {
 		enabled[strings.TrimSpace(ns)] = true
 	}
 	groups := []map[string]any{a.ethMethods(), a.blockIndexMethods(), a.filterMethods(), a.subscriptionMethods(),
-		a.netMethods(), a.txpoolMethods(), a.chaindMethods(), a.adminMethods(), a.rpcMethods(), a.accountMethods(), a.debugMethods()}
+		a.netMethods(), a.txpoolMethods(), a.chaindMethods(), a.adminMethods(), a.linkMethods(), a.rpcMethods(), a.accountMethods(), a.debugMethods()}
 	if p, ok := cfg.Chain.Engine().(NamespaceProvider); ok {
 		groups = append(groups, p.RPCMethods(cfg.Chain))
 	}

@@ -78,11 +78,11 @@ func (s *Supervisor) Status(ctx context.Context) []NodeStatus {
 	for i := range out {
 		out[i].Index = i
 		p, _ := s.proc(i)
-		if p == nil || !p.alive() {
+		if p == nil || !p.Alive() {
 			continue
 		}
-		out[i].Alive, out[i].RPC = true, p.rpcURL
-		c := rpc.NewClient(p.rpcURL)
+		out[i].Alive, out[i].RPC = true, p.RPCURL()
+		c := rpc.NewClient(p.RPCURL())
 		var head struct {
 			Number hexutil.Uint64 `json:"number"`
 			Hash   common.Hash    `json:"hash"`

@@ -25,6 +25,10 @@ type Options struct {
 	Seed      int64         // seeds the links' loss and jitter
 	Binary    string        // chaind executable; default this program
 	Logger    *slog.Logger  // optional
+	// Backend is what runs the nodes: BackendProcesses (default) or
+	// BackendDocker, whose containers run Image.
+	Backend string
+	Image   string // the docker backend's chaind image; default DefaultImage
 	// Clock times the records, the scenario timeline, the link shaping,
 	// the transaction pacing, the dashboard and the polls; optional,
 	// clock.Real. The nodes are processes on the wall clock, so a testnet
@@ -72,6 +76,18 @@ func (opts *Options) normalise() error {
 	}
 	if opts.Nodes < 1 || opts.Nodes > 64 {
 		return fmt.Errorf("testnet: %d nodes; want 1 to 64", opts.Nodes)
+	}
+	if opts.Backend == "" {
+		opts.Backend = BackendProcesses
+	}
+	switch opts.Backend {
+	case BackendProcesses:
+	case BackendDocker:
+		if opts.Image == "" {
+			opts.Image = DefaultImage
+		}
+	default:
+		return fmt.Errorf("testnet: backend %q: want %s or %s", opts.Backend, BackendProcesses, BackendDocker)
 	}
 	if opts.Resume && opts.Force {
 		return errors.New("testnet: resume or start over (force), not both")

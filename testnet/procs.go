@@ -13,14 +13,40 @@ import (
 	"time"
 )
 
-// nodeProc is one node process.
+// processes is the provider of today's testnet: every node is a child
+// process of the supervisor on 127.0.0.1.
+type processes struct {
+	binary string // the chaind executable
+	spawn  spawner
+}
+
+var _ Provider = (*processes)(nil)
+
+func (*processes) Setup() error    { return nil }
+func (*processes) Teardown() error { return nil }
+
+// StartNode runs the node on ports of the kernel's choosing; its peers are
+// the proxies on 127.0.0.1, which it trusts.
+func (p *processes) StartNode(i int, logPath string, args NodeArgs) (Node, error) {
+	cmd := append([]string{"node"}, args...)
+	cmd = append(cmd, "--rpc.addr", "127.0.0.1:0", "--p2p.addr", "127.0.0.1:0", "--p2p.trustloopback")
+	return p.spawn.startNode(p.binary, i, logPath, cmd)
+}
+
+// nodeProc is one node process, or the docker CLI attached to a node's
+// container.
 type nodeProc struct {
 	index   int
 	cmd     *exec.Cmd
 	rpcURL  string
 	p2pAddr string
 	done    chan struct{}
+	// onKill, when set, runs before the process is killed: the docker
+	// provider kills the container, which the CLI's death would not.
+	onKill func()
 }
+
+var _ Node = (*nodeProc)(nil)
 
 // spawner starts processes from one goroutine locked to its OS thread, so
 // that on Linux the children's parent-death signal fires only when the
@@ -51,8 +77,9 @@ func (s *spawner) start(cmd *exec.Cmd) error {
 	return <-errc
 }
 
-// startNode runs `chaind node args...` with its output appended to logPath,
-// and waits until it prints its RPC URL and P2P address.
+// startNode runs binary args... (a chaind node, or docker running one) with
+// its output appended to logPath, and waits until the node prints its RPC
+// URL and P2P address.
 func (s *spawner) startNode(binary string, index int, logPath string, args []string) (*nodeProc, error) {
 	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
@@ -98,12 +125,16 @@ func (s *spawner) startNode(binary string, index int, logPath string, args []str
 	case <-p.done:
 		return nil, fmt.Errorf("node %d exited at start; see %s", index, logPath)
 	case <-time.After(60 * time.Second): // wall-clock: an OS process starting
-		p.kill()
+		p.Kill()
 		return nil, fmt.Errorf("node %d did not start in time; see %s", index, logPath)
 	}
 }
 
-func (p *nodeProc) alive() bool {
+func (p *nodeProc) RPCURL() string  { return p.rpcURL }
+func (p *nodeProc) P2PAddr() string { return p.p2pAddr }
+
+// Alive reports whether the process still runs.
+func (p *nodeProc) Alive() bool {
 	select {
 	case <-p.done:
 		return false
@@ -112,27 +143,31 @@ func (p *nodeProc) alive() bool {
 	}
 }
 
-// kill sends SIGKILL and waits for the process to go.
-func (p *nodeProc) kill() {
+// Kill sends SIGKILL and waits for the process to go.
+func (p *nodeProc) Kill() {
+	if p.onKill != nil {
+		p.onKill()
+	}
 	p.cmd.Process.Kill()
 	<-p.done
 }
 
-// stop asks the node to shut down cleanly, killing it if it takes too long.
-func (p *nodeProc) stop(timeout time.Duration) {
-	if !p.alive() {
+// Stop asks the node to shut down cleanly (SIGTERM, which the docker CLI
+// passes on to its container), killing it if it takes too long.
+func (p *nodeProc) Stop(timeout time.Duration) {
+	if !p.Alive() {
 		return
 	}
 	interrupt(p.cmd.Process)
 	select {
 	case <-p.done:
 	case <-time.After(timeout): // wall-clock: an OS process stopping
-		p.kill()
+		p.Kill()
 	}
 }
 
-// pid is the process id.
-func (p *nodeProc) pid() int { return p.cmd.Process.Pid }
+// PID is the process id.
+func (p *nodeProc) PID() int { return p.cmd.Process.Pid }
 
 // chaindBinary is the chaind executable to run nodes with: this program
 // itself unless told otherwise.

@@ -43,6 +43,9 @@ type network struct {
 	target func(node int) string // the node's current P2P address, or ""
 	links  []*link
 	wg     sync.WaitGroup
+	// onSet, when set, is told every change of a link's parameters: the
+	// nodes that shape their own links get them over RPC.
+	onSet func(from, to int, p LinkParams)
 }
 
 func newNetwork(seed int64, target func(int) string, clk clock.Clock) *network {
@@ -59,8 +62,11 @@ func (n *network) get(from, to int) LinkParams {
 func (n *network) set(from, to int, p LinkParams) {
 	n.mu.Lock()
 	n.params[[2]int{from, to}] = p
-	links := n.links
+	links, onSet := n.links, n.onSet
 	n.mu.Unlock()
+	if onSet != nil {
+		onSet(from, to, p)
+	}
 	if p.Cut {
 		for _, l := range links {
 			if (l.from == from && l.to == to) || (l.from == to && l.to == from) {

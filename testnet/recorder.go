@@ -40,7 +40,7 @@ type treeNode struct {
 func (s *Supervisor) watch(i int) {
 	defer s.wg.Done()
 	var (
-		current *nodeProc
+		current Node
 		client  *rpc.Client
 		since   uint64
 		from    uint64
@@ -54,11 +54,11 @@ func (s *Supervisor) watch(i int) {
 		case <-t.C():
 		}
 		p, _ := s.proc(i)
-		if p == nil || !p.alive() {
+		if p == nil || !p.Alive() {
 			continue
 		}
 		if p != current { // a new process: its event numbering starts again
-			current, client, since = p, rpc.NewClient(p.rpcURL), 0
+			current, client, since = p, rpc.NewClient(p.RPCURL()), 0
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		var lowest uint64
@@ -189,10 +189,10 @@ func (s *Supervisor) finishRecords() {
 	var live []*rpc.Client
 	for i := 0; i < s.opts.Nodes; i++ {
 		p, _ := s.proc(i)
-		if p == nil || !p.alive() {
+		if p == nil || !p.Alive() {
 			continue
 		}
-		c := rpc.NewClient(p.rpcURL)
+		c := rpc.NewClient(p.RPCURL())
 		s.pollEvents(ctx, i, c, 0) // the duplicates this records are dropped below
 		var head struct {
 			Hash common.Hash `json:"hash"`
@@ -315,8 +315,8 @@ const settleTimeout = 10 * time.Second
 func (s *Supervisor) stopMiners(ctx context.Context) {
 	var live []*rpc.Client
 	for i := 0; i < s.opts.Nodes; i++ {
-		if p, _ := s.proc(i); p != nil && p.alive() {
-			live = append(live, rpc.NewClient(p.rpcURL))
+		if p, _ := s.proc(i); p != nil && p.Alive() {
+			live = append(live, rpc.NewClient(p.RPCURL()))
 		}
 	}
 	if len(live) == 0 {

@@ -302,6 +302,16 @@ func canonicalChain(r *Records) map[common.Hash]bool {
 	return canon
 }
 
+// DepthCounts lists the reorgs by depth, for a test of two runs'
+// distributions (stats.Homogeneity): element i counts depth i+1.
+func (rep *Report) DepthCounts() []int {
+	out := make([]int, rep.MaxReorgDepth)
+	for d, c := range rep.ReorgDepths {
+		out[d-1] += c
+	}
+	return out
+}
+
 // WriteTable prints the report for a terminal.
 func (rep *Report) WriteTable(w io.Writer) {
 	fmt.Fprintf(w, "%d %s nodes, %.0f s, target block time %d ms, one-way latency %.0f ms\n",

@@ -62,10 +62,11 @@ type Supervisor struct {
 	net       *network
 	links     map[[2]int]*link
 	rec       *Records
-	spawn     spawner
+	provider  Provider
+	direct    directLinks // the provider, when its nodes shape their own links
 
 	mu    sync.Mutex
-	procs []*nodeProc
+	procs []Node
 
 	ctl      *http.Server
 	ctlAddr  string
@@ -101,9 +102,25 @@ func Up(opts Options) (_ *Supervisor, err error) {
 	if err != nil {
 		return nil, err
 	}
+	provider, err := newProvider(opts, binary)
+	if err != nil {
+		return nil, err
+	}
 	s := &Supervisor{opts: opts, log: opts.Logger, clock: clock.OrReal(opts.Clock), binary: binary, links: make(map[[2]int]*link),
-		quit: make(chan struct{}), down: make(chan struct{}), procs: make([]*nodeProc, opts.Nodes), lock: lock}
+		quit: make(chan struct{}), down: make(chan struct{}), procs: make([]Node, opts.Nodes), lock: lock, provider: provider}
 	if err := s.prepare(); err != nil {
+		return nil, err
+	}
+	defer func() {
+		select {
+		case <-s.down: // Down tore it down
+		default:
+			if err != nil {
+				provider.Teardown()
+			}
+		}
+	}()
+	if err := provider.Setup(); err != nil {
 		return nil, err
 	}
 	s.rec = newRecords(filepath.Join(opts.Dir, recordsFile))
@@ -113,12 +130,18 @@ func Up(opts Options) (_ *Supervisor, err error) {
 		s.rec.Producers[cb] = i
 	}
 	s.net = newNetwork(opts.Seed, s.p2pAddrOf, s.clock)
+	if d, ok := provider.(directLinks); ok {
+		s.direct, s.net.onSet = d, s.linkChanged
+	}
 	for a := 0; a < opts.Nodes; a++ {
 		for b := 0; b < opts.Nodes; b++ {
 			if a == b {
 				continue
 			}
 			s.net.set(a, b, opts.Link)
+			if s.direct != nil {
+				continue // the nodes shape their own links
+			}
 			l, err := s.net.addLink(a, b)
 			if err != nil {
 				s.net.close()
@@ -170,25 +193,26 @@ func (s *Supervisor) nodeDir(i int) string {
 func (s *Supervisor) p2pAddrOf(i int) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if p := s.procs[i]; p != nil && p.alive() {
-		return p.p2pAddr
+	if p := s.procs[i]; p != nil && p.Alive() {
+		return p.P2PAddr()
 	}
 	return ""
 }
 
-// startNode runs node i; its peers are the proxies from i to every other node.
+// startNode runs node i through the provider; its peers are the proxies
+// from i to every other node, or with direct links the others' own
+// addresses.
 func (s *Supervisor) startNode(i int) error {
 	var peers []string
 	for j := 0; j < s.opts.Nodes; j++ {
 		if j != i {
-			peers = append(peers, s.links[[2]int{i, j}].addr())
+			peers = append(peers, s.peerAddr(i, j))
 		}
 	}
 	if err := os.MkdirAll(s.nodeDir(i), 0o755); err != nil {
 		return err
 	}
-	// The proxies put every peer on 127.0.0.1: loopback is trusted.
-	args := []string{"node", "--datadir", s.nodeDir(i), "--genesis", s.gpath, "--rpc.addr", "127.0.0.1:0", "--p2p.addr", "127.0.0.1:0", "--p2p.nodiscover", "--p2p.trustloopback",
+	args := NodeArgs{"--datadir", s.nodeDir(i), "--genesis", s.gpath, "--p2p.nodiscover",
 		"--rpc.api", "eth,net,web3,txpool,chaind,admin,miner"} // the supervisor stops the miners at the end
 	if s.opts.Consensus == chain.ConsensusPoS {
 		keys := s.validatorKeyPath(i)
@@ -205,14 +229,22 @@ func (s *Supervisor) startNode(i int) error {
 	if len(peers) > 0 {
 		args = append(args, "--peers", strings.Join(peers, ","))
 	}
-	p, err := s.spawn.startNode(s.binary, i, filepath.Join(s.nodeDir(i), "node.log"), args)
+	if s.direct != nil {
+		args = append(args, "--p2p.linkfaults")
+		args[slices.Index(args, "--rpc.api")+1] += ",link"
+	}
+	p, err := s.provider.StartNode(i, filepath.Join(s.nodeDir(i), "node.log"), args)
 	if err != nil {
 		return err
 	}
 	s.mu.Lock()
 	s.procs[i] = p
 	s.mu.Unlock()
-	s.log.Info("Node started", "node", i, "rpc", p.rpcURL, "pid", p.pid())
+	if err := s.setNodeLinks(i); err != nil {
+		p.Kill()
+		return err
+	}
+	s.log.Info("Node started", "node", i, "backend", s.opts.Backend, "rpc", p.RPCURL(), "pid", p.PID())
 	return s.writeState()
 }
 
@@ -231,7 +263,7 @@ func (s *Supervisor) State() State {
 	for i, p := range s.procs {
 		ns := NodeState{Index: i, DataDir: s.nodeDir(i)}
 		if p != nil {
-			ns.RPC, ns.P2P, ns.PID, ns.Alive = p.rpcURL, p.p2pAddr, p.pid(), p.alive()
+			ns.RPC, ns.P2P, ns.PID, ns.Alive = p.RPCURL(), p.P2PAddr(), p.PID(), p.Alive()
 		}
 		st.Nodes = append(st.Nodes, ns)
 	}
@@ -266,7 +298,7 @@ func ReadState(dir string) (*State, error) {
 	return st, nil
 }
 
-func (s *Supervisor) proc(i int) (*nodeProc, error) {
+func (s *Supervisor) proc(i int) (Node, error) {
 	if i < 0 || i >= s.opts.Nodes {
 		return nil, fmt.Errorf("no node %d (the testnet has %d)", i, s.opts.Nodes)
 	}
@@ -281,10 +313,10 @@ func (s *Supervisor) Kill(i int) error {
 	if err != nil {
 		return err
 	}
-	if p == nil || !p.alive() {
+	if p == nil || !p.Alive() {
 		return fmt.Errorf("node %d is not running", i)
 	}
-	p.kill()
+	p.Kill()
 	s.rec.action(s.nowMs(), "%s", fault.Kill{Node: i})
 	s.log.Info("Node killed", "node", i)
 	return s.writeState()
@@ -296,7 +328,7 @@ func (s *Supervisor) Restart(i int) error {
 	if err != nil {
 		return err
 	}
-	if p != nil && p.alive() {
+	if p != nil && p.Alive() {
 		return fmt.Errorf("node %d is running; kill it first", i)
 	}
 	if err := s.startNode(i); err != nil {
@@ -399,13 +431,13 @@ func (s *Supervisor) Down() error {
 		close(s.quit)
 		s.wg.Wait()
 		s.mu.Lock()
-		procs := append([]*nodeProc(nil), s.procs...)
+		procs := append([]Node(nil), s.procs...)
 		s.mu.Unlock()
 		var wg sync.WaitGroup
 		for _, p := range procs {
 			if p != nil {
 				wg.Add(1)
-				go func() { defer wg.Done(); p.stop(15 * time.Second) }() // wall-clock: an OS process
+				go func() { defer wg.Done(); p.Stop(15 * time.Second) }() // wall-clock: an OS process
 			}
 		}
 		wg.Wait()
@@ -413,7 +445,7 @@ func (s *Supervisor) Down() error {
 		s.recordLinks()
 		s.net.close()
 		s.rec.EndMs = s.nowMs()
-		errs := []error{s.rec.save(), s.writeState()}
+		errs := []error{s.rec.save(), s.writeState(), s.provider.Teardown()}
 		for _, srv := range []*http.Server{s.dash, s.ctl} {
 			if srv != nil {
 				ctx, cancel := context.WithTimeout(context.Background(), time.Second) // wall-clock: an HTTP server's sockets

@@ -110,8 +110,8 @@ func (s *Supervisor) sendLoop(ctx context.Context, count int, rate float64) erro
 func (s *Supervisor) liveClient(k int) (int, *rpc.Client) {
 	for j := 0; j < s.opts.Nodes; j++ {
 		i := (k + j) % s.opts.Nodes
-		if p, _ := s.proc(i); p != nil && p.alive() {
-			return i, rpc.NewClient(p.rpcURL)
+		if p, _ := s.proc(i); p != nil && p.Alive() {
+			return i, rpc.NewClient(p.RPCURL())
 		}
 	}
 	return -1, nil

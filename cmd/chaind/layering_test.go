@@ -35,11 +35,12 @@ var allowedImports = map[string][]string{
 	"p2p":               {"chain", "mempool", "clock", "p2p/addrman"},
 	"p2p/addrman":       {},
 	"p2p/memnet":        {"clock", "linkmodel"},
+	"p2p/linkfault":     {"clock", "linkmodel"},
 	"p2p/p2ptest":       {"chain", "p2p"},
-	"rpc":               {"chain", "mempool", "clock"},
+	"rpc":               {"chain", "mempool", "clock", "linkmodel"},
 	"explorer":          {},
-	"node":              {"chain", "clock", "explorer", "mempool", "metrics", "p2p", "pos", "pow", "rpc", "wallet"},
-	"testnet":           {"chain", "clock", "fault", "figure", "linkmodel", "pow", "rpc", "sim", "stats", "testnet/dashboard", "wallet"},
+	"node":              {"chain", "clock", "explorer", "mempool", "metrics", "p2p", "p2p/linkfault", "pos", "pow", "rpc", "wallet"},
+	"testnet":           {"chain", "clock", "fault", "figure", "linkmodel", "pow", "rpc", "sim", "stats", "testnet/dashboard", "testnet/manifest", "wallet"},
 	"testnet/dashboard": {"clock"},
 	"testnet/manifest":  {"chain"},
 	"netsim":            {"chain", "clock", "fault", "linkmodel", "mempool", "pos", "pow", "testnet"},
@@ -47,6 +48,7 @@ var allowedImports = map[string][]string{
 	"internal/poll":     {},
 	"internal/browser":  {"internal/poll"},
 	"internal/doccheck": {},
+	"internal/dockerd":  {},
 	"cmd/chaind":        nil, // may import anything
 }
 

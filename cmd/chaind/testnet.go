@@ -33,7 +33,14 @@ func testnetCommands() []command {
 		{"compare", "run PoW, PoS and PoS without finality on the same network and compare them", testnetCompare, nil},
 		{"attack", "run the double-spend race live against a testnet", testnetAttack, nil},
 		{"manifests", "write Kubernetes manifests and a Compose file for a testnet", testnetManifests, nil},
+		{"image", "build the docker backend's image (FROM scratch) from a static chaind", testnetImage, nil},
 	}
+}
+
+// backendFlags adds --backend and --image.
+func backendFlags(fs *pflag.FlagSet) (backend, image *string) {
+	return fs.String("backend", testnet.BackendProcesses, "what runs the nodes: processes, or docker (one container per node; see chaind testnet image)"),
+		fs.String("image", testnet.DefaultImage, "docker: the chaind image the containers run")
 }
 
 func dirFlag(fs *pflag.FlagSet) *string {
@@ -95,7 +102,7 @@ func parseRate(s string) (int64, error) {
 }
 
 func testnetUp(args []string) error {
-	fs := newFlagSet("testnet up", "testnet up [--nodes N] [--consensus pow|pos [--stakes 40,30,20,10] [--byzantine N=B1+B2,...]] [--hashpower 40,30,20,10 [--hashrate R]] [--dir DIR [--resume|--force]] [--block-time D] [--latency D] [--jitter D] [--loss P] [--bandwidth R] [--seed S] [--prometheus] [--detach]")
+	fs := newFlagSet("testnet up", "testnet up [--nodes N] [--consensus pow|pos [--stakes 40,30,20,10] [--byzantine N=B1+B2,...]] [--hashpower 40,30,20,10 [--hashrate R]] [--dir DIR [--resume|--force]] [--block-time D] [--latency D] [--jitter D] [--loss P] [--bandwidth R] [--seed S] [--prometheus] [--backend processes|docker [--image IMAGE]] [--detach]")
 	nodes := fs.Int("nodes", 4, "number of nodes (1 to 64)")
 	consensus := fs.String("consensus", "pow", "consensus: pow or pos")
 	stakes := fs.Int64Slice("stakes", nil, "pos: ether staked by each node, such as 40,30,20,10 (default 32 each)")
@@ -113,6 +120,7 @@ func testnetUp(args []string) error {
 	prometheus := fs.Bool("prometheus", false, "write a Prometheus scrape configuration of the nodes to DIR/prometheus and run prometheus when installed")
 	duration := fs.Duration("duration", 0, "take the testnet down after this long (0: run until interrupted)")
 	logLevel := fs.String("log.level", "info", "supervisor log level")
+	backend, image := backendFlags(fs)
 	applyLink := linkFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -133,7 +141,7 @@ func testnetUp(args []string) error {
 	}
 	opts := testnet.Options{Dir: *dir, Nodes: *nodes, Consensus: *consensus, BlockTime: *blockTime, Seed: *seed, Logger: log,
 		Stakes: *stakes, EpochLength: *epochLength, NoFinality: !*finality, Byzantine: behaviourNames(byz), HashPower: *hashpower, Hashrate: *hashrate,
-		Prometheus: *prometheus, Resume: *resume, Force: *force}
+		Prometheus: *prometheus, Resume: *resume, Force: *force, Backend: *backend, Image: *image}
 	for n, b := range byz {
 		if b&pos.ByzTwin != 0 {
 			if *nodes < 2 {
@@ -240,10 +248,11 @@ func printReport(dir string) error {
 }
 
 func testnetRun(args []string) error {
-	fs := newFlagSet("testnet run", "testnet run SCENARIO.json [--dir DIR [--force]]")
+	fs := newFlagSet("testnet run", "testnet run SCENARIO.json [--dir DIR [--force]] [--backend processes|docker [--image IMAGE]]")
 	dir := dirFlag(fs)
 	force := fs.Bool("force", false, "delete the testnet already in --dir and start a new one")
 	logLevel := fs.String("log.level", "warn", "supervisor log level")
+	backend, image := backendFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -259,7 +268,7 @@ func testnetRun(args []string) error {
 		return err
 	}
 	opts := sc.Options(*dir, "", log)
-	opts.Force = *force
+	opts.Force, opts.Backend, opts.Image = *force, *backend, *image
 	s, err := testnet.Up(opts)
 	if err != nil {
 		return err

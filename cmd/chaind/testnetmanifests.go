@@ -5,8 +5,31 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/chaind/chaind/testnet"
 	"github.com/chaind/chaind/testnet/manifest"
 )
+
+// testnetImage builds the image that testnet up --backend docker runs.
+func testnetImage(args []string) error {
+	fs := newFlagSet("testnet image", "testnet image [--binary FILE] [--tag TAG]")
+	binary := fs.String("binary", "", "a chaind built with CGO_ENABLED=0 (default: this program, if it is static)")
+	tag := fs.String("tag", testnet.DefaultImage, "the image's name")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *binary == "" {
+		exe, err := os.Executable()
+		if err != nil {
+			return fmt.Errorf("--binary: %w", err)
+		}
+		*binary = exe
+	}
+	if err := testnet.BuildImage(*binary, *tag, os.Stderr); err != nil {
+		return err
+	}
+	fmt.Printf("Built %s from %s\n  chaind testnet up --backend docker --image %[1]s\n", *tag, *binary)
+	return nil
+}
 
 // testnetManifests writes the Kubernetes manifests and the Compose file of
 // a testnet whose genesis a testnet directory (or --genesis) holds.

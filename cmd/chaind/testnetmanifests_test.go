@@ -35,3 +35,16 @@ func TestTestnetManifestsCLI(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestTestnetImageRefusesADynamicBinary: a binary that needs a dynamic
+// loader, which a scratch image lacks, is refused before docker is asked,
+// with the static build to make instead.
+func TestTestnetImageRefusesADynamicBinary(t *testing.T) {
+	const dynamic = "/bin/true" // linked against libc on every Linux
+	if _, err := os.Stat(dynamic); err != nil {
+		t.Skip(err)
+	}
+	if err := testnetImage([]string{"--binary", dynamic, "--tag", "chaind:never"}); err == nil || !strings.Contains(err.Error(), "CGO_ENABLED=0 go build ./cmd/chaind") {
+		t.Fatalf("testnet image --binary %s: %v", dynamic, err)
+	}
+}

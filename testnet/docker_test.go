@@ -1,0 +1,136 @@
+package testnet
+
+import (
+	"context"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chaind/chaind/internal/dockerd"
+	"github.com/chaind/chaind/internal/poll"
+	"github.com/chaind/chaind/rpc"
+)
+
+// staticChaind builds chaind with CGO_ENABLED=0, as a scratch image needs.
+func staticChaind(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "chaind")
+	cmd := exec.Command("go", "build", "-o", bin, "../cmd/chaind")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("static build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// buildImage builds a static chaind and its image, tagged tag, which the
+// test's end removes.
+func buildImage(t *testing.T, tag string) {
+	t.Helper()
+	if err := BuildImage(staticChaind(t), tag, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { dockerCmd("rmi", "--force", tag) })
+}
+
+// dockerObjects lists every container, network and volume the daemon holds.
+func dockerObjects(t *testing.T) []string {
+	t.Helper()
+	var all []string
+	for _, args := range [][]string{{"ps", "--all", "--quiet"}, {"network", "ls", "--quiet"}, {"volume", "ls", "--quiet"}} {
+		out, err := dockerCmd(args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range strings.Fields(out) {
+			all = append(all, args[0]+" "+id)
+		}
+	}
+	slices.Sort(all)
+	return all
+}
+
+// TestDockerBackend: four PoW nodes, each in a container of a FROM scratch
+// image on a network the testnet creates, driven through the provider:
+// every node is alive at its container's address and they agree on a head;
+// a 2|2 partition, set in the nodes' own transport over their link_ RPC
+// (no proxy runs), splits them into two chains; a killed container restarts
+// on its data; the heal joins them on one head; set-link shapes the link in
+// the node that sends on it; the Compose file is written;
+// and Down leaves no container, network or volume that was not there
+// before. It needs a Docker daemon (internal/dockerd starts one as root).
+func TestDockerBackend(t *testing.T) {
+	dockerd.Start(t)
+	tag := "chaind:testnet-test"
+	buildImage(t, tag)
+	if err := BuildImage(chaindBin, tag, io.Discard); err == nil || !strings.Contains(err.Error(), "CGO_ENABLED=0") {
+		t.Fatalf("an image of a dynamically linked chaind: %v, want a refusal naming CGO_ENABLED=0", err)
+	}
+	before := dockerObjects(t)
+	s := up(t, Options{Backend: BackendDocker, Image: tag, Nodes: 4, BlockTime: 300 * time.Millisecond, Seed: 7})
+	for _, n := range s.State().Nodes {
+		if !n.Alive || strings.Contains(n.RPC, "127.0.0.1") {
+			t.Fatalf("node %d: alive %v at %s, want a live container at its own address", n.Index, n.Alive, n.RPC)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(s.Dir(), "docker-compose.yml")); err != nil {
+		t.Fatal(err)
+	}
+	poll.Until(t, 90*time.Second, "all nodes past height 3", func() bool { return minHeight(s) >= 3 })
+	poll.Until(t, 60*time.Second, "the nodes to agree on a head", sameHeadSoon(s))
+
+	if err := s.Partition([][]int{{0, 1}, {2, 3}}); err != nil {
+		t.Fatal(err)
+	}
+	split := heights(s)
+	poll.Until(t, 90*time.Second, "both halves to grow by 4 blocks", func() bool {
+		h := heights(s)
+		return h[0] >= split[0]+4 && h[2] >= split[2]+4
+	})
+	if sameHead(s) {
+		t.Fatal("the halves of a partition share a head")
+	}
+	// The cut is in the nodes' own transport, not in a proxy.
+	var links map[string]LinkParams
+	if err := rpc.NewClient(s.State().Nodes[0].RPC).Call(context.Background(), &links, "link_list"); err != nil {
+		t.Fatal(err)
+	}
+	ip := func(i int) string {
+		host, _, _ := net.SplitHostPort(s.State().Nodes[i].P2P)
+		return host
+	}
+	if len(s.links) != 0 || !links[ip(2)].Cut || !links[ip(3)].Cut || links[ip(1)].Cut {
+		t.Fatalf("node 0's links during the partition: %v (node 2 at %s); the supervisor's proxies: %d", links, ip(2), len(s.links))
+	}
+	if err := s.Kill(3); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Restart(3); err != nil {
+		t.Fatal(err)
+	}
+	s.Heal()
+	poll.Until(t, 90*time.Second, "the nodes to converge after the heal", sameHeadSoon(s))
+	// A link's shaping, too, is set in the node that sends on it.
+	if err := s.SetLink(0, 1, LinkParams{Latency: 20 * time.Millisecond, Bandwidth: 1 << 20}); err != nil {
+		t.Fatal(err)
+	}
+	links = nil
+	if err := rpc.NewClient(s.State().Nodes[0].RPC).Call(context.Background(), &links, "link_list"); err != nil {
+		t.Fatal(err)
+	}
+	if want := (LinkParams{Latency: 20 * time.Millisecond, Bandwidth: 1 << 20}); len(links) != 1 || links[ip(1)] != want {
+		t.Fatalf("node 0's links after set-link 0->1: %v, want only %s: %+v", links, ip(1), want)
+	}
+	if err := s.Down(); err != nil {
+		t.Fatal(err)
+	}
+	if after := dockerObjects(t); !slices.Equal(before, after) {
+		t.Fatalf("docker objects before the testnet %v, after its Down %v", before, after)
+	}
+}

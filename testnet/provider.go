@@ -1,0 +1,66 @@
+package testnet
+
+// The provider seam: what runs the nodes. The supervisor decides what each
+// node runs (its command line, its peers, its data directory) and asks a
+// provider to set up, start, stop and kill it, as CometBFT's e2e runner
+// asks its infra.Provider. Connecting and disconnecting nodes (partitions,
+// heals, a link's shaping) is done one of two ways, with the same
+// linkmodel: by the supervisor's link proxies on 127.0.0.1, through which
+// processes on one host reach each other, or, for a provider whose nodes
+// each have an address of their own (directLinks), by the nodes' own
+// transport (--p2p.linkfaults), which the supervisor sets over each node's
+// link_ RPC.
+
+import "time"
+
+// The backends Options.Backend names.
+const (
+	BackendProcesses = "processes" // nodes are child processes of the supervisor
+	BackendDocker    = "docker"    // one container per node on a network the testnet creates
+)
+
+// Provider runs a testnet's nodes.
+type Provider interface {
+	// Setup makes what the nodes need before any of them starts (a
+	// network, a Compose file). It is called once, before StartNode.
+	Setup() error
+	// StartNode runs `chaind node args...` as node i with its output
+	// appended to logPath, and returns once the node serves its RPC.
+	StartNode(i int, logPath string, args NodeArgs) (Node, error)
+	// Teardown removes what Setup made; every node has stopped.
+	Teardown() error
+}
+
+// directLinks is a Provider whose nodes have addresses of their own, known
+// before they start: they dial each other there directly and shape their
+// own links, and the supervisor runs no proxies.
+type directLinks interface {
+	// PeerAddr is node i's P2P address, as its peers dial it.
+	PeerAddr(i int) string
+}
+
+// NodeArgs is a node's command line without its listening addresses,
+// which the provider chooses.
+type NodeArgs []string
+
+// Node is one running node.
+type Node interface {
+	RPCURL() string  // its JSON-RPC endpoint, reachable by the supervisor
+	P2PAddr() string // its P2P address, reachable by the proxies or its peers
+	// PID is its local process: the node's, or the docker CLI's
+	// attached to its container.
+	PID() int
+	Alive() bool
+	// Kill stops it at once (SIGKILL) and returns once it is gone.
+	Kill()
+	// Stop asks it to shut down cleanly, killing it after timeout.
+	Stop(timeout time.Duration)
+}
+
+// newProvider is the provider opts.Backend names.
+func newProvider(opts Options, binary string) (Provider, error) {
+	if opts.Backend == BackendDocker {
+		return newDocker(opts), nil
+	}
+	return &processes{binary: binary}, nil
+}
