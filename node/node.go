@@ -186,7 +186,9 @@ func (n *Node) build() error {
 		} else if err != nil {
 			return err
 		}
-		if g, err = chain.ParseGenesis(data); err != nil {
+		if g, err = chain.ParseGenesis(data); errors.Is(err, chain.ErrFlatGenesis) {
+			return fmt.Errorf("node: the data directory was made by a chaind before engine sections in genesis files, and its genesis hash is another now: start with a new data directory, or run the chaind that made it (%w)", err)
+		} else if err != nil {
 			return fmt.Errorf("node: stored genesis: %w", err)
 		}
 	}

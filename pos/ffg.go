@@ -188,7 +188,7 @@ func (e *Engine) vote(st *chain.State, h *chain.Header, from common.Address, tx 
 // invalid: the gadget off, calldata that is not a vote for this chain, a
 // voter that never was a validator.
 func (e *Engine) checkVote(st StateReader, from common.Address, data []byte) (Vote, error) {
-	if !e.g.FinalityOn() {
+	if !e.cfg.FinalityOn() {
 		return Vote{}, chain.NewRuleError(ErrBadVote, "the finality gadget is off on this chain")
 	}
 	v, err := e.DecodeVote(data)

@@ -337,7 +337,7 @@ func TestManyKeyNodeRestartedMidEpochSignsNothingSlashable(t *testing.T) {
 			prot := openProtection(t, dir)
 			first.addNodeWith(newNode(t, g, clk, keys[0]), prot, 0, keys...)
 			log.watch(first.nodes[0], first.pools[0])
-			restartSlot := 5*g.EpochLength + g.EpochLength/2 + 1 // epoch 5, after its votes
+			restartSlot := 5*Section(g).EpochLength + Section(g).EpochLength/2 + 1 // epoch 5, after its votes
 			first.run(int(restartSlot))
 			n := first.nodes[0]
 			if n.c.Head().Header.Nonce != restartSlot {
@@ -375,7 +375,7 @@ func TestManyKeyNodeRestartedMidEpochSignsNothingSlashable(t *testing.T) {
 			if m.c.Head().Header.Nonce == restartSlot {
 				t.Fatal("the restarted node proposed again for the slot it had proposed in")
 			}
-			second.run(int(4 * g.EpochLength))
+			second.run(int(4 * Section(g).EpochLength))
 
 			if bad := log.slashable(t, n.e); len(bad) > 0 {
 				t.Fatalf("the node signed slashable messages: %v", bad)

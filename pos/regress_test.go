@@ -222,7 +222,7 @@ func voteEpochs(t *testing.T, g *chain.Genesis, v node, clk *clocks.Sim, last ui
 		clk.Advance(slotMs * time.Millisecond)
 		slot := v.e.SlotAt(clk.Now())
 		var txs []*types.Transaction
-		if ep := v.e.Epoch(slot); ep > 0 && slot%g.EpochLength == g.EpochLength/2 {
+		if ep := v.e.Epoch(slot); ep > 0 && slot%Section(g).EpochLength == Section(g).EpochLength/2 {
 			st := HeadState{v.c}
 			n := &nonces{c: v.c}
 			for i := 0; i < voters; i++ {

@@ -11,6 +11,7 @@ import (
 	"syscall"
 
 	"github.com/chaind/chaind/chain"
+	"github.com/chaind/chaind/engines"
 	"github.com/chaind/chaind/node"
 	"github.com/chaind/chaind/pos"
 	"github.com/chaind/chaind/rpc"
@@ -117,7 +118,7 @@ func runNode(args []string) error {
 			return err
 		}
 		if cfg.MinerHashrate <= 0 && g.Consensus == chain.ConsensusPoW {
-			cfg.MinerHashrate = node.DevHashrate(g)
+			cfg.MinerHashrate = engines.Hashrate(g)
 		}
 		devAddr, devKey = crypto.PubkeyToAddress(key.PublicKey), hex.EncodeToString(crypto.FromECDSA(key))
 		if cfg.UnlockedKeys, err = node.DevAccounts(key); err != nil {
