@@ -17,11 +17,15 @@ import (
 func TestNodeGenesisAsBefore(t *testing.T) {
 	for _, consensus := range []string{"pow", "pos"} {
 		want := enginestest.ReadFlat(t, filepath.Join("testdata", "flat-genesis", "loadgen-"+consensus+".json"))
+		e, err := engines.Lookup(consensus)
+		if err != nil {
+			t.Fatal(err)
+		}
 		var spec engines.Spec
 		if c := pos.Section(want); c != nil {
-			spec = nodeSpec(consensus, nil, c.Validators[0].Address, 0, want.Timestamp)
+			spec = nodeSpec(e, nil, c.Validators[0].Address, 0, want.Timestamp)
 		} else {
-			spec = nodeSpec(consensus, nil, common.Address{}, engines.Hashrate(want), want.Timestamp)
+			spec = nodeSpec(e, nil, common.Address{}, engines.Hashrate(want), want.Timestamp)
 		}
 		g, err := engines.Genesis(spec)
 		if err != nil {

@@ -39,8 +39,8 @@ func (n *Node) Stop() error {
 const devBlockTime = 250 * time.Millisecond // PoW: blocks come often, so mined tx/s follows intake
 
 // StartNode writes a genesis in dir funding keys and runs exe (a chaind
-// binary) as a node on it: with consensus chain.ConsensusPoS a single
-// validator with one-second slots, with chain.ConsensusPoW a node mining on
+// binary) as a node on it: with an engine of validators (pos) a single
+// validator with one-second slots, with one of miners (pow) a node mining on
 // one thread.
 func StartNode(exe, dir, consensus string, keys []*ecdsa.PrivateKey) (*Node, error) {
 	funded := make([]common.Address, len(keys))
@@ -48,10 +48,13 @@ func StartNode(exe, dir, consensus string, keys []*ecdsa.PrivateKey) (*Node, err
 		funded[i] = crypto.PubkeyToAddress(k.PublicKey)
 	}
 	args := []string{"node", "--datadir", filepath.Join(dir, "node"), "--rpc.addr", "127.0.0.1:0", "--p2p.addr", "", "--log.level", "warn"}
+	e, err := engines.Lookup(consensus)
+	if err != nil {
+		return nil, fmt.Errorf("loadgen: %w", err)
+	}
 	var validator common.Address
 	var rate float64
-	switch consensus {
-	case chain.ConsensusPoS:
+	if e.Producers == engines.Validators {
 		v, err := crypto.GenerateKey()
 		if err != nil {
 			return nil, err
@@ -62,13 +65,11 @@ func StartNode(exe, dir, consensus string, keys []*ecdsa.PrivateKey) (*Node, err
 			return nil, err
 		}
 		args = append(args, "--validator.key", keyPath)
-	case chain.ConsensusPoW:
+	} else {
 		rate, _ = pow.MeasureHashrate(1, 200*time.Millisecond)
 		args = append(args, "--mine", "--miner.threads", "1", "--miner.coinbase", "0x00000000000000000000000000000000000000c0")
-	default:
-		return nil, fmt.Errorf("loadgen: consensus %q: want %s or %s", consensus, chain.ConsensusPoS, chain.ConsensusPoW)
 	}
-	spec := nodeSpec(consensus, funded, validator, rate, uint64(time.Now().UnixMilli()))
+	spec := nodeSpec(e, funded, validator, rate, uint64(time.Now().UnixMilli()))
 	g, err := engines.Genesis(spec)
 	if err != nil {
 		return nil, fmt.Errorf("loadgen: %w", err)
@@ -105,12 +106,12 @@ func StartNode(exe, dir, consensus string, keys []*ecdsa.PrivateKey) (*Node, err
 // funded address holds a million ether; a PoS chain has one validator (with
 // as much, for the fees of its finality votes) and one-second slots, a PoW
 // chain blocks every devBlockTime at hashrate.
-func nodeSpec(consensus string, funded []common.Address, validator common.Address, hashrate float64, timestamp uint64) engines.Spec {
-	spec := engines.Spec{Consensus: consensus, ChainID: 1337, GasLimit: 2_000_000_000, Timestamp: timestamp, Alloc: chain.Alloc{}}
+func nodeSpec(e engines.Engine, funded []common.Address, validator common.Address, hashrate float64, timestamp uint64) engines.Spec {
+	spec := engines.Spec{Consensus: e.Name, ChainID: 1337, GasLimit: 2_000_000_000, Timestamp: timestamp, Alloc: chain.Alloc{}}
 	for _, a := range funded {
 		spec.Alloc[a] = chain.GenesisAccount{Balance: chain.NewBigInt(engines.Ether(1e6))}
 	}
-	if consensus == chain.ConsensusPoS {
+	if e.Producers == engines.Validators {
 		spec.BlockTime = time.Second
 		spec.Validators = []engines.Validator{{Address: validator, Stake: engines.Ether(32), Balance: engines.Ether(1e6)}}
 	} else {

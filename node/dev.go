@@ -79,7 +79,7 @@ var DevStake = new(big.Int).Mul(big.NewInt(32), big.NewInt(1e18))
 
 // DevSetup returns the dev chain of dataDir: the genesis and the funded key
 // saved in DIR/genesis.json and DIR/dev.key, created on first use with the
-// given consensus (chain.ConsensusPoW or chain.ConsensusPoS; "" is PoW).
+// given consensus (an engine of engines.Names(); "" is the first, PoW).
 // The genesis also funds DevMnemonic's accounts with DevMnemonicBalance
 // each (a chain made before they were added does not).
 // A PoW chain is made for a miner held to a declared hash rate (see
@@ -130,7 +130,7 @@ func DevSetup(dataDir string, threads int, consensus string, hashrate float64) (
 	for _, k := range mnemonicKeys {
 		spec.Alloc[crypto.PubkeyToAddress(k.PublicKey)] = chain.GenesisAccount{Balance: chain.NewBigInt(DevMnemonicBalance)}
 	}
-	if consensus == chain.ConsensusPoS {
+	if e.Producers == engines.Validators {
 		producer, err := DevCoinbase(dataDir)
 		if err != nil {
 			return nil, nil, err

@@ -27,7 +27,7 @@ func (s *Supervisor) prepare() error {
 	dir := s.opts.Dir
 	s.gpath = filepath.Join(dir, "genesis.json")
 	keyPath := filepath.Join(dir, "funded.key")
-	if s.opts.Consensus == chain.ConsensusPoS {
+	if s.opts.engine().Producers == engines.Validators {
 		if err := s.validatorKeys(); err != nil {
 			return err
 		}
@@ -76,16 +76,15 @@ func (s *Supervisor) prepare() error {
 // chain's difficulty is the hash rate the machine can supply per block time.
 func (s *Supervisor) newGenesis(funded common.Address, timestamp uint64) (*chain.Genesis, error) {
 	spec := engines.Spec{
-		Consensus:   s.opts.Consensus,
-		ChainID:     TestnetChainID,
-		Timestamp:   timestamp,
-		ExtraData:   fmt.Sprintf("chaind testnet of %d nodes", s.opts.Nodes),
-		BlockTime:   s.opts.BlockTime,
-		Alloc:       chain.Alloc{funded: {Balance: chain.NewBigInt(engines.Ether(1e6))}},
-		EpochLength: s.opts.EpochLength,
-		NoFinality:  s.opts.NoFinality,
+		Consensus: s.opts.Consensus,
+		ChainID:   TestnetChainID,
+		Timestamp: timestamp,
+		ExtraData: fmt.Sprintf("chaind testnet of %d nodes", s.opts.Nodes),
+		BlockTime: s.opts.BlockTime,
+		Alloc:     chain.Alloc{funded: {Balance: chain.NewBigInt(engines.Ether(1e6))}},
 	}
-	if s.opts.Consensus == chain.ConsensusPoS {
+	if s.opts.engine().Producers == engines.Validators {
+		spec.EpochLength, spec.NoFinality = s.opts.EpochLength, s.opts.NoFinality
 		for i, v := range s.coinbases {
 			spec.Validators = append(spec.Validators, engines.Validator{Address: v, Stake: engines.Ether(s.opts.Stakes[i]), Balance: engines.Ether(100)})
 		}

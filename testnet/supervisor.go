@@ -19,6 +19,7 @@ import (
 
 	"github.com/chaind/chaind/chain"
 	"github.com/chaind/chaind/clock"
+	"github.com/chaind/chaind/engines"
 	"github.com/chaind/chaind/fault"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
@@ -190,7 +191,7 @@ func (s *Supervisor) startNode(i int) error {
 	// The proxies put every peer on 127.0.0.1: loopback is trusted.
 	args := []string{"node", "--datadir", s.nodeDir(i), "--genesis", s.gpath, "--rpc.addr", "127.0.0.1:0", "--p2p.addr", "127.0.0.1:0", "--p2p.nodiscover", "--p2p.trustloopback",
 		"--rpc.api", "eth,net,web3,txpool,chaind,admin,miner"} // the supervisor stops the miners at the end
-	if s.opts.Consensus == chain.ConsensusPoS {
+	if s.opts.engine().Producers == engines.Validators {
 		keys := s.validatorKeyPath(i)
 		if prev := (i + s.opts.Nodes - 1) % s.opts.Nodes; prev != i && slices.Contains(s.opts.Twins, prev) {
 			keys += "," + s.validatorKeyPath(prev)

@@ -31,7 +31,7 @@ var allowedImports = map[string][]string{
 	"mempool":             {"chain", "clock"},
 	"pow":                 {"chain", "clock"},
 	"pos":                 {"chain", "clock"},
-	"engines":             {"chain", "pos", "pow"},
+	"engines":             {"chain", "clock", "pos", "pow"},
 	"engines/enginestest": {"chain", "engines"},
 	"bft":                 {},
 	"p2p":                 {"chain", "mempool", "clock", "p2p/addrman"},
