@@ -31,6 +31,23 @@ func (anyEngine) Seal(_ context.Context, _ ChainReader, b *Block) (*Block, error
 }
 func (anyEngine) Weight(*Header) *big.Int { return big.NewInt(1) }
 
+// anyConsensus is the consensus of chain's own test genesis files: its
+// section is an anyConfig.
+const anyConsensus = "any"
+
+func init() {
+	RegisterEngineConfig(anyConsensus, func() EngineConfig { return new(anyConfig) })
+}
+
+// anyConfig is a genesis section that accepts everything.
+type anyConfig struct {
+	Seed uint64 `json:"seed,omitempty"`
+}
+
+func (*anyConfig) FillDefaults(*Genesis)      {}
+func (*anyConfig) Validate(*Genesis) error    { return nil }
+func (c *anyConfig) Describe() map[string]any { return map[string]any{"seed": c.Seed} }
+
 func openTestChain(t testing.TB, dir string) (*Store, *Chain, error) {
 	t.Helper()
 	return openTestChainWith(t, dir, anyEngine{})
@@ -39,7 +56,7 @@ func openTestChain(t testing.TB, dir string) (*Store, *Chain, error) {
 // openTestChainWith opens the test chain in dir with engine e.
 func openTestChainWith(t testing.TB, dir string, e Engine) (*Store, *Chain, error) {
 	t.Helper()
-	g := &Genesis{ChainID: 9, Consensus: ConsensusPoW, Difficulty: NewBigInt(big.NewInt(1)), Timestamp: 1,
+	g := &Genesis{ChainID: 9, Consensus: anyConsensus, Timestamp: 1,
 		Alloc: Alloc{common.Address{1}: {Balance: NewBigInt(big.NewInt(1000))}}}
 	g.FillDefaults()
 	s, err := OpenStore(dir)

@@ -233,26 +233,20 @@ func TestCheckpointRefusesDatabaseFinalizedBelowIt(t *testing.T) {
 	}
 }
 
-// TestDatabaseFromBeforeANewParameterIsRefused: a PoS data directory made
-// before the genesis had inactivity_quotient (its stored genesis lacks it)
-// is refused with a message that says the rules changed, not that the
-// genesis file is another.
+// TestDatabaseFromBeforeANewParameterIsRefused: a data directory made
+// before the genesis had an engine parameter (its stored genesis lacks it,
+// as PoS genesis files before inactivity_quotient) is refused with a message
+// that says the rules changed, not that the genesis file is another.
 func TestDatabaseFromBeforeANewParameterIsRefused(t *testing.T) {
-	posGenesis := func() *chain.Genesis {
-		g := ct.Genesis(1)
-		g.Consensus, g.Difficulty = chain.ConsensusPoS, nil
-		g.Validators = []chain.GenesisValidator{{Address: common.Address{1}, Stake: chain.NewBigInt(ct.Ether(1))}}
-		g.FillDefaults()
-		return g
-	}
-	old := posGenesis()
-	old.InactivityQuotient = 0 // as the chaind before it wrote the genesis
+	genesis := func() *chain.Genesis { return ct.Genesis(1) }
+	old := genesis()
+	old.Engine.(*ct.Config).Param = 0 // as the chaind before it wrote the genesis
 	store := chain.OpenMemStore()
 	t.Cleanup(func() { store.Close() })
 	if _, err := chain.Open(chain.Config{Store: store, Genesis: old, Engine: ct.Engine{}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := chain.Open(chain.Config{Store: store, Genesis: posGenesis(), Engine: ct.Engine{}}); err == nil || !strings.Contains(err.Error(), "consensus rules changed") {
+	if _, err := chain.Open(chain.Config{Store: store, Genesis: genesis(), Engine: ct.Engine{}}); err == nil || !strings.Contains(err.Error(), "consensus rules changed") {
 		t.Fatalf("opened a database made before a genesis parameter existed: %v", err)
 	}
 }

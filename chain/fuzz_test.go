@@ -15,7 +15,7 @@ import (
 // something that decodes to the same value.
 
 func FuzzGenesisJSON(f *testing.F) {
-	g := &Genesis{ChainID: 9, Consensus: ConsensusPoS, Difficulty: NewBigInt(big.NewInt(1)),
+	g := &Genesis{ChainID: 9, Consensus: anyConsensus, Engine: &anyConfig{Seed: 3},
 		Alloc: Alloc{common.Address{1}: {Balance: NewBigInt(big.NewInt(1000))}}}
 	g.FillDefaults()
 	seed, _ := json.Marshal(g)

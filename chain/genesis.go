@@ -1,7 +1,6 @@
 package chain
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,7 +16,9 @@ import (
 	"github.com/ethereum/go-ethereum/crypto"
 )
 
-// Consensus names accepted in a genesis file.
+// Consensus names of the engines chaind has; the engines' packages register
+// their genesis sections under them (RegisterEngineConfig). A genesis file
+// without a consensus is proof of work.
 const (
 	ConsensusPoW = "pow"
 	ConsensusPoS = "pos"
@@ -29,46 +30,28 @@ const TransferGas = 21000
 
 // Genesis is the genesis file: the chain's parameters and initial state. Its
 // whole content is committed to by the genesis block hash, so two nodes agree
-// on the genesis hash only if they agree on every parameter.
+// on the genesis hash only if they agree on every parameter. The consensus
+// engine's parameters are its own section, under the key that names the
+// consensus ("pow": {...}, "pos": {...}), which the engine's package decodes,
+// fills in and validates (see EngineConfig).
 type Genesis struct {
 	ChainID     uint64   `json:"chain_id"`
 	Consensus   string   `json:"consensus"`
 	BlockTime   Duration `json:"block_time"`           // target interval between blocks
-	Difficulty  *BigInt  `json:"difficulty,omitempty"` // PoW: expected hashes per block at genesis
-	HalfLife    Duration `json:"asert_half_life"`      // PoW: difficulty half-life; default 64 block times
 	BlockReward *BigInt  `json:"block_reward"`         // wei paid to each block's producer
 	BaseFee     *BigInt  `json:"base_fee"`             // fixed base fee per gas, in wei; paid to the producer
 	GasLimit    uint64   `json:"gas_limit"`            // per block
-	MaxFuture   Duration `json:"max_future"`           // how far ahead of the local clock a block may be; PoW default 2 block times
+	MaxFuture   Duration `json:"max_future"`           // how far ahead of the local clock a block may be; default 2 block times
 	Timestamp   uint64   `json:"timestamp"`            // genesis time, Unix milliseconds
 	ExtraData   string   `json:"extra_data,omitempty"` // free text, committed to by the genesis hash
 	Alloc       Alloc    `json:"alloc"`                // initial balances
 
-	// Proof of stake.
-	SlotTime    Duration           `json:"slot_time,omitempty"`    // length of a slot; block_time follows it
-	EpochLength uint64             `json:"epoch_length,omitempty"` // slots per epoch
-	Finality    *bool              `json:"finality,omitempty"`     // the 2/3-stake finality gadget; default on
-	Validators  []GenesisValidator `json:"validators,omitempty"`   // the validator set and its stakes
-	UnbondDelay uint64             `json:"unbond_delay,omitempty"` // epochs before unbonded stake is paid out
-	// InactivityQuotient scales the inactivity leak (Ethereum's
-	// INACTIVITY_PENALTY_QUOTIENT): a validator that keeps missing its
-	// votes while finality lags loses score/(4·quotient) of its stake per
-	// epoch, its score growing by 4 an epoch; default 1024.
-	InactivityQuotient uint64 `json:"inactivity_quotient,omitempty"`
+	// Engine is the consensus engine's section; FillDefaults gives an
+	// unset one the registered engine's defaults.
+	Engine EngineConfig `json:"-"`
 
 	signerOnce sync.Once    // Signer is built once: its identity keys
 	signer     types.Signer // go-ethereum's per-transaction sender cache
-}
-
-// GenesisValidator is a validator of a PoS chain.
-type GenesisValidator struct {
-	Address common.Address `json:"address"`
-	Stake   *BigInt        `json:"stake"`
-}
-
-// FinalityOn reports whether a PoS chain runs the finality gadget.
-func (g *Genesis) FinalityOn() bool {
-	return g.Consensus == ConsensusPoS && (g.Finality == nil || *g.Finality)
 }
 
 // Alloc maps addresses to their genesis accounts.
@@ -93,12 +76,11 @@ func LoadGenesis(path string) (*Genesis, error) {
 }
 
 // ParseGenesis decodes a genesis file, fills in defaults and validates it.
-// Unknown fields are refused so that a typo does not silently change a chain.
+// Unknown fields are refused so that a typo does not silently change a chain
+// (see UnmarshalJSON).
 func ParseGenesis(data []byte) (*Genesis, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
 	g := new(Genesis)
-	if err := dec.Decode(g); err != nil {
+	if err := json.Unmarshal(data, g); err != nil {
 		return nil, fmt.Errorf("decode: %w", err)
 	}
 	g.FillDefaults()
@@ -108,34 +90,19 @@ func ParseGenesis(data []byte) (*Genesis, error) {
 	return g, nil
 }
 
-// FillDefaults sets every optional field that is unset.
+// FillDefaults sets every optional field that is unset, the engine's
+// section last but for max_future, which may follow the engine's timing.
 func (g *Genesis) FillDefaults() {
 	if g.Consensus == "" {
 		g.Consensus = ConsensusPoW
 	}
-	if g.Consensus == ConsensusPoS {
-		if g.SlotTime == 0 {
-			g.SlotTime = Duration(time.Second)
-		}
-		g.BlockTime = g.SlotTime
-		if g.EpochLength == 0 {
-			g.EpochLength = 8
-		}
-		if g.UnbondDelay == 0 {
-			g.UnbondDelay = 2
-		}
-		if g.InactivityQuotient == 0 {
-			g.InactivityQuotient = 1024
-		}
-		if g.MaxFuture == 0 {
-			g.MaxFuture = g.SlotTime / 4 // a block may not come before its slot
+	if g.Engine == nil {
+		if newConfig := engineConfig(g.Consensus); newConfig != nil {
+			g.Engine = newConfig()
 		}
 	}
 	if g.BlockTime == 0 {
 		g.BlockTime = Duration(time.Second)
-	}
-	if g.HalfLife == 0 {
-		g.HalfLife = 64 * g.BlockTime
 	}
 	if g.BlockReward == nil {
 		g.BlockReward = NewBigInt(big.NewInt(2e18))
@@ -146,11 +113,14 @@ func (g *Genesis) FillDefaults() {
 	if g.GasLimit == 0 {
 		g.GasLimit = 30_000_000
 	}
-	if g.MaxFuture == 0 {
-		g.MaxFuture = 2 * g.BlockTime // PoW: bounds the timestamp lever on difficulty (pow's rule)
-	}
 	if g.Alloc == nil {
 		g.Alloc = Alloc{}
+	}
+	if g.Engine != nil {
+		g.Engine.FillDefaults(g)
+	}
+	if g.MaxFuture == 0 {
+		g.MaxFuture = 2 * g.BlockTime
 	}
 }
 
@@ -160,36 +130,13 @@ func (g *Genesis) Validate() error {
 	if g.ChainID == 0 {
 		errs = append(errs, errors.New("chain_id must be positive"))
 	}
-	switch g.Consensus {
-	case ConsensusPoW:
-		if g.Difficulty == nil || g.Difficulty.Big().Sign() <= 0 {
-			errs = append(errs, errors.New("pow needs a positive difficulty"))
-		}
-	case ConsensusPoS:
-		if len(g.Validators) == 0 {
-			errs = append(errs, errors.New("pos needs validators"))
-		}
-		if g.EpochLength < 2 {
-			errs = append(errs, errors.New("epoch_length must be at least 2"))
-		}
-		seen := map[common.Address]bool{}
-		for _, v := range g.Validators {
-			if v.Stake == nil || v.Stake.Big().Sign() <= 0 || v.Stake.Big().BitLen() > 200 {
-				errs = append(errs, fmt.Errorf("validator %s: stake must be positive", v.Address.Hex()))
-			}
-			if seen[v.Address] {
-				errs = append(errs, fmt.Errorf("validator %s listed twice", v.Address.Hex()))
-			}
-			seen[v.Address] = true
-		}
-	default:
-		errs = append(errs, fmt.Errorf("consensus %q: want %q or %q", g.Consensus, ConsensusPoW, ConsensusPoS))
+	if err := g.checkEngine(); err != nil {
+		errs = append(errs, err)
+	} else if err := g.Engine.Validate(g); err != nil {
+		errs = append(errs, fmt.Errorf("%s: %w", g.Consensus, err))
 	}
 	if g.BlockTime < Duration(time.Millisecond) {
 		errs = append(errs, errors.New("block_time must be at least 1ms"))
-	}
-	if g.HalfLife < Duration(time.Millisecond) {
-		errs = append(errs, errors.New("asert_half_life must be at least 1ms"))
 	}
 	if g.GasLimit < TransferGas {
 		errs = append(errs, fmt.Errorf("gas_limit %d is below one transfer (%d)", g.GasLimit, TransferGas))

@@ -15,7 +15,9 @@ import (
 	"time"
 
 	"github.com/chaind/chaind/chain"
+	"github.com/chaind/chaind/engines"
 	"github.com/chaind/chaind/pow"
+	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
 )
 
@@ -37,40 +39,41 @@ func (n *Node) Stop() error {
 const devBlockTime = 250 * time.Millisecond // PoW: blocks come often, so mined tx/s follows intake
 
 // StartNode writes a genesis in dir funding keys and runs exe (a chaind
-// binary) as a node on it: with consensus chain.ConsensusPoS a single
-// validator with one-second slots, with chain.ConsensusPoW a node mining on
+// binary) as a node on it: with an engine of validators (pos) a single
+// validator with one-second slots, with one of miners (pow) a node mining on
 // one thread.
 func StartNode(exe, dir, consensus string, keys []*ecdsa.PrivateKey) (*Node, error) {
-	million := chain.NewBigInt(new(big.Int).Mul(big.NewInt(1e6), big.NewInt(1e18)))
-	g := &chain.Genesis{ChainID: 1337, Consensus: consensus, GasLimit: 2_000_000_000, Timestamp: uint64(time.Now().UnixMilli()), Alloc: chain.Alloc{}}
-	for _, k := range keys {
-		g.Alloc[crypto.PubkeyToAddress(k.PublicKey)] = chain.GenesisAccount{Balance: million}
+	funded := make([]common.Address, len(keys))
+	for i, k := range keys {
+		funded[i] = crypto.PubkeyToAddress(k.PublicKey)
 	}
 	args := []string{"node", "--datadir", filepath.Join(dir, "node"), "--rpc.addr", "127.0.0.1:0", "--p2p.addr", "", "--log.level", "warn"}
-	switch consensus {
-	case chain.ConsensusPoS:
+	e, err := engines.Lookup(consensus)
+	if err != nil {
+		return nil, fmt.Errorf("loadgen: %w", err)
+	}
+	var validator common.Address
+	var rate float64
+	if e.Producers == engines.Validators {
 		v, err := crypto.GenerateKey()
 		if err != nil {
 			return nil, err
 		}
-		vaddr := crypto.PubkeyToAddress(v.PublicKey)
-		g.SlotTime = chain.Duration(time.Second)
-		g.Validators = []chain.GenesisValidator{{Address: vaddr, Stake: chain.NewBigInt(new(big.Int).Mul(big.NewInt(32), big.NewInt(1e18)))}}
-		g.Alloc[vaddr] = chain.GenesisAccount{Balance: million} // for the fees of its finality votes
+		validator = crypto.PubkeyToAddress(v.PublicKey)
 		keyPath := filepath.Join(dir, "validator.key")
 		if err := os.WriteFile(keyPath, []byte("0x"+hex.EncodeToString(crypto.FromECDSA(v))+"\n"), 0o600); err != nil {
 			return nil, err
 		}
 		args = append(args, "--validator.key", keyPath)
-	case chain.ConsensusPoW:
-		rate, _ := pow.MeasureHashrate(1, 200*time.Millisecond)
-		g.BlockTime, g.HalfLife = chain.Duration(devBlockTime), chain.Duration(20*devBlockTime)
-		g.Difficulty = chain.NewBigInt(big.NewInt(max(int64(rate*devBlockTime.Seconds()), 1)))
+	} else {
+		rate, _ = pow.MeasureHashrate(1, 200*time.Millisecond)
 		args = append(args, "--mine", "--miner.threads", "1", "--miner.coinbase", "0x00000000000000000000000000000000000000c0")
-	default:
-		return nil, fmt.Errorf("loadgen: consensus %q: want %s or %s", consensus, chain.ConsensusPoS, chain.ConsensusPoW)
 	}
-	g.FillDefaults()
+	spec := nodeSpec(e, funded, validator, rate, uint64(time.Now().UnixMilli()))
+	g, err := engines.Genesis(spec)
+	if err != nil {
+		return nil, fmt.Errorf("loadgen: %w", err)
+	}
 	gpath := filepath.Join(dir, "genesis.json")
 	if err := g.Write(gpath); err != nil {
 		return nil, err
@@ -97,6 +100,24 @@ func StartNode(exe, dir, consensus string, keys []*ecdsa.PrivateKey) (*Node, err
 	cmd.Process.Kill()
 	cmd.Wait()
 	return nil, errors.New("loadgen: the node did not start")
+}
+
+// nodeSpec is the genesis spec of StartNode's chain, made at timestamp: each
+// funded address holds a million ether; a PoS chain has one validator (with
+// as much, for the fees of its finality votes) and one-second slots, a PoW
+// chain blocks every devBlockTime at hashrate.
+func nodeSpec(e engines.Engine, funded []common.Address, validator common.Address, hashrate float64, timestamp uint64) engines.Spec {
+	spec := engines.Spec{Consensus: e.Name, ChainID: 1337, GasLimit: 2_000_000_000, Timestamp: timestamp, Alloc: chain.Alloc{}}
+	for _, a := range funded {
+		spec.Alloc[a] = chain.GenesisAccount{Balance: chain.NewBigInt(engines.Ether(1e6))}
+	}
+	if e.Producers == engines.Validators {
+		spec.BlockTime = time.Second
+		spec.Validators = []engines.Validator{{Address: validator, Stake: engines.Ether(32), Balance: engines.Ether(1e6)}}
+	} else {
+		spec.BlockTime, spec.HalfLife, spec.Difficulty = devBlockTime, 20*devBlockTime, engines.DifficultyFor(hashrate, devBlockTime)
+	}
+	return spec
 }
 
 // ProcessCPU reads the CPU time (user and system) a process has used so far

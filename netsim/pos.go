@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/chaind/chaind/chain"
+	"github.com/chaind/chaind/engines"
 	"github.com/chaind/chaind/mempool"
 	"github.com/chaind/chaind/pos"
 	"github.com/chaind/chaind/testnet"
@@ -30,40 +31,22 @@ func (cfg *Config) ValidatorCount() int {
 	return cfg.Nodes
 }
 
-// posGenesis is the PoS genesis of a simulation: cfg's validators with its
-// stakes (equal by default), each funded for its votes.
-func posGenesis(cfg Config) (*chain.Genesis, []*ecdsa.PrivateKey) {
+// posGenesis is the PoS part of a simulation's genesis: cfg's validators
+// with its stakes (equal by default), each funded for its votes.
+func posGenesis(cfg Config, spec *engines.Spec) []*ecdsa.PrivateKey {
 	stakes := normalised(cfg.Stakes, cfg.ValidatorCount())
-	g := &chain.Genesis{
-		ChainID:     7357,
-		Consensus:   chain.ConsensusPoS,
-		SlotTime:    chain.Duration(cfg.BlockTime),
-		EpochLength: cfg.EpochLength,
-		Timestamp:   uint64(genesisTime.UnixMilli()),
-		Alloc:       chain.Alloc{},
-	}
-	if cfg.NoFinality {
-		off := false
-		g.Finality = &off
-	}
-	if cfg.TxRate > 0 {
-		g.GasLimit = txGasLimit(cfg.BlockSize)
-	}
+	spec.EpochLength, spec.NoFinality = cfg.EpochLength, cfg.NoFinality
 	keys := make([]*ecdsa.PrivateKey, cfg.ValidatorCount())
 	for i := range keys {
 		keys[i] = validatorKey(i)
-		addr := crypto.PubkeyToAddress(keys[i].PublicKey)
 		// Stakes in units of 1/1,000,000 of 32,000 ether, so that any
 		// distribution of shares keeps six digits.
-		stake := new(big.Int).Mul(big.NewInt(int64(stakes[i]*1e6)), ether(32_000))
+		stake := new(big.Int).Mul(big.NewInt(int64(stakes[i]*1e6)), engines.Ether(32_000))
 		stake.Div(stake, big.NewInt(1e6))
-		g.Validators = append(g.Validators, chain.GenesisValidator{Address: addr, Stake: chain.NewBigInt(stake)})
-		g.Alloc[addr] = chain.GenesisAccount{Balance: chain.NewBigInt(ether(1_000))}
+		spec.Validators = append(spec.Validators, engines.Validator{Address: crypto.PubkeyToAddress(keys[i].PublicKey), Stake: stake, Balance: engines.Ether(1_000)})
 	}
-	return g, keys
+	return keys
 }
-
-func ether(n int64) *big.Int { return new(big.Int).Mul(big.NewInt(n), big.NewInt(1e18)) }
 
 // validatorKey is validator i's key, the same in every run.
 func validatorKey(i int) *ecdsa.PrivateKey {
@@ -251,7 +234,7 @@ func (s *sim) slashedOn() [][]int {
 // slashedAt lists (by genesis index) the validators slashed on n's head.
 func (s *sim) slashedAt(n *node) []int {
 	var out []int
-	for i, v := range s.genesis.Validators {
+	for i, v := range pos.Section(s.genesis).Validators {
 		if s.posEngine.Slashed(pos.HeadState{C: n.chain}, v.Address) {
 			out = append(out, i)
 		}

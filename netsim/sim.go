@@ -14,6 +14,7 @@ import (
 
 	"github.com/chaind/chaind/chain"
 	"github.com/chaind/chaind/clock"
+	"github.com/chaind/chaind/engines"
 	"github.com/chaind/chaind/linkmodel"
 	"github.com/chaind/chaind/mempool"
 	"github.com/chaind/chaind/pos"
@@ -312,33 +313,28 @@ func newSim(cfg Config) (*sim, error) {
 		sysMsgs: map[common.Hash]*consensusMsg{},
 		rng:     rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15)),
 	}
+	spec := engines.Spec{Consensus: cfg.Consensus, ChainID: 7357, Timestamp: uint64(genesisTime.UnixMilli()), BlockTime: cfg.BlockTime}
+	if cfg.TxRate > 0 {
+		spec.GasLimit = txGasLimit(cfg.BlockSize)
+	}
 	var keys []*ecdsa.PrivateKey
 	if cfg.Consensus == chain.ConsensusPoS {
-		s.genesis, keys = posGenesis(cfg)
+		keys = posGenesis(cfg, &spec)
 	} else {
-		s.genesis = &chain.Genesis{
-			ChainID:    7357,
-			Consensus:  chain.ConsensusPoW,
-			BlockTime:  chain.Duration(cfg.BlockTime),
-			Difficulty: chain.NewBigInt(genesisDifficulty),
-			Timestamp:  uint64(genesisTime.UnixMilli()),
-			MaxFuture:  chain.Duration(max(15*time.Second, cfg.BlockTime/4)),
-			HalfLife:   chain.Duration(cfg.HalfLife),
-		}
-		if cfg.TxRate > 0 {
-			s.genesis.GasLimit = txGasLimit(cfg.BlockSize)
-		}
+		spec.Difficulty, spec.HalfLife = genesisDifficulty, cfg.HalfLife
+		spec.MaxFuture = max(15*time.Second, cfg.BlockTime/4)
 	}
-	s.genesis.FillDefaults()
+	gen, err := engines.Genesis(spec)
+	if err != nil {
+		return nil, fmt.Errorf("simulation genesis: %w", err)
+	}
+	s.genesis = gen
 	if cfg.TxRate > 0 {
 		src, err := newTxSource(cfg.Seed, s.genesis)
 		if err != nil {
 			return nil, err
 		}
 		s.txSrc = src
-	}
-	if err := s.genesis.Validate(); err != nil {
-		return nil, fmt.Errorf("simulation genesis: %w", err)
 	}
 	cfg.Network.Assign(cfg.Nodes, s.rng)
 	adj, err := randomRegular(cfg.Nodes, cfg.Peers, s.rng)

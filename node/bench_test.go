@@ -12,6 +12,7 @@ import (
 	"github.com/chaind/chaind/chain"
 	ct "github.com/chaind/chaind/chain/chaintest"
 	"github.com/chaind/chaind/node"
+	"github.com/chaind/chaind/pow"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 )
@@ -34,7 +35,7 @@ func quietNode(b *testing.B, g *chain.Genesis, cfg node.Config) *node.Node {
 func BenchmarkSync1000TxBlocks(b *testing.B) {
 	const perBlock = 1000
 	g := &chain.Genesis{ChainID: 1337, Consensus: chain.ConsensusPoW, BlockTime: chain.Duration(time.Millisecond),
-		Difficulty: chain.NewBigInt(big.NewInt(1)), Timestamp: uint64(time.Now().UnixMilli()), Alloc: chain.Alloc{}}
+		Engine: &pow.GenesisConfig{Difficulty: chain.NewBigInt(big.NewInt(1))}, Timestamp: uint64(time.Now().UnixMilli()), Alloc: chain.Alloc{}}
 	for i := 0; i < perBlock; i++ {
 		g.Alloc[ct.Addr(i)] = chain.GenesisAccount{Balance: chain.NewBigInt(ct.Ether(1000))}
 	}
@@ -80,7 +81,7 @@ func BenchmarkSync1000TxBlocks(b *testing.B) {
 // every node of a line of five (four hops) over loopback TCP.
 func BenchmarkPropagation5Nodes(b *testing.B) {
 	g := &chain.Genesis{ChainID: 1337, Consensus: chain.ConsensusPoW, BlockTime: chain.Duration(50 * time.Millisecond),
-		HalfLife: chain.Duration(500 * time.Millisecond), Difficulty: chain.NewBigInt(big.NewInt(50_000)),
+		Engine:    &pow.GenesisConfig{HalfLife: chain.Duration(500 * time.Millisecond), Difficulty: chain.NewBigInt(big.NewInt(50_000))},
 		Timestamp: uint64(time.Now().UnixMilli())}
 	g.FillDefaults()
 	var (

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/chaind/chaind/chain"
+	"github.com/chaind/chaind/engines"
 	"github.com/chaind/chaind/pow"
 	"github.com/chaind/chaind/wallet"
 	"github.com/ethereum/go-ethereum/accounts"
@@ -78,11 +79,11 @@ var DevStake = new(big.Int).Mul(big.NewInt(32), big.NewInt(1e18))
 
 // DevSetup returns the dev chain of dataDir: the genesis and the funded key
 // saved in DIR/genesis.json and DIR/dev.key, created on first use with the
-// given consensus (chain.ConsensusPoW or chain.ConsensusPoS; "" is PoW).
+// given consensus (an engine of engines.Names(); "" is the first, PoW).
 // The genesis also funds DevMnemonic's accounts with DevMnemonicBalance
 // each (a chain made before they were added does not).
 // A PoW chain is made for a miner held to a declared hash rate (see
-// DevHashrate): hashrate when positive, else half of what threads can do on
+// engines.Hashrate): hashrate when positive, else half of what threads can do on
 // this machine (pow.Capacity, the best of several probes, so a busy moment
 // does not lower it). Its difficulty is that rate times the block time, so
 // blocks come once a second from the first one on, however busy the machine
@@ -91,12 +92,11 @@ var DevStake = new(big.Int).Mul(big.NewInt(32), big.NewInt(1e18))
 // blocks come on time and no CPU goes to hashing. An existing dev chain
 // keeps its consensus; asking for the other one is an error.
 func DevSetup(dataDir string, threads int, consensus string, hashrate float64) (*chain.Genesis, *ecdsa.PrivateKey, error) {
-	if consensus == "" {
-		consensus = chain.ConsensusPoW
+	e, err := engines.Lookup(consensus)
+	if err != nil {
+		return nil, nil, fmt.Errorf("dev chain: %w", err)
 	}
-	if consensus != chain.ConsensusPoW && consensus != chain.ConsensusPoS {
-		return nil, nil, fmt.Errorf("dev chain: consensus %q: want %s or %s", consensus, chain.ConsensusPoW, chain.ConsensusPoS)
-	}
+	consensus = e.Name
 	genesisPath := filepath.Join(dataDir, "genesis.json")
 	key, created, err := loadOrCreateKey(filepath.Join(dataDir, "dev.key"))
 	if err != nil {
@@ -104,7 +104,9 @@ func DevSetup(dataDir string, threads int, consensus string, hashrate float64) (
 	}
 	if !created {
 		g, err := chain.LoadGenesis(genesisPath)
-		if err != nil {
+		if errors.Is(err, chain.ErrFlatGenesis) {
+			return nil, nil, fmt.Errorf("dev chain in %s was made by a chaind before engine sections in genesis files, and its genesis hash is another now: use another data directory (%w)", dataDir, err)
+		} else if err != nil {
 			return nil, nil, err
 		}
 		if g.Consensus != consensus {
@@ -113,27 +115,27 @@ func DevSetup(dataDir string, threads int, consensus string, hashrate float64) (
 		return g, key, nil
 	}
 	addr := crypto.PubkeyToAddress(key.PublicKey)
-	g := &chain.Genesis{
-		ChainID:   DevChainID,
+	spec := engines.Spec{
 		Consensus: consensus,
+		ChainID:   DevChainID,
 		Timestamp: uint64(time.Now().UnixMilli()),
 		ExtraData: "chaind dev chain",
-		Alloc:     chain.Alloc{addr: {Balance: chain.NewBigInt(new(big.Int).Set(DevBalance))}},
+		BlockTime: devBlockTime,
+		Alloc:     chain.Alloc{addr: {Balance: chain.NewBigInt(DevBalance)}},
 	}
 	mnemonicKeys, err := DevMnemonicKeys()
 	if err != nil {
 		return nil, nil, err
 	}
 	for _, k := range mnemonicKeys {
-		g.Alloc[crypto.PubkeyToAddress(k.PublicKey)] = chain.GenesisAccount{Balance: chain.NewBigInt(new(big.Int).Set(DevMnemonicBalance))}
+		spec.Alloc[crypto.PubkeyToAddress(k.PublicKey)] = chain.GenesisAccount{Balance: chain.NewBigInt(DevMnemonicBalance)}
 	}
-	if consensus == chain.ConsensusPoS {
+	if e.Producers == engines.Validators {
 		producer, err := DevCoinbase(dataDir)
 		if err != nil {
 			return nil, nil, err
 		}
-		g.SlotTime = chain.Duration(devBlockTime)
-		g.Validators = []chain.GenesisValidator{{Address: crypto.PubkeyToAddress(producer.PublicKey), Stake: chain.NewBigInt(new(big.Int).Set(DevStake))}}
+		spec.Validators = []engines.Validator{{Address: crypto.PubkeyToAddress(producer.PublicKey), Stake: DevStake}}
 	} else {
 		if threads <= 0 {
 			threads = runtime.NumCPU()
@@ -141,10 +143,12 @@ func DevSetup(dataDir string, threads int, consensus string, hashrate float64) (
 		if hashrate <= 0 {
 			hashrate = pow.Capacity(threads) / 2
 		}
-		g.BlockTime = chain.Duration(devBlockTime)
-		g.Difficulty = chain.NewBigInt(big.NewInt(max(int64(hashrate*devBlockTime.Seconds()), 1)))
+		spec.Difficulty = engines.DifficultyFor(hashrate, devBlockTime)
 	}
-	g.FillDefaults()
+	g, err := engines.Genesis(spec)
+	if err != nil {
+		return nil, nil, fmt.Errorf("dev chain: %w", err)
+	}
 	if err := g.Write(genesisPath); err != nil {
 		return nil, nil, err
 	}
@@ -184,12 +188,4 @@ func loadOrCreateKey(path string) (key *ecdsa.PrivateKey, created bool, err erro
 		return nil, false, fmt.Errorf("write key file: %w", err)
 	}
 	return key, true, nil
-}
-
-// DevHashrate is the hash rate a dev chain was made for: its genesis
-// difficulty per block time. A dev node holds its miner to it unless told
-// otherwise.
-func DevHashrate(g *chain.Genesis) float64 {
-	d, _ := new(big.Float).SetInt(g.Difficulty.Big()).Float64()
-	return d / g.BlockTime.D().Seconds()
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/chaind/chaind/chain"
 	"github.com/chaind/chaind/node"
+	"github.com/chaind/chaind/pos"
 	"github.com/chaind/chaind/rpc"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
@@ -55,7 +56,7 @@ func TestDevCoinbaseIsNotTheDevAccount(t *testing.T) {
 func TestPoSDevChain(t *testing.T) {
 	dir := t.TempDir()
 	n, g, key, producer := startPoSDevNode(t, dir)
-	if g.Consensus != chain.ConsensusPoS || len(g.Validators) != 1 || g.Validators[0].Address != crypto.PubkeyToAddress(producer.PublicKey) {
+	if g.Consensus != chain.ConsensusPoS || len(pos.Section(g).Validators) != 1 || pos.Section(g).Validators[0].Address != crypto.PubkeyToAddress(producer.PublicKey) {
 		t.Fatalf("dev genesis %+v", g)
 	}
 	if n.Miner() != nil {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/chaind/chaind/chain"
 	"github.com/chaind/chaind/clock"
+	"github.com/chaind/chaind/engines"
 	"github.com/chaind/chaind/explorer"
 	"github.com/chaind/chaind/mempool"
 	"github.com/chaind/chaind/metrics"
@@ -191,35 +192,29 @@ func (n *Node) build() error {
 		} else if err != nil {
 			return err
 		}
-		if g, err = chain.ParseGenesis(data); err != nil {
+		if g, err = chain.ParseGenesis(data); errors.Is(err, chain.ErrFlatGenesis) {
+			return fmt.Errorf("node: the data directory was made by a chaind before engine sections in genesis files, and its genesis hash is another now: start with a new data directory, or run the chaind that made it (%w)", err)
+		} else if err != nil {
 			return fmt.Errorf("node: stored genesis: %w", err)
 		}
 	}
-	var engine chain.Engine
-	var powEngine *pow.Engine
-	var posEngine *pos.Engine
-	switch g.Consensus {
-	case chain.ConsensusPoW:
-		powEngine = pow.NewEngine(pow.EngineConfig{Threads: n.cfg.MinerThreads, Hashrate: n.cfg.MinerHashrate, Clock: n.clock})
-		engine = powEngine
-	case chain.ConsensusPoS:
-		var err error
-		if posEngine, err = pos.New(g, n.cfg.ValidatorKey, n.clock.Now); err != nil {
-			return err
-		}
-		if len(n.cfg.ValidatorKeys) > 0 && n.cfg.ValidatorKey == nil {
-			return errors.New("node: more validator keys need a first one (ValidatorKey)")
-		}
-		for _, k := range n.cfg.ValidatorKeys {
-			posEngine.AddKey(k)
-		}
-		if err := posEngine.SetForkChoice(n.cfg.ForkChoice); err != nil {
-			return err
-		}
-		engine = posEngine
-	default:
-		return fmt.Errorf("node: consensus %q is not supported", g.Consensus)
+	e, err := engines.Lookup(g.Consensus)
+	if err != nil {
+		return fmt.Errorf("node: %w", err)
 	}
+	if len(n.cfg.ValidatorKeys) > 0 && n.cfg.ValidatorKey == nil {
+		return errors.New("node: more validator keys need a first one (ValidatorKey)")
+	}
+	opts := engines.Options{Clock: n.clock, Threads: n.cfg.MinerThreads, Hashrate: n.cfg.MinerHashrate, ForkChoice: n.cfg.ForkChoice}
+	if n.cfg.ValidatorKey != nil {
+		opts.Keys = append([]*ecdsa.PrivateKey{n.cfg.ValidatorKey}, n.cfg.ValidatorKeys...)
+	}
+	engine, err := e.New(g, opts)
+	if err != nil {
+		return err
+	}
+	powEngine, _ := engine.(*pow.Engine)
+	posEngine, _ := engine.(*pos.Engine)
 	if n.cfg.Mine && powEngine == nil {
 		return errors.New("node: --mine is for proof of work; a PoS node proposes with --validator.key")
 	}

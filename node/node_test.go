@@ -11,6 +11,7 @@ import (
 	"github.com/chaind/chaind/chain"
 	ct "github.com/chaind/chaind/chain/chaintest"
 	"github.com/chaind/chaind/node"
+	"github.com/chaind/chaind/pow"
 	"github.com/chaind/chaind/rpc"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
@@ -21,13 +22,12 @@ import (
 // of a second per block.
 func fastGenesis(funded int) *chain.Genesis {
 	g := &chain.Genesis{
-		ChainID:    1337,
-		Consensus:  chain.ConsensusPoW,
-		BlockTime:  chain.Duration(200 * time.Millisecond),
-		HalfLife:   chain.Duration(2 * time.Second),
-		Difficulty: chain.NewBigInt(big.NewInt(20_000)),
-		Timestamp:  uint64(time.Now().UnixMilli()),
-		Alloc:      chain.Alloc{},
+		ChainID:   1337,
+		Consensus: chain.ConsensusPoW,
+		BlockTime: chain.Duration(200 * time.Millisecond),
+		Engine:    &pow.GenesisConfig{HalfLife: chain.Duration(2 * time.Second), Difficulty: chain.NewBigInt(big.NewInt(20_000))},
+		Timestamp: uint64(time.Now().UnixMilli()),
+		Alloc:     chain.Alloc{},
 	}
 	for i := 0; i < funded; i++ {
 		g.Alloc[ct.Addr(i)] = chain.GenesisAccount{Balance: chain.NewBigInt(ct.Ether(1000))}

@@ -10,6 +10,7 @@ import (
 	"github.com/chaind/chaind/chain"
 	ct "github.com/chaind/chaind/chain/chaintest"
 	"github.com/chaind/chaind/node"
+	"github.com/chaind/chaind/pos"
 	"github.com/chaind/chaind/rpc"
 )
 
@@ -17,9 +18,8 @@ import (
 // chaind_validators and chaind_duties through rpc's NamespaceProvider; a
 // PoW node has no such methods.
 func TestEngineMethods(t *testing.T) {
-	g := &chain.Genesis{ChainID: 99, Consensus: chain.ConsensusPoS, SlotTime: chain.Duration(time.Second), EpochLength: 4,
-		Timestamp: uint64(time.Now().UnixMilli()), Alloc: chain.Alloc{ct.Addr(0): {Balance: chain.NewBigInt(ct.Ether(1))}},
-		Validators: []chain.GenesisValidator{{Address: ct.Addr(0), Stake: chain.NewBigInt(ct.Ether(32))}}}
+	g := &chain.Genesis{ChainID: 99, Consensus: chain.ConsensusPoS, Timestamp: uint64(time.Now().UnixMilli()), Alloc: chain.Alloc{ct.Addr(0): {Balance: chain.NewBigInt(ct.Ether(1))}},
+		Engine: &pos.GenesisConfig{SlotTime: chain.Duration(time.Second), EpochLength: 4, Validators: []pos.GenesisValidator{{Address: ct.Addr(0), Stake: chain.NewBigInt(ct.Ether(32))}}}}
 	g.FillDefaults()
 	n := runNode(t, node.Config{DataDir: t.TempDir(), Genesis: g, RPCAddr: "127.0.0.1:0", P2PAddr: "", Logger: slog.New(slog.DiscardHandler)})
 	ctx := context.Background()

@@ -33,9 +33,10 @@ func newSlasherNet(t *testing.T) *slasherNet {
 	keyA, _ := crypto.ToECDSA(crypto.Keccak256([]byte("slasher test A")))
 	keyB, _ := crypto.ToECDSA(crypto.Keccak256([]byte("slasher test B")))
 	a, b := crypto.PubkeyToAddress(keyA.PublicKey), crypto.PubkeyToAddress(keyB.PublicKey)
-	g := &chain.Genesis{ChainID: 4242, Consensus: chain.ConsensusPoS, SlotTime: chain.Duration(500 * time.Millisecond), EpochLength: 4,
-		Timestamp: uint64(time.Now().UnixMilli()), Alloc: chain.Alloc{a: {Balance: chain.NewBigInt(big.NewInt(1e18))}, b: {Balance: chain.NewBigInt(big.NewInt(1e18))}},
-		Validators: []chain.GenesisValidator{{Address: a, Stake: chain.NewBigInt(big.NewInt(1e18))}, {Address: b, Stake: chain.NewBigInt(big.NewInt(1e18))}}}
+	g := &chain.Genesis{ChainID: 4242, Consensus: chain.ConsensusPoS, Timestamp: uint64(time.Now().UnixMilli()),
+		Alloc: chain.Alloc{a: {Balance: chain.NewBigInt(big.NewInt(1e18))}, b: {Balance: chain.NewBigInt(big.NewInt(1e18))}},
+		Engine: &pos.GenesisConfig{SlotTime: chain.Duration(500 * time.Millisecond), EpochLength: 4,
+			Validators: []pos.GenesisValidator{{Address: a, Stake: chain.NewBigInt(big.NewInt(1e18))}, {Address: b, Stake: chain.NewBigInt(big.NewInt(1e18))}}}}
 	g.FillDefaults()
 	n, err := node.New(node.Config{DataDir: t.TempDir(), Genesis: g, ValidatorKey: keyA, RPCAddr: "127.0.0.1:0", P2PAddr: "127.0.0.1:0",
 		Logger: slog.New(slog.DiscardHandler)})
@@ -87,7 +88,7 @@ func send(t *testing.T, peer *p2ptest.Peer, m p2p.Msg) {
 func (s *slasherNet) push(t *testing.T, i int, parent common.Hash, body []byte) {
 	t.Helper()
 	slot := s.eb.SlotAt(time.Now())
-	h := &chain.Header{ParentHash: parent, Coinbase: s.b, Height: 7, Time: s.g.Timestamp + slot*uint64(time.Duration(s.g.SlotTime).Milliseconds()),
+	h := &chain.Header{ParentHash: parent, Coinbase: s.b, Height: 7, Time: s.g.Timestamp + slot*uint64(time.Duration(pos.Section(s.g).SlotTime).Milliseconds()),
 		Nonce: slot, TxRoot: chain.TxRoot(nil), ConsensusRoot: chain.ConsensusBodyRoot(body), Seal: make([]byte, 2*crypto.SignatureLength)}
 	sealed, err := s.eb.Seal(context.Background(), nil, &chain.Block{Header: h, Consensus: body})
 	if err != nil {

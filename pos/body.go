@@ -191,7 +191,7 @@ func (e *Engine) BuildConsensus(_ chain.ChainReader, st *chain.State, h *chain.H
 	}
 	epoch, below := e.Epoch(h.Nonce), prunedBelow(st)
 	for _, sv := range e.votes.list() {
-		if len(b.Votes) == maxBodyVotes || !e.g.FinalityOn() {
+		if len(b.Votes) == maxBodyVotes || !e.cfg.FinalityOn() {
 			break
 		}
 		v, t := sv.Validator, sv.Vote.Target.Epoch

@@ -40,7 +40,7 @@ type netMsg struct {
 
 func newValidatorNet(t *testing.T, g *chain.Genesis, byz map[int]Behaviour) *validatorNet {
 	net := &validatorNet{t: t, clk: clocks.NewSim(genesisTime)}
-	for i := range g.Validators {
+	for i := range Section(g).Validators {
 		net.addNode(g, byz[i], key(i))
 	}
 	return net
@@ -183,7 +183,7 @@ func TestByzantineValidatorsAreSlashed(t *testing.T) {
 		t.Run(tc.b.String(), func(t *testing.T) {
 			g := testGenesis(10, 30, 30, 30)
 			net := newValidatorNet(t, g, map[int]Behaviour{0: tc.b})
-			net.run(10 * int(g.EpochLength))
+			net.run(10 * int(Section(g).EpochLength))
 			var fin chain.Checkpoint
 			for i, n := range net.nodes {
 				st := HeadState{n.c}
@@ -273,7 +273,7 @@ func TestTwinValidatorIsSlashed(t *testing.T) {
 	net := newValidatorNet(t, g, map[int]Behaviour{0: ByzTwin})
 	net.addNode(g, ByzTwin, key(0))
 	twin := len(net.nodes) - 1
-	for s := 0; s < 10*int(g.EpochLength); s++ {
+	for s := 0; s < 10*int(Section(g).EpochLength); s++ {
 		net.clk.Advance(slotMs * time.Millisecond)
 		slot := net.nodes[0].e.SlotAt(net.clk.Now())
 		tx := callTx(t, g, user, net.pools[twin].PendingNonce(addr(9)), common.Address{0x55}, big.NewInt(1), nil)

@@ -122,7 +122,7 @@ func TestEvidenceFromAnotherChainRefused(t *testing.T) {
 		}
 		return Vote{Source: n.e.justified(st), Target: Checkpoint{Epoch: 1, Hash: cp}}
 	}
-	for i := 0; i < int(here.EpochLength); i++ {
+	for i := 0; i < int(Section(here).EpochLength); i++ {
 		clk.Advance(slotMs * time.Millisecond)
 		produce(t, nodes, clk, nil, nil)
 		produce(t, others, clk, nil, nil)

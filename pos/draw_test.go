@@ -44,7 +44,7 @@ func linearProposer(e *Engine, st StateReader, slot uint64) common.Address {
 // advance the stake digest would leave a stale table in e's cache.
 func checkDraws(t *testing.T, e *Engine, st StateReader, slot uint64) {
 	t.Helper()
-	for s := slot; s < slot+2*e.g.EpochLength; s++ {
+	for s := slot; s < slot+2*e.cfg.EpochLength; s++ {
 		if got, want := e.Proposer(st, s), linearProposer(e, st, s); got != want {
 			t.Fatalf("slot %d: the draw gives %s, stakes read afresh give %s", s, got.Hex(), want.Hex())
 		}
@@ -98,12 +98,12 @@ func TestDrawTablePicksAsTheLinearWalk(t *testing.T) {
 // next epoch's draw leaves it out.
 func TestSlashingKeepsTheEpochsSchedule(t *testing.T) {
 	g := testGenesis(10, 10, 10, 10)
-	g.EpochLength = 32
+	Section(g).EpochLength = 32
 	clk := clocks.NewSim(genesisTime)
 	v := newNode(t, g, clk, nil)
-	slotsOn(t, v, clk, g.EpochLength+4) // a few blocks into epoch 1
+	slotsOn(t, v, clk, Section(g).EpochLength+4) // a few blocks into epoch 1
 	epoch := v.e.Epoch(v.e.SlotAt(clk.Now()))
-	from, end := v.e.SlotAt(clk.Now())+2, (epoch+1)*g.EpochLength
+	from, end := v.e.SlotAt(clk.Now())+2, (epoch+1)*Section(g).EpochLength
 	before := make(map[uint64]common.Address)
 	for s := from; s < end; s++ {
 		before[s] = v.e.Proposer(HeadState{v.c}, s)
@@ -161,7 +161,7 @@ func TestSlashingKeepsTheEpochsSchedule(t *testing.T) {
 		}
 		break
 	}
-	for s := end; s < end+g.EpochLength; s++ {
+	for s := end; s < end+Section(g).EpochLength; s++ {
 		if v.e.Proposer(HeadState{v.c}, s) == offender {
 			t.Fatalf("slot %d of the next epoch is drawn for the slashed validator", s)
 		}

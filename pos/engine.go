@@ -39,6 +39,7 @@ const sealSize = 2 * crypto.SignatureLength
 // Engine is the proof-of-stake engine.
 type Engine struct {
 	g           *chain.Genesis
+	cfg         *GenesisConfig // g's "pos" section
 	genesisHash common.Hash
 	dom         domains // signing domains, from the chain id and genesisHash
 	slotMs      uint64
@@ -63,21 +64,22 @@ var (
 // validator's key, needed to propose (AddKey adds more); now (optional,
 // clock.Real's) reads the node's clock.
 func New(g *chain.Genesis, key *ecdsa.PrivateKey, now func() time.Time) (*Engine, error) {
-	if g.Consensus != chain.ConsensusPoS {
+	cfg := Section(g)
+	if cfg == nil {
 		return nil, fmt.Errorf("pos: genesis consensus is %q", g.Consensus)
 	}
-	if g.InactivityQuotient == 0 {
+	if cfg.InactivityQuotient == 0 {
 		return nil, errors.New("pos: genesis inactivity_quotient is 0 (FillDefaults sets 1024)")
 	}
 	if now == nil {
 		now = clock.OrReal(nil).Now
 	}
-	e := &Engine{g: g, slotMs: uint64(g.SlotTime.D().Milliseconds()), keyOf: make(map[common.Address]*ecdsa.PrivateKey), now: now}
+	e := &Engine{g: g, cfg: cfg, slotMs: uint64(cfg.SlotTime.D().Milliseconds()), keyOf: make(map[common.Address]*ecdsa.PrivateKey), now: now}
 	if key != nil {
 		e.AddKey(key)
 	}
-	e.stakeKeys = make(map[common.Address]common.Hash, len(g.Validators))
-	for _, v := range g.Validators {
+	e.stakeKeys = make(map[common.Address]common.Hash, len(cfg.Validators))
+	for _, v := range cfg.Validators {
 		e.validators = append(e.validators, v.Address)
 		e.stakeKeys[v.Address] = keyStake(v.Address)
 	}
@@ -111,7 +113,7 @@ func (e *Engine) Address() common.Address {
 }
 
 // Epoch is the epoch of a slot.
-func (e *Engine) Epoch(slot uint64) uint64 { return slot / e.g.EpochLength }
+func (e *Engine) Epoch(slot uint64) uint64 { return slot / e.cfg.EpochLength }
 
 // SlotAt is the slot at time t (0 before genesis).
 func (e *Engine) SlotAt(t time.Time) uint64 {

@@ -141,7 +141,7 @@ func linkID(v Vote) common.Hash {
 // evidence still slashes a double vote there).
 func (e *Engine) vote(st *chain.State, h *chain.Header, sv SignedVote) error {
 	v, from := sv.Vote, sv.Validator
-	if !e.g.FinalityOn() {
+	if !e.cfg.FinalityOn() {
 		return chain.NewRuleError(ErrBadVote, "the finality gadget is off on this chain")
 	}
 	if !e.isValidator(st, from) {

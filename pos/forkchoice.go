@@ -59,7 +59,7 @@ func (e *Engine) SetForkChoice(rule string) error {
 	switch rule {
 	case "", ForkChoiceLongest:
 	case ForkChoiceGhost:
-		if !e.g.FinalityOn() {
+		if !e.cfg.FinalityOn() {
 			return fmt.Errorf("pos: fork choice %q needs the finality gadget", rule)
 		}
 	default:
@@ -74,7 +74,7 @@ func (e *Engine) ForkChoice() string {
 	switch {
 	case e.rule != "":
 		return e.rule
-	case e.g.FinalityOn():
+	case e.cfg.FinalityOn():
 		return ForkChoiceGhost
 	}
 	return ForkChoiceLongest
@@ -87,7 +87,7 @@ func (e *Engine) NewForkChoice(anchor *chain.Header) chain.ForkChoice {
 		return nil
 	}
 	total := new(big.Int)
-	for _, v := range e.g.Validators {
+	for _, v := range e.cfg.Validators {
 		total.Add(total, v.Stake.Big())
 	}
 	unit := new(big.Int).Rsh(total, weightBits)
@@ -239,7 +239,7 @@ func (f *forkChoice) Head(st *chain.State, now time.Time) common.Hash {
 	boost, amount := common.Hash{}, int64(0)
 	if f.boost != (common.Hash{}) && e.SlotAt(now) == f.boostSlot {
 		boost = f.boost
-		amount = f.units(e.totalStake(st)) / int64(e.g.EpochLength) * proposerScoreBoost / 100
+		amount = f.units(e.totalStake(st)) / int64(e.cfg.EpochLength) * proposerScoreBoost / 100
 	}
 	if boost != f.boostApplied || amount != f.boostWeight {
 		if i, ok := tree.index[f.boostApplied]; ok {
@@ -272,7 +272,7 @@ func (f *forkChoice) Head(st *chain.State, now time.Time) common.Hash {
 // at a later slot.
 func (e *Engine) VoteSlot(v common.Address, epoch uint64) uint64 {
 	h := crypto.Keccak256(v[:], u64(epoch))
-	return epoch*e.g.EpochLength + binary.BigEndian.Uint64(h[:8])%e.g.EpochLength
+	return epoch*e.cfg.EpochLength + binary.BigEndian.Uint64(h[:8])%e.cfg.EpochLength
 }
 
 // weight is v's stake in st in units, zero once slashed.

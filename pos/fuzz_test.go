@@ -14,7 +14,7 @@ import (
 
 func fuzzEngine(f *testing.F) *Engine {
 	g := &chain.Genesis{ChainID: 7, Consensus: chain.ConsensusPoS, Alloc: chain.Alloc{},
-		Validators: []chain.GenesisValidator{{Address: common.Address{1}, Stake: chain.NewBigInt(big.NewInt(1e18))}}}
+		Engine: &GenesisConfig{Validators: []GenesisValidator{{Address: common.Address{1}, Stake: chain.NewBigInt(big.NewInt(1e18))}}}}
 	g.FillDefaults()
 	e, err := New(g, nil, nil)
 	if err != nil {

@@ -101,7 +101,7 @@ func newWorld(t *testing.T, seed uint64, stats *harnessStats) *world {
 		stakes[i] = 1 + rng.Int64N(10)
 	}
 	g := testGenesis(stakes...)
-	g.EpochLength = 4
+	Section(g).EpochLength = 4
 	w := &world{t: t, seed: seed, rng: rng, g: g, clk: clocks.NewSim(genesisTime), stake: stakes, byz: make([]int, n), offline: make([]bool, n),
 		group: make([]int, n), headers: map[common.Hash]*chain.Header{}, votes: map[common.Address][]Vote{}, twinLast: map[int][2]uint64{}, stats: stats}
 	for _, s := range stakes {
@@ -127,7 +127,7 @@ func newWorld(t *testing.T, seed uint64, stats *harnessStats) *world {
 		}
 	}
 	if strong {
-		w.splitAt = 1 + uint64(rng.IntN(int(2*g.EpochLength)))
+		w.splitAt = 1 + uint64(rng.IntN(int(2*Section(g).EpochLength)))
 	}
 	genesisEngine, err := New(g, nil, nil)
 	if err != nil {
@@ -165,7 +165,7 @@ func (w *world) run1(s uint64) {
 	}
 	w.deliver(s)
 	w.propose(s)
-	if s%w.g.EpochLength == w.g.EpochLength/2 {
+	if s%Section(w.g).EpochLength == Section(w.g).EpochLength/2 {
 		w.vote(s)
 		w.twinVotes(w.nodes[0].e.Epoch(s))
 	}
@@ -228,7 +228,7 @@ func (w *world) weather() {
 		for i := range w.group {
 			w.group[i] = w.rng.IntN(2)
 		}
-		w.healAt = now + (2+uint64(w.rng.IntN(3)))*w.g.EpochLength
+		w.healAt = now + (2+uint64(w.rng.IntN(3)))*Section(w.g).EpochLength
 		w.stats.partitions++
 	case now >= w.healAt:
 		clear(w.group)
@@ -236,7 +236,7 @@ func (w *world) weather() {
 			for i := range w.group {
 				w.group[i] = w.rng.IntN(2)
 			}
-			w.healAt = now + 1 + uint64(w.rng.IntN(int(4*w.g.EpochLength)))
+			w.healAt = now + 1 + uint64(w.rng.IntN(int(4*Section(w.g).EpochLength)))
 			w.stats.partitions++
 		}
 	}

@@ -84,7 +84,7 @@ func (e *Engine) inactivityPenalty(st StateReader, v common.Address, stake *big.
 		return new(big.Int)
 	}
 	p := new(big.Int).Mul(stake, new(big.Int).SetUint64(score))
-	p.Div(p, new(big.Int).SetUint64(InactivityScoreBias*e.g.InactivityQuotient))
+	p.Div(p, new(big.Int).SetUint64(InactivityScoreBias*e.cfg.InactivityQuotient))
 	if p.Cmp(stake) > 0 {
 		p.Set(stake)
 	}
@@ -102,7 +102,7 @@ func (e *Engine) Leaking(st StateReader, epoch uint64) bool {
 // It runs after settleStakes (which charged the previous judgement) and
 // before the epoch's snapshot and pruning.
 func (e *Engine) updateInactivity(st *chain.State, epoch uint64) {
-	if !e.g.FinalityOn() || epoch < 3 {
+	if !e.cfg.FinalityOn() || epoch < 3 {
 		return // no target before epoch 1 to judge
 	}
 	target := epoch - 2

@@ -33,7 +33,7 @@ func groupRun(t *testing.T, g *chain.Genesis, clk *clocks.Sim, nodes []node, gro
 				continue
 			}
 			var items []any
-			if slot%g.EpochLength >= g.EpochLength/2 && epoch > 0 {
+			if slot%Section(g).EpochLength >= Section(g).EpochLength/2 && epoch > 0 {
 				for _, i := range group {
 					st := HeadState{nodes[i].c}
 					target, ok := nodes[i].e.checkpoint(st, epoch)
@@ -65,12 +65,12 @@ func finalizedEpoch(n node) uint64 { return n.e.finalized(HeadState{n.c}).Epoch 
 func leakSetup(t *testing.T) (*chain.Genesis, *clocks.Sim, []node, map[int][]Vote, uint64) {
 	t.Helper()
 	g := testGenesis(10, 10, 10, 10)
-	g.EpochLength = 16
-	g.InactivityQuotient = 64
+	Section(g).EpochLength = 16
+	Section(g).InactivityQuotient = 64
 	clk := clocks.NewSim(genesisTime)
 	nodes := newNodes(t, g, clk)
 	votes := map[int][]Vote{}
-	groupRun(t, g, clk, nodes, [][]int{{0, 1, 2, 3}}, 4*g.EpochLength, votes)
+	groupRun(t, g, clk, nodes, [][]int{{0, 1, 2, 3}}, 4*Section(g).EpochLength, votes)
 	return g, clk, nodes, votes, finalizedEpoch(nodes[0])
 }
 
@@ -88,17 +88,17 @@ func TestInactivityLeakRestoresFinality(t *testing.T) {
 	if f == 0 {
 		t.Fatal("nothing finalized while all were online")
 	}
-	n := LeakEpochs(g.InactivityQuotient)
+	n := LeakEpochs(Section(g).InactivityQuotient)
 	want := f + 7 + n
 	var resumed uint64
-	for s := uint64(0); s < (want+10)*g.EpochLength && resumed == 0; s++ {
+	for s := uint64(0); s < (want+10)*Section(g).EpochLength && resumed == 0; s++ {
 		groupRun(t, g, clk, nodes, [][]int{{0, 1}}, 1, votes)
 		if finalizedEpoch(nodes[0]) > f {
 			resumed = nodes[0].e.Epoch(nodes[0].e.SlotAt(clk.Now()))
 		}
 	}
 	t.Logf("q %d: finalized epoch %d when half went offline; n* = %d; finality resumed in epoch %d (predicted %d); offline stake left %v of %v",
-		g.InactivityQuotient, f, n, resumed, want, nodes[0].e.Stake(HeadState{nodes[0].c}, addr(2)), ether(10))
+		Section(g).InactivityQuotient, f, n, resumed, want, nodes[0].e.Stake(HeadState{nodes[0].c}, addr(2)), ether(10))
 	if resumed == 0 || resumed+1 < want || resumed > want+1 {
 		t.Fatalf("finality resumed in epoch %d, predicted %d ± 1 (half of the stake offline since epoch %d's finality)", resumed, want, f)
 	}
@@ -134,9 +134,9 @@ func checkEscrow(t *testing.T, n node) {
 // nobody is slashable (docs/pos.md).
 func TestPartitionsLeakEachOtherOut(t *testing.T) {
 	g, clk, nodes, votes, f := leakSetup(t)
-	want := f + 7 + LeakEpochs(g.InactivityQuotient)
+	want := f + 7 + LeakEpochs(Section(g).InactivityQuotient)
 	start := nodes[0].e.Epoch(nodes[0].c.Head().Header.Nonce)
-	groupRun(t, g, clk, nodes, [][]int{{0, 1}, {2, 3}}, (want+2-start)*g.EpochLength, votes)
+	groupRun(t, g, clk, nodes, [][]int{{0, 1}, {2, 3}}, (want+2-start)*Section(g).EpochLength, votes)
 	a, b := nodes[0].e.finalized(HeadState{nodes[0].c}), nodes[2].e.finalized(HeadState{nodes[2].c})
 	if a.Epoch <= f || b.Epoch <= f {
 		t.Fatalf("after %d epochs apart the halves finalized epochs %d and %d (%d before the partition, predicted to resume by epoch %d)", want+2-start, a.Epoch, b.Epoch, f, want)
@@ -154,5 +154,5 @@ func TestPartitionsLeakEachOtherOut(t *testing.T) {
 		}
 	}
 	t.Logf("partitioned at epoch %d (finalized %d); finalized epochs %d and %d on the two sides by epoch %d, %d epochs of %d slots after the split; nobody slashable",
-		start, f, a.Epoch, b.Epoch, want+1, want+2-start, g.EpochLength)
+		start, f, a.Epoch, b.Epoch, want+1, want+2-start, Section(g).EpochLength)
 }

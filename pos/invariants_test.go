@@ -63,7 +63,7 @@ func (w *world) check() {
 			w.checkConflicts(n.id, fin)
 		}
 		st := HeadState{n.c}
-		if head := n.c.Head(); head.Header.Nonce%n.e.g.EpochLength == 0 {
+		if head := n.c.Head(); head.Header.Nonce%n.e.cfg.EpochLength == 0 {
 			checkDraws(w.t, n.e, st, head.Header.Nonce+1)
 		}
 		if just := n.e.justified(st); just != n.just && just.Epoch > 0 {
@@ -140,7 +140,7 @@ func (w *world) checkJustified(n *simNode, just Checkpoint) {
 			kept += w.stake[i]
 		}
 	}
-	q, m := new(big.Int).SetUint64(2*w.g.InactivityQuotient), new(big.Int).SetUint64(just.Epoch*(just.Epoch+1))
+	q, m := new(big.Int).SetUint64(2*Section(w.g).InactivityQuotient), new(big.Int).SetUint64(just.Epoch*(just.Epoch+1))
 	floor := new(big.Int).Mul(ether(kept), new(big.Int).Sub(q, m))
 	floor.Div(floor, q)
 	if total.Cmp(floor) < 0 {
@@ -219,7 +219,7 @@ func TestAdversarialSchedules(t *testing.T) {
 
 func runSchedule(t *testing.T, seed uint64, stats *harnessStats) {
 	w := newWorld(t, seed, stats)
-	slots := w.g.EpochLength * uint64(6+w.rng.IntN(9))
+	slots := Section(w.g).EpochLength * uint64(6+w.rng.IntN(9))
 	w.run(slots)
 	stats.schedules++
 	stats.longest = max(stats.longest, slots)
@@ -255,7 +255,7 @@ func (w *world) checkAccountable(from uint64) {
 	for s := from + 1; ; s++ {
 		w.run1(s)
 		w.stats.slots++
-		waited := (s - from + w.g.EpochLength - 1) / w.g.EpochLength
+		waited := (s - from + Section(w.g).EpochLength - 1) / Section(w.g).EpochLength
 		short := -1
 		for i, n := range w.nodes {
 			if w.byz[i] == 0 && 3*w.slashedOn(n) < w.total {
@@ -323,7 +323,7 @@ func (w *world) checkLiveness(from uint64) uint64 {
 	for i, n := range w.nodes {
 		before[i] = n.c.Finalized()
 	}
-	for s := from + 1; s <= from+livenessEpochs*w.g.EpochLength; s++ {
+	for s := from + 1; s <= from+livenessEpochs*Section(w.g).EpochLength; s++ {
 		w.run1(s)
 		w.stats.slots++
 		done := true
@@ -333,7 +333,7 @@ func (w *world) checkLiveness(from uint64) uint64 {
 			}
 		}
 		if done {
-			w.stats.livenessMax = max(w.stats.livenessMax, (s-from+w.g.EpochLength-1)/w.g.EpochLength)
+			w.stats.livenessMax = max(w.stats.livenessMax, (s-from+Section(w.g).EpochLength-1)/Section(w.g).EpochLength)
 			return s
 		}
 	}
@@ -351,7 +351,7 @@ func (w *world) checkLiveness(from uint64) uint64 {
 			w.t.Fatalf("%v: (d) node %d's finalized block stayed at %d (%x) for %d epochs after the faults ended at slot %d (%s)", w, i, before[i].Number, before[i].Hash, livenessEpochs, from, stall)
 		}
 	}
-	return from + livenessEpochs*w.g.EpochLength
+	return from + livenessEpochs*Section(w.g).EpochLength
 }
 
 // splitByFinality reports whether an honest node's head branch lacks a block

@@ -23,7 +23,7 @@ func TestOneValidatorServesManyKeys(t *testing.T) {
 			keys = append(keys, key(i))
 		}
 		net.addNode(g, 0, keys...)
-		net.run(8 * int(g.EpochLength))
+		net.run(8 * int(Section(g).EpochLength))
 		n := net.nodes[0]
 		proposed, voted := map[common.Address]int{}, map[common.Address]bool{}
 		for h := uint64(1); h <= n.c.Head().Height(); h++ {
@@ -86,7 +86,7 @@ func TestValidatorKeysAndProtection(t *testing.T) {
 func TestOldVoteRecordsArePruned(t *testing.T) {
 	g := testGenesis(10, 10, 10, 10)
 	net := newValidatorNet(t, g, nil)
-	net.run(10 * int(g.EpochLength))
+	net.run(10 * int(Section(g).EpochLength))
 	n := net.nodes[1]
 	st := HeadState{n.c}
 	just, below := n.e.justified(st), prunedBelow(st)
@@ -115,7 +115,7 @@ func TestOldVoteRecordsArePruned(t *testing.T) {
 	late := Vote{Source: Checkpoint{Epoch: 0, Hash: n.e.genesisHash}, Target: Checkpoint{Epoch: old, Hash: common.Hash{0xba}}}
 	sv := signedVote(t, g, key(0), late) // sent on the vote channel, as a Byzantine node would
 	net.msgs[0] = append(net.msgs[0], netMsg{VoteCode, sv.Encode()})
-	net.run(2 * int(g.EpochLength))
+	net.run(2 * int(Section(g).EpochLength))
 	st = HeadState{n.c}
 	if st.Record(keyVoted(old, addr(0))) != nil {
 		t.Fatal("a vote for a pruned target left a record")

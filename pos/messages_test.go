@@ -23,7 +23,7 @@ func TestValidatorWithoutBalanceVotes(t *testing.T) {
 	net := &validatorNet{t: t, clk: clocks.NewSim(genesisTime)}
 	net.addNode(g, 0, key(0))
 	net.addNode(g, 0, key(2))
-	net.run(6 * int(g.EpochLength))
+	net.run(6 * int(Section(g).EpochLength))
 	for i, n := range net.nodes {
 		st := HeadState{n.c}
 		for v := range 3 {
@@ -44,7 +44,7 @@ func TestValidatorWithoutBalanceVotes(t *testing.T) {
 func TestVotesOnTheChannelAreIncludedByTheNextProposer(t *testing.T) {
 	g := testGenesis(10, 10, 10, 10)
 	net := newValidatorNet(t, g, nil)
-	net.run(6 * int(g.EpochLength))
+	net.run(6 * int(Section(g).EpochLength))
 	n := net.nodes[0]
 	included := map[int]bool{}
 	for h := uint64(1); h <= n.c.Head().Height(); h++ {
@@ -97,7 +97,7 @@ func TestJunkVoteFloodIsBounded(t *testing.T) {
 	msgs := Messages{Chain: n.c, Engine: n.e, Validator: v}
 	const perKind, epochs = 2100, 6 // 8,400 junk messages a slot, 4,200 of them signed by their key
 	refused, junk, capped := 0, 0, false
-	for s := 0; s < epochs*int(g.EpochLength); s++ {
+	for s := 0; s < epochs*int(Section(g).EpochLength); s++ {
 		epoch := n.e.Epoch(n.e.SlotAt(net.clk.Now()))
 		for j := range perKind {
 			target := Checkpoint{Epoch: epoch + 1, Hash: common.BytesToHash([]byte{byte(j), byte(j >> 8), byte(s)})}
@@ -127,26 +127,26 @@ func TestJunkVoteFloodIsBounded(t *testing.T) {
 			t.Fatalf("slot %d: %d votes queued for the slasher, bound %d", s, queued, maxObserved)
 		}
 		capped = capped || queued == maxObserved
-		if pooled := n.e.PooledVotes(); pooled > len(g.Validators)*votesPerValidator {
-			t.Fatalf("slot %d: %d votes pooled for %d validators", s, pooled, len(g.Validators))
+		if pooled := n.e.PooledVotes(); pooled > len(Section(g).Validators)*votesPerValidator {
+			t.Fatalf("slot %d: %d votes pooled for %d validators", s, pooled, len(Section(g).Validators))
 		}
 		net.run(1)
 	}
 	if !capped {
 		t.Fatal("the flood never filled the slasher's queue: the bound was not tested")
 	}
-	if refused != 2*perKind*epochs*int(g.EpochLength) {
+	if refused != 2*perKind*epochs*int(Section(g).EpochLength) {
 		t.Fatalf("%d of %d junk messages refused as the sender's fault, want the bad signatures and the oversized", refused, junk)
 	}
 	f := n.c.ForkChoice().(*forkChoice)
 	f.mu.Lock()
 	latest := len(f.latest)
 	f.mu.Unlock()
-	if latest > len(g.Validators) {
-		t.Fatalf("the fork choice holds %d latest votes for %d validators", latest, len(g.Validators))
+	if latest > len(Section(g).Validators) {
+		t.Fatalf("the fork choice holds %d latest votes for %d validators", latest, len(Section(g).Validators))
 	}
 	_, votes, _ := v.cfg.Slasher.Records()
-	if bound := len(g.Validators) * epochs; votes > bound {
+	if bound := len(Section(g).Validators) * epochs; votes > bound {
 		t.Fatalf("the slasher recorded %d votes, more than one per validator and epoch (%d)", votes, bound)
 	}
 	for i, m := range net.nodes {

@@ -164,7 +164,7 @@ func (e *Engine) addVerifiedVote(st StateReader, sv SignedVote) bool {
 	fin := e.finalized(st).Epoch
 	now := e.Epoch(e.SlotAt(e.now()))
 	t := sv.Vote.Target.Epoch
-	if !e.g.FinalityOn() || t <= fin || t > now+1 || !e.isValidator(st, sv.Validator) || e.Slashed(st, sv.Validator) {
+	if !e.cfg.FinalityOn() || t <= fin || t > now+1 || !e.isValidator(st, sv.Validator) || e.Slashed(st, sv.Validator) {
 		return false
 	}
 	e.votes.prune(fin + 1)

@@ -39,10 +39,10 @@ var genesisTime = time.UnixMilli(1_700_000_000_000)
 // testGenesis has one validator per stake, each with 1 ether to send
 // transactions with (votes need none).
 func testGenesis(stakes ...int64) *chain.Genesis {
-	g := &chain.Genesis{ChainID: 99, Consensus: chain.ConsensusPoS, SlotTime: chain.Duration(slotMs * time.Millisecond),
-		EpochLength: 4, Timestamp: uint64(genesisTime.UnixMilli()), Alloc: chain.Alloc{}}
+	cfg := &GenesisConfig{SlotTime: chain.Duration(slotMs * time.Millisecond), EpochLength: 4}
+	g := &chain.Genesis{ChainID: 99, Consensus: chain.ConsensusPoS, Engine: cfg, Timestamp: uint64(genesisTime.UnixMilli()), Alloc: chain.Alloc{}}
 	for i, s := range stakes {
-		g.Validators = append(g.Validators, chain.GenesisValidator{Address: addr(i), Stake: chain.NewBigInt(new(big.Int).Mul(big.NewInt(s), big.NewInt(1e18)))})
+		cfg.Validators = append(cfg.Validators, GenesisValidator{Address: addr(i), Stake: chain.NewBigInt(new(big.Int).Mul(big.NewInt(s), big.NewInt(1e18)))})
 		g.Alloc[addr(i)] = chain.GenesisAccount{Balance: chain.NewBigInt(big.NewInt(1e18))}
 	}
 	g.FillDefaults()
@@ -75,7 +75,7 @@ type node struct {
 func newNodes(t *testing.T, g *chain.Genesis, clk *clocks.Sim) []node {
 	t.Helper()
 	var out []node
-	for i := range g.Validators {
+	for i := range Section(g).Validators {
 		out = append(out, newNode(t, g, clk, key(i)))
 	}
 	return out
@@ -200,12 +200,12 @@ func pool(t *testing.T, n node, items []any) []*types.Transaction {
 func run(t *testing.T, g *chain.Genesis, nodes []node, clk *clocks.Sim, epochs int, offline, silent map[int]bool) {
 	t.Helper()
 	voted := map[[2]uint64]bool{}
-	for s := 0; s < epochs*int(g.EpochLength); s++ {
+	for s := 0; s < epochs*int(Section(g).EpochLength); s++ {
 		clk.Advance(slotMs * time.Millisecond)
 		slot := nodes[0].e.SlotAt(clk.Now())
 		epoch := nodes[0].e.Epoch(slot)
 		produce(t, nodes, clk, offline, func(proposer int) []any {
-			if slot%g.EpochLength < g.EpochLength/2 {
+			if slot%Section(g).EpochLength < Section(g).EpochLength/2 {
 				return nil
 			}
 			var votes []any
@@ -238,7 +238,7 @@ func TestFinalityAdvancesAndStopsWithoutTwoThirds(t *testing.T) {
 	run(t, g, nodes, clk, 6, nil, nil)
 	// A healthy network whose messages arrive within the slot: a block in
 	// every slot and no reorg anywhere.
-	if h, slots := nodes[0].c.Head().Height(), uint64(6*g.EpochLength); h != slots || reorgs != 0 {
+	if h, slots := nodes[0].c.Head().Height(), uint64(6*Section(g).EpochLength); h != slots || reorgs != 0 {
 		t.Fatalf("healthy network: height %d after %d slots, %d blocks reorganised away", h, slots, reorgs)
 	}
 	st := HeadState{nodes[0].c}
@@ -381,7 +381,7 @@ func TestBadBlocksAndVotesRefused(t *testing.T) {
 func TestFinalityOffFinalizesNothing(t *testing.T) {
 	g := testGenesis(10, 10, 10, 10)
 	off := false
-	g.Finality = &off
+	Section(g).Finality = &off
 	clk := clocks.NewSim(genesisTime)
 	nodes := newNodes(t, g, clk)
 	run(t, g, nodes, clk, 6, nil, nil)

@@ -331,9 +331,20 @@ func TestManyKeyNodeRestartedMidEpochSignsNothingSlashable(t *testing.T) {
 			prot := openProtection(t, dir)
 			first.addNodeWith(newNode(t, g, clk, keys[0]), prot, 0, keys...)
 			log.watch(first, 0)
-			restartSlot := 5*g.EpochLength + g.EpochLength/2 + 1 // epoch 5, after its votes
+			// The restart is in the first slot, from epoch 5 on, that comes
+			// after the epoch's votes and in which one of its keys proposed
+			// (the draw follows the genesis hash).
+			epochLength := Section(g).EpochLength
+			restartSlot := 5*epochLength + epochLength/2 + 1
 			first.run(int(restartSlot))
 			n := first.nodes[0]
+			for n.c.Head().Header.Nonce != restartSlot || restartSlot%epochLength <= epochLength/2 {
+				if restartSlot > 10*epochLength {
+					t.Fatalf("its keys proposed in no slot after the votes of epochs 5 to 9")
+				}
+				first.run(1)
+				restartSlot++
+			}
 			if n.c.Head().Header.Nonce != restartSlot {
 				t.Fatalf("the first run ended at slot %d, want a block in slot %d", n.c.Head().Header.Nonce, restartSlot)
 			}
@@ -369,7 +380,7 @@ func TestManyKeyNodeRestartedMidEpochSignsNothingSlashable(t *testing.T) {
 			if m.c.Head().Header.Nonce == restartSlot {
 				t.Fatal("the restarted node proposed again for the slot it had proposed in")
 			}
-			second.run(int(4 * g.EpochLength))
+			second.run(int(4 * Section(g).EpochLength))
 
 			if bad := log.slashable(t, n.e); len(bad) > 0 {
 				t.Fatalf("the node signed slashable messages: %v", bad)

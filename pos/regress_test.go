@@ -200,7 +200,7 @@ func voteEpochs(t *testing.T, g *chain.Genesis, v node, clk *clocks.Sim, last ui
 		clk.Advance(slotMs * time.Millisecond)
 		slot := v.e.SlotAt(clk.Now())
 		var txs []any
-		if ep := v.e.Epoch(slot); ep > 0 && slot%g.EpochLength == g.EpochLength/2 {
+		if ep := v.e.Epoch(slot); ep > 0 && slot%Section(g).EpochLength == Section(g).EpochLength/2 {
 			st := HeadState{v.c}
 			for i := 0; i < voters; i++ {
 				txs = append(txs, signedVote(t, g, key(i), Vote{Source: v.e.justified(st), Target: v.e.cp(t, st, ep)}))

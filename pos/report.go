@@ -61,7 +61,7 @@ func (v *Validator) reportDoubleProposals(epoch uint64) {
 	window := min(head, recentHeights)
 	if v.fullScan != epoch+1 {
 		v.fullScan = epoch + 1
-		window = min(head, 2*e.g.EpochLength)
+		window = min(head, 2*e.cfg.EpochLength)
 	}
 	var headers []*chain.Header
 	for height := head - window; height <= head; height++ {

@@ -73,7 +73,7 @@ func (a *rpcAPI) finality(context.Context) (*finalityJSON, error) {
 	st := HeadState{C: a.Chain}
 	slot := e.SlotAt(a.Chain.Now())
 	just := e.Justified(st)
-	out := &finalityJSON{Enabled: a.Chain.Genesis().FinalityOn(), Slot: hexutil.Uint64(slot), Epoch: hexutil.Uint64(e.Epoch(slot)),
+	out := &finalityJSON{Enabled: Section(a.Chain.Genesis()).FinalityOn(), Slot: hexutil.Uint64(slot), Epoch: hexutil.Uint64(e.Epoch(slot)),
 		EpochLength: hexutil.Uint64(e.EpochLength()), Justified: a.checkpointJSON(just), Finalized: a.checkpointJSON(e.FinalizedCheckpoint(st))}
 	fin := a.Chain.Finalized()
 	out.NodeFinalized = blockRefJSON{Number: hexutil.Uint64(fin.Number), Hash: fin.Hash}

@@ -159,7 +159,7 @@ func (s *Slasher) ObserveHeader(st StateReader, h *chain.Header) (*Evidence, err
 	if err := s.prune(now); err != nil {
 		return nil, err
 	}
-	if len(h.Seal) != sealSize || h.Nonce > now+1 || h.Nonce+EvidenceWindow*e.g.EpochLength < now || h.Time != e.g.Timestamp+h.Nonce*e.slotMs {
+	if len(h.Seal) != sealSize || h.Nonce > now+1 || h.Nonce+EvidenceWindow*e.cfg.EpochLength < now || h.Time != e.g.Timestamp+h.Nonce*e.slotMs {
 		return nil, nil
 	}
 	key := proposalKey(h.Nonce, h.Coinbase)
@@ -196,7 +196,7 @@ func (s *Slasher) ObserveHeader(st StateReader, h *chain.Header) (*Evidence, err
 // prune deletes the records of slots (proposals) and epochs (votes and
 // spans) that left the window before now.
 func (s *Slasher) prune(now uint64) error {
-	span := EvidenceWindow * s.e.g.EpochLength
+	span := EvidenceWindow * s.e.cfg.EpochLength
 	if now < span || now-span <= s.pruned {
 		return nil
 	}

@@ -34,10 +34,10 @@ func resealed(t *testing.T, e *Engine, b *chain.Block) *chain.Header {
 func TestSlasherReportsProposalsOnRefusedBlocks(t *testing.T) {
 	g := testGenesis(25, 25, 25, 25)
 	net := newValidatorNet(t, g, nil)
-	net.run(int(g.EpochLength))
+	net.run(int(Section(g).EpochLength))
 	head := net.nodes[0].c.Head()
 	p := -1
-	for i := range g.Validators {
+	for i := range Section(g).Validators {
 		if addr(i) == head.Header.Coinbase {
 			p = i
 		}
@@ -52,12 +52,12 @@ func TestSlasherReportsProposalsOnRefusedBlocks(t *testing.T) {
 			t.Fatalf("node %d: the twin block: %v, want it refused for its unknown parent", i, err)
 		}
 	}
-	net.run(3 * int(g.EpochLength))
+	net.run(3 * int(Section(g).EpochLength))
 	for i, n := range net.nodes {
 		if !n.e.Slashed(HeadState{n.c}, addr(p)) {
 			t.Fatalf("node %d: validator %d, which proposed twice in slot %d, is not slashed", i, p, head.Header.Nonce)
 		}
-		for h := range g.Validators {
+		for h := range Section(g).Validators {
 			if h != p && n.e.Slashed(HeadState{n.c}, addr(h)) {
 				t.Fatalf("node %d: honest validator %d slashed", i, h)
 			}
@@ -71,11 +71,11 @@ func TestSlasherReportsProposalsOnRefusedBlocks(t *testing.T) {
 func TestSlasherRecords(t *testing.T) {
 	g := testGenesis(25, 25, 25, 25)
 	net := newValidatorNet(t, g, nil)
-	net.run(int(g.EpochLength))
+	net.run(int(Section(g).EpochLength))
 	n := net.nodes[0]
 	head := n.c.Head()
 	var p int
-	for i := range g.Validators {
+	for i := range Section(g).Validators {
 		if addr(i) == head.Header.Coinbase {
 			p = i
 		}
@@ -117,7 +117,7 @@ func TestSlasherRecords(t *testing.T) {
 		t.Fatalf("the evidence proves %s (%v), want validator %d", offender, err, p)
 	}
 
-	window := time.Duration(EvidenceWindow*g.EpochLength) * slotMs * time.Millisecond
+	window := time.Duration(EvidenceWindow*Section(g).EpochLength) * slotMs * time.Millisecond
 	net.clk.Advance(window + 2*slotMs*time.Millisecond)
 	if ev, err := s.ObserveHeader(st, resealed(t, net.nodes[p].e, head)); ev != nil || err != nil {
 		t.Fatalf("a header older than the window: evidence %v, %v", ev, err)

@@ -105,7 +105,7 @@ func TestDoubleProposalSlashed(t *testing.T) {
 	slashedEverywhere(t, nodes, addr(1))
 	// The epoch's schedule stays as it was drawn (TestSlashingKeepsTheEpochsSchedule);
 	// from the next epoch on the slashed validator is never drawn.
-	next := (nodes[0].e.Epoch(nodes[0].e.SlotAt(clk.Now())) + 1) * g.EpochLength
+	next := (nodes[0].e.Epoch(nodes[0].e.SlotAt(clk.Now())) + 1) * Section(g).EpochLength
 	for s := uint64(0); s < 200; s++ {
 		if nodes[0].e.Proposer(HeadState{nodes[0].c}, next+s) == addr(1) {
 			t.Fatal("a slashed validator is still drawn")
@@ -280,7 +280,7 @@ func TestBondAndUnbond(t *testing.T) {
 	if gain := new(big.Int).Sub(nodes[0].c.Account(who).Balance, before); gain.Cmp(ether(100)) > 0 { // block rewards only
 		t.Fatalf("unbonded stake paid back at once (balance +%v)", gain)
 	}
-	run(t, g, nodes, clk, int(g.UnbondDelay)+1, nil, map[int]bool{2: true})
+	run(t, g, nodes, clk, int(Section(g).UnbondDelay)+1, nil, map[int]bool{2: true})
 	if after := nodes[0].c.Account(who).Balance; new(big.Int).Sub(after, before).Cmp(ether(979)) < 0 {
 		t.Fatalf("stake not paid back after the delay: %v -> %v", before, after)
 	}

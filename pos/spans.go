@@ -172,7 +172,7 @@ func (s *Slasher) get(key []byte) ([]byte, error) {
 
 // lowEpoch is the first epoch whose votes and spans are kept at slot now.
 func (s *Slasher) lowEpoch(now uint64) uint64 {
-	if span := EvidenceWindow * s.e.g.EpochLength; now > span {
+	if span := EvidenceWindow * s.e.cfg.EpochLength; now > span {
 		return s.e.Epoch(now - span)
 	}
 	return 0

@@ -139,7 +139,7 @@ func (e *Engine) settleStakes(st *chain.State, epoch uint64) {
 			setStakeRec(st, keyExiting(v), rec{Value: new(big.Int)})
 			if s.exit.Sign() > 0 {
 				u, _ := getRec(st, keyUnbonding(v))
-				setRec(st, keyUnbonding(v), rec{Nonce: epoch + e.g.UnbondDelay, Value: new(big.Int).Add(u.Value, s.exit)})
+				setRec(st, keyUnbonding(v), rec{Nonce: epoch + e.cfg.UnbondDelay, Value: new(big.Int).Add(u.Value, s.exit)})
 			}
 		}
 		if s.bond.Sign() > 0 {

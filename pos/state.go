@@ -161,4 +161,4 @@ func registered(st StateReader) []common.Address {
 }
 
 // EpochLength is the number of slots per epoch.
-func (e *Engine) EpochLength() uint64 { return e.g.EpochLength }
+func (e *Engine) EpochLength() uint64 { return e.cfg.EpochLength }

@@ -41,8 +41,12 @@ func (e *Engine) CheckSystemTx(st StateReader, from common.Address, tx *types.Tr
 // InitGenesis gives each genesis validator its stake and puts the stakes in
 // escrow at StakingAddress.
 func (e *Engine) InitGenesis(g *chain.Genesis, _ *chain.Header, st *chain.State) {
+	cfg := Section(g)
+	if cfg == nil {
+		return // another engine's genesis: nothing of ours in it
+	}
 	escrow := new(big.Int)
-	for _, v := range g.Validators {
+	for _, v := range cfg.Validators {
 		setStake(st, v.Address, new(big.Int).Set(v.Stake.Big()))
 		escrow.Add(escrow, v.Stake.Big())
 	}

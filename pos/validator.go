@@ -387,7 +387,7 @@ func (v *Validator) vote(k *validatorKey, epoch uint64) {
 	v.mu.Lock()
 	done := k.lastVote == epoch+1
 	v.mu.Unlock()
-	if done || epoch == 0 || !e.g.FinalityOn() {
+	if done || epoch == 0 || !e.cfg.FinalityOn() {
 		return
 	}
 	st := HeadState{c}

@@ -66,7 +66,7 @@ func NextTarget(g *chain.Genesis, grand, parent *chain.Header) *big.Int {
 		return base
 	}
 	spacing := g.BlockTime.D().Milliseconds()
-	halfLife := g.HalfLife.D().Milliseconds()
+	halfLife := Section(g).HalfLife.D().Milliseconds()
 	solve := min(int64(parent.Time)-int64(grand.Time), solveCap(g))
 
 	// exponent in 16.16 fixed point, rounded to nearest (floor division of

@@ -25,7 +25,7 @@ type simChain struct {
 
 func newSimChain(blockTime time.Duration, rate float64, seed int64) *simChain {
 	g := &chain.Genesis{ChainID: 7, Consensus: chain.ConsensusPoW, BlockTime: chain.Duration(blockTime),
-		Difficulty: chain.NewBigInt(big.NewInt(int64(rate * blockTime.Seconds()))), Timestamp: 1_000_000}
+		Engine: &GenesisConfig{Difficulty: chain.NewBigInt(big.NewInt(int64(rate * blockTime.Seconds())))}, Timestamp: 1_000_000}
 	g.FillDefaults()
 	gen, _ := g.Block(New(1))
 	clk := clock.NewSim(time.UnixMilli(int64(g.Timestamp)))
@@ -151,7 +151,7 @@ func TestTimestampLeverIsAFewPercent(t *testing.T) {
 	moved := *parent
 	moved.Time += uint64(s.g.MaxFuture.D().Milliseconds())
 	lever, _ := new(big.Float).Quo(new(big.Float).SetInt(NextTarget(s.g, grand, &moved)), new(big.Float).SetInt(honest)).Float64()
-	bound := math.Pow(2, float64(s.g.MaxFuture)/float64(s.g.HalfLife))
+	bound := math.Pow(2, float64(s.g.MaxFuture)/float64(Section(s.g).HalfLife))
 	t.Logf("a block dated %v ahead makes the next %.4fx easier (bound %.4f)", s.g.MaxFuture.D(), lever, bound)
 	if lever > bound*1.001 || lever > 1.05 {
 		t.Errorf("lever %.4f, want at most %.4f and 1.05", lever, bound)

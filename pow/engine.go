@@ -70,7 +70,9 @@ func (e *Engine) Hashes() uint64 { return e.hashes.Load() }
 // InitGenesis sets the genesis target from the genesis difficulty (the
 // expected number of hashes per block).
 func (e *Engine) InitGenesis(g *chain.Genesis, h *chain.Header, _ *chain.State) {
-	h.Bits = chain.BigToCompact(chain.TargetForDifficulty(g.Difficulty.Big()))
+	if cfg := Section(g); cfg != nil && cfg.Difficulty.Big().Sign() > 0 {
+		h.Bits = chain.BigToCompact(chain.TargetForDifficulty(cfg.Difficulty.Big()))
+	}
 }
 
 // Finalize pays the block reward to the miner.

@@ -72,7 +72,7 @@ func FuzzTemplateHash(f *testing.F) {
 
 func testGenesis(difficulty int64) *chain.Genesis {
 	g := &chain.Genesis{ChainID: 7, Consensus: chain.ConsensusPoW, BlockTime: chain.Duration(time.Second),
-		HalfLife: chain.Duration(10 * time.Second), Difficulty: chain.NewBigInt(big.NewInt(difficulty)), Timestamp: 1_000_000}
+		Engine: &GenesisConfig{HalfLife: chain.Duration(10 * time.Second), Difficulty: chain.NewBigInt(big.NewInt(difficulty))}, Timestamp: 1_000_000}
 	g.FillDefaults()
 	return g
 }

@@ -2,10 +2,11 @@ package rpc
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"maps"
 	"math/big"
 
-	"github.com/chaind/chaind/chain"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
 )
@@ -102,7 +103,6 @@ type consensusJSON struct {
 	ChainID       hexutil.Uint64 `json:"chainId"`
 	GenesisHash   common.Hash    `json:"genesisHash"`
 	BlockTimeMs   int64          `json:"blockTimeMs"`
-	HalfLifeMs    int64          `json:"asertHalfLifeMs,omitempty"`
 	Difficulty    *hexutil.Big   `json:"difficulty"` // of the head block
 	BlockReward   *hexutil.Big   `json:"blockReward"`
 	BaseFee       *hexutil.Big   `json:"baseFee"`
@@ -110,12 +110,11 @@ type consensusJSON struct {
 	MaxFutureMs   int64          `json:"maxFutureMs"`
 	Finality      string         `json:"finality"`
 	GenesisTimeMs hexutil.Uint64 `json:"genesisTimeMs"`
-	SlotTimeMs    int64          `json:"slotTimeMs,omitempty"`
-	EpochLength   uint64         `json:"epochLength,omitempty"`
-	Validators    int            `json:"validators,omitempty"`
 }
 
-func (a *api) consensus(context.Context) (*consensusJSON, error) {
+// consensus answers chaind_consensus: the common parameters, and those of
+// the engine's genesis section as it describes them.
+func (a *api) consensus(context.Context) (map[string]any, error) {
 	g := a.Chain.Genesis()
 	out := &consensusJSON{
 		Engine:        g.Consensus,
@@ -130,17 +129,18 @@ func (a *api) consensus(context.Context) (*consensusJSON, error) {
 		Finality:      "none (probabilistic)",
 		GenesisTimeMs: hexutil.Uint64(a.Chain.GenesisHeader().Time),
 	}
-	if g.Consensus == chain.ConsensusPoW {
-		out.HalfLifeMs = g.HalfLife.D().Milliseconds()
+	data, err := json.Marshal(out)
+	if err != nil {
+		return nil, err
 	}
-	if g.Consensus == chain.ConsensusPoS {
-		out.SlotTimeMs, out.EpochLength, out.Validators = g.SlotTime.D().Milliseconds(), g.EpochLength, len(g.Validators)
-		out.Finality = "off (probabilistic proof of stake)"
-		if g.FinalityOn() {
-			out.Finality = "Casper FFG: 2/3 of stake justifies, two consecutive justified epochs finalize"
-		}
+	var fields map[string]any
+	if err := json.Unmarshal(data, &fields); err != nil {
+		return nil, err
 	}
-	return out, nil
+	if g.Engine != nil {
+		maps.Copy(fields, g.Engine.Describe())
+	}
+	return fields, nil
 }
 
 var errNoMiner = errors.New("this node has no miner")

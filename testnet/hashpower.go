@@ -3,10 +3,10 @@ package testnet
 import (
 	"errors"
 	"fmt"
-	"math/big"
 	"runtime"
 	"strconv"
 
+	"github.com/chaind/chaind/engines"
 	"github.com/chaind/chaind/pow"
 )
 
@@ -74,6 +74,5 @@ func declareHashrate(o *Options) (float64, error) {
 // minerHashrate is node i's --miner.hashrate: its share of the total the
 // genesis was made for (difficulty per block time).
 func (s *Supervisor) minerHashrate(i int) string {
-	d, _ := new(big.Float).SetInt(s.genesis.Difficulty.Big()).Float64()
-	return strconv.FormatFloat(s.opts.HashPower[i]*d/s.genesis.BlockTime.D().Seconds(), 'f', 0, 64)
+	return strconv.FormatFloat(s.opts.HashPower[i]*engines.Hashrate(s.genesis), 'f', 0, 64)
 }

@@ -10,8 +10,8 @@ import (
 	"slices"
 	"time"
 
-	"github.com/chaind/chaind/chain"
 	"github.com/chaind/chaind/clock"
+	"github.com/chaind/chaind/engines"
 	"github.com/chaind/chaind/fault"
 )
 
@@ -19,7 +19,7 @@ import (
 type Options struct {
 	Dir       string        // required: where the genesis, keys, node data and records go
 	Nodes     int           // number of nodes; default 4
-	Consensus string        // "pow" (default) or "pos"
+	Consensus string        // an engine of engines.Names(); "" is the first, pow
 	BlockTime time.Duration // target block interval; default 1s
 	Link      LinkParams    // shaping of every link at start
 	Seed      int64         // seeds the links' loss and jitter
@@ -66,6 +66,12 @@ type Options struct {
 	Force  bool
 }
 
+// engine is the table's entry of the options' consensus, once normalised.
+func (opts *Options) engine() engines.Engine {
+	e, _ := engines.Lookup(opts.Consensus)
+	return e
+}
+
 // normalise checks the options and fills in the defaults.
 func (opts *Options) normalise() error {
 	if opts.Dir == "" {
@@ -92,13 +98,12 @@ func (opts *Options) normalise() error {
 	if opts.Resume && opts.Force {
 		return errors.New("testnet: resume or start over (force), not both")
 	}
-	if opts.Consensus == "" {
-		opts.Consensus = chain.ConsensusPoW
+	e, err := engines.Lookup(opts.Consensus)
+	if err != nil {
+		return fmt.Errorf("testnet: %w", err)
 	}
-	if opts.Consensus != chain.ConsensusPoW && opts.Consensus != chain.ConsensusPoS {
-		return fmt.Errorf("testnet: consensus %q: want pow or pos", opts.Consensus)
-	}
-	if opts.Consensus == chain.ConsensusPoS {
+	opts.Consensus = e.Name
+	if e.Producers == engines.Validators {
 		if len(opts.Stakes) == 0 {
 			for i := 0; i < opts.Nodes; i++ {
 				opts.Stakes = append(opts.Stakes, 32)

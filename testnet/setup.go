@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/chaind/chaind/chain"
+	"github.com/chaind/chaind/engines"
 	"github.com/chaind/chaind/wallet"
 	"github.com/ethereum/go-ethereum/accounts/keystore"
 	"github.com/ethereum/go-ethereum/common"
@@ -26,7 +27,7 @@ func (s *Supervisor) prepare() error {
 	dir := s.opts.Dir
 	s.gpath = filepath.Join(dir, "genesis.json")
 	keyPath := filepath.Join(dir, "funded.key")
-	if s.opts.Consensus == chain.ConsensusPoS {
+	if s.opts.engine().Producers == engines.Validators {
 		if err := s.validatorKeys(); err != nil {
 			return err
 		}
@@ -55,33 +56,10 @@ func (s *Supervisor) prepare() error {
 	if err != nil {
 		return err
 	}
-	ether := func(n int64) *chain.BigInt { return chain.NewBigInt(new(big.Int).Mul(big.NewInt(n), big.NewInt(1e18))) }
-	g := &chain.Genesis{
-		ChainID:   TestnetChainID,
-		Consensus: s.opts.Consensus,
-		Timestamp: uint64(time.Now().UnixMilli()), // wall-clock: the nodes are processes that check block times against it
-		ExtraData: fmt.Sprintf("chaind testnet of %d nodes", s.opts.Nodes),
-		Alloc:     chain.Alloc{crypto.PubkeyToAddress(key.PublicKey): {Balance: ether(1e6)}},
+	g, err := s.newGenesis(crypto.PubkeyToAddress(key.PublicKey), uint64(time.Now().UnixMilli())) // wall-clock: the nodes are processes that check block times against it
+	if err != nil {
+		return err
 	}
-	if s.opts.Consensus == chain.ConsensusPoS {
-		g.SlotTime, g.EpochLength = chain.Duration(s.opts.BlockTime), s.opts.EpochLength
-		if s.opts.NoFinality {
-			off := false
-			g.Finality = &off
-		}
-		for i, v := range s.coinbases {
-			g.Validators = append(g.Validators, chain.GenesisValidator{Address: v, Stake: ether(s.opts.Stakes[i])})
-			g.Alloc[v] = chain.GenesisAccount{Balance: ether(100)} // for the fees of finality votes
-		}
-	} else {
-		rate, err := declareHashrate(&s.opts)
-		if err != nil {
-			return err
-		}
-		g.BlockTime = chain.Duration(s.opts.BlockTime)
-		g.Difficulty = chain.NewBigInt(big.NewInt(max(int64(rate*s.opts.BlockTime.Seconds()), 1)))
-	}
-	g.FillDefaults()
 	if err := g.Write(s.gpath); err != nil {
 		return err
 	}
@@ -90,6 +68,34 @@ func (s *Supervisor) prepare() error {
 	}
 	s.genesis, s.funded = g, key
 	return nil
+}
+
+// newGenesis is the genesis of a new testnet made at timestamp: the
+// funded account holds a million ether; PoS validators are the coinbases,
+// with opts' stakes and 100 ether each for the fees of their votes; a PoW
+// chain's difficulty is the hash rate the machine can supply per block time.
+func (s *Supervisor) newGenesis(funded common.Address, timestamp uint64) (*chain.Genesis, error) {
+	spec := engines.Spec{
+		Consensus: s.opts.Consensus,
+		ChainID:   TestnetChainID,
+		Timestamp: timestamp,
+		ExtraData: fmt.Sprintf("chaind testnet of %d nodes", s.opts.Nodes),
+		BlockTime: s.opts.BlockTime,
+		Alloc:     chain.Alloc{funded: {Balance: chain.NewBigInt(engines.Ether(1e6))}},
+	}
+	if s.opts.engine().Producers == engines.Validators {
+		spec.EpochLength, spec.NoFinality = s.opts.EpochLength, s.opts.NoFinality
+		for i, v := range s.coinbases {
+			spec.Validators = append(spec.Validators, engines.Validator{Address: v, Stake: engines.Ether(s.opts.Stakes[i]), Balance: engines.Ether(100)})
+		}
+	} else {
+		rate, err := declareHashrate(&s.opts)
+		if err != nil {
+			return nil, err
+		}
+		spec.Difficulty = engines.DifficultyFor(rate, s.opts.BlockTime)
+	}
+	return engines.Genesis(spec)
 }
 
 // passwordFile holds the password of the validators' keystore files.

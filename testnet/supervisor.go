@@ -19,6 +19,7 @@ import (
 
 	"github.com/chaind/chaind/chain"
 	"github.com/chaind/chaind/clock"
+	"github.com/chaind/chaind/engines"
 	"github.com/chaind/chaind/fault"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
@@ -214,7 +215,7 @@ func (s *Supervisor) startNode(i int) error {
 	}
 	args := NodeArgs{"--datadir", s.nodeDir(i), "--genesis", s.gpath, "--p2p.nodiscover",
 		"--rpc.api", "eth,net,web3,txpool,chaind,admin,miner"} // the supervisor stops the miners at the end
-	if s.opts.Consensus == chain.ConsensusPoS {
+	if s.opts.engine().Producers == engines.Validators {
 		keys := s.validatorKeyPath(i)
 		if prev := (i + s.opts.Nodes - 1) % s.opts.Nodes; prev != i && slices.Contains(s.opts.Twins, prev) {
 			keys += "," + s.validatorKeyPath(prev)

@@ -70,15 +70,14 @@ func Addr(i int) common.Address { return crypto.PubkeyToAddress(Key(i).PublicKey
 // Ether is n * 10^18 wei.
 func Ether(n int64) *big.Int { return new(big.Int).Mul(big.NewInt(n), big.NewInt(1e18)) }
 
-// Genesis returns a PoW-labelled genesis (tests pair it with Engine) that
+// Genesis returns a genesis of Consensus (tests pair it with Engine) that
 // funds Key(0..funded-1) with 1000 ether each.
 func Genesis(funded int) *chain.Genesis {
 	g := &chain.Genesis{
-		ChainID:    1337,
-		Consensus:  chain.ConsensusPoW,
-		Difficulty: chain.NewBigInt(big.NewInt(1)),
-		Timestamp:  uint64(GenesisTime.UnixMilli()),
-		Alloc:      chain.Alloc{},
+		ChainID:   1337,
+		Consensus: Consensus,
+		Timestamp: uint64(GenesisTime.UnixMilli()),
+		Alloc:     chain.Alloc{},
 	}
 	for i := 0; i < funded; i++ {
 		g.Alloc[Addr(i)] = chain.GenesisAccount{Balance: chain.NewBigInt(Ether(1000))}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/chaind/chaind/chain"
 	ct "github.com/chaind/chaind/chain/chaintest"
+	"github.com/chaind/chaind/pow"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
 )
@@ -20,11 +21,10 @@ func writeFastGenesis(t *testing.T, dir string, funded int) (*chain.Genesis, str
 	t.Helper()
 	g := &chain.Genesis{
 		ChainID: 1337, Consensus: chain.ConsensusPoW,
-		BlockTime:  chain.Duration(100 * time.Millisecond),
-		HalfLife:   chain.Duration(time.Second),
-		Difficulty: chain.NewBigInt(big.NewInt(10_000)),
-		Timestamp:  uint64(time.Now().UnixMilli()),
-		Alloc:      chain.Alloc{},
+		BlockTime: chain.Duration(100 * time.Millisecond),
+		Engine:    &pow.GenesisConfig{HalfLife: chain.Duration(time.Second), Difficulty: chain.NewBigInt(big.NewInt(10_000))},
+		Timestamp: uint64(time.Now().UnixMilli()),
+		Alloc:     chain.Alloc{},
 	}
 	for i := 0; i < funded; i++ {
 		g.Alloc[ct.Addr(i)] = chain.GenesisAccount{Balance: chain.NewBigInt(ct.Ether(1000))}
@@ -123,7 +123,7 @@ func TestCrashSafety(t *testing.T) {
 func writeInstantGenesis(t *testing.T, dir string) string {
 	t.Helper()
 	g := &chain.Genesis{ChainID: 1337, Consensus: chain.ConsensusPoW, BlockTime: chain.Duration(time.Millisecond),
-		HalfLife: chain.Duration(time.Second), Difficulty: chain.NewBigInt(big.NewInt(1)), Timestamp: uint64(time.Now().UnixMilli())}
+		Engine: &pow.GenesisConfig{HalfLife: chain.Duration(time.Second), Difficulty: chain.NewBigInt(big.NewInt(1))}, Timestamp: uint64(time.Now().UnixMilli())}
 	g.FillDefaults()
 	path := filepath.Join(dir, "genesis.json")
 	if err := g.Write(path); err != nil {

@@ -11,6 +11,7 @@ import (
 	"syscall"
 
 	"github.com/chaind/chaind/chain"
+	"github.com/chaind/chaind/engines"
 	"github.com/chaind/chaind/node"
 	"github.com/chaind/chaind/pos"
 	"github.com/chaind/chaind/rpc"
@@ -117,8 +118,8 @@ func runNode(args []string) error {
 		if err != nil {
 			return err
 		}
-		if cfg.MinerHashrate <= 0 && g.Consensus == chain.ConsensusPoW {
-			cfg.MinerHashrate = node.DevHashrate(g)
+		if cfg.MinerHashrate <= 0 {
+			cfg.MinerHashrate = engines.Hashrate(g) // 0 but for proof of work
 		}
 		devAddr, devKey = crypto.PubkeyToAddress(key.PublicKey), hex.EncodeToString(crypto.FromECDSA(key))
 		if cfg.UnlockedKeys, err = node.DevAccounts(key); err != nil {
@@ -129,7 +130,7 @@ func runNode(args []string) error {
 		if err != nil {
 			return err
 		}
-		if g.Consensus == chain.ConsensusPoS {
+		if e, _ := engines.Lookup(g.Consensus); e.Producers == engines.Validators {
 			cfg.ValidatorKey = producer
 			cfg.Coinbase = crypto.PubkeyToAddress(producer.PublicKey)
 		} else {
@@ -185,7 +186,7 @@ func runNode(args []string) error {
 // staking, docs/pos.md).
 func joinLine(dataDir, p2pAddr, consensus string) string {
 	extra := " [--mine --miner.coinbase ADDR]"
-	if consensus == chain.ConsensusPoS {
+	if e, _ := engines.Lookup(consensus); e.Producers == engines.Validators {
 		extra = ""
 	}
 	return fmt.Sprintf("Join this chain from another shell:\n  chaind node --genesis %s/genesis.json --datadir OTHER_DIR --peers %s --rpc.addr 127.0.0.1:0 --p2p.addr 127.0.0.1:0 --p2p.trustloopback%s\n",

@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/chaind/chaind/engines"
 	"github.com/chaind/chaind/pos"
 	"github.com/chaind/chaind/testnet"
 	"github.com/spf13/pflag"
@@ -104,7 +105,7 @@ func parseRate(s string) (int64, error) {
 func testnetUp(args []string) error {
 	fs := newFlagSet("testnet up", "testnet up [--nodes N] [--consensus pow|pos [--stakes 40,30,20,10] [--byzantine N=B1+B2,...]] [--hashpower 40,30,20,10 [--hashrate R]] [--dir DIR [--resume|--force]] [--block-time D] [--latency D] [--jitter D] [--loss P] [--bandwidth R] [--seed S] [--prometheus] [--backend processes|docker [--image IMAGE]] [--detach]")
 	nodes := fs.Int("nodes", 4, "number of nodes (1 to 64)")
-	consensus := fs.String("consensus", "pow", "consensus: pow or pos")
+	consensus := fs.String("consensus", engines.Names()[0], "consensus: "+strings.Join(engines.Names(), " or "))
 	stakes := fs.Int64Slice("stakes", nil, "pos: ether staked by each node, such as 40,30,20,10 (default 32 each)")
 	hashpower := fs.Float64Slice("hashpower", nil, "pow: each node's share of the hash power, such as 40,30,20,10 (default equal)")
 	hashrate := fs.Float64("hashrate", 0, "pow: total nonces per second of all miners (default 30% of what this machine can do)")
@@ -167,25 +168,19 @@ func testnetUp(args []string) error {
 	return superviseUntilDone(s, *duration)
 }
 
-// engineFlagNames are the flags of testnet up that belong to one engine.
-var engineFlagNames = map[string][]string{
-	"pow": {"hashpower", "hashrate"},
-	"pos": {"stakes", "epoch-length", "finality", "byzantine"},
-}
-
-// engineFlags refuses a flag of the engine that --consensus did not choose,
-// which would otherwise be ignored.
+// engineFlags refuses a flag of an engine (engines.Engine.TestnetFlags)
+// that --consensus did not choose, which would otherwise be ignored.
 func engineFlags(fs *pflag.FlagSet, consensus string) error {
-	if _, known := engineFlagNames[consensus]; !known {
+	if _, err := engines.Lookup(consensus); err != nil {
 		return nil // testnet.Up names the engines
 	}
-	for engine, names := range engineFlagNames {
-		if engine == consensus {
+	for _, e := range engines.All() {
+		if e.Name == consensus {
 			continue
 		}
-		for _, name := range names {
+		for _, name := range e.TestnetFlags {
 			if fs.Changed(name) {
-				return fmt.Errorf("--%s is a %s flag; this testnet runs --consensus %s", name, engine, consensus)
+				return fmt.Errorf("--%s is a %s flag; this testnet runs --consensus %s", name, e.Name, consensus)
 			}
 		}
 	}

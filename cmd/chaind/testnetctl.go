@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/chaind/chaind/chain"
+	"github.com/chaind/chaind/engines"
 	"github.com/chaind/chaind/testnet"
 	"github.com/spf13/pflag"
 )
@@ -55,13 +56,14 @@ func testnetStatus(args []string) error {
 	return writeStatus(os.Stdout, st, g.Consensus)
 }
 
-// writeStatus prints one line per node; the miner column is proof of
-// work's, the finalized one proof of stake's.
+// writeStatus prints one line per node; the miner column is for an engine
+// of miners, the finalized one for an engine of validators.
 func writeStatus(out io.Writer, st []testnet.NodeStatus, consensus string) error {
-	pos := consensus == chain.ConsensusPoS
+	e, _ := engines.Lookup(consensus)
+	validators := e.Producers == engines.Validators
 	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	last := "MINER"
-	if pos {
+	if validators {
 		last = "FINALIZED"
 	}
 	fmt.Fprintf(w, "NODE\tSTATE\tHEIGHT\tHEAD\tPEERS\tMEMPOOL\t%s\tRPC\n", last)
@@ -72,9 +74,9 @@ func writeStatus(out io.Writer, st []testnet.NodeStatus, consensus string) error
 		}
 		col := "stopped"
 		switch {
-		case pos && n.Finalized != nil:
+		case validators && n.Finalized != nil:
 			col = strconv.FormatUint(*n.Finalized, 10)
-		case pos:
+		case validators:
 			col = "none"
 		case n.Mining:
 			col = fmt.Sprintf("%.2f MH/s", n.Hashrate/1e6)

@@ -17,7 +17,7 @@ func TestTestnetManifestsCLI(t *testing.T) {
 	if err := testnetManifests([]string{"--dir", dir}); err == nil || !strings.Contains(err.Error(), filepath.Join(dir, "genesis.json")) {
 		t.Fatalf("without a genesis: %v", err)
 	}
-	g := `{"chain_id": 1337, "consensus": "pow", "timestamp": 1700000000000, "block_time": "1s", "difficulty": "1000", "alloc": {}}`
+	g := `{"chain_id": 1337, "consensus": "pow", "timestamp": 1700000000000, "block_time": "1s", "alloc": {}, "pow": {"difficulty": "1000"}}`
 	if err := os.WriteFile(filepath.Join(dir, "genesis.json"), []byte(g), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -3,13 +3,13 @@ package manifest
 import (
 	"errors"
 	"fmt"
-	"math/big"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 
 	"github.com/chaind/chaind/chain"
+	"github.com/chaind/chaind/engines"
 )
 
 // Ports and paths inside a node's container.
@@ -68,8 +68,7 @@ func (c Config) check() (*testnet, error) {
 	}
 	// The genesis difficulty is the declared hash rate times the block time
 	// (as the testnet's supervisor sets it); the nodes share that rate.
-	d, _ := new(big.Float).SetInt(g.Difficulty.Big()).Float64()
-	rate := d / g.BlockTime.D().Seconds() / float64(c.Nodes)
+	rate := engines.Hashrate(g) / float64(c.Nodes)
 	return &testnet{Config: c, hashrate: strconv.FormatFloat(max(rate, 1), 'f', 0, 64)}, nil
 }
 

@@ -16,7 +16,7 @@ import (
 
 // powGenesis is a small proof-of-work genesis: 1,000,000 hashes per block
 // every 2 s, so 4 nodes mine 125,000 nonces per second each.
-var powGenesis = []byte(`{"chain_id": 1337, "consensus": "pow", "timestamp": 1700000000000, "block_time": "2s", "difficulty": "1000000", "alloc": {}}`)
+var powGenesis = []byte(`{"chain_id": 1337, "consensus": "pow", "timestamp": 1700000000000, "block_time": "2s", "alloc": {}, "pow": {"difficulty": "1000000"}}`)
 
 func testConfig(nodes int) Config {
 	return Config{Nodes: nodes, Image: "chaind:test", Genesis: powGenesis}
@@ -169,7 +169,7 @@ func TestComposeFile(t *testing.T) {
 // TestRefusesWhatCannotRun: no nodes, no image, a name that is not a DNS
 // label, a bad genesis or a proof-of-stake one are refused.
 func TestRefusesWhatCannotRun(t *testing.T) {
-	pos := []byte(`{"chain_id": 1337, "consensus": "pos", "timestamp": 1700000000000, "slot_time": "1s", "alloc": {}}`)
+	pos := []byte(`{"chain_id": 1337, "consensus": "pos", "timestamp": 1700000000000, "alloc": {}, "pos": {"slot_time": "1s"}}`)
 	for _, c := range []Config{
 		{Nodes: 0, Image: "i", Genesis: powGenesis},
 		{Nodes: 2, Genesis: powGenesis},
