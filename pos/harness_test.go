@@ -160,7 +160,7 @@ func (w *world) run1(s uint64) {
 	w.weather()
 	for _, n := range w.nodes {
 		if err := n.c.UpdateHead(); err != nil {
-			w.t.Fatalf("node %d: update head: %v", n.id, err)
+			w.t.Fatalf("%v: node %d: update head: %v", w, n.id, err)
 		}
 	}
 	w.deliver(s)
@@ -288,7 +288,7 @@ func (w *world) deliver(now uint64) {
 			w.receiveVote(n, *m.vote)
 		case m.evidence != nil:
 			if _, err := (Messages{Chain: n.c, Engine: n.e}).Evidence(*m.evidence); err != nil {
-				w.t.Fatalf("node %d: evidence refused: %v", n.id, err)
+				w.t.Fatalf("%v: node %d: evidence refused: %v", w, n.id, err)
 			}
 		default:
 			w.insert(n, m.block)
@@ -330,7 +330,7 @@ func (w *world) insert(n *simNode, b *chain.Block) {
 	case chain.IsRuleError(err):
 		w.stats.refusedOther++
 	default:
-		w.t.Fatalf("node %d: block %d: %v", n.id, b.Height(), err)
+		w.t.Fatalf("%v: node %d: block %d: %v", w, n.id, b.Height(), err)
 	}
 }
 
@@ -433,7 +433,7 @@ func (w *world) propose(s uint64) {
 func (w *world) build(n *simNode, txs []*types.Transaction) *chain.Block {
 	b, err := n.c.BuildBlock(n.e.Address(), txs)
 	if err != nil {
-		w.t.Fatalf("node %d: build: %v", n.id, err)
+		w.t.Fatalf("%v: node %d: build: %v", w, n.id, err)
 	}
 	sealed, err := n.e.Seal(context.Background(), n.c, b)
 	if err != nil {

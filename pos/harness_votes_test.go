@@ -12,7 +12,7 @@ import (
 func (w *world) receiveVote(n *simNode, sv SignedVote) {
 	w.observe(n, sv)
 	if _, err := (Messages{Chain: n.c, Engine: n.e}).Vote(sv); err != nil {
-		w.t.Fatalf("node %d: vote refused: %v", n.id, err)
+		w.t.Fatalf("%v: node %d: vote refused: %v", w, n.id, err)
 	}
 }
 
@@ -44,7 +44,7 @@ func (w *world) observe(n *simNode, sv SignedVote) {
 	}
 	ev, err := n.slasher.ObserveVote(HeadState{n.c}, sv)
 	if err != nil {
-		w.t.Fatalf("node %d: slasher: %v", n.id, err)
+		w.t.Fatalf("%v: node %d: slasher: %v", w, n.id, err)
 	}
 	if ev != nil {
 		w.report(n, *ev)
