@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/rlp"
 )
 
 // anyEngine accepts everything; chain's own tests use it (chaintest's Engine
@@ -67,9 +66,15 @@ func TestOpenRefusesTamperedState(t *testing.T) {
 	if err := c.InsertBlock(b); err != nil {
 		t.Fatal(err)
 	}
-	// Someone edits a balance behind the node's back.
-	enc, _ := rlp.EncodeToBytes(Account{Balance: big.NewInt(1_000_000)})
-	if err := s.db.Put(key(prefixAccount, common.Address{1}.Bytes()), enc, nil); err != nil {
+	// Someone edits the head state's root node behind the node's back: a
+	// balance, say, in a one-account state.
+	k := key(prefixTrieNode, b.Header.StateRoot[:])
+	node, err := s.db.Get(k, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	node[len(node)-1] ^= 1
+	if err := s.db.Put(k, node, nil); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()

@@ -92,11 +92,17 @@ func (c *Chain) Record(key common.Hash) []byte {
 }
 
 // AccountAt returns addr's account after the canonical block at height. It
-// reads the account-history index in one seek on a database snapshot and
-// takes no chain lock, so it costs the same at any height and never holds
-// up an import.
+// reads through the state trie at that block's root and takes no chain
+// lock, so it costs about the same at any height and never holds up an
+// import.
 func (c *Chain) AccountAt(addr common.Address, height uint64) (Account, error) {
 	return c.store.AccountAt(addr, height)
+}
+
+// ProveAccount returns the Merkle proof of addr's account after the
+// canonical block at height (see AccountProof).
+func (c *Chain) ProveAccount(addr common.Address, height uint64) (*AccountProof, error) {
+	return c.store.ProveAccount(addr, height)
 }
 
 // Finality returns the node's finalized block (see Finalized) and the

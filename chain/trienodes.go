@@ -1,0 +1,105 @@
+package chain
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"maps"
+	"sync"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/triedb/database"
+)
+
+// The state's tries (see State) are stored node by node, each under its
+// hash ("s" + keccak256 of the node -> the node's RLP), the scheme go-ethereum
+// calls hash-based. A node is written once, in the batch of the block whose
+// state first holds it, and never deleted: every state the chain ever
+// committed stays readable at its root, which is how history reads and
+// proofs at old heights work.
+var prefixTrieNode = []byte("s")
+
+// trieNodes is where a State's tries read their nodes: the nodes the state
+// committed that are not yet known to be on disk (mem), over the store (disk,
+// nil for a state that lives in memory alone). Every node read from disk is
+// checked against its hash, so a node changed behind the node's back is an
+// error rather than a wrong balance.
+type trieNodes struct {
+	mu   sync.RWMutex
+	mem  map[common.Hash][]byte
+	disk *Store
+}
+
+func newTrieNodes(disk *Store) *trieNodes {
+	return &trieNodes{mem: make(map[common.Hash][]byte), disk: disk}
+}
+
+// NodeReader implements database.NodeDatabase: nodes are keyed by hash
+// alone, so one reader serves every state root.
+func (n *trieNodes) NodeReader(common.Hash) (database.NodeReader, error) { return n, nil }
+
+// Node implements database.NodeReader.
+func (n *trieNodes) Node(_ common.Hash, _ []byte, hash common.Hash) ([]byte, error) {
+	n.mu.RLock()
+	blob, ok := n.mem[hash]
+	n.mu.RUnlock()
+	if ok {
+		return blob, nil
+	}
+	if n.disk == nil {
+		return nil, fmt.Errorf("state node %x: %w", hash, ErrNotFound)
+	}
+	return n.disk.trieNode(hash)
+}
+
+// add keeps committed nodes in memory until they are on disk.
+func (n *trieNodes) add(nodes map[common.Hash][]byte) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for h, blob := range nodes {
+		if len(blob) > 0 {
+			n.mem[h] = blob
+		}
+	}
+}
+
+// pending returns the nodes not yet known to be on disk.
+func (n *trieNodes) pending() map[common.Hash][]byte {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	return maps.Clone(n.mem)
+}
+
+// persisted forgets the memory layer of a state on disk: the batch that
+// holds its nodes is durable.
+func (n *trieNodes) persisted() {
+	if n.disk == nil {
+		return
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	clear(n.mem)
+}
+
+// errTamperedNode: a stored node does not hash to its key.
+var errTamperedNode = errors.New("stored state node does not match its hash; the data directory cannot be trusted")
+
+// trieNode reads one state node and checks it against its hash.
+func (s *Store) trieNode(hash common.Hash) ([]byte, error) {
+	blob, err := s.get(key(prefixTrieNode, hash[:]))
+	if err != nil {
+		return nil, fmt.Errorf("state node %x: %w", hash, err)
+	}
+	if got := crypto.Keccak256Hash(blob); !bytes.Equal(got[:], hash[:]) {
+		return nil, fmt.Errorf("state node %x: %w", hash, errTamperedNode)
+	}
+	return blob, nil
+}
+
+// putTrieNodes writes state nodes to the batch.
+func (b *storeBatch) putTrieNodes(nodes map[common.Hash][]byte) {
+	for h, blob := range nodes {
+		b.b.Put(key(prefixTrieNode, h[:]), blob)
+	}
+}
