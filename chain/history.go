@@ -49,19 +49,30 @@ func (s *Store) AccountAt(addr common.Address, height uint64) (Account, error) {
 	return Account{Nonce: sa.Nonce, Balance: sa.Balance.ToBig()}, nil
 }
 
-// AccountProof is the Merkle proof of one account after a block: the trie
-// nodes from the state root down to addr's leaf (or to where its path ends,
-// for an absent account), as eth_getProof (EIP-1186) returns them. It
-// verifies with go-ethereum's trie.VerifyProof(root, keccak256(addr), nodes).
+// AccountProof is the Merkle proof of one account after a block, and of
+// some of its storage slots, as eth_getProof (EIP-1186) returns them: the
+// trie nodes from the state root down to addr's leaf (or to where its path
+// ends, for an absent account). It verifies with go-ethereum's
+// trie.VerifyProof(root, keccak256(addr), nodes), and each slot's with
+// trie.VerifyProof(Account.Root, keccak256(slot), nodes).
 type AccountProof struct {
 	Block       *Header
 	Account     types.StateAccount // zero nonce and balance, empty root and code, if absent
-	Exists      bool
 	AccountPath [][]byte
+	Slots       []SlotProof
 }
 
-// ProveAccount proves addr's account after the canonical block at height.
-func (s *Store) ProveAccount(addr common.Address, height uint64) (*AccountProof, error) {
+// SlotProof is the proof of one storage slot: its value (nil if empty) and
+// the storage trie's nodes on its path. Only RecordsAddress has storage.
+type SlotProof struct {
+	Key   common.Hash
+	Value []byte
+	Path  [][]byte
+}
+
+// ProveAccount proves addr's account, and the storage slots named, after
+// the canonical block at height.
+func (s *Store) ProveAccount(addr common.Address, slots []common.Hash, height uint64) (*AccountProof, error) {
 	tr, h, err := s.stateTrieAt(height)
 	if err != nil {
 		return nil, err
@@ -71,21 +82,43 @@ func (s *Store) ProveAccount(addr common.Address, height uint64) (*AccountProof,
 	if err != nil {
 		return nil, fmt.Errorf("account %s at block %d: %w", addr.Hex(), height, err)
 	}
-	if sa != nil {
-		p.Account, p.Exists = *sa, true
-	} else {
-		p.Account = *types.NewEmptyStateAccount()
+	if sa == nil {
+		sa = types.NewEmptyStateAccount()
 	}
-	var nodes proofNodes
-	if err := tr.Prove(crypto.Keccak256(addr[:]), &nodes); err != nil {
+	p.Account = *sa
+	if p.AccountPath, err = prove(tr, addr[:]); err != nil {
 		return nil, fmt.Errorf("prove account %s at block %d: %w", addr.Hex(), height, err)
 	}
-	p.AccountPath = nodes
+	if len(slots) == 0 {
+		return p, nil
+	}
+	st, err := trie.NewStateTrie(trie.StorageTrieID(h.StateRoot, crypto.Keccak256Hash(addr[:]), sa.Root), newTrieNodes(s))
+	if err != nil {
+		return nil, fmt.Errorf("storage of %s at block %d: %w", addr.Hex(), height, err)
+	}
+	for _, k := range slots {
+		v, err := st.GetStorage(addr, k[:])
+		if err != nil {
+			return nil, fmt.Errorf("slot %x of %s at block %d: %w", k, addr.Hex(), height, err)
+		}
+		path, err := prove(st, k[:])
+		if err != nil {
+			return nil, fmt.Errorf("prove slot %x of %s at block %d: %w", k, addr.Hex(), height, err)
+		}
+		p.Slots = append(p.Slots, SlotProof{Key: k, Value: v, Path: path})
+	}
 	return p, nil
 }
 
+// prove returns the nodes on k's path in tr, root first.
+func prove(tr *trie.StateTrie, k []byte) ([][]byte, error) {
+	var nodes proofNodes
+	err := tr.Prove(crypto.Keccak256(k), &nodes)
+	return nodes, err
+}
+
 // proofNodes collects a proof's nodes in the order the trie writes them,
-// root first.
+// root first (an ethdb.KeyValueWriter).
 type proofNodes [][]byte
 
 func (p *proofNodes) Put(_ []byte, value []byte) error {

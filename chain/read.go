@@ -99,10 +99,11 @@ func (c *Chain) AccountAt(addr common.Address, height uint64) (Account, error) {
 	return c.store.AccountAt(addr, height)
 }
 
-// ProveAccount returns the Merkle proof of addr's account after the
-// canonical block at height (see AccountProof).
-func (c *Chain) ProveAccount(addr common.Address, height uint64) (*AccountProof, error) {
-	return c.store.ProveAccount(addr, height)
+// ProveAccount returns the Merkle proof of addr's account and of the
+// storage slots named after the canonical block at height (see
+// AccountProof).
+func (c *Chain) ProveAccount(addr common.Address, slots []common.Hash, height uint64) (*AccountProof, error) {
+	return c.store.ProveAccount(addr, slots, height)
 }
 
 // Finality returns the node's finalized block (see Finalized) and the

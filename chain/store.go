@@ -9,6 +9,7 @@ import (
 	"sync"
 	"syscall"
 
+	"github.com/VictoriaMetrics/fastcache"
 	"github.com/chaind/chaind/clock"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
@@ -92,6 +93,8 @@ type Store struct {
 	clock  clock.Clock
 	log    *slog.Logger
 	health health
+
+	nodeCache *fastcache.Cache // state nodes read and checked; nil in memory
 }
 
 // StoreOptions are the optional settings of OpenStoreWith.
@@ -150,7 +153,7 @@ func OpenStoreWith(dir string, o StoreOptions) (*Store, error) {
 	if o.MinFree == 0 {
 		o.MinFree = DefaultMinFree
 	}
-	s := &Store{db: db, dir: dir, stor: stor, opts: o, clock: clock.OrReal(o.Clock), log: o.Logger}
+	s := &Store{db: db, dir: dir, stor: stor, opts: o, clock: clock.OrReal(o.Clock), log: o.Logger, nodeCache: fastcache.New(nodeCacheSize)}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -179,6 +182,9 @@ func (s *Store) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	errs := []error{s.db.Close()}
+	if s.nodeCache != nil {
+		s.nodeCache.Reset()
+	}
 	if s.marker != nil {
 		errs = append(errs, s.marker.close())
 	}

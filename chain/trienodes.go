@@ -71,28 +71,48 @@ func (n *trieNodes) pending() map[common.Hash][]byte {
 	return maps.Clone(n.mem)
 }
 
-// persisted forgets the memory layer of a state on disk: the batch that
-// holds its nodes is durable.
+// persisted moves the memory layer of a state on disk into the store's
+// node cache: the batch that holds its nodes is durable, and the next block
+// reads the newest nodes first (the upper levels of the trie change in
+// every block).
 func (n *trieNodes) persisted() {
 	if n.disk == nil {
 		return
 	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	if c := n.disk.nodeCache; c != nil {
+		for h, blob := range n.mem {
+			c.Set(h[:], blob)
+		}
+	}
 	clear(n.mem)
 }
 
 // errTamperedNode: a stored node does not hash to its key.
 var errTamperedNode = errors.New("stored state node does not match its hash; the data directory cannot be trusted")
 
+// nodeCacheSize bounds the cache of state nodes a store on disk keeps in
+// memory (outside the Go heap): the upper levels of the account trie, which
+// every account read passes through, and recently read accounts.
+const nodeCacheSize = 64 << 20
+
 // trieNode reads one state node and checks it against its hash.
 func (s *Store) trieNode(hash common.Hash) ([]byte, error) {
+	if s.nodeCache != nil {
+		if blob, ok := s.nodeCache.HasGet(nil, hash[:]); ok {
+			return blob, nil
+		}
+	}
 	blob, err := s.get(key(prefixTrieNode, hash[:]))
 	if err != nil {
 		return nil, fmt.Errorf("state node %x: %w", hash, err)
 	}
 	if got := crypto.Keccak256Hash(blob); !bytes.Equal(got[:], hash[:]) {
 		return nil, fmt.Errorf("state node %x: %w", hash, errTamperedNode)
+	}
+	if s.nodeCache != nil {
+		s.nodeCache.Set(hash[:], blob)
 	}
 	return blob, nil
 }
