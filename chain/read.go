@@ -228,10 +228,14 @@ func (c *Chain) BlockTree(from, to uint64) ([]TreeNode, error) {
 }
 
 // VerifyReplay re-executes the canonical chain from genesis on a fresh state
-// and checks every block's state root and the final state against the head.
-// It is the check to run on a data directory one does not trust.
+// and checks every block's state root and the final state against the head,
+// then reads every node of the head's stored state and checks it against
+// its hash. It is the check to run on a data directory one does not trust.
 func (c *Chain) VerifyReplay() error {
 	head := c.Head()
+	if err := c.store.checkState(head.Header.StateRoot); err != nil {
+		return fmt.Errorf("stored state of head %d: %w", head.Height(), err)
+	}
 	_, st := c.genesis.Block(c.engine)
 	for h := uint64(1); h <= head.Height(); h++ {
 		b, err := c.BlockByHeight(h)
