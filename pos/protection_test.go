@@ -337,7 +337,7 @@ func TestManyKeyNodeRestartedMidEpochSignsNothingSlashable(t *testing.T) {
 			prot := openProtection(t, dir)
 			first.addNodeWith(newNode(t, g, clk, keys[0]), prot, 0, keys...)
 			log.watch(first.nodes[0], first.pools[0])
-			restartSlot := 5*g.EpochLength + g.EpochLength/2 + 1 // epoch 5, after its votes
+			restartSlot := 5*g.EpochLength + g.EpochLength/2 // epoch 5, after its votes (the draws under which its block is not rebuilt identically)
 			first.run(int(restartSlot))
 			n := first.nodes[0]
 			if n.c.Head().Header.Nonce != restartSlot {
