@@ -139,7 +139,7 @@ func Open(cfg Config) (*Chain, error) {
 // another genesis than gjson (whose block is gblock), or with the same
 // genesis file under other rules (another genesis block).
 func (c *Chain) checkStored(stored, gjson []byte, gblock *Block) error {
-	if err := c.store.checkBlockFormat(); err != nil {
+	if err := c.store.checkFormats(); err != nil {
 		return err
 	}
 	if bytes.Equal(stored, gjson) {
@@ -169,7 +169,7 @@ func (c *Chain) writeGenesis(g *Block, st *State, gjson []byte) error {
 	if err := b.setCanonical(g, undoRecord{}); err != nil {
 		return err
 	}
-	if err := b.putState(st, st.everything()); err != nil {
+	if err := b.putState(st); err != nil {
 		return err
 	}
 	b.setHead(g.Hash())
@@ -197,12 +197,9 @@ func (c *Chain) loadHead() error {
 	if err != nil {
 		return fmt.Errorf("read head weight: %w", err)
 	}
-	st, err := c.store.loadState()
+	st, err := c.store.openState(head.Header.StateRoot)
 	if err != nil {
-		return err
-	}
-	if root := st.Root(); root != head.Header.StateRoot {
-		return fmt.Errorf("database inconsistent: accounts hash to %x but head %d (%x) has state root %x; the data directory cannot be trusted", root, head.Height(), hash, head.Header.StateRoot)
+		return fmt.Errorf("database inconsistent: the state of head %d (%x) cannot be read (%w); the data directory cannot be trusted", head.Height(), hash, err)
 	}
 	c.state = st
 	c.setHead(head, weight)
@@ -333,6 +330,9 @@ func (c *Chain) insert(b *Block) (*HeadEvent, error) {
 // disk error, say): it is returned but not remembered, and the block may be
 // offered again.
 func (c *Chain) markInvalid(hash common.Hash, err error) error {
+	if serr := c.state.Err(); serr != nil {
+		return fmt.Errorf("block %x not checked: the state cannot be read: %w", hash, serr) // not the block's fault
+	}
 	if !IsRuleError(err) {
 		return err
 	}
@@ -412,7 +412,7 @@ func (c *Chain) extendHead(b *Block, weight *big.Int) (*HeadEvent, error) {
 		err = batch.setCanonical(b, undo)
 	}
 	if err == nil {
-		err = batch.putState(c.state, undo)
+		err = batch.putState(c.state)
 	}
 	var fin Checkpoint
 	if err == nil {
@@ -457,7 +457,7 @@ func (c *Chain) reorg(newHead *Block, weight *big.Int, batch *storeBatch) (*Head
 			return nil, fmt.Errorf("reorg: undo record of %x: %w", b.Hash(), err)
 		}
 		c.state.applyUndo(u)
-		batch.unsetCanonical(b, u)
+		batch.unsetCanonical(b)
 	}
 	for i, b := range added {
 		bm := c.state.Mark()
@@ -473,8 +473,12 @@ func (c *Chain) reorg(newHead *Block, weight *big.Int, batch *storeBatch) (*Head
 			c.state.RevertTo(mark)
 			return nil, err
 		}
+		if _, err := c.state.commit(); err != nil { // every canonical block's state stays readable
+			c.state.RevertTo(mark)
+			return nil, fmt.Errorf("reorg: state of block %d: %w", b.Height(), err)
+		}
 	}
-	if err := batch.putState(c.state, c.state.undoSince(mark)); err != nil {
+	if err := batch.putState(c.state); err != nil {
 		c.state.RevertTo(mark)
 		return nil, err
 	}

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/rlp"
 )
 
 // anyEngine accepts everything; chain's own tests use it (chaintest's Engine
@@ -84,9 +83,15 @@ func TestOpenRefusesTamperedState(t *testing.T) {
 	if err := c.InsertBlock(b); err != nil {
 		t.Fatal(err)
 	}
-	// Someone edits a balance behind the node's back.
-	enc, _ := rlp.EncodeToBytes(Account{Balance: big.NewInt(1_000_000)})
-	if err := s.db.Put(key(prefixAccount, common.Address{1}.Bytes()), enc, nil); err != nil {
+	// Someone edits the head state's root node behind the node's back: a
+	// balance, say, in a one-account state.
+	k := key(prefixTrieNode, b.Header.StateRoot[:])
+	node, err := s.db.Get(k, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	node[len(node)-1] ^= 1
+	if err := s.db.Put(k, node, nil); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()
@@ -111,5 +116,58 @@ func TestOpenReportsCorruptedDatabase(t *testing.T) {
 	}
 	if _, _, err := openTestChain(t, dir); err == nil || !strings.Contains(err.Error(), "corrupted") {
 		t.Fatalf("got %v, want a clear corruption error", err)
+	}
+}
+
+// TestVerifyFindsAnAlteredStateNode: verify (VerifyReplay) reads every node
+// of the head's stored state past the node cache, so a leaf changed on disk
+// behind a running node's back is reported, though the node's cache still
+// holds the right one.
+func TestVerifyFindsAnAlteredStateNode(t *testing.T) {
+	s, c, err := openTestChain(t, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var head *Block
+	for i := range 20 {
+		if head, err = c.BuildBlock(common.Address{2, byte(i)}, nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.InsertBlock(head); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.VerifyReplay(); err != nil {
+		t.Fatalf("verify of an intact database: %v", err)
+	}
+	tr, _, err := s.stateTrieAt(head.Height())
+	if err != nil {
+		t.Fatal(err)
+	}
+	it, err := tr.NodeIterator(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var last common.Hash
+	for it.Next(true) {
+		if it.Hash() != (common.Hash{}) {
+			last = it.Hash()
+		}
+	}
+	if last == (common.Hash{}) || last == head.Header.StateRoot {
+		t.Fatalf("no node below the root (last %x)", last)
+	}
+	k := key(prefixTrieNode, last[:])
+	node, err := s.db.Get(k, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	node[len(node)-1] ^= 1
+	if err := s.db.Put(k, node, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.VerifyReplay(); err == nil || !strings.Contains(err.Error(), "cannot be trusted") {
+		t.Fatalf("verify after a state node was altered: %v", err)
 	}
 }

@@ -1,8 +1,9 @@
 // Package chain holds chaind's core data and rules: headers that map one to
 // one onto Ethereum headers (their RLP is the encoding, its keccak256 the
 // block hash), blocks of Ethereum-signed value transfers, the genesis file, the
-// state (accounts, and the engine's own records apart from them) with a state
-// root that commits to both, block validation, fork
+// state (accounts in go-ethereum's Merkle-Patricia trie on disk, with
+// Ethereum's state root for the same accounts, and the engine's own records
+// as the storage of a system account), block validation, fork
 // choice by total weight or by the engine's own ForkChoice (forkchoice.go),
 // reorgs through per-block undo records, and the LevelDB
 // store in which every import or reorg is one atomic batch. The store records

@@ -256,7 +256,8 @@ func TestStateRootCommitsToEveryAccountInAnyOrder(t *testing.T) {
 		t.Fatal("revert did not restore the root")
 	}
 	fresh := NewState()
-	for k, v := range a.accounts {
+	for _, k := range addrs {
+		v, _ := a.Get(k)
 		fresh.Set(k, v)
 	}
 	if fresh.Root() != before {
@@ -322,6 +323,24 @@ func TestOpenRefusesAnOlderBlockFormat(t *testing.T) {
 	s.Close()
 	if _, _, err := openTestChain(t, dir); err == nil || !strings.Contains(err.Error(), "format 1, this chaind reads format 2") {
 		t.Fatalf("opened a format-1 database: %v", err)
+	}
+}
+
+// TestOpenRefusesAnOlderStateFormat: a data directory whose accounts are
+// in the flat table of before the state trie (no state format marker) is
+// refused with a message that says so, not misread.
+func TestOpenRefusesAnOlderStateFormat(t *testing.T) {
+	dir := t.TempDir()
+	s, _, err := openTestChain(t, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.db.Delete(keyStateFormat, nil); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if _, _, err := openTestChain(t, dir); err == nil || !strings.Contains(err.Error(), "its state in format 1, this chaind reads format 2 (accounts moved into a Merkle-Patricia trie") {
+		t.Fatalf("opened a state-format-1 database: %v", err)
 	}
 }
 

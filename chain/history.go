@@ -1,135 +1,129 @@
 package chain
 
 import (
-	"errors"
 	"fmt"
-	"math"
 	"math/big"
 
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/rlp"
-	"github.com/syndtr/goleveldb/leveldb"
-	"github.com/syndtr/goleveldb/leveldb/opt"
-	"github.com/syndtr/goleveldb/leveldb/util"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/trie"
 )
 
-// The account-history index answers "addr's account after block h" with one
-// LevelDB seek, whatever h. For every canonical block and every account it
-// changes there is one entry
-//
-//	y + address + height -> the account before that block (RLP journalEntry)
-//
-// so the account after block h is the "before" value of the first change
-// above h, or the current account if it has not changed since. Entries are
-// written and deleted with the canonical entries, in the same batch, and
-// read from one LevelDB snapshot, so a read never takes the chain's lock and
-// never sees half an import.
-var (
-	prefixHistory = []byte("y")
-	keyHistoryV1  = []byte("history-v1") // set once the index covers the whole chain
-)
+// State nodes are never deleted (see trieNodes), so the state after any
+// canonical block is read, and proved, through the trie at its header's
+// state root: the same few node reads at any height, no index to keep, and
+// no chain lock (a node, once stored, never changes).
 
-func historyKey(addr common.Address, height uint64) []byte {
-	return key(prefixHistory, addr[:], heightKey(height))
+// stateTrieAt opens the account trie after the canonical block at height,
+// on the nodes stored on disk, and returns it with the block's header.
+func (s *Store) stateTrieAt(height uint64) (*trie.StateTrie, *Header, error) {
+	hash, err := s.CanonicalHash(height)
+	if err != nil {
+		return nil, nil, fmt.Errorf("block %d: %w", height, err) // above the head
+	}
+	h, err := s.Header(hash)
+	if err != nil {
+		return nil, nil, fmt.Errorf("block %d: %w", height, err)
+	}
+	tr, err := trie.NewStateTrie(trie.StateTrieID(h.StateRoot), newTrieNodes(s))
+	if err != nil {
+		return nil, nil, fmt.Errorf("state of block %d: %w", height, err)
+	}
+	return tr, h, nil
 }
 
-func (b *storeBatch) putHistory(height uint64, u undoRecord) error {
-	for _, e := range u.Entries {
-		enc, err := rlp.EncodeToBytes(e)
-		if err != nil {
-			return fmt.Errorf("encode history of %s: %w", e.Addr.Hex(), err)
-		}
-		b.b.Put(historyKey(e.Addr, height), enc)
+// AccountAt reads addr's account after the canonical block at height.
+func (s *Store) AccountAt(addr common.Address, height uint64) (Account, error) {
+	tr, _, err := s.stateTrieAt(height)
+	if err != nil {
+		return Account{}, err
 	}
+	sa, err := tr.GetAccount(addr)
+	if err != nil {
+		return Account{}, fmt.Errorf("account %s at block %d: %w", addr.Hex(), height, err)
+	}
+	if sa == nil {
+		return Account{Balance: new(big.Int)}, nil
+	}
+	return Account{Nonce: sa.Nonce, Balance: sa.Balance.ToBig()}, nil
+}
+
+// AccountProof is the Merkle proof of one account after a block, and of
+// some of its storage slots, as eth_getProof (EIP-1186) returns them: the
+// trie nodes from the state root down to addr's leaf (or to where its path
+// ends, for an absent account). It verifies with go-ethereum's
+// trie.VerifyProof(root, keccak256(addr), nodes), and each slot's with
+// trie.VerifyProof(Account.Root, keccak256(slot), nodes).
+type AccountProof struct {
+	Block       *Header
+	Account     types.StateAccount // zero nonce and balance, empty root and code, if absent
+	AccountPath [][]byte
+	Slots       []SlotProof
+}
+
+// SlotProof is the proof of one storage slot: its value (nil if empty) and
+// the storage trie's nodes on its path. Only RecordsAddress has storage.
+type SlotProof struct {
+	Key   common.Hash
+	Value []byte
+	Path  [][]byte
+}
+
+// ProveAccount proves addr's account, and the storage slots named, after
+// the canonical block at height.
+func (s *Store) ProveAccount(addr common.Address, slots []common.Hash, height uint64) (*AccountProof, error) {
+	tr, h, err := s.stateTrieAt(height)
+	if err != nil {
+		return nil, err
+	}
+	p := &AccountProof{Block: h}
+	sa, err := tr.GetAccount(addr)
+	if err != nil {
+		return nil, fmt.Errorf("account %s at block %d: %w", addr.Hex(), height, err)
+	}
+	if sa == nil {
+		sa = types.NewEmptyStateAccount()
+	}
+	p.Account = *sa
+	if p.AccountPath, err = prove(tr, addr[:]); err != nil {
+		return nil, fmt.Errorf("prove account %s at block %d: %w", addr.Hex(), height, err)
+	}
+	if len(slots) == 0 {
+		return p, nil
+	}
+	st, err := trie.NewStateTrie(trie.StorageTrieID(h.StateRoot, crypto.Keccak256Hash(addr[:]), sa.Root), newTrieNodes(s))
+	if err != nil {
+		return nil, fmt.Errorf("storage of %s at block %d: %w", addr.Hex(), height, err)
+	}
+	for _, k := range slots {
+		v, err := st.GetStorage(addr, k[:])
+		if err != nil {
+			return nil, fmt.Errorf("slot %x of %s at block %d: %w", k, addr.Hex(), height, err)
+		}
+		path, err := prove(st, k[:])
+		if err != nil {
+			return nil, fmt.Errorf("prove slot %x of %s at block %d: %w", k, addr.Hex(), height, err)
+		}
+		p.Slots = append(p.Slots, SlotProof{Key: k, Value: v, Path: path})
+	}
+	return p, nil
+}
+
+// prove returns the nodes on k's path in tr, root first.
+func prove(tr *trie.StateTrie, k []byte) ([][]byte, error) {
+	var nodes proofNodes
+	err := tr.Prove(crypto.Keccak256(k), &nodes)
+	return nodes, err
+}
+
+// proofNodes collects a proof's nodes in the order the trie writes them,
+// root first (an ethdb.KeyValueWriter).
+type proofNodes [][]byte
+
+func (p *proofNodes) Put(_ []byte, value []byte) error {
+	*p = append(*p, value)
 	return nil
 }
 
-func (b *storeBatch) deleteHistory(height uint64, u undoRecord) {
-	for _, e := range u.Entries {
-		b.b.Delete(historyKey(e.Addr, height))
-	}
-}
-
-// AccountAt reads addr's account after the canonical block at height, from
-// one snapshot of the database, in one seek.
-func (s *Store) AccountAt(addr common.Address, height uint64) (Account, error) {
-	s.mu.RLock()
-	snap, err := s.db.GetSnapshot()
-	s.mu.RUnlock()
-	if err != nil {
-		return Account{}, fmt.Errorf("snapshot: %w", err)
-	}
-	defer snap.Release()
-	if _, err := snapGet(snap, key(prefixCanonical, heightKey(height))); err != nil {
-		return Account{}, fmt.Errorf("block %d: %w", height, err) // above the head
-	}
-	it := snap.NewIterator(&util.Range{Start: historyKey(addr, height+1), Limit: historyKey(addr, math.MaxUint64)}, nil)
-	defer it.Release()
-	if it.First() {
-		var e journalEntry
-		if err := rlp.DecodeBytes(it.Value(), &e); err != nil {
-			return Account{}, fmt.Errorf("history of %s at %x: %w", addr.Hex(), it.Key(), err)
-		}
-		if !e.Existed {
-			return Account{Balance: new(big.Int)}, nil
-		}
-		return e.Prev, nil
-	}
-	if err := it.Error(); err != nil {
-		return Account{}, fmt.Errorf("history of %s: %w", addr.Hex(), err)
-	}
-	data, err := snapGet(snap, key(prefixAccount, addr[:]))
-	if errors.Is(err, ErrNotFound) {
-		return Account{Balance: new(big.Int)}, nil
-	} else if err != nil {
-		return Account{}, err
-	}
-	var a Account
-	if err := rlp.DecodeBytes(data, &a); err != nil {
-		return Account{}, fmt.Errorf("account %s: %w", addr.Hex(), err)
-	}
-	return a, nil
-}
-
-func snapGet(snap *leveldb.Snapshot, k []byte) ([]byte, error) {
-	v, err := snap.Get(k, nil)
-	if errors.Is(err, leveldb.ErrNotFound) {
-		return nil, ErrNotFound
-	}
-	return v, err
-}
-
-// buildHistory indexes a chain stored before the index existed, from its
-// undo records, once.
-func (s *Store) buildHistory(head common.Hash) error {
-	if _, err := s.get(keyHistoryV1); err == nil {
-		return nil
-	}
-	h, err := s.Header(head)
-	if err != nil {
-		return err
-	}
-	s.log.Info("Indexing account history (once)", "blocks", h.Height)
-	b := newBatch()
-	for height := uint64(1); height <= h.Height; height++ {
-		hash, err := s.CanonicalHash(height)
-		if err != nil {
-			return fmt.Errorf("index history: block %d: %w", height, err)
-		}
-		u, err := s.undo(hash)
-		if err != nil {
-			return fmt.Errorf("index history: block %d: %w", height, err)
-		}
-		if err := b.putHistory(height, u); err != nil {
-			return err
-		}
-		if b.b.Len() > 10_000 {
-			if err := s.db.Write(b.b, nil); err != nil {
-				return fmt.Errorf("index history: %w", err)
-			}
-			b = newBatch()
-		}
-	}
-	b.b.Put(keyHistoryV1, nil)
-	return s.db.Write(b.b, &opt.WriteOptions{Sync: true})
-}
+func (p *proofNodes) Delete([]byte) error { return nil }

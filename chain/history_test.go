@@ -17,7 +17,7 @@ import (
 
 // TestAccountAtThroughReorgs: two chains from one genesis mine random
 // transfers and repeatedly adopt each other's heavier branches; afterwards
-// the history index gives, at every height of the canonical chain and for
+// AccountAt gives, at every height of the canonical chain and for
 // every account, exactly the account the chain held right after that block.
 func TestAccountAtThroughReorgs(t *testing.T) {
 	for seed := range uint64(5) {

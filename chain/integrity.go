@@ -65,9 +65,6 @@ func (s *Store) openChecks() error {
 	if err := s.checkNewestTables(); err != nil {
 		return err
 	}
-	if err := s.buildHistory(head); err != nil {
-		return err
-	}
 	if !ok {
 		s.markHead(head)
 	}

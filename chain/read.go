@@ -92,11 +92,18 @@ func (c *Chain) Record(key common.Hash) []byte {
 }
 
 // AccountAt returns addr's account after the canonical block at height. It
-// reads the account-history index in one seek on a database snapshot and
-// takes no chain lock, so it costs the same at any height and never holds
-// up an import.
+// reads through the state trie at that block's root and takes no chain
+// lock, so it costs about the same at any height and never holds up an
+// import.
 func (c *Chain) AccountAt(addr common.Address, height uint64) (Account, error) {
 	return c.store.AccountAt(addr, height)
+}
+
+// ProveAccount returns the Merkle proof of addr's account and of the
+// storage slots named after the canonical block at height (see
+// AccountProof).
+func (c *Chain) ProveAccount(addr common.Address, slots []common.Hash, height uint64) (*AccountProof, error) {
+	return c.store.ProveAccount(addr, slots, height)
 }
 
 // Finality returns the node's finalized block (see Finalized) and the
@@ -221,10 +228,14 @@ func (c *Chain) BlockTree(from, to uint64) ([]TreeNode, error) {
 }
 
 // VerifyReplay re-executes the canonical chain from genesis on a fresh state
-// and checks every block's state root and the final state against the head.
-// It is the check to run on a data directory one does not trust.
+// and checks every block's state root and the final state against the head,
+// then reads every node of the head's stored state and checks it against
+// its hash. It is the check to run on a data directory one does not trust.
 func (c *Chain) VerifyReplay() error {
 	head := c.Head()
+	if err := c.store.checkState(head.Header.StateRoot); err != nil {
+		return fmt.Errorf("stored state of head %d: %w", head.Height(), err)
+	}
 	_, st := c.genesis.Block(c.engine)
 	for h := uint64(1); h <= head.Height(); h++ {
 		b, err := c.BlockByHeight(h)

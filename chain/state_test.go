@@ -1,83 +1,102 @@
 package chain
 
 import (
-	"crypto/sha256"
 	"math/big"
+	"math/rand/v2"
 	"runtime"
-	"slices"
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/core/state"
+	"github.com/ethereum/go-ethereum/core/tracing"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/params"
+	"github.com/holiman/uint256"
 )
 
-// fullTreeRoot computes the account tree's root from its definition: every
-// bucket hashed, every inner node over its two children.
-func fullTreeRoot(s *State) common.Hash {
-	var buckets [numBuckets][]common.Address
-	for addr := range s.accounts {
-		b := bucketOf(accountKey(addr))
-		buckets[b] = append(buckets[b], addr)
+// ethereumRoot is the state root go-ethereum's StateDB computes for accts
+// (no storage, no code; empty accounts kept, as before EIP-158).
+func ethereumRoot(t testing.TB, accts map[common.Address]Account) common.Hash {
+	t.Helper()
+	sdb, err := state.New(types.EmptyRootHash, state.NewDatabaseForTesting())
+	if err != nil {
+		t.Fatal(err)
 	}
-	var nodes [2 * numBuckets]common.Hash
-	for b, addrs := range buckets {
-		slices.SortFunc(addrs, func(x, y common.Address) int { return x.Cmp(y) })
-		var buf []byte
-		for _, a := range addrs {
-			buf = s.accounts[a].appendLeaf(buf, a)
-		}
-		nodes[numBuckets+b] = sha256.Sum256(buf)
+	for addr, a := range accts {
+		sdb.CreateAccount(addr)
+		sdb.SetBalance(addr, uint256.MustFromBig(a.Balance), tracing.BalanceChangeUnspecified)
+		sdb.SetNonce(addr, a.Nonce, tracing.NonceChangeUnspecified)
 	}
-	for i := numBuckets - 1; i >= 1; i-- {
-		nodes[i] = hashPair(nodes[2*i], nodes[2*i+1])
-	}
-	return hashPair(nodes[1], emptyTreeRoot())
+	return sdb.IntermediateRoot(params.Rules{})
 }
 
-// TestStateRootMatchesTheFullTree grows a state from a few accounts, whose
-// tree holds only its non-empty nodes, past the point where it holds them
-// all, and back by a revert; its root, and a copy's, is the full tree's at
-// every step.
-func TestStateRootMatchesTheFullTree(t *testing.T) {
+// TestStateRootIsEthereums: for the same accounts the state root is the one
+// go-ethereum computes, in memory and on a store, after changes, a revert
+// and a commit, and for a copy.
+func TestStateRootIsEthereums(t *testing.T) {
+	r := rand.New(rand.NewPCG(29, 3))
+	want := map[common.Address]Account{}
 	st := NewState()
 	check := func(when string) {
 		t.Helper()
-		want := fullTreeRoot(st)
-		if got := st.Root(); got != want {
-			t.Fatalf("%s: root %x, the full tree's %x", when, got, want)
+		root := ethereumRoot(t, want)
+		if got := st.Root(); got != root {
+			t.Fatalf("%s: root %x, go-ethereum's %x", when, got, root)
 		}
-		if got := st.Copy().Root(); got != want {
-			t.Fatalf("%s: a copy's root %x, the full tree's %x", when, got, want)
+		if got := st.Copy().Root(); got != root {
+			t.Fatalf("%s: a copy's root %x, go-ethereum's %x", when, got, root)
 		}
 	}
 	check("empty")
-	var mark Mark
-	for i := range 3000 {
-		addr := common.BytesToAddress(crypto.Keccak256(big.NewInt(int64(i)).Bytes()))
-		st.Credit(addr, big.NewInt(int64(i+1)))
-		switch i + 1 {
-		case 1, 10, 100:
-			check("sparse")
-		case 200:
-			if st.tree.dense != nil {
-				t.Fatal("200 accounts: the tree holds every node")
+	set := func(n int) {
+		for range n {
+			var addr common.Address
+			for i := range addr {
+				addr[i] = byte(r.Uint32())
 			}
-			check("sparse")
-			mark = st.Mark()
-		case 1000, 3000:
-			check("dense")
-			if st.tree.dense == nil {
-				t.Fatalf("%d accounts: the tree holds only its non-empty nodes", i+1)
+			a := Account{Nonce: r.Uint64N(5), Balance: new(big.Int).Lsh(new(big.Int).SetUint64(r.Uint64()), uint(r.IntN(190)))}
+			if r.IntN(10) == 0 {
+				a = Account{Balance: new(big.Int)} // an empty account still counts
 			}
+			st.Set(addr, a)
+			want[addr] = a
 		}
 	}
+	set(300)
+	check("300 accounts")
+	mark := st.Mark()
+	saved := make(map[common.Address]Account, len(want))
+	for k, v := range want {
+		saved[k] = v
+	}
+	set(200)
+	check("500 accounts")
 	st.RevertTo(mark)
-	check("reverted to 200 accounts")
+	want = saved
+	check("reverted to 300")
+
+	store := OpenMemStore()
+	defer store.Close()
+	b := newBatch()
+	if err := b.putState(st); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.commit(b); err != nil {
+		t.Fatal(err)
+	}
+	st.ClearJournal()
+	disk, err := store.openState(st.Root())
+	if err != nil {
+		t.Fatal(err)
+	}
+	st = disk
+	check("reopened from the store")
+	set(100)
+	check("changed after the reopen")
 }
 
 // TestSmallStateCostsWhatItHolds checks that a state of a few accounts (a
-// simulated node's, a test's) does not allocate the whole tree (8,192 hashes
-// and 4,096 buckets: 352 KB).
+// simulated node's, a test's) costs little.
 func TestSmallStateCostsWhatItHolds(t *testing.T) {
 	const states = 100
 	var before, after runtime.MemStats
@@ -86,7 +105,7 @@ func TestSmallStateCostsWhatItHolds(t *testing.T) {
 	for i := range kept {
 		st := NewState()
 		for a := range 10 {
-			st.Credit(common.BytesToAddress(crypto.Keccak256([]byte{byte(i), byte(a)})), big.NewInt(1))
+			st.Credit(common.Address{byte(i), byte(a)}, big.NewInt(1))
 		}
 		st.Root()
 		kept[i] = st

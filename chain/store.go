@@ -1,7 +1,6 @@
 package chain
 
 import (
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -10,10 +9,10 @@ import (
 	"sync"
 	"syscall"
 
+	"github.com/VictoriaMetrics/fastcache"
 	"github.com/chaind/chaind/clock"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
-	"github.com/ethereum/go-ethereum/rlp"
 	"github.com/syndtr/goleveldb/leveldb"
 	lerrors "github.com/syndtr/goleveldb/leveldb/errors"
 	"github.com/syndtr/goleveldb/leveldb/opt"
@@ -33,12 +32,11 @@ var (
 	prefixCanonical = []byte("c") // c + height -> hash on the canonical chain
 	prefixByHeight  = []byte("n") // n + height + hash -> nothing: every stored block
 	prefixTxLookup  = []byte("x") // x + tx hash -> block hash + index (canonical txs)
-	prefixAccount   = []byte("a") // a + address -> RLP account
-	prefixRecord    = []byte("e") // e + key -> engine record
 	prefixUndo      = []byte("u") // u + hash -> undo record of a canonical block
 	keyHead         = []byte("head")
 	keyGenesis      = []byte("genesis")      // genesis file JSON
 	keyBlockFormat  = []byte("block-format") // blockFormat, one byte; absent in format 1
+	keyStateFormat  = []byte("state-format") // stateFormat, one byte; absent in format 1
 )
 
 // blockFormat is the version of the header and block encoding the store
@@ -46,21 +44,35 @@ var (
 // the RLP of the Ethereum header, hashed with keccak256.
 const blockFormat = 2
 
-// checkBlockFormat refuses a store written in another block format: its
-// hashes and encodings would be misread.
-func (s *Store) checkBlockFormat() error {
-	v, err := s.get(keyBlockFormat)
+// stateFormat is the version of the state's storage. Format 1 kept every
+// account and engine record in a flat table under a 12-bit-bucket tree;
+// format 2 keeps them in a Merkle-Patricia trie (see State), with another
+// state root.
+const stateFormat = 2
+
+// checkFormats refuses a store written in another block or state format:
+// its hashes, encodings and state would be misread.
+func (s *Store) checkFormats() error {
+	if err := s.checkFormat(keyBlockFormat, "blocks", blockFormat, "block hashes changed"); err != nil {
+		return err
+	}
+	return s.checkFormat(keyStateFormat, "its state", stateFormat, "accounts moved into a Merkle-Patricia trie and state roots changed")
+}
+
+// checkFormat checks one format marker (absent: format 1).
+func (s *Store) checkFormat(k []byte, what string, want int, change string) error {
+	v, err := s.get(k)
 	format := 1
 	switch {
 	case err == nil && len(v) == 1:
 		format = int(v[0])
 	case err == nil:
-		return fmt.Errorf("unreadable block format marker %x", v)
+		return fmt.Errorf("unreadable %s marker %x", k, v)
 	case !errors.Is(err, ErrNotFound):
 		return err
 	}
-	if format != blockFormat {
-		return fmt.Errorf("the database holds blocks in format %d, this chaind reads format %d (block hashes changed); start with a new data directory", format, blockFormat)
+	if format != want {
+		return fmt.Errorf("the database holds %s in format %d, this chaind reads format %d (%s); start with a new data directory", what, format, want, change)
 	}
 	return nil
 }
@@ -82,6 +94,8 @@ type Store struct {
 	clock  clock.Clock
 	log    *slog.Logger
 	health health
+
+	nodeCache *fastcache.Cache // state nodes read and checked; nil in memory
 }
 
 // StoreOptions are the optional settings of OpenStoreWith.
@@ -140,7 +154,7 @@ func OpenStoreWith(dir string, o StoreOptions) (*Store, error) {
 	if o.MinFree == 0 {
 		o.MinFree = DefaultMinFree
 	}
-	s := &Store{db: db, dir: dir, stor: stor, opts: o, clock: clock.OrReal(o.Clock), log: o.Logger}
+	s := &Store{db: db, dir: dir, stor: stor, opts: o, clock: clock.OrReal(o.Clock), log: o.Logger, nodeCache: fastcache.New(nodeCacheSize)}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -169,6 +183,9 @@ func (s *Store) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	errs := []error{s.db.Close()}
+	if s.nodeCache != nil {
+		s.nodeCache.Reset()
+	}
 	if s.marker != nil {
 		errs = append(errs, s.marker.close())
 	}
@@ -300,35 +317,10 @@ func (s *Store) Head() (common.Hash, error) {
 // GenesisJSON reads the genesis file the database was created with.
 func (s *Store) GenesisJSON() ([]byte, error) { return s.get(keyGenesis) }
 
-// loadState reads every account and engine record into a fresh State.
-func (s *Store) loadState() (*State, error) {
-	st := NewState()
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	it := s.db.NewIterator(util.BytesPrefix(prefixAccount), nil)
-	defer it.Release()
-	for it.Next() {
-		var a Account
-		if err := rlp.DecodeBytes(it.Value(), &a); err != nil {
-			return nil, fmt.Errorf("account %x: %w", it.Key()[1:], err)
-		}
-		st.put(common.BytesToAddress(it.Key()[1:]), a)
-	}
-	if err := it.Error(); err != nil {
-		return nil, fmt.Errorf("read accounts: %w", err)
-	}
-	rit := s.db.NewIterator(util.BytesPrefix(prefixRecord), nil)
-	defer rit.Release()
-	for rit.Next() {
-		if len(rit.Key()) != 1+common.HashLength || len(rit.Value()) > MaxRecordSize {
-			return nil, fmt.Errorf("engine record %x: %d-byte key, %d-byte value", rit.Key(), len(rit.Key()), len(rit.Value()))
-		}
-		st.putRecord(common.BytesToHash(rit.Key()[1:]), bytes.Clone(rit.Value()))
-	}
-	if err := rit.Error(); err != nil {
-		return nil, fmt.Errorf("read engine records: %w", err)
-	}
-	return st, nil
+// openState opens the state at root on the store, checking that its root
+// node is stored intact.
+func (s *Store) openState(root common.Hash) (*State, error) {
+	return openState(newTrieNodes(s), root)
 }
 
 // storeBatch collects the writes of one import or reorg.
@@ -372,12 +364,11 @@ func (b *storeBatch) setCanonical(blk *Block, undo undoRecord) error {
 		return fmt.Errorf("encode undo %x: %w", hash, err)
 	}
 	b.b.Put(key(prefixUndo, hash[:]), enc)
-	return b.putHistory(blk.Height(), undo)
+	return nil
 }
 
-// unsetCanonical removes blk's canonical entries (it is being reorged out);
-// undo is its undo record.
-func (b *storeBatch) unsetCanonical(blk *Block, undo undoRecord) {
+// unsetCanonical removes blk's canonical entries (it is being reorged out).
+func (b *storeBatch) unsetCanonical(blk *Block) {
 	hash := blk.Hash()
 	b.b.Delete(key(prefixCanonical, heightKey(blk.Height())))
 	for _, tx := range blk.Txs {
@@ -385,31 +376,15 @@ func (b *storeBatch) unsetCanonical(blk *Block, undo undoRecord) {
 		b.b.Delete(key(prefixTxLookup, th[:]))
 	}
 	b.b.Delete(key(prefixUndo, hash[:]))
-	b.deleteHistory(blk.Height(), undo)
 }
 
-// putState writes the current value of every account and engine record that
-// u names.
-func (b *storeBatch) putState(st *State, u undoRecord) error {
-	for _, e := range u.Records {
-		if v, ok := st.records[e.Key]; ok {
-			b.b.Put(key(prefixRecord, e.Key[:]), v)
-		} else {
-			b.b.Delete(key(prefixRecord, e.Key[:]))
-		}
+// putState commits st (see State.commit) and writes the state nodes it has
+// not yet stored: after the batch is durable, st.ClearJournal.
+func (b *storeBatch) putState(st *State) error {
+	if _, err := st.commit(); err != nil {
+		return fmt.Errorf("commit state: %w", err)
 	}
-	for _, addr := range u.addresses() {
-		a, ok := st.accounts[addr]
-		if !ok {
-			b.b.Delete(key(prefixAccount, addr[:]))
-			continue
-		}
-		enc, err := rlp.EncodeToBytes(a)
-		if err != nil {
-			return fmt.Errorf("encode account %s: %w", addr.Hex(), err)
-		}
-		b.b.Put(key(prefixAccount, addr[:]), enc)
-	}
+	b.putTrieNodes(st.nodes.pending())
 	return nil
 }
 
@@ -421,7 +396,7 @@ func (b *storeBatch) setHead(hash common.Hash) {
 func (b *storeBatch) setGenesis(data []byte) {
 	b.b.Put(keyGenesis, data)
 	b.b.Put(keyBlockFormat, []byte{blockFormat})
-	b.b.Put(keyHistoryV1, nil) // a new chain is indexed from its first block
+	b.b.Put(keyStateFormat, []byte{stateFormat})
 }
 
 // commit writes the batch atomically and durably, then records a new head

@@ -115,3 +115,28 @@ func TestJSClients(t *testing.T) {
 		}
 	}
 }
+
+// TestViemVerifiesGetProof: viem fetches eth_getProof for a funded account
+// and checks it against the block's stateRoot with a Merkle-Patricia proof
+// walk on its own keccak256 and RLP; the proved balance is the one
+// eth_getBalance answers, and a proof with one byte changed, or checked
+// against another root, is refused.
+func TestViemVerifiesGetProof(t *testing.T) {
+	n := startNode(t, fastGenesis(1))
+	out := runJS(t, "proof.mjs", n.RPCURL(), ct.Addr(0).Hex())
+	var res struct {
+		Nodes            int    `json:"nodes"`
+		Balance          string `json:"balance"`
+		ProvedBalance    string `json:"provedBalance"`
+		AnsweredBalance  string `json:"answeredBalance"`
+		TamperedRefused  bool   `json:"tamperedRefused"`
+		OtherRootRefused bool   `json:"otherRootRefused"`
+	}
+	if err := json.Unmarshal(out, &res); err != nil {
+		t.Fatalf("proof.mjs output %q: %v", out, err)
+	}
+	if res.Nodes == 0 || res.ProvedBalance != res.Balance || res.AnsweredBalance != res.Balance || res.Balance == "0" ||
+		!res.TamperedRefused || !res.OtherRootRefused {
+		t.Fatalf("viem saw %s", out)
+	}
+}

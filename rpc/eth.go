@@ -58,6 +58,7 @@ func (a *api) ethMethods() map[string]any {
 		"eth_getBalance":              a.getBalance,
 		"eth_getTransactionCount":     a.getTransactionCount,
 		"eth_getCode":                 a.getCode,
+		"eth_getProof":                a.getProof,
 		"eth_gasPrice":                a.gasPrice,
 		"eth_maxPriorityFeePerGas":    a.maxPriorityFeePerGas,
 		"eth_feeHistory":              a.feeHistory,
