@@ -110,7 +110,8 @@ type forkChoice struct {
 	e         *Engine
 	unit      *big.Int // wei per unit of weight
 	tree      *protoArray
-	justified Checkpoint  // the highest justified checkpoint of an adopted head
+	justified Checkpoint  // the highest justified checkpoint of an adopted head that keeps finalized
+	finalized Checkpoint  // the highest finalized checkpoint of an adopted head: every head descends from it
 	root      common.Hash // the trusted checkpoint, once stored: every head descends from it
 	latest    map[common.Address]*latestVote
 
@@ -178,17 +179,27 @@ func ObserveVotes(fc chain.ForkChoice, votes []SignedVote) {
 	f.takeVotes(votes)
 }
 
-// Executed raises the justified checkpoint to head's, if higher, and drops
-// the blocks that head's finalized checkpoint excludes.
+// Executed raises the finalized and justified checkpoints to head's, if
+// higher, and drops the blocks that head's finalized checkpoint excludes.
+// A justified checkpoint that the new finalized block does not precede
+// (one that equivocating validators justified on another branch) gives way
+// to head's: the chain refuses every branch without the finalized block,
+// so fork choice must start below it.
 func (f *forkChoice) Executed(head *chain.Block, st *chain.State) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	j := f.e.justified(st)
+	j, fin := f.e.justified(st), f.e.finalized(st)
+	if fin.Epoch > f.finalized.Epoch || f.finalized.Hash == (common.Hash{}) {
+		f.finalized = fin
+		if !f.tree.descends(f.justified.Hash, fin.Hash) {
+			f.justified = j
+		}
+	}
 	if j.Epoch > f.justified.Epoch || f.justified.Hash == (common.Hash{}) {
 		f.justified = j
 	}
 	f.tree.setJustified(head.Hash(), j.Epoch)
-	f.tree.prune(f.e.finalized(st).Hash, pruneNodes)
+	f.tree.prune(fin.Hash, pruneNodes)
 }
 
 // Root makes every head descend from hash.
@@ -207,8 +218,9 @@ func (f *forkChoice) Invalid(hash common.Hash) {
 
 // Head moves the weights of the votes that changed (or whose voter's stake
 // did) and the proposer boost, and returns the best descendant of the
-// justified checkpoint (of the trusted checkpoint if the justified one does
-// not descend from it; of the tree's root if the tree holds neither).
+// justified checkpoint (of the finalized block, then of the trusted
+// checkpoint, if the justified one does not descend from them; of the
+// tree's root if the tree holds neither).
 func (f *forkChoice) Head(st *chain.State, now time.Time) common.Hash {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -254,6 +266,9 @@ func (f *forkChoice) Head(st *chain.State, now time.Time) common.Hash {
 	tree.justified = f.justified.Epoch
 	tree.applyDeltas(deltas)
 	start := f.justified.Hash
+	if _, ok := tree.index[f.finalized.Hash]; ok && !tree.descends(start, f.finalized.Hash) {
+		start = f.finalized.Hash
+	}
 	if f.root != (common.Hash{}) && !tree.descends(start, f.root) {
 		start = f.root
 	}

@@ -3,6 +3,7 @@ package pos
 import (
 	"math/big"
 	"testing"
+	"time"
 
 	"github.com/chaind/chaind/chain"
 	clocks "github.com/chaind/chaind/clock"
@@ -296,5 +297,44 @@ func TestHeadVotesOfNonValidatorsDoNotStay(t *testing.T) {
 	defer f.mu.Unlock()
 	if len(f.latest) != 1 || f.latest[addr(0)] == nil {
 		t.Fatalf("the fork choice holds %d latest votes after 200 from keys without stake, want only validator 0's", len(f.latest))
+	}
+}
+
+// TestHeadKeepsTheFinalizedBlock: equivocating validators justified a
+// checkpoint of a higher epoch on one branch (y1) before the node adopted
+// another branch whose state finalized x1. Fork choice must then start
+// below x1, not at the higher justified checkpoint that x1 does not
+// precede: the chain refuses every branch without its finalized block.
+// (The adversarial harness found this at seed 1240 of its default run,
+// where node 3 was told to follow a branch that reverted its finalized
+// block.)
+func TestHeadKeepsTheFinalizedBlock(t *testing.T) {
+	g := testGenesis(10, 10, 10, 10)
+	clk := clocks.NewSim(genesisTime)
+	v := newNode(t, g, clk, nil)
+	gen := v.c.GenesisHeader()
+	f := v.e.NewForkChoice(gen).(*forkChoice)
+	block := func(parent *chain.Header, slot uint64, tag byte) *chain.Block {
+		return &chain.Block{Header: &chain.Header{ParentHash: parent.Hash(), Height: parent.Height + 1, Nonce: slot, Coinbase: common.Address{tag}}}
+	}
+	y1 := block(gen, 1, 'y')
+	x1 := block(gen, 2, 'x')
+	x2 := block(x1.Header, 3, 'x')
+	for _, b := range []*chain.Block{y1, x1, x2} {
+		f.AddBlock(b, time.Time{})
+	}
+	state := func(justified, finalized Checkpoint) *chain.State {
+		st := chain.NewState()
+		setWord(st, keyJustified, justified.Epoch, justified.Hash)
+		setWord(st, keyFinalized, finalized.Epoch, finalized.Hash)
+		return st
+	}
+	genesis := Checkpoint{Hash: gen.Hash()}
+	stY := state(Checkpoint{Epoch: 2, Hash: y1.Hash()}, genesis)
+	f.Executed(y1, stY)
+	stX := state(Checkpoint{Epoch: 1, Hash: x1.Hash()}, Checkpoint{Epoch: 1, Hash: x1.Hash()})
+	f.Executed(x2, stX)
+	if head := f.Head(stX, clk.Now()); head != x2.Hash() {
+		t.Fatalf("head %x, want %x: the branch of the finalized block x1", head, x2.Hash())
 	}
 }
