@@ -14,7 +14,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/chaind/chaind/chain"
+	"github.com/chaind/chaind/engines"
 	"github.com/chaind/chaind/testnet/manifest"
 )
 
@@ -34,7 +34,7 @@ const DefaultImage = "chaind:latest"
 type docker struct {
 	dir, image string
 	nodes      int
-	pos        bool
+	validators bool         // the engine's blocks are made by validators with their own keys
 	name       string       // of the network, and the containers' prefix
 	label      string       // on every container and the network: chaind.testnet=NAME
 	ips        []netip.Addr // node i's address on the network, set by Setup
@@ -50,7 +50,8 @@ func newDocker(opts Options) *docker {
 	}
 	sum := sha256.Sum256([]byte(abs))
 	name := "chaind-" + hex.EncodeToString(sum[:5])
-	return &docker{dir: abs, image: opts.Image, nodes: opts.Nodes, pos: opts.Consensus == chain.ConsensusPoS,
+	e, err := engines.Lookup(opts.Consensus)
+	return &docker{dir: abs, image: opts.Image, nodes: opts.Nodes, validators: err == nil && e.Producers == engines.Validators,
 		name: name, label: "chaind.testnet=" + name}
 }
 
@@ -98,10 +99,11 @@ func (d *docker) Setup() error {
 }
 
 // writeCompose writes DIR/docker-compose.yml, the same testnet for
-// docker-compose or docker stack deploy (proof of work only: a PoS node
-// needs its own validator key, which the Compose file cannot hold).
+// docker-compose or docker stack deploy (for engines whose blocks miners
+// make: a validator node needs its own keys, which the Compose file cannot
+// hold).
 func (d *docker) writeCompose() error {
-	if d.pos {
+	if d.validators {
 		return nil
 	}
 	g, err := os.ReadFile(filepath.Join(d.dir, "genesis.json"))

@@ -67,7 +67,7 @@ func TestEnginesNamedOnlyInTheTable(t *testing.T) {
 		ast.Inspect(f, func(n ast.Node) bool {
 			switch x := n.(type) {
 			case *ast.SelectorExpr:
-				if id, ok := x.X.(*ast.Ident); ok && id.Name == "chain" && strings.HasPrefix(x.Sel.Name, "Consensus") {
+				if id, ok := x.X.(*ast.Ident); ok && id.Name == "chain" && (x.Sel.Name == "ConsensusPoW" || x.Sel.Name == "ConsensusPoS") {
 					names = true
 				}
 			case *ast.BasicLit:
