@@ -40,7 +40,8 @@ type ProducerConfig struct {
 // head, builds the block it proposes there, runs its bft.Replica (the
 // state machine behind a write-ahead log and a last-signed record) on the
 // messages and timeouts, and inserts each decided block with its commit.
-// With the only validator (a dev chain) it decides every height alone.
+// It runs the only validator of a chain (a dev chain), which decides
+// every height alone.
 type Producer struct {
 	cfg    ProducerConfig
 	log    *slog.Logger
@@ -70,6 +71,9 @@ func NewProducer(cfg ProducerConfig) (*Producer, error) {
 		events: make(chan bft.Event, 64), wake: make(chan struct{}, 1), quit: make(chan struct{}), blocks: map[bft.Value]*chain.Block{}}
 	if p.log == nil {
 		p.log = slog.Default()
+	}
+	if cfg.Engine.vals.Size() > 1 {
+		return nil, fmt.Errorf("bftchain: a chain of %d validators: a producer decides alone, and its messages to other validators are not carried yet", cfg.Engine.vals.Size())
 	}
 	self := cfg.Engine.Index(p.self)
 	if self < 0 {
@@ -199,6 +203,9 @@ func (p *Producer) act(out bft.Output) error {
 	}
 	if out.Decision == nil {
 		return nil
+	}
+	if uint64(out.Decision.Height) <= p.cfg.Chain.Head().Height() {
+		return nil // inserted before a restart that replayed the decision
 	}
 	b, ok := p.blocks[out.Decision.Value]
 	if !ok {

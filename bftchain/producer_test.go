@@ -1,14 +1,18 @@
 package bftchain
 
 import (
+	"context"
 	"log/slog"
 	"math/big"
 	"path/filepath"
+	"runtime"
 	"testing"
+	"time"
 
 	"github.com/chaind/chaind/bft"
 	"github.com/chaind/chaind/chain"
 	ct "github.com/chaind/chaind/chain/chaintest"
+	"github.com/chaind/chaind/clock"
 	"github.com/ethereum/go-ethereum/core/types"
 )
 
@@ -99,5 +103,42 @@ func TestProducerRestartMidHeight(t *testing.T) {
 	}
 	if last := signer.Last(); last.Height != 1 {
 		t.Fatalf("last signed at height %d, want 1", last.Height)
+	}
+}
+
+// TestProducerPeriod: without transactions, the producer starts a height a
+// Period after the head, on its clock: one empty block per Period.
+func TestProducerPeriod(t *testing.T) {
+	g, clk, e, c := devChain(t)
+	p, err := NewProducer(ProducerConfig{Chain: c, Engine: e, Txs: func() []*types.Transaction { return nil }, Key: ct.Key(0), Dir: t.TempDir(),
+		Clock: clk, Logger: slog.New(slog.DiscardHandler), Period: g.BlockTime.D()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	newHeads := heads(c)
+	p.Start()
+	defer p.Close()
+	for i := uint64(1); i <= 3; i++ {
+		want := time.UnixMilli(int64(c.Head().Header.Time)).Add(g.BlockTime.D())
+		waitForTimer(t, clk, want)
+		clk.AdvanceTo(want)
+		b := <-newHeads
+		if b.Height() != i || len(b.Txs) != 0 || b.Header.Time != uint64(want.UnixMilli()) {
+			t.Fatalf("block %d at %d, want block %d at %d", b.Height(), b.Header.Time, i, want.UnixMilli())
+		}
+	}
+}
+
+// waitForTimer returns once the only timer armed on clk is due at want.
+func waitForTimer(t *testing.T, clk *clock.Sim, want time.Time) {
+	t.Helper()
+	for {
+		if err := clk.BlockUntil(context.Background(), 1); err != nil {
+			t.Fatal(err)
+		}
+		if next, ok := clk.Next(); ok && next.Equal(want) && clk.Pending() == 1 {
+			return
+		}
+		runtime.Gosched()
 	}
 }

@@ -114,8 +114,9 @@ type Node struct {
 	store     *chain.Store
 	chain     *chain.Chain
 	pool      *mempool.Pool
-	miner     *pow.Miner     // PoW only
-	validator *pos.Validator // PoS with a validator key only
+	miner     *pow.Miner       // PoW only
+	producer  engines.Producer // an engine's own producer (BFT), with a validator key
+	validator *pos.Validator   // PoS with a validator key only
 	// protection is the validator's slashing-protection database, in the
 	// data directory (pos.ProtectionDir).
 	protection *pos.Protection
@@ -144,6 +145,10 @@ var (
 	_ p2p.Chain = (*chain.Chain)(nil)
 	_ p2p.Pool  = (*mempool.Pool)(nil)
 )
+
+// ProducerDir, inside a data directory, is the engine producer's own (BFT:
+// the write-ahead log, the last-signed record and the proposed blocks).
+func ProducerDir(dataDir string) string { return filepath.Join(dataDir, "producer") }
 
 // ChainDataDir is the LevelDB directory inside a data directory.
 func ChainDataDir(dataDir string) string { return filepath.Join(dataDir, "chaindata") }
@@ -176,6 +181,9 @@ func New(cfg Config) (*Node, error) {
 	if err := n.build(); err != nil {
 		if n.protection != nil {
 			n.protection.Close()
+		}
+		if n.producer != nil {
+			n.producer.Close()
 		}
 		store.Close()
 		return nil, err
@@ -263,6 +271,14 @@ func (n *Node) build() error {
 	if err != nil {
 		return err
 	}
+	if e.Producer != nil && n.cfg.ValidatorKey != nil {
+		n.producer, err = e.Producer(engines.ProducerConfig{Chain: c, Txs: n.pool.Pending, Key: n.cfg.ValidatorKey,
+			Dir: ProducerDir(n.cfg.DataDir), Clock: n.clock, Logger: n.log})
+		if err != nil {
+			return fmt.Errorf("node: %w", err)
+		}
+		n.pool.SubscribeNewTxs(func([]*types.Transaction) { n.producer.NotifyTxs() })
+	}
 	if posEngine != nil && n.cfg.ValidatorKey != nil {
 		if n.protection, err = openProtection(n.cfg.DataDir, n.cfg.ValidatorKey); err != nil {
 			return fmt.Errorf("node: %w", err)
@@ -288,7 +304,7 @@ func (n *Node) build() error {
 // logs its own.
 func (n *Node) logHead(ev chain.HeadEvent) {
 	if len(ev.Removed) == 0 && ((n.miner != nil && n.miner.Mining() && ev.Head.Header.Coinbase == n.cfg.Coinbase) ||
-		(n.validator != nil && ev.Head.Header.Coinbase == n.cfg.ValidatorKeyAddress())) {
+		((n.validator != nil || n.producer != nil) && ev.Head.Header.Coinbase == n.cfg.ValidatorKeyAddress())) {
 		return
 	}
 	n.log.Info("New head", "height", ev.Head.Height(), "hash", ev.Head.Hash(), "txs", len(ev.Head.Txs))
@@ -347,6 +363,9 @@ func (n *Node) Start() error {
 	}
 	if n.validator != nil {
 		n.validator.Start()
+	}
+	if n.producer != nil {
+		n.producer.Start()
 	}
 	return nil
 }
@@ -417,6 +436,9 @@ func (n *Node) Close() error {
 	}
 	if n.validator != nil {
 		n.validator.Close()
+	}
+	if n.producer != nil {
+		errs = append(errs, n.producer.Close())
 	}
 	if n.protection != nil {
 		errs = append(errs, n.protection.Close())

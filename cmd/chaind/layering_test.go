@@ -31,7 +31,7 @@ var allowedImports = map[string][]string{
 	"mempool":             {"chain", "clock"},
 	"pow":                 {"chain", "clock"},
 	"pos":                 {"chain", "clock"},
-	"engines":             {"chain", "clock", "pos", "pow"},
+	"engines":             {"bftchain", "chain", "clock", "pos", "pow"},
 	"engines/enginestest": {"chain", "engines"},
 	"bft":                 {},
 	"bftchain":            {"bft", "chain", "clock"},
