@@ -7,10 +7,13 @@ import (
 	"log/slog"
 	"math/big"
 	"testing"
+	"time"
 
 	"github.com/chaind/chaind/bftchain"
 	"github.com/chaind/chaind/chain"
+	"github.com/chaind/chaind/internal/poll"
 	"github.com/chaind/chaind/node"
+	"github.com/chaind/chaind/p2p/memnet"
 	"github.com/chaind/chaind/rpc"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
@@ -152,4 +155,24 @@ func TestBFTDevNodeRestart(t *testing.T) {
 		t.Fatalf("balance %v (%v), want both transfers", bal, err)
 	}
 	checkFinalAtHead(t, ec)
+}
+
+// TestBFTFollower: a node without a validator key follows a BFT dev chain
+// over the in-memory network: it takes each block on the commit in its
+// seal, and its finalized block is its head.
+func TestBFTFollower(t *testing.T) {
+	cfg, g, _ := bftDevConfig(t, t.TempDir())
+	net := memnet.New(nil, 1)
+	cfg.P2PAddr, cfg.P2PTransport = "10.0.0.1:30303", net.Host("10.0.0.1")
+	dev := runNode(t, cfg)
+	follower := runNode(t, node.Config{DataDir: t.TempDir(), Genesis: g, RPCAddr: "127.0.0.1:0", P2PAddr: "10.0.0.2:30303",
+		P2PTransport: net.Host("10.0.0.2"), Peers: []string{"10.0.0.1:30303"}, Logger: slog.New(slog.DiscardHandler)})
+	poll.Until(t, time.Minute, "the follower to take 3 committed blocks", func() bool {
+		h := dev.Chain().Head()
+		return h.Height() >= 3 && follower.Chain().GetHeader(h.Hash()) != nil
+	})
+	poll.Until(t, time.Minute, "the follower's finalized block to be its head", func() bool {
+		fin, _, ok := follower.Chain().Finality()
+		return ok && fin == follower.Chain().Head().Hash()
+	})
 }
