@@ -10,7 +10,12 @@
 // its own commit, and VerifyHeader refuses one without it. Messages are
 // signed with the validators' Ethereum keys (secp256k1 over keccak256);
 // a validator is named in the bft set by its address, as Clique's signers
-// are.
+// are. Proposals and votes travel on p2p channels of their own (wire.go).
 //
-// bftchain imports chain, clock and bft; bft stays pure.
+// Producer (producer.go) is a validator on a node: a bft.Replica (write-ahead
+// log, last-signed record) driven by the node's clock, which starts a height
+// when transactions wait or a block time after the head and inserts each
+// decided block with its commit. It runs a chain's only validator for now.
+//
+// bftchain imports bft, chain, clock and p2p; bft stays pure.
 package bftchain

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/big"
 	"strconv"
+	"sync/atomic"
 
 	"github.com/chaind/chaind/bft"
 	"github.com/chaind/chaind/chain"
@@ -20,6 +21,9 @@ type Engine struct {
 	vals    *bft.ValidatorSet
 	cfg     *GenesisConfig
 	members map[common.Address]bool
+	// deliver hands received messages to the node's producer, once there
+	// is one (Channels).
+	deliver atomic.Pointer[func(bft.Message)]
 }
 
 var (

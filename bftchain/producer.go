@@ -27,7 +27,9 @@ type ProducerConfig struct {
 	Key    *ecdsa.PrivateKey           // required: a validator's key
 	// Dir (required) keeps the replica's write-ahead log and last-signed
 	// record, and the blocks it proposed in the current height.
-	Dir    string
+	Dir string
+	// Gossip (optional) sends a signed message to the peers.
+	Gossip func(code byte, payload []byte)
 	Clock  clock.Clock  // optional: clock.Real
 	Logger *slog.Logger // optional: slog.Default()
 	// Period is how long after the head a block without transactions
@@ -87,7 +89,20 @@ func NewProducer(cfg ProducerConfig) (*Producer, error) {
 		return nil, fmt.Errorf("bftchain: %w", err)
 	}
 	p.replica, p.resume = r, resume
+	deliver := p.deliver
+	cfg.Engine.deliver.Store(&deliver)
 	return p, nil
+}
+
+// deliver queues a message received from a peer (its signature checked),
+// dropping it when the queue is full: the machine's timeouts cover a lost
+// message.
+func (p *Producer) deliver(m bft.Message) {
+	select {
+	case p.events <- bft.Receive{Msg: m}:
+	default:
+		p.log.Debug("Dropped a consensus message: the queue is full", "msg", m.String())
+	}
 }
 
 // Start runs the producer until Close.
@@ -189,9 +204,13 @@ func (p *Producer) handle(e bft.Event) error {
 	return p.act(out)
 }
 
-// act sets out's timers and inserts its decision. Messages stay with the
-// replica: with the only validator there is nobody to send them to.
+// act sends out's messages, sets its timers and inserts its decision.
 func (p *Producer) act(out bft.Output) error {
+	if p.cfg.Gossip != nil {
+		for _, m := range out.Broadcast {
+			p.cfg.Gossip(CodeOf(m), EncodeMessage(m))
+		}
+	}
 	for _, t := range out.Timers {
 		timeout := t.Timeout
 		p.timers = append(p.timers, p.clock.AfterFunc(t.After, func() {

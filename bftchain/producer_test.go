@@ -16,6 +16,10 @@ import (
 	"github.com/ethereum/go-ethereum/core/types"
 )
 
+var discard = slog.New(slog.DiscardHandler)
+
+func nilTxs() []*types.Transaction { return nil }
+
 // heads returns a channel of c's new heads.
 func heads(c *chain.Chain) <-chan *chain.Block {
 	ch := make(chan *chain.Block, 16)

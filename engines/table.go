@@ -38,12 +38,13 @@ type Engine struct {
 
 // ProducerConfig is what a node gives its engine's Producer.
 type ProducerConfig struct {
-	Chain  *chain.Chain                // required, on the engine New made
-	Txs    func() []*types.Transaction // required: pending transactions, best first
-	Key    *ecdsa.PrivateKey           // required: the validator's key
-	Dir    string                      // required: the producer's own directory
-	Clock  clock.Clock                 // required
-	Logger *slog.Logger                // required
+	Chain  *chain.Chain                    // required, on the engine New made
+	Txs    func() []*types.Transaction     // required: pending transactions, best first
+	Key    *ecdsa.PrivateKey               // required: the validator's key
+	Dir    string                          // required: the producer's own directory
+	Gossip func(code byte, payload []byte) // required: sends a consensus message to the peers
+	Clock  clock.Clock                     // required
+	Logger *slog.Logger                    // required
 }
 
 // Producer makes a node's blocks until closed.
@@ -185,5 +186,5 @@ func newBFTProducer(c ProducerConfig) (Producer, error) {
 		return nil, fmt.Errorf("bft producer on a chain of %T", c.Chain.Engine())
 	}
 	return bftchain.NewProducer(bftchain.ProducerConfig{Chain: c.Chain, Engine: e, Txs: c.Txs, Key: c.Key, Dir: c.Dir,
-		Clock: c.Clock, Logger: c.Logger, Period: c.Chain.Genesis().BlockTime.D()})
+		Gossip: c.Gossip, Clock: c.Clock, Logger: c.Logger, Period: c.Chain.Genesis().BlockTime.D()})
 }

@@ -255,6 +255,9 @@ func (n *Node) build() error {
 	if posEngine != nil {
 		channels = n.consensusChannels(c, posEngine)
 	}
+	if ce, ok := engine.(channelEngine); ok {
+		channels = append(channels, ce.Channels(n.relay)...)
+	}
 	transport := n.cfg.P2PTransport
 	if n.cfg.LinkFaults {
 		if transport == nil {
@@ -272,8 +275,9 @@ func (n *Node) build() error {
 		return err
 	}
 	if e.Producer != nil && n.cfg.ValidatorKey != nil {
+		gossip := func(code byte, payload []byte) { n.relay(code, payload, "") }
 		n.producer, err = e.Producer(engines.ProducerConfig{Chain: c, Txs: n.pool.Pending, Key: n.cfg.ValidatorKey,
-			Dir: ProducerDir(n.cfg.DataDir), Clock: n.clock, Logger: n.log})
+			Dir: ProducerDir(n.cfg.DataDir), Gossip: gossip, Clock: n.clock, Logger: n.log})
 		if err != nil {
 			return fmt.Errorf("node: %w", err)
 		}
@@ -286,11 +290,7 @@ func (n *Node) build() error {
 		if n.slasher, err = pos.OpenSlasher(posEngine, SlasherDir(n.cfg.DataDir)); err != nil {
 			return fmt.Errorf("node: %w", err)
 		}
-		gossip := func(code byte, payload []byte) {
-			if _, err := n.p2p.Gossip(code, payload, ""); err != nil {
-				n.log.Error("Cannot send a consensus message", "code", code, "err", err)
-			}
-		}
+		gossip := func(code byte, payload []byte) { n.relay(code, payload, "") }
 		n.validator, err = pos.NewValidator(pos.ValidatorConfig{Chain: c, Engine: posEngine, Pool: n.pool, Logger: n.log,
 			Announce: n.p2p.Announce, Byzantine: n.cfg.Byzantine, Protection: n.protection, Slasher: n.slasher, Gossip: gossip})
 		if err != nil {
@@ -298,6 +298,20 @@ func (n *Node) build() error {
 		}
 	}
 	return nil
+}
+
+// channelEngine is an engine whose consensus messages travel on p2p
+// channels of its own (BFT's proposals and votes); relay sends one to every
+// peer but except.
+type channelEngine interface {
+	Channels(relay func(code byte, payload []byte, except string)) []p2p.Channel
+}
+
+// relay sends a consensus message to the peers, but except ("": all).
+func (n *Node) relay(code byte, payload []byte, except string) {
+	if _, err := n.p2p.Gossip(code, payload, except); err != nil {
+		n.log.Error("Cannot send a consensus message", "code", code, "err", err)
+	}
 }
 
 // logHead logs head changes that did not come from the local miner, which

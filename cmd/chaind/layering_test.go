@@ -34,7 +34,7 @@ var allowedImports = map[string][]string{
 	"engines":             {"bftchain", "chain", "clock", "pos", "pow"},
 	"engines/enginestest": {"chain", "engines"},
 	"bft":                 {},
-	"bftchain":            {"bft", "chain", "clock"},
+	"bftchain":            {"bft", "chain", "clock", "p2p"},
 	"p2p":                 {"chain", "mempool", "clock", "p2p/addrman"},
 	"p2p/addrman":         {},
 	"p2p/memnet":          {"clock", "linkmodel"},
