@@ -30,5 +30,5 @@
 // duplicates and reorders messages before a stabilisation time, on a
 // simulated clock. docs/bft.md says what they show.
 //
-// bft imports no other chaind package; nothing imports it yet.
+// bft imports no other chaind package; bftchain runs it as a chain engine.
 package bft

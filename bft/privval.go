@@ -112,6 +112,12 @@ func writeFileSync(path string, v any) error {
 	if err != nil {
 		return err
 	}
+	return WriteFileSynced(path, data)
+}
+
+// WriteFileSynced replaces path with data atomically and durably: a crash
+// leaves the old file or the new one, never a part.
+func WriteFileSynced(path string, data []byte) error {
 	tmp := path + ".new"
 	if err := writeSynced(tmp, data); err != nil {
 		return err

@@ -106,8 +106,11 @@ func (NoSystemCalls) ApplySystemTx(_ *State, _ *Header, _ common.Address, tx *ty
 // considers a branch without it. Engines without it (PoW) finalize nothing.
 type Finalizer interface {
 	// Finalized returns the hash of the latest finalized block recorded in
-	// st (the head state), or the zero hash.
-	Finalized(st *State) common.Hash
-	// Safe returns the latest justified block in st, or the zero hash.
-	Safe(st *State) common.Hash
+	// st, the state of head, or the zero hash. An engine whose blocks are
+	// final once they exist (BFT) returns head's hash, which its own state
+	// cannot name.
+	Finalized(head *Header, st *State) common.Hash
+	// Safe returns the latest justified block in st (head's state), or the
+	// zero hash.
+	Safe(head *Header, st *State) common.Hash
 }

@@ -219,10 +219,13 @@ var errAwaitCheckpoint = errors.New("waiting for the trusted checkpoint block")
 func (c *Chain) advanceFinalized(newHead *Block, batch *storeBatch) (Checkpoint, error) {
 	next := c.finalized
 	if f, ok := c.engine.(Finalizer); ok && c.reachedCheckpoint(newHead) {
-		if hash := f.Finalized(c.state); hash != (common.Hash{}) {
-			h, err := c.store.Header(hash)
-			if err != nil {
-				return next, fmt.Errorf("read finalized block %x: %w", hash, err)
+		if hash := f.Finalized(newHead.Header, c.state); hash != (common.Hash{}) {
+			h := newHead.Header // final at once (BFT), and not stored before batch
+			if hash != newHead.Hash() {
+				var err error
+				if h, err = c.store.Header(hash); err != nil {
+					return next, fmt.Errorf("read finalized block %x: %w", hash, err)
+				}
 			}
 			if h.Height > next.Number {
 				next = Checkpoint{Number: h.Height, Hash: hash}

@@ -17,8 +17,8 @@ type reporter struct {
 	fin common.Hash
 }
 
-func (r *reporter) Finalized(*chain.State) common.Hash { return r.fin }
-func (r *reporter) Safe(*chain.State) common.Hash      { return common.Hash{} }
+func (r *reporter) Finalized(*chain.Header, *chain.State) common.Hash { return r.fin }
+func (r *reporter) Safe(*chain.Header, *chain.State) common.Hash      { return common.Hash{} }
 
 // reporterChain is a chain on an in-memory store whose engine is a reporter.
 func reporterChain(t *testing.T) (*chain.Genesis, *clock.Sim, *reporter, *chain.Store, *chain.Chain) {

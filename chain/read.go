@@ -119,7 +119,7 @@ func (c *Chain) Finality() (finalized, safe common.Hash, ok bool) {
 	if c.finalized.Number > 0 {
 		finalized = c.finalized.Hash
 	}
-	safe = f.Safe(c.state)
+	safe = f.Safe(c.head().block.Header, c.state)
 	if h, err := c.store.Header(safe); err != nil || h.Height < c.finalized.Number {
 		safe = finalized // the head's state lacks the votes that finalized it
 	}

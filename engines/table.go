@@ -4,12 +4,15 @@ import (
 	"crypto/ecdsa"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/big"
 
+	"github.com/chaind/chaind/bftchain"
 	"github.com/chaind/chaind/chain"
 	"github.com/chaind/chaind/clock"
 	"github.com/chaind/chaind/pos"
 	"github.com/chaind/chaind/pow"
+	"github.com/ethereum/go-ethereum/core/types"
 )
 
 // Engine is one consensus engine of the table.
@@ -27,6 +30,29 @@ type Engine struct {
 	Section func(s Spec) (chain.EngineConfig, error)
 	// New makes the engine of a node on genesis g.
 	New func(g *chain.Genesis, o Options) (chain.Engine, error)
+	// Producer (optional) makes the block producer of a node with a
+	// validator key, for an engine whose blocks neither a miner nor the
+	// proof-of-stake validator makes (BFT).
+	Producer func(c ProducerConfig) (Producer, error)
+}
+
+// ProducerConfig is what a node gives its engine's Producer.
+type ProducerConfig struct {
+	Chain  *chain.Chain                    // required, on the engine New made
+	Txs    func() []*types.Transaction     // required: pending transactions, best first
+	Key    *ecdsa.PrivateKey               // required: the validator's key
+	Dir    string                          // required: the producer's own directory
+	Gossip func(code byte, payload []byte) // required: sends a consensus message to the peers
+	Clock  clock.Clock                     // required
+	Logger *slog.Logger                    // required
+}
+
+// Producer makes a node's blocks until closed.
+type Producer interface {
+	Start()
+	// NotifyTxs says that transactions wait.
+	NotifyTxs()
+	Close() error
 }
 
 // Producers is who makes an engine's blocks, which decides how a chain of
@@ -62,6 +88,8 @@ var table = []Engine{
 		TestnetFlags: []string{"hashpower", "hashrate"}, Section: powSection, New: newPoW},
 	{Name: chain.ConsensusPoS, Summary: "longest-chain proof of stake with a finality gadget", Producers: Validators,
 		TestnetFlags: []string{"stakes", "epoch-length", "finality", "byzantine"}, Section: posSection, New: newPoS},
+	{Name: bftchain.Name, Summary: "Tendermint BFT: final at once, halts rather than forks (one validator for now)", Producers: Validators,
+		Section: bftSection, New: newBFT, Producer: newBFTProducer},
 }
 
 // All returns the table, the default engine first.
@@ -135,4 +163,28 @@ func newPoS(g *chain.Genesis, o Options) (chain.Engine, error) {
 		return nil, err
 	}
 	return e, nil
+}
+
+func bftSection(s Spec) (chain.EngineConfig, error) {
+	if s.Difficulty != nil || s.HalfLife != 0 || s.EpochLength != 0 || s.NoFinality {
+		return nil, errors.New("bft has no difficulty, epochs, or finality to turn off")
+	}
+	c := &bftchain.GenesisConfig{}
+	for _, v := range s.Validators {
+		c.Validators = append(c.Validators, bftchain.GenesisValidator{Address: v.Address, Stake: chain.NewBigInt(new(big.Int).Set(v.Stake))})
+	}
+	return c, nil
+}
+
+func newBFT(g *chain.Genesis, _ Options) (chain.Engine, error) { return bftchain.New(g) }
+
+// newBFTProducer starts a height when transactions wait or a block time
+// has passed since the head.
+func newBFTProducer(c ProducerConfig) (Producer, error) {
+	e, ok := c.Chain.Engine().(*bftchain.Engine)
+	if !ok {
+		return nil, fmt.Errorf("bft producer on a chain of %T", c.Chain.Engine())
+	}
+	return bftchain.NewProducer(bftchain.ProducerConfig{Chain: c.Chain, Engine: e, Txs: c.Txs, Key: c.Key, Dir: c.Dir,
+		Gossip: c.Gossip, Clock: c.Clock, Logger: c.Logger, Period: c.Chain.Genesis().BlockTime.D()})
 }

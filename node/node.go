@@ -114,8 +114,9 @@ type Node struct {
 	store     *chain.Store
 	chain     *chain.Chain
 	pool      *mempool.Pool
-	miner     *pow.Miner     // PoW only
-	validator *pos.Validator // PoS with a validator key only
+	miner     *pow.Miner       // PoW only
+	producer  engines.Producer // an engine's own producer (BFT), with a validator key
+	validator *pos.Validator   // PoS with a validator key only
 	// protection is the validator's slashing-protection database, in the
 	// data directory (pos.ProtectionDir).
 	protection *pos.Protection
@@ -144,6 +145,10 @@ var (
 	_ p2p.Chain = (*chain.Chain)(nil)
 	_ p2p.Pool  = (*mempool.Pool)(nil)
 )
+
+// ProducerDir, inside a data directory, is the engine producer's own (BFT:
+// the write-ahead log, the last-signed record and the proposed blocks).
+func ProducerDir(dataDir string) string { return filepath.Join(dataDir, "producer") }
 
 // ChainDataDir is the LevelDB directory inside a data directory.
 func ChainDataDir(dataDir string) string { return filepath.Join(dataDir, "chaindata") }
@@ -176,6 +181,9 @@ func New(cfg Config) (*Node, error) {
 	if err := n.build(); err != nil {
 		if n.protection != nil {
 			n.protection.Close()
+		}
+		if n.producer != nil {
+			n.producer.Close()
 		}
 		store.Close()
 		return nil, err
@@ -247,6 +255,9 @@ func (n *Node) build() error {
 	if posEngine != nil {
 		channels = n.consensusChannels(c, posEngine)
 	}
+	if ce, ok := engine.(channelEngine); ok {
+		channels = append(channels, ce.Channels(n.relay)...)
+	}
 	transport := n.cfg.P2PTransport
 	if n.cfg.LinkFaults {
 		if transport == nil {
@@ -263,6 +274,15 @@ func (n *Node) build() error {
 	if err != nil {
 		return err
 	}
+	if e.Producer != nil && n.cfg.ValidatorKey != nil {
+		gossip := func(code byte, payload []byte) { n.relay(code, payload, "") }
+		n.producer, err = e.Producer(engines.ProducerConfig{Chain: c, Txs: n.pool.Pending, Key: n.cfg.ValidatorKey,
+			Dir: ProducerDir(n.cfg.DataDir), Gossip: gossip, Clock: n.clock, Logger: n.log})
+		if err != nil {
+			return fmt.Errorf("node: %w", err)
+		}
+		n.pool.SubscribeNewTxs(func([]*types.Transaction) { n.producer.NotifyTxs() })
+	}
 	if posEngine != nil && n.cfg.ValidatorKey != nil {
 		if n.protection, err = openProtection(n.cfg.DataDir, n.cfg.ValidatorKey); err != nil {
 			return fmt.Errorf("node: %w", err)
@@ -270,11 +290,7 @@ func (n *Node) build() error {
 		if n.slasher, err = pos.OpenSlasher(posEngine, SlasherDir(n.cfg.DataDir)); err != nil {
 			return fmt.Errorf("node: %w", err)
 		}
-		gossip := func(code byte, payload []byte) {
-			if _, err := n.p2p.Gossip(code, payload, ""); err != nil {
-				n.log.Error("Cannot send a consensus message", "code", code, "err", err)
-			}
-		}
+		gossip := func(code byte, payload []byte) { n.relay(code, payload, "") }
 		n.validator, err = pos.NewValidator(pos.ValidatorConfig{Chain: c, Engine: posEngine, Pool: n.pool, Logger: n.log,
 			Announce: n.p2p.Announce, Byzantine: n.cfg.Byzantine, Protection: n.protection, Slasher: n.slasher, Gossip: gossip})
 		if err != nil {
@@ -284,11 +300,25 @@ func (n *Node) build() error {
 	return nil
 }
 
+// channelEngine is an engine whose consensus messages travel on p2p
+// channels of its own (BFT's proposals and votes); relay sends one to every
+// peer but except.
+type channelEngine interface {
+	Channels(relay func(code byte, payload []byte, except string)) []p2p.Channel
+}
+
+// relay sends a consensus message to the peers, but except ("": all).
+func (n *Node) relay(code byte, payload []byte, except string) {
+	if _, err := n.p2p.Gossip(code, payload, except); err != nil {
+		n.log.Error("Cannot send a consensus message", "code", code, "err", err)
+	}
+}
+
 // logHead logs head changes that did not come from the local miner, which
 // logs its own.
 func (n *Node) logHead(ev chain.HeadEvent) {
 	if len(ev.Removed) == 0 && ((n.miner != nil && n.miner.Mining() && ev.Head.Header.Coinbase == n.cfg.Coinbase) ||
-		(n.validator != nil && ev.Head.Header.Coinbase == n.cfg.ValidatorKeyAddress())) {
+		((n.validator != nil || n.producer != nil) && ev.Head.Header.Coinbase == n.cfg.ValidatorKeyAddress())) {
 		return
 	}
 	n.log.Info("New head", "height", ev.Head.Height(), "hash", ev.Head.Hash(), "txs", len(ev.Head.Txs))
@@ -347,6 +377,9 @@ func (n *Node) Start() error {
 	}
 	if n.validator != nil {
 		n.validator.Start()
+	}
+	if n.producer != nil {
+		n.producer.Start()
 	}
 	return nil
 }
@@ -417,6 +450,9 @@ func (n *Node) Close() error {
 	}
 	if n.validator != nil {
 		n.validator.Close()
+	}
+	if n.producer != nil {
+		errs = append(errs, n.producer.Close())
 	}
 	if n.protection != nil {
 		errs = append(errs, n.protection.Close())

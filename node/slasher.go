@@ -40,11 +40,7 @@ func (n *Node) seenBlock(b *chain.Block) {
 // budget is dropped unread.
 func (n *Node) consensusChannels(c *chain.Chain, e *pos.Engine) []p2p.Channel {
 	msgs := func() pos.Messages { return pos.Messages{Chain: c, Engine: e, Validator: n.validator} }
-	relay := func(code byte, payload []byte, peer string) {
-		if _, err := n.p2p.Gossip(code, payload, peer); err != nil {
-			n.log.Error("Cannot relay a consensus message", "code", code, "err", err)
-		}
-	}
+	relay := n.relay
 	return []p2p.Channel{{
 		Code: pos.VoteCode, Name: "pos-votes", MaxSize: pos.MaxVoteSize, Rate: pos.VoteRate, Burst: pos.VoteBurst,
 		Decode: pos.DecodeVoteMsg,

@@ -281,11 +281,15 @@ func (e *Engine) Weight(*chain.Header) *big.Int { return big.NewInt(1) }
 
 // Finalized is the latest finalized checkpoint block in st; zero while only
 // genesis is final.
-func (e *Engine) Finalized(st *chain.State) common.Hash { return e.beyondGenesis(e.finalized(st)) }
+func (e *Engine) Finalized(_ *chain.Header, st *chain.State) common.Hash {
+	return e.beyondGenesis(e.finalized(st))
+}
 
 // Safe is the latest justified checkpoint block in st; zero while only
 // genesis is justified.
-func (e *Engine) Safe(st *chain.State) common.Hash { return e.beyondGenesis(e.justified(st)) }
+func (e *Engine) Safe(_ *chain.Header, st *chain.State) common.Hash {
+	return e.beyondGenesis(e.justified(st))
+}
 
 func (e *Engine) beyondGenesis(c Checkpoint) common.Hash {
 	if c.Hash == e.genesisHash {

@@ -22,7 +22,7 @@ import (
 func runNode(args []string) error {
 	fs := newFlagSet("node", "node [--dev] [--datadir DIR] [--genesis FILE] [--mine --miner.coinbase ADDR] [flags]")
 	dev := fs.Bool("dev", false, "throwaway single-node chain that makes blocks at once, with a funded dev account")
-	consensus := fs.String("consensus", chain.ConsensusPoW, "with --dev: pow (a mining node) or pos (the dev account is the one validator: one-second slots, no hashing)")
+	consensus := fs.String("consensus", chain.ConsensusPoW, "with --dev: pow (a mining node), pos (the dev account is the one validator: one-second slots, no hashing) or bft (the one Tendermint validator: a block when transactions wait and every second, final at once)")
 	dataDir := fs.String("datadir", "", "data directory (required unless --dev, which makes a temporary one)")
 	genesisPath := fs.String("genesis", "", "genesis file for a new data directory")
 	rpcAddr := fs.String("rpc.addr", node.DefaultRPCAddr, "JSON-RPC listen address, HTTP and WebSocket (port 0 picks a free port)")

@@ -1,0 +1,142 @@
+package bftchain
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/big"
+	"strconv"
+	"sync/atomic"
+
+	"github.com/chaind/chaind/bft"
+	"github.com/chaind/chaind/chain"
+	"github.com/ethereum/go-ethereum/common"
+)
+
+// Engine is the chain.Engine of a BFT chain. Its blocks pay no reward; the
+// proposer (Coinbase, a validator) takes the fees.
+type Engine struct {
+	chain.NoSystemCalls
+	chainID string
+	vals    *bft.ValidatorSet
+	cfg     *GenesisConfig
+	members map[common.Address]bool
+	// deliver hands received messages to the node's producer, once there
+	// is one (Channels).
+	deliver atomic.Pointer[func(bft.Message)]
+}
+
+var (
+	_ chain.Engine    = (*Engine)(nil)
+	_ chain.Finalizer = (*Engine)(nil)
+)
+
+// New returns the engine of genesis g, which must have a "bft" section.
+func New(g *chain.Genesis) (*Engine, error) {
+	cfg := Section(g)
+	if cfg == nil {
+		return nil, fmt.Errorf("bftchain: genesis of consensus %q has no %q section", g.Consensus, Name)
+	}
+	vals, err := cfg.ValidatorSet()
+	if err != nil {
+		return nil, fmt.Errorf("bftchain: %w", err)
+	}
+	e := &Engine{chainID: strconv.FormatUint(g.ChainID, 10), vals: vals, cfg: cfg, members: map[common.Address]bool{}}
+	for _, v := range cfg.Validators {
+		e.members[v.Address] = true
+	}
+	return e, nil
+}
+
+// Config is the state-machine configuration of validator self (-1: none).
+func (e *Engine) Config(self int) bft.Config {
+	return bft.Config{ChainID: e.chainID, Validators: e.vals.Copy(), Self: self, Timeouts: e.cfg.Timeouts()}
+}
+
+// Index is the index of addr in the validator set, or -1.
+func (e *Engine) Index(addr common.Address) int {
+	for i, v := range e.cfg.Validators {
+		if v.Address == addr {
+			return i
+		}
+	}
+	return -1
+}
+
+// InitGenesis changes nothing: the validators and their stakes are the
+// genesis section's.
+func (e *Engine) InitGenesis(*chain.Genesis, *chain.Header, *chain.State) {}
+
+// ErrNoCommit is why a header without a valid commit is refused.
+var ErrNoCommit = errors.New("no valid commit")
+
+// VerifyHeader checks that h's proposer is a validator, its engine fields
+// are zero, and its seal is a commit of it (Commit).
+func (e *Engine) VerifyHeader(_ chain.ChainReader, h, _ *chain.Header) error {
+	if h.Bits != 0 || h.Nonce != 0 {
+		return chain.NewRuleError(chain.ErrConsensus, "bits %d and nonce %d of a BFT header must be 0", h.Bits, h.Nonce)
+	}
+	if !e.members[h.Coinbase] {
+		return chain.NewRuleError(chain.ErrConsensus, "proposer %s is no validator", h.Coinbase.Hex())
+	}
+	c, err := DecodeCommit(h.Seal)
+	if err == nil {
+		err = c.verify(e.chainID, e.vals, h)
+	}
+	if err != nil {
+		return chain.NewRuleError(chain.ErrBadSeal, "%v: %v", ErrNoCommit, err)
+	}
+	return nil
+}
+
+// Prepare zeroes the engine fields; the seal comes with the commit.
+func (e *Engine) Prepare(_ chain.ChainReader, h, _ *chain.Header) error {
+	h.Bits, h.Nonce = 0, 0
+	return nil
+}
+
+// Seal refuses: a BFT block is sealed by its commit (WithCommit), which the
+// validators' votes make, not the engine.
+func (e *Engine) Seal(context.Context, chain.ChainReader, *chain.Block) (*chain.Block, error) {
+	return nil, errors.New("bftchain: a block is sealed by its commit, not by the engine")
+}
+
+// WithCommit returns b sealed with the commit of decision d, whose value
+// must be b's SealHash.
+func (e *Engine) WithCommit(b *chain.Block, d *bft.Decision) (*chain.Block, error) {
+	if d.Value != bft.Value(b.Header.SealHash()) || uint64(d.Height) != b.Height() {
+		return nil, fmt.Errorf("bftchain: decision %s at height %d is not block %d", d.Value, d.Height, b.Height())
+	}
+	c, err := commitOf(e.vals, d)
+	if err != nil {
+		return nil, err
+	}
+	h := *b.Header
+	h.Seal = c.Encode()
+	sealed := *b
+	sealed.Header = &h
+	return &sealed, nil
+}
+
+// Weight is 1 a block: only committed blocks are valid, and no two commits
+// for one height exist while less than 1/3 of the stake double-signs, so the
+// committed chain is the only branch.
+func (e *Engine) Weight(*chain.Header) *big.Int { return big.NewInt(1) }
+
+// Finalize pays no reward.
+func (e *Engine) Finalize(chain.ChainReader, *chain.State, *chain.Header) error { return nil }
+
+// Finalized is the head: a committed block is final (zero at genesis).
+func (e *Engine) Finalized(head *chain.Header, _ *chain.State) common.Hash {
+	return beyondGenesis(head)
+}
+
+// Safe is the head, as Finalized.
+func (e *Engine) Safe(head *chain.Header, _ *chain.State) common.Hash { return beyondGenesis(head) }
+
+func beyondGenesis(h *chain.Header) common.Hash {
+	if h.Height == 0 {
+		return common.Hash{}
+	}
+	return h.Hash()
+}
