@@ -71,6 +71,8 @@ type Config struct {
 	// LinkFaults wraps the transport in p2p/linkfault, whose per-peer
 	// shaping the link_ RPC namespace sets (a testnet's link faults).
 	LinkFaults bool
+	// LinkFaultSeed drives the link faults' jitter and losses; optional.
+	LinkFaultSeed int64
 
 	// UnlockedKeys are accounts the JSON-RPC server signs with
 	// (eth_sendTransaction, eth_signTransaction, eth_sign) and lists
@@ -250,9 +252,9 @@ func (n *Node) build() error {
 	transport := n.cfg.P2PTransport
 	if n.cfg.LinkFaults {
 		if transport == nil {
-			transport = p2p.TCP{}
+			transport = p2p.TCPFor(n.cfg.P2PAddr)
 		}
-		n.links = linkfault.New(transport, n.clock, 1)
+		n.links = linkfault.New(transport, n.clock, n.cfg.LinkFaultSeed)
 		transport = n.links
 	}
 	n.p2p, err = p2p.New(p2p.Config{

@@ -174,7 +174,7 @@ func New(cfg Config) (*Server, error) {
 		cfg.Logger = slog.Default()
 	}
 	if cfg.Transport == nil {
-		cfg.Transport = TCP{}
+		cfg.Transport = TCPFor(cfg.ListenAddr)
 	}
 	if cfg.Key == nil {
 		key, err := crypto.GenerateKey()

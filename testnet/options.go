@@ -22,7 +22,7 @@ type Options struct {
 	Consensus string        // an engine of engines.Names(); "" is the first, pow
 	BlockTime time.Duration // target block interval; default 1s
 	Link      LinkParams    // shaping of every link at start
-	Seed      int64         // seeds the links' loss and jitter
+	Seed      int64         // seeds the links' loss and jitter (node i's with Seed+i)
 	Binary    string        // chaind executable; default this program
 	Logger    *slog.Logger  // optional
 	// Backend is what runs the nodes: BackendProcesses (default) or
