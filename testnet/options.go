@@ -29,11 +29,11 @@ type Options struct {
 	// BackendDocker, whose containers run Image.
 	Backend string
 	Image   string // the docker backend's chaind image; default DefaultImage
-	// Clock times the records, the scenario timeline, the link shaping,
-	// the transaction pacing, the dashboard and the polls; optional,
-	// clock.Real. The nodes are processes on the wall clock, so a testnet
-	// of real nodes runs on clock.Real; a clock.Sim makes the parts that
-	// run without them (the link proxies) exact in tests.
+	// Clock times the records, the scenario timeline, the transaction
+	// pacing, the dashboard and the polls; optional, clock.Real. The nodes
+	// (and the links they shape) are on the wall clock, so a testnet of
+	// real nodes runs on clock.Real; a clock.Sim makes the parts that run
+	// without them (the scenario timeline) exact in tests.
 	Clock clock.Clock
 
 	// Proof of work: each miner is held to its share of a declared total.
