@@ -4,13 +4,17 @@ package testnet
 // addresses of their own, known before they start (a loopback address per
 // process, a container's on the testnet's network); the nodes dial each
 // other there directly, and the supervisor sets each node's faults over its
-// link_ RPC (p2p/linkfault) as the network's parameters change. The
-// records, the dashboard and the report read the parameters here.
+// link_ RPC (p2p/linkfault) as the network's parameters change, and gives
+// each node its links in a file as it starts. The records, the dashboard
+// and the report read the parameters here.
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
+	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -53,8 +57,33 @@ func (n *network) set(from, to int, p LinkParams) {
 	}
 }
 
-// setNodeLinks gives a node that has just started its links to every other
-// node; the others still hold theirs to it, its address being the same.
+// linksFile is where node i finds its links at start (--p2p.links).
+func (s *Supervisor) linksFile(i int) string { return filepath.Join(s.nodeDir(i), "links.json") }
+
+// writeNodeLinks writes node i's links to every other node for it to shape
+// from its first byte (--p2p.links): a node starting or restarting during a
+// partition never reaches across it. The others hold theirs to it, its
+// address being the same across restarts.
+func (s *Supervisor) writeNodeLinks(i int) error {
+	links := make(map[string]LinkParams)
+	for j := 0; j < s.opts.Nodes; j++ {
+		if p := s.net.get(i, j); j != i && p != (LinkParams{}) {
+			ip, err := s.peerIP(j)
+			if err != nil {
+				return err
+			}
+			links[ip] = p
+		}
+	}
+	data, err := json.Marshal(links)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(s.linksFile(i), data, 0o644)
+}
+
+// setNodeLinks sets again, once node i runs, its links to every other node,
+// for a change made while it started.
 func (s *Supervisor) setNodeLinks(i int) error {
 	for j := 0; j < s.opts.Nodes; j++ {
 		if p := s.net.get(i, j); j != i && p != (LinkParams{}) {
@@ -73,15 +102,24 @@ func (s *Supervisor) linkChanged(from, to int, p LinkParams) {
 	}
 }
 
+// peerIP is node i's IP address, by which its peers shape their links to it.
+func (s *Supervisor) peerIP(i int) (string, error) {
+	host, _, err := net.SplitHostPort(s.provider.PeerAddr(i))
+	if err != nil {
+		return "", fmt.Errorf("node %d's address: %w", i, err)
+	}
+	return host, nil
+}
+
 // pushLink sets on node from, if it runs, its link to node to.
 func (s *Supervisor) pushLink(from, to int, p LinkParams) error {
 	n, err := s.proc(from)
 	if err != nil || n == nil || !n.Alive() {
 		return err
 	}
-	host, _, err := net.SplitHostPort(s.provider.PeerAddr(to))
+	host, err := s.peerIP(to)
 	if err != nil {
-		return fmt.Errorf("node %d's address: %w", to, err)
+		return err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second) // wall-clock: a node's socket
 	defer cancel()

@@ -204,6 +204,10 @@ func (s *Supervisor) startNode(i int) error {
 	if len(peers) > 0 {
 		args = append(args, "--peers", strings.Join(peers, ","))
 	}
+	if err := s.writeNodeLinks(i); err != nil {
+		return err
+	}
+	args = append(args, "--p2p.links", s.linksFile(i))
 	p, err := s.provider.StartNode(i, filepath.Join(s.nodeDir(i), "node.log"), args)
 	if err != nil {
 		return err
