@@ -1,6 +1,6 @@
 // Package linkmodel is the one model of a network link that chaind's
-// in-memory network (p2p/memnet), the testnet's link proxies and the
-// simulator (netsim) share: a link's parameters (latency, jitter, loss,
+// in-memory network (p2p/memnet), the nodes' link faults (p2p/linkfault)
+// and the simulator (netsim) share: a link's parameters (latency, jitter, loss,
 // bandwidth in bytes per second, cut) and the arithmetic of when a segment
 // of n bytes handed to a link at time t arrives. A segment waits for the
 // segments before it to leave the wire, takes n/bandwidth to leave it, then

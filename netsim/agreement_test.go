@@ -41,7 +41,7 @@ type Agreement struct {
 }
 
 // TestSimulationAgreesWithTestnet runs the same network twice: four real
-// chaind processes behind the testnet's link proxies (200 ms one way, 1 s
+// chaind processes on the testnet's shaped links (200 ms one way, 1 s
 // blocks, equal declared hash power) for six minutes, and the simulation at
 // the same settings for 3,000 blocks. The stale rates must agree by
 // Fisher's exact test and the reorg depth distributions by the chi-square

@@ -5,5 +5,6 @@
 // It owns the start-up and shutdown order and the data directory's layout.
 //
 // node imports the packages it wires (chain, clock, mempool, metrics, p2p,
-// p2p/linkfault, pos, pow, rpc); only cmd/chaind imports node.
+// p2p/linkfault and linkmodel, its links' parameters, pos, pow, rpc);
+// only cmd/chaind imports node.
 package node

@@ -47,14 +47,16 @@ func TestNodesOverMemnet(t *testing.T) {
 // TestLinkFaultsOverRPC: a node started with LinkFaults serves link_set and
 // link_list; cutting the link to its peer over RPC drops the peer on both
 // sides and keeps it out, and resetting the link lets the static peer back
-// in. A node without LinkFaults refuses link_set.
+// in. Links given at start are there from the start. A node without
+// LinkFaults refuses link_set.
 func TestLinkFaultsOverRPC(t *testing.T) {
 	g := fastGenesis(0)
 	net := memnet.New(nil, 1)
+	slow := map[string]linkmodel.Params{"10.0.0.3": {Latency: 5 * time.Millisecond}} // a peer that never comes
 	start := func(ip string, faults bool, peers []string) *node.Node {
 		return runNode(t, node.Config{
 			DataDir: t.TempDir(), Genesis: g, RPCAddr: "127.0.0.1:0", P2PAddr: ip + ":30303", P2PTransport: net.Host(ip),
-			Peers: peers, LinkFaults: faults, RPCAPIs: append(slices.Clone(rpc.DefaultAPIs), "link"), Logger: slog.New(slog.DiscardHandler),
+			Peers: peers, LinkFaults: faults, Links: slow, RPCAPIs: append(slices.Clone(rpc.DefaultAPIs), "link"), Logger: slog.New(slog.DiscardHandler),
 		})
 	}
 	a := start("10.0.0.1", true, nil)
@@ -70,8 +72,8 @@ func TestLinkFaultsOverRPC(t *testing.T) {
 	}
 	poll.Until(t, time.Minute, "the cut to drop the peer", both(0))
 	var links map[string]linkmodel.Params
-	if err := c.Call(ctx, &links, "link_list"); err != nil || !links["10.0.0.2"].Cut {
-		t.Fatalf("link_list: %v, %v; want 10.0.0.2 cut", links, err)
+	if err := c.Call(ctx, &links, "link_list"); err != nil || !links["10.0.0.2"].Cut || links["10.0.0.3"] != slow["10.0.0.3"] {
+		t.Fatalf("link_list: %v, %v; want 10.0.0.2 cut and 10.0.0.3 as the node started with", links, err)
 	}
 	if err := c.Call(ctx, nil, "link_set", "10.0.0.2", linkmodel.Params{}); err != nil {
 		t.Fatal(err)

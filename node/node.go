@@ -18,6 +18,7 @@ import (
 	"github.com/chaind/chaind/clock"
 	"github.com/chaind/chaind/engines"
 	"github.com/chaind/chaind/explorer"
+	"github.com/chaind/chaind/linkmodel"
 	"github.com/chaind/chaind/mempool"
 	"github.com/chaind/chaind/metrics"
 	"github.com/chaind/chaind/p2p"
@@ -71,6 +72,12 @@ type Config struct {
 	// LinkFaults wraps the transport in p2p/linkfault, whose per-peer
 	// shaping the link_ RPC namespace sets (a testnet's link faults).
 	LinkFaults bool
+	// LinkFaultSeed drives the link faults' jitter and losses; optional.
+	LinkFaultSeed int64
+	// Links, with LinkFaults, are the faults of the links to these peer
+	// IPs from the start, before any connection (a testnet's node that
+	// starts during a partition); optional.
+	Links map[string]linkmodel.Params
 
 	// UnlockedKeys are accounts the JSON-RPC server signs with
 	// (eth_sendTransaction, eth_signTransaction, eth_sign) and lists
@@ -261,9 +268,14 @@ func (n *Node) build() error {
 	transport := n.cfg.P2PTransport
 	if n.cfg.LinkFaults {
 		if transport == nil {
-			transport = p2p.TCP{}
+			transport = p2p.TCPFor(n.cfg.P2PAddr)
 		}
-		n.links = linkfault.New(transport, n.clock, 1)
+		n.links = linkfault.New(transport, n.clock, n.cfg.LinkFaultSeed)
+		for ip, p := range n.cfg.Links {
+			if err := n.links.Set(ip, p); err != nil {
+				return fmt.Errorf("node: %w", err)
+			}
+		}
 		transport = n.links
 	}
 	n.p2p, err = p2p.New(p2p.Config{

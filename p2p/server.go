@@ -50,16 +50,16 @@ type Config struct {
 	// TrustLoopback exempts loopback addresses from every per-IP and
 	// per-group limit (inbound cap, connection rate, ids per IP, IP bans,
 	// handshake places, outbound diversity, eviction). Without it loopback
-	// is an address like any other. A local testnet whose proxies put
-	// every peer on 127.0.0.1 sets it.
+	// is an address like any other. A local testnet whose nodes are all on
+	// loopback addresses sets it.
 	TrustLoopback bool
 	// AnchorsFile keeps the outbound peers across restarts: written on
 	// Close, read (and removed) on Start, whose first dials go to them.
 	// Optional: "" keeps no anchors, nor does NoDiscover.
 	AnchorsFile string
 	// NoDiscover turns off dialling addresses learnt from peers, so that only
-	// static peers and bootnodes are dialled (the testnet uses it to keep
-	// every link going through its proxies).
+	// static peers and bootnodes are dialled (the testnet uses it, so that
+	// its nodes connect to each other only, as it says).
 	NoDiscover bool
 	// BanDuration is how long a banned id or IP is refused; optional, 10
 	// minutes.
@@ -174,7 +174,7 @@ func New(cfg Config) (*Server, error) {
 		cfg.Logger = slog.Default()
 	}
 	if cfg.Transport == nil {
-		cfg.Transport = TCP{}
+		cfg.Transport = TCPFor(cfg.ListenAddr)
 	}
 	if cfg.Key == nil {
 		key, err := crypto.GenerateKey()

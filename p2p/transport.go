@@ -21,6 +21,22 @@ type Transport interface {
 type TCP struct {
 	// DialTimeout bounds one dial; optional, 5 seconds.
 	DialTimeout time.Duration
+	// LoopbackFrom, when set, is the source address of dials to loopback
+	// addresses: a node listening on one of 127.0.0.0/8's addresses dials
+	// its peers on the same host from it, so that they see it there, not at
+	// 127.0.0.1 with every other local node (the testnet's nodes each have
+	// one). Optional.
+	LoopbackFrom net.IP
+}
+
+// TCPFor is the TCP transport of a node listening on listenAddr: one that
+// listens on a loopback address dials loopback peers from it.
+func TCPFor(listenAddr string) TCP {
+	host, _, err := net.SplitHostPort(listenAddr)
+	if ip := net.ParseIP(host); err == nil && ip != nil && ip.IsLoopback() {
+		return TCP{LoopbackFrom: ip}
+	}
+	return TCP{}
 }
 
 var _ Transport = TCP{}
@@ -39,6 +55,13 @@ func (t TCP) Dial(ctx context.Context, addr string) (net.Conn, error) {
 	d := net.Dialer{Timeout: t.DialTimeout}
 	if d.Timeout <= 0 {
 		d.Timeout = 5 * time.Second
+	}
+	if t.LoopbackFrom != nil {
+		if host, _, err := net.SplitHostPort(addr); err == nil {
+			if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() && (ip.To4() == nil) == (t.LoopbackFrom.To4() == nil) {
+				d.LocalAddr = &net.TCPAddr{IP: t.LoopbackFrom}
+			}
+		}
 	}
 	conn, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {

@@ -15,8 +15,8 @@ var backendsFor = flag.Duration("backends.for", 5*time.Minute, "how long TestBac
 const backendsLevel = 0.01
 
 // TestBackendsAgree (behind -soak): four PoW miners behind 200 ms links
-// run for -backends.for as processes behind the supervisor's proxies and as
-// containers shaping their own links; the stale rates must agree (Fisher's
+// run for -backends.for as processes and as containers, each shaping its
+// own links; the stale rates must agree (Fisher's
 // exact test) and so must the reorg depth distributions (chi-square
 // homogeneity), each at the 1% level, as netsim's agreement test asks of
 // the simulator. It needs a Docker daemon (internal/dockerd).

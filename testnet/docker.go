@@ -148,7 +148,7 @@ func (d *docker) createNetwork() (netip.Prefix, error) {
 }
 
 // PeerAddr is node i's P2P address on the network: the nodes dial each
-// other directly and shape their own links (directLinks).
+// other directly and shape their own links.
 func (d *docker) PeerAddr(i int) string {
 	return netip.AddrPortFrom(d.ips[i], manifest.P2PPort).String()
 }

@@ -1,9 +1,7 @@
 package testnet
 
 import (
-	"context"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,7 +12,6 @@ import (
 
 	"github.com/chaind/chaind/internal/dockerd"
 	"github.com/chaind/chaind/internal/poll"
-	"github.com/chaind/chaind/rpc"
 )
 
 // staticChaind builds chaind with CGO_ENABLED=0, as a scratch image needs.
@@ -96,18 +93,7 @@ func TestDockerBackend(t *testing.T) {
 	if sameHead(s) {
 		t.Fatal("the halves of a partition share a head")
 	}
-	// The cut is in the nodes' own transport, not in a proxy.
-	var links map[string]LinkParams
-	if err := rpc.NewClient(s.State().Nodes[0].RPC).Call(context.Background(), &links, "link_list"); err != nil {
-		t.Fatal(err)
-	}
-	ip := func(i int) string {
-		host, _, _ := net.SplitHostPort(s.State().Nodes[i].P2P)
-		return host
-	}
-	if len(s.links) != 0 || !links[ip(2)].Cut || !links[ip(3)].Cut || links[ip(1)].Cut {
-		t.Fatalf("node 0's links during the partition: %v (node 2 at %s); the supervisor's proxies: %d", links, ip(2), len(s.links))
-	}
+	checkCutsInNodes(t, s)
 	if err := s.Kill(3); err != nil {
 		t.Fatal(err)
 	}
@@ -120,12 +106,9 @@ func TestDockerBackend(t *testing.T) {
 	if err := s.SetLink(0, 1, LinkParams{Latency: 20 * time.Millisecond, Bandwidth: 1 << 20}); err != nil {
 		t.Fatal(err)
 	}
-	links = nil
-	if err := rpc.NewClient(s.State().Nodes[0].RPC).Call(context.Background(), &links, "link_list"); err != nil {
-		t.Fatal(err)
-	}
-	if want := (LinkParams{Latency: 20 * time.Millisecond, Bandwidth: 1 << 20}); len(links) != 1 || links[ip(1)] != want {
-		t.Fatalf("node 0's links after set-link 0->1: %v, want only %s: %+v", links, ip(1), want)
+	links := nodeLinks(t, s, 0)
+	if want := (LinkParams{Latency: 20 * time.Millisecond, Bandwidth: 1 << 20}); len(links) != 1 || links[nodeIP(s, 1)] != want {
+		t.Fatalf("node 0's links after set-link 0->1: %v, want only %s: %+v", links, nodeIP(s, 1), want)
 	}
 	if err := s.Down(); err != nil {
 		t.Fatal(err)

@@ -1,36 +1,90 @@
 package testnet
 
-// Links shaped by the nodes themselves: with a provider whose nodes have
-// addresses of their own (directLinks), the nodes dial each other directly
-// and the supervisor sets each node's faults over its link_ RPC
-// (p2p/linkfault) instead of relaying through its proxies. The parameters
-// are the same network's, so the records, the dashboard and the report see
-// no difference.
+// Links shaped by the nodes themselves: every provider gives its nodes
+// addresses of their own, known before they start (a loopback address per
+// process, a container's on the testnet's network); the nodes dial each
+// other there directly, and the supervisor sets each node's faults over its
+// link_ RPC (p2p/linkfault) as the network's parameters change, and gives
+// each node its links in a file as it starts. The records, the dashboard
+// and the report read the parameters here.
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
+	"os"
+	"path/filepath"
+	"sync"
 	"time"
 
+	"github.com/chaind/chaind/linkmodel"
 	"github.com/chaind/chaind/rpc"
 )
 
-// peerAddr is where node from dials node to: to's own address, or the proxy
-// from from to to.
-func (s *Supervisor) peerAddr(from, to int) string {
-	if s.direct != nil {
-		return s.direct.PeerAddr(to)
-	}
-	return s.links[[2]int{from, to}].addr()
+// LinkParams shape one direction of a link (bandwidth in bytes per second),
+// as linkmodel models it for p2p/linkfault, p2p/memnet and netsim.
+type LinkParams = linkmodel.Params
+
+// network holds every directed link's parameters: from's link to to shapes
+// what from sends to to.
+type network struct {
+	mu     sync.Mutex
+	params map[[2]int]LinkParams
+	// onSet, when set, is told every change of a link's parameters: the
+	// supervisor sets it on the node that sends on the link.
+	onSet func(from, to int, p LinkParams)
 }
 
-// setNodeLinks gives a node that has just started its links to every other
-// node; the others still hold theirs to it, its address being the same.
-func (s *Supervisor) setNodeLinks(i int) error {
-	if s.direct == nil {
-		return nil
+func newNetwork() *network {
+	return &network{params: make(map[[2]int]LinkParams)}
+}
+
+func (n *network) get(from, to int) LinkParams {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.params[[2]int{from, to}]
+}
+
+// set changes one direction's parameters.
+func (n *network) set(from, to int, p LinkParams) {
+	n.mu.Lock()
+	n.params[[2]int{from, to}] = p
+	onSet := n.onSet
+	n.mu.Unlock()
+	if onSet != nil {
+		onSet(from, to, p)
 	}
+}
+
+// linksFile is where node i finds its links at start (--p2p.links).
+func (s *Supervisor) linksFile(i int) string { return filepath.Join(s.nodeDir(i), "links.json") }
+
+// writeNodeLinks writes node i's links to every other node for it to shape
+// from its first byte (--p2p.links): a node starting or restarting during a
+// partition never reaches across it. The others hold theirs to it, its
+// address being the same across restarts.
+func (s *Supervisor) writeNodeLinks(i int) error {
+	links := make(map[string]LinkParams)
+	for j := 0; j < s.opts.Nodes; j++ {
+		if p := s.net.get(i, j); j != i && p != (LinkParams{}) {
+			ip, err := s.peerIP(j)
+			if err != nil {
+				return err
+			}
+			links[ip] = p
+		}
+	}
+	data, err := json.Marshal(links)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(s.linksFile(i), data, 0o644)
+}
+
+// setNodeLinks sets again, once node i runs, its links to every other node,
+// for a change made while it started.
+func (s *Supervisor) setNodeLinks(i int) error {
 	for j := 0; j < s.opts.Nodes; j++ {
 		if p := s.net.get(i, j); j != i && p != (LinkParams{}) {
 			if err := s.pushLink(i, j, p); err != nil {
@@ -48,15 +102,24 @@ func (s *Supervisor) linkChanged(from, to int, p LinkParams) {
 	}
 }
 
+// peerIP is node i's IP address, by which its peers shape their links to it.
+func (s *Supervisor) peerIP(i int) (string, error) {
+	host, _, err := net.SplitHostPort(s.provider.PeerAddr(i))
+	if err != nil {
+		return "", fmt.Errorf("node %d's address: %w", i, err)
+	}
+	return host, nil
+}
+
 // pushLink sets on node from, if it runs, its link to node to.
 func (s *Supervisor) pushLink(from, to int, p LinkParams) error {
 	n, err := s.proc(from)
 	if err != nil || n == nil || !n.Alive() {
 		return err
 	}
-	host, _, err := net.SplitHostPort(s.direct.PeerAddr(to))
+	host, err := s.peerIP(to)
 	if err != nil {
-		return fmt.Errorf("node %d's address: %w", to, err)
+		return err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second) // wall-clock: a node's socket
 	defer cancel()

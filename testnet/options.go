@@ -22,18 +22,18 @@ type Options struct {
 	Consensus string        // an engine of engines.Names(); "" is the first, pow
 	BlockTime time.Duration // target block interval; default 1s
 	Link      LinkParams    // shaping of every link at start
-	Seed      int64         // seeds the links' loss and jitter
+	Seed      int64         // seeds the links' loss and jitter (node i's with Seed+i)
 	Binary    string        // chaind executable; default this program
 	Logger    *slog.Logger  // optional
 	// Backend is what runs the nodes: BackendProcesses (default) or
 	// BackendDocker, whose containers run Image.
 	Backend string
 	Image   string // the docker backend's chaind image; default DefaultImage
-	// Clock times the records, the scenario timeline, the link shaping,
-	// the transaction pacing, the dashboard and the polls; optional,
-	// clock.Real. The nodes are processes on the wall clock, so a testnet
-	// of real nodes runs on clock.Real; a clock.Sim makes the parts that
-	// run without them (the link proxies) exact in tests.
+	// Clock times the records, the scenario timeline, the transaction
+	// pacing, the dashboard and the polls; optional, clock.Real. The nodes
+	// (and the links they shape) are on the wall clock, so a testnet of
+	// real nodes runs on clock.Real; a clock.Sim makes the parts that run
+	// without them (the scenario timeline) exact in tests.
 	Clock clock.Clock
 
 	// Proof of work: each miner is held to its share of a declared total.

@@ -2,9 +2,12 @@ package testnet
 
 import (
 	"bufio"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,22 +17,58 @@ import (
 )
 
 // processes is the provider of today's testnet: every node is a child
-// process of the supervisor on 127.0.0.1.
+// process of the supervisor. Node i has a loopback address of its own,
+// 127.B.C.(i+2) with B.C drawn from the testnet's directory (Linux routes
+// all of 127.0.0.0/8 to the loopback interface), and a P2P port reserved
+// there at Setup, so that its peers can be told its address before it
+// starts and again after a restart; it dials them from that address too
+// (p2p.TCPFor), so each node tells its peers apart by IP and shapes its own
+// links (directLinks), as containers do.
 type processes struct {
-	binary string // the chaind executable
+	binary string           // the chaind executable
+	base   netip.Addr       // 127.B.C.0
+	addrs  []netip.AddrPort // node i's P2P address, set by Setup
 	spawn  spawner
 }
 
 var _ Provider = (*processes)(nil)
 
-func (*processes) Setup() error    { return nil }
+func newProcesses(opts Options, binary string) *processes {
+	abs, err := filepath.Abs(opts.Dir)
+	if err != nil {
+		abs = opts.Dir
+	}
+	sum := sha256.Sum256([]byte(abs))
+	return &processes{binary: binary, base: netip.AddrFrom4([4]byte{127, sum[0], sum[1], 0}), addrs: make([]netip.AddrPort, opts.Nodes)}
+}
+
+// Setup reserves each node's P2P port on its address: the kernel picks a
+// free one, which is let go at once for the node to listen on.
+func (p *processes) Setup() error {
+	ip := p.base.Next()
+	for i := range p.addrs {
+		ip = ip.Next()
+		ln, err := net.Listen("tcp", netip.AddrPortFrom(ip, 0).String())
+		if err != nil {
+			return fmt.Errorf("testnet: node %d's loopback address %s (the process backend gives each node one of 127.0.0.0/8, which Linux routes to lo; elsewhere add it as an alias of the loopback interface or use --backend docker): %w", i, ip, err)
+		}
+		p.addrs[i] = netip.MustParseAddrPort(ln.Addr().String())
+		ln.Close()
+	}
+	return nil
+}
+
 func (*processes) Teardown() error { return nil }
 
-// StartNode runs the node on ports of the kernel's choosing; its peers are
-// the proxies on 127.0.0.1, which it trusts.
+// PeerAddr is node i's P2P address (directLinks).
+func (p *processes) PeerAddr(i int) string { return p.addrs[i].String() }
+
+// StartNode runs the node on its own loopback address, its P2P port the
+// one Setup reserved, its RPC port of the kernel's choosing; its peers are
+// on loopback addresses too, which it trusts beyond the per-IP limits.
 func (p *processes) StartNode(i int, logPath string, args NodeArgs) (Node, error) {
 	cmd := append([]string{"node"}, args...)
-	cmd = append(cmd, "--rpc.addr", "127.0.0.1:0", "--p2p.addr", "127.0.0.1:0", "--p2p.trustloopback")
+	cmd = append(cmd, "--rpc.addr", netip.AddrPortFrom(p.addrs[i].Addr(), 0).String(), "--p2p.addr", p.PeerAddr(i), "--p2p.trustloopback")
 	return p.spawn.startNode(p.binary, i, logPath, cmd)
 }
 

@@ -3,13 +3,11 @@ package testnet
 // The provider seam: what runs the nodes. The supervisor decides what each
 // node runs (its command line, its peers, its data directory) and asks a
 // provider to set up, start, stop and kill it, as CometBFT's e2e runner
-// asks its infra.Provider. Connecting and disconnecting nodes (partitions,
-// heals, a link's shaping) is done one of two ways, with the same
-// linkmodel: by the supervisor's link proxies on 127.0.0.1, through which
-// processes on one host reach each other, or, for a provider whose nodes
-// each have an address of their own (directLinks), by the nodes' own
-// transport (--p2p.linkfaults), which the supervisor sets over each node's
-// link_ RPC.
+// asks its infra.Provider. Every provider gives each node an address of its
+// own, known before the node starts, where its peers dial it; connecting and
+// disconnecting nodes (partitions, heals, a link's shaping) is done by the
+// nodes' own transport (--p2p.linkfaults, the one linkmodel), which the
+// supervisor sets over each node's link_ RPC.
 
 import "time"
 
@@ -29,13 +27,8 @@ type Provider interface {
 	StartNode(i int, logPath string, args NodeArgs) (Node, error)
 	// Teardown removes what Setup made; every node has stopped.
 	Teardown() error
-}
-
-// directLinks is a Provider whose nodes have addresses of their own, known
-// before they start: they dial each other there directly and shape their
-// own links, and the supervisor runs no proxies.
-type directLinks interface {
-	// PeerAddr is node i's P2P address, as its peers dial it.
+	// PeerAddr is node i's P2P address, as its peers dial it and see it
+	// dial them, the same across its restarts; known once Setup returns.
 	PeerAddr(i int) string
 }
 
@@ -46,7 +39,7 @@ type NodeArgs []string
 // Node is one running node.
 type Node interface {
 	RPCURL() string  // its JSON-RPC endpoint, reachable by the supervisor
-	P2PAddr() string // its P2P address, reachable by the proxies or its peers
+	P2PAddr() string // its P2P address, reachable by its peers
 	// PID is its local process: the node's, or the docker CLI's
 	// attached to its container.
 	PID() int
@@ -62,5 +55,5 @@ func newProvider(opts Options, binary string) (Provider, error) {
 	if opts.Backend == BackendDocker {
 		return newDocker(opts), nil
 	}
-	return &processes{binary: binary}, nil
+	return newProcesses(opts, binary), nil
 }

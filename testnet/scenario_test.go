@@ -36,7 +36,7 @@ func TestScenarioTimelineOnTheClock(t *testing.T) {
 	start := time.Unix(1_700_000_000, 0)
 	clk := clock.NewSim(start)
 	s := &Supervisor{opts: Options{Nodes: sc.Nodes}, log: slog.New(slog.DiscardHandler), clock: clk,
-		net: newNetwork(1, func(int) string { return "" }, clk), rec: newRecords(filepath.Join(dir, recordsFile)), down: make(chan struct{})}
+		net: newNetwork(), rec: newRecords(filepath.Join(dir, recordsFile)), down: make(chan struct{})}
 	var elapsed []time.Duration
 	cutAtSetLink := false
 	done := make(chan error, 1)

@@ -61,10 +61,8 @@ type Supervisor struct {
 	funded    *ecdsa.PrivateKey
 	coinbases []common.Address
 	net       *network
-	links     map[[2]int]*link
 	rec       *Records
 	provider  Provider
-	direct    directLinks // the provider, when its nodes shape their own links
 
 	mu    sync.Mutex
 	procs []Node
@@ -84,8 +82,8 @@ type Supervisor struct {
 }
 
 // Up writes the testnet in opts.Dir (or continues the one there, with
-// opts.Resume), starts every node behind
-// its link proxies, starts recording, and serves the control API.
+// opts.Resume), starts every node with its
+// links set, starts recording, and serves the control API.
 func Up(opts Options) (_ *Supervisor, err error) {
 	if err := opts.normalise(); err != nil {
 		return nil, err
@@ -107,7 +105,7 @@ func Up(opts Options) (_ *Supervisor, err error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Supervisor{opts: opts, log: opts.Logger, clock: clock.OrReal(opts.Clock), binary: binary, links: make(map[[2]int]*link),
+	s := &Supervisor{opts: opts, log: opts.Logger, clock: clock.OrReal(opts.Clock), binary: binary,
 		quit: make(chan struct{}), down: make(chan struct{}), procs: make([]Node, opts.Nodes), lock: lock, provider: provider}
 	if err := s.prepare(); err != nil {
 		return nil, err
@@ -130,35 +128,21 @@ func Up(opts Options) (_ *Supervisor, err error) {
 	for i, cb := range s.coinbases {
 		s.rec.Producers[cb] = i
 	}
-	s.net = newNetwork(opts.Seed, s.p2pAddrOf, s.clock)
-	if d, ok := provider.(directLinks); ok {
-		s.direct, s.net.onSet = d, s.linkChanged
-	}
+	s.net = newNetwork()
+	s.net.onSet = s.linkChanged
 	for a := 0; a < opts.Nodes; a++ {
 		for b := 0; b < opts.Nodes; b++ {
-			if a == b {
-				continue
+			if a != b {
+				s.net.set(a, b, opts.Link) // no node runs yet: each gets its links as it starts
 			}
-			s.net.set(a, b, opts.Link)
-			if s.direct != nil {
-				continue // the nodes shape their own links
-			}
-			l, err := s.net.addLink(a, b)
-			if err != nil {
-				s.net.close()
-				return nil, err
-			}
-			s.links[[2]int{a, b}] = l
 		}
 	}
 	if opts.Partition != nil {
 		if err := s.Partition(opts.Partition); err != nil {
-			s.net.close()
 			return nil, err
 		}
 	}
 	if err := s.serveControl(); err != nil {
-		s.net.close()
 		return nil, err
 	}
 	if err := s.serveDashboard(); err != nil {
@@ -191,30 +175,20 @@ func (s *Supervisor) nodeDir(i int) string {
 	return filepath.Join(s.opts.Dir, fmt.Sprintf("node%d", i))
 }
 
-func (s *Supervisor) p2pAddrOf(i int) string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if p := s.procs[i]; p != nil && p.Alive() {
-		return p.P2PAddr()
-	}
-	return ""
-}
-
-// startNode runs node i through the provider; its peers are the proxies
-// from i to every other node, or with direct links the others' own
-// addresses.
+// startNode runs node i through the provider, its peers every other node's
+// own address, and sets its links.
 func (s *Supervisor) startNode(i int) error {
 	var peers []string
 	for j := 0; j < s.opts.Nodes; j++ {
 		if j != i {
-			peers = append(peers, s.peerAddr(i, j))
+			peers = append(peers, s.provider.PeerAddr(j))
 		}
 	}
 	if err := os.MkdirAll(s.nodeDir(i), 0o755); err != nil {
 		return err
 	}
-	args := NodeArgs{"--datadir", s.nodeDir(i), "--genesis", s.gpath, "--p2p.nodiscover",
-		"--rpc.api", "eth,net,web3,txpool,chaind,admin,miner"} // the supervisor stops the miners at the end
+	args := NodeArgs{"--datadir", s.nodeDir(i), "--genesis", s.gpath, "--p2p.nodiscover", "--p2p.linkfaults", "--p2p.linkseed", fmt.Sprint(s.opts.Seed + int64(i)),
+		"--rpc.api", "eth,net,web3,txpool,chaind,admin,miner,link"} // the supervisor stops the miners at the end and sets the links
 	if s.opts.engine().Producers == engines.Validators {
 		keys := s.validatorKeyPath(i)
 		if prev := (i + s.opts.Nodes - 1) % s.opts.Nodes; prev != i && slices.Contains(s.opts.Twins, prev) {
@@ -230,10 +204,10 @@ func (s *Supervisor) startNode(i int) error {
 	if len(peers) > 0 {
 		args = append(args, "--peers", strings.Join(peers, ","))
 	}
-	if s.direct != nil {
-		args = append(args, "--p2p.linkfaults")
-		args[slices.Index(args, "--rpc.api")+1] += ",link"
+	if err := s.writeNodeLinks(i); err != nil {
+		return err
 	}
+	args = append(args, "--p2p.links", s.linksFile(i))
 	p, err := s.provider.StartNode(i, filepath.Join(s.nodeDir(i), "node.log"), args)
 	if err != nil {
 		return err
@@ -424,7 +398,7 @@ func (s *Supervisor) Wait() error {
 }
 
 // Down stops recording, stops every node cleanly, saves the records and the
-// state, and closes the proxies and the control API.
+// state, and closes the control API.
 func (s *Supervisor) Down() error {
 	s.once.Do(func() {
 		s.txs.stop()
@@ -444,7 +418,6 @@ func (s *Supervisor) Down() error {
 		wg.Wait()
 		s.stopPrometheus()
 		s.recordLinks()
-		s.net.close()
 		s.rec.EndMs = s.nowMs()
 		errs := []error{s.rec.save(), s.writeState(), s.provider.Teardown()}
 		for _, srv := range []*http.Server{s.dash, s.ctl} {

@@ -8,6 +8,7 @@ import (
 	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/crypto"
 	"log/slog"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chaind/chaind/rpc"
 	"github.com/chaind/chaind/stats"
 )
 
@@ -112,6 +114,7 @@ func TestKillRestartPartitionHeal(t *testing.T) {
 	if err := s.Partition([][]int{{0, 1}, {2, 3}}); err != nil {
 		t.Fatal(err)
 	}
+	checkCutsInNodes(t, s)
 	split := heights(s)
 	if err := s.SendTxs(20, 40); err != nil { // nonces alternate between the halves
 		t.Fatal(err)
@@ -179,6 +182,38 @@ func TestKillRestartPartitionHeal(t *testing.T) {
 		t.Fatalf("%d of %d transfers mined (canonical chain %d blocks, %d recorded)", rep.TxsMined, rep.TxsSent, len(canon), len(r.Blocks))
 	}
 	t.Logf("stale %d/%d, reorgs %v, propagation %s", rep.Stale, rep.Produced, rep.ReorgDepths, rep.Propagation)
+}
+
+// nodeLinks is node i's link faults as its link_list RPC answers, by peer IP.
+func nodeLinks(t *testing.T, s *Supervisor, i int) map[string]LinkParams {
+	t.Helper()
+	var links map[string]LinkParams
+	if err := rpc.NewClient(s.State().Nodes[i].RPC).Call(context.Background(), &links, "link_list"); err != nil {
+		t.Fatal(err)
+	}
+	return links
+}
+
+// nodeIP is node i's address, as its peers see it.
+func nodeIP(s *Supervisor, i int) string {
+	host, _, _ := net.SplitHostPort(s.State().Nodes[i].P2P)
+	return host
+}
+
+// checkCutsInNodes: during a partition {0,1}|{2,3} the cuts are in the
+// nodes' own transport, not in a proxy of the supervisor: node 0 holds its
+// links to nodes 2 and 3, at addresses of their own, cut, and its link to
+// node 1 whole.
+func checkCutsInNodes(t *testing.T, s *Supervisor) {
+	t.Helper()
+	links := nodeLinks(t, s, 0)
+	ips := map[string]bool{}
+	for i := range 4 {
+		ips[nodeIP(s, i)] = true
+	}
+	if len(ips) != 4 || !links[nodeIP(s, 2)].Cut || !links[nodeIP(s, 3)].Cut || links[nodeIP(s, 1)].Cut {
+		t.Fatalf("node 0's links during the partition: %v (the nodes at %v)", links, ips)
+	}
 }
 
 // sameHeadSoon holds once every node reports the same head twice in a row

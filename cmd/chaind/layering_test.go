@@ -42,7 +42,7 @@ var allowedImports = map[string][]string{
 	"p2p/p2ptest":         {"chain", "p2p"},
 	"rpc":                 {"chain", "mempool", "clock", "linkmodel"},
 	"explorer":            {},
-	"node":                {"chain", "clock", "engines", "explorer", "mempool", "metrics", "p2p", "p2p/linkfault", "pos", "pow", "rpc", "wallet"},
+	"node":                {"chain", "clock", "engines", "explorer", "linkmodel", "mempool", "metrics", "p2p", "p2p/linkfault", "pos", "pow", "rpc", "wallet"},
 	"testnet":             {"chain", "clock", "engines", "fault", "figure", "linkmodel", "pow", "rpc", "sim", "stats", "testnet/dashboard", "testnet/manifest", "wallet"},
 	"testnet/dashboard":   {"clock"},
 	"testnet/manifest":    {"chain", "engines"},

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"github.com/chaind/chaind/explorer"
 	"math/big"
@@ -39,8 +40,10 @@ func runNode(args []string) error {
 	bootnodes := fs.StringSlice("bootnodes", nil, "nodes host:port or <node id>@host:port,... to learn other peers from")
 	maxPeers := fs.Int("maxpeers", 25, "maximum number of peers")
 	noDiscover := fs.Bool("p2p.nodiscover", false, "dial only --peers and --bootnodes, not addresses learnt from peers")
-	trustLoopback := fs.Bool("p2p.trustloopback", false, "exempt peers on 127.0.0.1/::1 from the per-IP and per-network-group limits (a local testnet whose peers all come through loopback)")
+	trustLoopback := fs.Bool("p2p.trustloopback", false, "exempt peers on 127.0.0.0/8 and ::1 from the per-IP and per-network-group limits (a local testnet whose peers all come through loopback)")
 	linkFaults := fs.Bool("p2p.linkfaults", false, "shape this node's links to each peer (latency, jitter, loss, bandwidth, cuts) as the link_ RPC namespace sets them (serve it with --rpc.api ...,link)")
+	linkSeed := fs.Int64("p2p.linkseed", 0, "seed of the jitter and losses of --p2p.linkfaults")
+	linksFile := fs.String("p2p.links", "", "with --p2p.linkfaults: a JSON file of the links' faults from the start, by peer IP, as link_list answers")
 	validatorKey := fs.String("validator.key", "", "PoS: keystore file (or hex key file) of this node's validator; it proposes and votes (several, comma-separated: the node serves every key)")
 	validatorPassword := fs.String("validator.password", "", "file holding the validator keystore's password (default: prompt)")
 	byzantine := fs.String("validator.byzantine", "", "PoS experiments: make this validator misbehave: equivocate, double-vote, surround-vote, censor, withhold, twin (joined by '+')")
@@ -58,8 +61,17 @@ func runNode(args []string) error {
 		return err
 	}
 	cfg := node.Config{DataDir: *dataDir, RPCAddr: *rpcAddr, Mine: *mine, MinerThreads: *threads, MinerHashrate: *hashrate, Logger: log,
-		P2PAddr: *p2pAddr, Peers: *peers, Bootnodes: *bootnodes, MaxPeers: *maxPeers, NoDiscover: *noDiscover, TrustLoopback: *trustLoopback, LinkFaults: *linkFaults,
+		P2PAddr: *p2pAddr, Peers: *peers, Bootnodes: *bootnodes, MaxPeers: *maxPeers, NoDiscover: *noDiscover, TrustLoopback: *trustLoopback, LinkFaults: *linkFaults, LinkFaultSeed: *linkSeed,
 		RPCAPIs: *rpcAPIs, RPCVHosts: *rpcVHosts, RPCCORSDomains: *rpcCORS}
+	if *linksFile != "" {
+		data, err := os.ReadFile(*linksFile)
+		if err != nil {
+			return fmt.Errorf("--p2p.links: %w", err)
+		}
+		if err := json.Unmarshal(data, &cfg.Links); err != nil {
+			return fmt.Errorf("--p2p.links %s: %w", *linksFile, err)
+		}
+	}
 	if *coinbase != "" {
 		if !common.IsHexAddress(*coinbase) {
 			return fmt.Errorf("--miner.coinbase %q is not an address", *coinbase)

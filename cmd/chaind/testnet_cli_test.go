@@ -37,7 +37,7 @@ func TestTestnetControlCLI(t *testing.T) {
 		return out
 	}
 	out := expect("Dashboard: http://127.0.0.1:", "testnet", "up", "--nodes", "3", "--block-time", "500ms", "--detach")
-	urls := regexp.MustCompile(`(?m)^  node (\d)  RPC http://127\.0\.0\.1:\d+$`).FindAllStringSubmatch(out, -1)
+	urls := regexp.MustCompile(`(?m)^  node (\d)  RPC http://127(?:\.\d+){3}:\d+$`).FindAllStringSubmatch(out, -1)
 	if len(urls) != 3 {
 		t.Fatalf("up --detach printed %d node URLs, want 3:\n%s", len(urls), out)
 	}

@@ -119,7 +119,7 @@ func TestWriterBlocksOnUnreadWindow(t *testing.T) {
 
 // TestJitterStaysWithinItsBound: on a simulated clock, each write over a
 // link with a jitter arrives no earlier than the latency and before latency
-// plus jitter, as the testnet's proxies shape it.
+// plus jitter, as p2p/linkfault shapes it.
 func TestJitterStaysWithinItsBound(t *testing.T) {
 	sim := clock.NewSim(time.Unix(1_700_000_000, 0))
 	n := New(sim, 3)
