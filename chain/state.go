@@ -100,6 +100,18 @@ func (s *State) open(root common.Hash) error {
 	} else if a != nil {
 		recRoot = a.Root
 	}
+	return s.openTries(acc, root, recRoot)
+}
+
+// openTries points the tries at root, whose engine records' root is
+// recRoot, with acc already open at root (nil: open it).
+func (s *State) openTries(acc *trie.StateTrie, root, recRoot common.Hash) error {
+	if acc == nil {
+		var err error
+		if acc, err = trie.NewStateTrie(trie.StateTrieID(root), s.nodes); err != nil {
+			return fmt.Errorf("open state %x: %w", root, err)
+		}
+	}
 	rec, err := trie.NewStateTrie(trie.StorageTrieID(root, crypto.Keccak256Hash(RecordsAddress[:]), recRoot), s.nodes)
 	if err != nil {
 		return fmt.Errorf("open engine records %x: %w", recRoot, err)
@@ -373,7 +385,9 @@ func (s *State) commit() (common.Hash, error) {
 	if s.err != nil {
 		return common.Hash{}, s.err
 	}
-	_, recNodes := s.rec.Commit(false)
+	// apply wrote the records' root into RecordsAddress's account whenever
+	// either changed, so the reopened tries need not look it up.
+	recRoot, recNodes := s.rec.Commit(false)
 	root, accNodes := s.acc.Commit(false)
 	if recNodes != nil {
 		s.nodes.add(recNodes.HashSet())
@@ -381,7 +395,7 @@ func (s *State) commit() (common.Hash, error) {
 	if accNodes != nil {
 		s.nodes.add(accNodes.HashSet())
 	}
-	if err := s.open(root); err != nil {
+	if err := s.openTries(nil, root, recRoot); err != nil {
 		s.fail(err)
 		return common.Hash{}, err
 	}

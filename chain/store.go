@@ -15,6 +15,7 @@ import (
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/syndtr/goleveldb/leveldb"
 	lerrors "github.com/syndtr/goleveldb/leveldb/errors"
+	"github.com/syndtr/goleveldb/leveldb/filter"
 	"github.com/syndtr/goleveldb/leveldb/opt"
 	"github.com/syndtr/goleveldb/leveldb/storage"
 	"github.com/syndtr/goleveldb/leveldb/util"
@@ -122,7 +123,15 @@ const DefaultMinFree = 32 << 20
 var dbOptions = &opt.Options{
 	BlockCacheCapacity: 8 << 20,
 	WriteBuffer:        4 << 20,
+	Filter:             keyFilter,
 }
+
+// keyFilter is a bloom filter in each table file (10 bits a key, about 1%
+// false positives), so that a read of a key the database does not hold
+// (every imported block's is-it-known check) skips the tables instead of
+// reading and decompressing a block of each level. Tables written without
+// it are read as before, so it needs no new database format.
+var keyFilter = filter.NewBloomFilter(10)
 
 // OpenStore opens (or creates) the database in dir with default options.
 func OpenStore(dir string) (*Store, error) { return OpenStoreWith(dir, StoreOptions{}) }
@@ -170,7 +179,7 @@ func OpenStoreWith(dir string, o StoreOptions) (*Store, error) {
 // buffer: LevelDB allocates it whole for every database).
 func OpenMemStore() *Store {
 	stor := storage.NewMemStorage()
-	db, err := leveldb.Open(stor, &opt.Options{WriteBuffer: 256 << 10, BlockCacheCapacity: 256 << 10})
+	db, err := leveldb.Open(stor, &opt.Options{WriteBuffer: 256 << 10, BlockCacheCapacity: 256 << 10, Filter: keyFilter})
 	if err != nil {
 		panic(fmt.Sprintf("open memory database: %v", err)) // cannot fail on memory storage
 	}

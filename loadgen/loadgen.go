@@ -28,8 +28,11 @@ type Phase struct {
 	P50TxMs     float64 `json:"p50_admission_ms_per_tx"` // a request's time divided by its transfers
 	P99TxMs     float64 `json:"p99_admission_ms_per_tx"`
 	NodeCPUUs   float64 `json:"node_cpu_us_per_tx,omitempty"` // the node process's CPU time per accepted transfer
-	Refused     int     `json:"refused"`
-	FirstError  string  `json:"first_error,omitempty"`
+	// NodeCPUPerRecovery is NodeCPUUs over Result.RecoveryUs: 1 would be a
+	// node that does nothing but recover each sender once.
+	NodeCPUPerRecovery float64 `json:"node_cpu_per_recovery,omitempty"`
+	Refused            int     `json:"refused"`
+	FirstError         string  `json:"first_error,omitempty"`
 }
 
 // Result is a load run: an unbatched phase, then a batched one.
@@ -39,6 +42,9 @@ type Result struct {
 	AdmissionOnly bool    `json:"admission_only"`
 	Phases        []Phase `json:"phases"`
 	PeakRSSMiB    float64 `json:"node_peak_rss_mib,omitempty"`
+	// RecoveryUs is the CPU time of one sender recovery, measured in the
+	// load generator's process before the first phase (RecoveryCost).
+	RecoveryUs float64 `json:"recovery_us"`
 }
 
 // Config is a load run against one node.
@@ -88,7 +94,20 @@ func Run(cfg Config) (Result, error) {
 		per := cfg.Txs / len(cfg.Keys)
 		signed := signTransfers(cfg.Keys, cfg.ChainID, nonce, per)
 		nonce += per
+		if res.RecoveryUs == 0 {
+			d, err := RecoveryCost(signed, cfg.ChainID)
+			if err != nil {
+				return res, err
+			}
+			res.RecoveryUs = float64(d.Nanoseconds()) / 1000
+			if cfg.Out != nil {
+				fmt.Fprintf(cfg.Out, "  one sender recovery in this process: %.1f µs of CPU\n", res.RecoveryUs)
+			}
+		}
 		ph, err := runPhase(hc, cfg, signed, size, nonce)
+		if ph.NodeCPUUs > 0 && res.RecoveryUs > 0 {
+			ph.NodeCPUPerRecovery = ph.NodeCPUUs / res.RecoveryUs
+		}
 		if cfg.Out != nil {
 			fmt.Fprintln(cfg.Out, ph.String())
 		}
@@ -113,6 +132,9 @@ func (ph Phase) String() string {
 	}
 	if ph.NodeCPUUs > 0 {
 		s += fmt.Sprintf("; node CPU %.0f µs per transfer", ph.NodeCPUUs)
+		if ph.NodeCPUPerRecovery > 0 {
+			s += fmt.Sprintf(" (%.2fx one recovery)", ph.NodeCPUPerRecovery)
+		}
 	}
 	s += fmt.Sprintf("; %d refused", ph.Refused)
 	if ph.FirstError != "" {

@@ -50,8 +50,8 @@ func TestAdmissionOnlyRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Phases) != 2 || pool.Len() != 80 {
-		t.Fatalf("%d phases, %d pooled; want 2 phases and 80 transfers pooled", len(res.Phases), pool.Len())
+	if len(res.Phases) != 2 || pool.Len() != 80 || res.RecoveryUs <= 0 {
+		t.Fatalf("%d phases, %d pooled, recovery %v µs; want 2 phases, 80 transfers pooled and a recovery cost", len(res.Phases), pool.Len(), res.RecoveryUs)
 	}
 	// 10 transfers per sender: 10 requests each unbatched, 4 (3+3+3+1) batched.
 	for i, want := range []int{40, 16} {

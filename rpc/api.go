@@ -125,6 +125,9 @@ func New(cfg Config) (*Server, error) {
 			errs = append(errs, fmt.Errorf("rpc: unknown API namespace %q", ns))
 		}
 	}
+	if enabled["eth"] {
+		errs = append(errs, s.RegisterPreparer("eth_sendRawTransaction", a.prepareRawTransactions))
+	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}

@@ -53,10 +53,12 @@ type ServerConfig struct {
 type Server struct {
 	cfg     ServerConfig
 	methods map[string]*method
-	log     *slog.Logger
-	router  *mux.Router
-	hosts   allowList
-	origins allowList
+	// preparers are run once per batch for the calls to their method
+	preparers map[string]Preparer
+	log       *slog.Logger
+	router    *mux.Router
+	hosts     allowList
+	origins   allowList
 
 	connMu    sync.Mutex // guards conns, upgrading and closed
 	conns     map[*wsConn]struct{}
@@ -189,13 +191,17 @@ func (s *Server) handleBody(ctx context.Context, body []byte) []byte {
 		return s.encode(errorResponse(nullID, newError(CodeInvalidRequest, KindLimit,
 			fmt.Sprintf("invalid request: batch of %d calls exceeds the limit of %d", n, s.cfg.MaxBatch))), s.cfg.MaxResponseBytes)
 	}
+	var ctxs []context.Context
+	if reqs != nil {
+		ctxs = s.prepareBatch(ctx, reqs)
+	}
 	var out bytes.Buffer
 	out.WriteByte('[')
 	budget := s.cfg.MaxResponseBytes
 	for i := range n {
 		var resp *response
 		if reqs != nil {
-			resp = s.serve(ctx, &reqs[i])
+			resp = s.serve(ctxs[i], &reqs[i])
 		} else {
 			resp = s.handle(ctx, raws[i])
 		}
