@@ -326,6 +326,13 @@ func (n *Node) relay(code byte, payload []byte, except string) {
 	}
 }
 
+// sendTo queues a consensus message to one peer.
+func (n *Node) sendTo(peer string, code byte, payload []byte) {
+	if _, err := n.p2p.SendTo(peer, code, payload); err != nil {
+		n.log.Error("Cannot send a consensus message", "code", code, "peer", peer, "err", err)
+	}
+}
+
 // logHead logs head changes that did not come from the local miner, which
 // logs its own.
 func (n *Node) logHead(ev chain.HeadEvent) {

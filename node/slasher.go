@@ -52,6 +52,15 @@ func (n *Node) consensusChannels(c *chain.Chain, e *pos.Engine) []p2p.Channel {
 			}
 			return err
 		},
+		Connected: func(peer string) {
+			votes, evidence := e.Pooled()
+			for _, sv := range votes {
+				n.sendTo(peer, pos.VoteCode, sv.Encode())
+			}
+			for _, ev := range evidence {
+				n.sendTo(peer, pos.EvidenceCode, ev.Encode())
+			}
+		},
 	}, {
 		Code: pos.EvidenceCode, Name: "pos-evidence", MaxSize: pos.MaxEvidenceSize, Rate: pos.EvidenceRate, Burst: pos.EvidenceBurst,
 		Decode: pos.DecodeEvidenceMsg,

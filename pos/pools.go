@@ -196,5 +196,11 @@ func (e *Engine) censoring() bool { return e.censor.Load() }
 // PooledVotes is the number of votes in the pool.
 func (e *Engine) PooledVotes() int { return e.votes.size() }
 
+// Pooled returns the pooled votes and evidence, to send a newly connected
+// peer: what it missed while apart (a partition, a restart) reaches its
+// slasher and pools at once rather than with later blocks, which a peer on
+// a branch it refuses never sends it.
+func (e *Engine) Pooled() ([]SignedVote, []Evidence) { return e.votes.list(), e.evidence.list() }
+
 // pooledVote reports whether the pool holds v's vote for target epoch t.
 func (e *Engine) pooledVote(v common.Address, t uint64) bool { return e.votes.has(v, t) }
