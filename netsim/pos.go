@@ -122,12 +122,9 @@ func (s *sim) gossip(n *node, code byte, payload []byte) {
 // arriveMsg is a consensus message reaching n: n checks it as its p2p
 // channel's handler would (pos.Messages) and relays it if it was of use.
 func (s *sim) arriveMsg(n *node, d *delivery) {
-	hash := d.msg.hash()
-	if n.txSeen[hash] {
+	if !s.firstArrival(n, d.msg.hash()) {
 		return
 	}
-	n.txSeen[hash] = true
-	s.received(n, hash)
 	if n.engine == nil {
 		return
 	}

@@ -111,15 +111,23 @@ func (s *sim) newTx() {
 	}
 }
 
-// arriveTx is a transaction reaching n: n's mempool checks it and, if it
-// admits it, n relays it.
-func (s *sim) arriveTx(n *node, d *delivery) {
-	hash := d.tx.Hash()
+// firstArrival marks the transaction or consensus message hash as seen by
+// n and counts its arrival; it reports false if n had seen it already.
+func (s *sim) firstArrival(n *node, hash common.Hash) bool {
 	if n.txSeen[hash] {
-		return
+		return false
 	}
 	n.txSeen[hash] = true
 	s.received(n, hash)
+	return true
+}
+
+// arriveTx is a transaction reaching n: n's mempool checks it and, if it
+// admits it, n relays it.
+func (s *sim) arriveTx(n *node, d *delivery) {
+	if !s.firstArrival(n, d.tx.Hash()) {
+		return
+	}
 	if err := n.pool.Add(d.tx); err != nil {
 		return // e.g. a block n already has included it
 	}
