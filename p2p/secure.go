@@ -30,7 +30,7 @@ import (
 //
 // The preamble is framed as the v3 protocol framed its messages (4-byte
 // length, code, RLP) and laid out as the v3 Hello, so that a v3 node reads
-// it as a Hello of version 4 and refuses it with that reason, and a v3 node
+// it as a Hello of the current version and refuses it with that reason, and a v3 node
 // dialling us is recognised by the version in its plaintext Hello.
 //
 // A connection refused before the handshake (admission: too many from its
@@ -172,8 +172,11 @@ func exchangePreambles(conn net.Conn, key *ecdsa.PrivateKey) ([]byte, error) {
 
 // versionHint explains a version from before the encrypted transport.
 func versionHint(v uint32) string {
-	if v < 4 {
+	switch {
+	case v < 4:
 		return " (the peer runs a chaind from before the encrypted transport: upgrade it)"
+	case v == 4:
+		return " (the peer runs a chaind from before consensus bodies in blocks: upgrade it)"
 	}
 	return ""
 }

@@ -236,35 +236,39 @@ func readV3(t *testing.T, r io.Reader) *helloV3 {
 	return h
 }
 
-// TestOldProtocolPeerRefusedClearly: a node of protocol 3 that dials gets,
-// where it expects the hello, one of version 4 with the node's id (which it
-// refuses by its version); the node logs why it refuses the peer and
-// closes.
+// TestOldProtocolPeerRefusedClearly: a node of protocol 3 (plaintext) or 4
+// (before consensus bodies) that dials gets, where it expects the hello,
+// one of the current version with the node's id (which it refuses by its
+// version); the node logs why it refuses the peer and closes.
 func TestOldProtocolPeerRefusedClearly(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		w := newWorld(t)
-		defer w.close()
-		logs := new(logBuffer)
-		n := w.node("10.0.0.1", 1, func(c *p2p.Config) { c.Logger = slog.New(slog.NewTextHandler(logs, nil)) })
-		conn, err := w.net.Host("10.0.0.9").Dial(t.Context(), n.srv.Addr())
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close()
-		payload, _ := rlp.EncodeToBytes(&helloV3{Version: 3, ChainID: w.g.ChainID, Weight: new(big.Int), NodeID: p2p.NodeIDOf(p2ptest.Key(1))})
-		frame := binary.BigEndian.AppendUint32(nil, uint32(1+len(payload)))
-		conn.Write(append(append(frame, 0), payload...))
-		if got := readV3(t, conn); got.Version != p2p.ProtocolVersion || fmt.Sprintf("%x", got.NodeID) != n.srv.NodeID() {
-			t.Fatalf("the node greeted a v3 peer with %+v", got)
-		}
-		if _, err := conn.Read(make([]byte, 1)); err != io.EOF {
-			t.Fatalf("the node kept the connection: %v", err)
-		}
-		if !strings.Contains(logs.String(), "protocol version 3, want 4") {
-			t.Fatalf("no clear refusal in the log:\n%s", logs)
-		}
-		if n.srv.PeerCount() != 0 {
-			t.Fatal("a v3 peer was admitted")
-		}
-	})
+	for _, old := range []uint32{3, 4} {
+		t.Run(fmt.Sprint(old), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				w := newWorld(t)
+				defer w.close()
+				logs := new(logBuffer)
+				n := w.node("10.0.0.1", 1, func(c *p2p.Config) { c.Logger = slog.New(slog.NewTextHandler(logs, nil)) })
+				conn, err := w.net.Host("10.0.0.9").Dial(t.Context(), n.srv.Addr())
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer conn.Close()
+				payload, _ := rlp.EncodeToBytes(&helloV3{Version: old, ChainID: w.g.ChainID, Weight: new(big.Int), NodeID: p2p.NodeIDOf(p2ptest.Key(1))})
+				frame := binary.BigEndian.AppendUint32(nil, uint32(1+len(payload)))
+				conn.Write(append(append(frame, 0), payload...))
+				if got := readV3(t, conn); got.Version != p2p.ProtocolVersion || fmt.Sprintf("%x", got.NodeID) != n.srv.NodeID() {
+					t.Fatalf("the node greeted a v%d peer with %+v", old, got)
+				}
+				if _, err := conn.Read(make([]byte, 1)); err != io.EOF {
+					t.Fatalf("the node kept the connection: %v", err)
+				}
+				if want := fmt.Sprintf("protocol version %d, want %d (the peer runs a chaind from before", old, p2p.ProtocolVersion); !strings.Contains(logs.String(), want) {
+					t.Fatalf("no clear refusal (%q) in the log:\n%s", want, logs)
+				}
+				if n.srv.PeerCount() != 0 {
+					t.Fatalf("a v%d peer was admitted", old)
+				}
+			})
+		})
+	}
 }

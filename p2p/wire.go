@@ -17,8 +17,11 @@ import (
 const (
 	// ProtocolVersion is the version peers must share. 3: headers are the
 	// RLP of Ethereum headers, hashed with keccak256. 4: frames go over
-	// RLPx, the node id is the key its handshake proves.
-	ProtocolVersion = 4
+	// RLPx, the node id is the key its handshake proves. 5: a block may
+	// carry a consensus body its header commits to, and engines send their
+	// own messages on channels (proof-of-stake votes and evidence are no
+	// longer transactions).
+	ProtocolVersion = 5
 	// MaxFrameSize bounds one message (a response full of blocks): RLPx's
 	// 24-bit frame size.
 	MaxFrameSize = 1<<24 - 1
