@@ -91,6 +91,114 @@ func (b Behaviour) String() string {
 	return strings.Join(names, "+")
 }
 
+// conduct is what a validator does at the points where a Byzantine one
+// departs from the protocol: which blocks it publishes for its slot, how
+// long it keeps them private, which votes it casts, whether it leaves
+// others' votes and evidence out of its blocks. honest is the protocol;
+// each Byzantine behaviour wraps the conduct it is given and changes one
+// of these, so that the validator's own code has no Byzantine branch.
+type conduct interface {
+	// blocks returns the blocks to publish for the slot of sealed, k's
+	// honest block.
+	blocks(v *Validator, k *validatorKey, sealed *chain.Block) []*chain.Block
+	// holdSlots is how many slots the blocks stay private.
+	holdSlots() uint64
+	// votes casts the votes of epoch beside the honest vote and reports
+	// whether the honest vote is still to be cast.
+	votes(v *Validator, k *validatorKey, epoch uint64, honest Vote) (castHonest bool)
+	// censors reports whether its blocks leave others' votes and evidence
+	// out.
+	censors() bool
+}
+
+// honest follows the protocol.
+type honest struct{}
+
+func (honest) blocks(_ *Validator, _ *validatorKey, sealed *chain.Block) []*chain.Block {
+	return []*chain.Block{sealed}
+}
+func (honest) holdSlots() uint64                                  { return 0 }
+func (honest) votes(*Validator, *validatorKey, uint64, Vote) bool { return true }
+func (honest) censors() bool                                      { return false }
+
+// conduct wraps the honest conduct in b's behaviours. When both withhold
+// and ex-ante are given, withholding's longer hold wins; a surround vote,
+// once it can be cast, replaces the double vote and the honest one.
+func (b Behaviour) conduct() conduct {
+	var c conduct = honest{}
+	wraps := []struct {
+		b    Behaviour
+		wrap func(conduct) conduct
+	}{
+		{ByzEquivocate, func(c conduct) conduct { return equivocate{c} }},
+		{ByzDoubleVote, func(c conduct) conduct { return doubleVote{c} }},
+		{ByzSurroundVote, func(c conduct) conduct { return surroundVote{c} }},
+		{ByzCensor, func(c conduct) conduct { return censor{c} }},
+		{ByzExAnte, func(c conduct) conduct { return hold{c, 1} }},
+		{ByzWithhold, func(c conduct) conduct { return hold{c, withholdSlots} }},
+	}
+	for _, w := range wraps {
+		if b&w.b != 0 {
+			c = w.wrap(c)
+		}
+	}
+	return c
+}
+
+// equivocate publishes a second, different block for each of its slots.
+type equivocate struct{ conduct }
+
+func (e equivocate) blocks(v *Validator, k *validatorKey, sealed *chain.Block) []*chain.Block {
+	out := e.conduct.blocks(v, k, sealed)
+	if twin, err := v.equivocation(k, sealed); err == nil {
+		out = append(out, twin)
+		v.log.Warn("Byzantine: two blocks for one slot", "slot", sealed.Header.Nonce, "a", sealed.Hash(), "b", twin.Hash())
+	}
+	return out
+}
+
+// hold keeps its blocks private for slots slots.
+type hold struct {
+	conduct
+	slots uint64
+}
+
+func (h hold) holdSlots() uint64 { return h.slots }
+
+// censor leaves others' votes and evidence out of its blocks.
+type censor struct{ conduct }
+
+func (censor) censors() bool { return true }
+
+// doubleVote casts a second vote for each target epoch, naming the head
+// instead of the checkpoint.
+type doubleVote struct{ conduct }
+
+func (d doubleVote) votes(v *Validator, k *validatorKey, epoch uint64, honest Vote) bool {
+	other := honest
+	other.Target.Hash = v.cfg.Chain.Head().Hash()
+	if other.Target.Hash == honest.Target.Hash {
+		other.Target.Hash = common.Hash{1}
+	}
+	v.submitVote(k, other)
+	v.log.Warn("Byzantine: double vote", "epoch", epoch)
+	return d.conduct.votes(v, k, epoch, honest)
+}
+
+// surroundVote, once it has voted from a later source than genesis, votes
+// from the genesis checkpoint to the current epoch instead, surrounding
+// that vote.
+type surroundVote struct{ conduct }
+
+func (s surroundVote) votes(v *Validator, k *validatorKey, epoch uint64, honest Vote) bool {
+	if k.lastSource == 0 {
+		return s.conduct.votes(v, k, epoch, honest)
+	}
+	v.submitVote(k, Vote{Source: Checkpoint{Epoch: 0, Hash: v.cfg.Engine.genesisHash}, Target: honest.Target})
+	v.log.Warn("Byzantine: surround vote", "epoch", epoch)
+	return false
+}
+
 // equivocation builds a second block for a's slot, proposed by k: a's
 // transactions plus a transfer of one wei to itself, so that the two differ.
 func (v *Validator) equivocation(k *validatorKey, a *chain.Block) (*chain.Block, error) {
@@ -115,28 +223,6 @@ func (v *Validator) equivocation(k *validatorKey, a *chain.Block) (*chain.Block,
 		return nil, err
 	}
 	return e.Seal(context.Background(), v.cfg.Chain, b)
-}
-
-// badVotes casts k's Byzantine votes of epoch next to the honest vote
-// (honest, which it may replace: it reports whether the honest vote is
-// still to be cast).
-func (v *Validator) badVotes(k *validatorKey, epoch uint64, honest Vote) (castHonest bool) {
-	e := v.cfg.Engine
-	if v.cfg.Byzantine&ByzSurroundVote != 0 && k.lastSource > 0 {
-		v.submitVote(k, Vote{Source: Checkpoint{Epoch: 0, Hash: e.genesisHash}, Target: honest.Target})
-		v.log.Warn("Byzantine: surround vote", "epoch", epoch)
-		return false
-	}
-	if v.cfg.Byzantine&ByzDoubleVote != 0 {
-		other := honest
-		other.Target.Hash = v.cfg.Chain.Head().Hash() // not the checkpoint: a different vote for the same target epoch
-		if other.Target.Hash == honest.Target.Hash {
-			other.Target.Hash = common.Hash{1}
-		}
-		v.submitVote(k, other)
-		v.log.Warn("Byzantine: double vote", "epoch", epoch)
-	}
-	return true
 }
 
 func (v *Validator) submitVote(k *validatorKey, vote Vote) {

@@ -303,3 +303,26 @@ func TestTwinValidatorIsSlashed(t *testing.T) {
 		}
 	}
 }
+
+// TestConductWrapsTheHonestOne: no behaviour is the protocol itself, and
+// each behaviour changes only its own decision (withholding's longer hold
+// wins over ex-ante's).
+func TestConductWrapsTheHonestOne(t *testing.T) {
+	if c := Behaviour(0).conduct(); c != (honest{}) {
+		t.Fatalf("no behaviour: %#v, want honest", c)
+	}
+	for _, tc := range []struct {
+		b       Behaviour
+		hold    uint64
+		censors bool
+	}{
+		{ByzEquivocate, 0, false}, {ByzDoubleVote | ByzSurroundVote, 0, false}, {ByzCensor, 0, true},
+		{ByzExAnte, 1, false}, {ByzWithhold, withholdSlots, false}, {ByzWithhold | ByzExAnte | ByzCensor, withholdSlots, true},
+		{ByzTwin, 0, false},
+	} {
+		c := tc.b.conduct()
+		if c.holdSlots() != tc.hold || c.censors() != tc.censors {
+			t.Errorf("%s: holds %d slots and censors %v, want %d and %v", tc.b, c.holdSlots(), c.censors(), tc.hold, tc.censors)
+		}
+	}
+}

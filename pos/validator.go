@@ -77,11 +77,12 @@ const maxObserved = 4096
 // serves many validators: the node watches for offences once, whatever the
 // number of its keys.
 type Validator struct {
-	cfg  ValidatorConfig
-	log  *slog.Logger
-	clk  clock.Clock
-	quit chan struct{}
-	wg   sync.WaitGroup
+	cfg     ValidatorConfig
+	conduct conduct // honest, or wrapped in cfg.Byzantine's behaviours
+	log     *slog.Logger
+	clk     clock.Clock
+	quit    chan struct{}
+	wg      sync.WaitGroup
 
 	mu       sync.Mutex
 	running  bool
@@ -109,7 +110,7 @@ func NewValidator(cfg ValidatorConfig) (*Validator, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	v := &Validator{cfg: cfg, log: cfg.Logger, clk: clock.OrReal(cfg.Clock), quit: make(chan struct{})}
+	v := &Validator{cfg: cfg, conduct: cfg.Byzantine.conduct(), log: cfg.Logger, clk: clock.OrReal(cfg.Clock), quit: make(chan struct{})}
 	for _, k := range cfg.Engine.keys {
 		v.keys = append(v.keys, &validatorKey{key: k, addr: crypto.PubkeyToAddress(k.PublicKey), pub: crypto.CompressPubkey(&k.PublicKey)})
 	}
@@ -125,7 +126,7 @@ func NewValidator(cfg ValidatorConfig) (*Validator, error) {
 	if v.cfg.Slasher == nil {
 		v.cfg.Slasher = OpenMemSlasher(cfg.Engine)
 	}
-	cfg.Engine.Censor(cfg.Byzantine&ByzCensor != 0)
+	cfg.Engine.Censor(v.conduct.censors())
 	cfg.Chain.Subscribe(func(ev HeadEvent) {
 		for _, b := range ev.Added {
 			v.ObserveBlock(b)
@@ -320,31 +321,13 @@ func (v *Validator) propose(slot uint64) {
 		v.log.Error("Cannot sign block", "err", err)
 		return
 	}
-	blocks := []*chain.Block{sealed}
-	if v.cfg.Byzantine&ByzEquivocate != 0 {
-		if twin, err := v.equivocation(k, sealed); err == nil {
-			blocks = append(blocks, twin)
-			v.log.Warn("Byzantine: two blocks for one slot", "slot", slot, "a", sealed.Hash(), "b", twin.Hash())
-		}
-	}
-	if hold := v.holdSlots(); hold > 0 {
+	blocks := v.conduct.blocks(v, k, sealed)
+	if hold := v.conduct.holdSlots(); hold > 0 {
 		v.withheld = append(v.withheld, heldBlock{release: slot + hold, blocks: blocks})
 		v.log.Warn("Byzantine: withholding block", "slot", slot, "hash", sealed.Hash())
 		return
 	}
 	v.publish(blocks)
-}
-
-// holdSlots is how many slots the validator keeps its blocks private: 0
-// when honest.
-func (v *Validator) holdSlots() uint64 {
-	switch {
-	case v.cfg.Byzantine&ByzWithhold != 0:
-		return withholdSlots
-	case v.cfg.Byzantine&ByzExAnte != 0:
-		return 1
-	}
-	return 0
 }
 
 // publish imports the blocks (the chain announces the one that becomes the
@@ -403,7 +386,7 @@ func (v *Validator) vote(k *validatorKey, epoch uint64) {
 	}
 	source := e.justified(st)
 	vote := Vote{Source: source, Target: Checkpoint{Epoch: epoch, Hash: target}, Head: c.Head().Hash()}
-	if v.cfg.Byzantine == 0 || v.badVotes(k, epoch, vote) {
+	if v.conduct.votes(v, k, epoch, vote) {
 		if err := v.cfg.Protection.SignVote(k.pub, source.Epoch, epoch, e.VoteSigningRoot(vote)); err != nil {
 			v.log.Info("Not voting", "validator", k.addr, "epoch", epoch, "source", source.Epoch, "err", err)
 			return // it could double or surround an earlier vote, or could not be recorded
