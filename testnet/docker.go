@@ -153,6 +153,9 @@ func (d *docker) PeerAddr(i int) string {
 	return netip.AddrPortFrom(d.ips[i], manifest.P2PPort).String()
 }
 
+// PeerIP is node i's fixed address on the network.
+func (d *docker) PeerIP(i int) string { return d.ips[i].String() }
+
 func (d *docker) container(i int) string { return fmt.Sprintf("%s-node%d", d.name, i) }
 
 // StartNode runs the node's container attached to a docker CLI process,

@@ -40,8 +40,8 @@ func testnetCommands() []command {
 
 // backendFlags adds --backend and --image.
 func backendFlags(fs *pflag.FlagSet) (backend, image *string) {
-	return fs.String("backend", testnet.BackendProcesses, "what runs the nodes: processes, or docker (one container per node; see chaind testnet image)"),
-		fs.String("image", testnet.DefaultImage, "docker: the chaind image the containers run")
+	return fs.String("backend", testnet.BackendProcesses, "what runs the nodes: processes, docker (one container per node; see chaind testnet image), or swarm (one service per node in a stack on the swarm the docker CLI manages)"),
+		fs.String("image", testnet.DefaultImage, "docker, swarm: the chaind image the containers run")
 }
 
 func dirFlag(fs *pflag.FlagSet) *string {
