@@ -14,9 +14,10 @@ import "time"
 
 // The backends Options.Backend names.
 const (
-	BackendProcesses = "processes" // nodes are child processes of the supervisor
-	BackendDocker    = "docker"    // one container per node on a network the testnet creates
-	BackendSwarm     = "swarm"     // one service per node in a stack on a Docker swarm
+	BackendProcesses = "processes"  // nodes are child processes of the supervisor
+	BackendDocker    = "docker"     // one container per node on a network the testnet creates
+	BackendSwarm     = "swarm"      // one service per node in a stack on a Docker swarm
+	BackendK8s       = "kubernetes" // a StatefulSet on the cluster kubectl reaches
 )
 
 // Provider runs a testnet's nodes.
@@ -64,6 +65,8 @@ func newProvider(opts Options, binary string) (Provider, error) {
 		return newDocker(opts), nil
 	case BackendSwarm:
 		return newSwarm(opts), nil
+	case BackendK8s:
+		return newKubernetes(opts), nil
 	}
 	return newProcesses(opts, binary), nil
 }

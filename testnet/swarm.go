@@ -2,9 +2,8 @@ package testnet
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -90,12 +89,8 @@ type (
 const stackNet = "chaind"
 
 func newSwarm(opts Options) *swarm {
-	abs, err := filepath.Abs(opts.Dir)
-	if err != nil {
-		abs = opts.Dir
-	}
-	sum := sha256.Sum256([]byte(abs))
-	return &swarm{dir: abs, image: opts.Image, nodes: opts.Nodes, stack: "chaind-" + hex.EncodeToString(sum[:5]),
+	name, abs := orchestratedName(opts.Dir)
+	return &swarm{dir: abs, image: opts.Image, nodes: opts.Nodes, stack: name,
 		ports: make([]int, opts.Nodes), services: make([]stackService, opts.Nodes), ips: make([]string, opts.Nodes)}
 }
 
@@ -163,7 +158,7 @@ func (w *swarm) StartNode(i int, logPath string, args NodeArgs) (Node, error) {
 		return nil, err
 	}
 	go n.watch()
-	if err := n.waitRPC(); err != nil {
+	if err := waitRPC(n.rpcURL, n.done); err != nil {
 		n.Kill()
 		return nil, fmt.Errorf("node %d: %w; see %s", i, err, logPath)
 	}
@@ -348,9 +343,10 @@ func (n *swarmNode) gone() {
 	})
 }
 
-// waitRPC waits for the node's RPC to answer at its host's port.
-func (n *swarmNode) waitRPC() error {
-	c := rpc.NewClient(n.rpcURL)
+// waitRPC waits for a node started on an orchestrator to answer at url,
+// or for done (its task or pod gone).
+func waitRPC(url string, done <-chan struct{}) error {
+	c := rpc.NewClient(url)
 	deadline := time.Now().Add(60 * time.Second) // wall-clock: a node starting
 	for time.Now().Before(deadline) {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
@@ -360,12 +356,12 @@ func (n *swarmNode) waitRPC() error {
 			return nil
 		}
 		select {
-		case <-n.done:
-			return fmt.Errorf("task %s stopped at start", n.task)
+		case <-done:
+			return errors.New("it stopped at start")
 		case <-time.After(300 * time.Millisecond): // wall-clock: a node starting
 		}
 	}
-	return fmt.Errorf("RPC at %s did not answer within 60 s", n.rpcURL)
+	return fmt.Errorf("its RPC at %s did not answer within 60 s", url)
 }
 
 func (n *swarmNode) RPCURL() string  { return n.rpcURL }
