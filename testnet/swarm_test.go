@@ -68,8 +68,8 @@ func swarmObjects(t *testing.T) []string {
 // the nodes' own transport splits them; a killed node's task is started
 // again by the provider on its data, and the others' links to it follow
 // its task's address; the heal joins them on one head; the stack file is
-// written; and Down leaves no service, network, config, container or
-// volume behind.
+// written, and each task's output reaches its node's log; and Down leaves
+// no service, network, config, container or volume behind.
 func TestSwarmBackend(t *testing.T) {
 	dockerd.Start(t)
 	joinSwarm(t)
@@ -85,6 +85,10 @@ func TestSwarmBackend(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(s.Dir(), StackFile)); err != nil {
 		t.Fatal(err)
 	}
+	poll.Until(t, 30*time.Second, "node 0's output in its log", func() bool {
+		log, _ := os.ReadFile(filepath.Join(s.nodeDir(0), "node.log"))
+		return strings.Contains(string(log), "chaind node running")
+	})
 	poll.Until(t, 60*time.Second, "all nodes past height 3", func() bool { return minHeight(s) >= 3 })
 	poll.Until(t, 60*time.Second, "the nodes to agree on a head", sameHeadSoon(s))
 
