@@ -209,11 +209,11 @@ func (s *Store) get(key []byte) ([]byte, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	v, err := s.db.Get(key, nil)
+	if s.shared != nil && contentAddressed(key) && (err == nil && len(v) == 0 || errors.Is(err, leveldb.ErrNotFound) && key[0] == prefixTrieNode[0]) {
+		return s.shared.get(key)
+	}
 	if errors.Is(err, leveldb.ErrNotFound) {
 		return nil, ErrNotFound
-	}
-	if err == nil && len(v) == 0 && s.shared != nil && contentAddressed(key) {
-		return s.shared.get(key)
 	}
 	return v, err
 }
