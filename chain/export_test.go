@@ -21,3 +21,16 @@ func LocalHeaderBytes(s *Store, hash common.Hash) int {
 	}
 	return len(v)
 }
+
+// LocalStateNodes counts the state nodes s's own database holds.
+func LocalStateNodes(s *Store) int {
+	it := s.db.NewIterator(util.BytesPrefix(prefixTrieNode), nil)
+	defer it.Release()
+	n := 0
+	for it.Next() {
+		if len(it.Key()) == len(prefixTrieNode)+common.HashLength { // not state-format
+			n++
+		}
+	}
+	return n
+}

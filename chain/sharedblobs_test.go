@@ -13,7 +13,7 @@ import (
 // TestSimStoresHoldBlocksOnce: two chains on stores that share their
 // content-addressed values import the same blocks; the second adds no
 // value to the shared blobs, its own database holds only empty values
-// under the header keys, and it reads, replays and knows what it would on
+// under the header keys and no state node, and it reads, replays and knows what it would on
 // a store of its own: a block only the first imported is unknown to it.
 func TestSimStoresHoldBlocksOnce(t *testing.T) {
 	g := chaintest.Genesis(2)
@@ -71,6 +71,9 @@ func TestSimStoresHoldBlocksOnce(t *testing.T) {
 	}
 	if got := b.Account(chaintest.Addr(1)); got.Balance.Cmp(a.Account(chaintest.Addr(1)).Balance) != 0 {
 		t.Errorf("balance %v, want %v", got.Balance, a.Account(chaintest.Addr(1)).Balance)
+	}
+	if n := chain.LocalStateNodes(bStore); n != 0 {
+		t.Errorf("the store's own database holds %d state nodes, want 0", n)
 	}
 	if err := b.VerifyReplay(); err != nil {
 		t.Errorf("replay: %v", err)
