@@ -177,6 +177,7 @@ func (c *Chain) writeGenesis(g *Block, st *State, gjson []byte) error {
 	if err := c.store.commit(b); err != nil {
 		return fmt.Errorf("write genesis: %w", err)
 	}
+	c.store.cacheTrieNodes(st.nodes.pending()) // the first blocks read them, as a block's next ones do (see trieNodes.persisted)
 	return nil
 }
 

@@ -49,10 +49,11 @@ func processCPU(b *testing.B) time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// benchmarkGrind imports b.N blocks of grindSenders transfers, each to one of
-// grindAccounts funded addresses (and paying a coinbase among them), into a
-// chain on disk, and reports the process CPU per imported block.
-func benchmarkGrind(b *testing.B, shared bool) {
+// benchmarkGrind imports b.N blocks of perBlock transfers (at most
+// grindSenders), each to one of grindAccounts funded addresses (and paying a
+// coinbase among them), into a chain on disk, and reports the process CPU
+// per imported block.
+func benchmarkGrind(b *testing.B, shared bool, perBlock int) {
 	g := ct.Genesis(grindSenders)
 	accounts := grindAddresses(grindAccounts, shared)
 	for _, a := range accounts {
@@ -63,7 +64,7 @@ func benchmarkGrind(b *testing.B, shared bool) {
 	src := ct.NewChain(b, g, clock)
 	blocks := make([]*chain.Block, b.N)
 	for i := range blocks {
-		txs := make([]*types.Transaction, grindSenders)
+		txs := make([]*types.Transaction, perBlock)
 		for k := range txs {
 			txs[k] = ct.Transfer(g, k, uint64(i), accounts[r.IntN(len(accounts))], big.NewInt(1))
 		}
@@ -101,7 +102,12 @@ func benchmarkGrind(b *testing.B, shared bool) {
 
 // BenchmarkGrindShared imports transfers among 100,000 funded addresses that
 // share their first 12 bits.
-func BenchmarkGrindShared(b *testing.B) { benchmarkGrind(b, true) }
+func BenchmarkGrindShared(b *testing.B) { benchmarkGrind(b, true, grindSenders) }
 
 // BenchmarkGrindRandom is the same load on random addresses.
-func BenchmarkGrindRandom(b *testing.B) { benchmarkGrind(b, false) }
+func BenchmarkGrindRandom(b *testing.B) { benchmarkGrind(b, false, grindSenders) }
+
+// BenchmarkGrindEmpty imports empty blocks, each paying its reward to one of
+// the 100,000 random addresses: the import's cost on a large state beyond
+// its transfers.
+func BenchmarkGrindEmpty(b *testing.B) { benchmarkGrind(b, false, 0) }

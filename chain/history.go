@@ -18,30 +18,54 @@ import (
 // stateTrieAt opens the account trie after the canonical block at height,
 // on the nodes stored on disk, and returns it with the block's header.
 func (s *Store) stateTrieAt(height uint64) (*trie.StateTrie, *Header, error) {
+	h, err := s.canonicalHeader(height)
+	if err != nil {
+		return nil, nil, err
+	}
+	tr, err := s.stateTrie(h)
+	return tr, h, err
+}
+
+// stateTrie opens the account trie after the block whose header is h.
+func (s *Store) stateTrie(h *Header) (*trie.StateTrie, error) {
+	tr, err := trie.NewStateTrie(trie.StateTrieID(h.StateRoot), newTrieNodes(s))
+	if err != nil {
+		return nil, fmt.Errorf("state of block %d: %w", h.Height, err)
+	}
+	return tr, nil
+}
+
+// canonicalHeader returns the header of the canonical block at height.
+func (s *Store) canonicalHeader(height uint64) (*Header, error) {
 	hash, err := s.CanonicalHash(height)
 	if err != nil {
-		return nil, nil, fmt.Errorf("block %d: %w", height, err) // above the head
+		return nil, fmt.Errorf("block %d: %w", height, err) // above the head
 	}
 	h, err := s.Header(hash)
 	if err != nil {
-		return nil, nil, fmt.Errorf("block %d: %w", height, err)
+		return nil, fmt.Errorf("block %d: %w", height, err)
 	}
-	tr, err := trie.NewStateTrie(trie.StateTrieID(h.StateRoot), newTrieNodes(s))
-	if err != nil {
-		return nil, nil, fmt.Errorf("state of block %d: %w", height, err)
-	}
-	return tr, h, nil
+	return h, nil
 }
 
 // AccountAt reads addr's account after the canonical block at height.
 func (s *Store) AccountAt(addr common.Address, height uint64) (Account, error) {
-	tr, _, err := s.stateTrieAt(height)
+	h, err := s.canonicalHeader(height)
+	if err != nil {
+		return Account{}, err
+	}
+	return s.accountIn(addr, h)
+}
+
+// accountIn reads addr's account after the block whose header is h.
+func (s *Store) accountIn(addr common.Address, h *Header) (Account, error) {
+	tr, err := s.stateTrie(h)
 	if err != nil {
 		return Account{}, err
 	}
 	sa, err := tr.GetAccount(addr)
 	if err != nil {
-		return Account{}, fmt.Errorf("account %s at block %d: %w", addr.Hex(), height, err)
+		return Account{}, fmt.Errorf("account %s at block %d: %w", addr.Hex(), h.Height, err)
 	}
 	if sa == nil {
 		return Account{Balance: new(big.Int)}, nil

@@ -61,6 +61,21 @@ func (c *Chain) BlockByHeight(height uint64) (*Block, error) {
 	return c.readBlock(hash)
 }
 
+// HeaderByHash returns a stored header, canonical or not, or ErrNotFound.
+func (c *Chain) HeaderByHash(hash common.Hash) (*Header, error) { return c.store.Header(hash) }
+
+// HeaderByHeight returns the header of the canonical block at height, or
+// ErrNotFound, without reading the block's body.
+func (c *Chain) HeaderByHeight(height uint64) (*Header, error) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	hash, err := c.store.CanonicalHash(height)
+	if err != nil {
+		return nil, err
+	}
+	return c.store.Header(hash)
+}
+
 // Weight returns the total weight of the branch ending at hash.
 func (c *Chain) Weight(hash common.Hash) (*big.Int, error) { return c.store.Weight(hash) }
 
@@ -97,6 +112,13 @@ func (c *Chain) Record(key common.Hash) []byte {
 // import.
 func (c *Chain) AccountAt(addr common.Address, height uint64) (Account, error) {
 	return c.store.AccountAt(addr, height)
+}
+
+// AccountIn reads addr's account after the block whose header is h, a
+// block the caller knows to be canonical: what AccountAt does once it has
+// found the header.
+func (c *Chain) AccountIn(addr common.Address, h *Header) (Account, error) {
+	return c.store.accountIn(addr, h)
 }
 
 // ProveAccount returns the Merkle proof of addr's account and of the

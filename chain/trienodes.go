@@ -86,12 +86,19 @@ func (n *trieNodes) persisted() {
 	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if c := n.disk.nodeCache; c != nil {
-		for h, blob := range n.mem {
-			c.Set(h[:], blob)
-		}
-	}
+	n.disk.cacheTrieNodes(n.mem)
 	clear(n.mem)
+}
+
+// cacheTrieNodes puts state nodes just written into the node cache: the
+// next blocks read the newest nodes first.
+func (s *Store) cacheTrieNodes(nodes map[common.Hash][]byte) {
+	if s.nodeCache == nil {
+		return
+	}
+	for h, blob := range nodes {
+		s.nodeCache.Set(h[:], blob)
+	}
 }
 
 // errTamperedNode: a stored node does not hash to its key.

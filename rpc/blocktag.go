@@ -69,30 +69,43 @@ var errNoFinality = errors.New("this chain finalizes no block (proof of work is 
 // resolve finds the block r names. A nil ref means "latest". It returns
 // chain.ErrNotFound for a block that does not exist.
 func (a *api) resolve(r *BlockRef) (*chain.Block, error) {
+	return resolveRef(a, r, a.Chain.Head, a.Chain.BlockByHash, a.Chain.BlockByHeight)
+}
+
+// resolveHeader finds the header of the block r names, as resolve does,
+// without reading the block's body: what a state read at a block needs.
+func (a *api) resolveHeader(r *BlockRef) (*chain.Header, error) {
+	return resolveRef(a, r, a.Chain.CurrentHeader, a.Chain.HeaderByHash, a.Chain.HeaderByHeight)
+}
+
+// resolveRef finds what r names with the chain's readers of blocks or of
+// headers: head for "latest", byHash and byHeight for the rest.
+func resolveRef[T any](a *api, r *BlockRef, head func() T, byHash func(common.Hash) (T, error), byHeight func(uint64) (T, error)) (T, error) {
 	if r == nil {
-		return a.Chain.Head(), nil
+		return head(), nil
 	}
 	if r.Hash != nil {
-		return a.Chain.BlockByHash(*r.Hash)
+		return byHash(*r.Hash)
 	}
 	switch r.Tag {
 	case "latest", "pending":
-		return a.Chain.Head(), nil
+		return head(), nil
 	case "earliest":
-		return a.Chain.BlockByHeight(0)
+		return byHeight(0)
 	case "safe", "finalized":
 		finalized, safe, ok := a.Chain.Finality()
 		if !ok {
-			return nil, errNoFinality
+			var none T
+			return none, errNoFinality
 		}
 		h := finalized
 		if r.Tag == "safe" {
 			h = safe
 		}
 		if h == (common.Hash{}) {
-			return a.Chain.BlockByHeight(0) // nothing finalized yet: genesis is final by definition
+			return byHeight(0) // nothing finalized yet: genesis is final by definition
 		}
-		return a.Chain.BlockByHash(h)
+		return byHash(h)
 	}
-	return a.Chain.BlockByHeight(r.Number)
+	return byHeight(r.Number)
 }

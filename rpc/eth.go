@@ -120,14 +120,14 @@ func (a *api) account(addr common.Address, ref *BlockRef) (chain.Account, error)
 	if ref == nil || (ref.Hash == nil && (ref.Tag == "latest" || ref.Tag == "pending")) {
 		return a.Chain.Account(addr), nil
 	}
-	b, err := a.resolve(ref)
+	h, err := a.resolveHeader(ref)
 	if err != nil {
 		return chain.Account{}, blockError(err)
 	}
-	if !a.Chain.IsCanonical(b.Hash()) {
-		return chain.Account{}, fmt.Errorf("block %x is not on the canonical chain; state is kept for canonical blocks only", b.Hash())
+	if !a.Chain.IsCanonical(h.Hash()) {
+		return chain.Account{}, fmt.Errorf("block %x is not on the canonical chain; state is kept for canonical blocks only", h.Hash())
 	}
-	acc, err := a.Chain.AccountAt(addr, b.Height())
+	acc, err := a.Chain.AccountIn(addr, h)
 	if err != nil {
 		return chain.Account{}, err
 	}
