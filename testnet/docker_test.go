@@ -36,11 +36,22 @@ func buildImage(t *testing.T, tag string) {
 	t.Cleanup(func() { dockerCmd("rmi", "--force", tag) })
 }
 
+// dockerLists are the docker commands that list the daemon's containers,
+// networks and volumes.
+var dockerLists = [][]string{{"ps", "--all", "--quiet"}, {"network", "ls", "--quiet"}, {"volume", "ls", "--quiet"}}
+
 // dockerObjects lists every container, network and volume the daemon holds.
 func dockerObjects(t *testing.T) []string {
 	t.Helper()
+	return daemonObjects(t, dockerLists)
+}
+
+// daemonObjects runs each docker list command (with --quiet) and returns
+// the ids it printed, each after its command's first word, sorted.
+func daemonObjects(t *testing.T, lists [][]string) []string {
+	t.Helper()
 	var all []string
-	for _, args := range [][]string{{"ps", "--all", "--quiet"}, {"network", "ls", "--quiet"}, {"volume", "ls", "--quiet"}} {
+	for _, args := range lists {
 		out, err := dockerCmd(args...)
 		if err != nil {
 			t.Fatal(err)

@@ -143,7 +143,7 @@ func (k *kubernetes) StartNode(i int, logPath string, _ NodeArgs) (Node, error) 
 		return nil, err
 	}
 	n.p2pAddr = net.JoinHostPort(ip, fmt.Sprint(manifest.P2PPort))
-	if err := waitRPC(n.rpcURL, n.done); err != nil {
+	if err := waitRPC(n.rpcURL, n.exited); err != nil {
 		n.Stop(0)
 		return nil, fmt.Errorf("node %d: %w; see %s", i, err, logPath)
 	}
@@ -164,7 +164,7 @@ func (k *kubernetes) portForward(i int, logPath string) (*podNode, error) {
 	if k.context != "" {
 		args = append([]string{"--context", k.context}, args...)
 	}
-	n := &podNode{k: k, i: i, cmd: exec.Command("kubectl", args...), done: make(chan struct{})}
+	n := &podNode{k: k, i: i, cmd: exec.Command("kubectl", args...), exited: make(exited)}
 	n.cmd.Stderr = logf
 	out, err := n.cmd.StdoutPipe()
 	if err != nil {
@@ -189,12 +189,12 @@ func (k *kubernetes) portForward(i int, logPath string) (*podNode, error) {
 			}
 		}
 	}()
-	go func() { n.cmd.Wait(); logf.Close(); close(n.done) }()
+	go func() { n.cmd.Wait(); logf.Close(); close(n.exited) }()
 	select {
 	case addr := <-ready:
 		n.rpcURL = "http://" + addr
 		return n, nil
-	case <-n.done:
+	case <-n.exited:
 		return nil, fmt.Errorf("node %d: kubectl port-forward exited; see %s", i, logPath)
 	case <-time.After(60 * time.Second): // wall-clock: the cluster's API server
 		n.cmd.Process.Kill()
@@ -228,7 +228,7 @@ type podNode struct {
 	i               int
 	cmd             *exec.Cmd
 	rpcURL, p2pAddr string
-	done            chan struct{}
+	exited
 }
 
 var _ Node = (*podNode)(nil)
@@ -237,25 +237,16 @@ func (n *podNode) RPCURL() string  { return n.rpcURL }
 func (n *podNode) P2PAddr() string { return n.p2pAddr }
 func (n *podNode) PID() int        { return n.cmd.Process.Pid }
 
-func (n *podNode) Alive() bool {
-	select {
-	case <-n.done:
-		return false
-	default:
-		return true
-	}
-}
-
 // Kill deletes the pod with no grace period.
 func (n *podNode) Kill() {
 	n.k.kubectl("delete", "pod", n.k.pod(n.i), "--grace-period=0", "--force", "--wait=false")
 	n.cmd.Process.Kill()
-	<-n.done
+	<-n.exited
 }
 
 // Stop ends the port-forward; the pod stops when Teardown deletes the
 // StatefulSet, with its grace period.
 func (n *podNode) Stop(time.Duration) {
 	n.cmd.Process.Kill()
-	<-n.done
+	<-n.exited
 }

@@ -82,7 +82,7 @@ type nodeProc struct {
 	cmd     *exec.Cmd
 	rpcURL  string
 	p2pAddr string
-	done    chan struct{}
+	exited
 	// onKill, when set, runs before the process is killed: the docker
 	// provider kills the container, which the CLI's death would not.
 	onKill func()
@@ -138,7 +138,7 @@ func (s *spawner) startNode(binary string, index int, logPath string, args []str
 		logf.Close()
 		return nil, fmt.Errorf("start node %d: %w", index, err)
 	}
-	p := &nodeProc{index: index, cmd: cmd, done: make(chan struct{})}
+	p := &nodeProc{index: index, cmd: cmd, exited: make(exited)}
 	ready := make(chan struct{})
 	go func() {
 		sc := bufio.NewScanner(stdout)
@@ -159,12 +159,12 @@ func (s *spawner) startNode(binary string, index int, logPath string, args []str
 	go func() {
 		cmd.Wait()
 		logf.Close()
-		close(p.done)
+		close(p.exited)
 	}()
 	select {
 	case <-ready:
 		return p, nil
-	case <-p.done:
+	case <-p.exited:
 		return nil, fmt.Errorf("node %d exited at start; see %s", index, logPath)
 	case <-time.After(60 * time.Second): // wall-clock: an OS process starting
 		p.Kill()
@@ -175,23 +175,13 @@ func (s *spawner) startNode(binary string, index int, logPath string, args []str
 func (p *nodeProc) RPCURL() string  { return p.rpcURL }
 func (p *nodeProc) P2PAddr() string { return p.p2pAddr }
 
-// Alive reports whether the process still runs.
-func (p *nodeProc) Alive() bool {
-	select {
-	case <-p.done:
-		return false
-	default:
-		return true
-	}
-}
-
 // Kill sends SIGKILL and waits for the process to go.
 func (p *nodeProc) Kill() {
 	if p.onKill != nil {
 		p.onKill()
 	}
 	p.cmd.Process.Kill()
-	<-p.done
+	<-p.exited
 }
 
 // Stop asks the node to shut down cleanly (SIGTERM, which the docker CLI
@@ -202,7 +192,7 @@ func (p *nodeProc) Stop(timeout time.Duration) {
 	}
 	interrupt(p.cmd.Process)
 	select {
-	case <-p.done:
+	case <-p.exited:
 	case <-time.After(timeout): // wall-clock: an OS process stopping
 		p.Kill()
 	}

@@ -70,3 +70,17 @@ func newProvider(opts Options, binary string) (Provider, error) {
 	}
 	return newProcesses(opts, binary), nil
 }
+
+// exited is closed once a node's process, task or pod has ended; the
+// providers' nodes embed it for their Alive.
+type exited chan struct{}
+
+// Alive reports whether the node has not ended yet.
+func (e exited) Alive() bool {
+	select {
+	case <-e:
+		return false
+	default:
+		return true
+	}
+}

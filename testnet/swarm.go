@@ -153,12 +153,12 @@ func (w *swarm) StartNode(i int, logPath string, args NodeArgs) (Node, error) {
 		return nil, err
 	}
 	n := &swarmNode{w: w, i: i, task: task, rpcURL: "http://" + net.JoinHostPort(host, fmt.Sprint(w.ports[i])),
-		p2pAddr: net.JoinHostPort(ip, fmt.Sprint(manifest.P2PPort)), done: make(chan struct{})}
+		p2pAddr: net.JoinHostPort(ip, fmt.Sprint(manifest.P2PPort)), exited: make(exited)}
 	if err := n.follow(logPath, since); err != nil {
 		return nil, err
 	}
 	go n.watch()
-	if err := waitRPC(n.rpcURL, n.done); err != nil {
+	if err := waitRPC(n.rpcURL, n.exited); err != nil {
 		n.Kill()
 		return nil, fmt.Errorf("node %d: %w; see %s", i, err, logPath)
 	}
@@ -298,7 +298,7 @@ type swarmNode struct {
 	task            string
 	rpcURL, p2pAddr string
 	logs            *exec.Cmd
-	done            chan struct{} // closed once the task no longer runs
+	exited          // closed once the task no longer runs
 	once            sync.Once
 }
 
@@ -329,7 +329,7 @@ func (n *swarmNode) watch() {
 			return
 		}
 		select {
-		case <-n.done:
+		case <-n.exited:
 			return
 		case <-time.After(time.Second): // wall-clock: the swarm's task state
 		}
@@ -339,7 +339,7 @@ func (n *swarmNode) watch() {
 func (n *swarmNode) gone() {
 	n.once.Do(func() {
 		n.logs.Process.Kill()
-		close(n.done)
+		close(n.exited)
 	})
 }
 
@@ -370,15 +370,6 @@ func (n *swarmNode) P2PAddr() string { return n.p2pAddr }
 // PID is the local docker CLI's that follows the task's output.
 func (n *swarmNode) PID() int { return n.logs.Process.Pid }
 
-func (n *swarmNode) Alive() bool {
-	select {
-	case <-n.done:
-		return false
-	default:
-		return true
-	}
-}
-
 // Kill scales the node's service to 0 with no grace: its task is sent
 // SIGTERM and SIGKILL at once.
 func (n *swarmNode) Kill() { n.stop(0) }
@@ -395,7 +386,7 @@ func (n *swarmNode) stop(grace time.Duration) {
 		return
 	}
 	select {
-	case <-n.done:
+	case <-n.exited:
 	case <-time.After(grace + 30*time.Second): // wall-clock: the swarm stopping a task
 		n.gone()
 	}

@@ -42,23 +42,11 @@ func joinSwarm(t *testing.T) {
 	})
 }
 
-// swarmObjects lists the swarm's services, configs, secrets and networks
-// and the daemon's containers and volumes.
+// swarmObjects lists the swarm's services, configs and secrets besides
+// the daemon's containers, networks and volumes (dockerObjects).
 func swarmObjects(t *testing.T) []string {
 	t.Helper()
-	var all []string
-	for _, args := range [][]string{{"service", "ls", "--quiet"}, {"config", "ls", "--quiet"}, {"secret", "ls", "--quiet"},
-		{"network", "ls", "--quiet"}, {"ps", "--all", "--quiet"}, {"volume", "ls", "--quiet"}} {
-		out, err := dockerCmd(args...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, id := range strings.Fields(out) {
-			all = append(all, args[0]+" "+id)
-		}
-	}
-	slices.Sort(all)
-	return all
+	return daemonObjects(t, append([][]string{{"service", "ls", "--quiet"}, {"config", "ls", "--quiet"}, {"secret", "ls", "--quiet"}}, dockerLists...))
 }
 
 // TestSwarmBackend: four PoW nodes as the services of a stack on a
