@@ -41,16 +41,8 @@ func newAccount(i int) common.Address {
 // the head, in turns, with their ratio.
 func BenchmarkMillionAccounts(b *testing.B) {
 	g := ct.Genesis(millionPerBlock)
-	store, err := chain.OpenStore(b.TempDir())
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer store.Close()
 	clk := ct.NewClock(ct.GenesisTime)
-	c, err := chain.Open(chain.Config{Store: store, Genesis: g, Engine: ct.Engine{}, Clock: clk})
-	if err != nil {
-		b.Fatal(err)
-	}
+	c := ct.NewChainOnDisk(b, g, clk)
 	keys := make([]*ecdsa.PrivateKey, millionPerBlock) // ct.Transfer derives its key's public half each time
 	for k := range keys {
 		keys[k] = ct.Key(k)

@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chaind/chaind/chain"
 	ct "github.com/chaind/chaind/chain/chaintest"
 	"github.com/chaind/chaind/clock"
 	"github.com/chaind/chaind/mempool"
@@ -26,16 +25,8 @@ import (
 func BenchmarkGetBalanceOldHeight(b *testing.B) {
 	const blocks, perBlock = 200, 100
 	g := ct.Genesis(perBlock)
-	store, err := chain.OpenStore(b.TempDir())
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer store.Close()
 	clk := ct.NewClock(ct.GenesisTime)
-	c, err := chain.Open(chain.Config{Store: store, Genesis: g, Engine: ct.Engine{}, Clock: clk})
-	if err != nil {
-		b.Fatal(err)
-	}
+	c := ct.NewChainOnDisk(b, g, clk)
 	for i := range blocks {
 		txs := make([]*types.Transaction, perBlock)
 		for k := range txs {

@@ -89,7 +89,22 @@ func Genesis(funded int) *chain.Genesis {
 // NewChain opens a chain on an in-memory LevelDB with Engine and clock.
 func NewChain(t testing.TB, g *chain.Genesis, clk *clock.Sim) *chain.Chain {
 	t.Helper()
-	store := chain.OpenMemStore()
+	return openChain(t, chain.OpenMemStore(), g, clk)
+}
+
+// NewChainOnDisk is NewChain on a LevelDB in a temporary directory, for
+// benchmarks whose reads must go to files.
+func NewChainOnDisk(t testing.TB, g *chain.Genesis, clk *clock.Sim) *chain.Chain {
+	t.Helper()
+	store, err := chain.OpenStore(t.TempDir())
+	if err != nil {
+		t.Fatalf("open store: %v", err)
+	}
+	return openChain(t, store, g, clk)
+}
+
+func openChain(t testing.TB, store *chain.Store, g *chain.Genesis, clk *clock.Sim) *chain.Chain {
+	t.Helper()
 	t.Cleanup(func() { store.Close() })
 	c, err := chain.Open(chain.Config{Store: store, Genesis: g, Engine: Engine{}, Clock: clk})
 	if err != nil {
