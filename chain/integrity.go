@@ -6,13 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/golang/snappy"
+	"github.com/syndtr/goleveldb/leveldb"
 	"github.com/syndtr/goleveldb/leveldb/opt"
 	"github.com/syndtr/goleveldb/leveldb/storage"
 	"github.com/syndtr/goleveldb/leveldb/table"
@@ -33,9 +33,9 @@ const (
 	checkedTables = 4  // the newest LevelDB table files, every block's checksum
 )
 
-// openChecks runs the start-up checks on a freshly opened file database:
-// the head marker against the stored head, then the newest blocks and table
-// files. A database with a head but no marker (made before markers existed)
+// openChecks runs the start-up checks on a freshly opened file database
+// (checkNewestTables ran before the open): the head marker against the
+// stored head, then the newest blocks. A database with a head but no marker (made before markers existed)
 // gets one.
 func (s *Store) openChecks() error {
 	m, marked, ok, err := openMarker(filepath.Join(s.dir, MarkerFile))
@@ -63,9 +63,6 @@ func (s *Store) openChecks() error {
 		}
 	}
 	if err := s.checkRecentBlocks(head); err != nil {
-		return err
-	}
-	if err := s.checkNewestTables(); err != nil {
 		return err
 	}
 	if !ok {
@@ -164,35 +161,22 @@ func (s *Store) checkRecentBlocks(head common.Hash) error {
 // its checksum verified: the files written last are where a crash or a bad
 // disk leaves damage, and LevelDB itself would only notice on a later read.
 //
-// LevelDB compacts in the background from the moment it opens, so a listed
-// table may be deleted before it is read: a table that is missing and no
-// longer live was compacted away, not lost.
-func (s *Store) checkNewestTables() error {
-	live, err := s.liveTables()
+// It runs on a read-only open of the database, before the store's own: a
+// read-only LevelDB neither replays its log into a table nor compacts, so
+// the tables it lists are the files on disk and none is rewritten before
+// it is read (a compaction reads only the data blocks: it would drop a
+// damaged filter block unnoticed, and race the check). A database that
+// does not open read-only (a new one, or one the store's own open refuses
+// with its reason) is left to that open.
+func checkNewestTables(stor storage.Storage) error {
+	db, err := leveldb.Open(stor, &opt.Options{ReadOnly: true, Filter: keyFilter})
 	if err != nil {
-		return err
+		return nil
 	}
-	slices.SortFunc(live, func(a, b int64) int { return cmp.Compare(b, a) })
-	for _, num := range live[:min(len(live), checkedTables)] {
-		fd := storage.FileDesc{Type: storage.TypeTable, Num: num}
-		err := s.checkTable(fd)
-		if errors.Is(err, os.ErrNotExist) {
-			if now, lerr := s.liveTables(); lerr == nil && !slices.Contains(now, num) {
-				continue
-			}
-		}
-		if err != nil {
-			return fmt.Errorf("%w: table file %s: %w; run 'chaind verify --datadir DIR' to see what is intact, or move the data directory aside and resync", ErrDamaged, fd, err)
-		}
-	}
-	return nil
-}
-
-// liveTables lists the file numbers of the tables in LevelDB's current version.
-func (s *Store) liveTables() ([]int64, error) {
-	prop, err := s.db.GetProperty("leveldb.sstables")
+	defer db.Close()
+	prop, err := db.GetProperty("leveldb.sstables")
 	if err != nil {
-		return nil, fmt.Errorf("list table files: %w", err)
+		return fmt.Errorf("list table files: %w", err)
 	}
 	var live []int64
 	for _, line := range strings.Split(prop, "\n") {
@@ -201,11 +185,18 @@ func (s *Store) liveTables() ([]int64, error) {
 			live = append(live, num)
 		}
 	}
-	return live, nil
+	slices.SortFunc(live, func(a, b int64) int { return cmp.Compare(b, a) })
+	for _, num := range live[:min(len(live), checkedTables)] {
+		fd := storage.FileDesc{Type: storage.TypeTable, Num: num}
+		if err := checkTable(stor, fd); err != nil {
+			return fmt.Errorf("%w: table file %s: %w; run 'chaind verify --datadir DIR' to see what is intact, or move the data directory aside and resync", ErrDamaged, fd, err)
+		}
+	}
+	return nil
 }
 
-func (s *Store) checkTable(fd storage.FileDesc) error {
-	r, err := s.stor.Open(fd)
+func checkTable(stor storage.Storage, fd storage.FileDesc) error {
+	r, err := stor.Open(fd)
 	if err != nil {
 		return err
 	}

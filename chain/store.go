@@ -150,6 +150,12 @@ func OpenStoreWith(dir string, o StoreOptions) (*Store, error) {
 	if o.WrapStorage != nil {
 		stor = o.WrapStorage(stor)
 	}
+	if !o.trustOlder {
+		if err := checkNewestTables(stor); err != nil {
+			stor.Close()
+			return nil, fmt.Errorf("open database %s: %w", dir, err)
+		}
+	}
 	db, err := leveldb.Open(stor, dbOptions)
 	if err != nil {
 		stor.Close()
