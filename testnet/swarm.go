@@ -211,8 +211,9 @@ func (w *swarm) scaleDown(i int, grace time.Duration) error {
 type taskState struct {
 	NodeID string
 	Status struct {
-		State string
-		Err   string
+		State   string
+		Message string
+		Err     string
 	}
 	DesiredState        string
 	NetworksAttachments []struct {
@@ -225,6 +226,7 @@ type taskState struct {
 // returns its id, its host's address and its address on the overlay.
 func (w *swarm) runningTask(i int) (task, host, ip string, err error) {
 	deadline := time.Now().Add(90 * time.Second) // wall-clock: the swarm scheduling a task
+	last := "no task"                            // what the swarm said last, for the error
 	for ; time.Now().Before(deadline); time.Sleep(300 * time.Millisecond) {
 		ids, err := dockerCmd("service", "ps", "--quiet", "--filter", "desired-state=running", w.service(i))
 		if err != nil || ids == "" {
@@ -242,6 +244,7 @@ func (w *swarm) runningTask(i int) (task, host, ip string, err error) {
 		case "failed", "rejected", "shutdown", "complete":
 			return "", "", "", fmt.Errorf("testnet: node %d's task %s: %s %s", i, task, t.Status.State, t.Status.Err)
 		default:
+			last = strings.TrimSpace(t.Status.State + ": " + t.Status.Message + " " + t.Status.Err)
 			continue
 		}
 		for _, a := range t.NetworksAttachments {
@@ -260,7 +263,7 @@ func (w *swarm) runningTask(i int) (task, host, ip string, err error) {
 		}
 		return task, host, ip, nil
 	}
-	return "", "", "", fmt.Errorf("testnet: node %d's service %s has no running task after 90 s", i, w.service(i))
+	return "", "", "", fmt.Errorf("testnet: node %d's service %s has no running task after 90 s (its task was last %s)", i, w.service(i), last)
 }
 
 // Teardown removes the stack: its services, its network, and the tasks'
@@ -389,5 +392,13 @@ func (n *swarmNode) stop(grace time.Duration) {
 	case <-n.exited:
 	case <-time.After(grace + 30*time.Second): // wall-clock: the swarm stopping a task
 		n.gone()
+	}
+	// A task that has left the running state may still hold its host-mode
+	// RPC port until its container has stopped, and a task started on the
+	// service meanwhile would wait for that port: wait for it to stop.
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(300 * time.Millisecond) { // wall-clock: the daemon removing a container
+		if ids, err := dockerCmd("ps", "--quiet", "--filter", "label=com.docker.swarm.task.id="+n.task); err == nil && ids == "" {
+			return
+		}
 	}
 }
