@@ -43,13 +43,20 @@ type docker struct {
 
 var _ Provider = (*docker)(nil)
 
-func newDocker(opts Options) *docker {
-	abs, err := filepath.Abs(opts.Dir)
+// orchestratedName is the testnet in dir's name on an orchestrator:
+// chaind- and 10 hex digits of dir's absolute path, a DNS label; and that
+// path.
+func orchestratedName(dir string) (name, abs string) {
+	abs, err := filepath.Abs(dir)
 	if err != nil {
-		abs = opts.Dir
+		abs = dir
 	}
 	sum := sha256.Sum256([]byte(abs))
-	name := "chaind-" + hex.EncodeToString(sum[:5])
+	return "chaind-" + hex.EncodeToString(sum[:5]), abs
+}
+
+func newDocker(opts Options) *docker {
+	name, abs := orchestratedName(opts.Dir)
 	e, err := engines.Lookup(opts.Consensus)
 	return &docker{dir: abs, image: opts.Image, nodes: opts.Nodes, validators: err == nil && e.Producers == engines.Validators,
 		name: name, label: "chaind.testnet=" + name}
@@ -152,6 +159,9 @@ func (d *docker) createNetwork() (netip.Prefix, error) {
 func (d *docker) PeerAddr(i int) string {
 	return netip.AddrPortFrom(d.ips[i], manifest.P2PPort).String()
 }
+
+// PeerIP is node i's fixed address on the network.
+func (d *docker) PeerIP(i int) string { return d.ips[i].String() }
 
 func (d *docker) container(i int) string { return fmt.Sprintf("%s-node%d", d.name, i) }
 

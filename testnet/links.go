@@ -12,7 +12,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"sync"
@@ -62,17 +61,13 @@ func (s *Supervisor) linksFile(i int) string { return filepath.Join(s.nodeDir(i)
 
 // writeNodeLinks writes node i's links to every other node for it to shape
 // from its first byte (--p2p.links): a node starting or restarting during a
-// partition never reaches across it. The others hold theirs to it, its
-// address being the same across restarts.
+// partition never reaches across it. The others hold theirs to it, under
+// the address it has (followPeer).
 func (s *Supervisor) writeNodeLinks(i int) error {
 	links := make(map[string]LinkParams)
 	for j := 0; j < s.opts.Nodes; j++ {
-		if p := s.net.get(i, j); j != i && p != (LinkParams{}) {
-			ip, err := s.peerIP(j)
-			if err != nil {
-				return err
-			}
-			links[ip] = p
+		if p := s.net.get(i, j); j != i && p != (LinkParams{}) && s.peerIP(j) != "" {
+			links[s.peerIP(j)] = p
 		}
 	}
 	data, err := json.Marshal(links)
@@ -102,29 +97,62 @@ func (s *Supervisor) linkChanged(from, to int, p LinkParams) {
 	}
 }
 
-// peerIP is node i's IP address, by which its peers shape their links to it.
-func (s *Supervisor) peerIP(i int) (string, error) {
-	host, _, err := net.SplitHostPort(s.provider.PeerAddr(i))
-	if err != nil {
-		return "", fmt.Errorf("node %d's address: %w", i, err)
+// peerIP is node i's IP address, by which its peers shape their links to
+// it ("" while a node whose address moves has not started).
+func (s *Supervisor) peerIP(i int) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.linkIPs[i]
+}
+
+// followPeer moves the other nodes' links to node i to the address it has
+// now that it has started: on a swarm a task started again has a new one,
+// and the links held under the old are dropped.
+func (s *Supervisor) followPeer(i int) error {
+	ip := s.provider.PeerIP(i)
+	s.mu.Lock()
+	old := s.linkIPs[i]
+	s.linkIPs[i] = ip
+	s.mu.Unlock()
+	if old == ip {
+		return nil
 	}
-	return host, nil
+	for j := 0; j < s.opts.Nodes; j++ {
+		if j == i {
+			continue
+		}
+		if old != "" {
+			if err := s.setOn(j, old, LinkParams{}); err != nil {
+				return err
+			}
+		}
+		if p := s.net.get(j, i); p != (LinkParams{}) {
+			if err := s.setOn(j, ip, p); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // pushLink sets on node from, if it runs, its link to node to.
 func (s *Supervisor) pushLink(from, to int, p LinkParams) error {
+	if host := s.peerIP(to); host != "" {
+		return s.setOn(from, host, p)
+	}
+	return nil
+}
+
+// setOn sets on node from, if it runs, its link to the peer at host.
+func (s *Supervisor) setOn(from int, host string, p LinkParams) error {
 	n, err := s.proc(from)
 	if err != nil || n == nil || !n.Alive() {
-		return err
-	}
-	host, err := s.peerIP(to)
-	if err != nil {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second) // wall-clock: a node's socket
 	defer cancel()
 	if err := rpc.NewClient(n.RPCURL()).Call(ctx, nil, "link_set", host, p); err != nil {
-		return fmt.Errorf("node %d: link to node %d: %w", from, to, err)
+		return fmt.Errorf("node %d: link to %s: %w", from, host, err)
 	}
 	return nil
 }

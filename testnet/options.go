@@ -25,10 +25,12 @@ type Options struct {
 	Seed      int64         // seeds the links' loss and jitter (node i's with Seed+i)
 	Binary    string        // chaind executable; default this program
 	Logger    *slog.Logger  // optional
-	// Backend is what runs the nodes: BackendProcesses (default) or
-	// BackendDocker, whose containers run Image.
-	Backend string
-	Image   string // the docker backend's chaind image; default DefaultImage
+	// Backend is what runs the nodes: BackendProcesses (default),
+	// BackendDocker, BackendSwarm or BackendK8s, whose containers run
+	// Image.
+	Backend     string
+	Image       string // the chaind image of the backends but processes; default DefaultImage
+	KubeContext string // kubernetes: kubectl's context; default its current one
 	// Clock times the records, the scenario timeline, the transaction
 	// pacing, the dashboard and the polls; optional, clock.Real. The nodes
 	// (and the links they shape) are on the wall clock, so a testnet of
@@ -88,12 +90,12 @@ func (opts *Options) normalise() error {
 	}
 	switch opts.Backend {
 	case BackendProcesses:
-	case BackendDocker:
+	case BackendDocker, BackendSwarm, BackendK8s:
 		if opts.Image == "" {
 			opts.Image = DefaultImage
 		}
 	default:
-		return fmt.Errorf("testnet: backend %q: want %s or %s", opts.Backend, BackendProcesses, BackendDocker)
+		return fmt.Errorf("testnet: backend %q: want %s, %s, %s or %s", opts.Backend, BackendProcesses, BackendDocker, BackendSwarm, BackendK8s)
 	}
 	if opts.Resume && opts.Force {
 		return errors.New("testnet: resume or start over (force), not both")

@@ -63,6 +63,9 @@ func (*processes) Teardown() error { return nil }
 // PeerAddr is node i's P2P address (directLinks).
 func (p *processes) PeerAddr(i int) string { return p.addrs[i].String() }
 
+// PeerIP is node i's loopback address.
+func (p *processes) PeerIP(i int) string { return p.addrs[i].Addr().String() }
+
 // StartNode runs the node on its own loopback address, its P2P port the
 // one Setup reserved, its RPC port of the kernel's choosing; its peers are
 // on loopback addresses too, which it trusts beyond the per-IP limits.

@@ -4,7 +4,8 @@ package testnet
 // node runs (its command line, its peers, its data directory) and asks a
 // provider to set up, start, stop and kill it, as CometBFT's e2e runner
 // asks its infra.Provider. Every provider gives each node an address of its
-// own, known before the node starts, where its peers dial it; connecting and
+// own, known before the node starts, where its peers dial it (a name, on
+// a swarm, whose address moves with the node's task: PeerIP); connecting and
 // disconnecting nodes (partitions, heals, a link's shaping) is done by the
 // nodes' own transport (--p2p.linkfaults, the one linkmodel), which the
 // supervisor sets over each node's link_ RPC.
@@ -13,8 +14,10 @@ import "time"
 
 // The backends Options.Backend names.
 const (
-	BackendProcesses = "processes" // nodes are child processes of the supervisor
-	BackendDocker    = "docker"    // one container per node on a network the testnet creates
+	BackendProcesses = "processes"  // nodes are child processes of the supervisor
+	BackendDocker    = "docker"     // one container per node on a network the testnet creates
+	BackendSwarm     = "swarm"      // one service per node in a stack on a Docker swarm
+	BackendK8s       = "kubernetes" // a StatefulSet on the cluster kubectl reaches
 )
 
 // Provider runs a testnet's nodes.
@@ -30,6 +33,11 @@ type Provider interface {
 	// PeerAddr is node i's P2P address, as its peers dial it and see it
 	// dial them, the same across its restarts; known once Setup returns.
 	PeerAddr(i int) string
+	// PeerIP is the IP address node i's peers see it dial them from, by
+	// which they shape their links to it: PeerAddr's on a provider whose
+	// addresses are fixed, or the latest task's on a swarm ("" before
+	// the node first starts).
+	PeerIP(i int) string
 }
 
 // NodeArgs is a node's command line without its listening addresses,
@@ -52,8 +60,13 @@ type Node interface {
 
 // newProvider is the provider opts.Backend names.
 func newProvider(opts Options, binary string) (Provider, error) {
-	if opts.Backend == BackendDocker {
+	switch opts.Backend {
+	case BackendDocker:
 		return newDocker(opts), nil
+	case BackendSwarm:
+		return newSwarm(opts), nil
+	case BackendK8s:
+		return newKubernetes(opts), nil
 	}
 	return newProcesses(opts, binary), nil
 }

@@ -64,8 +64,9 @@ type Supervisor struct {
 	rec       *Records
 	provider  Provider
 
-	mu    sync.Mutex
-	procs []Node
+	mu      sync.Mutex
+	procs   []Node
+	linkIPs []string // node i's IP, under which the others hold their links to it
 
 	ctl      *http.Server
 	ctlAddr  string
@@ -121,6 +122,10 @@ func Up(opts Options) (_ *Supervisor, err error) {
 	}()
 	if err := provider.Setup(); err != nil {
 		return nil, err
+	}
+	s.linkIPs = make([]string, opts.Nodes)
+	for i := range s.linkIPs {
+		s.linkIPs[i] = provider.PeerIP(i)
 	}
 	s.rec = newRecords(filepath.Join(opts.Dir, recordsFile))
 	s.rec.Nodes, s.rec.Consensus, s.rec.BlockTimeMs, s.rec.Link = opts.Nodes, opts.Consensus, opts.BlockTime.Milliseconds(), opts.Link
@@ -216,6 +221,10 @@ func (s *Supervisor) startNode(i int) error {
 	s.procs[i] = p
 	s.mu.Unlock()
 	if err := s.setNodeLinks(i); err != nil {
+		p.Kill()
+		return err
+	}
+	if err := s.followPeer(i); err != nil {
 		p.Kill()
 		return err
 	}

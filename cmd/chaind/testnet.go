@@ -38,10 +38,15 @@ func testnetCommands() []command {
 	}
 }
 
-// backendFlags adds --backend and --image.
-func backendFlags(fs *pflag.FlagSet) (backend, image *string) {
-	return fs.String("backend", testnet.BackendProcesses, "what runs the nodes: processes, or docker (one container per node; see chaind testnet image)"),
-		fs.String("image", testnet.DefaultImage, "docker: the chaind image the containers run")
+// backendFlags adds --backend, --image and --kube-context, and returns
+// what sets them in a testnet's options.
+func backendFlags(fs *pflag.FlagSet) func(*testnet.Options) {
+	backend := fs.String("backend", testnet.BackendProcesses, "what runs the nodes: processes, docker (one container per node; see chaind testnet image), swarm (one service per node in a stack on the swarm the docker CLI manages) or kubernetes (a StatefulSet applied with kubectl; PoW only)")
+	image := fs.String("image", testnet.DefaultImage, "docker, swarm, kubernetes: the chaind image the containers run")
+	kubeContext := fs.String("kube-context", "", "kubernetes: kubectl's context (default its current one)")
+	return func(opts *testnet.Options) {
+		opts.Backend, opts.Image, opts.KubeContext = *backend, *image, *kubeContext
+	}
 }
 
 func dirFlag(fs *pflag.FlagSet) *string {
@@ -103,7 +108,7 @@ func parseRate(s string) (int64, error) {
 }
 
 func testnetUp(args []string) error {
-	fs := newFlagSet("testnet up", "testnet up [--nodes N] [--consensus pow|pos [--stakes 40,30,20,10] [--byzantine N=B1+B2,...]] [--hashpower 40,30,20,10 [--hashrate R]] [--dir DIR [--resume|--force]] [--block-time D] [--latency D] [--jitter D] [--loss P] [--bandwidth R] [--seed S] [--prometheus] [--backend processes|docker [--image IMAGE]] [--detach]")
+	fs := newFlagSet("testnet up", "testnet up [--nodes N] [--consensus pow|pos [--stakes 40,30,20,10] [--byzantine N=B1+B2,...]] [--hashpower 40,30,20,10 [--hashrate R]] [--dir DIR [--resume|--force]] [--block-time D] [--latency D] [--jitter D] [--loss P] [--bandwidth R] [--seed S] [--prometheus] [--backend processes|docker|swarm|kubernetes [--image IMAGE] [--kube-context C]] [--detach]")
 	nodes := fs.Int("nodes", 4, "number of nodes (1 to 64)")
 	consensus := fs.String("consensus", engines.Names()[0], "consensus: "+strings.Join(engines.Names(), " or "))
 	stakes := fs.Int64Slice("stakes", nil, "pos: ether staked by each node, such as 40,30,20,10 (default 32 each)")
@@ -121,7 +126,7 @@ func testnetUp(args []string) error {
 	prometheus := fs.Bool("prometheus", false, "write a Prometheus scrape configuration of the nodes to DIR/prometheus and run prometheus when installed")
 	duration := fs.Duration("duration", 0, "take the testnet down after this long (0: run until interrupted)")
 	logLevel := fs.String("log.level", "info", "supervisor log level")
-	backend, image := backendFlags(fs)
+	applyBackend := backendFlags(fs)
 	applyLink := linkFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -142,7 +147,8 @@ func testnetUp(args []string) error {
 	}
 	opts := testnet.Options{Dir: *dir, Nodes: *nodes, Consensus: *consensus, BlockTime: *blockTime, Seed: *seed, Logger: log,
 		Stakes: *stakes, EpochLength: *epochLength, NoFinality: !*finality, Byzantine: behaviourNames(byz), HashPower: *hashpower, Hashrate: *hashrate,
-		Prometheus: *prometheus, Resume: *resume, Force: *force, Backend: *backend, Image: *image}
+		Prometheus: *prometheus, Resume: *resume, Force: *force}
+	applyBackend(&opts)
 	for n, b := range byz {
 		if b&pos.ByzTwin != 0 {
 			if *nodes < 2 {
@@ -243,11 +249,11 @@ func printReport(dir string) error {
 }
 
 func testnetRun(args []string) error {
-	fs := newFlagSet("testnet run", "testnet run SCENARIO.json [--dir DIR [--force]] [--backend processes|docker [--image IMAGE]]")
+	fs := newFlagSet("testnet run", "testnet run SCENARIO.json [--dir DIR [--force]] [--backend processes|docker|swarm|kubernetes [--image IMAGE]]")
 	dir := dirFlag(fs)
 	force := fs.Bool("force", false, "delete the testnet already in --dir and start a new one")
 	logLevel := fs.String("log.level", "warn", "supervisor log level")
-	backend, image := backendFlags(fs)
+	applyBackend := backendFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -263,7 +269,8 @@ func testnetRun(args []string) error {
 		return err
 	}
 	opts := sc.Options(*dir, "", log)
-	opts.Force, opts.Backend, opts.Image = *force, *backend, *image
+	opts.Force = *force
+	applyBackend(&opts)
 	s, err := testnet.Up(opts)
 	if err != nil {
 		return err

@@ -28,7 +28,7 @@ func TestTestnetUpRefusesBadFlags(t *testing.T) {
 		{[]string{"--consensus", "pos", "--hashpower", "40,30,20,10"}, "--hashpower is a pow flag; this testnet runs --consensus pos"},
 		{[]string{"--stakes", "40,30,20,10"}, "--stakes is a pos flag; this testnet runs --consensus pow"},
 		{[]string{"--consensus", "pos", "--stakes", "40,30", "--detach"}, "2 stakes for 4 nodes"},
-		{[]string{"--backend", "vm"}, `backend "vm": want processes or docker`},
+		{[]string{"--backend", "vm"}, `backend "vm": want processes, docker, swarm or kubernetes`},
 		// Only the supervisor measures the machine: its error comes back
 		// from its log.
 		{[]string{"--nodes", "1", "--hashrate", "1e15", "--detach"}, "it cannot supply 1e+15 in all"},

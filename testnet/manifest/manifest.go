@@ -20,8 +20,9 @@ const (
 	genesisFile = "genesis.json"
 	dataDir     = "/data"
 	// rpcAPIs are the namespaces the testnet's supervisor serves its
-	// nodes, so that its control works against these nodes too.
-	rpcAPIs = "eth,net,web3,txpool,chaind,admin,miner"
+	// nodes, so that its control (link faults too) works against these
+	// nodes.
+	rpcAPIs = "eth,net,web3,txpool,chaind,admin,miner,link"
 )
 
 // The files Write makes.
@@ -89,7 +90,7 @@ func dnsLabel(s string) bool {
 func (t *testnet) args(peers []string, coinbase string) []string {
 	args := []string{"node", "--datadir", dataDir, "--genesis", genesisDir + "/" + genesisFile,
 		"--p2p.addr", fmt.Sprintf("0.0.0.0:%d", P2PPort), "--rpc.addr", fmt.Sprintf("0.0.0.0:%d", RPCPort),
-		"--rpc.api", rpcAPIs, "--mine", "--miner.threads", "1", "--miner.hashrate", t.hashrate, "--miner.coinbase", coinbase}
+		"--rpc.api", rpcAPIs, "--p2p.linkfaults", "--mine", "--miner.threads", "1", "--miner.hashrate", t.hashrate, "--miner.coinbase", coinbase}
 	if len(peers) > 0 {
 		args = append(args, "--peers", strings.Join(peers, ","))
 	}

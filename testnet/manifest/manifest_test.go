@@ -98,6 +98,10 @@ func TestKubernetesManifestsDecodeStrictly(t *testing.T) {
 	if i := slices.Index(c.Args, "--genesis"); i < 0 || c.Args[i+1] != genesisDir+"/"+genesisFile {
 		t.Fatalf("args %q do not read the mounted genesis", c.Args)
 	}
+	// The testnet's kubernetes backend sets the pods' link faults.
+	if i := slices.Index(c.Args, "--rpc.api"); i < 0 || !slices.Contains(strings.Split(c.Args[i+1], ","), "link") || !slices.Contains(c.Args, "--p2p.linkfaults") {
+		t.Fatalf("args %q: want --p2p.linkfaults and the link namespace served", c.Args)
+	}
 }
 
 // TestStrictDecodingCatchesAMisspelling: the check above has teeth: the
