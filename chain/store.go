@@ -97,6 +97,7 @@ type Store struct {
 	health health
 
 	nodeCache *fastcache.Cache // state nodes read and checked; nil in memory
+	shared    *SharedBlobs     // content-addressed values, when not held here (OpenSimStore)
 }
 
 // StoreOptions are the optional settings of OpenStoreWith.
@@ -208,6 +209,9 @@ func (s *Store) get(key []byte) ([]byte, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	v, err := s.db.Get(key, nil)
+	if s.shared != nil && contentAddressed(key) && (err == nil && len(v) == 0 || errors.Is(err, leveldb.ErrNotFound) && key[0] == prefixTrieNode[0]) {
+		return s.shared.get(key)
+	}
 	if errors.Is(err, leveldb.ErrNotFound) {
 		return nil, ErrNotFound
 	}
@@ -415,11 +419,18 @@ func (s *Store) commit(b *storeBatch) error {
 	if err := s.checkWritable(); err != nil {
 		return err
 	}
+	local := b.b
+	if s.shared != nil {
+		var err error
+		if local, err = s.shared.split(b.b); err != nil {
+			return err
+		}
+	}
 	s.mu.RLock()
-	err := s.db.Write(b.b, &opt.WriteOptions{Sync: true})
+	err := s.db.Write(local, &opt.WriteOptions{Sync: true})
 	var undo *leveldb.Batch
 	if err != nil && !errors.Is(err, leveldb.ErrClosed) {
-		undo = s.inverse(b.b)
+		undo = s.inverse(local)
 	}
 	s.mu.RUnlock()
 	if err != nil {

@@ -2,7 +2,10 @@
 // discrete-event simulation of a proof-of-work network in which every node
 // is the real chain code — header and block validation, the difficulty rule,
 // fork choice, reorgs, state roots and a LevelDB store (on goleveldb's
-// in-memory storage) — and only the network and the hashing are simulated.
+// in-memory storage, chain.OpenSimStore, which keeps a node's indices and
+// leaves the bytes of blocks and state nodes, content-addressed, to one
+// chain.SharedBlobs for all nodes) — and only the network and the hashing
+// are simulated.
 //
 // Time is a clock.Sim: each event (a block found, a block arriving at a
 // node) is a timer, fired in deadline order on one goroutine, so a run is a

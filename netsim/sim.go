@@ -89,6 +89,9 @@ type Config struct {
 	Seed  uint64
 	// Progress, when set, is called about every second of wall time.
 	Progress func(Progress)
+	// Finished, when set, is called once the run has ended, while every
+	// node is still open (a heap profile taken there holds the nodes).
+	Finished func()
 	Logger   *slog.Logger
 }
 
@@ -176,6 +179,7 @@ type sim struct {
 	sysMsgs      map[common.Hash]*consensusMsg // PoS: votes and evidence the validators sent
 	refused      int                           // blocks a node refused by rule (PoS: rivals of its finalized checkpoint, Byzantine blocks)
 	posEngine    *pos.Engine                   // PoS: one node's engine, to read the final state's slashings
+	shared       *chain.SharedBlobs            // the blocks and state nodes every node's store holds, once
 }
 
 // Run simulates cfg to the end and reports.
@@ -213,6 +217,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		}
 	}
 	s.finish()
+	if cfg.Finished != nil {
+		cfg.Finished()
+	}
 	res := &Result{Records: s.rec, Report: testnet.Compute(s.rec), Events: s.events, Refused: s.refused, Slashed: s.slashed(), SlashedOn: s.slashedOn(), Byzantine: s.byzantineResults()}
 	if s.selfish != nil {
 		res.Selfish = s.selfish.result(res.Report)
@@ -311,6 +318,7 @@ func newSim(cfg Config) (*sim, error) {
 		blocks:  map[common.Hash]*blockInfo{},
 		txs:     map[common.Hash]*txInfo{},
 		sysMsgs: map[common.Hash]*consensusMsg{},
+		shared:  chain.NewSharedBlobs(),
 		rng:     rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15)),
 	}
 	spec := engines.Spec{Consensus: cfg.Consensus, ChainID: 7357, Timestamp: uint64(genesisTime.UnixMilli()), BlockTime: cfg.BlockTime}
@@ -372,7 +380,7 @@ func newSim(cfg Config) (*sim, error) {
 			}
 			eng, n.share, s.posEngine = posEngine, 0, posEngine
 		}
-		store := chain.OpenMemStore()
+		store := chain.OpenSimStore(s.shared)
 		c, err := chain.Open(chain.Config{Store: store, Genesis: s.genesis, Engine: eng, Clock: s.clk, Logger: quiet})
 		if err != nil {
 			store.Close()

@@ -21,7 +21,7 @@ import (
 	"github.com/spf13/pflag"
 )
 
-const simNetworkSynopsis = "sim network [--consensus pow|pos] [--nodes N] [--block-time D] [--blocks N | --duration D] [--latency MODEL] [--peers K] [--block-size SIZE] [--hashpower 40,30,... | --validators N --stakes 40,30,...] [--selfish SHARE] [--epoch-length N] [--byzantine N=B1+B2,...] [--forkchoice ghost|longest] [--tx-rate R] [--relay push|announce] [--scenario FILE] [--seed S] [--out DIR] [--json]"
+const simNetworkSynopsis = "sim network [--consensus pow|pos] [--nodes N] [--block-time D] [--blocks N | --duration D] [--latency MODEL] [--peers K] [--block-size SIZE] [--hashpower 40,30,... | --validators N --stakes 40,30,...] [--selfish SHARE] [--epoch-length N] [--byzantine N=B1+B2,...] [--forkchoice ghost|longest] [--tx-rate R] [--relay push|announce] [--scenario FILE] [--seed S] [--out DIR] [--json] [--cpuprofile FILE] [--memprofile FILE]"
 
 // runSimNetwork runs netsim and prints the testnet report of the run.
 func runSimNetwork(args []string) error {
@@ -40,6 +40,8 @@ func runSimNetwork(args []string) error {
 	scenario := fs.String("scenario", "", "run the timeline (partition, heal, kill, restart, stop) of a testnet scenario file")
 	out := fs.String("out", "", "write records.json here (then 'chaind testnet report DIR' draws the plots)")
 	asJSON := fs.Bool("json", false, "print one JSON object on the last line")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
+	memProfile := fs.String("memprofile", "", "write a heap profile to this file at the end of the run, while every node is still open")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -71,9 +73,23 @@ func runSimNetwork(args []string) error {
 	cfg.Network, cfg.Blocks, cfg.Duration, cfg.Selfish = network, *blocks, *duration, *selfish
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
+	if *cpuProfile != "" {
+		stopCPU, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stopCPU()
+	}
+	var heapErr error
+	if *memProfile != "" {
+		cfg.Finished = func() { heapErr = writeHeapProfile(*memProfile) }
+	}
 	res, err := netsim.Run(ctx, cfg)
 	if err != nil {
 		return err
+	}
+	if heapErr != nil {
+		return heapErr
 	}
 	if *out != "" {
 		if err := writeRecords(*out, res); err != nil {
