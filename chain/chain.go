@@ -388,6 +388,9 @@ func (c *Chain) verifyHeader(r ChainReader, h, parent *Header) error {
 	if h.GasUsed > c.genesis.GasLimit || h.GasUsed%TransferGas != 0 {
 		return NewRuleError(ErrBadGasUsed, "gas used %d: not a multiple of %d within the limit %d", h.GasUsed, TransferGas, c.genesis.GasLimit)
 	}
+	if limit := SealLimit(c.engine); len(h.Seal) > limit {
+		return NewRuleError(ErrBadSeal, "seal of %d bytes, the engine's bound is %d", len(h.Seal), limit)
+	}
 	if err := c.engine.VerifyHeader(r, h, parent); err != nil {
 		if IsRuleError(err) {
 			return fmt.Errorf("%w: %w", ErrConsensus, err)
