@@ -66,6 +66,9 @@ type Producer struct {
 	sealed      *chain.Block
 	sealedRound bft.Round
 	sealDue     chan struct{}
+	// heightMsgs are the current height's messages the replica took, its
+	// own included, which resend sends again.
+	heightMsgs []bft.Message
 }
 
 // proposalsDir holds the blocks of the current height, inside Dir, so that
@@ -183,6 +186,10 @@ func (p *Producer) next() error {
 		defer t.Stop()
 		start = t.C()
 	}
+	resend := p.resendTimer()
+	if resend != nil {
+		defer resend.Stop()
+	}
 	select {
 	case <-p.quit:
 		return errClosed
@@ -196,6 +203,9 @@ func (p *Producer) next() error {
 		return nil
 	case <-start:
 		return p.startHeight()
+	case <-timerC(resend):
+		p.resend()
+		return nil
 	}
 }
 
@@ -237,6 +247,7 @@ func (p *Producer) receive(in inbound) error {
 			return err
 		}
 	}
+	p.remember(in.msg)
 	return p.handle(bft.Receive{Msg: in.msg})
 }
 
@@ -272,6 +283,7 @@ func (p *Producer) handle(e bft.Event) error {
 // act sends out's messages, sets its timers and inserts its decision.
 func (p *Producer) act(out bft.Output) error {
 	for _, m := range out.Broadcast {
+		p.remember(m)
 		p.gossip(m)
 	}
 	for _, t := range out.Timers {
@@ -299,15 +311,18 @@ func (p *Producer) act(out bft.Output) error {
 	if err != nil {
 		return err
 	}
-	if b.Header.Coinbase == p.self {
+	// One sealed block must be the one every node keeps: each validator's
+	// commit holds the precommits it saw, so two validators' seals, and
+	// block hashes, may differ. The proposer inserts its own at once; the
+	// validator after it in the set a precommit timeout later if no sealed
+	// block has come by then, the next one after two, and so on. A node
+	// keeps the first it has.
+	rank := (p.cfg.Engine.Index(p.self) - p.cfg.Engine.Index(b.Header.Coinbase) + p.cfg.Engine.vals.Size()) % p.cfg.Engine.vals.Size()
+	if rank == 0 {
 		return p.insert(sealed, out.Decision.Round)
 	}
-	// The proposer's sealed block is the one the chain keeps: each
-	// validator's commit holds the precommits it saw, so two validators'
-	// seals, and block hashes, may differ. This one waits a precommit
-	// timeout for the proposer's to arrive.
 	p.sealed, p.sealedRound = sealed, out.Decision.Round
-	p.timers = append(p.timers, p.clock.AfterFunc(p.cfg.Engine.cfg.Precommit.D(), func() {
+	p.timers = append(p.timers, p.clock.AfterFunc(time.Duration(rank)*p.cfg.Engine.cfg.Precommit.D(), func() {
 		select {
 		case p.sealDue <- struct{}{}:
 		default:
@@ -322,7 +337,7 @@ func (p *Producer) insertOwnSeal() error {
 	if p.sealed == nil || p.sealed.Height() <= p.cfg.Chain.Head().Height() {
 		return nil
 	}
-	p.log.Info("The proposer's sealed block did not come: inserting this validator's", "height", p.sealed.Height())
+	p.log.Info("No sealed block came from the validators before this one: inserting this validator's", "height", p.sealed.Height())
 	return p.insert(p.sealed, p.sealedRound)
 }
 
@@ -340,7 +355,7 @@ func (p *Producer) endHeight() error {
 	for _, t := range p.timers {
 		t.Stop()
 	}
-	p.timers, p.blocks, p.sealed = nil, map[bft.Value]*chain.Block{}, nil
+	p.timers, p.blocks, p.sealed, p.heightMsgs = nil, map[bft.Value]*chain.Block{}, nil, nil
 	return os.RemoveAll(filepath.Join(p.cfg.Dir, proposalsDir))
 }
 
