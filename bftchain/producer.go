@@ -105,6 +105,11 @@ func NewProducer(cfg ProducerConfig) (*Producer, error) {
 	return p, nil
 }
 
+// DoubleSignLog is the message a producer logs for each double vote it
+// receives (two prevotes or two precommits of one validator for one height
+// and round); the evidence is not gossiped or included in blocks yet.
+const DoubleSignLog = "Received a double vote"
+
 // inbound is a message from a peer, with its block if it is a proposal.
 type inbound struct {
 	msg   bft.Message
@@ -285,6 +290,9 @@ func (p *Producer) act(out bft.Output) error {
 	for _, m := range out.Broadcast {
 		p.remember(m)
 		p.gossip(m)
+	}
+	for _, ev := range out.Evidence {
+		p.log.Warn(DoubleSignLog, "validator", ev.A.Validator, "height", ev.A.Height, "round", ev.A.Round, "type", ev.A.Type)
 	}
 	for _, t := range out.Timers {
 		timeout := t.Timeout

@@ -3,9 +3,13 @@ package testnet
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/chaind/chaind/bftchain"
 	"github.com/chaind/chaind/internal/poll"
 	"github.com/chaind/chaind/rpc"
 	"github.com/ethereum/go-ethereum/common"
@@ -110,4 +114,15 @@ func TestBFTPartitionsAndRestart(t *testing.T) {
 	poll.Until(t, time.Minute, "the restarted validator to commit again", func() bool { return heights(s)[1] >= maxOf(killed)+2 })
 	poll.Until(t, time.Minute, "the nodes to agree", sameHeadSoon(s))
 	checkOneChain(t, s)
+	// Every validator's machine reports a double vote it receives: none
+	// came, from the restarted validator or any other.
+	for i := range 4 {
+		data, err := os.ReadFile(filepath.Join(s.nodeDir(i), "node.log"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(data), bftchain.DoubleSignLog) {
+			t.Fatalf("node %d received a double vote", i)
+		}
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -171,7 +172,8 @@ func testnetUp(args []string) error {
 // engineFlags refuses a flag of an engine (engines.Engine.TestnetFlags)
 // that --consensus did not choose, which would otherwise be ignored.
 func engineFlags(fs *pflag.FlagSet, consensus string) error {
-	if _, err := engines.Lookup(consensus); err != nil {
+	chosen, err := engines.Lookup(consensus)
+	if err != nil {
 		return nil // testnet.Up names the engines
 	}
 	for _, e := range engines.All() {
@@ -179,7 +181,7 @@ func engineFlags(fs *pflag.FlagSet, consensus string) error {
 			continue
 		}
 		for _, name := range e.TestnetFlags {
-			if fs.Changed(name) {
+			if fs.Changed(name) && !slices.Contains(chosen.TestnetFlags, name) {
 				return fmt.Errorf("--%s is a %s flag; this testnet runs --consensus %s", name, e.Name, consensus)
 			}
 		}
