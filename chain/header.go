@@ -138,7 +138,7 @@ func (h *Header) MarshalBinary() ([]byte, error) {
 	if h.BaseFee != nil && h.BaseFee.Sign() < 0 {
 		return nil, fmt.Errorf("encode header: negative base fee %v", h.BaseFee)
 	}
-	return h.appendRLP(make([]byte, 0, MaxHeaderSize), false), nil
+	return h.appendRLP(make([]byte, 0, HeaderFieldsSize+len(h.Seal)), false), nil
 }
 
 // errHeader wraps a decoding failure.
