@@ -13,11 +13,18 @@ import (
 )
 
 // A commit in a seal is the round (4 bytes, big-endian), then for each
-// precommit its validator's index (2 bytes) and signature (65 bytes).
+// precommit its validator's index (2 bytes) and signature (65 bytes); it
+// holds at most maxCommitSigs precommits, so a set whose smallest quorum
+// needs no more than 100 validators fits (6,704 bytes, the engine's seal
+// bound; chain.MaxSealSize is 8,192).
 const (
 	sigEntrySize  = 2 + crypto.SignatureLength
-	maxCommitSigs = (chain.MaxSealSize - 4) / sigEntrySize
+	maxCommitSigs = 100
+	maxSealSize   = 4 + maxCommitSigs*sigEntrySize
 )
+
+// The engine's seal bound is within the chain's.
+var _ [chain.MaxSealSize - maxSealSize]struct{}
 
 // Commit is the proof that a block was decided: precommits of more than two
 // thirds of the stake for its SealHash, at its height, in one round.

@@ -14,8 +14,10 @@
 //
 // Producer (producer.go) is a validator on a node: a bft.Replica (write-ahead
 // log, last-signed record) driven by the node's clock, which starts a height
-// when transactions wait or a block time after the head and inserts each
-// decided block with its commit. It runs a chain's only validator for now.
+// when transactions wait, a block time after the head or on a peer's
+// message of it, takes a proposal only with its block checked against the
+// head (chain.CheckBlock), and inserts each decided block with its commit;
+// it sends its height's messages again when nothing happens (resend.go).
 //
 // bftchain imports bft, chain, clock and p2p; bft stays pure.
 package bftchain

@@ -21,14 +21,15 @@ type Engine struct {
 	vals    *bft.ValidatorSet
 	cfg     *GenesisConfig
 	members map[common.Address]bool
-	// deliver hands received messages to the node's producer, once there
-	// is one (Channels).
-	deliver atomic.Pointer[func(bft.Message)]
+	// deliver hands received messages (and a proposal's block) to the
+	// node's producer, once there is one (Channels).
+	deliver atomic.Pointer[func(bft.Message, *chain.Block)]
 }
 
 var (
-	_ chain.Engine    = (*Engine)(nil)
-	_ chain.Finalizer = (*Engine)(nil)
+	_ chain.Engine      = (*Engine)(nil)
+	_ chain.Finalizer   = (*Engine)(nil)
+	_ chain.SealBounder = (*Engine)(nil)
 )
 
 // New returns the engine of genesis g, which must have a "bft" section.
@@ -85,6 +86,22 @@ func (e *Engine) VerifyHeader(_ chain.ChainReader, h, _ *chain.Header) error {
 	}
 	if err != nil {
 		return chain.NewRuleError(chain.ErrBadSeal, "%v: %v", ErrNoCommit, err)
+	}
+	return nil
+}
+
+// MaxSealSize is the longest commit: maxCommitSigs precommits.
+func (e *Engine) MaxSealSize() int { return maxSealSize }
+
+// checkProposed checks the engine fields of h, proposed by validator
+// proposer: zero, and proposer's address as the Coinbase (it takes the
+// fees). The seal is the commit to come.
+func (e *Engine) checkProposed(h *chain.Header, proposer int) error {
+	if h.Bits != 0 || h.Nonce != 0 {
+		return fmt.Errorf("bits %d and nonce %d of a BFT header must be 0", h.Bits, h.Nonce)
+	}
+	if proposer < 0 || proposer >= len(e.cfg.Validators) || e.cfg.Validators[proposer].Address != h.Coinbase {
+		return fmt.Errorf("coinbase %s is not the proposer's address", h.Coinbase.Hex())
 	}
 	return nil
 }

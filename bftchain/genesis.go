@@ -94,7 +94,7 @@ func (c *GenesisConfig) Validate(*chain.Genesis) error {
 		return err
 	}
 	if n := worstQuorum(vals); n > maxCommitSigs {
-		return fmt.Errorf("a commit may need %d signatures; a seal holds %d (chain.MaxSealSize)", n, maxCommitSigs)
+		return fmt.Errorf("a commit may need %d signatures; a seal holds %d", n, maxCommitSigs)
 	}
 	return nil
 }

@@ -348,10 +348,15 @@ func (c *Chain) markInvalid(hash common.Hash, err error) error {
 
 // verifyBlock checks everything that does not need the parent's state.
 func (c *Chain) verifyBlock(b *Block, parent *Header) error {
-	h := b.Header
-	if err := c.verifyHeader(c, h, parent); err != nil {
+	if err := c.verifyHeader(c, b.Header, parent); err != nil {
 		return err
 	}
+	return verifyBody(b)
+}
+
+// verifyBody checks b's header against its body.
+func verifyBody(b *Block) error {
+	h := b.Header
 	if want := uint64(len(b.Txs)) * TransferGas; h.GasUsed != want {
 		return NewRuleError(ErrBadGasUsed, "gas used %d, %d transactions use %d", h.GasUsed, len(b.Txs), want)
 	}
@@ -370,6 +375,20 @@ func (c *Chain) verifyBlock(b *Block, parent *Header) error {
 // verifyHeader checks the header rules: height, time, gas limit, engine; r
 // is the chain as the engine sees it.
 func (c *Chain) verifyHeader(r ChainReader, h, parent *Header) error {
+	if err := c.verifyHeaderFields(h, parent); err != nil {
+		return err
+	}
+	if err := c.engine.VerifyHeader(r, h, parent); err != nil {
+		if IsRuleError(err) {
+			return fmt.Errorf("%w: %w", ErrConsensus, err)
+		}
+		return fmt.Errorf("verify header %d: %w", h.Height, err) // the engine's own failure, not the block's
+	}
+	return nil
+}
+
+// verifyHeaderFields checks the header rules that are not the engine's.
+func (c *Chain) verifyHeaderFields(h, parent *Header) error {
 	if h.Height != parent.Height+1 {
 		return NewRuleError(ErrBadHeight, "height %d on parent of height %d", h.Height, parent.Height)
 	}
@@ -388,11 +407,8 @@ func (c *Chain) verifyHeader(r ChainReader, h, parent *Header) error {
 	if h.GasUsed > c.genesis.GasLimit || h.GasUsed%TransferGas != 0 {
 		return NewRuleError(ErrBadGasUsed, "gas used %d: not a multiple of %d within the limit %d", h.GasUsed, TransferGas, c.genesis.GasLimit)
 	}
-	if err := c.engine.VerifyHeader(r, h, parent); err != nil {
-		if IsRuleError(err) {
-			return fmt.Errorf("%w: %w", ErrConsensus, err)
-		}
-		return fmt.Errorf("verify header %d: %w", h.Height, err) // the engine's own failure, not the block's
+	if limit := SealLimit(c.engine); len(h.Seal) > limit {
+		return NewRuleError(ErrBadSeal, "seal of %d bytes, the engine's bound is %d", len(h.Seal), limit)
 	}
 	return nil
 }
