@@ -2,6 +2,7 @@ package chain
 
 import (
 	"cmp"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -11,9 +12,11 @@ import (
 	"strings"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/golang/snappy"
 	"github.com/syndtr/goleveldb/leveldb/opt"
 	"github.com/syndtr/goleveldb/leveldb/storage"
 	"github.com/syndtr/goleveldb/leveldb/table"
+	"github.com/syndtr/goleveldb/leveldb/util"
 )
 
 // Start-up errors of a database that cannot be trusted as it is.
@@ -221,7 +224,119 @@ func (s *Store) checkTable(fd storage.FileDesc) error {
 	defer it.Release()
 	for it.Next() {
 	}
-	return it.Error()
+	if err := it.Error(); err != nil {
+		return err
+	}
+	return checkFilterBlock(r, size)
+}
+
+// tableFooterSize is the length of a LevelDB table's footer: the metaindex
+// and index block handles, padded, and the magic number.
+const tableFooterSize = 48
+
+// checkFilterBlock verifies the checksum of a table's bloom filter block.
+// goleveldb's reader drops a damaged filter silently (reads only get
+// slower), so neither opening the table nor reading its data notices; it
+// is damage on the disk all the same.
+func checkFilterBlock(r io.ReaderAt, size int64) error {
+	off, length, err := tableFilterBlock(r, size)
+	if err != nil || length == 0 {
+		return err
+	}
+	block := make([]byte, length+blockTrailerSize)
+	if _, err := r.ReadAt(block, int64(off)); err != nil {
+		return err
+	}
+	if binary.LittleEndian.Uint32(block[length+1:]) != util.NewCRC(block[:length+1]).Value() {
+		return fmt.Errorf("table: filter block at %d: checksum mismatch: %w", off, errCorruptTable)
+	}
+	return nil
+}
+
+// tableFilterBlock finds a table's filter block: its offset and length
+// (without the trailer), or a length of 0 for a table written without a
+// filter. The footer holds the metaindex block's handle; the metaindex
+// holds one entry, the filter's handle, or none.
+func tableFilterBlock(r io.ReaderAt, size int64) (off, length uint64, err error) {
+	corrupt := func(what string) error { return fmt.Errorf("table: %s: %w", what, errCorruptTable) }
+	if size < tableFooterSize {
+		return 0, 0, corrupt("shorter than its footer")
+	}
+	footer := make([]byte, tableFooterSize)
+	if _, err := r.ReadAt(footer, size-tableFooterSize); err != nil {
+		return 0, 0, err
+	}
+	metaOff, metaLen, ok := blockHandle(footer)
+	if !ok || metaOff+metaLen+blockTrailerSize > uint64(size) {
+		return 0, 0, corrupt("metaindex handle")
+	}
+	meta := make([]byte, metaLen+blockTrailerSize)
+	if _, err := r.ReadAt(meta, int64(metaOff)); err != nil {
+		return 0, 0, err
+	}
+	switch meta[metaLen] { // the compression type
+	case blockUncompressed:
+		meta = meta[:metaLen]
+	case blockSnappy:
+		if meta, err = snappy.Decode(nil, meta[:metaLen]); err != nil {
+			return 0, 0, corrupt("metaindex block: " + err.Error())
+		}
+	default:
+		return 0, 0, corrupt("metaindex compression")
+	}
+	if len(meta) < 4 {
+		return 0, 0, corrupt("metaindex block")
+	}
+	restarts := uint64(binary.LittleEndian.Uint32(meta[len(meta)-4:]))
+	if restarts+1 > uint64(len(meta))/4 {
+		return 0, 0, corrupt("metaindex restarts")
+	}
+	entries := meta[:uint64(len(meta))-4*(restarts+1)]
+	if len(entries) == 0 {
+		return 0, 0, nil
+	}
+	var lens [3]uint64 // shared, unshared and value lengths of the first entry
+	p := 0
+	for i := range lens {
+		v, n := binary.Uvarint(entries[p:])
+		if n <= 0 {
+			return 0, 0, corrupt("metaindex entry")
+		}
+		lens[i], p = v, p+n
+	}
+	if lens[0] != 0 || lens[1]+lens[2] > uint64(len(entries)-p) {
+		return 0, 0, corrupt("metaindex entry")
+	}
+	key, value := entries[p:p+int(lens[1])], entries[p+int(lens[1]):p+int(lens[1]+lens[2])]
+	if !strings.HasPrefix(string(key), "filter.") {
+		return 0, 0, nil
+	}
+	off, length, ok = blockHandle(value)
+	if !ok || length == 0 || off+length+blockTrailerSize > uint64(size) {
+		return 0, 0, corrupt("filter handle")
+	}
+	return off, length, nil
+}
+
+// What follows each table block: its compression type (none or snappy)
+// and its masked CRC-32C.
+const (
+	blockTrailerSize  = 5
+	blockUncompressed = 0
+	blockSnappy       = 1
+)
+
+// errCorruptTable marks damage the table checks found beyond goleveldb's.
+var errCorruptTable = errors.New("corrupted")
+
+// blockHandle decodes a table block handle: offset and length, two varints.
+func blockHandle(b []byte) (off, length uint64, ok bool) {
+	off, n := binary.Uvarint(b)
+	if n <= 0 {
+		return 0, 0, false
+	}
+	length, m := binary.Uvarint(b[n:])
+	return off, length, m > 0
 }
 
 // markHead records hash as the acknowledged head. A failure only weakens the
