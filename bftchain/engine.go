@@ -24,6 +24,9 @@ type Engine struct {
 	// deliver hands received messages (and a proposal's block) to the
 	// node's producer, once there is one (Channels).
 	deliver atomic.Pointer[func(bft.Message, *chain.Block)]
+	// producer is the node's producer, once there is one, whose state
+	// bft_status shows.
+	producer atomic.Pointer[Producer]
 }
 
 var (

@@ -69,6 +69,7 @@ type Producer struct {
 	// heightMsgs are the current height's messages the replica took, its
 	// own included, which resend sends again.
 	heightMsgs []bft.Message
+	obs        *observer // what bft_status and /metrics show
 }
 
 // proposalsDir holds the blocks of the current height, inside Dir, so that
@@ -81,7 +82,7 @@ func NewProducer(cfg ProducerConfig) (*Producer, error) {
 		return nil, errors.New("bftchain: producer needs a chain, its engine, transactions, a key and a directory")
 	}
 	p := &Producer{cfg: cfg, log: cfg.Logger, clock: clock.OrReal(cfg.Clock), self: crypto.PubkeyToAddress(cfg.Key.PublicKey),
-		events: make(chan bft.Event, 64), inbox: make(chan inbound, inboxSize), sealDue: make(chan struct{}, 1), wake: make(chan struct{}, 1), quit: make(chan struct{}), blocks: map[bft.Value]*chain.Block{}}
+		events: make(chan bft.Event, 64), inbox: make(chan inbound, inboxSize), sealDue: make(chan struct{}, 1), wake: make(chan struct{}, 1), quit: make(chan struct{}), blocks: map[bft.Value]*chain.Block{}, obs: newObserver()}
 	if p.log == nil {
 		p.log = slog.Default()
 	}
@@ -97,11 +98,16 @@ func NewProducer(cfg ProducerConfig) (*Producer, error) {
 		return nil, fmt.Errorf("bftchain: %w", err)
 	}
 	p.replica, p.resume = r, resume
+	p.obs.snapshot(r.Machine())
 	// A block from the peers (the proposer's sealed block, or one synced)
 	// may end the height or let the next one start.
-	cfg.Chain.Subscribe(func(chain.HeadEvent) { p.NotifyTxs() })
+	cfg.Chain.Subscribe(func(ev chain.HeadEvent) {
+		p.obs.committed(ev, p.clock.Now())
+		p.NotifyTxs()
+	})
 	deliver := p.deliver
 	cfg.Engine.deliver.Store(&deliver)
+	cfg.Engine.producer.Store(p)
 	return p, nil
 }
 
@@ -253,6 +259,7 @@ func (p *Producer) receive(in inbound) error {
 		}
 	}
 	p.remember(in.msg)
+	p.obs.proposal(in.msg, p.clock.Now())
 	return p.handle(bft.Receive{Msg: in.msg})
 }
 
@@ -282,12 +289,14 @@ func (p *Producer) handle(e bft.Event) error {
 	if err != nil {
 		return fmt.Errorf("bftchain: %w", err)
 	}
+	p.obs.snapshot(p.replica.Machine())
 	return p.act(out)
 }
 
 // act sends out's messages, sets its timers and inserts its decision.
 func (p *Producer) act(out bft.Output) error {
 	for _, m := range out.Broadcast {
+		p.obs.proposal(m, p.clock.Now())
 		p.remember(m)
 		p.gossip(m)
 	}
