@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -96,6 +97,11 @@ func TestBFTPartitionsAndRestart(t *testing.T) {
 	for i := range halted {
 		if halted[i] > maxOf(split)+1 {
 			t.Fatalf("node %d went from %d to %d with half the stake", i, split[i], halted[i])
+		}
+	}
+	for _, n := range s.Status(context.Background()) {
+		if n.Round == nil || !slices.Contains([]string{"propose", "prevote", "precommit"}, n.Step) {
+			t.Fatalf("node %d shows no round and step while halted: %+v", n.Index, n)
 		}
 	}
 	checkOneChain(t, s)
