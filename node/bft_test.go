@@ -159,7 +159,8 @@ func TestBFTDevNodeRestart(t *testing.T) {
 
 // TestBFTFollower: a node without a validator key follows a BFT dev chain
 // over the in-memory network: it takes each block on the commit in its
-// seal, and its finalized block is its head.
+// seal, and its finalized block is its head; its bft_status has no state
+// machine and the head's commit, by the one validator.
 func TestBFTFollower(t *testing.T) {
 	cfg, g, _ := bftDevConfig(t, t.TempDir())
 	net := memnet.New(nil, 1)
@@ -175,4 +176,12 @@ func TestBFTFollower(t *testing.T) {
 		fin, _, ok := follower.Chain().Finality()
 		return ok && fin == follower.Chain().Head().Hash()
 	})
+	// It runs no state machine, but shows the commits it follows.
+	var st bftStatus
+	if err := rpc.NewClient(follower.RPCURL()).Call(context.Background(), &st, "bft_status"); err != nil {
+		t.Fatal(err)
+	}
+	if st.Machine != nil || st.LastCommit == nil || len(st.LastCommit.Precommitted) != 1 {
+		t.Fatalf("the follower's bft_status: %+v", st)
+	}
 }

@@ -135,6 +135,8 @@ func checkBFTMetrics(t *testing.T, i int, n *node.Node) int {
 		}
 		want += int(c.Round) + 1
 	}
+	t.Logf("node %d: %d heights in %v rounds; %d commit latencies, %.3f s in all", i, heights, rounds, latencies,
+		metricValue(t, out, "chaind_bft_commit_latency_seconds_sum"))
 	if rounds != float64(want) {
 		t.Errorf("node %d: %v rounds over %d heights, their commits' rounds plus one sum to %d", i, rounds, heights, want)
 	}
