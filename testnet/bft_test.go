@@ -100,7 +100,7 @@ func TestBFTPartitionsAndRestart(t *testing.T) {
 		}
 	}
 	for _, n := range s.Status(context.Background()) {
-		if n.Round == nil || !slices.Contains([]string{"propose", "prevote", "precommit"}, n.Step) {
+		if n.Round == nil || !slices.Contains([]string{"propose", "prevote", "precommit", "decided"}, n.Step) {
 			t.Fatalf("node %d shows no round and step while halted: %+v", n.Index, n)
 		}
 	}

@@ -70,7 +70,8 @@ type NodeStatus struct {
 	Mining    bool        `json:"mining"`
 	Hashrate  float64     `json:"hashrate"`
 	// Round and Step are where the node's consensus state machine is, on
-	// an engine of rounds (BFT, bft_status); nil and "" otherwise.
+	// an engine of rounds (BFT, bft_status), Step "decided" once it decided
+	// its height and waits for the next; nil and "" otherwise.
 	Round *int32 `json:"round,omitempty"`
 	Step  string `json:"step,omitempty"`
 	Error string `json:"error,omitempty"`
@@ -103,8 +104,9 @@ func (s *Supervisor) Status(ctx context.Context) []NodeStatus {
 		}
 		var machine struct {
 			Machine *struct {
-				Round int32  `json:"round"`
-				Step  string `json:"step"`
+				Round   int32  `json:"round"`
+				Step    string `json:"step"`
+				Decided bool   `json:"decided"`
 			} `json:"machine"`
 		}
 		batch := []rpc.BatchElem{
@@ -135,6 +137,9 @@ func (s *Supervisor) Status(ctx context.Context) []NodeStatus {
 		}
 		if m := machine.Machine; m != nil {
 			out[i].Round, out[i].Step = &m.Round, m.Step
+			if m.Decided {
+				out[i].Step = "decided"
+			}
 		}
 	}
 	return out
