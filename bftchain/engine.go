@@ -30,9 +30,9 @@ type Engine struct {
 }
 
 var (
-	_ chain.Engine      = (*Engine)(nil)
-	_ chain.Finalizer   = (*Engine)(nil)
-	_ chain.SealBounder = (*Engine)(nil)
+	_ chain.Engine        = (*Engine)(nil)
+	_ chain.Finalizer     = (*Engine)(nil)
+	_ chain.ProofVerifier = (*Engine)(nil)
 )
 
 // New returns the engine of genesis g, which must have a "bft" section.
@@ -74,34 +74,38 @@ func (e *Engine) InitGenesis(*chain.Genesis, *chain.Header, *chain.State) {}
 // ErrNoCommit is why a header without a valid commit is refused.
 var ErrNoCommit = errors.New("no valid commit")
 
-// VerifyHeader checks that h's proposer is a validator, its engine fields
-// are zero, and its seal is a commit of it (Commit).
+// VerifyHeader checks that h's proposer is a validator, and its engine
+// fields and seal are empty: the seal is not the commit, whose precommits
+// differ from node to node, so that a decided block hashes the same on
+// every node. The commit is the block's proof (VerifyProof).
 func (e *Engine) VerifyHeader(_ chain.ChainReader, h, _ *chain.Header) error {
-	if h.Bits != 0 || h.Nonce != 0 {
-		return chain.NewRuleError(chain.ErrConsensus, "bits %d and nonce %d of a BFT header must be 0", h.Bits, h.Nonce)
+	if h.Bits != 0 || h.Nonce != 0 || len(h.Seal) != 0 {
+		return chain.NewRuleError(chain.ErrConsensus, "bits %d, nonce %d and a seal of %d bytes in a BFT header: all must be empty", h.Bits, h.Nonce, len(h.Seal))
 	}
 	if !e.members[h.Coinbase] {
 		return chain.NewRuleError(chain.ErrConsensus, "proposer %s is no validator", h.Coinbase.Hex())
 	}
-	c, err := DecodeCommit(h.Seal)
+	return nil
+}
+
+// VerifyProof checks that proof is a commit of h (Commit).
+func (e *Engine) VerifyProof(_ chain.ChainReader, h *chain.Header, proof []byte) error {
+	c, err := DecodeCommit(proof)
 	if err == nil {
 		err = c.verify(e.chainID, e.vals, h)
 	}
 	if err != nil {
-		return chain.NewRuleError(chain.ErrBadSeal, "%v: %v", ErrNoCommit, err)
+		return chain.NewRuleError(chain.ErrBadProof, "%v: %v", ErrNoCommit, err)
 	}
 	return nil
 }
 
-// MaxSealSize is the longest commit: maxCommitSigs precommits.
-func (e *Engine) MaxSealSize() int { return maxSealSize }
-
 // checkProposed checks the engine fields of h, proposed by validator
-// proposer: zero, and proposer's address as the Coinbase (it takes the
-// fees). The seal is the commit to come.
+// proposer: empty, and proposer's address as the Coinbase (it takes the
+// fees).
 func (e *Engine) checkProposed(h *chain.Header, proposer int) error {
-	if h.Bits != 0 || h.Nonce != 0 {
-		return fmt.Errorf("bits %d and nonce %d of a BFT header must be 0", h.Bits, h.Nonce)
+	if h.Bits != 0 || h.Nonce != 0 || len(h.Seal) != 0 {
+		return fmt.Errorf("bits %d, nonce %d and a seal of %d bytes in a BFT header: all must be empty", h.Bits, h.Nonce, len(h.Seal))
 	}
 	if proposer < 0 || proposer >= len(e.cfg.Validators) || e.cfg.Validators[proposer].Address != h.Coinbase {
 		return fmt.Errorf("coinbase %s is not the proposer's address", h.Coinbase.Hex())
@@ -109,20 +113,21 @@ func (e *Engine) checkProposed(h *chain.Header, proposer int) error {
 	return nil
 }
 
-// Prepare zeroes the engine fields; the seal comes with the commit.
+// Prepare empties the engine fields and the seal.
 func (e *Engine) Prepare(_ chain.ChainReader, h, _ *chain.Header) error {
-	h.Bits, h.Nonce = 0, 0
+	h.Bits, h.Nonce, h.Seal = 0, 0, nil
 	return nil
 }
 
-// Seal refuses: a BFT block is sealed by its commit (WithCommit), which the
+// Seal refuses: a BFT block is final by its commit (WithCommit), which the
 // validators' votes make, not the engine.
 func (e *Engine) Seal(context.Context, chain.ChainReader, *chain.Block) (*chain.Block, error) {
-	return nil, errors.New("bftchain: a block is sealed by its commit, not by the engine")
+	return nil, errors.New("bftchain: a block is final by its commit, not sealed by the engine")
 }
 
-// WithCommit returns b sealed with the commit of decision d, whose value
-// must be b's SealHash.
+// WithCommit returns b with the commit of decision d as its proof; d's
+// value must be b's SealHash. The header, and so the block's hash, is b's
+// whichever precommits d holds.
 func (e *Engine) WithCommit(b *chain.Block, d *bft.Decision) (*chain.Block, error) {
 	if d.Value != bft.Value(b.Header.SealHash()) || uint64(d.Height) != b.Height() {
 		return nil, fmt.Errorf("bftchain: decision %s at height %d is not block %d", d.Value, d.Height, b.Height())
@@ -131,11 +136,9 @@ func (e *Engine) WithCommit(b *chain.Block, d *bft.Decision) (*chain.Block, erro
 	if err != nil {
 		return nil, err
 	}
-	h := *b.Header
-	h.Seal = c.Encode()
-	sealed := *b
-	sealed.Header = &h
-	return &sealed, nil
+	committed := *b
+	committed.Proof = c.Encode()
+	return &committed, nil
 }
 
 // Weight is 1 a block: only committed blocks are valid, and no two commits

@@ -61,11 +61,6 @@ type Producer struct {
 	resume  bft.Output
 	blocks  map[bft.Value]*chain.Block // proposed in the current height
 	timers  []clock.Timer
-	// sealed is the decided block with this validator's commit, while it
-	// waits for the proposer's (sealDue).
-	sealed      *chain.Block
-	sealedRound bft.Round
-	sealDue     chan struct{}
 	// heightMsgs are the current height's messages the replica took, its
 	// own included, which resend sends again.
 	heightMsgs []bft.Message
@@ -82,7 +77,7 @@ func NewProducer(cfg ProducerConfig) (*Producer, error) {
 		return nil, errors.New("bftchain: producer needs a chain, its engine, transactions, a key and a directory")
 	}
 	p := &Producer{cfg: cfg, log: cfg.Logger, clock: clock.OrReal(cfg.Clock), self: crypto.PubkeyToAddress(cfg.Key.PublicKey),
-		events: make(chan bft.Event, 64), inbox: make(chan inbound, inboxSize), sealDue: make(chan struct{}, 1), wake: make(chan struct{}, 1), quit: make(chan struct{}), blocks: map[bft.Value]*chain.Block{}, obs: newObserver()}
+		events: make(chan bft.Event, 64), inbox: make(chan inbound, inboxSize), wake: make(chan struct{}, 1), quit: make(chan struct{}), blocks: map[bft.Value]*chain.Block{}, obs: newObserver()}
 	if p.log == nil {
 		p.log = slog.Default()
 	}
@@ -99,7 +94,7 @@ func NewProducer(cfg ProducerConfig) (*Producer, error) {
 	}
 	p.replica, p.resume = r, resume
 	p.obs.snapshot(r.Machine())
-	// A block from the peers (the proposer's sealed block, or one synced)
+	// A block from the peers (a committed block they sent, or one synced)
 	// may end the height or let the next one start.
 	cfg.Chain.Subscribe(func(ev chain.HeadEvent) {
 		p.obs.committed(ev, p.clock.Now())
@@ -208,8 +203,6 @@ func (p *Producer) next() error {
 		return p.handle(e)
 	case in := <-p.inbox:
 		return p.receive(in)
-	case <-p.sealDue:
-		return p.insertOwnSeal()
 	case <-p.wake:
 		return nil
 	case <-start:
@@ -324,46 +317,17 @@ func (p *Producer) act(out bft.Output) error {
 		p.log.Warn("Decided a block this node does not have", "height", out.Decision.Height, "value", out.Decision.Value)
 		return nil
 	}
-	sealed, err := p.cfg.Engine.WithCommit(b, out.Decision)
+	// The block is the proposed one whichever precommits this validator
+	// saw: they are its proof, outside its hash, so every validator
+	// inserts the same block at once.
+	committed, err := p.cfg.Engine.WithCommit(b, out.Decision)
 	if err != nil {
 		return err
 	}
-	// One sealed block must be the one every node keeps: each validator's
-	// commit holds the precommits it saw, so two validators' seals, and
-	// block hashes, may differ. The proposer inserts its own at once; the
-	// validator after it in the set a precommit timeout later if no sealed
-	// block has come by then, the next one after two, and so on. A node
-	// keeps the first it has.
-	rank := (p.cfg.Engine.Index(p.self) - p.cfg.Engine.Index(b.Header.Coinbase) + p.cfg.Engine.vals.Size()) % p.cfg.Engine.vals.Size()
-	if rank == 0 {
-		return p.insert(sealed, out.Decision.Round)
+	if err := p.cfg.Chain.InsertBlock(committed); err != nil && !errors.Is(err, chain.ErrKnownBlock) {
+		return fmt.Errorf("bftchain: insert committed block %d: %w", committed.Height(), err)
 	}
-	p.sealed, p.sealedRound = sealed, out.Decision.Round
-	p.timers = append(p.timers, p.clock.AfterFunc(time.Duration(rank)*p.cfg.Engine.cfg.Precommit.D(), func() {
-		select {
-		case p.sealDue <- struct{}{}:
-		default:
-		}
-	}))
-	return nil
-}
-
-// insertOwnSeal inserts the decided block with this validator's commit if
-// the proposer's has not come.
-func (p *Producer) insertOwnSeal() error {
-	if p.sealed == nil || p.sealed.Height() <= p.cfg.Chain.Head().Height() {
-		return nil
-	}
-	p.log.Info("No sealed block came from the validators before this one: inserting this validator's", "height", p.sealed.Height())
-	return p.insert(p.sealed, p.sealedRound)
-}
-
-// insert inserts a decided block, sealed, and ends its height.
-func (p *Producer) insert(sealed *chain.Block, round bft.Round) error {
-	if err := p.cfg.Chain.InsertBlock(sealed); err != nil && !errors.Is(err, chain.ErrKnownBlock) {
-		return fmt.Errorf("bftchain: insert committed block %d: %w", sealed.Height(), err)
-	}
-	p.log.Info("Committed block", "height", sealed.Height(), "round", round, "hash", sealed.Hash(), "txs", len(sealed.Txs))
+	p.log.Info("Committed block", "height", committed.Height(), "round", out.Decision.Round, "hash", committed.Hash(), "txs", len(committed.Txs))
 	return p.endHeight()
 }
 
@@ -372,7 +336,7 @@ func (p *Producer) endHeight() error {
 	for _, t := range p.timers {
 		t.Stop()
 	}
-	p.timers, p.blocks, p.sealed, p.heightMsgs = nil, map[bft.Value]*chain.Block{}, nil, nil
+	p.timers, p.blocks, p.heightMsgs = nil, map[bft.Value]*chain.Block{}, nil
 	return os.RemoveAll(filepath.Join(p.cfg.Dir, proposalsDir))
 }
 

@@ -95,7 +95,7 @@ func (o *observer) committed(ev chain.HeadEvent, now time.Time) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	for _, b := range ev.Added {
-		c, err := DecodeCommit(b.Header.Seal)
+		c, err := DecodeCommit(b.Proof)
 		if err != nil {
 			continue // genesis
 		}
@@ -140,7 +140,7 @@ type Status struct {
 }
 
 // CommitStatus is a committed block's commit: its round and the
-// validators whose precommits its seal holds.
+// validators whose precommits its proof, as this node has it, holds.
 type CommitStatus struct {
 	Height       hexutil.Uint64   `json:"height"`
 	Hash         common.Hash      `json:"hash"`
@@ -165,7 +165,7 @@ func (e *Engine) status(c *chain.Chain) *Status {
 		s.Machine = &m
 	}
 	head := c.Head()
-	if commit, err := DecodeCommit(head.Header.Seal); err == nil {
+	if commit, err := DecodeCommit(head.Proof); err == nil {
 		cs := &CommitStatus{Height: hexutil.Uint64(head.Height()), Hash: head.Hash(), Round: int32(commit.Round), Precommitted: []common.Address{}}
 		for _, sig := range commit.Sigs {
 			if sig.Validator < len(e.cfg.Validators) {

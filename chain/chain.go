@@ -42,6 +42,7 @@ type Chain struct {
 	genesis *Genesis
 	engine  Engine
 	body    BodyTransition // engine's, or nil: blocks carry no consensus body
+	proof   ProofVerifier  // engine's, or nil: blocks carry no proof
 	clock   clock.Clock
 	log     *slog.Logger
 
@@ -104,6 +105,7 @@ func Open(cfg Config) (*Chain, error) {
 		c.log = slog.Default()
 	}
 	c.body, _ = cfg.Engine.(BodyTransition)
+	c.proof, _ = cfg.Engine.(ProofVerifier)
 	gblock, gstate := cfg.Genesis.Block(cfg.Engine)
 	c.genesisHeader = gblock.Header
 	gjson, err := json.Marshal(cfg.Genesis)
@@ -285,6 +287,9 @@ func (c *Chain) insert(b *Block) (*HeadEvent, error) {
 	} else if err != nil {
 		return nil, fmt.Errorf("read parent %x: %w", b.Header.ParentHash, err)
 	}
+	if err := c.verifyProof(b); err != nil {
+		return nil, err // the block may come again with a valid proof
+	}
 	c.arrivals.record(hash, c.clock.Now())
 	if err := c.verifyBlock(b, parent); err != nil {
 		if errors.Is(err, ErrFutureBlock) {
@@ -368,6 +373,24 @@ func verifyBody(b *Block) error {
 	}
 	if root := ConsensusBodyRoot(b.Consensus); root != h.ConsensusRoot {
 		return NewRuleError(ErrBadConsensusRoot, "header has %x, consensus body gives %x", h.ConsensusRoot, root)
+	}
+	return nil
+}
+
+// verifyProof checks b's proof with the engine's ProofVerifier; an engine
+// without one takes no proof.
+func (c *Chain) verifyProof(b *Block) error {
+	if c.proof == nil {
+		if len(b.Proof) > 0 {
+			return NewRuleError(ErrBadProof, "this engine takes no proof (%d bytes)", len(b.Proof))
+		}
+		return nil
+	}
+	if err := c.proof.VerifyProof(c, b.Header, b.Proof); err != nil {
+		if IsRuleError(err) {
+			return err
+		}
+		return fmt.Errorf("verify proof of block %d: %w", b.Height(), err)
 	}
 	return nil
 }
@@ -555,7 +578,11 @@ func (c *Chain) readBlock(hash common.Hash) (*Block, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Block{Header: h, Txs: txs, Consensus: body}, nil
+	proof, err := c.store.Proof(hash)
+	if err != nil {
+		return nil, err
+	}
+	return &Block{Header: h, Txs: txs, Consensus: body, Proof: proof}, nil
 }
 
 // BuildBlock assembles an unsealed block on the head: the engine's consensus

@@ -6,7 +6,7 @@ import (
 
 // CheckBlock checks that b, not sealed yet, may extend the head: every rule
 // InsertBlock checks except the engine's header check (which needs the
-// seal), then b's execution on the head's state, which it reverts. A
+// seal) and the block's proof, then b's execution on the head's state, which it reverts. A
 // validator of a BFT chain checks a proposed block so before it votes for
 // it (the valid(v) of Tendermint). It returns a RuleError for a block that
 // breaks a rule, and an error wrapping ErrUnknownParent for one that does

@@ -46,7 +46,7 @@ func startBFTNet(t *testing.T) ([]*node.Node, *chain.Genesis) {
 }
 
 // TestBFTValidatorsCommitTogether: four validator nodes over TCP commit the
-// same blocks, each proposed with its block and sealed with the precommits
+// same blocks, each proposed with its block and committed by the precommits
 // of at least three of them; a transfer sent to one is committed, and on
 // every node the finalized and safe blocks are the head.
 func TestBFTValidatorsCommitTogether(t *testing.T) {
@@ -62,9 +62,9 @@ func TestBFTValidatorsCommitTogether(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := bftchain.DecodeCommit(want.Header.Seal)
+	c, err := bftchain.DecodeCommit(want.Proof)
 	if err != nil || len(c.Sigs) < 3 {
-		t.Fatalf("the block's seal holds %d precommits (%v), want a quorum of 3 of 4", len(c.Sigs), err)
+		t.Fatalf("the block's commit holds %d precommits (%v), want a quorum of 3 of 4", len(c.Sigs), err)
 	}
 	poll.Until(t, time.Minute, "every node to hold the transfer's block", func() bool {
 		for _, n := range nodes {

@@ -20,7 +20,7 @@ import (
 // TestBFTStatusAndMetrics: on four validator nodes over TCP, bft_status
 // shows a state machine whose lock and valid value agree with the
 // algorithm (locked round <= valid round <= round, a value exactly when a
-// round) and the head's commit as its seal holds it; /metrics counts one
+// round) and the head's commit as the node holds it; /metrics counts one
 // rounds-per-height observation per committed height, their sum the
 // committed rounds plus one, a commit latency for no more heights, and a
 // machine height at most one past the head.
@@ -86,7 +86,7 @@ func checkBFTStatus(t *testing.T, i int, n *node.Node, vals []bftchain.GenesisVa
 	if err != nil || b.Hash() != c.Hash {
 		t.Fatalf("node %d: the status's commit is of %s at %d, the chain holds another (%v)", i, c.Hash, ch, err)
 	}
-	commit, err := bftchain.DecodeCommit(b.Header.Seal)
+	commit, err := bftchain.DecodeCommit(b.Proof)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +95,7 @@ func checkBFTStatus(t *testing.T, i int, n *node.Node, vals []bftchain.GenesisVa
 		signers = append(signers, vals[sig.Validator].Address)
 	}
 	if int32(commit.Round) != c.Round || !slices.Equal(signers, c.Precommitted) || len(signers) < 3 {
-		t.Errorf("node %d: status commit round %d by %v, seal round %d by %v", i, c.Round, c.Precommitted, commit.Round, signers)
+		t.Errorf("node %d: status commit round %d by %v, commit round %d by %v", i, c.Round, c.Precommitted, commit.Round, signers)
 	}
 }
 
@@ -129,7 +129,7 @@ func checkBFTMetrics(t *testing.T, i int, n *node.Node) int {
 		if err != nil {
 			t.Fatal(err)
 		}
-		c, err := bftchain.DecodeCommit(b.Header.Seal)
+		c, err := bftchain.DecodeCommit(b.Proof)
 		if err != nil {
 			t.Fatal(err)
 		}
