@@ -27,6 +27,9 @@ type Engine struct {
 	// producer is the node's producer, once there is one, whose state
 	// bft_status shows.
 	producer atomic.Pointer[Producer]
+	// chain is the producer's chain, whose head's proof is the LastCommit
+	// of the block it builds (BuildConsensus).
+	chain atomic.Pointer[chain.Chain]
 }
 
 var (
@@ -74,13 +77,14 @@ func (e *Engine) InitGenesis(*chain.Genesis, *chain.Header, *chain.State) {}
 // ErrNoCommit is why a header without a valid commit is refused.
 var ErrNoCommit = errors.New("no valid commit")
 
-// VerifyHeader checks that h's proposer is a validator, and its engine
-// fields and seal are empty: the seal is not the commit, whose precommits
-// differ from node to node, so that a decided block hashes the same on
-// every node. The commit is the block's proof (VerifyProof).
+// VerifyHeader checks that h's proposer is a validator, its engine fields
+// and seal are empty, and it has a consensus body, its parent's commit
+// (ApplyConsensus), from height 2 on. The seal is not the commit, whose
+// precommits differ from node to node, so that a decided block hashes the
+// same on every node: the commit is the block's proof (VerifyProof).
 func (e *Engine) VerifyHeader(_ chain.ChainReader, h, _ *chain.Header) error {
-	if h.Bits != 0 || h.Nonce != 0 || len(h.Seal) != 0 {
-		return chain.NewRuleError(chain.ErrConsensus, "bits %d, nonce %d and a seal of %d bytes in a BFT header: all must be empty", h.Bits, h.Nonce, len(h.Seal))
+	if err := checkFields(h); err != nil {
+		return chain.NewRuleError(chain.ErrConsensus, "%v", err)
 	}
 	if !e.members[h.Coinbase] {
 		return chain.NewRuleError(chain.ErrConsensus, "proposer %s is no validator", h.Coinbase.Hex())
@@ -100,12 +104,24 @@ func (e *Engine) VerifyProof(_ chain.ChainReader, h *chain.Header, proof []byte)
 	return nil
 }
 
-// checkProposed checks the engine fields of h, proposed by validator
-// proposer: empty, and proposer's address as the Coinbase (it takes the
-// fees).
-func (e *Engine) checkProposed(h *chain.Header, proposer int) error {
+// checkFields checks h's engine fields and seal (empty) and that it has a
+// consensus body from height 2 on.
+func checkFields(h *chain.Header) error {
 	if h.Bits != 0 || h.Nonce != 0 || len(h.Seal) != 0 {
 		return fmt.Errorf("bits %d, nonce %d and a seal of %d bytes in a BFT header: all must be empty", h.Bits, h.Nonce, len(h.Seal))
+	}
+	if h.Height >= 2 && h.ConsensusRoot == (common.Hash{}) {
+		return fmt.Errorf("block %d carries no commit of its parent", h.Height)
+	}
+	return nil
+}
+
+// checkProposed checks the fields of h, proposed by validator proposer
+// (checkFields), and proposer's address as the Coinbase (it takes the
+// fees).
+func (e *Engine) checkProposed(h *chain.Header, proposer int) error {
+	if err := checkFields(h); err != nil {
+		return err
 	}
 	if proposer < 0 || proposer >= len(e.cfg.Validators) || e.cfg.Validators[proposer].Address != h.Coinbase {
 		return fmt.Errorf("coinbase %s is not the proposer's address", h.Coinbase.Hex())

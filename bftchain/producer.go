@@ -103,6 +103,7 @@ func NewProducer(cfg ProducerConfig) (*Producer, error) {
 	deliver := p.deliver
 	cfg.Engine.deliver.Store(&deliver)
 	cfg.Engine.producer.Store(p)
+	cfg.Engine.chain.Store(cfg.Chain)
 	return p, nil
 }
 
