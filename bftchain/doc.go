@@ -9,7 +9,10 @@
 // block of a decided value is the same on every node. The commit that
 // decides it is its proof (chain.Block.Proof, CometBFT's seen commit),
 // outside its hash: each node keeps the quorum of precommits it has, sends
-// it with the block, and imports no block without one (VerifyProof). Messages are
+// it with the block, and imports no block without one (VerifyProof). The
+// next block carries the parent's commit in its consensus body
+// (lastcommit.go, CometBFT's LastCommit), so the chain holds each height's
+// commit but the head's. Messages are
 // signed with the validators' Ethereum keys (secp256k1 over keccak256);
 // a validator is named in the bft set by its address, as Clique's signers
 // are. Proposals and votes travel on p2p channels of their own (wire.go).
