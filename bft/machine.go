@@ -22,7 +22,10 @@ type Config struct {
 type Event interface{ isEvent() }
 
 // NewHeight starts a height: Height is the next one to decide (1, or one
-// above the last decision) and Value is what this validator proposes there
+// above the last decision, or above a height whose decision the caller
+// learned elsewhere: a node that synced the committed block, with its
+// commit, from its peers; an undecided height is then abandoned, which
+// signs nothing) and Value is what this validator proposes there
 // when it is the proposer and holds no valid value (the paper's getValue()).
 type NewHeight struct {
 	Height Height
@@ -129,10 +132,9 @@ func (m *Machine) Step() Step { return m.step }
 // waits for the next NewHeight).
 func (m *Machine) Decided() bool { return m.decided }
 
-// startsHeight says whether NewHeight e would start a height.
-func (m *Machine) startsHeight(e NewHeight) bool {
-	return e.Height > m.height && (m.height == 0 || m.decided)
-}
+// startsHeight says whether NewHeight e would start a height: any later
+// one, decided or not.
+func (m *Machine) startsHeight(e NewHeight) bool { return e.Height > m.height }
 
 // Locked returns the locked value and round (NoRound when not locked).
 func (m *Machine) Locked() (Value, Round) { return m.lockedValue, m.lockedRound }

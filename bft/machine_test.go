@@ -322,3 +322,26 @@ func TestCommitCountsEveryVoteOfADoubleSigner(t *testing.T) {
 		t.Fatalf("evidence %v, want the double signer's", out.Evidence)
 	}
 }
+
+// TestNewHeightAbandonsAnUndecidedHeight: a validator whose node learned
+// height 1's decision elsewhere (a synced block and its commit) moves on
+// to height 2 without deciding 1, and proposes or waits there.
+func TestNewHeightAbandonsAnUndecidedHeight(t *testing.T) {
+	f := newFixture(t)
+	m := f.machine(f.notProposer(0))
+	m.Handle(NewHeight{Height: 1, Value: Value{1}})
+	if m.Decided() {
+		t.Fatal("height 1 decided without messages")
+	}
+	out := m.Handle(NewHeight{Height: 2, Value: Value{2}})
+	if m.Height() != 2 || m.Round() != 0 || m.Step() != StepPropose {
+		t.Fatalf("at height %d, round %d, step %s: want height 2, round 0, propose", m.Height(), m.Round(), m.Step())
+	}
+	if len(out.Broadcast) == 0 && len(out.Timers) == 0 {
+		t.Fatal("height 2 started without a proposal or a timer")
+	}
+	m.Handle(NewHeight{Height: 1, Value: Value{1}})
+	if m.Height() != 2 {
+		t.Fatalf("a NewHeight of an earlier height moved the machine to %d", m.Height())
+	}
+}

@@ -12,12 +12,19 @@ import (
 	"github.com/ethereum/go-ethereum/crypto"
 )
 
-// A commit in a seal is the round (4 bytes, big-endian), then for each
-// precommit its validator's index (2 bytes) and signature (65 bytes).
+// A commit, a block's proof, is the round (4 bytes, big-endian), then for
+// each precommit its validator's index (2 bytes) and signature (65 bytes);
+// it holds at most maxCommitSigs precommits, so a set whose smallest quorum
+// needs no more than 100 validators fits (6,704 bytes; chain.MaxProofSize
+// is 65,536).
 const (
 	sigEntrySize  = 2 + crypto.SignatureLength
-	maxCommitSigs = (chain.MaxSealSize - 4) / sigEntrySize
+	maxCommitSigs = 100
+	maxCommitSize = 4 + maxCommitSigs*sigEntrySize
 )
+
+// The longest commit is within the chain's bound on a proof.
+var _ [chain.MaxProofSize - maxCommitSize]struct{}
 
 // Commit is the proof that a block was decided: precommits of more than two
 // thirds of the stake for its SealHash, at its height, in one round.
@@ -34,7 +41,7 @@ type CommitSig struct {
 
 // commitOf is the smallest part of d's precommits that is still a quorum:
 // the most powerful validators first (the lower index among equals), so
-// that it fits a seal.
+// that it fits its bound.
 func commitOf(vals *bft.ValidatorSet, d *bft.Decision) (Commit, error) {
 	pcs := slices.Clone(d.Commit)
 	slices.SortFunc(pcs, func(a, b bft.Message) int {
@@ -54,7 +61,7 @@ func commitOf(vals *bft.ValidatorSet, d *bft.Decision) (Commit, error) {
 	return Commit{}, fmt.Errorf("bftchain: decision at height %d without a quorum of precommits", d.Height)
 }
 
-// Encode is the commit as a seal.
+// Encode is the commit as a block's proof.
 func (c Commit) Encode() []byte {
 	b := binary.BigEndian.AppendUint32(nil, uint32(c.Round))
 	for _, s := range c.Sigs {
@@ -64,16 +71,16 @@ func (c Commit) Encode() []byte {
 	return b
 }
 
-// DecodeCommit reads a seal as a commit.
-func DecodeCommit(seal []byte) (Commit, error) {
-	if len(seal) < 4 || (len(seal)-4)%sigEntrySize != 0 {
-		return Commit{}, fmt.Errorf("seal of %d bytes is not a commit", len(seal))
+// DecodeCommit reads a block's proof as a commit.
+func DecodeCommit(proof []byte) (Commit, error) {
+	if len(proof) < 4 || len(proof) > maxCommitSize || (len(proof)-4)%sigEntrySize != 0 {
+		return Commit{}, fmt.Errorf("proof of %d bytes is not a commit", len(proof))
 	}
-	c := Commit{Round: bft.Round(binary.BigEndian.Uint32(seal))}
+	c := Commit{Round: bft.Round(binary.BigEndian.Uint32(proof))}
 	if c.Round < 0 {
 		return Commit{}, fmt.Errorf("commit of round %d", c.Round)
 	}
-	for b := seal[4:]; len(b) > 0; b = b[sigEntrySize:] {
+	for b := proof[4:]; len(b) > 0; b = b[sigEntrySize:] {
 		c.Sigs = append(c.Sigs, CommitSig{Validator: int(binary.BigEndian.Uint16(b)), Sig: b[2:sigEntrySize:sigEntrySize]})
 	}
 	return c, nil

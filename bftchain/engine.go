@@ -21,14 +21,21 @@ type Engine struct {
 	vals    *bft.ValidatorSet
 	cfg     *GenesisConfig
 	members map[common.Address]bool
-	// deliver hands received messages to the node's producer, once there
-	// is one (Channels).
-	deliver atomic.Pointer[func(bft.Message)]
+	// deliver hands received messages (and a proposal's block) to the
+	// node's producer, once there is one (Channels).
+	deliver atomic.Pointer[func(bft.Message, *chain.Block)]
+	// producer is the node's producer, once there is one, whose state
+	// bft_status shows.
+	producer atomic.Pointer[Producer]
+	// chain is the producer's chain, whose head's proof is the LastCommit
+	// of the block it builds (BuildConsensus).
+	chain atomic.Pointer[chain.Chain]
 }
 
 var (
-	_ chain.Engine    = (*Engine)(nil)
-	_ chain.Finalizer = (*Engine)(nil)
+	_ chain.Engine        = (*Engine)(nil)
+	_ chain.Finalizer     = (*Engine)(nil)
+	_ chain.ProofVerifier = (*Engine)(nil)
 )
 
 // New returns the engine of genesis g, which must have a "bft" section.
@@ -71,38 +78,72 @@ func (e *Engine) InitGenesis(*chain.Genesis, *chain.Header, *chain.State) {}
 var ErrNoCommit = errors.New("no valid commit")
 
 // VerifyHeader checks that h's proposer is a validator, its engine fields
-// are zero, and its seal is a commit of it (Commit).
+// and seal are empty, and it has a consensus body, its parent's commit
+// (ApplyConsensus), from height 2 on. The seal is not the commit, whose
+// precommits differ from node to node, so that a decided block hashes the
+// same on every node: the commit is the block's proof (VerifyProof).
 func (e *Engine) VerifyHeader(_ chain.ChainReader, h, _ *chain.Header) error {
-	if h.Bits != 0 || h.Nonce != 0 {
-		return chain.NewRuleError(chain.ErrConsensus, "bits %d and nonce %d of a BFT header must be 0", h.Bits, h.Nonce)
+	if err := checkFields(h); err != nil {
+		return chain.NewRuleError(chain.ErrConsensus, "%v", err)
 	}
 	if !e.members[h.Coinbase] {
 		return chain.NewRuleError(chain.ErrConsensus, "proposer %s is no validator", h.Coinbase.Hex())
 	}
-	c, err := DecodeCommit(h.Seal)
+	return nil
+}
+
+// VerifyProof checks that proof is a commit of h (Commit).
+func (e *Engine) VerifyProof(_ chain.ChainReader, h *chain.Header, proof []byte) error {
+	c, err := DecodeCommit(proof)
 	if err == nil {
 		err = c.verify(e.chainID, e.vals, h)
 	}
 	if err != nil {
-		return chain.NewRuleError(chain.ErrBadSeal, "%v: %v", ErrNoCommit, err)
+		return chain.NewRuleError(chain.ErrBadProof, "%v: %v", ErrNoCommit, err)
 	}
 	return nil
 }
 
-// Prepare zeroes the engine fields; the seal comes with the commit.
-func (e *Engine) Prepare(_ chain.ChainReader, h, _ *chain.Header) error {
-	h.Bits, h.Nonce = 0, 0
+// checkFields checks h's engine fields and seal (empty) and that it has a
+// consensus body from height 2 on.
+func checkFields(h *chain.Header) error {
+	if h.Bits != 0 || h.Nonce != 0 || len(h.Seal) != 0 {
+		return fmt.Errorf("bits %d, nonce %d and a seal of %d bytes in a BFT header: all must be empty", h.Bits, h.Nonce, len(h.Seal))
+	}
+	if h.Height >= 2 && h.ConsensusRoot == (common.Hash{}) {
+		return fmt.Errorf("block %d carries no commit of its parent", h.Height)
+	}
 	return nil
 }
 
-// Seal refuses: a BFT block is sealed by its commit (WithCommit), which the
-// validators' votes make, not the engine.
-func (e *Engine) Seal(context.Context, chain.ChainReader, *chain.Block) (*chain.Block, error) {
-	return nil, errors.New("bftchain: a block is sealed by its commit, not by the engine")
+// checkProposed checks the fields of h, proposed by validator proposer
+// (checkFields), and proposer's address as the Coinbase (it takes the
+// fees).
+func (e *Engine) checkProposed(h *chain.Header, proposer int) error {
+	if err := checkFields(h); err != nil {
+		return err
+	}
+	if proposer < 0 || proposer >= len(e.cfg.Validators) || e.cfg.Validators[proposer].Address != h.Coinbase {
+		return fmt.Errorf("coinbase %s is not the proposer's address", h.Coinbase.Hex())
+	}
+	return nil
 }
 
-// WithCommit returns b sealed with the commit of decision d, whose value
-// must be b's SealHash.
+// Prepare empties the engine fields and the seal.
+func (e *Engine) Prepare(_ chain.ChainReader, h, _ *chain.Header) error {
+	h.Bits, h.Nonce, h.Seal = 0, 0, nil
+	return nil
+}
+
+// Seal refuses: a BFT block is final by its commit (WithCommit), which the
+// validators' votes make, not the engine.
+func (e *Engine) Seal(context.Context, chain.ChainReader, *chain.Block) (*chain.Block, error) {
+	return nil, errors.New("bftchain: a block is final by its commit, not sealed by the engine")
+}
+
+// WithCommit returns b with the commit of decision d as its proof; d's
+// value must be b's SealHash. The header, and so the block's hash, is b's
+// whichever precommits d holds.
 func (e *Engine) WithCommit(b *chain.Block, d *bft.Decision) (*chain.Block, error) {
 	if d.Value != bft.Value(b.Header.SealHash()) || uint64(d.Height) != b.Height() {
 		return nil, fmt.Errorf("bftchain: decision %s at height %d is not block %d", d.Value, d.Height, b.Height())
@@ -111,11 +152,9 @@ func (e *Engine) WithCommit(b *chain.Block, d *bft.Decision) (*chain.Block, erro
 	if err != nil {
 		return nil, err
 	}
-	h := *b.Header
-	h.Seal = c.Encode()
-	sealed := *b
-	sealed.Header = &h
-	return &sealed, nil
+	committed := *b
+	committed.Proof = c.Encode()
+	return &committed, nil
 }
 
 // Weight is 1 a block: only committed blocks are valid, and no two commits

@@ -17,9 +17,20 @@ import (
 // ct.Key(1), on an in-memory store and a simulated clock.
 func devChain(t *testing.T) (*chain.Genesis, *clock.Sim, *Engine, *chain.Chain) {
 	t.Helper()
+	return testChain(t, 1)
+}
+
+// testChain is a BFT chain whose n validators, of equal stake, are
+// ct.Key(0) to ct.Key(n-1), as devChain.
+func testChain(t *testing.T, n int) (*chain.Genesis, *clock.Sim, *Engine, *chain.Chain) {
+	t.Helper()
+	cfg := &GenesisConfig{}
+	for i := range n {
+		cfg.Validators = append(cfg.Validators, GenesisValidator{Address: ct.Addr(i), Stake: chain.NewBigInt(ct.Ether(32))})
+	}
 	g := &chain.Genesis{ChainID: 1337, Consensus: Name, Timestamp: uint64(ct.GenesisTime.UnixMilli()),
 		Alloc:  chain.Alloc{ct.Addr(1): {Balance: chain.NewBigInt(ct.Ether(1000))}},
-		Engine: &GenesisConfig{Validators: []GenesisValidator{{Address: ct.Addr(0), Stake: chain.NewBigInt(ct.Ether(32))}}}}
+		Engine: cfg}
 	g.FillDefaults()
 	if err := g.Validate(); err != nil {
 		t.Fatal(err)
@@ -77,9 +88,10 @@ func TestCommittedBlockFinal(t *testing.T) {
 	}
 }
 
-// TestBlockWithoutCommitRefused: a header without a seal, with the commit
+// TestBlockWithoutCommitRefused: a block without a commit, with the commit
 // of another block, or with a precommit signed by a non-validator is
-// refused.
+// refused, and does not stop the block coming again with its commit; a
+// header with a seal is refused.
 func TestBlockWithoutCommitRefused(t *testing.T) {
 	g, clk, e, c := devChain(t)
 	clk.Advance(g.BlockTime.D())
@@ -96,17 +108,22 @@ func TestBlockWithoutCommitRefused(t *testing.T) {
 	other.Time++
 	forged := Commit{Round: d.Round, Sigs: []CommitSig{{Validator: 0, Sig: mustSign(t, bft.Message{Type: bft.TypePrecommit, Height: 1,
 		Round: d.Round, Value: bft.Value(b.Header.SealHash()), ValidRound: bft.NoRound})}}}
-	for name, edit := range map[string]func(h *chain.Header){
-		"no seal":                func(h *chain.Header) { h.Seal = nil },
-		"another block's commit": func(h *chain.Header) { h.Time = other.Time },
-		"not a validator's":      func(h *chain.Header) { h.Seal = forged.Encode() },
+	for name, edit := range map[string]func(b *chain.Block){
+		"no commit":              func(b *chain.Block) { b.Proof = nil },
+		"another block's commit": func(b *chain.Block) { b.Header.Time = other.Time },
+		"not a validator's":      func(b *chain.Block) { b.Proof = forged.Encode() },
+		"a seal":                 func(b *chain.Block) { b.Header.Seal = sealed.Proof },
 	} {
 		h := *sealed.Header
-		edit(&h)
 		bad := *sealed
 		bad.Header = &h
-		if err := c.InsertBlock(&bad); !errors.Is(err, chain.ErrBadSeal) {
-			t.Errorf("%s: insert gives %v, want %v", name, err, chain.ErrBadSeal)
+		edit(&bad)
+		want := chain.ErrBadProof
+		if name == "a seal" {
+			want = chain.ErrConsensus
+		}
+		if err := c.InsertBlock(&bad); !errors.Is(err, want) {
+			t.Errorf("%s: insert gives %v, want %v", name, err, want)
 		}
 	}
 	if err := c.InsertBlock(sealed); err != nil {
@@ -121,4 +138,57 @@ func mustSign(t *testing.T, m bft.Message) []byte {
 		t.Fatal(err)
 	}
 	return sig
+}
+
+// TestBlockHashIndependentOfPrecommits: two validators that decide one
+// value from two different quorums of precommits (validators 0, 1, 2 and
+// 1, 2, 3 of four) insert one block, whose hash is the proposed block's;
+// each one's commit is a valid proof of it. With the commit in the seal
+// the two blocks' hashes differed.
+func TestBlockHashIndependentOfPrecommits(t *testing.T) {
+	g, clk, e, c := testChain(t, 4)
+	clk.Advance(g.BlockTime.D())
+	b, err := c.BuildBlock(ct.Addr(0), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	value := bft.Value(b.Header.SealHash())
+	decision := func(signers ...int) *bft.Decision {
+		d := &bft.Decision{Height: 1, Round: 0, Value: value}
+		for _, i := range signers {
+			m := bft.Message{Type: bft.TypePrecommit, Height: 1, Round: 0, Value: value, ValidRound: bft.NoRound, Validator: i}
+			sig, err := KeySigner{ct.Key(i)}.Sign(m.SignBytes("1337"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			m.Sig = sig
+			d.Commit = append(d.Commit, m)
+		}
+		return d
+	}
+	first, err := e.WithCommit(b, decision(0, 1, 2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := e.WithCommit(b, decision(1, 2, 3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Hash() != b.Hash() || second.Hash() != b.Hash() {
+		t.Fatalf("blocks %x and %x from two quorums of precommits, want both the proposed block %x", first.Hash(), second.Hash(), b.Hash())
+	}
+	if string(first.Proof) == string(second.Proof) {
+		t.Fatal("two quorums of precommits give one commit")
+	}
+	for _, committed := range []*chain.Block{first, second} {
+		if err := e.VerifyProof(c, committed.Header, committed.Proof); err != nil {
+			t.Errorf("commit refused: %v", err)
+		}
+	}
+	if err := c.InsertBlock(first); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.InsertBlock(second); !errors.Is(err, chain.ErrKnownBlock) {
+		t.Fatalf("the block with the other commit: %v, want it known", err)
+	}
 }

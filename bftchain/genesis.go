@@ -70,7 +70,7 @@ func (c *GenesisConfig) FillDefaults(*chain.Genesis) {
 
 // Validate checks the validators (at least one, each with at least a gwei
 // of stake, none twice, the total within bounds) and that a commit of any
-// quorum fits a header's seal.
+// quorum fits a commit (maxCommitSigs precommits).
 func (c *GenesisConfig) Validate(*chain.Genesis) error {
 	if len(c.Validators) == 0 {
 		return errors.New("validators are needed")
@@ -94,7 +94,7 @@ func (c *GenesisConfig) Validate(*chain.Genesis) error {
 		return err
 	}
 	if n := worstQuorum(vals); n > maxCommitSigs {
-		return fmt.Errorf("a commit may need %d signatures; a seal holds %d (chain.MaxSealSize)", n, maxCommitSigs)
+		return fmt.Errorf("a commit may need %d signatures; a commit holds %d", n, maxCommitSigs)
 	}
 	return nil
 }

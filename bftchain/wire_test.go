@@ -44,8 +44,9 @@ func TestMessageWire(t *testing.T) {
 }
 
 // TestChannels: a validator's message is relayed, without its sender, and
-// handed to the node's producer; one signed by another key, or sent on the
-// other channel, is the sender's fault and goes nowhere.
+// handed to the node's producer, once however often it comes; one signed
+// by another key, or sent on the other channel, is the sender's fault and
+// goes nowhere.
 func TestChannels(t *testing.T) {
 	_, clk, e, c := devChain(t)
 	var relayed []string
@@ -66,8 +67,11 @@ func TestChannels(t *testing.T) {
 	if chans[1].Code != VoteCode || handle(1, vote) != nil {
 		t.Fatal("a validator's vote refused")
 	}
-	if got := (<-p.events).(bft.Receive).Msg; !reflect.DeepEqual(got, vote) || len(relayed) != 1 || relayed[0] != string(VoteCode)+"peer1" {
+	if got := (<-p.inbox).msg; !reflect.DeepEqual(got, vote) || len(relayed) != 1 || relayed[0] != string(VoteCode)+"peer1" {
 		t.Fatalf("delivered %v, relayed %q", got, relayed)
+	}
+	if handle(1, vote) != nil || len(relayed) != 1 || len(p.inbox) != 0 {
+		t.Fatalf("a vote seen before went on: relayed %q, %d delivered", relayed, len(p.inbox))
 	}
 	if handle(0, vote) == nil {
 		t.Error("a vote on the proposals channel taken")
@@ -77,7 +81,45 @@ func TestChannels(t *testing.T) {
 	if handle(1, forged) == nil {
 		t.Error("a vote signed by another key taken")
 	}
-	if len(relayed) != 1 || len(p.events) != 0 {
-		t.Errorf("refused messages went on: relayed %q, %d delivered", relayed, len(p.events))
+	if len(relayed) != 1 || len(p.inbox) != 0 {
+		t.Errorf("refused messages went on: relayed %q, %d delivered", relayed, len(p.inbox))
+	}
+}
+
+// TestProposalWire: a proposal travels with its block; one whose block is
+// not its value, or of another height, or without a block, does not
+// decode.
+func TestProposalWire(t *testing.T) {
+	g, clk, _, c := devChain(t)
+	clk.Advance(g.BlockTime.D())
+	b, err := c.BuildBlock(ct.Addr(0), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := signed(t, 0, bft.Message{Type: bft.TypeProposal, Height: 1, Value: bft.Value(b.Header.SealHash()), ValidRound: bft.NoRound})
+	enc, err := EncodeProposal(Proposal{Msg: m, Block: b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := DecodeProposal(enc)
+	if err != nil || !reflect.DeepEqual(got.Msg, m) || got.Block.Hash() != b.Hash() {
+		t.Fatalf("decoded %+v (%v)", got, err)
+	}
+	other := m
+	other.Value = bft.Value{9}
+	otherEnc, err := EncodeProposal(Proposal{Msg: signed(t, 0, other), Block: b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	higher := m
+	higher.Height = 2
+	higherEnc, err := EncodeProposal(Proposal{Msg: signed(t, 0, higher), Block: b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, p := range map[string][]byte{"another value": otherEnc, "another height": higherEnc, "no block": EncodeMessage(m)} {
+		if _, err := DecodeProposal(p); err == nil {
+			t.Errorf("%s: decoded", name)
+		}
 	}
 }

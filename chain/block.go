@@ -16,6 +16,9 @@ const MaxBlockSize = 8 << 20
 // MaxConsensusSize bounds a block's consensus body.
 const MaxConsensusSize = 1 << 20
 
+// MaxProofSize bounds a block's proof (Block.Proof).
+const MaxProofSize = 64 << 10
+
 // Block is a header, its transactions and its consensus body.
 type Block struct {
 	Header *Header
@@ -24,6 +27,12 @@ type Block struct {
 	// opaque to the chain, committed to by Header.ConsensusRoot and applied
 	// by the engine's BodyTransition. Empty for engines without one.
 	Consensus []byte
+	// Proof is engine data outside the block's hash that shows the block
+	// final (BFT: the commit its node has, CometBFT's seen commit), stored
+	// beside the block and sent with it; one block may come with different
+	// proofs from different nodes. Checked on import by the engine's
+	// ProofVerifier; empty for engines without one.
+	Proof []byte
 }
 
 // Hash is the header hash.
@@ -51,11 +60,12 @@ type blockRLP struct {
 	Header    []byte
 	Txs       []*types.Transaction
 	Consensus []byte `rlp:"optional"`
+	Proof     []byte `rlp:"optional"`
 }
 
 // MarshalBinary encodes the block as RLP [header bytes, [tx, ...]], followed
-// by the consensus body when it is not empty: a block without one encodes as
-// blocks did before consensus bodies.
+// by the consensus body and the proof when they are not empty: a block
+// without them encodes as blocks did before consensus bodies.
 func (b *Block) MarshalBinary() ([]byte, error) {
 	hb, err := b.Header.MarshalBinary()
 	if err != nil {
@@ -64,7 +74,10 @@ func (b *Block) MarshalBinary() ([]byte, error) {
 	if len(b.Consensus) > MaxConsensusSize {
 		return nil, fmt.Errorf("encode block: consensus body of %d bytes exceeds %d", len(b.Consensus), MaxConsensusSize)
 	}
-	return rlp.EncodeToBytes(blockRLP{Header: hb, Txs: b.Txs, Consensus: b.Consensus})
+	if len(b.Proof) > MaxProofSize {
+		return nil, fmt.Errorf("encode block: proof of %d bytes exceeds %d", len(b.Proof), MaxProofSize)
+	}
+	return rlp.EncodeToBytes(blockRLP{Header: hb, Txs: b.Txs, Consensus: b.Consensus, Proof: b.Proof})
 }
 
 // UnmarshalBinary decodes a block written by MarshalBinary.
@@ -79,13 +92,19 @@ func (b *Block) UnmarshalBinary(data []byte) error {
 	if len(dec.Consensus) > MaxConsensusSize {
 		return fmt.Errorf("decode block: consensus body of %d bytes exceeds %d", len(dec.Consensus), MaxConsensusSize)
 	}
+	if len(dec.Proof) > MaxProofSize {
+		return fmt.Errorf("decode block: proof of %d bytes exceeds %d", len(dec.Proof), MaxProofSize)
+	}
 	h := new(Header)
 	if err := h.UnmarshalBinary(dec.Header); err != nil {
 		return fmt.Errorf("decode block: %w", err)
 	}
-	b.Header, b.Txs, b.Consensus = h, dec.Txs, nil
+	b.Header, b.Txs, b.Consensus, b.Proof = h, dec.Txs, nil, nil
 	if len(dec.Consensus) > 0 {
 		b.Consensus = dec.Consensus
+	}
+	if len(dec.Proof) > 0 {
+		b.Proof = dec.Proof
 	}
 	return nil
 }

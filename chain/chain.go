@@ -42,6 +42,7 @@ type Chain struct {
 	genesis *Genesis
 	engine  Engine
 	body    BodyTransition // engine's, or nil: blocks carry no consensus body
+	proof   ProofVerifier  // engine's, or nil: blocks carry no proof
 	clock   clock.Clock
 	log     *slog.Logger
 
@@ -104,6 +105,7 @@ func Open(cfg Config) (*Chain, error) {
 		c.log = slog.Default()
 	}
 	c.body, _ = cfg.Engine.(BodyTransition)
+	c.proof, _ = cfg.Engine.(ProofVerifier)
 	gblock, gstate := cfg.Genesis.Block(cfg.Engine)
 	c.genesisHeader = gblock.Header
 	gjson, err := json.Marshal(cfg.Genesis)
@@ -286,6 +288,9 @@ func (c *Chain) insert(b *Block) (*HeadEvent, error) {
 	} else if err != nil {
 		return nil, fmt.Errorf("read parent %x: %w", b.Header.ParentHash, err)
 	}
+	if err := c.verifyProof(b); err != nil {
+		return nil, err // the block may come again with a valid proof
+	}
 	c.arrivals.record(hash, c.clock.Now())
 	if err := c.verifyBlock(b, parent); err != nil {
 		if errors.Is(err, ErrFutureBlock) {
@@ -349,10 +354,15 @@ func (c *Chain) markInvalid(hash common.Hash, err error) error {
 
 // verifyBlock checks everything that does not need the parent's state.
 func (c *Chain) verifyBlock(b *Block, parent *Header) error {
-	h := b.Header
-	if err := c.verifyHeader(c, h, parent); err != nil {
+	if err := c.verifyHeader(c, b.Header, parent); err != nil {
 		return err
 	}
+	return verifyBody(b)
+}
+
+// verifyBody checks b's header against its body.
+func verifyBody(b *Block) error {
+	h := b.Header
 	if want := uint64(len(b.Txs)) * TransferGas; h.GasUsed != want {
 		return NewRuleError(ErrBadGasUsed, "gas used %d, %d transactions use %d", h.GasUsed, len(b.Txs), want)
 	}
@@ -368,9 +378,41 @@ func (c *Chain) verifyBlock(b *Block, parent *Header) error {
 	return nil
 }
 
+// verifyProof checks b's proof with the engine's ProofVerifier; an engine
+// without one takes no proof.
+func (c *Chain) verifyProof(b *Block) error {
+	if c.proof == nil {
+		if len(b.Proof) > 0 {
+			return NewRuleError(ErrBadProof, "this engine takes no proof (%d bytes)", len(b.Proof))
+		}
+		return nil
+	}
+	if err := c.proof.VerifyProof(c, b.Header, b.Proof); err != nil {
+		if IsRuleError(err) {
+			return err
+		}
+		return fmt.Errorf("verify proof of block %d: %w", b.Height(), err)
+	}
+	return nil
+}
+
 // verifyHeader checks the header rules: height, time, gas limit, engine; r
 // is the chain as the engine sees it.
 func (c *Chain) verifyHeader(r ChainReader, h, parent *Header) error {
+	if err := c.verifyHeaderFields(h, parent); err != nil {
+		return err
+	}
+	if err := c.engine.VerifyHeader(r, h, parent); err != nil {
+		if IsRuleError(err) {
+			return fmt.Errorf("%w: %w", ErrConsensus, err)
+		}
+		return fmt.Errorf("verify header %d: %w", h.Height, err) // the engine's own failure, not the block's
+	}
+	return nil
+}
+
+// verifyHeaderFields checks the header rules that are not the engine's.
+func (c *Chain) verifyHeaderFields(h, parent *Header) error {
 	if h.Height != parent.Height+1 {
 		return NewRuleError(ErrBadHeight, "height %d on parent of height %d", h.Height, parent.Height)
 	}
@@ -389,11 +431,8 @@ func (c *Chain) verifyHeader(r ChainReader, h, parent *Header) error {
 	if h.GasUsed > c.genesis.GasLimit || h.GasUsed%TransferGas != 0 {
 		return NewRuleError(ErrBadGasUsed, "gas used %d: not a multiple of %d within the limit %d", h.GasUsed, TransferGas, c.genesis.GasLimit)
 	}
-	if err := c.engine.VerifyHeader(r, h, parent); err != nil {
-		if IsRuleError(err) {
-			return fmt.Errorf("%w: %w", ErrConsensus, err)
-		}
-		return fmt.Errorf("verify header %d: %w", h.Height, err) // the engine's own failure, not the block's
+	if limit := SealLimit(c.engine); len(h.Seal) > limit {
+		return NewRuleError(ErrBadSeal, "seal of %d bytes, the engine's bound is %d", len(h.Seal), limit)
 	}
 	return nil
 }
@@ -540,7 +579,11 @@ func (c *Chain) readBlock(hash common.Hash) (*Block, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Block{Header: h, Txs: txs, Consensus: body}, nil
+	proof, err := c.store.Proof(hash)
+	if err != nil {
+		return nil, err
+	}
+	return &Block{Header: h, Txs: txs, Consensus: body, Proof: proof}, nil
 }
 
 // BuildBlock assembles an unsealed block on the head: the engine's consensus

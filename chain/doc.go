@@ -14,7 +14,8 @@
 // Consensus engines (pow/, pos/) plug in through the Engine interface defined here
 // (header rules, sealing, fork-choice weight or a ForkChooser, and their part of the state
 // transition: genesis, begin, system calls, finalize; optionally a consensus body,
-// BodyTransition, whose bytes the header commits to and the chain never reads) and read
+// BodyTransition, whose bytes the header commits to and the chain never reads; optionally
+// a proof beside the block, outside its hash, ProofVerifier) and read
 // the chain only through ChainReader; chain names no consensus concept. chain must not import any other
 // chaind package but clock: it sits at the bottom of the dependency graph, and it tells the
 // rest of the node about new heads through Subscribe callbacks.

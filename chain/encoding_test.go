@@ -446,7 +446,7 @@ func TestHashMemoIsExactAndBounded(t *testing.T) {
 // bytes, whose list needs a 3-byte length) still hashes as go-ethereum
 // hashes its Ethereum header.
 func TestHashOfAnOversizedSeal(t *testing.T) {
-	for _, n := range []int{MaxSealSize + 1, 300, 65000, 70000} {
+	for _, n := range []int{MaxSealSize + 1, 9000, 65000, 70000} {
 		h := randomHeader(rand.New(rand.NewSource(int64(n))))
 		h.Seal = make([]byte, n)
 		if h.Hash() != h.Ethereum().Hash() {

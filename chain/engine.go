@@ -85,6 +85,36 @@ type BodyTransition interface {
 	ApplyConsensus(c ChainReader, st *State, h *Header, body []byte) error
 }
 
+// ProofVerifier is implemented by engines whose blocks are final by a proof
+// that is not part of the block's hash (BFT: the commit, more than 2/3 of
+// the stake's precommits, which two nodes may hold different quorums of).
+// The chain imports a block only with a proof VerifyProof accepts, keeps it
+// beside the block (Block.Proof) and sends it with the block; a refused
+// proof does not make the block invalid, which may come again with another.
+// Blocks of an engine without it must have no proof.
+type ProofVerifier interface {
+	// VerifyProof checks that proof shows h final.
+	VerifyProof(c ChainReader, h *Header, proof []byte) error
+}
+
+// SealBounder is implemented by engines whose seal may be longer than
+// DefaultSealSize (a BFT commit: one signature per precommit). The chain
+// refuses a header whose seal exceeds its engine's bound before the engine
+// sees it; no bound exceeds MaxSealSize, which the decoder enforces.
+type SealBounder interface {
+	// MaxSealSize is the longest seal of the engine's headers.
+	MaxSealSize() int
+}
+
+// SealLimit is e's bound on a seal: its own (SealBounder) up to
+// MaxSealSize, else DefaultSealSize.
+func SealLimit(e Engine) int {
+	if b, ok := e.(SealBounder); ok {
+		return min(b.MaxSealSize(), MaxSealSize)
+	}
+	return DefaultSealSize
+}
+
 // NoSystemCalls is embedded by engines that take no calls from transactions
 // and change no state before a block's transactions (proof of work).
 type NoSystemCalls struct{}

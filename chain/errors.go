@@ -28,6 +28,7 @@ const (
 	ErrBadGasUsed       = ErrorKind("bad gas used")
 	ErrBlockTooLarge    = ErrorKind("block too large")
 	ErrBadSeal          = ErrorKind("bad seal")
+	ErrBadProof         = ErrorKind("bad proof")
 	ErrConsensus        = ErrorKind("consensus rule violated")
 	ErrInvalidAncestor  = ErrorKind("invalid ancestor")
 	ErrRevertsFinalized = ErrorKind("branch reverts a finalized block")

@@ -31,10 +31,18 @@ const (
 	// rootFlag marks, in the milliseconds field, that a ConsensusRoot
 	// follows the prefix.
 	rootFlag = 0x8000
-	// MaxSealSize bounds the seal (PoS: a signature and a RANDAO reveal).
-	MaxSealSize = 160
+	// DefaultSealSize bounds the seal of an engine that states no bound of
+	// its own (SealBounder): PoS's signature and RANDAO reveal fit.
+	DefaultSealSize = 160
+	// MaxSealSize bounds every engine's seal, so that a decoder bounds its
+	// memory before it knows the engine: a commit of 100 validators' BFT
+	// precommits fits.
+	MaxSealSize = 8192
 	// MaxHeaderSize bounds an encoded header.
-	MaxHeaderSize = 1024
+	MaxHeaderSize = HeaderFieldsSize + MaxSealSize
+	// HeaderFieldsSize bounds an encoded header without its seal: a header
+	// whose seal is at most n bytes encodes in HeaderFieldsSize + n.
+	HeaderFieldsSize = 1024 - DefaultSealSize
 )
 
 // Header is a block header.
@@ -130,7 +138,7 @@ func (h *Header) MarshalBinary() ([]byte, error) {
 	if h.BaseFee != nil && h.BaseFee.Sign() < 0 {
 		return nil, fmt.Errorf("encode header: negative base fee %v", h.BaseFee)
 	}
-	return h.appendRLP(make([]byte, 0, MaxHeaderSize), false), nil
+	return h.appendRLP(make([]byte, 0, HeaderFieldsSize+len(h.Seal)), false), nil
 }
 
 // errHeader wraps a decoding failure.

@@ -29,6 +29,7 @@ var (
 	prefixHeader    = []byte("h") // h + hash -> header bytes
 	prefixBody      = []byte("b") // b + hash -> RLP transactions
 	prefixConsensus = []byte("k") // k + hash -> consensus body, when not empty
+	prefixProof     = []byte("f") // f + hash -> the block's proof as this node has it, when not empty
 	prefixWeight    = []byte("w") // w + hash -> total weight of the branch up to it
 	prefixCanonical = []byte("c") // c + height -> hash on the canonical chain
 	prefixByHeight  = []byte("n") // n + height + hash -> nothing: every stored block
@@ -269,6 +270,15 @@ func (s *Store) Consensus(hash common.Hash) ([]byte, error) {
 	return data, err
 }
 
+// Proof reads a block's proof by hash: nil when it has none.
+func (s *Store) Proof(hash common.Hash) ([]byte, error) {
+	data, err := s.get(key(prefixProof, hash[:]))
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil
+	}
+	return data, err
+}
+
 // Weight reads the total weight of the branch ending at hash.
 func (s *Store) Weight(hash common.Hash) (*big.Int, error) {
 	data, err := s.get(key(prefixWeight, hash[:]))
@@ -364,6 +374,9 @@ func (b *storeBatch) putBlock(blk *Block, weight *big.Int) error {
 	b.b.Put(key(prefixBody, hash[:]), body)
 	if len(blk.Consensus) > 0 {
 		b.b.Put(key(prefixConsensus, hash[:]), blk.Consensus)
+	}
+	if len(blk.Proof) > 0 {
+		b.b.Put(key(prefixProof, hash[:]), blk.Proof)
 	}
 	b.b.Put(key(prefixWeight, hash[:]), weight.Bytes())
 	b.b.Put(key(prefixByHeight, heightKey(blk.Height()), hash[:]), nil)

@@ -88,8 +88,8 @@ var table = []Engine{
 		TestnetFlags: []string{"hashpower", "hashrate"}, Section: powSection, New: newPoW},
 	{Name: chain.ConsensusPoS, Summary: "longest-chain proof of stake with a finality gadget", Producers: Validators,
 		TestnetFlags: []string{"stakes", "epoch-length", "finality", "byzantine"}, Section: posSection, New: newPoS},
-	{Name: bftchain.Name, Summary: "Tendermint BFT: final at once, halts rather than forks (one validator for now)", Producers: Validators,
-		Section: bftSection, New: newBFT, Producer: newBFTProducer},
+	{Name: bftchain.Name, Summary: "Tendermint BFT: final at once, halts rather than forks", Producers: Validators,
+		TestnetFlags: []string{"stakes"}, Section: bftSection, New: newBFT, Producer: newBFTProducer},
 }
 
 // All returns the table, the default engine first.

@@ -18,6 +18,9 @@ type Config struct {
 	MempoolPending func() int
 	Hashrate       func() float64        // hashes per second of the local miner
 	Finalized      func() (uint64, bool) // height of the last finalized block; false: none yet
+	// Engine (optional) are the consensus engine's own metrics (BFT's
+	// rounds per height and commit latency).
+	Engine []prometheus.Collector
 }
 
 // Metrics is one node's registry.
@@ -51,6 +54,7 @@ func New(cfg Config) *Metrics {
 		gauge("chaind_peers", "Connected peers.", func() float64 { return float64(cfg.Peers()) }),
 		gauge("chaind_mempool_pending", "Executable transactions in the mempool.", func() float64 { return float64(cfg.MempoolPending()) }),
 	)
+	m.reg.MustRegister(cfg.Engine...)
 	if cfg.Hashrate != nil {
 		m.reg.MustRegister(gauge("chaind_hashrate", "Hashes per second of the local miner (0 when it is stopped).", cfg.Hashrate))
 	}

@@ -87,7 +87,7 @@ func checkFinalAtHead(t *testing.T, ec *ethclient.Client) {
 
 // TestBFTDevNode: chaind node --dev --consensus bft commits a transfer sent
 // over JSON-RPC in a block, the finalized and safe tags are the head, and
-// a block whose seal is not its commit is refused.
+// a block without its commit is refused.
 func TestBFTDevNode(t *testing.T) {
 	n, g, key := startBFTDevNode(t, t.TempDir())
 	ec, err := ethclient.Dial(n.RPCURL())
@@ -110,11 +110,11 @@ func TestBFTDevNode(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := *b.Header
-	h.Seal, h.Time = nil, h.Time+1
+	h.Time++
 	forged := *b
-	forged.Header = &h
-	if err := n.Chain().InsertBlock(&forged); !errors.Is(err, chain.ErrBadSeal) {
-		t.Fatalf("a block without a commit: insert gives %v, want %v", err, chain.ErrBadSeal)
+	forged.Header, forged.Proof = &h, nil
+	if err := n.Chain().InsertBlock(&forged); !errors.Is(err, chain.ErrBadProof) {
+		t.Fatalf("a block without a commit: insert gives %v, want %v", err, chain.ErrBadProof)
 	}
 }
 
@@ -158,8 +158,9 @@ func TestBFTDevNodeRestart(t *testing.T) {
 }
 
 // TestBFTFollower: a node without a validator key follows a BFT dev chain
-// over the in-memory network: it takes each block on the commit in its
-// seal, and its finalized block is its head.
+// over the in-memory network: it takes each block with the commit sent
+// beside it, and its finalized block is its head; its bft_status has no state
+// machine and the head's commit, by the one validator.
 func TestBFTFollower(t *testing.T) {
 	cfg, g, _ := bftDevConfig(t, t.TempDir())
 	net := memnet.New(nil, 1)
@@ -175,4 +176,12 @@ func TestBFTFollower(t *testing.T) {
 		fin, _, ok := follower.Chain().Finality()
 		return ok && fin == follower.Chain().Head().Hash()
 	})
+	// It runs no state machine, but shows the commits it follows.
+	var st bftStatus
+	if err := rpc.NewClient(follower.RPCURL()).Call(context.Background(), &st, "bft_status"); err != nil {
+		t.Fatal(err)
+	}
+	if st.Machine != nil || st.LastCommit == nil || len(st.LastCommit.Precommitted) != 1 {
+		t.Fatalf("the follower's bft_status: %+v", st)
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/chaind/chaind/chain"
 	"github.com/chaind/chaind/metrics"
 	"github.com/chaind/chaind/rpc"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // newMetrics builds the node's Prometheus metrics and counts reorgs from
@@ -22,6 +23,9 @@ func (n *Node) newMetrics() *metrics.Metrics {
 	}
 	if n.miner != nil {
 		cfg.Hashrate = n.miner.Hashrate
+	}
+	if c, ok := n.producer.(prometheus.Collector); ok {
+		cfg.Engine = append(cfg.Engine, c)
 	}
 	if _, _, ok := n.chain.Finality(); ok {
 		cfg.Finalized = n.finalizedHeight

@@ -33,8 +33,9 @@ const (
 	// an address, a signature and their RLP.
 	MaxVoteSize = 256
 	// MaxEvidenceSize bounds encoded evidence: two headers (or two votes,
-	// which are smaller) and the RLP around them.
-	MaxEvidenceSize = 2*chain.MaxHeaderSize + 16
+	// which are smaller) and the RLP around them; a PoS seal is at most
+	// chain.DefaultSealSize.
+	MaxEvidenceSize = 2*(chain.HeaderFieldsSize+chain.DefaultSealSize) + 16
 	// maxBodyVotes and maxBodyEvidence bound what one block includes.
 	maxBodyVotes    = 2048
 	maxBodyEvidence = 16

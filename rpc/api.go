@@ -28,7 +28,9 @@ type Miner interface {
 
 // NamespaceProvider is implemented by a consensus engine that serves
 // methods of its own (the PoS engine's chaind_finality, for example). The
-// handlers have the shape Server.Register takes.
+// handlers have the shape Server.Register takes. A namespace of the
+// engine's own (not one of the server's) is served with "chaind", the
+// node's own views, or when named.
 type NamespaceProvider interface {
 	RPCMethods(c *chain.Chain) map[string]any
 }
@@ -105,10 +107,21 @@ func New(cfg Config) (*Server, error) {
 	}
 	groups := []map[string]any{a.ethMethods(), a.blockIndexMethods(), a.filterMethods(), a.subscriptionMethods(),
 		a.netMethods(), a.txpoolMethods(), a.chaindMethods(), a.adminMethods(), a.linkMethods(), a.rpcMethods(), a.accountMethods(), a.debugMethods()}
-	if p, ok := cfg.Chain.Engine().(NamespaceProvider); ok {
-		groups = append(groups, p.RPCMethods(cfg.Chain))
-	}
 	known := make(map[string]bool)
+	for _, group := range groups {
+		for name := range group {
+			known[namespaceOf(name)] = true
+		}
+	}
+	if p, ok := cfg.Chain.Engine().(NamespaceProvider); ok {
+		methods := p.RPCMethods(cfg.Chain)
+		for name := range methods {
+			if ns := namespaceOf(name); !known[ns] && enabled["chaind"] {
+				enabled[ns] = true
+			}
+		}
+		groups = append(groups, methods)
+	}
 	var errs []error
 	for _, group := range groups {
 		for name, fn := range group {

@@ -14,18 +14,21 @@ import (
 	"github.com/ethereum/go-ethereum/core/types"
 )
 
-// probeEngine is the test engine with a method of its own, as the PoS
-// engine contributes chaind_finality.
+// probeEngine is the test engine with methods of its own: one in chaind_,
+// as the PoS engine contributes chaind_finality, and one in a namespace of
+// its own, as BFT's bft_status.
 type probeEngine struct{ ct.Engine }
 
 func (probeEngine) RPCMethods(c *chain.Chain) map[string]any {
 	return map[string]any{
 		"chaind_probe": func(context.Context) (uint64, error) { return c.Head().Height(), nil },
+		"probe_status": func(context.Context) (uint64, error) { return c.Head().Height(), nil },
 	}
 }
 
 // TestEngineNamespace: an engine's methods are served through
-// NamespaceProvider, and --rpc.api governs them like any other.
+// NamespaceProvider, and --rpc.api governs them like any other; a
+// namespace of the engine's own is served with chaind_ or when named.
 func TestEngineNamespace(t *testing.T) {
 	g := ct.Genesis(1)
 	clk := ct.NewClock(ct.GenesisTime)
@@ -37,19 +40,21 @@ func TestEngineNamespace(t *testing.T) {
 	}
 	pool := mempool.New(mempool.Config{Chain: c})
 	for _, tt := range []struct {
-		apis   []string
-		served bool
-	}{{nil, true}, {[]string{"eth"}, false}} {
+		apis      []string
+		served    bool // chaind_probe
+		ownServed bool // probe_status
+	}{{nil, true, true}, {[]string{"eth"}, false, false}, {[]string{"eth", "probe"}, false, true}} {
 		srv, err := rpc.New(rpc.Config{Chain: c, Pool: pool, APIs: tt.apis})
 		if err != nil {
 			t.Fatal(err)
 		}
-		served := false
+		served, ownServed := false, false
 		for _, m := range srv.Methods() {
 			served = served || m == "chaind_probe"
+			ownServed = ownServed || m == "probe_status"
 		}
-		if served != tt.served {
-			t.Fatalf("APIs %v: chaind_probe served %v", tt.apis, served)
+		if served != tt.served || ownServed != tt.ownServed {
+			t.Fatalf("APIs %v: chaind_probe served %v, probe_status %v", tt.apis, served, ownServed)
 		}
 	}
 }

@@ -69,7 +69,12 @@ type NodeStatus struct {
 	Finalized *uint64     `json:"finalized"` // nil: nothing finalized (PoW)
 	Mining    bool        `json:"mining"`
 	Hashrate  float64     `json:"hashrate"`
-	Error     string      `json:"error,omitempty"`
+	// Round and Step are where the node's consensus state machine is, on
+	// an engine of rounds (BFT, bft_status), Step "decided" once it decided
+	// its height and waits for the next; nil and "" otherwise.
+	Round *int32 `json:"round,omitempty"`
+	Step  string `json:"step,omitempty"`
+	Error string `json:"error,omitempty"`
 }
 
 // Status asks every live node for its head, peers, mempool and miner.
@@ -97,12 +102,20 @@ func (s *Supervisor) Status(ctx context.Context) []NodeStatus {
 			Mining          bool    `json:"mining"`
 			HashesPerSecond float64 `json:"hashesPerSecond"`
 		}
+		var machine struct {
+			Machine *struct {
+				Round   int32  `json:"round"`
+				Step    string `json:"step"`
+				Decided bool   `json:"decided"`
+			} `json:"machine"`
+		}
 		batch := []rpc.BatchElem{
 			{Method: "chaind_head", Result: &head},
 			{Method: "net_peerCount", Result: &peers},
 			{Method: "txpool_status", Result: &pool},
 			{Method: "eth_getBlockByNumber", Params: []any{"finalized", false}, Result: &fin},
 			{Method: "chaind_hashrate", Result: &miner}, // fails on a PoS node: it has no miner
+			{Method: "bft_status", Result: &machine},    // fails on another engine's node
 		}
 		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		err := c.BatchCall(cctx, batch)
@@ -121,6 +134,12 @@ func (s *Supervisor) Status(ctx context.Context) []NodeStatus {
 		if fin != nil {
 			n := uint64(fin.Number)
 			out[i].Finalized = &n
+		}
+		if m := machine.Machine; m != nil {
+			out[i].Round, out[i].Step = &m.Round, m.Step
+			if m.Decided {
+				out[i].Step = "decided"
+			}
 		}
 	}
 	return out

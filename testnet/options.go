@@ -42,9 +42,9 @@ type Options struct {
 	HashPower []float64 // relative share of each node, such as 40,30,20,10; default equal
 	Hashrate  float64   // total nonces per second of a new testnet; default 30% of what the machine can do
 
-	// Proof of stake: every node is a validator.
+	// Proof of stake and BFT: every node is a validator.
 	Stakes      []int64 // ether staked per node; default 32 each
-	EpochLength uint64  // slots per epoch; default 8
+	EpochLength uint64  // proof of stake's slots per epoch; default 8
 	NoFinality  bool    // turn the finality gadget off
 	// Byzantine maps a node index to the --validator.byzantine list that
 	// node runs with (experiments).
@@ -114,7 +114,7 @@ func (opts *Options) normalise() error {
 		if len(opts.Stakes) != opts.Nodes {
 			return fmt.Errorf("testnet: %d stakes for %d nodes", len(opts.Stakes), opts.Nodes)
 		}
-		if opts.EpochLength == 0 {
+		if opts.EpochLength == 0 && slices.Contains(e.TestnetFlags, "epoch-length") {
 			opts.EpochLength = 8
 		}
 	} else if err := opts.normaliseHashPower(); err != nil {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -108,13 +109,13 @@ func parseRate(s string) (int64, error) {
 }
 
 func testnetUp(args []string) error {
-	fs := newFlagSet("testnet up", "testnet up [--nodes N] [--consensus pow|pos [--stakes 40,30,20,10] [--byzantine N=B1+B2,...]] [--hashpower 40,30,20,10 [--hashrate R]] [--dir DIR [--resume|--force]] [--block-time D] [--latency D] [--jitter D] [--loss P] [--bandwidth R] [--seed S] [--prometheus] [--backend processes|docker|swarm|kubernetes [--image IMAGE] [--kube-context C]] [--detach]")
+	fs := newFlagSet("testnet up", "testnet up [--nodes N] [--consensus pow|pos|bft [--stakes 40,30,20,10] [--byzantine N=B1+B2,...]] [--hashpower 40,30,20,10 [--hashrate R]] [--dir DIR [--resume|--force]] [--block-time D] [--latency D] [--jitter D] [--loss P] [--bandwidth R] [--seed S] [--prometheus] [--backend processes|docker|swarm|kubernetes [--image IMAGE] [--kube-context C]] [--detach]")
 	nodes := fs.Int("nodes", 4, "number of nodes (1 to 64)")
 	consensus := fs.String("consensus", engines.Names()[0], "consensus: "+strings.Join(engines.Names(), " or "))
-	stakes := fs.Int64Slice("stakes", nil, "pos: ether staked by each node, such as 40,30,20,10 (default 32 each)")
+	stakes := fs.Int64Slice("stakes", nil, "pos, bft: ether staked by each node, such as 40,30,20,10 (default 32 each)")
 	hashpower := fs.Float64Slice("hashpower", nil, "pow: each node's share of the hash power, such as 40,30,20,10 (default equal)")
 	hashrate := fs.Float64("hashrate", 0, "pow: total nonces per second of all miners (default 30% of what this machine can do)")
-	epochLength := fs.Uint64("epoch-length", 8, "pos: slots per epoch")
+	epochLength := fs.Uint64("epoch-length", 0, "pos: slots per epoch (0: 8)")
 	finality := fs.Bool("finality", true, "pos: run the 2/3-stake finality gadget (--finality=false: probabilistic PoS)")
 	byzantine := fs.String("byzantine", "", "pos: Byzantine validators for experiments, such as 0=equivocate+censor,2=double-vote")
 	dir := dirFlag(fs)
@@ -177,7 +178,8 @@ func testnetUp(args []string) error {
 // engineFlags refuses a flag of an engine (engines.Engine.TestnetFlags)
 // that --consensus did not choose, which would otherwise be ignored.
 func engineFlags(fs *pflag.FlagSet, consensus string) error {
-	if _, err := engines.Lookup(consensus); err != nil {
+	chosen, err := engines.Lookup(consensus)
+	if err != nil {
 		return nil // testnet.Up names the engines
 	}
 	for _, e := range engines.All() {
@@ -185,7 +187,7 @@ func engineFlags(fs *pflag.FlagSet, consensus string) error {
 			continue
 		}
 		for _, name := range e.TestnetFlags {
-			if fs.Changed(name) {
+			if fs.Changed(name) && !slices.Contains(chosen.TestnetFlags, name) {
 				return fmt.Errorf("--%s is a %s flag; this testnet runs --consensus %s", name, e.Name, consensus)
 			}
 		}

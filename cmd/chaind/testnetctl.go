@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -57,14 +58,19 @@ func testnetStatus(args []string) error {
 }
 
 // writeStatus prints one line per node; the miner column is for an engine
-// of miners, the finalized one for an engine of validators.
+// of miners, the finalized one for an engine of validators, and the round
+// one (round/step of the state machine) for an engine of rounds.
 func writeStatus(out io.Writer, st []testnet.NodeStatus, consensus string) error {
 	e, _ := engines.Lookup(consensus)
 	validators := e.Producers == engines.Validators
+	rounds := slices.ContainsFunc(st, func(n testnet.NodeStatus) bool { return n.Round != nil })
 	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	last := "MINER"
 	if validators {
 		last = "FINALIZED"
+	}
+	if rounds {
+		last += "\tROUND"
 	}
 	fmt.Fprintf(w, "NODE\tSTATE\tHEIGHT\tHEAD\tPEERS\tMEMPOOL\t%s\tRPC\n", last)
 	for _, n := range st {
@@ -80,6 +86,12 @@ func writeStatus(out io.Writer, st []testnet.NodeStatus, consensus string) error
 			col = "none"
 		case n.Mining:
 			col = fmt.Sprintf("%.2f MH/s", n.Hashrate/1e6)
+		}
+		switch {
+		case n.Round != nil:
+			col += fmt.Sprintf("\t%d/%s", *n.Round, n.Step)
+		case rounds:
+			col += "\t-"
 		}
 		fmt.Fprintf(w, "%d\tup\t%d\t%s\t%d\t%d+%d\t%s\t%s\n", n.Index, n.Height, n.Head.Hex()[:14], n.Peers, n.Pending, n.Queued, col, n.RPC)
 	}

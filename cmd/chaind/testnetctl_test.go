@@ -38,3 +38,28 @@ func TestStatusColumnsFollowTheEngine(t *testing.T) {
 		}
 	}
 }
+
+// TestStatusShowsRounds: a BFT testnet's status has a round column, the
+// round and step of each node's state machine, and a node that shows none
+// gets a dash.
+func TestStatusShowsRounds(t *testing.T) {
+	fin, round := uint64(7), int32(2)
+	st := []testnet.NodeStatus{
+		{Index: 0, Alive: true, Height: 7, Peers: 3, Finalized: &fin, Round: &round, Step: "prevote", RPC: "http://127.0.0.1:1"},
+		{Index: 1, Alive: true, Height: 7, Peers: 3, Finalized: &fin, RPC: "http://127.0.0.1:2"},
+		{Index: 2},
+	}
+	var out strings.Builder
+	if err := writeStatus(&out, st, "bft"); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(out.String(), "\n")
+	if f := strings.Fields(lines[0]); len(f) != 9 || f[6] != "FINALIZED" || f[7] != "ROUND" {
+		t.Fatalf("bft status header: %q", lines[0])
+	}
+	for i, want := range []string{"2/prevote", "-"} {
+		if f := strings.Fields(lines[1+i]); len(f) != 9 || f[7] != want {
+			t.Errorf("bft status of node %d: %q, want %s in the eighth column", i, lines[1+i], want)
+		}
+	}
+}
