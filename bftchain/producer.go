@@ -81,6 +81,9 @@ func NewProducer(cfg ProducerConfig) (*Producer, error) {
 	if p.log == nil {
 		p.log = slog.Default()
 	}
+	if head := cfg.Chain.Head(); head.Height() > 0 && len(head.Proof) == 0 {
+		return nil, fmt.Errorf("bftchain: head block %d has no commit stored beside it: this data directory was made by a chaind whose BFT blocks carried their commit in the seal, and its chain cannot go on; move the data directory aside and start a new chain", head.Height())
+	}
 	self := cfg.Engine.Index(p.self)
 	if self < 0 {
 		return nil, fmt.Errorf("bftchain: %s is no validator", p.self.Hex())

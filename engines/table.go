@@ -185,6 +185,10 @@ func newBFTProducer(c ProducerConfig) (Producer, error) {
 	if !ok {
 		return nil, fmt.Errorf("bft producer on a chain of %T", c.Chain.Engine())
 	}
-	return bftchain.NewProducer(bftchain.ProducerConfig{Chain: c.Chain, Engine: e, Txs: c.Txs, Key: c.Key, Dir: c.Dir,
+	p, err := bftchain.NewProducer(bftchain.ProducerConfig{Chain: c.Chain, Engine: e, Txs: c.Txs, Key: c.Key, Dir: c.Dir,
 		Gossip: c.Gossip, Clock: c.Clock, Logger: c.Logger, Period: c.Chain.Genesis().BlockTime.D()})
+	if err != nil {
+		return nil, err // not a nil *Producer in a non-nil Producer
+	}
+	return p, nil
 }

@@ -6,6 +6,9 @@ import (
 	"errors"
 	"log/slog"
 	"math/big"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -183,5 +186,26 @@ func TestBFTFollower(t *testing.T) {
 	}
 	if st.Machine != nil || st.LastCommit == nil || len(st.LastCommit.Precommitted) != 1 {
 		t.Fatalf("the follower's bft_status: %+v", st)
+	}
+}
+
+// TestBFTDataDirWithCommitInSealRefused: a dev data directory made by the
+// chaind whose BFT blocks carried their commit in the seal (testdata, made
+// by `chaind node --dev --consensus bft` at commit 6dd23d8, 7 blocks) is
+// refused with a message that says why and what to do, instead of a node
+// whose producer stops at its next block.
+func TestBFTDataDirWithCommitInSealRefused(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS(filepath.Join("testdata", "bft-commit-in-seal"))); err != nil {
+		t.Fatal(err)
+	}
+	cfg, _, _ := bftDevConfig(t, dir)
+	n, err := node.New(cfg)
+	if err == nil {
+		n.Close()
+		t.Fatal("a node started on a data directory whose BFT blocks carry their commit in the seal")
+	}
+	if !strings.Contains(err.Error(), "has no commit stored beside it") || !strings.Contains(err.Error(), "start a new chain") {
+		t.Fatalf("unclear refusal: %v", err)
 	}
 }
