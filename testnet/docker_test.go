@@ -97,10 +97,7 @@ func TestDockerBackend(t *testing.T) {
 		t.Fatal(err)
 	}
 	split := heights(s)
-	poll.Until(t, 90*time.Second, "both halves to grow by 4 blocks", func() bool {
-		h := heights(s)
-		return h[0] >= split[0]+4 && h[2] >= split[2]+4
-	})
+	untilHalvesGrow(t, s, split, 4, 90*time.Second)
 	if sameHead(s) {
 		t.Fatal("the halves of a partition share a head")
 	}

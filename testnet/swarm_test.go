@@ -84,10 +84,7 @@ func TestSwarmBackend(t *testing.T) {
 		t.Fatal(err)
 	}
 	split := heights(s)
-	poll.Until(t, 60*time.Second, "both halves to grow by 3 blocks", func() bool {
-		h := heights(s)
-		return h[0] >= split[0]+3 && h[2] >= split[2]+3
-	})
+	untilHalvesGrow(t, s, split, 3, 60*time.Second)
 	if sameHead(s) {
 		t.Fatal("the halves of a partition share a head")
 	}

@@ -4,9 +4,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"github.com/chaind/chaind/internal/poll"
-	"github.com/ethereum/go-ethereum/common/hexutil"
-	"github.com/ethereum/go-ethereum/crypto"
 	"log/slog"
 	"net"
 	"os"
@@ -17,8 +14,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chaind/chaind/internal/poll"
 	"github.com/chaind/chaind/rpc"
 	"github.com/chaind/chaind/stats"
+	"github.com/ethereum/go-ethereum/common/hexutil"
+	"github.com/ethereum/go-ethereum/crypto"
 )
 
 var (
@@ -119,10 +119,7 @@ func TestKillRestartPartitionHeal(t *testing.T) {
 	if err := s.SendTxs(20, 40); err != nil { // nonces alternate between the halves
 		t.Fatal(err)
 	}
-	poll.Until(t, 60*time.Second, "both halves to grow by 4 blocks", func() bool {
-		h := heights(s)
-		return h[0] >= split[0]+4 && h[2] >= split[2]+4
-	})
+	untilHalvesGrow(t, s, split, 4, 60*time.Second)
 	s.Heal()
 	poll.Until(t, 60*time.Second, "the nodes to converge after the heal", sameHeadSoon(s))
 	poll.Until(t, 60*time.Second, "every transfer to be mined once the halves meet", func() bool {
@@ -198,6 +195,16 @@ func nodeLinks(t *testing.T, s *Supervisor, i int) map[string]LinkParams {
 func nodeIP(s *Supervisor, i int) string {
 	host, _, _ := net.SplitHostPort(s.State().Nodes[i].P2P)
 	return host
+}
+
+// untilHalvesGrow waits until nodes 0 and 2, one in each half of a
+// {0,1}|{2,3} partition, are each n blocks past their heights at the split.
+func untilHalvesGrow(t *testing.T, s *Supervisor, split []int64, n int64, timeout time.Duration) {
+	t.Helper()
+	poll.Until(t, timeout, fmt.Sprintf("both halves to grow by %d blocks", n), func() bool {
+		h := heights(s)
+		return h[0] >= split[0]+n && h[2] >= split[2]+n
+	})
 }
 
 // checkCutsInNodes: during a partition {0,1}|{2,3} the cuts are in the
